@@ -1,0 +1,101 @@
+// swift-tools-version:6.0
+//
+// tgcluster: a Telegram bot runtime that runs one bot as a cluster of processes.
+// Layout follows ../shared/DESIGN.md: C libraries sit in tiny system-library targets,
+// exactly one Swift module imports each of them, roles are libraries, executables are thin.
+import PackageDescription
+
+let package = Package(
+    name: "tgcluster",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "BotAPI", targets: ["BotAPI"]),
+        .library(name: "Bus", targets: ["Bus"]),
+        .library(name: "TGClusterTesting", targets: ["TGClusterTesting"]),
+        .executable(name: "tgcluster", targets: ["tgcluster"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // System libraries from Debian: module map + pkg-config, nothing else.
+        .systemLibrary(
+            name: "CZeroMQ",
+            pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // Typed wrappers for libcurl's variadic and macro-only API (Swift cannot call them).
+        .target(
+            name: "CCurlShims",
+            dependencies: ["CCurl"]
+        ),
+
+        // Telegram types (generated), the update scanner and the libcurl client.
+        .target(
+            name: "BotAPI",
+            dependencies: [
+                "CCurl",
+                "CCurlShims",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // ZeroMQ sockets and, later, the cluster's frames.
+        .target(
+            name: "Bus",
+            dependencies: [
+                "CZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Helpers for tests, tgcluster's own and its users': realistic updates, and later a sim.
+        .target(
+            name: "TGClusterTesting",
+            dependencies: ["BotAPI"]
+        ),
+
+        .executableTarget(
+            name: "tgcluster",
+            dependencies: [
+                "BotAPI",
+                "Bus",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "tgcluster-bench",
+            dependencies: ["BotAPI", "TGClusterTesting"],
+            path: "Benchmarks/tgcluster-bench"
+        ),
+
+        .testTarget(
+            name: "BotAPITests",
+            dependencies: [
+                "BotAPI",
+                "TGClusterTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "BusTests",
+            dependencies: ["Bus"]
+        ),
+        .testTarget(
+            name: "tgclusterTests",
+            dependencies: []
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

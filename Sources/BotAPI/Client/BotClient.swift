@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+
+/// Calls the Bot API: one `async` function per method of the spec (generated), over one
+/// libcurl multi handle shared by every call of the client, with retries.
+///
+/// Create one per process and share it; `shutdown()` when done. Many calls may be in flight at
+/// once; connections to the API are kept alive and reused.
+public final class BotClient: Sendable {
+    public struct Configuration: Sendable, CustomStringConvertible {
+        /// The bot token (`TELEGRAM_BOT_TOKEN`). Never logged.
+        public var token: String
+        /// The API base (`TELEGRAM_API_URL`); methods are called at `<apiURL>/bot<token>/<method>`.
+        public var apiURL: String
+        /// Time to open a connection (TCP and TLS).
+        public var connectTimeout: Duration = .seconds(10)
+        /// Time for a whole call, except `getUpdates`, which gets its long-poll time plus `longPollMargin`.
+        public var requestTimeout: Duration = .seconds(30)
+        /// Added to `getUpdates`' `timeout` for the transfer's deadline: a poll that has not answered
+        /// by then is hung, and is abandoned and repeated.
+        public var longPollMargin: Duration = .seconds(10)
+        public var retry: RetryPolicy = .init()
+        public var curl: CurlMultiLoop.Configuration = .init()
+
+        public static let defaultAPIURL = "https://api.telegram.org"
+
+        public init(token: String, apiURL: String = Configuration.defaultAPIURL) {
+            self.token = token
+            self.apiURL = apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL
+        }
+
+        /// `TELEGRAM_BOT_TOKEN` and `TELEGRAM_API_URL` from `environment`; nil without a token.
+        public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Configuration? {
+            guard let token = environment["TELEGRAM_BOT_TOKEN"], !token.isEmpty else { return nil }
+            let url = environment["TELEGRAM_API_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultAPIURL
+            return Configuration(token: token, apiURL: url)
+        }
+
+        public var description: String { "BotClient.Configuration(apiURL: \(apiURL), token: \(Redactor.placeholder))" }
+    }
+
+    public let configuration: Configuration
+    public let redactor: Redactor
+    private let loop: CurlMultiLoop
+    private let logger: Logger
+
+    public init(configuration: Configuration, logger: Logger = Logger(label: "tgcluster.botapi")) {
+        self.configuration = configuration
+        self.redactor = Redactor(secret: configuration.token)
+        self.loop = CurlMultiLoop(configuration: configuration.curl)
+        self.logger = logger
+    }
+
+    /// Stops the client's libcurl thread; calls still in flight fail. Call once, when done.
+    public func shutdown() {
+        loop.shutdown()
+    }
+
+    /// Calls `method` and decodes its `result`.
+    public func call<M: BotMethod>(_ method: M) async throws -> M.Result {
+        let response = try await send(method)
+        do {
+            let envelope = try JSONDecoder().decode(ResultEnvelope<M.Result>.self, from: response.body)
+            guard let result = envelope.result else {
+                throw BotAPIError(kind: .invalidResponse, method: M.name, errorCode: response.status,
+                                  message: "response has ok: true but no result")
+            }
+            return result
+        } catch let error as BotAPIError {
+            throw error
+        } catch {
+            throw BotAPIError(kind: .invalidResponse, method: M.name, errorCode: response.status,
+                              message: redactor("cannot decode result: \(error)"))
+        }
+    }
+
+    /// Calls `method` and returns the successful response's raw body, undecoded: what ingest
+    /// hands to `UpdateScanner` so that updates travel as the bytes Telegram sent.
+    public func callRaw<M: BotMethod>(_ method: M) async throws -> Data {
+        try await send(method).body
+    }
+
+    /// Sends `method` until it succeeds, fails for good, or runs out of attempts; returns the
+    /// 2xx response. Every error thrown is a token-free `BotAPIError` (or `CancellationError`).
+    public func send<M: BotMethod>(_ method: M) async throws -> HTTPResponse {
+        let request: HTTPRequest
+        do {
+            request = try makeRequest(method)
+        } catch {
+            throw BotAPIError(kind: .encoding, method: M.name, message: redactor("\(error)"))
+        }
+        let policy = configuration.retry
+        var attempt = 0
+        while true {
+            attempt += 1
+            var failure: BotAPIError
+            var wait: Duration
+            do {
+                let response = try await loop.perform(request)
+                if (200..<300).contains(response.status) { return response }
+                failure = apiError(M.name, response, attempt: attempt)
+                wait = policy.backoff(afterAttempt: attempt)
+                if failure.errorCode == 429 {
+                    let seconds = failure.retryAfter ?? response.retryAfter ?? 1
+                    wait = .seconds(seconds)
+                    if wait > policy.maxRetryAfter { throw failure }
+                }
+            } catch let error as CurlError {
+                failure = BotAPIError(kind: error.isTimeout ? .timeout : .network, method: M.name,
+                                      message: redactor(error.description), attempts: attempt)
+                if !error.isTransient { throw failure }
+                wait = policy.backoff(afterAttempt: attempt)
+            }
+            guard failure.isTransient, attempt < policy.maxAttempts else { throw failure }
+            logger.debug("retrying Bot API call", metadata: [
+                "method": "\(M.name)", "attempt": "\(attempt)", "error": "\(failure.message)",
+                "wait_ms": "\(wait.milliseconds)",
+            ])
+            try await Task.sleep(for: wait)
+        }
+    }
+
+    private func apiError(_ method: String, _ response: HTTPResponse, attempt: Int) -> BotAPIError {
+        if let envelope = try? JSONDecoder().decode(ResultEnvelope<JSONValue>.self, from: response.body), !envelope.ok {
+            return BotAPIError(kind: .api, method: method, errorCode: envelope.errorCode ?? response.status,
+                               message: redactor(envelope.description ?? "HTTP \(response.status)"),
+                               retryAfter: envelope.parameters?.retryAfter ?? response.retryAfter,
+                               migrateToChatID: envelope.parameters?.migrateToChatID.map(Int64.init),
+                               attempts: attempt)
+        }
+        // Telegram's front end answers some 5xx with an HTML page, not JSON.
+        return BotAPIError(kind: .invalidResponse, method: method, errorCode: response.status,
+                           message: "HTTP \(response.status) with a body that is not Bot API JSON",
+                           retryAfter: response.retryAfter, attempts: attempt)
+    }
+
+    func makeRequest<M: BotMethod>(_ method: M) throws -> HTTPRequest {
+        let url = "\(configuration.apiURL)/bot\(configuration.token)/\(M.name)"
+        var timeout = configuration.requestTimeout
+        if let poll = method.longPollSeconds {
+            timeout = .seconds(max(poll, 0)) + configuration.longPollMargin
+        }
+        let body = try RequestEncoder.encode(method)
+        return HTTPRequest(url: url, body: body, connectTimeout: configuration.connectTimeout, totalTimeout: timeout)
+    }
+}
+
+/// `{ok, result, error_code, description, parameters}`, every Bot API response.
+struct ResultEnvelope<R: Decodable>: Decodable {
+    var ok: Bool
+    var result: R?
+    var errorCode: Int?
+    var description: String?
+    var parameters: ResponseParameters?
+
+    enum CodingKeys: String, CodingKey {
+        case ok, result, description, parameters
+        case errorCode = "error_code"
+    }
+}
+
+extension BotMethod {
+    /// The long-poll time the server may hold this call for; nil for ordinary calls.
+    public var longPollSeconds: Int? { nil }
+}
+
+extension BotMethods.GetUpdates {
+    public var longPollSeconds: Int? { timeout ?? 0 }
+}

@@ -1,0 +1,207 @@
+internal import CCurl
+internal import CCurlShims
+import Foundation
+import Synchronization
+
+/// One libcurl multi handle on its own thread, with an `async` API on top.
+///
+/// Every transfer of the process shares the multi handle, so connections are kept alive and
+/// reused across calls (`CURLMOPT_MAXCONNECTS` set on purpose, or the pool churns), and any
+/// number of requests can be in flight at once. The handle and every easy handle are touched
+/// only by the loop thread; other threads talk to it through a locked command queue and
+/// `curl_multi_wakeup` (see curl_multi_poll(3)). Close it with `shutdown()`.
+public final class CurlMultiLoop: Sendable {
+    public struct Configuration: Sendable {
+        /// Idle connections kept for reuse (`CURLMOPT_MAXCONNECTS`).
+        public var maxIdleConnections: Int = 64
+        /// Open connections per host, 0 = unlimited (`CURLMOPT_MAX_HOST_CONNECTIONS`).
+        public var maxConnectionsPerHost: Int = 0
+
+        public init() {}
+    }
+
+    private enum Command: Sendable {
+        case start(UInt64, HTTPRequest, CheckedContinuation<HTTPResponse, any Error>)
+        case cancel(UInt64)
+    }
+
+    private struct Shared: ~Copyable {
+        var commands: [Command] = []
+        var nextID: UInt64 = 0
+        var running = true
+        var finished = false
+    }
+
+    private let shared = Mutex(Shared())
+    private let done = DispatchSemaphore(value: 0)
+    // The multi handle; owned by the loop thread once it starts.
+    private nonisolated(unsafe) let multi: UnsafeMutableRawPointer
+
+    public init(configuration: Configuration = .init()) {
+        CurlGlobal.ensureInitialized()
+        guard let multi = curl_multi_init() else {
+            preconditionFailure("curl_multi_init failed: out of memory")
+        }
+        self.multi = multi
+        _ = CCurlShims_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxIdleConnections)
+        _ = CCurlShims_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, configuration.maxConnectionsPerHost)
+        let thread = Thread { [self] in
+            self.runLoop()
+        }
+        thread.name = "tgcluster.curl"
+        thread.start()
+    }
+
+    deinit {
+        assert(shared.withLock { $0.finished }, "CurlMultiLoop deinitialized without shutdown()")
+    }
+
+    /// Performs `request`; throws `CurlError` on a transport failure (an HTTP error status is a
+    /// normal response) and `CancellationError` when the task is cancelled.
+    public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let id = shared.withLock { s -> UInt64 in
+            s.nextID += 1
+            return s.nextID
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let accepted = shared.withLock { s -> Bool in
+                    guard s.running else { return false }
+                    s.commands.append(.start(id, request, continuation))
+                    return true
+                }
+                if accepted {
+                    curl_multi_wakeup(multi)
+                } else {
+                    continuation.resume(throwing: CurlError(code: -1, operation: "perform", message: "client is shut down"))
+                }
+            }
+        } onCancel: {
+            let running = shared.withLock { s -> Bool in
+                s.commands.append(.cancel(id))
+                return s.running
+            }
+            if running { curl_multi_wakeup(multi) }
+        }
+    }
+
+    /// Stops the loop: transfers still in flight fail, every handle is cleaned up. Blocks until
+    /// the loop thread has finished; idempotent.
+    public func shutdown() {
+        let first = shared.withLock { s -> Bool in
+            defer { s.running = false }
+            return s.running
+        }
+        guard first else { return }
+        curl_multi_wakeup(multi)
+        done.wait()
+    }
+
+    // MARK: - Loop thread
+
+    private func runLoop() {
+        var transfers: [UInt64: CurlTransfer] = [:]
+        var byHandle: [UnsafeMutableRawPointer: UInt64] = [:]
+        var cancelledEarly = Set<UInt64>()
+        var idleHandles: [UnsafeMutableRawPointer] = []
+
+        func finish(_ id: UInt64, _ result: Result<HTTPResponse, any Error>) {
+            guard let transfer = transfers.removeValue(forKey: id) else { return }
+            byHandle[transfer.easy] = nil
+            curl_multi_remove_handle(multi, transfer.easy)
+            transfer.releaseRequestResources()
+            idleHandles.append(transfer.easy)
+            transfer.continuation.resume(with: result)
+        }
+
+        while true {
+            let (commands, running) = shared.withLock { s -> ([Command], Bool) in
+                defer { s.commands.removeAll(keepingCapacity: true) }
+                return (s.commands, s.running)
+            }
+            if !running { break }
+            for command in commands {
+                switch command {
+                case .start(let id, let request, let continuation):
+                    if cancelledEarly.remove(id) != nil {
+                        continuation.resume(throwing: CancellationError())
+                        continue
+                    }
+                    let easy = idleHandles.popLast() ?? curl_easy_init()
+                    guard let easy else {
+                        continuation.resume(throwing: CurlError(code: 27, operation: "curl_easy_init", message: "out of memory"))
+                        continue
+                    }
+                    curl_easy_reset(easy)
+                    let transfer = CurlTransfer(easy: easy, request: request, continuation: continuation)
+                    do {
+                        try transfer.configure()
+                    } catch {
+                        transfer.releaseRequestResources()
+                        idleHandles.append(easy)
+                        continuation.resume(throwing: error)
+                        continue
+                    }
+                    transfers[id] = transfer
+                    byHandle[easy] = id
+                    curl_multi_add_handle(multi, easy)
+                case .cancel(let id):
+                    if transfers[id] != nil {
+                        finish(id, .failure(CancellationError()))
+                    } else {
+                        cancelledEarly.insert(id)
+                    }
+                }
+            }
+
+            var stillRunning: Int32 = 0
+            curl_multi_perform(multi, &stillRunning)
+            var queued: Int32 = 0
+            while let message = curl_multi_info_read(multi, &queued) {
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                      let id = byHandle[easy], let transfer = transfers[id] else { continue }
+                let code = message.pointee.data.result
+                if code == CURLE_OK {
+                    finish(id, .success(transfer.response()))
+                } else {
+                    finish(id, .failure(transfer.error(code: code)))
+                }
+            }
+            // Cancellations of finished or never-started ids would otherwise accumulate.
+            if cancelledEarly.count > 4096 { cancelledEarly.removeAll() }
+            var fds: Int32 = 0
+            curl_multi_poll(multi, nil, 0, 1000, &fds)
+        }
+
+        // Shutting down: fail what is left, then free every handle on this thread.
+        let leftover = shared.withLock { s -> [Command] in
+            defer { s.commands.removeAll() }
+            return s.commands
+        }
+        for case .start(_, _, let continuation) in leftover {
+            continuation.resume(throwing: CurlError(code: -1, operation: "perform", message: "client is shut down"))
+        }
+        for id in Array(transfers.keys) {
+            finish(id, .failure(CurlError(code: -1, operation: "perform", message: "client is shut down")))
+        }
+        for easy in idleHandles { curl_easy_cleanup(easy) }
+        curl_multi_cleanup(multi)
+        shared.withLock { $0.finished = true }
+        done.signal()
+    }
+}
+
+/// libcurl's process-wide set-up, done once before the first handle.
+enum CurlGlobal {
+    private static let initialized: Bool = {
+        // libcurl writes to sockets whose peer may have gone: a SIGPIPE would kill the process.
+        signal(SIGPIPE, SIG_IGN)
+        return curl_global_init(CCurlShims_global_all()) == CURLE_OK
+    }()
+
+    static func ensureInitialized() {
+        precondition(initialized, "curl_global_init failed")
+    }
+
+    static var version: String { String(cString: curl_version()) }
+}

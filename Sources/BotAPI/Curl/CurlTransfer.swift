@@ -1,0 +1,182 @@
+internal import CCurl
+internal import CCurlShims
+import Foundation
+
+/// One transfer on `CurlMultiLoop`'s thread: the easy handle's options, the C resources the
+/// request needs while it runs (header list, MIME body, error buffer) and the response as it
+/// arrives.
+///
+/// Used only on the loop thread. libcurl's callbacks reach it through an unretained pointer:
+/// the loop's table holds the strong reference for as long as the handle is in the multi.
+final class CurlTransfer {
+    let easy: UnsafeMutableRawPointer
+    let request: HTTPRequest
+    let continuation: CheckedContinuation<HTTPResponse, any Error>
+
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var mime: OpaquePointer?
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private var body = Data()
+    private var retryAfter: Int?
+    private var contentType: String?
+
+    init(easy: UnsafeMutableRawPointer, request: HTTPRequest, continuation: CheckedContinuation<HTTPResponse, any Error>) {
+        self.easy = easy
+        self.request = request
+        self.continuation = continuation
+        let size = Int(CCurlShims_error_size())
+        errorBuffer = .allocate(capacity: size)
+        errorBuffer.initialize(repeating: 0, count: size)
+    }
+
+    deinit {
+        errorBuffer.deallocate()
+    }
+
+    func configure() throws {
+        let this = Unmanaged.passUnretained(self).toOpaque()
+        try set(CURLOPT_URL, string: request.url)
+        try set(CURLOPT_NOSIGNAL, 1)
+        try set(CURLOPT_TCP_KEEPALIVE, 1)
+        try set(CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout.milliseconds))
+        try set(CURLOPT_TIMEOUT_MS, Int(request.totalTimeout.milliseconds))
+        try check(CCurlShims_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer), "CURLOPT_ERRORBUFFER")
+        try check(CCurlShims_easy_setopt_callback(easy, CURLOPT_WRITEFUNCTION, curlWriteBody), "CURLOPT_WRITEFUNCTION")
+        try check(CCurlShims_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, this), "CURLOPT_WRITEDATA")
+        try check(CCurlShims_easy_setopt_callback(easy, CURLOPT_HEADERFUNCTION, curlWriteHeader), "CURLOPT_HEADERFUNCTION")
+        try check(CCurlShims_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, this), "CURLOPT_HEADERDATA")
+
+        // An empty Expect: header skips the 100-continue round trip libcurl adds to larger POSTs.
+        var headers = request.headers
+        headers.append(("Expect", ""))
+        switch request.body {
+        case .none:
+            try set(CURLOPT_HTTPGET, 1)
+        case .bytes(let data, let type):
+            headers.append(("Content-Type", type))
+            try check(CCurlShims_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(data.count)), "CURLOPT_POSTFIELDSIZE_LARGE")
+            // COPYPOSTFIELDS copies: `data` need not outlive this call.
+            try data.withUnsafeBytes { raw in
+                let base = raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+                try check(CCurlShims_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base)), "CURLOPT_COPYPOSTFIELDS")
+            }
+        case .multipart(let fields):
+            guard let mime = curl_mime_init(easy) else {
+                throw CurlError(code: 27, operation: "curl_mime_init", message: "out of memory")
+            }
+            self.mime = mime
+            for field in fields {
+                let part = curl_mime_addpart(mime)
+                curl_mime_name(part, field.name)
+                field.data.withUnsafeBytes { raw in
+                    // curl_mime_data copies the bytes.
+                    _ = curl_mime_data(part, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
+                }
+                if let filename = field.filename { curl_mime_filename(part, filename) }
+                if let type = field.contentType { curl_mime_type(part, type) }
+            }
+            try check(CCurlShims_easy_setopt_pointer(easy, CURLOPT_MIMEPOST, UnsafeMutableRawPointer(mime)), "CURLOPT_MIMEPOST")
+        }
+        for (name, value) in headers {
+            headerList = curl_slist_append(headerList, "\(name): \(value)")
+        }
+        try check(CCurlShims_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, headerList.map { UnsafeMutableRawPointer($0) }), "CURLOPT_HTTPHEADER")
+    }
+
+    /// Frees what only the running transfer needed; the easy handle goes back to the pool.
+    func releaseRequestResources() {
+        if let headerList { curl_slist_free_all(headerList) }
+        headerList = nil
+        if let mime { curl_mime_free(mime) }
+        mime = nil
+    }
+
+    func response() -> HTTPResponse {
+        var status = 0
+        CCurlShims_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, body: body, retryAfter: retryAfter, contentType: contentType, metrics: metrics())
+    }
+
+    func error(code: CURLcode) -> CurlError {
+        let detail = String(cString: errorBuffer)
+        let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        return CurlError(code: Int32(code.rawValue), operation: "HTTP request", message: message)
+    }
+
+    private func metrics() -> TransferMetrics {
+        func time(_ info: CURLINFO) -> Duration {
+            var micros: curl_off_t = 0
+            CCurlShims_easy_getinfo_off_t(easy, info, &micros)
+            return .microseconds(micros)
+        }
+        var connects = 0
+        CCurlShims_easy_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &connects)
+        return TransferMetrics(
+            nameLookup: time(CURLINFO_NAMELOOKUP_TIME_T),
+            connect: time(CURLINFO_CONNECT_TIME_T),
+            appConnect: time(CURLINFO_APPCONNECT_TIME_T),
+            preTransfer: time(CURLINFO_PRETRANSFER_TIME_T),
+            startTransfer: time(CURLINFO_STARTTRANSFER_TIME_T),
+            total: time(CURLINFO_TOTAL_TIME_T),
+            newConnections: connects)
+    }
+
+    fileprivate func appendBody(_ pointer: UnsafeRawBufferPointer) {
+        body.append(contentsOf: pointer)
+    }
+
+    fileprivate func appendHeader(_ line: UnsafeRawBufferPointer) {
+        guard let text = String(bytes: line, encoding: .utf8) else { return }
+        if text.hasPrefix("HTTP/") {
+            // A new response (after 100 Continue or a redirect): forget the previous headers.
+            retryAfter = nil
+            contentType = nil
+            return
+        }
+        guard let colon = text.firstIndex(of: ":") else { return }
+        let name = text[..<colon].lowercased()
+        let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        switch name {
+        case "retry-after": retryAfter = Int(value)
+        case "content-type": contentType = value
+        default: break
+        }
+    }
+
+    private func set(_ option: CURLoption, _ value: Int) throws {
+        try check(CCurlShims_easy_setopt_long(easy, option, value), "\(option)")
+    }
+
+    private func set(_ option: CURLoption, string: String) throws {
+        try check(CCurlShims_easy_setopt_string(easy, option, string), "\(option)")
+    }
+
+    private func check(_ code: CURLcode, _ what: String) throws {
+        guard code == CURLE_OK else {
+            throw CurlError(code: Int32(code.rawValue), operation: "curl_easy_setopt(\(what))",
+                            message: String(cString: curl_easy_strerror(code)))
+        }
+    }
+}
+
+private func curlWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?) -> Int {
+    guard let data, let user else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue()
+    transfer.appendBody(UnsafeRawBufferPointer(start: data, count: size * count))
+    return size * count
+}
+
+private func curlWriteHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?) -> Int {
+    guard let data, let user else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue()
+    transfer.appendHeader(UnsafeRawBufferPointer(start: data, count: size * count))
+    return size * count
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down; what libcurl's `_MS` options take.
+    var milliseconds: Int64 {
+        let (seconds, attos) = components
+        return seconds * 1000 + attos / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// One HTTP request for `CurlMultiLoop`: plain data, so it can cross to the loop thread.
+public struct HTTPRequest: Sendable {
+    public enum Body: Sendable {
+        case none
+        case bytes(Data, contentType: String)
+        case multipart([MultipartField])
+    }
+
+    /// One field of a `multipart/form-data` body; `filename` makes it a file part.
+    public struct MultipartField: Sendable, Equatable {
+        public var name: String
+        public var data: Data
+        public var filename: String?
+        public var contentType: String?
+
+        public init(name: String, data: Data, filename: String? = nil, contentType: String? = nil) {
+            self.name = name
+            self.data = data
+            self.filename = filename
+            self.contentType = contentType
+        }
+    }
+
+    public var url: String
+    public var body: Body
+    public var headers: [(String, String)]
+    public var connectTimeout: Duration
+    /// The whole transfer, connect included; a long poll needs its poll time plus a margin.
+    public var totalTimeout: Duration
+
+    public init(url: String, body: Body = .none, headers: [(String, String)] = [],
+                connectTimeout: Duration = .seconds(10), totalTimeout: Duration = .seconds(30)) {
+        self.url = url
+        self.body = body
+        self.headers = headers
+        self.connectTimeout = connectTimeout
+        self.totalTimeout = totalTimeout
+    }
+}
+
+/// What came back, with libcurl's timings for the transfer.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var body: Data
+    /// `Retry-After`, when the server sent one (seconds).
+    public var retryAfter: Int?
+    public var contentType: String?
+    public var metrics: TransferMetrics
+}
+
+/// libcurl's per-phase timings of one transfer (see `CURLINFO_*_TIME_T` in curl_easy_getinfo(3)):
+/// each is measured from the start of the transfer, so phases nest.
+public struct TransferMetrics: Sendable, Equatable {
+    public var nameLookup: Duration
+    public var connect: Duration
+    /// The TLS handshake's end; zero for plain HTTP.
+    public var appConnect: Duration
+    public var preTransfer: Duration
+    public var startTransfer: Duration
+    public var total: Duration
+    /// New connections this transfer opened (`CURLINFO_NUM_CONNECTS`): 0 means it reused one.
+    public var newConnections: Int
+
+    public static let zero = TransferMetrics(nameLookup: .zero, connect: .zero, appConnect: .zero,
+                                             preTransfer: .zero, startTransfer: .zero, total: .zero,
+                                             newConnections: 0)
+}

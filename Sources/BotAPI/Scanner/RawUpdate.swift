@@ -1,0 +1,96 @@
+import Foundation
+
+/// One update as the bytes Telegram sent, read field by field on demand.
+///
+/// A handler that reads only the chat and the text pays for a walk over the bytes (about a
+/// microsecond for a typical update), not for decoding a whole `Message` with its ~100
+/// optional fields (tens of microseconds with Foundation's `JSONDecoder`). `decode()` gives
+/// the full typed `Update` when a handler wants it.
+public struct RawUpdate: Sendable {
+    /// Exactly one update object.
+    public let bytes: Data
+    public let updateID: Int64
+    public let kind: UpdateKind
+    public let routingKey: RoutingKey?
+
+    /// Scans `bytes` (one update object); throws when it is not one.
+    public init(bytes: Data) throws(UpdateScanError) {
+        let scanned = try UpdateScanner.scanUpdate(bytes)
+        self.init(bytes: bytes, scanned: scanned)
+    }
+
+    /// Wraps bytes the scanner has already read (`scanned` describes them).
+    public init(bytes: Data, scanned: ScannedUpdate) {
+        self.bytes = bytes
+        self.updateID = scanned.updateID
+        self.kind = scanned.kind
+        self.routingKey = scanned.routingKey
+    }
+
+    /// The chat the update belongs to, if it has one.
+    public var chatID: Int64? {
+        if case .chat(let id) = routingKey { return id }
+        return nil
+    }
+
+    /// The text of a message-like update (`message.text`, `edited_message.text`, ...).
+    public var text: String? { string(at: kind.rawValue, "text") }
+
+    /// The string at `path` (object keys from the update's root); nil if absent or not a string.
+    public func string(at path: String...) -> String? {
+        withValue(at: path) { s in
+            guard (try? s.peek()) == UInt8(ascii: "\"") else { return nil }
+            return try? s.readString()
+        }
+    }
+
+    /// The integer at `path`; nil if absent or not an integer.
+    public func int64(at path: String...) -> Int64? {
+        withValue(at: path) { s in try? s.readInt64() }
+    }
+
+    /// The raw JSON bytes of the value at `path`.
+    public func json(at path: String...) -> Data? {
+        withValue(at: path) { s in
+            let start = s.index
+            guard (try? s.skipValue()) != nil else { return nil }
+            return Data(UnsafeRawBufferPointer(rebasing: s.bytes[start..<s.index]))
+        }
+    }
+
+    /// Decodes the value at `path` as `T`; nil if the path is absent.
+    public func decode<T: Decodable>(_ type: T.Type, at path: String...) throws -> T? {
+        guard let data = withValue(at: path, { s -> Data? in
+            let start = s.index
+            guard (try? s.skipValue()) != nil else { return nil }
+            return Data(UnsafeRawBufferPointer(rebasing: s.bytes[start..<s.index]))
+        }) else { return nil }
+        return try JSONDecoder().decode(T.self, from: data)
+    }
+
+    /// The whole update, decoded.
+    public func decode() throws -> Update {
+        try JSONDecoder().decode(Update.self, from: bytes)
+    }
+
+    private func withValue<R>(at path: [String], _ body: (inout JSONScanner) -> R?) -> R? {
+        bytes.withUnsafeBytes { raw -> R? in
+            var s = JSONScanner(raw)
+            for component in path {
+                guard (try? s.peek()) == UInt8(ascii: "{"), (try? s.beginObject()) != nil else { return nil }
+                var first = true
+                var found = false
+                while let key = try? s.nextKey(first: &first) {
+                    if s.key(key, equals: component) {
+                        found = true
+                        break
+                    }
+                    guard (try? s.skipValue()) != nil else { return nil }
+                }
+                if !found { return nil }
+            }
+            s.skipWhitespace()
+            return body(&s)
+        }
+    }
+}

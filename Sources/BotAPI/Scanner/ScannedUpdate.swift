@@ -1,0 +1,17 @@
+/// What the scanner learned of one update without decoding it.
+public struct ScannedUpdate: Sendable, Equatable {
+    public var updateID: Int64
+    public var kind: UpdateKind
+    /// The chat (or, without a chat, the user) whose updates must stay in order; nil for
+    /// updates that belong to no one (`poll`).
+    public var routingKey: RoutingKey?
+    /// The update's bytes within the scanned input.
+    public var range: Range<Int>
+
+    public init(updateID: Int64, kind: UpdateKind, routingKey: RoutingKey?, range: Range<Int>) {
+        self.updateID = updateID
+        self.kind = kind
+        self.routingKey = routingKey
+        self.range = range
+    }
+}

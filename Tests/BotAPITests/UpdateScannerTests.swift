@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+import TGClusterTesting
+@testable import BotAPI
+
+@Suite("UpdateScanner")
+struct UpdateScannerTests {
+    /// 1,200 generated updates of every kind, in batches of up to 100 as getUpdates sends them.
+    static var corpus: [[String: Any]] {
+        var factory = UpdateFactory(seed: 7)
+        return (0..<1200).map { _ in factory.randomUpdate() }
+    }
+
+    @Test func corpus_scannerAgreesWithTheFullDecoder() throws {
+        var kinds = Set<UpdateKind>()
+        var checked = 0
+        let corpus = Self.corpus
+        for start in stride(from: 0, to: corpus.count, by: 100) {
+            let batch = Array(corpus[start..<min(start + 100, corpus.count)])
+            let data = UpdateFactory.getUpdatesResponse(batch)
+            let scanned = try UpdateScanner.scanResponse(data)
+            let decoded = try #require(try JSONDecoder().decode(ResultEnvelope<[Update]>.self, from: data).result)
+            #expect(scanned.count == decoded.count)
+            for (s, d) in zip(scanned, decoded) {
+                #expect(s.updateID == Int64(d.updateID))
+                #expect(s.kind == d.kind)
+                #expect(s.routingKey == d.routingKey, "update \(d.updateID) of kind \(d.kind)")
+                // The range holds exactly that update.
+                let slice = data.subdata(in: s.range)
+                #expect(try JSONDecoder().decode(Update.self, from: slice) == d)
+                kinds.insert(s.kind)
+                checked += 1
+            }
+        }
+        #expect(checked == 1200)
+        #expect(kinds.count >= 12, "the corpus should cover many kinds, got \(kinds)")
+    }
+
+    @Test func fixtures_scannerAgreesWithTheFullDecoder() throws {
+        for (name, data) in try Fixtures.files("updates") {
+            let scanned = try UpdateScanner.scanUpdate(data)
+            let decoded = try JSONDecoder().decode(Update.self, from: data)
+            #expect(scanned.updateID == Int64(decoded.updateID), "\(name)")
+            #expect(scanned.kind == decoded.kind, "\(name)")
+            #expect(scanned.routingKey == decoded.routingKey, "\(name)")
+            // The object itself, without the file's trailing newline.
+            #expect(scanned.range.lowerBound == 0)
+            #expect(String(decoding: data[scanned.range.upperBound...], as: UTF8.self).allSatisfy(\.isWhitespace))
+            #expect(data[scanned.range.upperBound - 1] == UInt8(ascii: "}"))
+        }
+    }
+
+    @Test func replyFromAnotherChat_doesNotPassForTheUpdatesChat() throws {
+        // The reply's chat comes first in the bytes; a text search would pick it.
+        let json = #"{"update_id":5,"message":{"reply_to_message":{"message_id":1,"date":1,"chat":{"id":-999,"type":"group"}},"message_id":2,"date":2,"chat":{"id":123,"type":"private"}}}"#
+        #expect(try UpdateScanner.scanUpdate(Data(json.utf8)).routingKey == .chat(123))
+    }
+
+    @Test func unknownKind_isScannedWithItsName() throws {
+        let data = try Fixtures.files("future").first { $0.name == "unknown_kind.json" }!.data
+        let scanned = try UpdateScanner.scanUpdate(data)
+        #expect(scanned.kind == UpdateKind(rawValue: "quantum_entanglement"))
+        #expect(scanned.routingKey == .chat(-100_777))
+    }
+
+    @Test func emptyAndErrorResponses() throws {
+        #expect(try UpdateScanner.scanResponse(Data(#"{"ok":true,"result":[]}"#.utf8)).isEmpty)
+        #expect(throws: UpdateScanError.notOK(errorCode: 409, description: "Conflict: terminated by other getUpdates request")) {
+            try UpdateScanner.scanResponse(Data(#"{"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request"}"#.utf8))
+        }
+        #expect(throws: UpdateScanError.self) { try UpdateScanner.scanResponse(Data(#"{"ok":true,"result":[{"message":{}}]}"#.utf8)) }
+        #expect(throws: UpdateScanError.self) { try UpdateScanner.scanResponse(Data(#"{"ok":true,"result":[{"update_id":"7"}]}"#.utf8)) }
+        #expect(throws: UpdateScanError.self) { try UpdateScanner.scanResponse(Data(#"{"ok":true,"result":[1]}"#.utf8)) }
+        #expect(throws: UpdateScanError.self) { try UpdateScanner.scanResponse(Data("<html>502 Bad Gateway</html>".utf8)) }
+    }
+
+    @Test func everyTruncation_isRejected() throws {
+        var factory = UpdateFactory(seed: 11)
+        let data = UpdateFactory.getUpdatesResponse((0..<8).map { _ in factory.randomUpdate() })
+        #expect(try UpdateScanner.scanResponse(data).count == 8)
+        for cut in 0..<data.count {
+            let prefix = data.prefix(cut)
+            #expect(throws: UpdateScanError.self, "accepted a response cut at \(cut) of \(data.count)") {
+                try UpdateScanner.scanResponse(Data(prefix))
+            }
+        }
+    }
+
+    @Test func flippedBytes_neverCrashAndValidOnesStillAgree() throws {
+        var factory = UpdateFactory(seed: 13)
+        let data = UpdateFactory.getUpdatesResponse((0..<5).map { _ in factory.randomUpdate() })
+        var rng = SplitMix64(seed: 99)
+        let alphabet = Array(#"{}[]":,\0123456789-eE.tfnul "#.utf8) + [0x00, 0x1F, 0xFF, 0xC3]
+        for _ in 0..<3000 {
+            var bytes = [UInt8](data)
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                bytes[Int.random(in: 0..<bytes.count, using: &rng)] = alphabet.randomElement(using: &rng)!
+            }
+            let mutated = Data(bytes)
+            // Either rejected, or accepted and then every range is a standalone update.
+            if let scanned = try? UpdateScanner.scanResponse(mutated) {
+                for s in scanned {
+                    #expect(s.range.upperBound <= mutated.count)
+                    _ = try? UpdateScanner.scanUpdate(mutated.subdata(in: s.range))
+                }
+            }
+        }
+    }
+
+    @Test func garbageAndHostileInputs_areRejected() {
+        var rng = SplitMix64(seed: 5)
+        for length in [0, 1, 2, 7, 64, 1000] {
+            for _ in 0..<200 {
+                let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                _ = try? UpdateScanner.scanResponse(Data(bytes))
+            }
+        }
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: UpdateScanError.self) {
+            try UpdateScanner.scanResponse(Data((#"{"ok":true,"result":[{"update_id":1,"message":"# + deep + "}]}").utf8))
+        }
+        let cases = [
+            #"{"ok":true,"result":[{"update_id":1,"message":{"text":"unterminated}}]}"#,
+            #"{"ok":true,"result":[{"update_id":1,"message":{"text":"bad \x escape"}}]}"#,
+            #"{"ok":true,"result":[{"update_id":1,"message":{"n":01}}]}"#,
+            #"{"ok":true,"result":[{"update_id":1,"message":{"n":1.}}]}"#,
+            #"{"ok":true,"result":[{"update_id":1,"message":{"n":tru}}]}"#,
+            #"{"ok":true,"result":[{"update_id":1}]} trailing"#,
+            #"{"ok":true,"result":[{"update_id":99999999999999999999}]}"#,
+            "{\"ok\":true,\"result\":[{\"update_id\":1,\"message\":{\"text\":\"raw\u{01}control\"}}]}",
+        ]
+        for text in cases {
+            #expect(throws: UpdateScanError.self, "\(text)") { try UpdateScanner.scanResponse(Data(text.utf8)) }
+        }
+    }
+
+    @Test func rawUpdate_readsFieldsWithoutDecoding() throws {
+        var factory = UpdateFactory(seed: 3)
+        let update = factory.textMessageUpdate(chatID: 4242, text: "tab\there \"quoted\" ünï 😀", reply: true)
+        let data = UpdateFactory.json(update)
+        let raw = try RawUpdate(bytes: data)
+        #expect(raw.chatID == 4242)
+        #expect(raw.text == "tab\there \"quoted\" ünï 😀")
+        #expect(raw.int64(at: "message", "from", "id") == 4242)
+        #expect(raw.string(at: "message", "missing") == nil)
+        #expect(raw.string(at: "message", "reply_to_message", "text") != nil)
+        let chat = try #require(try raw.decode(Chat.self, at: "message", "chat"))
+        #expect(chat.id == 4242)
+        #expect(try raw.decode().message?.text == raw.text)
+    }
+}
