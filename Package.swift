@@ -58,7 +58,12 @@ let package = Package(
         // Helpers for tests, tgcluster's own and its users': realistic updates, and later a sim.
         .target(
             name: "TGClusterTesting",
-            dependencies: ["BotAPI"]
+            dependencies: [
+                "BotAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
 
         .executableTarget(
@@ -82,9 +87,6 @@ let package = Package(
                 "BotAPI",
                 "TGClusterTesting",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             resources: [.copy("Fixtures")]
         ),
@@ -94,7 +96,7 @@ let package = Package(
         ),
         .testTarget(
             name: "tgclusterTests",
-            dependencies: []
+            dependencies: ["BotAPI", "TGClusterTesting"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -45,7 +45,8 @@ struct UpdateScannerTests {
             #expect(scanned.routingKey == decoded.routingKey, "\(name)")
             // The object itself, without the file's trailing newline.
             #expect(scanned.range.lowerBound == 0)
-            #expect(String(decoding: data[scanned.range.upperBound...], as: UTF8.self).allSatisfy(\.isWhitespace))
+            let tail = String(decoding: data[scanned.range.upperBound...], as: UTF8.self)
+            #expect(tail.allSatisfy { $0.isWhitespace })
             #expect(data[scanned.range.upperBound - 1] == UInt8(ascii: "}"))
         }
     }

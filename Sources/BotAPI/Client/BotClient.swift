@@ -89,6 +89,19 @@ public final class BotClient: Sendable {
         } catch {
             throw BotAPIError(kind: .encoding, method: M.name, message: redactor("\(error)"))
         }
+        return try await send(request, method: M.name)
+    }
+
+    /// Calls a method by name with no parameters, on a new connection if `freshConnection`:
+    /// what `tgcluster probe` measures.
+    public func send(methodName: String, freshConnection: Bool = false) async throws -> HTTPResponse {
+        var request = HTTPRequest(url: url(methodName), connectTimeout: configuration.connectTimeout,
+                                  totalTimeout: configuration.requestTimeout)
+        request.freshConnection = freshConnection
+        return try await send(request, method: methodName)
+    }
+
+    private func send(_ request: HTTPRequest, method: String) async throws -> HTTPResponse {
         let policy = configuration.retry
         var attempt = 0
         while true {
@@ -98,26 +111,29 @@ public final class BotClient: Sendable {
             do {
                 let response = try await loop.perform(request)
                 if (200..<300).contains(response.status) { return response }
-                failure = apiError(M.name, response, attempt: attempt)
+                failure = apiError(method, response, attempt: attempt)
                 wait = policy.backoff(afterAttempt: attempt)
                 if failure.errorCode == 429 {
-                    let seconds = failure.retryAfter ?? response.retryAfter ?? 1
-                    wait = .seconds(seconds)
+                    wait = .seconds(failure.retryAfter ?? 1)
                     if wait > policy.maxRetryAfter { throw failure }
                 }
             } catch let error as CurlError {
-                failure = BotAPIError(kind: error.isTimeout ? .timeout : .network, method: M.name,
+                failure = BotAPIError(kind: error.isTimeout ? .timeout : .network, method: method,
                                       message: redactor(error.description), attempts: attempt)
                 if !error.isTransient { throw failure }
                 wait = policy.backoff(afterAttempt: attempt)
             }
             guard failure.isTransient, attempt < policy.maxAttempts else { throw failure }
             logger.debug("retrying Bot API call", metadata: [
-                "method": "\(M.name)", "attempt": "\(attempt)", "error": "\(failure.message)",
+                "method": "\(method)", "attempt": "\(attempt)", "error": "\(failure.message)",
                 "wait_ms": "\(wait.milliseconds)",
             ])
             try await Task.sleep(for: wait)
         }
+    }
+
+    private func url(_ method: String) -> String {
+        "\(configuration.apiURL)/bot\(configuration.token)/\(method)"
     }
 
     private func apiError(_ method: String, _ response: HTTPResponse, attempt: Int) -> BotAPIError {
@@ -135,13 +151,12 @@ public final class BotClient: Sendable {
     }
 
     func makeRequest<M: BotMethod>(_ method: M) throws -> HTTPRequest {
-        let url = "\(configuration.apiURL)/bot\(configuration.token)/\(M.name)"
         var timeout = configuration.requestTimeout
         if let poll = method.longPollSeconds {
             timeout = .seconds(max(poll, 0)) + configuration.longPollMargin
         }
         let body = try RequestEncoder.encode(method)
-        return HTTPRequest(url: url, body: body, connectTimeout: configuration.connectTimeout, totalTimeout: timeout)
+        return HTTPRequest(url: url(M.name), body: body, connectTimeout: configuration.connectTimeout, totalTimeout: timeout)
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Removes the bot token from any text that may leave the process (errors, log lines).
 ///
 /// The token is in every request URL, and libcurl or a server may quote the URL back; every
@@ -12,19 +14,5 @@ public struct Redactor: Sendable {
     public func callAsFunction(_ text: String) -> String {
         guard !secret.isEmpty, text.contains(secret) else { return text }
         return text.replacingOccurrences(of: secret, with: Redactor.placeholder)
-    }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        var result = ""
-        var rest = self[...]
-        while let range = rest.range(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        result += rest
-        return result
     }
 }

@@ -29,6 +29,8 @@ public struct HTTPRequest: Sendable {
     public var connectTimeout: Duration
     /// The whole transfer, connect included; a long poll needs its poll time plus a margin.
     public var totalTimeout: Duration
+    /// Open a new connection and close it after: measures connect and TLS every time.
+    public var freshConnection = false
 
     public init(url: String, body: Body = .none, headers: [(String, String)] = [],
                 connectTimeout: Duration = .seconds(10), totalTimeout: Duration = .seconds(30)) {
