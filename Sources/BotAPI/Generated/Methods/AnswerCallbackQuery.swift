@@ -30,11 +30,26 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.callbackQueryID = try c.decode(String.self, forKey: .callbackQueryID)
-            self.text = try c.decodeIfPresent(String.self, forKey: .text)
-            self.showAlert = try c.decodeIfPresent(Bool.self, forKey: .showAlert)
-            self.url = try c.decodeIfPresent(String.self, forKey: .url)
-            self.cacheTime = try c.decodeIfPresent(Int.self, forKey: .cacheTime)
+            var _v_callbackQueryID: String? = nil
+            var _v_text: String? = nil
+            var _v_showAlert: Bool? = nil
+            var _v_url: String? = nil
+            var _v_cacheTime: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .callbackQueryID: _v_callbackQueryID = try c.decodeIfPresent(String.self, forKey: .callbackQueryID)
+                case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+                case .showAlert: _v_showAlert = try c.decodeIfPresent(Bool.self, forKey: .showAlert)
+                case .url: _v_url = try c.decodeIfPresent(String.self, forKey: .url)
+                case .cacheTime: _v_cacheTime = try c.decodeIfPresent(Int.self, forKey: .cacheTime)
+                }
+            }
+            guard let _v_callbackQueryID else { throw DecodingError.keyNotFound(CodingKeys.callbackQueryID, .init(codingPath: c.codingPath, debugDescription: "missing callback_query_id")) }
+            self.callbackQueryID = _v_callbackQueryID
+            self.text = _v_text
+            self.showAlert = _v_showAlert
+            self.url = _v_url
+            self.cacheTime = _v_cacheTime
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatJoinRequestQueryID = try c.decode(String.self, forKey: .chatJoinRequestQueryID)
-            self.result = try c.decode(String.self, forKey: .result)
+            var _v_chatJoinRequestQueryID: String? = nil
+            var _v_result: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatJoinRequestQueryID: _v_chatJoinRequestQueryID = try c.decodeIfPresent(String.self, forKey: .chatJoinRequestQueryID)
+                case .result: _v_result = try c.decodeIfPresent(String.self, forKey: .result)
+                }
+            }
+            guard let _v_chatJoinRequestQueryID else { throw DecodingError.keyNotFound(CodingKeys.chatJoinRequestQueryID, .init(codingPath: c.codingPath, debugDescription: "missing chat_join_request_query_id")) }
+            self.chatJoinRequestQueryID = _v_chatJoinRequestQueryID
+            guard let _v_result else { throw DecodingError.keyNotFound(CodingKeys.result, .init(codingPath: c.codingPath, debugDescription: "missing result")) }
+            self.result = _v_result
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.guestQueryID = try c.decode(String.self, forKey: .guestQueryID)
-            self.result = try c.decode(InlineQueryResult.self, forKey: .result)
+            var _v_guestQueryID: String? = nil
+            var _v_result: InlineQueryResult? = nil
+            for key in c.allKeys {
+                switch key {
+                case .guestQueryID: _v_guestQueryID = try c.decodeIfPresent(String.self, forKey: .guestQueryID)
+                case .result: _v_result = try c.decodeIfPresent(InlineQueryResult.self, forKey: .result)
+                }
+            }
+            guard let _v_guestQueryID else { throw DecodingError.keyNotFound(CodingKeys.guestQueryID, .init(codingPath: c.codingPath, debugDescription: "missing guest_query_id")) }
+            self.guestQueryID = _v_guestQueryID
+            guard let _v_result else { throw DecodingError.keyNotFound(CodingKeys.result, .init(codingPath: c.codingPath, debugDescription: "missing result")) }
+            self.result = _v_result
         }
 
         public func encode(to encoder: any Encoder) throws {

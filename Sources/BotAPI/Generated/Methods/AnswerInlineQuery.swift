@@ -33,12 +33,30 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.inlineQueryID = try c.decode(String.self, forKey: .inlineQueryID)
-            self.results = try c.decode([InlineQueryResult].self, forKey: .results)
-            self.cacheTime = try c.decodeIfPresent(Int.self, forKey: .cacheTime)
-            self.isPersonal = try c.decodeIfPresent(Bool.self, forKey: .isPersonal)
-            self.nextOffset = try c.decodeIfPresent(String.self, forKey: .nextOffset)
-            self.button = try c.decodeIfPresent(InlineQueryResultsButton.self, forKey: .button)
+            var _v_inlineQueryID: String? = nil
+            var _v_results: [InlineQueryResult]? = nil
+            var _v_cacheTime: Int? = nil
+            var _v_isPersonal: Bool? = nil
+            var _v_nextOffset: String? = nil
+            var _v_button: InlineQueryResultsButton? = nil
+            for key in c.allKeys {
+                switch key {
+                case .inlineQueryID: _v_inlineQueryID = try c.decodeIfPresent(String.self, forKey: .inlineQueryID)
+                case .results: _v_results = try c.decodeIfPresent([InlineQueryResult].self, forKey: .results)
+                case .cacheTime: _v_cacheTime = try c.decodeIfPresent(Int.self, forKey: .cacheTime)
+                case .isPersonal: _v_isPersonal = try c.decodeIfPresent(Bool.self, forKey: .isPersonal)
+                case .nextOffset: _v_nextOffset = try c.decodeIfPresent(String.self, forKey: .nextOffset)
+                case .button: _v_button = try c.decodeIfPresent(InlineQueryResultsButton.self, forKey: .button)
+                }
+            }
+            guard let _v_inlineQueryID else { throw DecodingError.keyNotFound(CodingKeys.inlineQueryID, .init(codingPath: c.codingPath, debugDescription: "missing inline_query_id")) }
+            self.inlineQueryID = _v_inlineQueryID
+            guard let _v_results else { throw DecodingError.keyNotFound(CodingKeys.results, .init(codingPath: c.codingPath, debugDescription: "missing results")) }
+            self.results = _v_results
+            self.cacheTime = _v_cacheTime
+            self.isPersonal = _v_isPersonal
+            self.nextOffset = _v_nextOffset
+            self.button = _v_button
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -24,9 +24,21 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.preCheckoutQueryID = try c.decode(String.self, forKey: .preCheckoutQueryID)
-            self.ok = try c.decode(Bool.self, forKey: .ok)
-            self.errorMessage = try c.decodeIfPresent(String.self, forKey: .errorMessage)
+            var _v_preCheckoutQueryID: String? = nil
+            var _v_ok: Bool? = nil
+            var _v_errorMessage: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .preCheckoutQueryID: _v_preCheckoutQueryID = try c.decodeIfPresent(String.self, forKey: .preCheckoutQueryID)
+                case .ok: _v_ok = try c.decodeIfPresent(Bool.self, forKey: .ok)
+                case .errorMessage: _v_errorMessage = try c.decodeIfPresent(String.self, forKey: .errorMessage)
+                }
+            }
+            guard let _v_preCheckoutQueryID else { throw DecodingError.keyNotFound(CodingKeys.preCheckoutQueryID, .init(codingPath: c.codingPath, debugDescription: "missing pre_checkout_query_id")) }
+            self.preCheckoutQueryID = _v_preCheckoutQueryID
+            guard let _v_ok else { throw DecodingError.keyNotFound(CodingKeys.ok, .init(codingPath: c.codingPath, debugDescription: "missing ok")) }
+            self.ok = _v_ok
+            self.errorMessage = _v_errorMessage
         }
 
         public func encode(to encoder: any Encoder) throws {

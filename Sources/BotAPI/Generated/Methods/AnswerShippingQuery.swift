@@ -27,10 +27,24 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.shippingQueryID = try c.decode(String.self, forKey: .shippingQueryID)
-            self.ok = try c.decode(Bool.self, forKey: .ok)
-            self.shippingOptions = try c.decodeIfPresent([ShippingOption].self, forKey: .shippingOptions)
-            self.errorMessage = try c.decodeIfPresent(String.self, forKey: .errorMessage)
+            var _v_shippingQueryID: String? = nil
+            var _v_ok: Bool? = nil
+            var _v_shippingOptions: [ShippingOption]? = nil
+            var _v_errorMessage: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .shippingQueryID: _v_shippingQueryID = try c.decodeIfPresent(String.self, forKey: .shippingQueryID)
+                case .ok: _v_ok = try c.decodeIfPresent(Bool.self, forKey: .ok)
+                case .shippingOptions: _v_shippingOptions = try c.decodeIfPresent([ShippingOption].self, forKey: .shippingOptions)
+                case .errorMessage: _v_errorMessage = try c.decodeIfPresent(String.self, forKey: .errorMessage)
+                }
+            }
+            guard let _v_shippingQueryID else { throw DecodingError.keyNotFound(CodingKeys.shippingQueryID, .init(codingPath: c.codingPath, debugDescription: "missing shipping_query_id")) }
+            self.shippingQueryID = _v_shippingQueryID
+            guard let _v_ok else { throw DecodingError.keyNotFound(CodingKeys.ok, .init(codingPath: c.codingPath, debugDescription: "missing ok")) }
+            self.ok = _v_ok
+            self.shippingOptions = _v_shippingOptions
+            self.errorMessage = _v_errorMessage
         }
 
         public func encode(to encoder: any Encoder) throws {

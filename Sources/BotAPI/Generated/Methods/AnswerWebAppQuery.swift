@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.webAppQueryID = try c.decode(String.self, forKey: .webAppQueryID)
-            self.result = try c.decode(InlineQueryResult.self, forKey: .result)
+            var _v_webAppQueryID: String? = nil
+            var _v_result: InlineQueryResult? = nil
+            for key in c.allKeys {
+                switch key {
+                case .webAppQueryID: _v_webAppQueryID = try c.decodeIfPresent(String.self, forKey: .webAppQueryID)
+                case .result: _v_result = try c.decodeIfPresent(InlineQueryResult.self, forKey: .result)
+                }
+            }
+            guard let _v_webAppQueryID else { throw DecodingError.keyNotFound(CodingKeys.webAppQueryID, .init(codingPath: c.codingPath, debugDescription: "missing web_app_query_id")) }
+            self.webAppQueryID = _v_webAppQueryID
+            guard let _v_result else { throw DecodingError.keyNotFound(CodingKeys.result, .init(codingPath: c.codingPath, debugDescription: "missing result")) }
+            self.result = _v_result
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decode(String.self, forKey: .businessConnectionID)
-            self.ownedGiftID = try c.decode(String.self, forKey: .ownedGiftID)
+            var _v_businessConnectionID: String? = nil
+            var _v_ownedGiftID: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .ownedGiftID: _v_ownedGiftID = try c.decodeIfPresent(String.self, forKey: .ownedGiftID)
+                }
+            }
+            guard let _v_businessConnectionID else { throw DecodingError.keyNotFound(CodingKeys.businessConnectionID, .init(codingPath: c.codingPath, debugDescription: "missing business_connection_id")) }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_ownedGiftID else { throw DecodingError.keyNotFound(CodingKeys.ownedGiftID, .init(codingPath: c.codingPath, debugDescription: "missing owned_gift_id")) }
+            self.ownedGiftID = _v_ownedGiftID
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -27,10 +27,25 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.name = try c.decodeIfPresent(String.self, forKey: .name)
-            self.subscriptionPeriod = try c.decode(Int.self, forKey: .subscriptionPeriod)
-            self.subscriptionPrice = try c.decode(Int.self, forKey: .subscriptionPrice)
+            var _v_chatID: ChatID? = nil
+            var _v_name: String? = nil
+            var _v_subscriptionPeriod: Int? = nil
+            var _v_subscriptionPrice: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+                case .subscriptionPeriod: _v_subscriptionPeriod = try c.decodeIfPresent(Int.self, forKey: .subscriptionPeriod)
+                case .subscriptionPrice: _v_subscriptionPrice = try c.decodeIfPresent(Int.self, forKey: .subscriptionPrice)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            self.name = _v_name
+            guard let _v_subscriptionPeriod else { throw DecodingError.keyNotFound(CodingKeys.subscriptionPeriod, .init(codingPath: c.codingPath, debugDescription: "missing subscription_period")) }
+            self.subscriptionPeriod = _v_subscriptionPeriod
+            guard let _v_subscriptionPrice else { throw DecodingError.keyNotFound(CodingKeys.subscriptionPrice, .init(codingPath: c.codingPath, debugDescription: "missing subscription_price")) }
+            self.subscriptionPrice = _v_subscriptionPrice
         }
 
         public func encode(to encoder: any Encoder) throws {

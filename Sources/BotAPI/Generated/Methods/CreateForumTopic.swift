@@ -27,10 +27,24 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.name = try c.decode(String.self, forKey: .name)
-            self.iconColor = try c.decodeIfPresent(Int.self, forKey: .iconColor)
-            self.iconCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .iconCustomEmojiID)
+            var _v_chatID: ChatID? = nil
+            var _v_name: String? = nil
+            var _v_iconColor: Int? = nil
+            var _v_iconCustomEmojiID: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+                case .iconColor: _v_iconColor = try c.decodeIfPresent(Int.self, forKey: .iconColor)
+                case .iconCustomEmojiID: _v_iconCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .iconCustomEmojiID)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_name else { throw DecodingError.keyNotFound(CodingKeys.name, .init(codingPath: c.codingPath, debugDescription: "missing name")) }
+            self.name = _v_name
+            self.iconColor = _v_iconColor
+            self.iconCustomEmojiID = _v_iconCustomEmojiID
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -81,28 +81,81 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
-            self.title = try c.decode(String.self, forKey: .title)
-            self.description = try c.decode(String.self, forKey: .description)
-            self.payload = try c.decode(String.self, forKey: .payload)
-            self.providerToken = try c.decodeIfPresent(String.self, forKey: .providerToken)
-            self.currency = try c.decode(String.self, forKey: .currency)
-            self.prices = try c.decode([LabeledPrice].self, forKey: .prices)
-            self.subscriptionPeriod = try c.decodeIfPresent(Int.self, forKey: .subscriptionPeriod)
-            self.maxTipAmount = try c.decodeIfPresent(Int.self, forKey: .maxTipAmount)
-            self.suggestedTipAmounts = try c.decodeIfPresent([Int].self, forKey: .suggestedTipAmounts)
-            self.providerData = try c.decodeIfPresent(String.self, forKey: .providerData)
-            self.photoURL = try c.decodeIfPresent(String.self, forKey: .photoURL)
-            self.photoSize = try c.decodeIfPresent(Int.self, forKey: .photoSize)
-            self.photoWidth = try c.decodeIfPresent(Int.self, forKey: .photoWidth)
-            self.photoHeight = try c.decodeIfPresent(Int.self, forKey: .photoHeight)
-            self.needName = try c.decodeIfPresent(Bool.self, forKey: .needName)
-            self.needPhoneNumber = try c.decodeIfPresent(Bool.self, forKey: .needPhoneNumber)
-            self.needEmail = try c.decodeIfPresent(Bool.self, forKey: .needEmail)
-            self.needShippingAddress = try c.decodeIfPresent(Bool.self, forKey: .needShippingAddress)
-            self.sendPhoneNumberToProvider = try c.decodeIfPresent(Bool.self, forKey: .sendPhoneNumberToProvider)
-            self.sendEmailToProvider = try c.decodeIfPresent(Bool.self, forKey: .sendEmailToProvider)
-            self.isFlexible = try c.decodeIfPresent(Bool.self, forKey: .isFlexible)
+            var _v_businessConnectionID: String? = nil
+            var _v_title: String? = nil
+            var _v_description: String? = nil
+            var _v_payload: String? = nil
+            var _v_providerToken: String? = nil
+            var _v_currency: String? = nil
+            var _v_prices: [LabeledPrice]? = nil
+            var _v_subscriptionPeriod: Int? = nil
+            var _v_maxTipAmount: Int? = nil
+            var _v_suggestedTipAmounts: [Int]? = nil
+            var _v_providerData: String? = nil
+            var _v_photoURL: String? = nil
+            var _v_photoSize: Int? = nil
+            var _v_photoWidth: Int? = nil
+            var _v_photoHeight: Int? = nil
+            var _v_needName: Bool? = nil
+            var _v_needPhoneNumber: Bool? = nil
+            var _v_needEmail: Bool? = nil
+            var _v_needShippingAddress: Bool? = nil
+            var _v_sendPhoneNumberToProvider: Bool? = nil
+            var _v_sendEmailToProvider: Bool? = nil
+            var _v_isFlexible: Bool? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+                case .description: _v_description = try c.decodeIfPresent(String.self, forKey: .description)
+                case .payload: _v_payload = try c.decodeIfPresent(String.self, forKey: .payload)
+                case .providerToken: _v_providerToken = try c.decodeIfPresent(String.self, forKey: .providerToken)
+                case .currency: _v_currency = try c.decodeIfPresent(String.self, forKey: .currency)
+                case .prices: _v_prices = try c.decodeIfPresent([LabeledPrice].self, forKey: .prices)
+                case .subscriptionPeriod: _v_subscriptionPeriod = try c.decodeIfPresent(Int.self, forKey: .subscriptionPeriod)
+                case .maxTipAmount: _v_maxTipAmount = try c.decodeIfPresent(Int.self, forKey: .maxTipAmount)
+                case .suggestedTipAmounts: _v_suggestedTipAmounts = try c.decodeIfPresent([Int].self, forKey: .suggestedTipAmounts)
+                case .providerData: _v_providerData = try c.decodeIfPresent(String.self, forKey: .providerData)
+                case .photoURL: _v_photoURL = try c.decodeIfPresent(String.self, forKey: .photoURL)
+                case .photoSize: _v_photoSize = try c.decodeIfPresent(Int.self, forKey: .photoSize)
+                case .photoWidth: _v_photoWidth = try c.decodeIfPresent(Int.self, forKey: .photoWidth)
+                case .photoHeight: _v_photoHeight = try c.decodeIfPresent(Int.self, forKey: .photoHeight)
+                case .needName: _v_needName = try c.decodeIfPresent(Bool.self, forKey: .needName)
+                case .needPhoneNumber: _v_needPhoneNumber = try c.decodeIfPresent(Bool.self, forKey: .needPhoneNumber)
+                case .needEmail: _v_needEmail = try c.decodeIfPresent(Bool.self, forKey: .needEmail)
+                case .needShippingAddress: _v_needShippingAddress = try c.decodeIfPresent(Bool.self, forKey: .needShippingAddress)
+                case .sendPhoneNumberToProvider: _v_sendPhoneNumberToProvider = try c.decodeIfPresent(Bool.self, forKey: .sendPhoneNumberToProvider)
+                case .sendEmailToProvider: _v_sendEmailToProvider = try c.decodeIfPresent(Bool.self, forKey: .sendEmailToProvider)
+                case .isFlexible: _v_isFlexible = try c.decodeIfPresent(Bool.self, forKey: .isFlexible)
+                }
+            }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_title else { throw DecodingError.keyNotFound(CodingKeys.title, .init(codingPath: c.codingPath, debugDescription: "missing title")) }
+            self.title = _v_title
+            guard let _v_description else { throw DecodingError.keyNotFound(CodingKeys.description, .init(codingPath: c.codingPath, debugDescription: "missing description")) }
+            self.description = _v_description
+            guard let _v_payload else { throw DecodingError.keyNotFound(CodingKeys.payload, .init(codingPath: c.codingPath, debugDescription: "missing payload")) }
+            self.payload = _v_payload
+            self.providerToken = _v_providerToken
+            guard let _v_currency else { throw DecodingError.keyNotFound(CodingKeys.currency, .init(codingPath: c.codingPath, debugDescription: "missing currency")) }
+            self.currency = _v_currency
+            guard let _v_prices else { throw DecodingError.keyNotFound(CodingKeys.prices, .init(codingPath: c.codingPath, debugDescription: "missing prices")) }
+            self.prices = _v_prices
+            self.subscriptionPeriod = _v_subscriptionPeriod
+            self.maxTipAmount = _v_maxTipAmount
+            self.suggestedTipAmounts = _v_suggestedTipAmounts
+            self.providerData = _v_providerData
+            self.photoURL = _v_photoURL
+            self.photoSize = _v_photoSize
+            self.photoWidth = _v_photoWidth
+            self.photoHeight = _v_photoHeight
+            self.needName = _v_needName
+            self.needPhoneNumber = _v_needPhoneNumber
+            self.needEmail = _v_needEmail
+            self.needShippingAddress = _v_needShippingAddress
+            self.sendPhoneNumberToProvider = _v_sendPhoneNumberToProvider
+            self.sendEmailToProvider = _v_sendEmailToProvider
+            self.isFlexible = _v_isFlexible
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -33,12 +33,32 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.name = try c.decode(String.self, forKey: .name)
-            self.title = try c.decode(String.self, forKey: .title)
-            self.stickers = try c.decode([InputSticker].self, forKey: .stickers)
-            self.stickerType = try c.decodeIfPresent(String.self, forKey: .stickerType)
-            self.needsRepainting = try c.decodeIfPresent(Bool.self, forKey: .needsRepainting)
+            var _v_userID: Int? = nil
+            var _v_name: String? = nil
+            var _v_title: String? = nil
+            var _v_stickers: [InputSticker]? = nil
+            var _v_stickerType: String? = nil
+            var _v_needsRepainting: Bool? = nil
+            for key in c.allKeys {
+                switch key {
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+                case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+                case .stickers: _v_stickers = try c.decodeIfPresent([InputSticker].self, forKey: .stickers)
+                case .stickerType: _v_stickerType = try c.decodeIfPresent(String.self, forKey: .stickerType)
+                case .needsRepainting: _v_needsRepainting = try c.decodeIfPresent(Bool.self, forKey: .needsRepainting)
+                }
+            }
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            guard let _v_name else { throw DecodingError.keyNotFound(CodingKeys.name, .init(codingPath: c.codingPath, debugDescription: "missing name")) }
+            self.name = _v_name
+            guard let _v_title else { throw DecodingError.keyNotFound(CodingKeys.title, .init(codingPath: c.codingPath, debugDescription: "missing title")) }
+            self.title = _v_title
+            guard let _v_stickers else { throw DecodingError.keyNotFound(CodingKeys.stickers, .init(codingPath: c.codingPath, debugDescription: "missing stickers")) }
+            self.stickers = _v_stickers
+            self.stickerType = _v_stickerType
+            self.needsRepainting = _v_needsRepainting
         }
 
         public func encode(to encoder: any Encoder) throws {

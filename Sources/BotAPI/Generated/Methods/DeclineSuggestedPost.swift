@@ -24,9 +24,21 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(Int.self, forKey: .chatID)
-            self.messageID = try c.decode(Int.self, forKey: .messageID)
-            self.comment = try c.decodeIfPresent(String.self, forKey: .comment)
+            var _v_chatID: Int? = nil
+            var _v_messageID: Int? = nil
+            var _v_comment: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(Int.self, forKey: .chatID)
+                case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+                case .comment: _v_comment = try c.decodeIfPresent(String.self, forKey: .comment)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_messageID else { throw DecodingError.keyNotFound(CodingKeys.messageID, .init(codingPath: c.codingPath, debugDescription: "missing message_id")) }
+            self.messageID = _v_messageID
+            self.comment = _v_comment
         }
 
         public func encode(to encoder: any Encoder) throws {

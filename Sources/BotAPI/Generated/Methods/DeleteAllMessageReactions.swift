@@ -24,9 +24,20 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.userID = try c.decodeIfPresent(Int.self, forKey: .userID)
-            self.actorChatID = try c.decodeIfPresent(Int.self, forKey: .actorChatID)
+            var _v_chatID: ChatID? = nil
+            var _v_userID: Int? = nil
+            var _v_actorChatID: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .actorChatID: _v_actorChatID = try c.decodeIfPresent(Int.self, forKey: .actorChatID)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            self.userID = _v_userID
+            self.actorChatID = _v_actorChatID
         }
 
         public func encode(to encoder: any Encoder) throws {

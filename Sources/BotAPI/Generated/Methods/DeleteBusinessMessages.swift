@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decode(String.self, forKey: .businessConnectionID)
-            self.messageIDs = try c.decode([Int].self, forKey: .messageIDs)
+            var _v_businessConnectionID: String? = nil
+            var _v_messageIDs: [Int]? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .messageIDs: _v_messageIDs = try c.decodeIfPresent([Int].self, forKey: .messageIDs)
+                }
+            }
+            guard let _v_businessConnectionID else { throw DecodingError.keyNotFound(CodingKeys.businessConnectionID, .init(codingPath: c.codingPath, debugDescription: "missing business_connection_id")) }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_messageIDs else { throw DecodingError.keyNotFound(CodingKeys.messageIDs, .init(codingPath: c.codingPath, debugDescription: "missing message_ids")) }
+            self.messageIDs = _v_messageIDs
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -27,10 +27,24 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.messageID = try c.decode(Int.self, forKey: .messageID)
-            self.userID = try c.decodeIfPresent(Int.self, forKey: .userID)
-            self.actorChatID = try c.decodeIfPresent(Int.self, forKey: .actorChatID)
+            var _v_chatID: ChatID? = nil
+            var _v_messageID: Int? = nil
+            var _v_userID: Int? = nil
+            var _v_actorChatID: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .actorChatID: _v_actorChatID = try c.decodeIfPresent(Int.self, forKey: .actorChatID)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_messageID else { throw DecodingError.keyNotFound(CodingKeys.messageID, .init(codingPath: c.codingPath, debugDescription: "missing message_id")) }
+            self.messageID = _v_messageID
+            self.userID = _v_userID
+            self.actorChatID = _v_actorChatID
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.messageIDs = try c.decode([Int].self, forKey: .messageIDs)
+            var _v_chatID: ChatID? = nil
+            var _v_messageIDs: [Int]? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .messageIDs: _v_messageIDs = try c.decodeIfPresent([Int].self, forKey: .messageIDs)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_messageIDs else { throw DecodingError.keyNotFound(CodingKeys.messageIDs, .init(codingPath: c.codingPath, debugDescription: "missing message_ids")) }
+            self.messageIDs = _v_messageIDs
         }
 
         public func encode(to encoder: any Encoder) throws {

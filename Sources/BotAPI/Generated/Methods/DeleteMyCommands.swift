@@ -21,8 +21,16 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.scope = try c.decodeIfPresent(BotCommandScope.self, forKey: .scope)
-            self.languageCode = try c.decodeIfPresent(String.self, forKey: .languageCode)
+            var _v_scope: BotCommandScope? = nil
+            var _v_languageCode: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .scope: _v_scope = try c.decodeIfPresent(BotCommandScope.self, forKey: .scope)
+                case .languageCode: _v_languageCode = try c.decodeIfPresent(String.self, forKey: .languageCode)
+                }
+            }
+            self.scope = _v_scope
+            self.languageCode = _v_languageCode
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -18,7 +18,14 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.sticker = try c.decode(String.self, forKey: .sticker)
+            var _v_sticker: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .sticker: _v_sticker = try c.decodeIfPresent(String.self, forKey: .sticker)
+                }
+            }
+            guard let _v_sticker else { throw DecodingError.keyNotFound(CodingKeys.sticker, .init(codingPath: c.codingPath, debugDescription: "missing sticker")) }
+            self.sticker = _v_sticker
         }
 
         public func encode(to encoder: any Encoder) throws {

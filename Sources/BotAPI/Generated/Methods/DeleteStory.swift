@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decode(String.self, forKey: .businessConnectionID)
-            self.storyID = try c.decode(Int.self, forKey: .storyID)
+            var _v_businessConnectionID: String? = nil
+            var _v_storyID: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .storyID: _v_storyID = try c.decodeIfPresent(Int.self, forKey: .storyID)
+                }
+            }
+            guard let _v_businessConnectionID else { throw DecodingError.keyNotFound(CodingKeys.businessConnectionID, .init(codingPath: c.codingPath, debugDescription: "missing business_connection_id")) }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_storyID else { throw DecodingError.keyNotFound(CodingKeys.storyID, .init(codingPath: c.codingPath, debugDescription: "missing story_id")) }
+            self.storyID = _v_storyID
         }
 
         public func encode(to encoder: any Encoder) throws {

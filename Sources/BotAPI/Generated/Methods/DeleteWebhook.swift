@@ -18,7 +18,13 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.dropPendingUpdates = try c.decodeIfPresent(Bool.self, forKey: .dropPendingUpdates)
+            var _v_dropPendingUpdates: Bool? = nil
+            for key in c.allKeys {
+                switch key {
+                case .dropPendingUpdates: _v_dropPendingUpdates = try c.decodeIfPresent(Bool.self, forKey: .dropPendingUpdates)
+                }
+            }
+            self.dropPendingUpdates = _v_dropPendingUpdates
         }
 
         public func encode(to encoder: any Encoder) throws {

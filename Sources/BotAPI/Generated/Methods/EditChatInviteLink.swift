@@ -33,12 +33,30 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.inviteLink = try c.decode(String.self, forKey: .inviteLink)
-            self.name = try c.decodeIfPresent(String.self, forKey: .name)
-            self.expireDate = try c.decodeIfPresent(Int.self, forKey: .expireDate)
-            self.memberLimit = try c.decodeIfPresent(Int.self, forKey: .memberLimit)
-            self.createsJoinRequest = try c.decodeIfPresent(Bool.self, forKey: .createsJoinRequest)
+            var _v_chatID: ChatID? = nil
+            var _v_inviteLink: String? = nil
+            var _v_name: String? = nil
+            var _v_expireDate: Int? = nil
+            var _v_memberLimit: Int? = nil
+            var _v_createsJoinRequest: Bool? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .inviteLink: _v_inviteLink = try c.decodeIfPresent(String.self, forKey: .inviteLink)
+                case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+                case .expireDate: _v_expireDate = try c.decodeIfPresent(Int.self, forKey: .expireDate)
+                case .memberLimit: _v_memberLimit = try c.decodeIfPresent(Int.self, forKey: .memberLimit)
+                case .createsJoinRequest: _v_createsJoinRequest = try c.decodeIfPresent(Bool.self, forKey: .createsJoinRequest)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_inviteLink else { throw DecodingError.keyNotFound(CodingKeys.inviteLink, .init(codingPath: c.codingPath, debugDescription: "missing invite_link")) }
+            self.inviteLink = _v_inviteLink
+            self.name = _v_name
+            self.expireDate = _v_expireDate
+            self.memberLimit = _v_memberLimit
+            self.createsJoinRequest = _v_createsJoinRequest
         }
 
         public func encode(to encoder: any Encoder) throws {

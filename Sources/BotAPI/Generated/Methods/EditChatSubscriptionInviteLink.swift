@@ -24,9 +24,21 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.inviteLink = try c.decode(String.self, forKey: .inviteLink)
-            self.name = try c.decodeIfPresent(String.self, forKey: .name)
+            var _v_chatID: ChatID? = nil
+            var _v_inviteLink: String? = nil
+            var _v_name: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .inviteLink: _v_inviteLink = try c.decodeIfPresent(String.self, forKey: .inviteLink)
+                case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_inviteLink else { throw DecodingError.keyNotFound(CodingKeys.inviteLink, .init(codingPath: c.codingPath, debugDescription: "missing invite_link")) }
+            self.inviteLink = _v_inviteLink
+            self.name = _v_name
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -27,10 +27,24 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.messageThreadID = try c.decode(Int.self, forKey: .messageThreadID)
-            self.name = try c.decodeIfPresent(String.self, forKey: .name)
-            self.iconCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .iconCustomEmojiID)
+            var _v_chatID: ChatID? = nil
+            var _v_messageThreadID: Int? = nil
+            var _v_name: String? = nil
+            var _v_iconCustomEmojiID: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .messageThreadID: _v_messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
+                case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+                case .iconCustomEmojiID: _v_iconCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .iconCustomEmojiID)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_messageThreadID else { throw DecodingError.keyNotFound(CodingKeys.messageThreadID, .init(codingPath: c.codingPath, debugDescription: "missing message_thread_id")) }
+            self.messageThreadID = _v_messageThreadID
+            self.name = _v_name
+            self.iconCustomEmojiID = _v_iconCustomEmojiID
         }
 
         public func encode(to encoder: any Encoder) throws {

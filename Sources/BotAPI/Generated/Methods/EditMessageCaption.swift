@@ -42,15 +42,37 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
-            self.chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
-            self.messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
-            self.inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
-            self.caption = try c.decodeIfPresent(String.self, forKey: .caption)
-            self.parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
-            self.captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
-            self.showCaptionAboveMedia = try c.decodeIfPresent(Bool.self, forKey: .showCaptionAboveMedia)
-            self.replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+            var _v_businessConnectionID: String? = nil
+            var _v_chatID: ChatID? = nil
+            var _v_messageID: Int? = nil
+            var _v_inlineMessageID: String? = nil
+            var _v_caption: String? = nil
+            var _v_parseMode: String? = nil
+            var _v_captionEntities: [MessageEntity]? = nil
+            var _v_showCaptionAboveMedia: Bool? = nil
+            var _v_replyMarkup: InlineKeyboardMarkup? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+                case .inlineMessageID: _v_inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
+                case .caption: _v_caption = try c.decodeIfPresent(String.self, forKey: .caption)
+                case .parseMode: _v_parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
+                case .captionEntities: _v_captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
+                case .showCaptionAboveMedia: _v_showCaptionAboveMedia = try c.decodeIfPresent(Bool.self, forKey: .showCaptionAboveMedia)
+                case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+                }
+            }
+            self.businessConnectionID = _v_businessConnectionID
+            self.chatID = _v_chatID
+            self.messageID = _v_messageID
+            self.inlineMessageID = _v_inlineMessageID
+            self.caption = _v_caption
+            self.parseMode = _v_parseMode
+            self.captionEntities = _v_captionEntities
+            self.showCaptionAboveMedia = _v_showCaptionAboveMedia
+            self.replyMarkup = _v_replyMarkup
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -48,17 +48,45 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
-            self.chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
-            self.messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
-            self.inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
-            self.latitude = try c.decode(Double.self, forKey: .latitude)
-            self.longitude = try c.decode(Double.self, forKey: .longitude)
-            self.livePeriod = try c.decodeIfPresent(Int.self, forKey: .livePeriod)
-            self.horizontalAccuracy = try c.decodeIfPresent(Double.self, forKey: .horizontalAccuracy)
-            self.heading = try c.decodeIfPresent(Int.self, forKey: .heading)
-            self.proximityAlertRadius = try c.decodeIfPresent(Int.self, forKey: .proximityAlertRadius)
-            self.replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+            var _v_businessConnectionID: String? = nil
+            var _v_chatID: ChatID? = nil
+            var _v_messageID: Int? = nil
+            var _v_inlineMessageID: String? = nil
+            var _v_latitude: Double? = nil
+            var _v_longitude: Double? = nil
+            var _v_livePeriod: Int? = nil
+            var _v_horizontalAccuracy: Double? = nil
+            var _v_heading: Int? = nil
+            var _v_proximityAlertRadius: Int? = nil
+            var _v_replyMarkup: InlineKeyboardMarkup? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+                case .inlineMessageID: _v_inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
+                case .latitude: _v_latitude = try c.decodeIfPresent(Double.self, forKey: .latitude)
+                case .longitude: _v_longitude = try c.decodeIfPresent(Double.self, forKey: .longitude)
+                case .livePeriod: _v_livePeriod = try c.decodeIfPresent(Int.self, forKey: .livePeriod)
+                case .horizontalAccuracy: _v_horizontalAccuracy = try c.decodeIfPresent(Double.self, forKey: .horizontalAccuracy)
+                case .heading: _v_heading = try c.decodeIfPresent(Int.self, forKey: .heading)
+                case .proximityAlertRadius: _v_proximityAlertRadius = try c.decodeIfPresent(Int.self, forKey: .proximityAlertRadius)
+                case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+                }
+            }
+            self.businessConnectionID = _v_businessConnectionID
+            self.chatID = _v_chatID
+            self.messageID = _v_messageID
+            self.inlineMessageID = _v_inlineMessageID
+            guard let _v_latitude else { throw DecodingError.keyNotFound(CodingKeys.latitude, .init(codingPath: c.codingPath, debugDescription: "missing latitude")) }
+            self.latitude = _v_latitude
+            guard let _v_longitude else { throw DecodingError.keyNotFound(CodingKeys.longitude, .init(codingPath: c.codingPath, debugDescription: "missing longitude")) }
+            self.longitude = _v_longitude
+            self.livePeriod = _v_livePeriod
+            self.horizontalAccuracy = _v_horizontalAccuracy
+            self.heading = _v_heading
+            self.proximityAlertRadius = _v_proximityAlertRadius
+            self.replyMarkup = _v_replyMarkup
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -45,16 +45,40 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
-            self.chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
-            self.messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
-            self.inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
-            self.text = try c.decodeIfPresent(String.self, forKey: .text)
-            self.parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
-            self.entities = try c.decodeIfPresent([MessageEntity].self, forKey: .entities)
-            self.linkPreviewOptions = try c.decodeIfPresent(LinkPreviewOptions.self, forKey: .linkPreviewOptions)
-            self.richMessage = try c.decodeIfPresent(InputRichMessage.self, forKey: .richMessage)
-            self.replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+            var _v_businessConnectionID: String? = nil
+            var _v_chatID: ChatID? = nil
+            var _v_messageID: Int? = nil
+            var _v_inlineMessageID: String? = nil
+            var _v_text: String? = nil
+            var _v_parseMode: String? = nil
+            var _v_entities: [MessageEntity]? = nil
+            var _v_linkPreviewOptions: LinkPreviewOptions? = nil
+            var _v_richMessage: InputRichMessage? = nil
+            var _v_replyMarkup: InlineKeyboardMarkup? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+                case .inlineMessageID: _v_inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
+                case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+                case .parseMode: _v_parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
+                case .entities: _v_entities = try c.decodeIfPresent([MessageEntity].self, forKey: .entities)
+                case .linkPreviewOptions: _v_linkPreviewOptions = try c.decodeIfPresent(LinkPreviewOptions.self, forKey: .linkPreviewOptions)
+                case .richMessage: _v_richMessage = try c.decodeIfPresent(InputRichMessage.self, forKey: .richMessage)
+                case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+                }
+            }
+            self.businessConnectionID = _v_businessConnectionID
+            self.chatID = _v_chatID
+            self.messageID = _v_messageID
+            self.inlineMessageID = _v_inlineMessageID
+            self.text = _v_text
+            self.parseMode = _v_parseMode
+            self.entities = _v_entities
+            self.linkPreviewOptions = _v_linkPreviewOptions
+            self.richMessage = _v_richMessage
+            self.replyMarkup = _v_replyMarkup
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -36,13 +36,34 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decode(String.self, forKey: .businessConnectionID)
-            self.storyID = try c.decode(Int.self, forKey: .storyID)
-            self.content = try c.decode(InputStoryContent.self, forKey: .content)
-            self.caption = try c.decodeIfPresent(String.self, forKey: .caption)
-            self.parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
-            self.captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
-            self.areas = try c.decodeIfPresent([StoryArea].self, forKey: .areas)
+            var _v_businessConnectionID: String? = nil
+            var _v_storyID: Int? = nil
+            var _v_content: InputStoryContent? = nil
+            var _v_caption: String? = nil
+            var _v_parseMode: String? = nil
+            var _v_captionEntities: [MessageEntity]? = nil
+            var _v_areas: [StoryArea]? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .storyID: _v_storyID = try c.decodeIfPresent(Int.self, forKey: .storyID)
+                case .content: _v_content = try c.decodeIfPresent(InputStoryContent.self, forKey: .content)
+                case .caption: _v_caption = try c.decodeIfPresent(String.self, forKey: .caption)
+                case .parseMode: _v_parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
+                case .captionEntities: _v_captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
+                case .areas: _v_areas = try c.decodeIfPresent([StoryArea].self, forKey: .areas)
+                }
+            }
+            guard let _v_businessConnectionID else { throw DecodingError.keyNotFound(CodingKeys.businessConnectionID, .init(codingPath: c.codingPath, debugDescription: "missing business_connection_id")) }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_storyID else { throw DecodingError.keyNotFound(CodingKeys.storyID, .init(codingPath: c.codingPath, debugDescription: "missing story_id")) }
+            self.storyID = _v_storyID
+            guard let _v_content else { throw DecodingError.keyNotFound(CodingKeys.content, .init(codingPath: c.codingPath, debugDescription: "missing content")) }
+            self.content = _v_content
+            self.caption = _v_caption
+            self.parseMode = _v_parseMode
+            self.captionEntities = _v_captionEntities
+            self.areas = _v_areas
         }
 
         public func encode(to encoder: any Encoder) throws {

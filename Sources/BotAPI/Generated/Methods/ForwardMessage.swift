@@ -45,16 +45,43 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
-            self.directMessagesTopicID = try c.decodeIfPresent(Int.self, forKey: .directMessagesTopicID)
-            self.fromChatID = try c.decode(ChatID.self, forKey: .fromChatID)
-            self.videoStartTimestamp = try c.decodeIfPresent(Int.self, forKey: .videoStartTimestamp)
-            self.disableNotification = try c.decodeIfPresent(Bool.self, forKey: .disableNotification)
-            self.protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
-            self.messageEffectID = try c.decodeIfPresent(String.self, forKey: .messageEffectID)
-            self.suggestedPostParameters = try c.decodeIfPresent(SuggestedPostParameters.self, forKey: .suggestedPostParameters)
-            self.messageID = try c.decode(Int.self, forKey: .messageID)
+            var _v_chatID: ChatID? = nil
+            var _v_messageThreadID: Int? = nil
+            var _v_directMessagesTopicID: Int? = nil
+            var _v_fromChatID: ChatID? = nil
+            var _v_videoStartTimestamp: Int? = nil
+            var _v_disableNotification: Bool? = nil
+            var _v_protectContent: Bool? = nil
+            var _v_messageEffectID: String? = nil
+            var _v_suggestedPostParameters: SuggestedPostParameters? = nil
+            var _v_messageID: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .messageThreadID: _v_messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
+                case .directMessagesTopicID: _v_directMessagesTopicID = try c.decodeIfPresent(Int.self, forKey: .directMessagesTopicID)
+                case .fromChatID: _v_fromChatID = try c.decodeIfPresent(ChatID.self, forKey: .fromChatID)
+                case .videoStartTimestamp: _v_videoStartTimestamp = try c.decodeIfPresent(Int.self, forKey: .videoStartTimestamp)
+                case .disableNotification: _v_disableNotification = try c.decodeIfPresent(Bool.self, forKey: .disableNotification)
+                case .protectContent: _v_protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
+                case .messageEffectID: _v_messageEffectID = try c.decodeIfPresent(String.self, forKey: .messageEffectID)
+                case .suggestedPostParameters: _v_suggestedPostParameters = try c.decodeIfPresent(SuggestedPostParameters.self, forKey: .suggestedPostParameters)
+                case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            self.messageThreadID = _v_messageThreadID
+            self.directMessagesTopicID = _v_directMessagesTopicID
+            guard let _v_fromChatID else { throw DecodingError.keyNotFound(CodingKeys.fromChatID, .init(codingPath: c.codingPath, debugDescription: "missing from_chat_id")) }
+            self.fromChatID = _v_fromChatID
+            self.videoStartTimestamp = _v_videoStartTimestamp
+            self.disableNotification = _v_disableNotification
+            self.protectContent = _v_protectContent
+            self.messageEffectID = _v_messageEffectID
+            self.suggestedPostParameters = _v_suggestedPostParameters
+            guard let _v_messageID else { throw DecodingError.keyNotFound(CodingKeys.messageID, .init(codingPath: c.codingPath, debugDescription: "missing message_id")) }
+            self.messageID = _v_messageID
         }
 
         public func encode(to encoder: any Encoder) throws {

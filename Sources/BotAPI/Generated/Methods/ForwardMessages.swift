@@ -36,13 +36,34 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
-            self.directMessagesTopicID = try c.decodeIfPresent(Int.self, forKey: .directMessagesTopicID)
-            self.fromChatID = try c.decode(ChatID.self, forKey: .fromChatID)
-            self.messageIDs = try c.decode([Int].self, forKey: .messageIDs)
-            self.disableNotification = try c.decodeIfPresent(Bool.self, forKey: .disableNotification)
-            self.protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
+            var _v_chatID: ChatID? = nil
+            var _v_messageThreadID: Int? = nil
+            var _v_directMessagesTopicID: Int? = nil
+            var _v_fromChatID: ChatID? = nil
+            var _v_messageIDs: [Int]? = nil
+            var _v_disableNotification: Bool? = nil
+            var _v_protectContent: Bool? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .messageThreadID: _v_messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
+                case .directMessagesTopicID: _v_directMessagesTopicID = try c.decodeIfPresent(Int.self, forKey: .directMessagesTopicID)
+                case .fromChatID: _v_fromChatID = try c.decodeIfPresent(ChatID.self, forKey: .fromChatID)
+                case .messageIDs: _v_messageIDs = try c.decodeIfPresent([Int].self, forKey: .messageIDs)
+                case .disableNotification: _v_disableNotification = try c.decodeIfPresent(Bool.self, forKey: .disableNotification)
+                case .protectContent: _v_protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            self.messageThreadID = _v_messageThreadID
+            self.directMessagesTopicID = _v_directMessagesTopicID
+            guard let _v_fromChatID else { throw DecodingError.keyNotFound(CodingKeys.fromChatID, .init(codingPath: c.codingPath, debugDescription: "missing from_chat_id")) }
+            self.fromChatID = _v_fromChatID
+            guard let _v_messageIDs else { throw DecodingError.keyNotFound(CodingKeys.messageIDs, .init(codingPath: c.codingPath, debugDescription: "missing message_ids")) }
+            self.messageIDs = _v_messageIDs
+            self.disableNotification = _v_disableNotification
+            self.protectContent = _v_protectContent
         }
 
         public func encode(to encoder: any Encoder) throws {

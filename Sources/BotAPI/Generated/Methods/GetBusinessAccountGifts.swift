@@ -48,17 +48,44 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decode(String.self, forKey: .businessConnectionID)
-            self.excludeUnsaved = try c.decodeIfPresent(Bool.self, forKey: .excludeUnsaved)
-            self.excludeSaved = try c.decodeIfPresent(Bool.self, forKey: .excludeSaved)
-            self.excludeUnlimited = try c.decodeIfPresent(Bool.self, forKey: .excludeUnlimited)
-            self.excludeLimitedUpgradable = try c.decodeIfPresent(Bool.self, forKey: .excludeLimitedUpgradable)
-            self.excludeLimitedNonUpgradable = try c.decodeIfPresent(Bool.self, forKey: .excludeLimitedNonUpgradable)
-            self.excludeUnique = try c.decodeIfPresent(Bool.self, forKey: .excludeUnique)
-            self.excludeFromBlockchain = try c.decodeIfPresent(Bool.self, forKey: .excludeFromBlockchain)
-            self.sortByPrice = try c.decodeIfPresent(Bool.self, forKey: .sortByPrice)
-            self.offset = try c.decodeIfPresent(String.self, forKey: .offset)
-            self.limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+            var _v_businessConnectionID: String? = nil
+            var _v_excludeUnsaved: Bool? = nil
+            var _v_excludeSaved: Bool? = nil
+            var _v_excludeUnlimited: Bool? = nil
+            var _v_excludeLimitedUpgradable: Bool? = nil
+            var _v_excludeLimitedNonUpgradable: Bool? = nil
+            var _v_excludeUnique: Bool? = nil
+            var _v_excludeFromBlockchain: Bool? = nil
+            var _v_sortByPrice: Bool? = nil
+            var _v_offset: String? = nil
+            var _v_limit: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .excludeUnsaved: _v_excludeUnsaved = try c.decodeIfPresent(Bool.self, forKey: .excludeUnsaved)
+                case .excludeSaved: _v_excludeSaved = try c.decodeIfPresent(Bool.self, forKey: .excludeSaved)
+                case .excludeUnlimited: _v_excludeUnlimited = try c.decodeIfPresent(Bool.self, forKey: .excludeUnlimited)
+                case .excludeLimitedUpgradable: _v_excludeLimitedUpgradable = try c.decodeIfPresent(Bool.self, forKey: .excludeLimitedUpgradable)
+                case .excludeLimitedNonUpgradable: _v_excludeLimitedNonUpgradable = try c.decodeIfPresent(Bool.self, forKey: .excludeLimitedNonUpgradable)
+                case .excludeUnique: _v_excludeUnique = try c.decodeIfPresent(Bool.self, forKey: .excludeUnique)
+                case .excludeFromBlockchain: _v_excludeFromBlockchain = try c.decodeIfPresent(Bool.self, forKey: .excludeFromBlockchain)
+                case .sortByPrice: _v_sortByPrice = try c.decodeIfPresent(Bool.self, forKey: .sortByPrice)
+                case .offset: _v_offset = try c.decodeIfPresent(String.self, forKey: .offset)
+                case .limit: _v_limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+                }
+            }
+            guard let _v_businessConnectionID else { throw DecodingError.keyNotFound(CodingKeys.businessConnectionID, .init(codingPath: c.codingPath, debugDescription: "missing business_connection_id")) }
+            self.businessConnectionID = _v_businessConnectionID
+            self.excludeUnsaved = _v_excludeUnsaved
+            self.excludeSaved = _v_excludeSaved
+            self.excludeUnlimited = _v_excludeUnlimited
+            self.excludeLimitedUpgradable = _v_excludeLimitedUpgradable
+            self.excludeLimitedNonUpgradable = _v_excludeLimitedNonUpgradable
+            self.excludeUnique = _v_excludeUnique
+            self.excludeFromBlockchain = _v_excludeFromBlockchain
+            self.sortByPrice = _v_sortByPrice
+            self.offset = _v_offset
+            self.limit = _v_limit
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,17 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.returnBots = try c.decodeIfPresent(Bool.self, forKey: .returnBots)
+            var _v_chatID: ChatID? = nil
+            var _v_returnBots: Bool? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .returnBots: _v_returnBots = try c.decodeIfPresent(Bool.self, forKey: .returnBots)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            self.returnBots = _v_returnBots
         }
 
         public func encode(to encoder: any Encoder) throws {

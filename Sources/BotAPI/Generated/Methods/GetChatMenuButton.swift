@@ -18,7 +18,13 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decodeIfPresent(Int.self, forKey: .chatID)
+            var _v_chatID: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(Int.self, forKey: .chatID)
+                }
+            }
+            self.chatID = _v_chatID
         }
 
         public func encode(to encoder: any Encoder) throws {

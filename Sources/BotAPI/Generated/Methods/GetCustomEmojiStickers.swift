@@ -18,7 +18,14 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.customEmojiIDs = try c.decode([String].self, forKey: .customEmojiIDs)
+            var _v_customEmojiIDs: [String]? = nil
+            for key in c.allKeys {
+                switch key {
+                case .customEmojiIDs: _v_customEmojiIDs = try c.decodeIfPresent([String].self, forKey: .customEmojiIDs)
+                }
+            }
+            guard let _v_customEmojiIDs else { throw DecodingError.keyNotFound(CodingKeys.customEmojiIDs, .init(codingPath: c.codingPath, debugDescription: "missing custom_emoji_ids")) }
+            self.customEmojiIDs = _v_customEmojiIDs
         }
 
         public func encode(to encoder: any Encoder) throws {

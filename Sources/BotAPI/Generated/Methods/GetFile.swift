@@ -18,7 +18,14 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.fileID = try c.decode(String.self, forKey: .fileID)
+            var _v_fileID: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .fileID: _v_fileID = try c.decodeIfPresent(String.self, forKey: .fileID)
+                }
+            }
+            guard let _v_fileID else { throw DecodingError.keyNotFound(CodingKeys.fileID, .init(codingPath: c.codingPath, debugDescription: "missing file_id")) }
+            self.fileID = _v_fileID
         }
 
         public func encode(to encoder: any Encoder) throws {

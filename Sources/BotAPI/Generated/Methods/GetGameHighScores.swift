@@ -27,10 +27,23 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.chatID = try c.decodeIfPresent(Int.self, forKey: .chatID)
-            self.messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
-            self.inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
+            var _v_userID: Int? = nil
+            var _v_chatID: Int? = nil
+            var _v_messageID: Int? = nil
+            var _v_inlineMessageID: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .chatID: _v_chatID = try c.decodeIfPresent(Int.self, forKey: .chatID)
+                case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+                case .inlineMessageID: _v_inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
+                }
+            }
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            self.chatID = _v_chatID
+            self.messageID = _v_messageID
+            self.inlineMessageID = _v_inlineMessageID
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -18,7 +18,13 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.forChannels = try c.decodeIfPresent(Bool.self, forKey: .forChannels)
+            var _v_forChannels: Bool? = nil
+            for key in c.allKeys {
+                switch key {
+                case .forChannels: _v_forChannels = try c.decodeIfPresent(Bool.self, forKey: .forChannels)
+                }
+            }
+            self.forChannels = _v_forChannels
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -18,7 +18,13 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.languageCode = try c.decodeIfPresent(String.self, forKey: .languageCode)
+            var _v_languageCode: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .languageCode: _v_languageCode = try c.decodeIfPresent(String.self, forKey: .languageCode)
+                }
+            }
+            self.languageCode = _v_languageCode
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,16 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.offset = try c.decodeIfPresent(Int.self, forKey: .offset)
-            self.limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+            var _v_offset: Int? = nil
+            var _v_limit: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .offset: _v_offset = try c.decodeIfPresent(Int.self, forKey: .offset)
+                case .limit: _v_limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+                }
+            }
+            self.offset = _v_offset
+            self.limit = _v_limit
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -27,10 +27,22 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.offset = try c.decodeIfPresent(Int.self, forKey: .offset)
-            self.limit = try c.decodeIfPresent(Int.self, forKey: .limit)
-            self.timeout = try c.decodeIfPresent(Int.self, forKey: .timeout)
-            self.allowedUpdates = try c.decodeIfPresent([String].self, forKey: .allowedUpdates)
+            var _v_offset: Int? = nil
+            var _v_limit: Int? = nil
+            var _v_timeout: Int? = nil
+            var _v_allowedUpdates: [String]? = nil
+            for key in c.allKeys {
+                switch key {
+                case .offset: _v_offset = try c.decodeIfPresent(Int.self, forKey: .offset)
+                case .limit: _v_limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+                case .timeout: _v_timeout = try c.decodeIfPresent(Int.self, forKey: .timeout)
+                case .allowedUpdates: _v_allowedUpdates = try c.decodeIfPresent([String].self, forKey: .allowedUpdates)
+                }
+            }
+            self.offset = _v_offset
+            self.limit = _v_limit
+            self.timeout = _v_timeout
+            self.allowedUpdates = _v_allowedUpdates
         }
 
         public func encode(to encoder: any Encoder) throws {

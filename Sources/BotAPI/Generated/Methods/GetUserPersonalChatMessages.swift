@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.limit = try c.decode(Int.self, forKey: .limit)
+            var _v_userID: Int? = nil
+            var _v_limit: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .limit: _v_limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+                }
+            }
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            guard let _v_limit else { throw DecodingError.keyNotFound(CodingKeys.limit, .init(codingPath: c.codingPath, debugDescription: "missing limit")) }
+            self.limit = _v_limit
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -24,9 +24,20 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.offset = try c.decodeIfPresent(Int.self, forKey: .offset)
-            self.limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+            var _v_userID: Int? = nil
+            var _v_offset: Int? = nil
+            var _v_limit: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .offset: _v_offset = try c.decodeIfPresent(Int.self, forKey: .offset)
+                case .limit: _v_limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+                }
+            }
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            self.offset = _v_offset
+            self.limit = _v_limit
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -33,12 +33,31 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.monthCount = try c.decode(Int.self, forKey: .monthCount)
-            self.starCount = try c.decode(Int.self, forKey: .starCount)
-            self.text = try c.decodeIfPresent(String.self, forKey: .text)
-            self.textParseMode = try c.decodeIfPresent(String.self, forKey: .textParseMode)
-            self.textEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .textEntities)
+            var _v_userID: Int? = nil
+            var _v_monthCount: Int? = nil
+            var _v_starCount: Int? = nil
+            var _v_text: String? = nil
+            var _v_textParseMode: String? = nil
+            var _v_textEntities: [MessageEntity]? = nil
+            for key in c.allKeys {
+                switch key {
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .monthCount: _v_monthCount = try c.decodeIfPresent(Int.self, forKey: .monthCount)
+                case .starCount: _v_starCount = try c.decodeIfPresent(Int.self, forKey: .starCount)
+                case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+                case .textParseMode: _v_textParseMode = try c.decodeIfPresent(String.self, forKey: .textParseMode)
+                case .textEntities: _v_textEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .textEntities)
+                }
+            }
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            guard let _v_monthCount else { throw DecodingError.keyNotFound(CodingKeys.monthCount, .init(codingPath: c.codingPath, debugDescription: "missing month_count")) }
+            self.monthCount = _v_monthCount
+            guard let _v_starCount else { throw DecodingError.keyNotFound(CodingKeys.starCount, .init(codingPath: c.codingPath, debugDescription: "missing star_count")) }
+            self.starCount = _v_starCount
+            self.text = _v_text
+            self.textParseMode = _v_textParseMode
+            self.textEntities = _v_textEntities
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -42,15 +42,40 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decode(String.self, forKey: .businessConnectionID)
-            self.content = try c.decode(InputStoryContent.self, forKey: .content)
-            self.activePeriod = try c.decode(Int.self, forKey: .activePeriod)
-            self.caption = try c.decodeIfPresent(String.self, forKey: .caption)
-            self.parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
-            self.captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
-            self.areas = try c.decodeIfPresent([StoryArea].self, forKey: .areas)
-            self.postToChatPage = try c.decodeIfPresent(Bool.self, forKey: .postToChatPage)
-            self.protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
+            var _v_businessConnectionID: String? = nil
+            var _v_content: InputStoryContent? = nil
+            var _v_activePeriod: Int? = nil
+            var _v_caption: String? = nil
+            var _v_parseMode: String? = nil
+            var _v_captionEntities: [MessageEntity]? = nil
+            var _v_areas: [StoryArea]? = nil
+            var _v_postToChatPage: Bool? = nil
+            var _v_protectContent: Bool? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .content: _v_content = try c.decodeIfPresent(InputStoryContent.self, forKey: .content)
+                case .activePeriod: _v_activePeriod = try c.decodeIfPresent(Int.self, forKey: .activePeriod)
+                case .caption: _v_caption = try c.decodeIfPresent(String.self, forKey: .caption)
+                case .parseMode: _v_parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
+                case .captionEntities: _v_captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
+                case .areas: _v_areas = try c.decodeIfPresent([StoryArea].self, forKey: .areas)
+                case .postToChatPage: _v_postToChatPage = try c.decodeIfPresent(Bool.self, forKey: .postToChatPage)
+                case .protectContent: _v_protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
+                }
+            }
+            guard let _v_businessConnectionID else { throw DecodingError.keyNotFound(CodingKeys.businessConnectionID, .init(codingPath: c.codingPath, debugDescription: "missing business_connection_id")) }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_content else { throw DecodingError.keyNotFound(CodingKeys.content, .init(codingPath: c.codingPath, debugDescription: "missing content")) }
+            self.content = _v_content
+            guard let _v_activePeriod else { throw DecodingError.keyNotFound(CodingKeys.activePeriod, .init(codingPath: c.codingPath, debugDescription: "missing active_period")) }
+            self.activePeriod = _v_activePeriod
+            self.caption = _v_caption
+            self.parseMode = _v_parseMode
+            self.captionEntities = _v_captionEntities
+            self.areas = _v_areas
+            self.postToChatPage = _v_postToChatPage
+            self.protectContent = _v_protectContent
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -72,25 +72,69 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.isAnonymous = try c.decodeIfPresent(Bool.self, forKey: .isAnonymous)
-            self.canManageChat = try c.decodeIfPresent(Bool.self, forKey: .canManageChat)
-            self.canDeleteMessages = try c.decodeIfPresent(Bool.self, forKey: .canDeleteMessages)
-            self.canManageVideoChats = try c.decodeIfPresent(Bool.self, forKey: .canManageVideoChats)
-            self.canRestrictMembers = try c.decodeIfPresent(Bool.self, forKey: .canRestrictMembers)
-            self.canPromoteMembers = try c.decodeIfPresent(Bool.self, forKey: .canPromoteMembers)
-            self.canChangeInfo = try c.decodeIfPresent(Bool.self, forKey: .canChangeInfo)
-            self.canInviteUsers = try c.decodeIfPresent(Bool.self, forKey: .canInviteUsers)
-            self.canPostStories = try c.decodeIfPresent(Bool.self, forKey: .canPostStories)
-            self.canEditStories = try c.decodeIfPresent(Bool.self, forKey: .canEditStories)
-            self.canDeleteStories = try c.decodeIfPresent(Bool.self, forKey: .canDeleteStories)
-            self.canPostMessages = try c.decodeIfPresent(Bool.self, forKey: .canPostMessages)
-            self.canEditMessages = try c.decodeIfPresent(Bool.self, forKey: .canEditMessages)
-            self.canPinMessages = try c.decodeIfPresent(Bool.self, forKey: .canPinMessages)
-            self.canManageTopics = try c.decodeIfPresent(Bool.self, forKey: .canManageTopics)
-            self.canManageDirectMessages = try c.decodeIfPresent(Bool.self, forKey: .canManageDirectMessages)
-            self.canManageTags = try c.decodeIfPresent(Bool.self, forKey: .canManageTags)
+            var _v_chatID: ChatID? = nil
+            var _v_userID: Int? = nil
+            var _v_isAnonymous: Bool? = nil
+            var _v_canManageChat: Bool? = nil
+            var _v_canDeleteMessages: Bool? = nil
+            var _v_canManageVideoChats: Bool? = nil
+            var _v_canRestrictMembers: Bool? = nil
+            var _v_canPromoteMembers: Bool? = nil
+            var _v_canChangeInfo: Bool? = nil
+            var _v_canInviteUsers: Bool? = nil
+            var _v_canPostStories: Bool? = nil
+            var _v_canEditStories: Bool? = nil
+            var _v_canDeleteStories: Bool? = nil
+            var _v_canPostMessages: Bool? = nil
+            var _v_canEditMessages: Bool? = nil
+            var _v_canPinMessages: Bool? = nil
+            var _v_canManageTopics: Bool? = nil
+            var _v_canManageDirectMessages: Bool? = nil
+            var _v_canManageTags: Bool? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .isAnonymous: _v_isAnonymous = try c.decodeIfPresent(Bool.self, forKey: .isAnonymous)
+                case .canManageChat: _v_canManageChat = try c.decodeIfPresent(Bool.self, forKey: .canManageChat)
+                case .canDeleteMessages: _v_canDeleteMessages = try c.decodeIfPresent(Bool.self, forKey: .canDeleteMessages)
+                case .canManageVideoChats: _v_canManageVideoChats = try c.decodeIfPresent(Bool.self, forKey: .canManageVideoChats)
+                case .canRestrictMembers: _v_canRestrictMembers = try c.decodeIfPresent(Bool.self, forKey: .canRestrictMembers)
+                case .canPromoteMembers: _v_canPromoteMembers = try c.decodeIfPresent(Bool.self, forKey: .canPromoteMembers)
+                case .canChangeInfo: _v_canChangeInfo = try c.decodeIfPresent(Bool.self, forKey: .canChangeInfo)
+                case .canInviteUsers: _v_canInviteUsers = try c.decodeIfPresent(Bool.self, forKey: .canInviteUsers)
+                case .canPostStories: _v_canPostStories = try c.decodeIfPresent(Bool.self, forKey: .canPostStories)
+                case .canEditStories: _v_canEditStories = try c.decodeIfPresent(Bool.self, forKey: .canEditStories)
+                case .canDeleteStories: _v_canDeleteStories = try c.decodeIfPresent(Bool.self, forKey: .canDeleteStories)
+                case .canPostMessages: _v_canPostMessages = try c.decodeIfPresent(Bool.self, forKey: .canPostMessages)
+                case .canEditMessages: _v_canEditMessages = try c.decodeIfPresent(Bool.self, forKey: .canEditMessages)
+                case .canPinMessages: _v_canPinMessages = try c.decodeIfPresent(Bool.self, forKey: .canPinMessages)
+                case .canManageTopics: _v_canManageTopics = try c.decodeIfPresent(Bool.self, forKey: .canManageTopics)
+                case .canManageDirectMessages: _v_canManageDirectMessages = try c.decodeIfPresent(Bool.self, forKey: .canManageDirectMessages)
+                case .canManageTags: _v_canManageTags = try c.decodeIfPresent(Bool.self, forKey: .canManageTags)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            self.isAnonymous = _v_isAnonymous
+            self.canManageChat = _v_canManageChat
+            self.canDeleteMessages = _v_canDeleteMessages
+            self.canManageVideoChats = _v_canManageVideoChats
+            self.canRestrictMembers = _v_canRestrictMembers
+            self.canPromoteMembers = _v_canPromoteMembers
+            self.canChangeInfo = _v_canChangeInfo
+            self.canInviteUsers = _v_canInviteUsers
+            self.canPostStories = _v_canPostStories
+            self.canEditStories = _v_canEditStories
+            self.canDeleteStories = _v_canDeleteStories
+            self.canPostMessages = _v_canPostMessages
+            self.canEditMessages = _v_canEditMessages
+            self.canPinMessages = _v_canPinMessages
+            self.canManageTopics = _v_canManageTopics
+            self.canManageDirectMessages = _v_canManageDirectMessages
+            self.canManageTags = _v_canManageTags
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.telegramPaymentChargeID = try c.decode(String.self, forKey: .telegramPaymentChargeID)
+            var _v_userID: Int? = nil
+            var _v_telegramPaymentChargeID: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .telegramPaymentChargeID: _v_telegramPaymentChargeID = try c.decodeIfPresent(String.self, forKey: .telegramPaymentChargeID)
+                }
+            }
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            guard let _v_telegramPaymentChargeID else { throw DecodingError.keyNotFound(CodingKeys.telegramPaymentChargeID, .init(codingPath: c.codingPath, debugDescription: "missing telegram_payment_charge_id")) }
+            self.telegramPaymentChargeID = _v_telegramPaymentChargeID
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.messageThreadID = try c.decode(Int.self, forKey: .messageThreadID)
+            var _v_chatID: ChatID? = nil
+            var _v_messageThreadID: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .messageThreadID: _v_messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_messageThreadID else { throw DecodingError.keyNotFound(CodingKeys.messageThreadID, .init(codingPath: c.codingPath, debugDescription: "missing message_thread_id")) }
+            self.messageThreadID = _v_messageThreadID
         }
 
         public func encode(to encoder: any Encoder) throws {

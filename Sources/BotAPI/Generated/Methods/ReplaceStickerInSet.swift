@@ -27,10 +27,26 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.name = try c.decode(String.self, forKey: .name)
-            self.oldSticker = try c.decode(String.self, forKey: .oldSticker)
-            self.sticker = try c.decode(InputSticker.self, forKey: .sticker)
+            var _v_userID: Int? = nil
+            var _v_name: String? = nil
+            var _v_oldSticker: String? = nil
+            var _v_sticker: InputSticker? = nil
+            for key in c.allKeys {
+                switch key {
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+                case .oldSticker: _v_oldSticker = try c.decodeIfPresent(String.self, forKey: .oldSticker)
+                case .sticker: _v_sticker = try c.decodeIfPresent(InputSticker.self, forKey: .sticker)
+                }
+            }
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            guard let _v_name else { throw DecodingError.keyNotFound(CodingKeys.name, .init(codingPath: c.codingPath, debugDescription: "missing name")) }
+            self.name = _v_name
+            guard let _v_oldSticker else { throw DecodingError.keyNotFound(CodingKeys.oldSticker, .init(codingPath: c.codingPath, debugDescription: "missing old_sticker")) }
+            self.oldSticker = _v_oldSticker
+            guard let _v_sticker else { throw DecodingError.keyNotFound(CodingKeys.sticker, .init(codingPath: c.codingPath, debugDescription: "missing sticker")) }
+            self.sticker = _v_sticker
         }
 
         public func encode(to encoder: any Encoder) throws {

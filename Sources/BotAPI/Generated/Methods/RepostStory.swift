@@ -33,12 +33,32 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decode(String.self, forKey: .businessConnectionID)
-            self.fromChatID = try c.decode(Int.self, forKey: .fromChatID)
-            self.fromStoryID = try c.decode(Int.self, forKey: .fromStoryID)
-            self.activePeriod = try c.decode(Int.self, forKey: .activePeriod)
-            self.postToChatPage = try c.decodeIfPresent(Bool.self, forKey: .postToChatPage)
-            self.protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
+            var _v_businessConnectionID: String? = nil
+            var _v_fromChatID: Int? = nil
+            var _v_fromStoryID: Int? = nil
+            var _v_activePeriod: Int? = nil
+            var _v_postToChatPage: Bool? = nil
+            var _v_protectContent: Bool? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .fromChatID: _v_fromChatID = try c.decodeIfPresent(Int.self, forKey: .fromChatID)
+                case .fromStoryID: _v_fromStoryID = try c.decodeIfPresent(Int.self, forKey: .fromStoryID)
+                case .activePeriod: _v_activePeriod = try c.decodeIfPresent(Int.self, forKey: .activePeriod)
+                case .postToChatPage: _v_postToChatPage = try c.decodeIfPresent(Bool.self, forKey: .postToChatPage)
+                case .protectContent: _v_protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
+                }
+            }
+            guard let _v_businessConnectionID else { throw DecodingError.keyNotFound(CodingKeys.businessConnectionID, .init(codingPath: c.codingPath, debugDescription: "missing business_connection_id")) }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_fromChatID else { throw DecodingError.keyNotFound(CodingKeys.fromChatID, .init(codingPath: c.codingPath, debugDescription: "missing from_chat_id")) }
+            self.fromChatID = _v_fromChatID
+            guard let _v_fromStoryID else { throw DecodingError.keyNotFound(CodingKeys.fromStoryID, .init(codingPath: c.codingPath, debugDescription: "missing from_story_id")) }
+            self.fromStoryID = _v_fromStoryID
+            guard let _v_activePeriod else { throw DecodingError.keyNotFound(CodingKeys.activePeriod, .init(codingPath: c.codingPath, debugDescription: "missing active_period")) }
+            self.activePeriod = _v_activePeriod
+            self.postToChatPage = _v_postToChatPage
+            self.protectContent = _v_protectContent
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.inviteLink = try c.decode(String.self, forKey: .inviteLink)
+            var _v_chatID: ChatID? = nil
+            var _v_inviteLink: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .inviteLink: _v_inviteLink = try c.decodeIfPresent(String.self, forKey: .inviteLink)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_inviteLink else { throw DecodingError.keyNotFound(CodingKeys.inviteLink, .init(codingPath: c.codingPath, debugDescription: "missing invite_link")) }
+            self.inviteLink = _v_inviteLink
         }
 
         public func encode(to encoder: any Encoder) throws {

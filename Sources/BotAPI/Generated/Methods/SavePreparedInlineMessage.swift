@@ -33,12 +33,30 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.result = try c.decode(InlineQueryResult.self, forKey: .result)
-            self.allowUserChats = try c.decodeIfPresent(Bool.self, forKey: .allowUserChats)
-            self.allowBotChats = try c.decodeIfPresent(Bool.self, forKey: .allowBotChats)
-            self.allowGroupChats = try c.decodeIfPresent(Bool.self, forKey: .allowGroupChats)
-            self.allowChannelChats = try c.decodeIfPresent(Bool.self, forKey: .allowChannelChats)
+            var _v_userID: Int? = nil
+            var _v_result: InlineQueryResult? = nil
+            var _v_allowUserChats: Bool? = nil
+            var _v_allowBotChats: Bool? = nil
+            var _v_allowGroupChats: Bool? = nil
+            var _v_allowChannelChats: Bool? = nil
+            for key in c.allKeys {
+                switch key {
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .result: _v_result = try c.decodeIfPresent(InlineQueryResult.self, forKey: .result)
+                case .allowUserChats: _v_allowUserChats = try c.decodeIfPresent(Bool.self, forKey: .allowUserChats)
+                case .allowBotChats: _v_allowBotChats = try c.decodeIfPresent(Bool.self, forKey: .allowBotChats)
+                case .allowGroupChats: _v_allowGroupChats = try c.decodeIfPresent(Bool.self, forKey: .allowGroupChats)
+                case .allowChannelChats: _v_allowChannelChats = try c.decodeIfPresent(Bool.self, forKey: .allowChannelChats)
+                }
+            }
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            guard let _v_result else { throw DecodingError.keyNotFound(CodingKeys.result, .init(codingPath: c.codingPath, debugDescription: "missing result")) }
+            self.result = _v_result
+            self.allowUserChats = _v_allowUserChats
+            self.allowBotChats = _v_allowBotChats
+            self.allowGroupChats = _v_allowGroupChats
+            self.allowChannelChats = _v_allowChannelChats
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.button = try c.decode(KeyboardButton.self, forKey: .button)
+            var _v_userID: Int? = nil
+            var _v_button: KeyboardButton? = nil
+            for key in c.allKeys {
+                switch key {
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .button: _v_button = try c.decodeIfPresent(KeyboardButton.self, forKey: .button)
+                }
+            }
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            guard let _v_button else { throw DecodingError.keyNotFound(CodingKeys.button, .init(codingPath: c.codingPath, debugDescription: "missing button")) }
+            self.button = _v_button
         }
 
         public func encode(to encoder: any Encoder) throws {

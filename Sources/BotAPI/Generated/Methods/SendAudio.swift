@@ -72,25 +72,69 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
-            self.directMessagesTopicID = try c.decodeIfPresent(Int.self, forKey: .directMessagesTopicID)
-            self.audio = try c.decode(InputFile.self, forKey: .audio)
-            self.caption = try c.decodeIfPresent(String.self, forKey: .caption)
-            self.parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
-            self.captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
-            self.duration = try c.decodeIfPresent(Int.self, forKey: .duration)
-            self.performer = try c.decodeIfPresent(String.self, forKey: .performer)
-            self.title = try c.decodeIfPresent(String.self, forKey: .title)
-            self.thumbnail = try c.decodeIfPresent(InputFile.self, forKey: .thumbnail)
-            self.disableNotification = try c.decodeIfPresent(Bool.self, forKey: .disableNotification)
-            self.protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
-            self.allowPaidBroadcast = try c.decodeIfPresent(Bool.self, forKey: .allowPaidBroadcast)
-            self.messageEffectID = try c.decodeIfPresent(String.self, forKey: .messageEffectID)
-            self.suggestedPostParameters = try c.decodeIfPresent(SuggestedPostParameters.self, forKey: .suggestedPostParameters)
-            self.replyParameters = try c.decodeIfPresent(ReplyParameters.self, forKey: .replyParameters)
-            self.replyMarkup = try c.decodeIfPresent(ReplyMarkup.self, forKey: .replyMarkup)
+            var _v_businessConnectionID: String? = nil
+            var _v_chatID: ChatID? = nil
+            var _v_messageThreadID: Int? = nil
+            var _v_directMessagesTopicID: Int? = nil
+            var _v_audio: InputFile? = nil
+            var _v_caption: String? = nil
+            var _v_parseMode: String? = nil
+            var _v_captionEntities: [MessageEntity]? = nil
+            var _v_duration: Int? = nil
+            var _v_performer: String? = nil
+            var _v_title: String? = nil
+            var _v_thumbnail: InputFile? = nil
+            var _v_disableNotification: Bool? = nil
+            var _v_protectContent: Bool? = nil
+            var _v_allowPaidBroadcast: Bool? = nil
+            var _v_messageEffectID: String? = nil
+            var _v_suggestedPostParameters: SuggestedPostParameters? = nil
+            var _v_replyParameters: ReplyParameters? = nil
+            var _v_replyMarkup: ReplyMarkup? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .messageThreadID: _v_messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
+                case .directMessagesTopicID: _v_directMessagesTopicID = try c.decodeIfPresent(Int.self, forKey: .directMessagesTopicID)
+                case .audio: _v_audio = try c.decodeIfPresent(InputFile.self, forKey: .audio)
+                case .caption: _v_caption = try c.decodeIfPresent(String.self, forKey: .caption)
+                case .parseMode: _v_parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
+                case .captionEntities: _v_captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
+                case .duration: _v_duration = try c.decodeIfPresent(Int.self, forKey: .duration)
+                case .performer: _v_performer = try c.decodeIfPresent(String.self, forKey: .performer)
+                case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+                case .thumbnail: _v_thumbnail = try c.decodeIfPresent(InputFile.self, forKey: .thumbnail)
+                case .disableNotification: _v_disableNotification = try c.decodeIfPresent(Bool.self, forKey: .disableNotification)
+                case .protectContent: _v_protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
+                case .allowPaidBroadcast: _v_allowPaidBroadcast = try c.decodeIfPresent(Bool.self, forKey: .allowPaidBroadcast)
+                case .messageEffectID: _v_messageEffectID = try c.decodeIfPresent(String.self, forKey: .messageEffectID)
+                case .suggestedPostParameters: _v_suggestedPostParameters = try c.decodeIfPresent(SuggestedPostParameters.self, forKey: .suggestedPostParameters)
+                case .replyParameters: _v_replyParameters = try c.decodeIfPresent(ReplyParameters.self, forKey: .replyParameters)
+                case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(ReplyMarkup.self, forKey: .replyMarkup)
+                }
+            }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            self.messageThreadID = _v_messageThreadID
+            self.directMessagesTopicID = _v_directMessagesTopicID
+            guard let _v_audio else { throw DecodingError.keyNotFound(CodingKeys.audio, .init(codingPath: c.codingPath, debugDescription: "missing audio")) }
+            self.audio = _v_audio
+            self.caption = _v_caption
+            self.parseMode = _v_parseMode
+            self.captionEntities = _v_captionEntities
+            self.duration = _v_duration
+            self.performer = _v_performer
+            self.title = _v_title
+            self.thumbnail = _v_thumbnail
+            self.disableNotification = _v_disableNotification
+            self.protectContent = _v_protectContent
+            self.allowPaidBroadcast = _v_allowPaidBroadcast
+            self.messageEffectID = _v_messageEffectID
+            self.suggestedPostParameters = _v_suggestedPostParameters
+            self.replyParameters = _v_replyParameters
+            self.replyMarkup = _v_replyMarkup
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatJoinRequestQueryID = try c.decode(String.self, forKey: .chatJoinRequestQueryID)
-            self.webAppURL = try c.decode(String.self, forKey: .webAppURL)
+            var _v_chatJoinRequestQueryID: String? = nil
+            var _v_webAppURL: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatJoinRequestQueryID: _v_chatJoinRequestQueryID = try c.decodeIfPresent(String.self, forKey: .chatJoinRequestQueryID)
+                case .webAppURL: _v_webAppURL = try c.decodeIfPresent(String.self, forKey: .webAppURL)
+                }
+            }
+            guard let _v_chatJoinRequestQueryID else { throw DecodingError.keyNotFound(CodingKeys.chatJoinRequestQueryID, .init(codingPath: c.codingPath, debugDescription: "missing chat_join_request_query_id")) }
+            self.chatJoinRequestQueryID = _v_chatJoinRequestQueryID
+            guard let _v_webAppURL else { throw DecodingError.keyNotFound(CodingKeys.webAppURL, .init(codingPath: c.codingPath, debugDescription: "missing web_app_url")) }
+            self.webAppURL = _v_webAppURL
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -39,14 +39,37 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decode(String.self, forKey: .businessConnectionID)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.checklist = try c.decode(InputChecklist.self, forKey: .checklist)
-            self.disableNotification = try c.decodeIfPresent(Bool.self, forKey: .disableNotification)
-            self.protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
-            self.messageEffectID = try c.decodeIfPresent(String.self, forKey: .messageEffectID)
-            self.replyParameters = try c.decodeIfPresent(ReplyParameters.self, forKey: .replyParameters)
-            self.replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+            var _v_businessConnectionID: String? = nil
+            var _v_chatID: ChatID? = nil
+            var _v_checklist: InputChecklist? = nil
+            var _v_disableNotification: Bool? = nil
+            var _v_protectContent: Bool? = nil
+            var _v_messageEffectID: String? = nil
+            var _v_replyParameters: ReplyParameters? = nil
+            var _v_replyMarkup: InlineKeyboardMarkup? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .checklist: _v_checklist = try c.decodeIfPresent(InputChecklist.self, forKey: .checklist)
+                case .disableNotification: _v_disableNotification = try c.decodeIfPresent(Bool.self, forKey: .disableNotification)
+                case .protectContent: _v_protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
+                case .messageEffectID: _v_messageEffectID = try c.decodeIfPresent(String.self, forKey: .messageEffectID)
+                case .replyParameters: _v_replyParameters = try c.decodeIfPresent(ReplyParameters.self, forKey: .replyParameters)
+                case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+                }
+            }
+            guard let _v_businessConnectionID else { throw DecodingError.keyNotFound(CodingKeys.businessConnectionID, .init(codingPath: c.codingPath, debugDescription: "missing business_connection_id")) }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_checklist else { throw DecodingError.keyNotFound(CodingKeys.checklist, .init(codingPath: c.codingPath, debugDescription: "missing checklist")) }
+            self.checklist = _v_checklist
+            self.disableNotification = _v_disableNotification
+            self.protectContent = _v_protectContent
+            self.messageEffectID = _v_messageEffectID
+            self.replyParameters = _v_replyParameters
+            self.replyMarkup = _v_replyMarkup
         }
 
         public func encode(to encoder: any Encoder) throws {

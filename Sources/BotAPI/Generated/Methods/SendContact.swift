@@ -60,21 +60,58 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
-            self.directMessagesTopicID = try c.decodeIfPresent(Int.self, forKey: .directMessagesTopicID)
-            self.phoneNumber = try c.decode(String.self, forKey: .phoneNumber)
-            self.firstName = try c.decode(String.self, forKey: .firstName)
-            self.lastName = try c.decodeIfPresent(String.self, forKey: .lastName)
-            self.vcard = try c.decodeIfPresent(String.self, forKey: .vcard)
-            self.disableNotification = try c.decodeIfPresent(Bool.self, forKey: .disableNotification)
-            self.protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
-            self.allowPaidBroadcast = try c.decodeIfPresent(Bool.self, forKey: .allowPaidBroadcast)
-            self.messageEffectID = try c.decodeIfPresent(String.self, forKey: .messageEffectID)
-            self.suggestedPostParameters = try c.decodeIfPresent(SuggestedPostParameters.self, forKey: .suggestedPostParameters)
-            self.replyParameters = try c.decodeIfPresent(ReplyParameters.self, forKey: .replyParameters)
-            self.replyMarkup = try c.decodeIfPresent(ReplyMarkup.self, forKey: .replyMarkup)
+            var _v_businessConnectionID: String? = nil
+            var _v_chatID: ChatID? = nil
+            var _v_messageThreadID: Int? = nil
+            var _v_directMessagesTopicID: Int? = nil
+            var _v_phoneNumber: String? = nil
+            var _v_firstName: String? = nil
+            var _v_lastName: String? = nil
+            var _v_vcard: String? = nil
+            var _v_disableNotification: Bool? = nil
+            var _v_protectContent: Bool? = nil
+            var _v_allowPaidBroadcast: Bool? = nil
+            var _v_messageEffectID: String? = nil
+            var _v_suggestedPostParameters: SuggestedPostParameters? = nil
+            var _v_replyParameters: ReplyParameters? = nil
+            var _v_replyMarkup: ReplyMarkup? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .messageThreadID: _v_messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
+                case .directMessagesTopicID: _v_directMessagesTopicID = try c.decodeIfPresent(Int.self, forKey: .directMessagesTopicID)
+                case .phoneNumber: _v_phoneNumber = try c.decodeIfPresent(String.self, forKey: .phoneNumber)
+                case .firstName: _v_firstName = try c.decodeIfPresent(String.self, forKey: .firstName)
+                case .lastName: _v_lastName = try c.decodeIfPresent(String.self, forKey: .lastName)
+                case .vcard: _v_vcard = try c.decodeIfPresent(String.self, forKey: .vcard)
+                case .disableNotification: _v_disableNotification = try c.decodeIfPresent(Bool.self, forKey: .disableNotification)
+                case .protectContent: _v_protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
+                case .allowPaidBroadcast: _v_allowPaidBroadcast = try c.decodeIfPresent(Bool.self, forKey: .allowPaidBroadcast)
+                case .messageEffectID: _v_messageEffectID = try c.decodeIfPresent(String.self, forKey: .messageEffectID)
+                case .suggestedPostParameters: _v_suggestedPostParameters = try c.decodeIfPresent(SuggestedPostParameters.self, forKey: .suggestedPostParameters)
+                case .replyParameters: _v_replyParameters = try c.decodeIfPresent(ReplyParameters.self, forKey: .replyParameters)
+                case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(ReplyMarkup.self, forKey: .replyMarkup)
+                }
+            }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            self.messageThreadID = _v_messageThreadID
+            self.directMessagesTopicID = _v_directMessagesTopicID
+            guard let _v_phoneNumber else { throw DecodingError.keyNotFound(CodingKeys.phoneNumber, .init(codingPath: c.codingPath, debugDescription: "missing phone_number")) }
+            self.phoneNumber = _v_phoneNumber
+            guard let _v_firstName else { throw DecodingError.keyNotFound(CodingKeys.firstName, .init(codingPath: c.codingPath, debugDescription: "missing first_name")) }
+            self.firstName = _v_firstName
+            self.lastName = _v_lastName
+            self.vcard = _v_vcard
+            self.disableNotification = _v_disableNotification
+            self.protectContent = _v_protectContent
+            self.allowPaidBroadcast = _v_allowPaidBroadcast
+            self.messageEffectID = _v_messageEffectID
+            self.suggestedPostParameters = _v_suggestedPostParameters
+            self.replyParameters = _v_replyParameters
+            self.replyMarkup = _v_replyMarkup
         }
 
         public func encode(to encoder: any Encoder) throws {

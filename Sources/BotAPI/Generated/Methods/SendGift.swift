@@ -36,13 +36,32 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.userID = try c.decodeIfPresent(Int.self, forKey: .userID)
-            self.chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
-            self.giftID = try c.decode(String.self, forKey: .giftID)
-            self.payForUpgrade = try c.decodeIfPresent(Bool.self, forKey: .payForUpgrade)
-            self.text = try c.decodeIfPresent(String.self, forKey: .text)
-            self.textParseMode = try c.decodeIfPresent(String.self, forKey: .textParseMode)
-            self.textEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .textEntities)
+            var _v_userID: Int? = nil
+            var _v_chatID: ChatID? = nil
+            var _v_giftID: String? = nil
+            var _v_payForUpgrade: Bool? = nil
+            var _v_text: String? = nil
+            var _v_textParseMode: String? = nil
+            var _v_textEntities: [MessageEntity]? = nil
+            for key in c.allKeys {
+                switch key {
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .giftID: _v_giftID = try c.decodeIfPresent(String.self, forKey: .giftID)
+                case .payForUpgrade: _v_payForUpgrade = try c.decodeIfPresent(Bool.self, forKey: .payForUpgrade)
+                case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+                case .textParseMode: _v_textParseMode = try c.decodeIfPresent(String.self, forKey: .textParseMode)
+                case .textEntities: _v_textEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .textEntities)
+                }
+            }
+            self.userID = _v_userID
+            self.chatID = _v_chatID
+            guard let _v_giftID else { throw DecodingError.keyNotFound(CodingKeys.giftID, .init(codingPath: c.codingPath, debugDescription: "missing gift_id")) }
+            self.giftID = _v_giftID
+            self.payForUpgrade = _v_payForUpgrade
+            self.text = _v_text
+            self.textParseMode = _v_textParseMode
+            self.textEntities = _v_textEntities
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -66,23 +66,64 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
-            self.directMessagesTopicID = try c.decodeIfPresent(Int.self, forKey: .directMessagesTopicID)
-            self.latitude = try c.decode(Double.self, forKey: .latitude)
-            self.longitude = try c.decode(Double.self, forKey: .longitude)
-            self.horizontalAccuracy = try c.decodeIfPresent(Double.self, forKey: .horizontalAccuracy)
-            self.livePeriod = try c.decodeIfPresent(Int.self, forKey: .livePeriod)
-            self.heading = try c.decodeIfPresent(Int.self, forKey: .heading)
-            self.proximityAlertRadius = try c.decodeIfPresent(Int.self, forKey: .proximityAlertRadius)
-            self.disableNotification = try c.decodeIfPresent(Bool.self, forKey: .disableNotification)
-            self.protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
-            self.allowPaidBroadcast = try c.decodeIfPresent(Bool.self, forKey: .allowPaidBroadcast)
-            self.messageEffectID = try c.decodeIfPresent(String.self, forKey: .messageEffectID)
-            self.suggestedPostParameters = try c.decodeIfPresent(SuggestedPostParameters.self, forKey: .suggestedPostParameters)
-            self.replyParameters = try c.decodeIfPresent(ReplyParameters.self, forKey: .replyParameters)
-            self.replyMarkup = try c.decodeIfPresent(ReplyMarkup.self, forKey: .replyMarkup)
+            var _v_businessConnectionID: String? = nil
+            var _v_chatID: ChatID? = nil
+            var _v_messageThreadID: Int? = nil
+            var _v_directMessagesTopicID: Int? = nil
+            var _v_latitude: Double? = nil
+            var _v_longitude: Double? = nil
+            var _v_horizontalAccuracy: Double? = nil
+            var _v_livePeriod: Int? = nil
+            var _v_heading: Int? = nil
+            var _v_proximityAlertRadius: Int? = nil
+            var _v_disableNotification: Bool? = nil
+            var _v_protectContent: Bool? = nil
+            var _v_allowPaidBroadcast: Bool? = nil
+            var _v_messageEffectID: String? = nil
+            var _v_suggestedPostParameters: SuggestedPostParameters? = nil
+            var _v_replyParameters: ReplyParameters? = nil
+            var _v_replyMarkup: ReplyMarkup? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .messageThreadID: _v_messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
+                case .directMessagesTopicID: _v_directMessagesTopicID = try c.decodeIfPresent(Int.self, forKey: .directMessagesTopicID)
+                case .latitude: _v_latitude = try c.decodeIfPresent(Double.self, forKey: .latitude)
+                case .longitude: _v_longitude = try c.decodeIfPresent(Double.self, forKey: .longitude)
+                case .horizontalAccuracy: _v_horizontalAccuracy = try c.decodeIfPresent(Double.self, forKey: .horizontalAccuracy)
+                case .livePeriod: _v_livePeriod = try c.decodeIfPresent(Int.self, forKey: .livePeriod)
+                case .heading: _v_heading = try c.decodeIfPresent(Int.self, forKey: .heading)
+                case .proximityAlertRadius: _v_proximityAlertRadius = try c.decodeIfPresent(Int.self, forKey: .proximityAlertRadius)
+                case .disableNotification: _v_disableNotification = try c.decodeIfPresent(Bool.self, forKey: .disableNotification)
+                case .protectContent: _v_protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
+                case .allowPaidBroadcast: _v_allowPaidBroadcast = try c.decodeIfPresent(Bool.self, forKey: .allowPaidBroadcast)
+                case .messageEffectID: _v_messageEffectID = try c.decodeIfPresent(String.self, forKey: .messageEffectID)
+                case .suggestedPostParameters: _v_suggestedPostParameters = try c.decodeIfPresent(SuggestedPostParameters.self, forKey: .suggestedPostParameters)
+                case .replyParameters: _v_replyParameters = try c.decodeIfPresent(ReplyParameters.self, forKey: .replyParameters)
+                case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(ReplyMarkup.self, forKey: .replyMarkup)
+                }
+            }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            self.messageThreadID = _v_messageThreadID
+            self.directMessagesTopicID = _v_directMessagesTopicID
+            guard let _v_latitude else { throw DecodingError.keyNotFound(CodingKeys.latitude, .init(codingPath: c.codingPath, debugDescription: "missing latitude")) }
+            self.latitude = _v_latitude
+            guard let _v_longitude else { throw DecodingError.keyNotFound(CodingKeys.longitude, .init(codingPath: c.codingPath, debugDescription: "missing longitude")) }
+            self.longitude = _v_longitude
+            self.horizontalAccuracy = _v_horizontalAccuracy
+            self.livePeriod = _v_livePeriod
+            self.heading = _v_heading
+            self.proximityAlertRadius = _v_proximityAlertRadius
+            self.disableNotification = _v_disableNotification
+            self.protectContent = _v_protectContent
+            self.allowPaidBroadcast = _v_allowPaidBroadcast
+            self.messageEffectID = _v_messageEffectID
+            self.suggestedPostParameters = _v_suggestedPostParameters
+            self.replyParameters = _v_replyParameters
+            self.replyMarkup = _v_replyMarkup
         }
 
         public func encode(to encoder: any Encoder) throws {

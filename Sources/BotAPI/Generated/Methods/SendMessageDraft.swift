@@ -33,12 +33,30 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(Int.self, forKey: .chatID)
-            self.messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
-            self.draftID = try c.decode(Int.self, forKey: .draftID)
-            self.text = try c.decodeIfPresent(String.self, forKey: .text)
-            self.parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
-            self.entities = try c.decodeIfPresent([MessageEntity].self, forKey: .entities)
+            var _v_chatID: Int? = nil
+            var _v_messageThreadID: Int? = nil
+            var _v_draftID: Int? = nil
+            var _v_text: String? = nil
+            var _v_parseMode: String? = nil
+            var _v_entities: [MessageEntity]? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(Int.self, forKey: .chatID)
+                case .messageThreadID: _v_messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
+                case .draftID: _v_draftID = try c.decodeIfPresent(Int.self, forKey: .draftID)
+                case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+                case .parseMode: _v_parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
+                case .entities: _v_entities = try c.decodeIfPresent([MessageEntity].self, forKey: .entities)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            self.messageThreadID = _v_messageThreadID
+            guard let _v_draftID else { throw DecodingError.keyNotFound(CodingKeys.draftID, .init(codingPath: c.codingPath, debugDescription: "missing draft_id")) }
+            self.draftID = _v_draftID
+            self.text = _v_text
+            self.parseMode = _v_parseMode
+            self.entities = _v_entities
         }
 
         public func encode(to encoder: any Encoder) throws {

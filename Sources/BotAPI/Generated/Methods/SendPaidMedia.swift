@@ -66,23 +66,64 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
-            self.directMessagesTopicID = try c.decodeIfPresent(Int.self, forKey: .directMessagesTopicID)
-            self.starCount = try c.decode(Int.self, forKey: .starCount)
-            self.media = try c.decode([InputPaidMedia].self, forKey: .media)
-            self.payload = try c.decodeIfPresent(String.self, forKey: .payload)
-            self.caption = try c.decodeIfPresent(String.self, forKey: .caption)
-            self.parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
-            self.captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
-            self.showCaptionAboveMedia = try c.decodeIfPresent(Bool.self, forKey: .showCaptionAboveMedia)
-            self.disableNotification = try c.decodeIfPresent(Bool.self, forKey: .disableNotification)
-            self.protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
-            self.allowPaidBroadcast = try c.decodeIfPresent(Bool.self, forKey: .allowPaidBroadcast)
-            self.suggestedPostParameters = try c.decodeIfPresent(SuggestedPostParameters.self, forKey: .suggestedPostParameters)
-            self.replyParameters = try c.decodeIfPresent(ReplyParameters.self, forKey: .replyParameters)
-            self.replyMarkup = try c.decodeIfPresent(ReplyMarkup.self, forKey: .replyMarkup)
+            var _v_businessConnectionID: String? = nil
+            var _v_chatID: ChatID? = nil
+            var _v_messageThreadID: Int? = nil
+            var _v_directMessagesTopicID: Int? = nil
+            var _v_starCount: Int? = nil
+            var _v_media: [InputPaidMedia]? = nil
+            var _v_payload: String? = nil
+            var _v_caption: String? = nil
+            var _v_parseMode: String? = nil
+            var _v_captionEntities: [MessageEntity]? = nil
+            var _v_showCaptionAboveMedia: Bool? = nil
+            var _v_disableNotification: Bool? = nil
+            var _v_protectContent: Bool? = nil
+            var _v_allowPaidBroadcast: Bool? = nil
+            var _v_suggestedPostParameters: SuggestedPostParameters? = nil
+            var _v_replyParameters: ReplyParameters? = nil
+            var _v_replyMarkup: ReplyMarkup? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .messageThreadID: _v_messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
+                case .directMessagesTopicID: _v_directMessagesTopicID = try c.decodeIfPresent(Int.self, forKey: .directMessagesTopicID)
+                case .starCount: _v_starCount = try c.decodeIfPresent(Int.self, forKey: .starCount)
+                case .media: _v_media = try c.decodeIfPresent([InputPaidMedia].self, forKey: .media)
+                case .payload: _v_payload = try c.decodeIfPresent(String.self, forKey: .payload)
+                case .caption: _v_caption = try c.decodeIfPresent(String.self, forKey: .caption)
+                case .parseMode: _v_parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
+                case .captionEntities: _v_captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
+                case .showCaptionAboveMedia: _v_showCaptionAboveMedia = try c.decodeIfPresent(Bool.self, forKey: .showCaptionAboveMedia)
+                case .disableNotification: _v_disableNotification = try c.decodeIfPresent(Bool.self, forKey: .disableNotification)
+                case .protectContent: _v_protectContent = try c.decodeIfPresent(Bool.self, forKey: .protectContent)
+                case .allowPaidBroadcast: _v_allowPaidBroadcast = try c.decodeIfPresent(Bool.self, forKey: .allowPaidBroadcast)
+                case .suggestedPostParameters: _v_suggestedPostParameters = try c.decodeIfPresent(SuggestedPostParameters.self, forKey: .suggestedPostParameters)
+                case .replyParameters: _v_replyParameters = try c.decodeIfPresent(ReplyParameters.self, forKey: .replyParameters)
+                case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(ReplyMarkup.self, forKey: .replyMarkup)
+                }
+            }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            self.messageThreadID = _v_messageThreadID
+            self.directMessagesTopicID = _v_directMessagesTopicID
+            guard let _v_starCount else { throw DecodingError.keyNotFound(CodingKeys.starCount, .init(codingPath: c.codingPath, debugDescription: "missing star_count")) }
+            self.starCount = _v_starCount
+            guard let _v_media else { throw DecodingError.keyNotFound(CodingKeys.media, .init(codingPath: c.codingPath, debugDescription: "missing media")) }
+            self.media = _v_media
+            self.payload = _v_payload
+            self.caption = _v_caption
+            self.parseMode = _v_parseMode
+            self.captionEntities = _v_captionEntities
+            self.showCaptionAboveMedia = _v_showCaptionAboveMedia
+            self.disableNotification = _v_disableNotification
+            self.protectContent = _v_protectContent
+            self.allowPaidBroadcast = _v_allowPaidBroadcast
+            self.suggestedPostParameters = _v_suggestedPostParameters
+            self.replyParameters = _v_replyParameters
+            self.replyMarkup = _v_replyMarkup
         }
 
         public func encode(to encoder: any Encoder) throws {

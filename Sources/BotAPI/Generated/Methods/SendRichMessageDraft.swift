@@ -27,10 +27,25 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(Int.self, forKey: .chatID)
-            self.messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
-            self.draftID = try c.decode(Int.self, forKey: .draftID)
-            self.richMessage = try c.decode(InputRichMessage.self, forKey: .richMessage)
+            var _v_chatID: Int? = nil
+            var _v_messageThreadID: Int? = nil
+            var _v_draftID: Int? = nil
+            var _v_richMessage: InputRichMessage? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(Int.self, forKey: .chatID)
+                case .messageThreadID: _v_messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
+                case .draftID: _v_draftID = try c.decodeIfPresent(Int.self, forKey: .draftID)
+                case .richMessage: _v_richMessage = try c.decodeIfPresent(InputRichMessage.self, forKey: .richMessage)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            self.messageThreadID = _v_messageThreadID
+            guard let _v_draftID else { throw DecodingError.keyNotFound(CodingKeys.draftID, .init(codingPath: c.codingPath, debugDescription: "missing draft_id")) }
+            self.draftID = _v_draftID
+            guard let _v_richMessage else { throw DecodingError.keyNotFound(CodingKeys.richMessage, .init(codingPath: c.codingPath, debugDescription: "missing rich_message")) }
+            self.richMessage = _v_richMessage
         }
 
         public func encode(to encoder: any Encoder) throws {

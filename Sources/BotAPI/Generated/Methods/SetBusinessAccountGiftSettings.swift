@@ -24,9 +24,22 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decode(String.self, forKey: .businessConnectionID)
-            self.showGiftButton = try c.decode(Bool.self, forKey: .showGiftButton)
-            self.acceptedGiftTypes = try c.decode(AcceptedGiftTypes.self, forKey: .acceptedGiftTypes)
+            var _v_businessConnectionID: String? = nil
+            var _v_showGiftButton: Bool? = nil
+            var _v_acceptedGiftTypes: AcceptedGiftTypes? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .showGiftButton: _v_showGiftButton = try c.decodeIfPresent(Bool.self, forKey: .showGiftButton)
+                case .acceptedGiftTypes: _v_acceptedGiftTypes = try c.decodeIfPresent(AcceptedGiftTypes.self, forKey: .acceptedGiftTypes)
+                }
+            }
+            guard let _v_businessConnectionID else { throw DecodingError.keyNotFound(CodingKeys.businessConnectionID, .init(codingPath: c.codingPath, debugDescription: "missing business_connection_id")) }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_showGiftButton else { throw DecodingError.keyNotFound(CodingKeys.showGiftButton, .init(codingPath: c.codingPath, debugDescription: "missing show_gift_button")) }
+            self.showGiftButton = _v_showGiftButton
+            guard let _v_acceptedGiftTypes else { throw DecodingError.keyNotFound(CodingKeys.acceptedGiftTypes, .init(codingPath: c.codingPath, debugDescription: "missing accepted_gift_types")) }
+            self.acceptedGiftTypes = _v_acceptedGiftTypes
         }
 
         public func encode(to encoder: any Encoder) throws {

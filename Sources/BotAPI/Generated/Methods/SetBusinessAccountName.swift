@@ -24,9 +24,21 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decode(String.self, forKey: .businessConnectionID)
-            self.firstName = try c.decode(String.self, forKey: .firstName)
-            self.lastName = try c.decodeIfPresent(String.self, forKey: .lastName)
+            var _v_businessConnectionID: String? = nil
+            var _v_firstName: String? = nil
+            var _v_lastName: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .firstName: _v_firstName = try c.decodeIfPresent(String.self, forKey: .firstName)
+                case .lastName: _v_lastName = try c.decodeIfPresent(String.self, forKey: .lastName)
+                }
+            }
+            guard let _v_businessConnectionID else { throw DecodingError.keyNotFound(CodingKeys.businessConnectionID, .init(codingPath: c.codingPath, debugDescription: "missing business_connection_id")) }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_firstName else { throw DecodingError.keyNotFound(CodingKeys.firstName, .init(codingPath: c.codingPath, debugDescription: "missing first_name")) }
+            self.firstName = _v_firstName
+            self.lastName = _v_lastName
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -24,9 +24,21 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decode(String.self, forKey: .businessConnectionID)
-            self.photo = try c.decode(InputProfilePhoto.self, forKey: .photo)
-            self.isPublic = try c.decodeIfPresent(Bool.self, forKey: .isPublic)
+            var _v_businessConnectionID: String? = nil
+            var _v_photo: InputProfilePhoto? = nil
+            var _v_isPublic: Bool? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .photo: _v_photo = try c.decodeIfPresent(InputProfilePhoto.self, forKey: .photo)
+                case .isPublic: _v_isPublic = try c.decodeIfPresent(Bool.self, forKey: .isPublic)
+                }
+            }
+            guard let _v_businessConnectionID else { throw DecodingError.keyNotFound(CodingKeys.businessConnectionID, .init(codingPath: c.codingPath, debugDescription: "missing business_connection_id")) }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_photo else { throw DecodingError.keyNotFound(CodingKeys.photo, .init(codingPath: c.codingPath, debugDescription: "missing photo")) }
+            self.photo = _v_photo
+            self.isPublic = _v_isPublic
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -24,9 +24,21 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.tag = try c.decodeIfPresent(String.self, forKey: .tag)
+            var _v_chatID: ChatID? = nil
+            var _v_userID: Int? = nil
+            var _v_tag: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .tag: _v_tag = try c.decodeIfPresent(String.self, forKey: .tag)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            self.tag = _v_tag
         }
 
         public func encode(to encoder: any Encoder) throws {

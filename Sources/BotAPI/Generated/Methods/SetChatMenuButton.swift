@@ -21,8 +21,16 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decodeIfPresent(Int.self, forKey: .chatID)
-            self.menuButton = try c.decodeIfPresent(MenuButton.self, forKey: .menuButton)
+            var _v_chatID: Int? = nil
+            var _v_menuButton: MenuButton? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(Int.self, forKey: .chatID)
+                case .menuButton: _v_menuButton = try c.decodeIfPresent(MenuButton.self, forKey: .menuButton)
+                }
+            }
+            self.chatID = _v_chatID
+            self.menuButton = _v_menuButton
         }
 
         public func encode(to encoder: any Encoder) throws {

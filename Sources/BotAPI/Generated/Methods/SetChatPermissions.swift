@@ -24,9 +24,21 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.permissions = try c.decode(ChatPermissions.self, forKey: .permissions)
-            self.useIndependentChatPermissions = try c.decodeIfPresent(Bool.self, forKey: .useIndependentChatPermissions)
+            var _v_chatID: ChatID? = nil
+            var _v_permissions: ChatPermissions? = nil
+            var _v_useIndependentChatPermissions: Bool? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .permissions: _v_permissions = try c.decodeIfPresent(ChatPermissions.self, forKey: .permissions)
+                case .useIndependentChatPermissions: _v_useIndependentChatPermissions = try c.decodeIfPresent(Bool.self, forKey: .useIndependentChatPermissions)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_permissions else { throw DecodingError.keyNotFound(CodingKeys.permissions, .init(codingPath: c.codingPath, debugDescription: "missing permissions")) }
+            self.permissions = _v_permissions
+            self.useIndependentChatPermissions = _v_useIndependentChatPermissions
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.photo = try c.decode(InputFile.self, forKey: .photo)
+            var _v_chatID: ChatID? = nil
+            var _v_photo: InputFile? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .photo: _v_photo = try c.decodeIfPresent(InputFile.self, forKey: .photo)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_photo else { throw DecodingError.keyNotFound(CodingKeys.photo, .init(codingPath: c.codingPath, debugDescription: "missing photo")) }
+            self.photo = _v_photo
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.stickerSetName = try c.decode(String.self, forKey: .stickerSetName)
+            var _v_chatID: ChatID? = nil
+            var _v_stickerSetName: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .stickerSetName: _v_stickerSetName = try c.decodeIfPresent(String.self, forKey: .stickerSetName)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_stickerSetName else { throw DecodingError.keyNotFound(CodingKeys.stickerSetName, .init(codingPath: c.codingPath, debugDescription: "missing sticker_set_name")) }
+            self.stickerSetName = _v_stickerSetName
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,17 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.name = try c.decode(String.self, forKey: .name)
-            self.customEmojiID = try c.decodeIfPresent(String.self, forKey: .customEmojiID)
+            var _v_name: String? = nil
+            var _v_customEmojiID: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+                case .customEmojiID: _v_customEmojiID = try c.decodeIfPresent(String.self, forKey: .customEmojiID)
+                }
+            }
+            guard let _v_name else { throw DecodingError.keyNotFound(CodingKeys.name, .init(codingPath: c.codingPath, debugDescription: "missing name")) }
+            self.name = _v_name
+            self.customEmojiID = _v_customEmojiID
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -36,13 +36,33 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.score = try c.decode(Int.self, forKey: .score)
-            self.force = try c.decodeIfPresent(Bool.self, forKey: .force)
-            self.disableEditMessage = try c.decodeIfPresent(Bool.self, forKey: .disableEditMessage)
-            self.chatID = try c.decodeIfPresent(Int.self, forKey: .chatID)
-            self.messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
-            self.inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
+            var _v_userID: Int? = nil
+            var _v_score: Int? = nil
+            var _v_force: Bool? = nil
+            var _v_disableEditMessage: Bool? = nil
+            var _v_chatID: Int? = nil
+            var _v_messageID: Int? = nil
+            var _v_inlineMessageID: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .score: _v_score = try c.decodeIfPresent(Int.self, forKey: .score)
+                case .force: _v_force = try c.decodeIfPresent(Bool.self, forKey: .force)
+                case .disableEditMessage: _v_disableEditMessage = try c.decodeIfPresent(Bool.self, forKey: .disableEditMessage)
+                case .chatID: _v_chatID = try c.decodeIfPresent(Int.self, forKey: .chatID)
+                case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+                case .inlineMessageID: _v_inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
+                }
+            }
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            guard let _v_score else { throw DecodingError.keyNotFound(CodingKeys.score, .init(codingPath: c.codingPath, debugDescription: "missing score")) }
+            self.score = _v_score
+            self.force = _v_force
+            self.disableEditMessage = _v_disableEditMessage
+            self.chatID = _v_chatID
+            self.messageID = _v_messageID
+            self.inlineMessageID = _v_inlineMessageID
         }
 
         public func encode(to encoder: any Encoder) throws {

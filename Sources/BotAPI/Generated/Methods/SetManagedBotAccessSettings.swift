@@ -24,9 +24,21 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.isAccessRestricted = try c.decode(Bool.self, forKey: .isAccessRestricted)
-            self.addedUserIDs = try c.decodeIfPresent([Int].self, forKey: .addedUserIDs)
+            var _v_userID: Int? = nil
+            var _v_isAccessRestricted: Bool? = nil
+            var _v_addedUserIDs: [Int]? = nil
+            for key in c.allKeys {
+                switch key {
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .isAccessRestricted: _v_isAccessRestricted = try c.decodeIfPresent(Bool.self, forKey: .isAccessRestricted)
+                case .addedUserIDs: _v_addedUserIDs = try c.decodeIfPresent([Int].self, forKey: .addedUserIDs)
+                }
+            }
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            guard let _v_isAccessRestricted else { throw DecodingError.keyNotFound(CodingKeys.isAccessRestricted, .init(codingPath: c.codingPath, debugDescription: "missing is_access_restricted")) }
+            self.isAccessRestricted = _v_isAccessRestricted
+            self.addedUserIDs = _v_addedUserIDs
         }
 
         public func encode(to encoder: any Encoder) throws {

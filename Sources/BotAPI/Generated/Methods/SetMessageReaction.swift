@@ -27,10 +27,24 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.messageID = try c.decode(Int.self, forKey: .messageID)
-            self.reaction = try c.decodeIfPresent([ReactionType].self, forKey: .reaction)
-            self.isBig = try c.decodeIfPresent(Bool.self, forKey: .isBig)
+            var _v_chatID: ChatID? = nil
+            var _v_messageID: Int? = nil
+            var _v_reaction: [ReactionType]? = nil
+            var _v_isBig: Bool? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+                case .reaction: _v_reaction = try c.decodeIfPresent([ReactionType].self, forKey: .reaction)
+                case .isBig: _v_isBig = try c.decodeIfPresent(Bool.self, forKey: .isBig)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_messageID else { throw DecodingError.keyNotFound(CodingKeys.messageID, .init(codingPath: c.codingPath, debugDescription: "missing message_id")) }
+            self.messageID = _v_messageID
+            self.reaction = _v_reaction
+            self.isBig = _v_isBig
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -24,9 +24,20 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.commands = try c.decode([BotCommand].self, forKey: .commands)
-            self.scope = try c.decodeIfPresent(BotCommandScope.self, forKey: .scope)
-            self.languageCode = try c.decodeIfPresent(String.self, forKey: .languageCode)
+            var _v_commands: [BotCommand]? = nil
+            var _v_scope: BotCommandScope? = nil
+            var _v_languageCode: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .commands: _v_commands = try c.decodeIfPresent([BotCommand].self, forKey: .commands)
+                case .scope: _v_scope = try c.decodeIfPresent(BotCommandScope.self, forKey: .scope)
+                case .languageCode: _v_languageCode = try c.decodeIfPresent(String.self, forKey: .languageCode)
+                }
+            }
+            guard let _v_commands else { throw DecodingError.keyNotFound(CodingKeys.commands, .init(codingPath: c.codingPath, debugDescription: "missing commands")) }
+            self.commands = _v_commands
+            self.scope = _v_scope
+            self.languageCode = _v_languageCode
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,16 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.rights = try c.decodeIfPresent(ChatAdministratorRights.self, forKey: .rights)
-            self.forChannels = try c.decodeIfPresent(Bool.self, forKey: .forChannels)
+            var _v_rights: ChatAdministratorRights? = nil
+            var _v_forChannels: Bool? = nil
+            for key in c.allKeys {
+                switch key {
+                case .rights: _v_rights = try c.decodeIfPresent(ChatAdministratorRights.self, forKey: .rights)
+                case .forChannels: _v_forChannels = try c.decodeIfPresent(Bool.self, forKey: .forChannels)
+                }
+            }
+            self.rights = _v_rights
+            self.forChannels = _v_forChannels
         }
 
         public func encode(to encoder: any Encoder) throws {

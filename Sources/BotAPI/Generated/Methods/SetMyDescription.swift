@@ -21,8 +21,16 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.description = try c.decodeIfPresent(String.self, forKey: .description)
-            self.languageCode = try c.decodeIfPresent(String.self, forKey: .languageCode)
+            var _v_description: String? = nil
+            var _v_languageCode: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .description: _v_description = try c.decodeIfPresent(String.self, forKey: .description)
+                case .languageCode: _v_languageCode = try c.decodeIfPresent(String.self, forKey: .languageCode)
+                }
+            }
+            self.description = _v_description
+            self.languageCode = _v_languageCode
         }
 
         public func encode(to encoder: any Encoder) throws {

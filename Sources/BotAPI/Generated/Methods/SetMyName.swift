@@ -21,8 +21,16 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.name = try c.decodeIfPresent(String.self, forKey: .name)
-            self.languageCode = try c.decodeIfPresent(String.self, forKey: .languageCode)
+            var _v_name: String? = nil
+            var _v_languageCode: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+                case .languageCode: _v_languageCode = try c.decodeIfPresent(String.self, forKey: .languageCode)
+                }
+            }
+            self.name = _v_name
+            self.languageCode = _v_languageCode
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -18,7 +18,14 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.photo = try c.decode(InputProfilePhoto.self, forKey: .photo)
+            var _v_photo: InputProfilePhoto? = nil
+            for key in c.allKeys {
+                switch key {
+                case .photo: _v_photo = try c.decodeIfPresent(InputProfilePhoto.self, forKey: .photo)
+                }
+            }
+            guard let _v_photo else { throw DecodingError.keyNotFound(CodingKeys.photo, .init(codingPath: c.codingPath, debugDescription: "missing photo")) }
+            self.photo = _v_photo
         }
 
         public func encode(to encoder: any Encoder) throws {

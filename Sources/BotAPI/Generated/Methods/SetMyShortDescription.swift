@@ -21,8 +21,16 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.shortDescription = try c.decodeIfPresent(String.self, forKey: .shortDescription)
-            self.languageCode = try c.decodeIfPresent(String.self, forKey: .languageCode)
+            var _v_shortDescription: String? = nil
+            var _v_languageCode: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .shortDescription: _v_shortDescription = try c.decodeIfPresent(String.self, forKey: .shortDescription)
+                case .languageCode: _v_languageCode = try c.decodeIfPresent(String.self, forKey: .languageCode)
+                }
+            }
+            self.shortDescription = _v_shortDescription
+            self.languageCode = _v_languageCode
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.errors = try c.decode([PassportElementError].self, forKey: .errors)
+            var _v_userID: Int? = nil
+            var _v_errors: [PassportElementError]? = nil
+            for key in c.allKeys {
+                switch key {
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .errors: _v_errors = try c.decodeIfPresent([PassportElementError].self, forKey: .errors)
+                }
+            }
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            guard let _v_errors else { throw DecodingError.keyNotFound(CodingKeys.errors, .init(codingPath: c.codingPath, debugDescription: "missing errors")) }
+            self.errors = _v_errors
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.sticker = try c.decode(String.self, forKey: .sticker)
-            self.emojiList = try c.decode([String].self, forKey: .emojiList)
+            var _v_sticker: String? = nil
+            var _v_emojiList: [String]? = nil
+            for key in c.allKeys {
+                switch key {
+                case .sticker: _v_sticker = try c.decodeIfPresent(String.self, forKey: .sticker)
+                case .emojiList: _v_emojiList = try c.decodeIfPresent([String].self, forKey: .emojiList)
+                }
+            }
+            guard let _v_sticker else { throw DecodingError.keyNotFound(CodingKeys.sticker, .init(codingPath: c.codingPath, debugDescription: "missing sticker")) }
+            self.sticker = _v_sticker
+            guard let _v_emojiList else { throw DecodingError.keyNotFound(CodingKeys.emojiList, .init(codingPath: c.codingPath, debugDescription: "missing emoji_list")) }
+            self.emojiList = _v_emojiList
         }
 
         public func encode(to encoder: any Encoder) throws {

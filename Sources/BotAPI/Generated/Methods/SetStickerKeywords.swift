@@ -21,8 +21,17 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.sticker = try c.decode(String.self, forKey: .sticker)
-            self.keywords = try c.decodeIfPresent([String].self, forKey: .keywords)
+            var _v_sticker: String? = nil
+            var _v_keywords: [String]? = nil
+            for key in c.allKeys {
+                switch key {
+                case .sticker: _v_sticker = try c.decodeIfPresent(String.self, forKey: .sticker)
+                case .keywords: _v_keywords = try c.decodeIfPresent([String].self, forKey: .keywords)
+                }
+            }
+            guard let _v_sticker else { throw DecodingError.keyNotFound(CodingKeys.sticker, .init(codingPath: c.codingPath, debugDescription: "missing sticker")) }
+            self.sticker = _v_sticker
+            self.keywords = _v_keywords
         }
 
         public func encode(to encoder: any Encoder) throws {

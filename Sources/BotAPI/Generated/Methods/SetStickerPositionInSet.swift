@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.sticker = try c.decode(String.self, forKey: .sticker)
-            self.position = try c.decode(Int.self, forKey: .position)
+            var _v_sticker: String? = nil
+            var _v_position: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .sticker: _v_sticker = try c.decodeIfPresent(String.self, forKey: .sticker)
+                case .position: _v_position = try c.decodeIfPresent(Int.self, forKey: .position)
+                }
+            }
+            guard let _v_sticker else { throw DecodingError.keyNotFound(CodingKeys.sticker, .init(codingPath: c.codingPath, debugDescription: "missing sticker")) }
+            self.sticker = _v_sticker
+            guard let _v_position else { throw DecodingError.keyNotFound(CodingKeys.position, .init(codingPath: c.codingPath, debugDescription: "missing position")) }
+            self.position = _v_position
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -27,10 +27,25 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.name = try c.decode(String.self, forKey: .name)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.thumbnail = try c.decodeIfPresent(InputFile.self, forKey: .thumbnail)
-            self.format = try c.decode(String.self, forKey: .format)
+            var _v_name: String? = nil
+            var _v_userID: Int? = nil
+            var _v_thumbnail: InputFile? = nil
+            var _v_format: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .thumbnail: _v_thumbnail = try c.decodeIfPresent(InputFile.self, forKey: .thumbnail)
+                case .format: _v_format = try c.decodeIfPresent(String.self, forKey: .format)
+                }
+            }
+            guard let _v_name else { throw DecodingError.keyNotFound(CodingKeys.name, .init(codingPath: c.codingPath, debugDescription: "missing name")) }
+            self.name = _v_name
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            self.thumbnail = _v_thumbnail
+            guard let _v_format else { throw DecodingError.keyNotFound(CodingKeys.format, .init(codingPath: c.codingPath, debugDescription: "missing format")) }
+            self.format = _v_format
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.name = try c.decode(String.self, forKey: .name)
-            self.title = try c.decode(String.self, forKey: .title)
+            var _v_name: String? = nil
+            var _v_title: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+                case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+                }
+            }
+            guard let _v_name else { throw DecodingError.keyNotFound(CodingKeys.name, .init(codingPath: c.codingPath, debugDescription: "missing name")) }
+            self.name = _v_name
+            guard let _v_title else { throw DecodingError.keyNotFound(CodingKeys.title, .init(codingPath: c.codingPath, debugDescription: "missing title")) }
+            self.title = _v_title
         }
 
         public func encode(to encoder: any Encoder) throws {

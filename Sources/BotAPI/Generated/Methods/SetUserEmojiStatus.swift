@@ -24,9 +24,20 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.emojiStatusCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .emojiStatusCustomEmojiID)
-            self.emojiStatusExpirationDate = try c.decodeIfPresent(Int.self, forKey: .emojiStatusExpirationDate)
+            var _v_userID: Int? = nil
+            var _v_emojiStatusCustomEmojiID: String? = nil
+            var _v_emojiStatusExpirationDate: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .emojiStatusCustomEmojiID: _v_emojiStatusCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .emojiStatusCustomEmojiID)
+                case .emojiStatusExpirationDate: _v_emojiStatusExpirationDate = try c.decodeIfPresent(Int.self, forKey: .emojiStatusExpirationDate)
+                }
+            }
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            self.emojiStatusCustomEmojiID = _v_emojiStatusCustomEmojiID
+            self.emojiStatusExpirationDate = _v_emojiStatusExpirationDate
         }
 
         public func encode(to encoder: any Encoder) throws {

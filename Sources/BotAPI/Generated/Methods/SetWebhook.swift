@@ -36,13 +36,32 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.url = try c.decode(String.self, forKey: .url)
-            self.certificate = try c.decodeIfPresent(InputFile.self, forKey: .certificate)
-            self.ipAddress = try c.decodeIfPresent(String.self, forKey: .ipAddress)
-            self.maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections)
-            self.allowedUpdates = try c.decodeIfPresent([String].self, forKey: .allowedUpdates)
-            self.dropPendingUpdates = try c.decodeIfPresent(Bool.self, forKey: .dropPendingUpdates)
-            self.secretToken = try c.decodeIfPresent(String.self, forKey: .secretToken)
+            var _v_url: String? = nil
+            var _v_certificate: InputFile? = nil
+            var _v_ipAddress: String? = nil
+            var _v_maxConnections: Int? = nil
+            var _v_allowedUpdates: [String]? = nil
+            var _v_dropPendingUpdates: Bool? = nil
+            var _v_secretToken: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .url: _v_url = try c.decodeIfPresent(String.self, forKey: .url)
+                case .certificate: _v_certificate = try c.decodeIfPresent(InputFile.self, forKey: .certificate)
+                case .ipAddress: _v_ipAddress = try c.decodeIfPresent(String.self, forKey: .ipAddress)
+                case .maxConnections: _v_maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections)
+                case .allowedUpdates: _v_allowedUpdates = try c.decodeIfPresent([String].self, forKey: .allowedUpdates)
+                case .dropPendingUpdates: _v_dropPendingUpdates = try c.decodeIfPresent(Bool.self, forKey: .dropPendingUpdates)
+                case .secretToken: _v_secretToken = try c.decodeIfPresent(String.self, forKey: .secretToken)
+                }
+            }
+            guard let _v_url else { throw DecodingError.keyNotFound(CodingKeys.url, .init(codingPath: c.codingPath, debugDescription: "missing url")) }
+            self.url = _v_url
+            self.certificate = _v_certificate
+            self.ipAddress = _v_ipAddress
+            self.maxConnections = _v_maxConnections
+            self.allowedUpdates = _v_allowedUpdates
+            self.dropPendingUpdates = _v_dropPendingUpdates
+            self.secretToken = _v_secretToken
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decode(String.self, forKey: .businessConnectionID)
-            self.starCount = try c.decode(Int.self, forKey: .starCount)
+            var _v_businessConnectionID: String? = nil
+            var _v_starCount: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .starCount: _v_starCount = try c.decodeIfPresent(Int.self, forKey: .starCount)
+                }
+            }
+            guard let _v_businessConnectionID else { throw DecodingError.keyNotFound(CodingKeys.businessConnectionID, .init(codingPath: c.codingPath, debugDescription: "missing business_connection_id")) }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_starCount else { throw DecodingError.keyNotFound(CodingKeys.starCount, .init(codingPath: c.codingPath, debugDescription: "missing star_count")) }
+            self.starCount = _v_starCount
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -27,10 +27,25 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decode(String.self, forKey: .businessConnectionID)
-            self.ownedGiftID = try c.decode(String.self, forKey: .ownedGiftID)
-            self.newOwnerChatID = try c.decode(Int.self, forKey: .newOwnerChatID)
-            self.starCount = try c.decodeIfPresent(Int.self, forKey: .starCount)
+            var _v_businessConnectionID: String? = nil
+            var _v_ownedGiftID: String? = nil
+            var _v_newOwnerChatID: Int? = nil
+            var _v_starCount: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .ownedGiftID: _v_ownedGiftID = try c.decodeIfPresent(String.self, forKey: .ownedGiftID)
+                case .newOwnerChatID: _v_newOwnerChatID = try c.decodeIfPresent(Int.self, forKey: .newOwnerChatID)
+                case .starCount: _v_starCount = try c.decodeIfPresent(Int.self, forKey: .starCount)
+                }
+            }
+            guard let _v_businessConnectionID else { throw DecodingError.keyNotFound(CodingKeys.businessConnectionID, .init(codingPath: c.codingPath, debugDescription: "missing business_connection_id")) }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_ownedGiftID else { throw DecodingError.keyNotFound(CodingKeys.ownedGiftID, .init(codingPath: c.codingPath, debugDescription: "missing owned_gift_id")) }
+            self.ownedGiftID = _v_ownedGiftID
+            guard let _v_newOwnerChatID else { throw DecodingError.keyNotFound(CodingKeys.newOwnerChatID, .init(codingPath: c.codingPath, debugDescription: "missing new_owner_chat_id")) }
+            self.newOwnerChatID = _v_newOwnerChatID
+            self.starCount = _v_starCount
         }
 
         public func encode(to encoder: any Encoder) throws {

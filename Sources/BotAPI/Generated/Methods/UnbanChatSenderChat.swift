@@ -21,8 +21,18 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.senderChatID = try c.decode(Int.self, forKey: .senderChatID)
+            var _v_chatID: ChatID? = nil
+            var _v_senderChatID: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .senderChatID: _v_senderChatID = try c.decodeIfPresent(Int.self, forKey: .senderChatID)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            guard let _v_senderChatID else { throw DecodingError.keyNotFound(CodingKeys.senderChatID, .init(codingPath: c.codingPath, debugDescription: "missing sender_chat_id")) }
+            self.senderChatID = _v_senderChatID
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -24,9 +24,20 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+            var _v_businessConnectionID: String? = nil
+            var _v_chatID: ChatID? = nil
+            var _v_messageID: Int? = nil
+            for key in c.allKeys {
+                switch key {
+                case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+                }
+            }
+            self.businessConnectionID = _v_businessConnectionID
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            self.messageID = _v_messageID
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -24,9 +24,22 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.sticker = try c.decode(InputFile.self, forKey: .sticker)
-            self.stickerFormat = try c.decode(String.self, forKey: .stickerFormat)
+            var _v_userID: Int? = nil
+            var _v_sticker: InputFile? = nil
+            var _v_stickerFormat: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .sticker: _v_sticker = try c.decodeIfPresent(InputFile.self, forKey: .sticker)
+                case .stickerFormat: _v_stickerFormat = try c.decodeIfPresent(String.self, forKey: .stickerFormat)
+                }
+            }
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            guard let _v_sticker else { throw DecodingError.keyNotFound(CodingKeys.sticker, .init(codingPath: c.codingPath, debugDescription: "missing sticker")) }
+            self.sticker = _v_sticker
+            guard let _v_stickerFormat else { throw DecodingError.keyNotFound(CodingKeys.stickerFormat, .init(codingPath: c.codingPath, debugDescription: "missing sticker_format")) }
+            self.stickerFormat = _v_stickerFormat
         }
 
         public func encode(to encoder: any Encoder) throws {

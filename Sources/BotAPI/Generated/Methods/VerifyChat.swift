@@ -21,8 +21,17 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.chatID = try c.decode(ChatID.self, forKey: .chatID)
-            self.customDescription = try c.decodeIfPresent(String.self, forKey: .customDescription)
+            var _v_chatID: ChatID? = nil
+            var _v_customDescription: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+                case .customDescription: _v_customDescription = try c.decodeIfPresent(String.self, forKey: .customDescription)
+                }
+            }
+            guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+            self.chatID = _v_chatID
+            self.customDescription = _v_customDescription
         }
 
         public func encode(to encoder: any Encoder) throws {

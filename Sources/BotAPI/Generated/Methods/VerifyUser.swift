@@ -21,8 +21,17 @@ extension BotMethods {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.userID = try c.decode(Int.self, forKey: .userID)
-            self.customDescription = try c.decodeIfPresent(String.self, forKey: .customDescription)
+            var _v_userID: Int? = nil
+            var _v_customDescription: String? = nil
+            for key in c.allKeys {
+                switch key {
+                case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+                case .customDescription: _v_customDescription = try c.decodeIfPresent(String.self, forKey: .customDescription)
+                }
+            }
+            guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+            self.userID = _v_userID
+            self.customDescription = _v_customDescription
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -26,11 +26,30 @@ public struct AcceptedGiftTypes: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.unlimitedGifts = try c.decode(Bool.self, forKey: .unlimitedGifts)
-        self.limitedGifts = try c.decode(Bool.self, forKey: .limitedGifts)
-        self.uniqueGifts = try c.decode(Bool.self, forKey: .uniqueGifts)
-        self.premiumSubscription = try c.decode(Bool.self, forKey: .premiumSubscription)
-        self.giftsFromChannels = try c.decode(Bool.self, forKey: .giftsFromChannels)
+        var _v_unlimitedGifts: Bool? = nil
+        var _v_limitedGifts: Bool? = nil
+        var _v_uniqueGifts: Bool? = nil
+        var _v_premiumSubscription: Bool? = nil
+        var _v_giftsFromChannels: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .unlimitedGifts: _v_unlimitedGifts = try c.decodeIfPresent(Bool.self, forKey: .unlimitedGifts)
+            case .limitedGifts: _v_limitedGifts = try c.decodeIfPresent(Bool.self, forKey: .limitedGifts)
+            case .uniqueGifts: _v_uniqueGifts = try c.decodeIfPresent(Bool.self, forKey: .uniqueGifts)
+            case .premiumSubscription: _v_premiumSubscription = try c.decodeIfPresent(Bool.self, forKey: .premiumSubscription)
+            case .giftsFromChannels: _v_giftsFromChannels = try c.decodeIfPresent(Bool.self, forKey: .giftsFromChannels)
+            }
+        }
+        guard let _v_unlimitedGifts else { throw DecodingError.keyNotFound(CodingKeys.unlimitedGifts, .init(codingPath: c.codingPath, debugDescription: "missing unlimited_gifts")) }
+        self.unlimitedGifts = _v_unlimitedGifts
+        guard let _v_limitedGifts else { throw DecodingError.keyNotFound(CodingKeys.limitedGifts, .init(codingPath: c.codingPath, debugDescription: "missing limited_gifts")) }
+        self.limitedGifts = _v_limitedGifts
+        guard let _v_uniqueGifts else { throw DecodingError.keyNotFound(CodingKeys.uniqueGifts, .init(codingPath: c.codingPath, debugDescription: "missing unique_gifts")) }
+        self.uniqueGifts = _v_uniqueGifts
+        guard let _v_premiumSubscription else { throw DecodingError.keyNotFound(CodingKeys.premiumSubscription, .init(codingPath: c.codingPath, debugDescription: "missing premium_subscription")) }
+        self.premiumSubscription = _v_premiumSubscription
+        guard let _v_giftsFromChannels else { throw DecodingError.keyNotFound(CodingKeys.giftsFromChannels, .init(codingPath: c.codingPath, debugDescription: "missing gifts_from_channels")) }
+        self.giftsFromChannels = _v_giftsFromChannels
     }
 
     public func encode(to encoder: any Encoder) throws {

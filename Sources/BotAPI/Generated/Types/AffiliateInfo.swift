@@ -2,15 +2,23 @@
 
 /// [AffiliateInfo](https://core.telegram.org/bots/api#affiliateinfo)
 public struct AffiliateInfo: Codable, Sendable, Equatable {
-    public var affiliateUser: User?
-    public var affiliateChat: Chat?
+    public var affiliateUser: User? {
+        get { _affiliateUser?.value }
+        set { _affiliateUser = newValue.map(Box.init) }
+    }
+    private var _affiliateUser: Box<User>?
+    public var affiliateChat: Chat? {
+        get { _affiliateChat?.value }
+        set { _affiliateChat = newValue.map(Box.init) }
+    }
+    private var _affiliateChat: Box<Chat>?
     public var commissionPerMille: Int
     public var amount: Int
     public var nanostarAmount: Int?
 
     public init(affiliateUser: User? = nil, affiliateChat: Chat? = nil, commissionPerMille: Int, amount: Int, nanostarAmount: Int? = nil) {
-        self.affiliateUser = affiliateUser
-        self.affiliateChat = affiliateChat
+        self._affiliateUser = affiliateUser.map(Box.init)
+        self._affiliateChat = affiliateChat.map(Box.init)
         self.commissionPerMille = commissionPerMille
         self.amount = amount
         self.nanostarAmount = nanostarAmount
@@ -26,11 +34,27 @@ public struct AffiliateInfo: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.affiliateUser = try c.decodeIfPresent(User.self, forKey: .affiliateUser)
-        self.affiliateChat = try c.decodeIfPresent(Chat.self, forKey: .affiliateChat)
-        self.commissionPerMille = try c.decode(Int.self, forKey: .commissionPerMille)
-        self.amount = try c.decode(Int.self, forKey: .amount)
-        self.nanostarAmount = try c.decodeIfPresent(Int.self, forKey: .nanostarAmount)
+        var _v_affiliateUser: User? = nil
+        var _v_affiliateChat: Chat? = nil
+        var _v_commissionPerMille: Int? = nil
+        var _v_amount: Int? = nil
+        var _v_nanostarAmount: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .affiliateUser: _v_affiliateUser = try c.decodeIfPresent(User.self, forKey: .affiliateUser)
+            case .affiliateChat: _v_affiliateChat = try c.decodeIfPresent(Chat.self, forKey: .affiliateChat)
+            case .commissionPerMille: _v_commissionPerMille = try c.decodeIfPresent(Int.self, forKey: .commissionPerMille)
+            case .amount: _v_amount = try c.decodeIfPresent(Int.self, forKey: .amount)
+            case .nanostarAmount: _v_nanostarAmount = try c.decodeIfPresent(Int.self, forKey: .nanostarAmount)
+            }
+        }
+        self._affiliateUser = _v_affiliateUser.map(Box.init)
+        self._affiliateChat = _v_affiliateChat.map(Box.init)
+        guard let _v_commissionPerMille else { throw DecodingError.keyNotFound(CodingKeys.commissionPerMille, .init(codingPath: c.codingPath, debugDescription: "missing commission_per_mille")) }
+        self.commissionPerMille = _v_commissionPerMille
+        guard let _v_amount else { throw DecodingError.keyNotFound(CodingKeys.amount, .init(codingPath: c.codingPath, debugDescription: "missing amount")) }
+        self.amount = _v_amount
+        self.nanostarAmount = _v_nanostarAmount
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -7,7 +7,11 @@ public struct Animation: Codable, Sendable, Equatable {
     public var width: Int
     public var height: Int
     public var duration: Int
-    public var thumbnail: PhotoSize?
+    public var thumbnail: PhotoSize? {
+        get { _thumbnail?.value }
+        set { _thumbnail = newValue.map(Box.init) }
+    }
+    private var _thumbnail: Box<PhotoSize>?
     public var fileName: String?
     public var mimeType: String?
     public var fileSize: Int?
@@ -18,7 +22,7 @@ public struct Animation: Codable, Sendable, Equatable {
         self.width = width
         self.height = height
         self.duration = duration
-        self.thumbnail = thumbnail
+        self._thumbnail = thumbnail.map(Box.init)
         self.fileName = fileName
         self.mimeType = mimeType
         self.fileSize = fileSize
@@ -38,15 +42,42 @@ public struct Animation: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.fileID = try c.decode(String.self, forKey: .fileID)
-        self.fileUniqueID = try c.decode(String.self, forKey: .fileUniqueID)
-        self.width = try c.decode(Int.self, forKey: .width)
-        self.height = try c.decode(Int.self, forKey: .height)
-        self.duration = try c.decode(Int.self, forKey: .duration)
-        self.thumbnail = try c.decodeIfPresent(PhotoSize.self, forKey: .thumbnail)
-        self.fileName = try c.decodeIfPresent(String.self, forKey: .fileName)
-        self.mimeType = try c.decodeIfPresent(String.self, forKey: .mimeType)
-        self.fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
+        var _v_fileID: String? = nil
+        var _v_fileUniqueID: String? = nil
+        var _v_width: Int? = nil
+        var _v_height: Int? = nil
+        var _v_duration: Int? = nil
+        var _v_thumbnail: PhotoSize? = nil
+        var _v_fileName: String? = nil
+        var _v_mimeType: String? = nil
+        var _v_fileSize: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .fileID: _v_fileID = try c.decodeIfPresent(String.self, forKey: .fileID)
+            case .fileUniqueID: _v_fileUniqueID = try c.decodeIfPresent(String.self, forKey: .fileUniqueID)
+            case .width: _v_width = try c.decodeIfPresent(Int.self, forKey: .width)
+            case .height: _v_height = try c.decodeIfPresent(Int.self, forKey: .height)
+            case .duration: _v_duration = try c.decodeIfPresent(Int.self, forKey: .duration)
+            case .thumbnail: _v_thumbnail = try c.decodeIfPresent(PhotoSize.self, forKey: .thumbnail)
+            case .fileName: _v_fileName = try c.decodeIfPresent(String.self, forKey: .fileName)
+            case .mimeType: _v_mimeType = try c.decodeIfPresent(String.self, forKey: .mimeType)
+            case .fileSize: _v_fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
+            }
+        }
+        guard let _v_fileID else { throw DecodingError.keyNotFound(CodingKeys.fileID, .init(codingPath: c.codingPath, debugDescription: "missing file_id")) }
+        self.fileID = _v_fileID
+        guard let _v_fileUniqueID else { throw DecodingError.keyNotFound(CodingKeys.fileUniqueID, .init(codingPath: c.codingPath, debugDescription: "missing file_unique_id")) }
+        self.fileUniqueID = _v_fileUniqueID
+        guard let _v_width else { throw DecodingError.keyNotFound(CodingKeys.width, .init(codingPath: c.codingPath, debugDescription: "missing width")) }
+        self.width = _v_width
+        guard let _v_height else { throw DecodingError.keyNotFound(CodingKeys.height, .init(codingPath: c.codingPath, debugDescription: "missing height")) }
+        self.height = _v_height
+        guard let _v_duration else { throw DecodingError.keyNotFound(CodingKeys.duration, .init(codingPath: c.codingPath, debugDescription: "missing duration")) }
+        self.duration = _v_duration
+        self._thumbnail = _v_thumbnail.map(Box.init)
+        self.fileName = _v_fileName
+        self.mimeType = _v_mimeType
+        self.fileSize = _v_fileSize
     }
 
     public func encode(to encoder: any Encoder) throws {

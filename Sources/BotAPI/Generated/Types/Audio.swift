@@ -10,7 +10,11 @@ public struct Audio: Codable, Sendable, Equatable {
     public var fileName: String?
     public var mimeType: String?
     public var fileSize: Int?
-    public var thumbnail: PhotoSize?
+    public var thumbnail: PhotoSize? {
+        get { _thumbnail?.value }
+        set { _thumbnail = newValue.map(Box.init) }
+    }
+    private var _thumbnail: Box<PhotoSize>?
 
     public init(fileID: String, fileUniqueID: String, duration: Int, performer: String? = nil, title: String? = nil, fileName: String? = nil, mimeType: String? = nil, fileSize: Int? = nil, thumbnail: PhotoSize? = nil) {
         self.fileID = fileID
@@ -21,7 +25,7 @@ public struct Audio: Codable, Sendable, Equatable {
         self.fileName = fileName
         self.mimeType = mimeType
         self.fileSize = fileSize
-        self.thumbnail = thumbnail
+        self._thumbnail = thumbnail.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -38,15 +42,40 @@ public struct Audio: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.fileID = try c.decode(String.self, forKey: .fileID)
-        self.fileUniqueID = try c.decode(String.self, forKey: .fileUniqueID)
-        self.duration = try c.decode(Int.self, forKey: .duration)
-        self.performer = try c.decodeIfPresent(String.self, forKey: .performer)
-        self.title = try c.decodeIfPresent(String.self, forKey: .title)
-        self.fileName = try c.decodeIfPresent(String.self, forKey: .fileName)
-        self.mimeType = try c.decodeIfPresent(String.self, forKey: .mimeType)
-        self.fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
-        self.thumbnail = try c.decodeIfPresent(PhotoSize.self, forKey: .thumbnail)
+        var _v_fileID: String? = nil
+        var _v_fileUniqueID: String? = nil
+        var _v_duration: Int? = nil
+        var _v_performer: String? = nil
+        var _v_title: String? = nil
+        var _v_fileName: String? = nil
+        var _v_mimeType: String? = nil
+        var _v_fileSize: Int? = nil
+        var _v_thumbnail: PhotoSize? = nil
+        for key in c.allKeys {
+            switch key {
+            case .fileID: _v_fileID = try c.decodeIfPresent(String.self, forKey: .fileID)
+            case .fileUniqueID: _v_fileUniqueID = try c.decodeIfPresent(String.self, forKey: .fileUniqueID)
+            case .duration: _v_duration = try c.decodeIfPresent(Int.self, forKey: .duration)
+            case .performer: _v_performer = try c.decodeIfPresent(String.self, forKey: .performer)
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .fileName: _v_fileName = try c.decodeIfPresent(String.self, forKey: .fileName)
+            case .mimeType: _v_mimeType = try c.decodeIfPresent(String.self, forKey: .mimeType)
+            case .fileSize: _v_fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
+            case .thumbnail: _v_thumbnail = try c.decodeIfPresent(PhotoSize.self, forKey: .thumbnail)
+            }
+        }
+        guard let _v_fileID else { throw DecodingError.keyNotFound(CodingKeys.fileID, .init(codingPath: c.codingPath, debugDescription: "missing file_id")) }
+        self.fileID = _v_fileID
+        guard let _v_fileUniqueID else { throw DecodingError.keyNotFound(CodingKeys.fileUniqueID, .init(codingPath: c.codingPath, debugDescription: "missing file_unique_id")) }
+        self.fileUniqueID = _v_fileUniqueID
+        guard let _v_duration else { throw DecodingError.keyNotFound(CodingKeys.duration, .init(codingPath: c.codingPath, debugDescription: "missing duration")) }
+        self.duration = _v_duration
+        self.performer = _v_performer
+        self.title = _v_title
+        self.fileName = _v_fileName
+        self.mimeType = _v_mimeType
+        self.fileSize = _v_fileSize
+        self._thumbnail = _v_thumbnail.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

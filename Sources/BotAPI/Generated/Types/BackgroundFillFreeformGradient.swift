@@ -17,8 +17,18 @@ public struct BackgroundFillFreeformGradient: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.colors = try c.decode([Int].self, forKey: .colors)
+        var _v_type: String? = nil
+        var _v_colors: [Int]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .colors: _v_colors = try c.decodeIfPresent([Int].self, forKey: .colors)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_colors else { throw DecodingError.keyNotFound(CodingKeys.colors, .init(codingPath: c.codingPath, debugDescription: "missing colors")) }
+        self.colors = _v_colors
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -23,10 +23,26 @@ public struct BackgroundFillGradient: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.topColor = try c.decode(Int.self, forKey: .topColor)
-        self.bottomColor = try c.decode(Int.self, forKey: .bottomColor)
-        self.rotationAngle = try c.decode(Int.self, forKey: .rotationAngle)
+        var _v_type: String? = nil
+        var _v_topColor: Int? = nil
+        var _v_bottomColor: Int? = nil
+        var _v_rotationAngle: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .topColor: _v_topColor = try c.decodeIfPresent(Int.self, forKey: .topColor)
+            case .bottomColor: _v_bottomColor = try c.decodeIfPresent(Int.self, forKey: .bottomColor)
+            case .rotationAngle: _v_rotationAngle = try c.decodeIfPresent(Int.self, forKey: .rotationAngle)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_topColor else { throw DecodingError.keyNotFound(CodingKeys.topColor, .init(codingPath: c.codingPath, debugDescription: "missing top_color")) }
+        self.topColor = _v_topColor
+        guard let _v_bottomColor else { throw DecodingError.keyNotFound(CodingKeys.bottomColor, .init(codingPath: c.codingPath, debugDescription: "missing bottom_color")) }
+        self.bottomColor = _v_bottomColor
+        guard let _v_rotationAngle else { throw DecodingError.keyNotFound(CodingKeys.rotationAngle, .init(codingPath: c.codingPath, debugDescription: "missing rotation_angle")) }
+        self.rotationAngle = _v_rotationAngle
     }
 
     public func encode(to encoder: any Encoder) throws {

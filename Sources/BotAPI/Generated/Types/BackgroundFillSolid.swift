@@ -17,8 +17,18 @@ public struct BackgroundFillSolid: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.color = try c.decode(Int.self, forKey: .color)
+        var _v_type: String? = nil
+        var _v_color: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .color: _v_color = try c.decodeIfPresent(Int.self, forKey: .color)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_color else { throw DecodingError.keyNotFound(CodingKeys.color, .init(codingPath: c.codingPath, debugDescription: "missing color")) }
+        self.color = _v_color
     }
 
     public func encode(to encoder: any Encoder) throws {

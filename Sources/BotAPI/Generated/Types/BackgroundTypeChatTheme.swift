@@ -17,8 +17,18 @@ public struct BackgroundTypeChatTheme: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.themeName = try c.decode(String.self, forKey: .themeName)
+        var _v_type: String? = nil
+        var _v_themeName: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .themeName: _v_themeName = try c.decodeIfPresent(String.self, forKey: .themeName)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_themeName else { throw DecodingError.keyNotFound(CodingKeys.themeName, .init(codingPath: c.codingPath, debugDescription: "missing theme_name")) }
+        self.themeName = _v_themeName
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,12 +3,16 @@
 /// [BackgroundTypeFill](https://core.telegram.org/bots/api#backgroundtypefill)
 public struct BackgroundTypeFill: Codable, Sendable, Equatable {
     public var type: String
-    public var fill: BackgroundFill
+    public var fill: BackgroundFill {
+        get { _fill.value }
+        set { _fill = Box(newValue) }
+    }
+    private var _fill: Box<BackgroundFill>
     public var darkThemeDimming: Int
 
     public init(type: String, fill: BackgroundFill, darkThemeDimming: Int) {
         self.type = type
-        self.fill = fill
+        self._fill = Box(fill)
         self.darkThemeDimming = darkThemeDimming
     }
 
@@ -20,9 +24,22 @@ public struct BackgroundTypeFill: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.fill = try c.decode(BackgroundFill.self, forKey: .fill)
-        self.darkThemeDimming = try c.decode(Int.self, forKey: .darkThemeDimming)
+        var _v_type: String? = nil
+        var _v_fill: BackgroundFill? = nil
+        var _v_darkThemeDimming: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .fill: _v_fill = try c.decodeIfPresent(BackgroundFill.self, forKey: .fill)
+            case .darkThemeDimming: _v_darkThemeDimming = try c.decodeIfPresent(Int.self, forKey: .darkThemeDimming)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_fill else { throw DecodingError.keyNotFound(CodingKeys.fill, .init(codingPath: c.codingPath, debugDescription: "missing fill")) }
+        self._fill = Box(_v_fill)
+        guard let _v_darkThemeDimming else { throw DecodingError.keyNotFound(CodingKeys.darkThemeDimming, .init(codingPath: c.codingPath, debugDescription: "missing dark_theme_dimming")) }
+        self.darkThemeDimming = _v_darkThemeDimming
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,16 +3,24 @@
 /// [BackgroundTypePattern](https://core.telegram.org/bots/api#backgroundtypepattern)
 public struct BackgroundTypePattern: Codable, Sendable, Equatable {
     public var type: String
-    public var document: Document
-    public var fill: BackgroundFill
+    public var document: Document {
+        get { _document.value }
+        set { _document = Box(newValue) }
+    }
+    private var _document: Box<Document>
+    public var fill: BackgroundFill {
+        get { _fill.value }
+        set { _fill = Box(newValue) }
+    }
+    private var _fill: Box<BackgroundFill>
     public var intensity: Int
     public var isInverted: Bool?
     public var isMoving: Bool?
 
     public init(type: String, document: Document, fill: BackgroundFill, intensity: Int, isInverted: Bool? = nil, isMoving: Bool? = nil) {
         self.type = type
-        self.document = document
-        self.fill = fill
+        self._document = Box(document)
+        self._fill = Box(fill)
         self.intensity = intensity
         self.isInverted = isInverted
         self.isMoving = isMoving
@@ -29,12 +37,32 @@ public struct BackgroundTypePattern: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.document = try c.decode(Document.self, forKey: .document)
-        self.fill = try c.decode(BackgroundFill.self, forKey: .fill)
-        self.intensity = try c.decode(Int.self, forKey: .intensity)
-        self.isInverted = try c.decodeIfPresent(Bool.self, forKey: .isInverted)
-        self.isMoving = try c.decodeIfPresent(Bool.self, forKey: .isMoving)
+        var _v_type: String? = nil
+        var _v_document: Document? = nil
+        var _v_fill: BackgroundFill? = nil
+        var _v_intensity: Int? = nil
+        var _v_isInverted: Bool? = nil
+        var _v_isMoving: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .document: _v_document = try c.decodeIfPresent(Document.self, forKey: .document)
+            case .fill: _v_fill = try c.decodeIfPresent(BackgroundFill.self, forKey: .fill)
+            case .intensity: _v_intensity = try c.decodeIfPresent(Int.self, forKey: .intensity)
+            case .isInverted: _v_isInverted = try c.decodeIfPresent(Bool.self, forKey: .isInverted)
+            case .isMoving: _v_isMoving = try c.decodeIfPresent(Bool.self, forKey: .isMoving)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_document else { throw DecodingError.keyNotFound(CodingKeys.document, .init(codingPath: c.codingPath, debugDescription: "missing document")) }
+        self._document = Box(_v_document)
+        guard let _v_fill else { throw DecodingError.keyNotFound(CodingKeys.fill, .init(codingPath: c.codingPath, debugDescription: "missing fill")) }
+        self._fill = Box(_v_fill)
+        guard let _v_intensity else { throw DecodingError.keyNotFound(CodingKeys.intensity, .init(codingPath: c.codingPath, debugDescription: "missing intensity")) }
+        self.intensity = _v_intensity
+        self.isInverted = _v_isInverted
+        self.isMoving = _v_isMoving
     }
 
     public func encode(to encoder: any Encoder) throws {

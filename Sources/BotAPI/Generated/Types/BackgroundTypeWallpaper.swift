@@ -3,14 +3,18 @@
 /// [BackgroundTypeWallpaper](https://core.telegram.org/bots/api#backgroundtypewallpaper)
 public struct BackgroundTypeWallpaper: Codable, Sendable, Equatable {
     public var type: String
-    public var document: Document
+    public var document: Document {
+        get { _document.value }
+        set { _document = Box(newValue) }
+    }
+    private var _document: Box<Document>
     public var darkThemeDimming: Int
     public var isBlurred: Bool?
     public var isMoving: Bool?
 
     public init(type: String, document: Document, darkThemeDimming: Int, isBlurred: Bool? = nil, isMoving: Bool? = nil) {
         self.type = type
-        self.document = document
+        self._document = Box(document)
         self.darkThemeDimming = darkThemeDimming
         self.isBlurred = isBlurred
         self.isMoving = isMoving
@@ -26,11 +30,28 @@ public struct BackgroundTypeWallpaper: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.document = try c.decode(Document.self, forKey: .document)
-        self.darkThemeDimming = try c.decode(Int.self, forKey: .darkThemeDimming)
-        self.isBlurred = try c.decodeIfPresent(Bool.self, forKey: .isBlurred)
-        self.isMoving = try c.decodeIfPresent(Bool.self, forKey: .isMoving)
+        var _v_type: String? = nil
+        var _v_document: Document? = nil
+        var _v_darkThemeDimming: Int? = nil
+        var _v_isBlurred: Bool? = nil
+        var _v_isMoving: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .document: _v_document = try c.decodeIfPresent(Document.self, forKey: .document)
+            case .darkThemeDimming: _v_darkThemeDimming = try c.decodeIfPresent(Int.self, forKey: .darkThemeDimming)
+            case .isBlurred: _v_isBlurred = try c.decodeIfPresent(Bool.self, forKey: .isBlurred)
+            case .isMoving: _v_isMoving = try c.decodeIfPresent(Bool.self, forKey: .isMoving)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_document else { throw DecodingError.keyNotFound(CodingKeys.document, .init(codingPath: c.codingPath, debugDescription: "missing document")) }
+        self._document = Box(_v_document)
+        guard let _v_darkThemeDimming else { throw DecodingError.keyNotFound(CodingKeys.darkThemeDimming, .init(codingPath: c.codingPath, debugDescription: "missing dark_theme_dimming")) }
+        self.darkThemeDimming = _v_darkThemeDimming
+        self.isBlurred = _v_isBlurred
+        self.isMoving = _v_isMoving
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -20,9 +20,21 @@ public struct Birthdate: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.day = try c.decode(Int.self, forKey: .day)
-        self.month = try c.decode(Int.self, forKey: .month)
-        self.year = try c.decodeIfPresent(Int.self, forKey: .year)
+        var _v_day: Int? = nil
+        var _v_month: Int? = nil
+        var _v_year: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .day: _v_day = try c.decodeIfPresent(Int.self, forKey: .day)
+            case .month: _v_month = try c.decodeIfPresent(Int.self, forKey: .month)
+            case .year: _v_year = try c.decodeIfPresent(Int.self, forKey: .year)
+            }
+        }
+        guard let _v_day else { throw DecodingError.keyNotFound(CodingKeys.day, .init(codingPath: c.codingPath, debugDescription: "missing day")) }
+        self.day = _v_day
+        guard let _v_month else { throw DecodingError.keyNotFound(CodingKeys.month, .init(codingPath: c.codingPath, debugDescription: "missing month")) }
+        self.month = _v_month
+        self.year = _v_year
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -17,8 +17,17 @@ public struct BotAccessSettings: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.isAccessRestricted = try c.decode(Bool.self, forKey: .isAccessRestricted)
-        self.addedUsers = try c.decodeIfPresent([User].self, forKey: .addedUsers)
+        var _v_isAccessRestricted: Bool? = nil
+        var _v_addedUsers: [User]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .isAccessRestricted: _v_isAccessRestricted = try c.decodeIfPresent(Bool.self, forKey: .isAccessRestricted)
+            case .addedUsers: _v_addedUsers = try c.decodeIfPresent([User].self, forKey: .addedUsers)
+            }
+        }
+        guard let _v_isAccessRestricted else { throw DecodingError.keyNotFound(CodingKeys.isAccessRestricted, .init(codingPath: c.codingPath, debugDescription: "missing is_access_restricted")) }
+        self.isAccessRestricted = _v_isAccessRestricted
+        self.addedUsers = _v_addedUsers
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -17,8 +17,18 @@ public struct BotCommand: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.command = try c.decode(String.self, forKey: .command)
-        self.description = try c.decode(String.self, forKey: .description)
+        var _v_command: String? = nil
+        var _v_description: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .command: _v_command = try c.decodeIfPresent(String.self, forKey: .command)
+            case .description: _v_description = try c.decodeIfPresent(String.self, forKey: .description)
+            }
+        }
+        guard let _v_command else { throw DecodingError.keyNotFound(CodingKeys.command, .init(codingPath: c.codingPath, debugDescription: "missing command")) }
+        self.command = _v_command
+        guard let _v_description else { throw DecodingError.keyNotFound(CodingKeys.description, .init(codingPath: c.codingPath, debugDescription: "missing description")) }
+        self.description = _v_description
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -17,8 +17,18 @@ public struct BotCommandScopeChat: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.chatID = try c.decode(ChatID.self, forKey: .chatID)
+        var _v_type: String? = nil
+        var _v_chatID: ChatID? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+        self.chatID = _v_chatID
     }
 
     public func encode(to encoder: any Encoder) throws {

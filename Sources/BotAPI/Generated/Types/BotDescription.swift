@@ -14,7 +14,14 @@ public struct BotDescription: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.description = try c.decode(String.self, forKey: .description)
+        var _v_description: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .description: _v_description = try c.decodeIfPresent(String.self, forKey: .description)
+            }
+        }
+        guard let _v_description else { throw DecodingError.keyNotFound(CodingKeys.description, .init(codingPath: c.codingPath, debugDescription: "missing description")) }
+        self.description = _v_description
     }
 
     public func encode(to encoder: any Encoder) throws {

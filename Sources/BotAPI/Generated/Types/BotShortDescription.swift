@@ -14,7 +14,14 @@ public struct BotShortDescription: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.shortDescription = try c.decode(String.self, forKey: .shortDescription)
+        var _v_shortDescription: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .shortDescription: _v_shortDescription = try c.decodeIfPresent(String.self, forKey: .shortDescription)
+            }
+        }
+        guard let _v_shortDescription else { throw DecodingError.keyNotFound(CodingKeys.shortDescription, .init(codingPath: c.codingPath, debugDescription: "missing short_description")) }
+        self.shortDescription = _v_shortDescription
     }
 
     public func encode(to encoder: any Encoder) throws {

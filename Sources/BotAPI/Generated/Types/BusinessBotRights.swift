@@ -53,20 +53,52 @@ public struct BusinessBotRights: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.canReply = try c.decodeIfPresent(Bool.self, forKey: .canReply)
-        self.canReadMessages = try c.decodeIfPresent(Bool.self, forKey: .canReadMessages)
-        self.canDeleteSentMessages = try c.decodeIfPresent(Bool.self, forKey: .canDeleteSentMessages)
-        self.canDeleteAllMessages = try c.decodeIfPresent(Bool.self, forKey: .canDeleteAllMessages)
-        self.canEditName = try c.decodeIfPresent(Bool.self, forKey: .canEditName)
-        self.canEditBio = try c.decodeIfPresent(Bool.self, forKey: .canEditBio)
-        self.canEditProfilePhoto = try c.decodeIfPresent(Bool.self, forKey: .canEditProfilePhoto)
-        self.canEditUsername = try c.decodeIfPresent(Bool.self, forKey: .canEditUsername)
-        self.canChangeGiftSettings = try c.decodeIfPresent(Bool.self, forKey: .canChangeGiftSettings)
-        self.canViewGiftsAndStars = try c.decodeIfPresent(Bool.self, forKey: .canViewGiftsAndStars)
-        self.canConvertGiftsToStars = try c.decodeIfPresent(Bool.self, forKey: .canConvertGiftsToStars)
-        self.canTransferAndUpgradeGifts = try c.decodeIfPresent(Bool.self, forKey: .canTransferAndUpgradeGifts)
-        self.canTransferStars = try c.decodeIfPresent(Bool.self, forKey: .canTransferStars)
-        self.canManageStories = try c.decodeIfPresent(Bool.self, forKey: .canManageStories)
+        var _v_canReply: Bool? = nil
+        var _v_canReadMessages: Bool? = nil
+        var _v_canDeleteSentMessages: Bool? = nil
+        var _v_canDeleteAllMessages: Bool? = nil
+        var _v_canEditName: Bool? = nil
+        var _v_canEditBio: Bool? = nil
+        var _v_canEditProfilePhoto: Bool? = nil
+        var _v_canEditUsername: Bool? = nil
+        var _v_canChangeGiftSettings: Bool? = nil
+        var _v_canViewGiftsAndStars: Bool? = nil
+        var _v_canConvertGiftsToStars: Bool? = nil
+        var _v_canTransferAndUpgradeGifts: Bool? = nil
+        var _v_canTransferStars: Bool? = nil
+        var _v_canManageStories: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .canReply: _v_canReply = try c.decodeIfPresent(Bool.self, forKey: .canReply)
+            case .canReadMessages: _v_canReadMessages = try c.decodeIfPresent(Bool.self, forKey: .canReadMessages)
+            case .canDeleteSentMessages: _v_canDeleteSentMessages = try c.decodeIfPresent(Bool.self, forKey: .canDeleteSentMessages)
+            case .canDeleteAllMessages: _v_canDeleteAllMessages = try c.decodeIfPresent(Bool.self, forKey: .canDeleteAllMessages)
+            case .canEditName: _v_canEditName = try c.decodeIfPresent(Bool.self, forKey: .canEditName)
+            case .canEditBio: _v_canEditBio = try c.decodeIfPresent(Bool.self, forKey: .canEditBio)
+            case .canEditProfilePhoto: _v_canEditProfilePhoto = try c.decodeIfPresent(Bool.self, forKey: .canEditProfilePhoto)
+            case .canEditUsername: _v_canEditUsername = try c.decodeIfPresent(Bool.self, forKey: .canEditUsername)
+            case .canChangeGiftSettings: _v_canChangeGiftSettings = try c.decodeIfPresent(Bool.self, forKey: .canChangeGiftSettings)
+            case .canViewGiftsAndStars: _v_canViewGiftsAndStars = try c.decodeIfPresent(Bool.self, forKey: .canViewGiftsAndStars)
+            case .canConvertGiftsToStars: _v_canConvertGiftsToStars = try c.decodeIfPresent(Bool.self, forKey: .canConvertGiftsToStars)
+            case .canTransferAndUpgradeGifts: _v_canTransferAndUpgradeGifts = try c.decodeIfPresent(Bool.self, forKey: .canTransferAndUpgradeGifts)
+            case .canTransferStars: _v_canTransferStars = try c.decodeIfPresent(Bool.self, forKey: .canTransferStars)
+            case .canManageStories: _v_canManageStories = try c.decodeIfPresent(Bool.self, forKey: .canManageStories)
+            }
+        }
+        self.canReply = _v_canReply
+        self.canReadMessages = _v_canReadMessages
+        self.canDeleteSentMessages = _v_canDeleteSentMessages
+        self.canDeleteAllMessages = _v_canDeleteAllMessages
+        self.canEditName = _v_canEditName
+        self.canEditBio = _v_canEditBio
+        self.canEditProfilePhoto = _v_canEditProfilePhoto
+        self.canEditUsername = _v_canEditUsername
+        self.canChangeGiftSettings = _v_canChangeGiftSettings
+        self.canViewGiftsAndStars = _v_canViewGiftsAndStars
+        self.canConvertGiftsToStars = _v_canConvertGiftsToStars
+        self.canTransferAndUpgradeGifts = _v_canTransferAndUpgradeGifts
+        self.canTransferStars = _v_canTransferStars
+        self.canManageStories = _v_canManageStories
     }
 
     public func encode(to encoder: any Encoder) throws {

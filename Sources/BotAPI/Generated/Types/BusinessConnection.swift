@@ -3,18 +3,26 @@
 /// [BusinessConnection](https://core.telegram.org/bots/api#businessconnection)
 public struct BusinessConnection: Codable, Sendable, Equatable {
     public var id: String
-    public var user: User
+    public var user: User {
+        get { _user.value }
+        set { _user = Box(newValue) }
+    }
+    private var _user: Box<User>
     public var userChatID: Int
     public var date: Int
-    public var rights: BusinessBotRights?
+    public var rights: BusinessBotRights? {
+        get { _rights?.value }
+        set { _rights = newValue.map(Box.init) }
+    }
+    private var _rights: Box<BusinessBotRights>?
     public var isEnabled: Bool
 
     public init(id: String, user: User, userChatID: Int, date: Int, rights: BusinessBotRights? = nil, isEnabled: Bool) {
         self.id = id
-        self.user = user
+        self._user = Box(user)
         self.userChatID = userChatID
         self.date = date
-        self.rights = rights
+        self._rights = rights.map(Box.init)
         self.isEnabled = isEnabled
     }
 
@@ -29,12 +37,33 @@ public struct BusinessConnection: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.user = try c.decode(User.self, forKey: .user)
-        self.userChatID = try c.decode(Int.self, forKey: .userChatID)
-        self.date = try c.decode(Int.self, forKey: .date)
-        self.rights = try c.decodeIfPresent(BusinessBotRights.self, forKey: .rights)
-        self.isEnabled = try c.decode(Bool.self, forKey: .isEnabled)
+        var _v_id: String? = nil
+        var _v_user: User? = nil
+        var _v_userChatID: Int? = nil
+        var _v_date: Int? = nil
+        var _v_rights: BusinessBotRights? = nil
+        var _v_isEnabled: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .user: _v_user = try c.decodeIfPresent(User.self, forKey: .user)
+            case .userChatID: _v_userChatID = try c.decodeIfPresent(Int.self, forKey: .userChatID)
+            case .date: _v_date = try c.decodeIfPresent(Int.self, forKey: .date)
+            case .rights: _v_rights = try c.decodeIfPresent(BusinessBotRights.self, forKey: .rights)
+            case .isEnabled: _v_isEnabled = try c.decodeIfPresent(Bool.self, forKey: .isEnabled)
+            }
+        }
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_user else { throw DecodingError.keyNotFound(CodingKeys.user, .init(codingPath: c.codingPath, debugDescription: "missing user")) }
+        self._user = Box(_v_user)
+        guard let _v_userChatID else { throw DecodingError.keyNotFound(CodingKeys.userChatID, .init(codingPath: c.codingPath, debugDescription: "missing user_chat_id")) }
+        self.userChatID = _v_userChatID
+        guard let _v_date else { throw DecodingError.keyNotFound(CodingKeys.date, .init(codingPath: c.codingPath, debugDescription: "missing date")) }
+        self.date = _v_date
+        self._rights = _v_rights.map(Box.init)
+        guard let _v_isEnabled else { throw DecodingError.keyNotFound(CodingKeys.isEnabled, .init(codingPath: c.codingPath, debugDescription: "missing is_enabled")) }
+        self.isEnabled = _v_isEnabled
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -4,12 +4,16 @@
 public struct BusinessIntro: Codable, Sendable, Equatable {
     public var title: String?
     public var message: String?
-    public var sticker: Sticker?
+    public var sticker: Sticker? {
+        get { _sticker?.value }
+        set { _sticker = newValue.map(Box.init) }
+    }
+    private var _sticker: Box<Sticker>?
 
     public init(title: String? = nil, message: String? = nil, sticker: Sticker? = nil) {
         self.title = title
         self.message = message
-        self.sticker = sticker
+        self._sticker = sticker.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -20,9 +24,19 @@ public struct BusinessIntro: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.title = try c.decodeIfPresent(String.self, forKey: .title)
-        self.message = try c.decodeIfPresent(String.self, forKey: .message)
-        self.sticker = try c.decodeIfPresent(Sticker.self, forKey: .sticker)
+        var _v_title: String? = nil
+        var _v_message: String? = nil
+        var _v_sticker: Sticker? = nil
+        for key in c.allKeys {
+            switch key {
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .message: _v_message = try c.decodeIfPresent(String.self, forKey: .message)
+            case .sticker: _v_sticker = try c.decodeIfPresent(Sticker.self, forKey: .sticker)
+            }
+        }
+        self.title = _v_title
+        self.message = _v_message
+        self._sticker = _v_sticker.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

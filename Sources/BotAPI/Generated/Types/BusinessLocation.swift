@@ -3,11 +3,15 @@
 /// [BusinessLocation](https://core.telegram.org/bots/api#businesslocation)
 public struct BusinessLocation: Codable, Sendable, Equatable {
     public var address: String
-    public var location: Location?
+    public var location: Location? {
+        get { _location?.value }
+        set { _location = newValue.map(Box.init) }
+    }
+    private var _location: Box<Location>?
 
     public init(address: String, location: Location? = nil) {
         self.address = address
-        self.location = location
+        self._location = location.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -17,8 +21,17 @@ public struct BusinessLocation: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.address = try c.decode(String.self, forKey: .address)
-        self.location = try c.decodeIfPresent(Location.self, forKey: .location)
+        var _v_address: String? = nil
+        var _v_location: Location? = nil
+        for key in c.allKeys {
+            switch key {
+            case .address: _v_address = try c.decodeIfPresent(String.self, forKey: .address)
+            case .location: _v_location = try c.decodeIfPresent(Location.self, forKey: .location)
+            }
+        }
+        guard let _v_address else { throw DecodingError.keyNotFound(CodingKeys.address, .init(codingPath: c.codingPath, debugDescription: "missing address")) }
+        self.address = _v_address
+        self._location = _v_location.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,12 +3,16 @@
 /// [BusinessMessagesDeleted](https://core.telegram.org/bots/api#businessmessagesdeleted)
 public struct BusinessMessagesDeleted: Codable, Sendable, Equatable {
     public var businessConnectionID: String
-    public var chat: Chat
+    public var chat: Chat {
+        get { _chat.value }
+        set { _chat = Box(newValue) }
+    }
+    private var _chat: Box<Chat>
     public var messageIDs: [Int]
 
     public init(businessConnectionID: String, chat: Chat, messageIDs: [Int]) {
         self.businessConnectionID = businessConnectionID
-        self.chat = chat
+        self._chat = Box(chat)
         self.messageIDs = messageIDs
     }
 
@@ -20,9 +24,22 @@ public struct BusinessMessagesDeleted: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.businessConnectionID = try c.decode(String.self, forKey: .businessConnectionID)
-        self.chat = try c.decode(Chat.self, forKey: .chat)
-        self.messageIDs = try c.decode([Int].self, forKey: .messageIDs)
+        var _v_businessConnectionID: String? = nil
+        var _v_chat: Chat? = nil
+        var _v_messageIDs: [Int]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+            case .chat: _v_chat = try c.decodeIfPresent(Chat.self, forKey: .chat)
+            case .messageIDs: _v_messageIDs = try c.decodeIfPresent([Int].self, forKey: .messageIDs)
+            }
+        }
+        guard let _v_businessConnectionID else { throw DecodingError.keyNotFound(CodingKeys.businessConnectionID, .init(codingPath: c.codingPath, debugDescription: "missing business_connection_id")) }
+        self.businessConnectionID = _v_businessConnectionID
+        guard let _v_chat else { throw DecodingError.keyNotFound(CodingKeys.chat, .init(codingPath: c.codingPath, debugDescription: "missing chat")) }
+        self._chat = Box(_v_chat)
+        guard let _v_messageIDs else { throw DecodingError.keyNotFound(CodingKeys.messageIDs, .init(codingPath: c.codingPath, debugDescription: "missing message_ids")) }
+        self.messageIDs = _v_messageIDs
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -17,8 +17,18 @@ public struct BusinessOpeningHours: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.timeZoneName = try c.decode(String.self, forKey: .timeZoneName)
-        self.openingHours = try c.decode([BusinessOpeningHoursInterval].self, forKey: .openingHours)
+        var _v_timeZoneName: String? = nil
+        var _v_openingHours: [BusinessOpeningHoursInterval]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .timeZoneName: _v_timeZoneName = try c.decodeIfPresent(String.self, forKey: .timeZoneName)
+            case .openingHours: _v_openingHours = try c.decodeIfPresent([BusinessOpeningHoursInterval].self, forKey: .openingHours)
+            }
+        }
+        guard let _v_timeZoneName else { throw DecodingError.keyNotFound(CodingKeys.timeZoneName, .init(codingPath: c.codingPath, debugDescription: "missing time_zone_name")) }
+        self.timeZoneName = _v_timeZoneName
+        guard let _v_openingHours else { throw DecodingError.keyNotFound(CodingKeys.openingHours, .init(codingPath: c.codingPath, debugDescription: "missing opening_hours")) }
+        self.openingHours = _v_openingHours
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -17,8 +17,18 @@ public struct BusinessOpeningHoursInterval: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.openingMinute = try c.decode(Int.self, forKey: .openingMinute)
-        self.closingMinute = try c.decode(Int.self, forKey: .closingMinute)
+        var _v_openingMinute: Int? = nil
+        var _v_closingMinute: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .openingMinute: _v_openingMinute = try c.decodeIfPresent(Int.self, forKey: .openingMinute)
+            case .closingMinute: _v_closingMinute = try c.decodeIfPresent(Int.self, forKey: .closingMinute)
+            }
+        }
+        guard let _v_openingMinute else { throw DecodingError.keyNotFound(CodingKeys.openingMinute, .init(codingPath: c.codingPath, debugDescription: "missing opening_minute")) }
+        self.openingMinute = _v_openingMinute
+        guard let _v_closingMinute else { throw DecodingError.keyNotFound(CodingKeys.closingMinute, .init(codingPath: c.codingPath, debugDescription: "missing closing_minute")) }
+        self.closingMinute = _v_closingMinute
     }
 
     public func encode(to encoder: any Encoder) throws {

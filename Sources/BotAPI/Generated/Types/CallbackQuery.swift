@@ -3,8 +3,16 @@
 /// [CallbackQuery](https://core.telegram.org/bots/api#callbackquery)
 public struct CallbackQuery: Codable, Sendable, Equatable {
     public var id: String
-    public var from: User
-    public var message: MaybeInaccessibleMessage?
+    public var from: User {
+        get { _from.value }
+        set { _from = Box(newValue) }
+    }
+    private var _from: Box<User>
+    public var message: MaybeInaccessibleMessage? {
+        get { _message?.value }
+        set { _message = newValue.map(Box.init) }
+    }
+    private var _message: Box<MaybeInaccessibleMessage>?
     public var inlineMessageID: String?
     public var chatInstance: String
     public var data: String?
@@ -12,8 +20,8 @@ public struct CallbackQuery: Codable, Sendable, Equatable {
 
     public init(id: String, from: User, message: MaybeInaccessibleMessage? = nil, inlineMessageID: String? = nil, chatInstance: String, data: String? = nil, gameShortName: String? = nil) {
         self.id = id
-        self.from = from
-        self.message = message
+        self._from = Box(from)
+        self._message = message.map(Box.init)
         self.inlineMessageID = inlineMessageID
         self.chatInstance = chatInstance
         self.data = data
@@ -32,13 +40,34 @@ public struct CallbackQuery: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.from = try c.decode(User.self, forKey: .from)
-        self.message = try c.decodeIfPresent(MaybeInaccessibleMessage.self, forKey: .message)
-        self.inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
-        self.chatInstance = try c.decode(String.self, forKey: .chatInstance)
-        self.data = try c.decodeIfPresent(String.self, forKey: .data)
-        self.gameShortName = try c.decodeIfPresent(String.self, forKey: .gameShortName)
+        var _v_id: String? = nil
+        var _v_from: User? = nil
+        var _v_message: MaybeInaccessibleMessage? = nil
+        var _v_inlineMessageID: String? = nil
+        var _v_chatInstance: String? = nil
+        var _v_data: String? = nil
+        var _v_gameShortName: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .from: _v_from = try c.decodeIfPresent(User.self, forKey: .from)
+            case .message: _v_message = try c.decodeIfPresent(MaybeInaccessibleMessage.self, forKey: .message)
+            case .inlineMessageID: _v_inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
+            case .chatInstance: _v_chatInstance = try c.decodeIfPresent(String.self, forKey: .chatInstance)
+            case .data: _v_data = try c.decodeIfPresent(String.self, forKey: .data)
+            case .gameShortName: _v_gameShortName = try c.decodeIfPresent(String.self, forKey: .gameShortName)
+            }
+        }
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_from else { throw DecodingError.keyNotFound(CodingKeys.from, .init(codingPath: c.codingPath, debugDescription: "missing from")) }
+        self._from = Box(_v_from)
+        self._message = _v_message.map(Box.init)
+        self.inlineMessageID = _v_inlineMessageID
+        guard let _v_chatInstance else { throw DecodingError.keyNotFound(CodingKeys.chatInstance, .init(codingPath: c.codingPath, debugDescription: "missing chat_instance")) }
+        self.chatInstance = _v_chatInstance
+        self.data = _v_data
+        self.gameShortName = _v_gameShortName
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -35,14 +35,36 @@ public struct Chat: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try c.decode(Int.self, forKey: .id)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.title = try c.decodeIfPresent(String.self, forKey: .title)
-        self.username = try c.decodeIfPresent(String.self, forKey: .username)
-        self.firstName = try c.decodeIfPresent(String.self, forKey: .firstName)
-        self.lastName = try c.decodeIfPresent(String.self, forKey: .lastName)
-        self.isForum = try c.decodeIfPresent(Bool.self, forKey: .isForum)
-        self.isDirectMessages = try c.decodeIfPresent(Bool.self, forKey: .isDirectMessages)
+        var _v_id: Int? = nil
+        var _v_type: String? = nil
+        var _v_title: String? = nil
+        var _v_username: String? = nil
+        var _v_firstName: String? = nil
+        var _v_lastName: String? = nil
+        var _v_isForum: Bool? = nil
+        var _v_isDirectMessages: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .id: _v_id = try c.decodeIfPresent(Int.self, forKey: .id)
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .username: _v_username = try c.decodeIfPresent(String.self, forKey: .username)
+            case .firstName: _v_firstName = try c.decodeIfPresent(String.self, forKey: .firstName)
+            case .lastName: _v_lastName = try c.decodeIfPresent(String.self, forKey: .lastName)
+            case .isForum: _v_isForum = try c.decodeIfPresent(Bool.self, forKey: .isForum)
+            case .isDirectMessages: _v_isDirectMessages = try c.decodeIfPresent(Bool.self, forKey: .isDirectMessages)
+            }
+        }
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        self.title = _v_title
+        self.username = _v_username
+        self.firstName = _v_firstName
+        self.lastName = _v_lastName
+        self.isForum = _v_isForum
+        self.isDirectMessages = _v_isDirectMessages
     }
 
     public func encode(to encoder: any Encoder) throws {

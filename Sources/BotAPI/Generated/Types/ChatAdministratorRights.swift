@@ -62,23 +62,72 @@ public struct ChatAdministratorRights: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.isAnonymous = try c.decode(Bool.self, forKey: .isAnonymous)
-        self.canManageChat = try c.decode(Bool.self, forKey: .canManageChat)
-        self.canDeleteMessages = try c.decode(Bool.self, forKey: .canDeleteMessages)
-        self.canManageVideoChats = try c.decode(Bool.self, forKey: .canManageVideoChats)
-        self.canRestrictMembers = try c.decode(Bool.self, forKey: .canRestrictMembers)
-        self.canPromoteMembers = try c.decode(Bool.self, forKey: .canPromoteMembers)
-        self.canChangeInfo = try c.decode(Bool.self, forKey: .canChangeInfo)
-        self.canInviteUsers = try c.decode(Bool.self, forKey: .canInviteUsers)
-        self.canPostStories = try c.decode(Bool.self, forKey: .canPostStories)
-        self.canEditStories = try c.decode(Bool.self, forKey: .canEditStories)
-        self.canDeleteStories = try c.decode(Bool.self, forKey: .canDeleteStories)
-        self.canPostMessages = try c.decodeIfPresent(Bool.self, forKey: .canPostMessages)
-        self.canEditMessages = try c.decodeIfPresent(Bool.self, forKey: .canEditMessages)
-        self.canPinMessages = try c.decodeIfPresent(Bool.self, forKey: .canPinMessages)
-        self.canManageTopics = try c.decodeIfPresent(Bool.self, forKey: .canManageTopics)
-        self.canManageDirectMessages = try c.decodeIfPresent(Bool.self, forKey: .canManageDirectMessages)
-        self.canManageTags = try c.decodeIfPresent(Bool.self, forKey: .canManageTags)
+        var _v_isAnonymous: Bool? = nil
+        var _v_canManageChat: Bool? = nil
+        var _v_canDeleteMessages: Bool? = nil
+        var _v_canManageVideoChats: Bool? = nil
+        var _v_canRestrictMembers: Bool? = nil
+        var _v_canPromoteMembers: Bool? = nil
+        var _v_canChangeInfo: Bool? = nil
+        var _v_canInviteUsers: Bool? = nil
+        var _v_canPostStories: Bool? = nil
+        var _v_canEditStories: Bool? = nil
+        var _v_canDeleteStories: Bool? = nil
+        var _v_canPostMessages: Bool? = nil
+        var _v_canEditMessages: Bool? = nil
+        var _v_canPinMessages: Bool? = nil
+        var _v_canManageTopics: Bool? = nil
+        var _v_canManageDirectMessages: Bool? = nil
+        var _v_canManageTags: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .isAnonymous: _v_isAnonymous = try c.decodeIfPresent(Bool.self, forKey: .isAnonymous)
+            case .canManageChat: _v_canManageChat = try c.decodeIfPresent(Bool.self, forKey: .canManageChat)
+            case .canDeleteMessages: _v_canDeleteMessages = try c.decodeIfPresent(Bool.self, forKey: .canDeleteMessages)
+            case .canManageVideoChats: _v_canManageVideoChats = try c.decodeIfPresent(Bool.self, forKey: .canManageVideoChats)
+            case .canRestrictMembers: _v_canRestrictMembers = try c.decodeIfPresent(Bool.self, forKey: .canRestrictMembers)
+            case .canPromoteMembers: _v_canPromoteMembers = try c.decodeIfPresent(Bool.self, forKey: .canPromoteMembers)
+            case .canChangeInfo: _v_canChangeInfo = try c.decodeIfPresent(Bool.self, forKey: .canChangeInfo)
+            case .canInviteUsers: _v_canInviteUsers = try c.decodeIfPresent(Bool.self, forKey: .canInviteUsers)
+            case .canPostStories: _v_canPostStories = try c.decodeIfPresent(Bool.self, forKey: .canPostStories)
+            case .canEditStories: _v_canEditStories = try c.decodeIfPresent(Bool.self, forKey: .canEditStories)
+            case .canDeleteStories: _v_canDeleteStories = try c.decodeIfPresent(Bool.self, forKey: .canDeleteStories)
+            case .canPostMessages: _v_canPostMessages = try c.decodeIfPresent(Bool.self, forKey: .canPostMessages)
+            case .canEditMessages: _v_canEditMessages = try c.decodeIfPresent(Bool.self, forKey: .canEditMessages)
+            case .canPinMessages: _v_canPinMessages = try c.decodeIfPresent(Bool.self, forKey: .canPinMessages)
+            case .canManageTopics: _v_canManageTopics = try c.decodeIfPresent(Bool.self, forKey: .canManageTopics)
+            case .canManageDirectMessages: _v_canManageDirectMessages = try c.decodeIfPresent(Bool.self, forKey: .canManageDirectMessages)
+            case .canManageTags: _v_canManageTags = try c.decodeIfPresent(Bool.self, forKey: .canManageTags)
+            }
+        }
+        guard let _v_isAnonymous else { throw DecodingError.keyNotFound(CodingKeys.isAnonymous, .init(codingPath: c.codingPath, debugDescription: "missing is_anonymous")) }
+        self.isAnonymous = _v_isAnonymous
+        guard let _v_canManageChat else { throw DecodingError.keyNotFound(CodingKeys.canManageChat, .init(codingPath: c.codingPath, debugDescription: "missing can_manage_chat")) }
+        self.canManageChat = _v_canManageChat
+        guard let _v_canDeleteMessages else { throw DecodingError.keyNotFound(CodingKeys.canDeleteMessages, .init(codingPath: c.codingPath, debugDescription: "missing can_delete_messages")) }
+        self.canDeleteMessages = _v_canDeleteMessages
+        guard let _v_canManageVideoChats else { throw DecodingError.keyNotFound(CodingKeys.canManageVideoChats, .init(codingPath: c.codingPath, debugDescription: "missing can_manage_video_chats")) }
+        self.canManageVideoChats = _v_canManageVideoChats
+        guard let _v_canRestrictMembers else { throw DecodingError.keyNotFound(CodingKeys.canRestrictMembers, .init(codingPath: c.codingPath, debugDescription: "missing can_restrict_members")) }
+        self.canRestrictMembers = _v_canRestrictMembers
+        guard let _v_canPromoteMembers else { throw DecodingError.keyNotFound(CodingKeys.canPromoteMembers, .init(codingPath: c.codingPath, debugDescription: "missing can_promote_members")) }
+        self.canPromoteMembers = _v_canPromoteMembers
+        guard let _v_canChangeInfo else { throw DecodingError.keyNotFound(CodingKeys.canChangeInfo, .init(codingPath: c.codingPath, debugDescription: "missing can_change_info")) }
+        self.canChangeInfo = _v_canChangeInfo
+        guard let _v_canInviteUsers else { throw DecodingError.keyNotFound(CodingKeys.canInviteUsers, .init(codingPath: c.codingPath, debugDescription: "missing can_invite_users")) }
+        self.canInviteUsers = _v_canInviteUsers
+        guard let _v_canPostStories else { throw DecodingError.keyNotFound(CodingKeys.canPostStories, .init(codingPath: c.codingPath, debugDescription: "missing can_post_stories")) }
+        self.canPostStories = _v_canPostStories
+        guard let _v_canEditStories else { throw DecodingError.keyNotFound(CodingKeys.canEditStories, .init(codingPath: c.codingPath, debugDescription: "missing can_edit_stories")) }
+        self.canEditStories = _v_canEditStories
+        guard let _v_canDeleteStories else { throw DecodingError.keyNotFound(CodingKeys.canDeleteStories, .init(codingPath: c.codingPath, debugDescription: "missing can_delete_stories")) }
+        self.canDeleteStories = _v_canDeleteStories
+        self.canPostMessages = _v_canPostMessages
+        self.canEditMessages = _v_canEditMessages
+        self.canPinMessages = _v_canPinMessages
+        self.canManageTopics = _v_canManageTopics
+        self.canManageDirectMessages = _v_canManageDirectMessages
+        self.canManageTags = _v_canManageTags
     }
 
     public func encode(to encoder: any Encoder) throws {

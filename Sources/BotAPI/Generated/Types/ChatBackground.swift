@@ -2,10 +2,14 @@
 
 /// [ChatBackground](https://core.telegram.org/bots/api#chatbackground)
 public struct ChatBackground: Codable, Sendable, Equatable {
-    public var type: BackgroundType
+    public var type: BackgroundType {
+        get { _type.value }
+        set { _type = Box(newValue) }
+    }
+    private var _type: Box<BackgroundType>
 
     public init(type: BackgroundType) {
-        self.type = type
+        self._type = Box(type)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -14,7 +18,14 @@ public struct ChatBackground: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(BackgroundType.self, forKey: .type)
+        var _v_type: BackgroundType? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(BackgroundType.self, forKey: .type)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self._type = Box(_v_type)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -5,13 +5,17 @@ public struct ChatBoost: Codable, Sendable, Equatable {
     public var boostID: String
     public var addDate: Int
     public var expirationDate: Int
-    public var source: ChatBoostSource
+    public var source: ChatBoostSource {
+        get { _source.value }
+        set { _source = Box(newValue) }
+    }
+    private var _source: Box<ChatBoostSource>
 
     public init(boostID: String, addDate: Int, expirationDate: Int, source: ChatBoostSource) {
         self.boostID = boostID
         self.addDate = addDate
         self.expirationDate = expirationDate
-        self.source = source
+        self._source = Box(source)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -23,10 +27,26 @@ public struct ChatBoost: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.boostID = try c.decode(String.self, forKey: .boostID)
-        self.addDate = try c.decode(Int.self, forKey: .addDate)
-        self.expirationDate = try c.decode(Int.self, forKey: .expirationDate)
-        self.source = try c.decode(ChatBoostSource.self, forKey: .source)
+        var _v_boostID: String? = nil
+        var _v_addDate: Int? = nil
+        var _v_expirationDate: Int? = nil
+        var _v_source: ChatBoostSource? = nil
+        for key in c.allKeys {
+            switch key {
+            case .boostID: _v_boostID = try c.decodeIfPresent(String.self, forKey: .boostID)
+            case .addDate: _v_addDate = try c.decodeIfPresent(Int.self, forKey: .addDate)
+            case .expirationDate: _v_expirationDate = try c.decodeIfPresent(Int.self, forKey: .expirationDate)
+            case .source: _v_source = try c.decodeIfPresent(ChatBoostSource.self, forKey: .source)
+            }
+        }
+        guard let _v_boostID else { throw DecodingError.keyNotFound(CodingKeys.boostID, .init(codingPath: c.codingPath, debugDescription: "missing boost_id")) }
+        self.boostID = _v_boostID
+        guard let _v_addDate else { throw DecodingError.keyNotFound(CodingKeys.addDate, .init(codingPath: c.codingPath, debugDescription: "missing add_date")) }
+        self.addDate = _v_addDate
+        guard let _v_expirationDate else { throw DecodingError.keyNotFound(CodingKeys.expirationDate, .init(codingPath: c.codingPath, debugDescription: "missing expiration_date")) }
+        self.expirationDate = _v_expirationDate
+        guard let _v_source else { throw DecodingError.keyNotFound(CodingKeys.source, .init(codingPath: c.codingPath, debugDescription: "missing source")) }
+        self._source = Box(_v_source)
     }
 
     public func encode(to encoder: any Encoder) throws {

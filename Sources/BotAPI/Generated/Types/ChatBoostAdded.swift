@@ -14,7 +14,14 @@ public struct ChatBoostAdded: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.boostCount = try c.decode(Int.self, forKey: .boostCount)
+        var _v_boostCount: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .boostCount: _v_boostCount = try c.decodeIfPresent(Int.self, forKey: .boostCount)
+            }
+        }
+        guard let _v_boostCount else { throw DecodingError.keyNotFound(CodingKeys.boostCount, .init(codingPath: c.codingPath, debugDescription: "missing boost_count")) }
+        self.boostCount = _v_boostCount
     }
 
     public func encode(to encoder: any Encoder) throws {

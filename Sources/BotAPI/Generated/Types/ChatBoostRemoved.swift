@@ -2,16 +2,24 @@
 
 /// [ChatBoostRemoved](https://core.telegram.org/bots/api#chatboostremoved)
 public struct ChatBoostRemoved: Codable, Sendable, Equatable {
-    public var chat: Chat
+    public var chat: Chat {
+        get { _chat.value }
+        set { _chat = Box(newValue) }
+    }
+    private var _chat: Box<Chat>
     public var boostID: String
     public var removeDate: Int
-    public var source: ChatBoostSource
+    public var source: ChatBoostSource {
+        get { _source.value }
+        set { _source = Box(newValue) }
+    }
+    private var _source: Box<ChatBoostSource>
 
     public init(chat: Chat, boostID: String, removeDate: Int, source: ChatBoostSource) {
-        self.chat = chat
+        self._chat = Box(chat)
         self.boostID = boostID
         self.removeDate = removeDate
-        self.source = source
+        self._source = Box(source)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -23,10 +31,26 @@ public struct ChatBoostRemoved: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.chat = try c.decode(Chat.self, forKey: .chat)
-        self.boostID = try c.decode(String.self, forKey: .boostID)
-        self.removeDate = try c.decode(Int.self, forKey: .removeDate)
-        self.source = try c.decode(ChatBoostSource.self, forKey: .source)
+        var _v_chat: Chat? = nil
+        var _v_boostID: String? = nil
+        var _v_removeDate: Int? = nil
+        var _v_source: ChatBoostSource? = nil
+        for key in c.allKeys {
+            switch key {
+            case .chat: _v_chat = try c.decodeIfPresent(Chat.self, forKey: .chat)
+            case .boostID: _v_boostID = try c.decodeIfPresent(String.self, forKey: .boostID)
+            case .removeDate: _v_removeDate = try c.decodeIfPresent(Int.self, forKey: .removeDate)
+            case .source: _v_source = try c.decodeIfPresent(ChatBoostSource.self, forKey: .source)
+            }
+        }
+        guard let _v_chat else { throw DecodingError.keyNotFound(CodingKeys.chat, .init(codingPath: c.codingPath, debugDescription: "missing chat")) }
+        self._chat = Box(_v_chat)
+        guard let _v_boostID else { throw DecodingError.keyNotFound(CodingKeys.boostID, .init(codingPath: c.codingPath, debugDescription: "missing boost_id")) }
+        self.boostID = _v_boostID
+        guard let _v_removeDate else { throw DecodingError.keyNotFound(CodingKeys.removeDate, .init(codingPath: c.codingPath, debugDescription: "missing remove_date")) }
+        self.removeDate = _v_removeDate
+        guard let _v_source else { throw DecodingError.keyNotFound(CodingKeys.source, .init(codingPath: c.codingPath, debugDescription: "missing source")) }
+        self._source = Box(_v_source)
     }
 
     public func encode(to encoder: any Encoder) throws {

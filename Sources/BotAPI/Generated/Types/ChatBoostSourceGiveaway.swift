@@ -4,14 +4,18 @@
 public struct ChatBoostSourceGiveaway: Codable, Sendable, Equatable {
     public var source: String
     public var giveawayMessageID: Int
-    public var user: User?
+    public var user: User? {
+        get { _user?.value }
+        set { _user = newValue.map(Box.init) }
+    }
+    private var _user: Box<User>?
     public var prizeStarCount: Int?
     public var isUnclaimed: Bool?
 
     public init(source: String, giveawayMessageID: Int, user: User? = nil, prizeStarCount: Int? = nil, isUnclaimed: Bool? = nil) {
         self.source = source
         self.giveawayMessageID = giveawayMessageID
-        self.user = user
+        self._user = user.map(Box.init)
         self.prizeStarCount = prizeStarCount
         self.isUnclaimed = isUnclaimed
     }
@@ -26,11 +30,27 @@ public struct ChatBoostSourceGiveaway: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.source = try c.decode(String.self, forKey: .source)
-        self.giveawayMessageID = try c.decode(Int.self, forKey: .giveawayMessageID)
-        self.user = try c.decodeIfPresent(User.self, forKey: .user)
-        self.prizeStarCount = try c.decodeIfPresent(Int.self, forKey: .prizeStarCount)
-        self.isUnclaimed = try c.decodeIfPresent(Bool.self, forKey: .isUnclaimed)
+        var _v_source: String? = nil
+        var _v_giveawayMessageID: Int? = nil
+        var _v_user: User? = nil
+        var _v_prizeStarCount: Int? = nil
+        var _v_isUnclaimed: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .source: _v_source = try c.decodeIfPresent(String.self, forKey: .source)
+            case .giveawayMessageID: _v_giveawayMessageID = try c.decodeIfPresent(Int.self, forKey: .giveawayMessageID)
+            case .user: _v_user = try c.decodeIfPresent(User.self, forKey: .user)
+            case .prizeStarCount: _v_prizeStarCount = try c.decodeIfPresent(Int.self, forKey: .prizeStarCount)
+            case .isUnclaimed: _v_isUnclaimed = try c.decodeIfPresent(Bool.self, forKey: .isUnclaimed)
+            }
+        }
+        guard let _v_source else { throw DecodingError.keyNotFound(CodingKeys.source, .init(codingPath: c.codingPath, debugDescription: "missing source")) }
+        self.source = _v_source
+        guard let _v_giveawayMessageID else { throw DecodingError.keyNotFound(CodingKeys.giveawayMessageID, .init(codingPath: c.codingPath, debugDescription: "missing giveaway_message_id")) }
+        self.giveawayMessageID = _v_giveawayMessageID
+        self._user = _v_user.map(Box.init)
+        self.prizeStarCount = _v_prizeStarCount
+        self.isUnclaimed = _v_isUnclaimed
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,11 +3,15 @@
 /// [ChatBoostSourcePremium](https://core.telegram.org/bots/api#chatboostsourcepremium)
 public struct ChatBoostSourcePremium: Codable, Sendable, Equatable {
     public var source: String
-    public var user: User
+    public var user: User {
+        get { _user.value }
+        set { _user = Box(newValue) }
+    }
+    private var _user: Box<User>
 
     public init(source: String, user: User) {
         self.source = source
-        self.user = user
+        self._user = Box(user)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -17,8 +21,18 @@ public struct ChatBoostSourcePremium: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.source = try c.decode(String.self, forKey: .source)
-        self.user = try c.decode(User.self, forKey: .user)
+        var _v_source: String? = nil
+        var _v_user: User? = nil
+        for key in c.allKeys {
+            switch key {
+            case .source: _v_source = try c.decodeIfPresent(String.self, forKey: .source)
+            case .user: _v_user = try c.decodeIfPresent(User.self, forKey: .user)
+            }
+        }
+        guard let _v_source else { throw DecodingError.keyNotFound(CodingKeys.source, .init(codingPath: c.codingPath, debugDescription: "missing source")) }
+        self.source = _v_source
+        guard let _v_user else { throw DecodingError.keyNotFound(CodingKeys.user, .init(codingPath: c.codingPath, debugDescription: "missing user")) }
+        self._user = Box(_v_user)
     }
 
     public func encode(to encoder: any Encoder) throws {

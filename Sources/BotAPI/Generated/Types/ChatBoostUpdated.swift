@@ -2,12 +2,20 @@
 
 /// [ChatBoostUpdated](https://core.telegram.org/bots/api#chatboostupdated)
 public struct ChatBoostUpdated: Codable, Sendable, Equatable {
-    public var chat: Chat
-    public var boost: ChatBoost
+    public var chat: Chat {
+        get { _chat.value }
+        set { _chat = Box(newValue) }
+    }
+    private var _chat: Box<Chat>
+    public var boost: ChatBoost {
+        get { _boost.value }
+        set { _boost = Box(newValue) }
+    }
+    private var _boost: Box<ChatBoost>
 
     public init(chat: Chat, boost: ChatBoost) {
-        self.chat = chat
-        self.boost = boost
+        self._chat = Box(chat)
+        self._boost = Box(boost)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -17,8 +25,18 @@ public struct ChatBoostUpdated: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.chat = try c.decode(Chat.self, forKey: .chat)
-        self.boost = try c.decode(ChatBoost.self, forKey: .boost)
+        var _v_chat: Chat? = nil
+        var _v_boost: ChatBoost? = nil
+        for key in c.allKeys {
+            switch key {
+            case .chat: _v_chat = try c.decodeIfPresent(Chat.self, forKey: .chat)
+            case .boost: _v_boost = try c.decodeIfPresent(ChatBoost.self, forKey: .boost)
+            }
+        }
+        guard let _v_chat else { throw DecodingError.keyNotFound(CodingKeys.chat, .init(codingPath: c.codingPath, debugDescription: "missing chat")) }
+        self._chat = Box(_v_chat)
+        guard let _v_boost else { throw DecodingError.keyNotFound(CodingKeys.boost, .init(codingPath: c.codingPath, debugDescription: "missing boost")) }
+        self._boost = Box(_v_boost)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -12,14 +12,42 @@ public struct ChatFullInfo: Codable, Sendable, Equatable {
     public var isDirectMessages: Bool?
     public var accentColorID: Int
     public var maxReactionCount: Int
-    public var photo: ChatPhoto?
+    public var photo: ChatPhoto? {
+        get { _photo?.value }
+        set { _photo = newValue.map(Box.init) }
+    }
+    private var _photo: Box<ChatPhoto>?
     public var activeUsernames: [String]?
-    public var birthdate: Birthdate?
-    public var businessIntro: BusinessIntro?
-    public var businessLocation: BusinessLocation?
-    public var businessOpeningHours: BusinessOpeningHours?
-    public var personalChat: Chat?
-    public var parentChat: Chat?
+    public var birthdate: Birthdate? {
+        get { _birthdate?.value }
+        set { _birthdate = newValue.map(Box.init) }
+    }
+    private var _birthdate: Box<Birthdate>?
+    public var businessIntro: BusinessIntro? {
+        get { _businessIntro?.value }
+        set { _businessIntro = newValue.map(Box.init) }
+    }
+    private var _businessIntro: Box<BusinessIntro>?
+    public var businessLocation: BusinessLocation? {
+        get { _businessLocation?.value }
+        set { _businessLocation = newValue.map(Box.init) }
+    }
+    private var _businessLocation: Box<BusinessLocation>?
+    public var businessOpeningHours: BusinessOpeningHours? {
+        get { _businessOpeningHours?.value }
+        set { _businessOpeningHours = newValue.map(Box.init) }
+    }
+    private var _businessOpeningHours: Box<BusinessOpeningHours>?
+    public var personalChat: Chat? {
+        get { _personalChat?.value }
+        set { _personalChat = newValue.map(Box.init) }
+    }
+    private var _personalChat: Box<Chat>?
+    public var parentChat: Chat? {
+        get { _parentChat?.value }
+        set { _parentChat = newValue.map(Box.init) }
+    }
+    private var _parentChat: Box<Chat>?
     public var availableReactions: [ReactionType]?
     public var backgroundCustomEmojiID: String?
     public var profileAccentColorID: Int?
@@ -33,9 +61,21 @@ public struct ChatFullInfo: Codable, Sendable, Equatable {
     public var joinByRequest: Bool?
     public var description: String?
     public var inviteLink: String?
-    public var pinnedMessage: Message?
-    public var permissions: ChatPermissions?
-    public var acceptedGiftTypes: AcceptedGiftTypes
+    public var pinnedMessage: Message? {
+        get { _pinnedMessage?.value }
+        set { _pinnedMessage = newValue.map(Box.init) }
+    }
+    private var _pinnedMessage: Box<Message>?
+    public var permissions: ChatPermissions? {
+        get { _permissions?.value }
+        set { _permissions = newValue.map(Box.init) }
+    }
+    private var _permissions: Box<ChatPermissions>?
+    public var acceptedGiftTypes: AcceptedGiftTypes {
+        get { _acceptedGiftTypes.value }
+        set { _acceptedGiftTypes = Box(newValue) }
+    }
+    private var _acceptedGiftTypes: Box<AcceptedGiftTypes>
     public var canSendPaidMedia: Bool?
     public var slowModeDelay: Int?
     public var unrestrictBoostCount: Int?
@@ -48,12 +88,32 @@ public struct ChatFullInfo: Codable, Sendable, Equatable {
     public var canSetStickerSet: Bool?
     public var customEmojiStickerSetName: String?
     public var linkedChatID: Int?
-    public var location: ChatLocation?
-    public var rating: UserRating?
-    public var firstProfileAudio: Audio?
-    public var uniqueGiftColors: UniqueGiftColors?
+    public var location: ChatLocation? {
+        get { _location?.value }
+        set { _location = newValue.map(Box.init) }
+    }
+    private var _location: Box<ChatLocation>?
+    public var rating: UserRating? {
+        get { _rating?.value }
+        set { _rating = newValue.map(Box.init) }
+    }
+    private var _rating: Box<UserRating>?
+    public var firstProfileAudio: Audio? {
+        get { _firstProfileAudio?.value }
+        set { _firstProfileAudio = newValue.map(Box.init) }
+    }
+    private var _firstProfileAudio: Box<Audio>?
+    public var uniqueGiftColors: UniqueGiftColors? {
+        get { _uniqueGiftColors?.value }
+        set { _uniqueGiftColors = newValue.map(Box.init) }
+    }
+    private var _uniqueGiftColors: Box<UniqueGiftColors>?
     public var paidMessageStarCount: Int?
-    public var guardBot: User?
+    public var guardBot: User? {
+        get { _guardBot?.value }
+        set { _guardBot = newValue.map(Box.init) }
+    }
+    private var _guardBot: Box<User>?
 
     public init(id: Int, type: String, title: String? = nil, username: String? = nil, firstName: String? = nil, lastName: String? = nil, isForum: Bool? = nil, isDirectMessages: Bool? = nil, accentColorID: Int, maxReactionCount: Int, photo: ChatPhoto? = nil, activeUsernames: [String]? = nil, birthdate: Birthdate? = nil, businessIntro: BusinessIntro? = nil, businessLocation: BusinessLocation? = nil, businessOpeningHours: BusinessOpeningHours? = nil, personalChat: Chat? = nil, parentChat: Chat? = nil, availableReactions: [ReactionType]? = nil, backgroundCustomEmojiID: String? = nil, profileAccentColorID: Int? = nil, profileBackgroundCustomEmojiID: String? = nil, emojiStatusCustomEmojiID: String? = nil, emojiStatusExpirationDate: Int? = nil, bio: String? = nil, hasPrivateForwards: Bool? = nil, hasRestrictedVoiceAndVideoMessages: Bool? = nil, joinToSendMessages: Bool? = nil, joinByRequest: Bool? = nil, description: String? = nil, inviteLink: String? = nil, pinnedMessage: Message? = nil, permissions: ChatPermissions? = nil, acceptedGiftTypes: AcceptedGiftTypes, canSendPaidMedia: Bool? = nil, slowModeDelay: Int? = nil, unrestrictBoostCount: Int? = nil, messageAutoDeleteTime: Int? = nil, hasAggressiveAntiSpamEnabled: Bool? = nil, hasHiddenMembers: Bool? = nil, hasProtectedContent: Bool? = nil, hasVisibleHistory: Bool? = nil, stickerSetName: String? = nil, canSetStickerSet: Bool? = nil, customEmojiStickerSetName: String? = nil, linkedChatID: Int? = nil, location: ChatLocation? = nil, rating: UserRating? = nil, firstProfileAudio: Audio? = nil, uniqueGiftColors: UniqueGiftColors? = nil, paidMessageStarCount: Int? = nil, guardBot: User? = nil) {
         self.id = id
@@ -66,14 +126,14 @@ public struct ChatFullInfo: Codable, Sendable, Equatable {
         self.isDirectMessages = isDirectMessages
         self.accentColorID = accentColorID
         self.maxReactionCount = maxReactionCount
-        self.photo = photo
+        self._photo = photo.map(Box.init)
         self.activeUsernames = activeUsernames
-        self.birthdate = birthdate
-        self.businessIntro = businessIntro
-        self.businessLocation = businessLocation
-        self.businessOpeningHours = businessOpeningHours
-        self.personalChat = personalChat
-        self.parentChat = parentChat
+        self._birthdate = birthdate.map(Box.init)
+        self._businessIntro = businessIntro.map(Box.init)
+        self._businessLocation = businessLocation.map(Box.init)
+        self._businessOpeningHours = businessOpeningHours.map(Box.init)
+        self._personalChat = personalChat.map(Box.init)
+        self._parentChat = parentChat.map(Box.init)
         self.availableReactions = availableReactions
         self.backgroundCustomEmojiID = backgroundCustomEmojiID
         self.profileAccentColorID = profileAccentColorID
@@ -87,9 +147,9 @@ public struct ChatFullInfo: Codable, Sendable, Equatable {
         self.joinByRequest = joinByRequest
         self.description = description
         self.inviteLink = inviteLink
-        self.pinnedMessage = pinnedMessage
-        self.permissions = permissions
-        self.acceptedGiftTypes = acceptedGiftTypes
+        self._pinnedMessage = pinnedMessage.map(Box.init)
+        self._permissions = permissions.map(Box.init)
+        self._acceptedGiftTypes = Box(acceptedGiftTypes)
         self.canSendPaidMedia = canSendPaidMedia
         self.slowModeDelay = slowModeDelay
         self.unrestrictBoostCount = unrestrictBoostCount
@@ -102,12 +162,12 @@ public struct ChatFullInfo: Codable, Sendable, Equatable {
         self.canSetStickerSet = canSetStickerSet
         self.customEmojiStickerSetName = customEmojiStickerSetName
         self.linkedChatID = linkedChatID
-        self.location = location
-        self.rating = rating
-        self.firstProfileAudio = firstProfileAudio
-        self.uniqueGiftColors = uniqueGiftColors
+        self._location = location.map(Box.init)
+        self._rating = rating.map(Box.init)
+        self._firstProfileAudio = firstProfileAudio.map(Box.init)
+        self._uniqueGiftColors = uniqueGiftColors.map(Box.init)
         self.paidMessageStarCount = paidMessageStarCount
-        self.guardBot = guardBot
+        self._guardBot = guardBot.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -167,58 +227,171 @@ public struct ChatFullInfo: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try c.decode(Int.self, forKey: .id)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.title = try c.decodeIfPresent(String.self, forKey: .title)
-        self.username = try c.decodeIfPresent(String.self, forKey: .username)
-        self.firstName = try c.decodeIfPresent(String.self, forKey: .firstName)
-        self.lastName = try c.decodeIfPresent(String.self, forKey: .lastName)
-        self.isForum = try c.decodeIfPresent(Bool.self, forKey: .isForum)
-        self.isDirectMessages = try c.decodeIfPresent(Bool.self, forKey: .isDirectMessages)
-        self.accentColorID = try c.decode(Int.self, forKey: .accentColorID)
-        self.maxReactionCount = try c.decode(Int.self, forKey: .maxReactionCount)
-        self.photo = try c.decodeIfPresent(ChatPhoto.self, forKey: .photo)
-        self.activeUsernames = try c.decodeIfPresent([String].self, forKey: .activeUsernames)
-        self.birthdate = try c.decodeIfPresent(Birthdate.self, forKey: .birthdate)
-        self.businessIntro = try c.decodeIfPresent(BusinessIntro.self, forKey: .businessIntro)
-        self.businessLocation = try c.decodeIfPresent(BusinessLocation.self, forKey: .businessLocation)
-        self.businessOpeningHours = try c.decodeIfPresent(BusinessOpeningHours.self, forKey: .businessOpeningHours)
-        self.personalChat = try c.decodeIfPresent(Chat.self, forKey: .personalChat)
-        self.parentChat = try c.decodeIfPresent(Chat.self, forKey: .parentChat)
-        self.availableReactions = try c.decodeIfPresent([ReactionType].self, forKey: .availableReactions)
-        self.backgroundCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .backgroundCustomEmojiID)
-        self.profileAccentColorID = try c.decodeIfPresent(Int.self, forKey: .profileAccentColorID)
-        self.profileBackgroundCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .profileBackgroundCustomEmojiID)
-        self.emojiStatusCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .emojiStatusCustomEmojiID)
-        self.emojiStatusExpirationDate = try c.decodeIfPresent(Int.self, forKey: .emojiStatusExpirationDate)
-        self.bio = try c.decodeIfPresent(String.self, forKey: .bio)
-        self.hasPrivateForwards = try c.decodeIfPresent(Bool.self, forKey: .hasPrivateForwards)
-        self.hasRestrictedVoiceAndVideoMessages = try c.decodeIfPresent(Bool.self, forKey: .hasRestrictedVoiceAndVideoMessages)
-        self.joinToSendMessages = try c.decodeIfPresent(Bool.self, forKey: .joinToSendMessages)
-        self.joinByRequest = try c.decodeIfPresent(Bool.self, forKey: .joinByRequest)
-        self.description = try c.decodeIfPresent(String.self, forKey: .description)
-        self.inviteLink = try c.decodeIfPresent(String.self, forKey: .inviteLink)
-        self.pinnedMessage = try c.decodeIfPresent(Message.self, forKey: .pinnedMessage)
-        self.permissions = try c.decodeIfPresent(ChatPermissions.self, forKey: .permissions)
-        self.acceptedGiftTypes = try c.decode(AcceptedGiftTypes.self, forKey: .acceptedGiftTypes)
-        self.canSendPaidMedia = try c.decodeIfPresent(Bool.self, forKey: .canSendPaidMedia)
-        self.slowModeDelay = try c.decodeIfPresent(Int.self, forKey: .slowModeDelay)
-        self.unrestrictBoostCount = try c.decodeIfPresent(Int.self, forKey: .unrestrictBoostCount)
-        self.messageAutoDeleteTime = try c.decodeIfPresent(Int.self, forKey: .messageAutoDeleteTime)
-        self.hasAggressiveAntiSpamEnabled = try c.decodeIfPresent(Bool.self, forKey: .hasAggressiveAntiSpamEnabled)
-        self.hasHiddenMembers = try c.decodeIfPresent(Bool.self, forKey: .hasHiddenMembers)
-        self.hasProtectedContent = try c.decodeIfPresent(Bool.self, forKey: .hasProtectedContent)
-        self.hasVisibleHistory = try c.decodeIfPresent(Bool.self, forKey: .hasVisibleHistory)
-        self.stickerSetName = try c.decodeIfPresent(String.self, forKey: .stickerSetName)
-        self.canSetStickerSet = try c.decodeIfPresent(Bool.self, forKey: .canSetStickerSet)
-        self.customEmojiStickerSetName = try c.decodeIfPresent(String.self, forKey: .customEmojiStickerSetName)
-        self.linkedChatID = try c.decodeIfPresent(Int.self, forKey: .linkedChatID)
-        self.location = try c.decodeIfPresent(ChatLocation.self, forKey: .location)
-        self.rating = try c.decodeIfPresent(UserRating.self, forKey: .rating)
-        self.firstProfileAudio = try c.decodeIfPresent(Audio.self, forKey: .firstProfileAudio)
-        self.uniqueGiftColors = try c.decodeIfPresent(UniqueGiftColors.self, forKey: .uniqueGiftColors)
-        self.paidMessageStarCount = try c.decodeIfPresent(Int.self, forKey: .paidMessageStarCount)
-        self.guardBot = try c.decodeIfPresent(User.self, forKey: .guardBot)
+        var _v_id: Int? = nil
+        var _v_type: String? = nil
+        var _v_title: String? = nil
+        var _v_username: String? = nil
+        var _v_firstName: String? = nil
+        var _v_lastName: String? = nil
+        var _v_isForum: Bool? = nil
+        var _v_isDirectMessages: Bool? = nil
+        var _v_accentColorID: Int? = nil
+        var _v_maxReactionCount: Int? = nil
+        var _v_photo: ChatPhoto? = nil
+        var _v_activeUsernames: [String]? = nil
+        var _v_birthdate: Birthdate? = nil
+        var _v_businessIntro: BusinessIntro? = nil
+        var _v_businessLocation: BusinessLocation? = nil
+        var _v_businessOpeningHours: BusinessOpeningHours? = nil
+        var _v_personalChat: Chat? = nil
+        var _v_parentChat: Chat? = nil
+        var _v_availableReactions: [ReactionType]? = nil
+        var _v_backgroundCustomEmojiID: String? = nil
+        var _v_profileAccentColorID: Int? = nil
+        var _v_profileBackgroundCustomEmojiID: String? = nil
+        var _v_emojiStatusCustomEmojiID: String? = nil
+        var _v_emojiStatusExpirationDate: Int? = nil
+        var _v_bio: String? = nil
+        var _v_hasPrivateForwards: Bool? = nil
+        var _v_hasRestrictedVoiceAndVideoMessages: Bool? = nil
+        var _v_joinToSendMessages: Bool? = nil
+        var _v_joinByRequest: Bool? = nil
+        var _v_description: String? = nil
+        var _v_inviteLink: String? = nil
+        var _v_pinnedMessage: Message? = nil
+        var _v_permissions: ChatPermissions? = nil
+        var _v_acceptedGiftTypes: AcceptedGiftTypes? = nil
+        var _v_canSendPaidMedia: Bool? = nil
+        var _v_slowModeDelay: Int? = nil
+        var _v_unrestrictBoostCount: Int? = nil
+        var _v_messageAutoDeleteTime: Int? = nil
+        var _v_hasAggressiveAntiSpamEnabled: Bool? = nil
+        var _v_hasHiddenMembers: Bool? = nil
+        var _v_hasProtectedContent: Bool? = nil
+        var _v_hasVisibleHistory: Bool? = nil
+        var _v_stickerSetName: String? = nil
+        var _v_canSetStickerSet: Bool? = nil
+        var _v_customEmojiStickerSetName: String? = nil
+        var _v_linkedChatID: Int? = nil
+        var _v_location: ChatLocation? = nil
+        var _v_rating: UserRating? = nil
+        var _v_firstProfileAudio: Audio? = nil
+        var _v_uniqueGiftColors: UniqueGiftColors? = nil
+        var _v_paidMessageStarCount: Int? = nil
+        var _v_guardBot: User? = nil
+        for key in c.allKeys {
+            switch key {
+            case .id: _v_id = try c.decodeIfPresent(Int.self, forKey: .id)
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .username: _v_username = try c.decodeIfPresent(String.self, forKey: .username)
+            case .firstName: _v_firstName = try c.decodeIfPresent(String.self, forKey: .firstName)
+            case .lastName: _v_lastName = try c.decodeIfPresent(String.self, forKey: .lastName)
+            case .isForum: _v_isForum = try c.decodeIfPresent(Bool.self, forKey: .isForum)
+            case .isDirectMessages: _v_isDirectMessages = try c.decodeIfPresent(Bool.self, forKey: .isDirectMessages)
+            case .accentColorID: _v_accentColorID = try c.decodeIfPresent(Int.self, forKey: .accentColorID)
+            case .maxReactionCount: _v_maxReactionCount = try c.decodeIfPresent(Int.self, forKey: .maxReactionCount)
+            case .photo: _v_photo = try c.decodeIfPresent(ChatPhoto.self, forKey: .photo)
+            case .activeUsernames: _v_activeUsernames = try c.decodeIfPresent([String].self, forKey: .activeUsernames)
+            case .birthdate: _v_birthdate = try c.decodeIfPresent(Birthdate.self, forKey: .birthdate)
+            case .businessIntro: _v_businessIntro = try c.decodeIfPresent(BusinessIntro.self, forKey: .businessIntro)
+            case .businessLocation: _v_businessLocation = try c.decodeIfPresent(BusinessLocation.self, forKey: .businessLocation)
+            case .businessOpeningHours: _v_businessOpeningHours = try c.decodeIfPresent(BusinessOpeningHours.self, forKey: .businessOpeningHours)
+            case .personalChat: _v_personalChat = try c.decodeIfPresent(Chat.self, forKey: .personalChat)
+            case .parentChat: _v_parentChat = try c.decodeIfPresent(Chat.self, forKey: .parentChat)
+            case .availableReactions: _v_availableReactions = try c.decodeIfPresent([ReactionType].self, forKey: .availableReactions)
+            case .backgroundCustomEmojiID: _v_backgroundCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .backgroundCustomEmojiID)
+            case .profileAccentColorID: _v_profileAccentColorID = try c.decodeIfPresent(Int.self, forKey: .profileAccentColorID)
+            case .profileBackgroundCustomEmojiID: _v_profileBackgroundCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .profileBackgroundCustomEmojiID)
+            case .emojiStatusCustomEmojiID: _v_emojiStatusCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .emojiStatusCustomEmojiID)
+            case .emojiStatusExpirationDate: _v_emojiStatusExpirationDate = try c.decodeIfPresent(Int.self, forKey: .emojiStatusExpirationDate)
+            case .bio: _v_bio = try c.decodeIfPresent(String.self, forKey: .bio)
+            case .hasPrivateForwards: _v_hasPrivateForwards = try c.decodeIfPresent(Bool.self, forKey: .hasPrivateForwards)
+            case .hasRestrictedVoiceAndVideoMessages: _v_hasRestrictedVoiceAndVideoMessages = try c.decodeIfPresent(Bool.self, forKey: .hasRestrictedVoiceAndVideoMessages)
+            case .joinToSendMessages: _v_joinToSendMessages = try c.decodeIfPresent(Bool.self, forKey: .joinToSendMessages)
+            case .joinByRequest: _v_joinByRequest = try c.decodeIfPresent(Bool.self, forKey: .joinByRequest)
+            case .description: _v_description = try c.decodeIfPresent(String.self, forKey: .description)
+            case .inviteLink: _v_inviteLink = try c.decodeIfPresent(String.self, forKey: .inviteLink)
+            case .pinnedMessage: _v_pinnedMessage = try c.decodeIfPresent(Message.self, forKey: .pinnedMessage)
+            case .permissions: _v_permissions = try c.decodeIfPresent(ChatPermissions.self, forKey: .permissions)
+            case .acceptedGiftTypes: _v_acceptedGiftTypes = try c.decodeIfPresent(AcceptedGiftTypes.self, forKey: .acceptedGiftTypes)
+            case .canSendPaidMedia: _v_canSendPaidMedia = try c.decodeIfPresent(Bool.self, forKey: .canSendPaidMedia)
+            case .slowModeDelay: _v_slowModeDelay = try c.decodeIfPresent(Int.self, forKey: .slowModeDelay)
+            case .unrestrictBoostCount: _v_unrestrictBoostCount = try c.decodeIfPresent(Int.self, forKey: .unrestrictBoostCount)
+            case .messageAutoDeleteTime: _v_messageAutoDeleteTime = try c.decodeIfPresent(Int.self, forKey: .messageAutoDeleteTime)
+            case .hasAggressiveAntiSpamEnabled: _v_hasAggressiveAntiSpamEnabled = try c.decodeIfPresent(Bool.self, forKey: .hasAggressiveAntiSpamEnabled)
+            case .hasHiddenMembers: _v_hasHiddenMembers = try c.decodeIfPresent(Bool.self, forKey: .hasHiddenMembers)
+            case .hasProtectedContent: _v_hasProtectedContent = try c.decodeIfPresent(Bool.self, forKey: .hasProtectedContent)
+            case .hasVisibleHistory: _v_hasVisibleHistory = try c.decodeIfPresent(Bool.self, forKey: .hasVisibleHistory)
+            case .stickerSetName: _v_stickerSetName = try c.decodeIfPresent(String.self, forKey: .stickerSetName)
+            case .canSetStickerSet: _v_canSetStickerSet = try c.decodeIfPresent(Bool.self, forKey: .canSetStickerSet)
+            case .customEmojiStickerSetName: _v_customEmojiStickerSetName = try c.decodeIfPresent(String.self, forKey: .customEmojiStickerSetName)
+            case .linkedChatID: _v_linkedChatID = try c.decodeIfPresent(Int.self, forKey: .linkedChatID)
+            case .location: _v_location = try c.decodeIfPresent(ChatLocation.self, forKey: .location)
+            case .rating: _v_rating = try c.decodeIfPresent(UserRating.self, forKey: .rating)
+            case .firstProfileAudio: _v_firstProfileAudio = try c.decodeIfPresent(Audio.self, forKey: .firstProfileAudio)
+            case .uniqueGiftColors: _v_uniqueGiftColors = try c.decodeIfPresent(UniqueGiftColors.self, forKey: .uniqueGiftColors)
+            case .paidMessageStarCount: _v_paidMessageStarCount = try c.decodeIfPresent(Int.self, forKey: .paidMessageStarCount)
+            case .guardBot: _v_guardBot = try c.decodeIfPresent(User.self, forKey: .guardBot)
+            }
+        }
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        self.title = _v_title
+        self.username = _v_username
+        self.firstName = _v_firstName
+        self.lastName = _v_lastName
+        self.isForum = _v_isForum
+        self.isDirectMessages = _v_isDirectMessages
+        guard let _v_accentColorID else { throw DecodingError.keyNotFound(CodingKeys.accentColorID, .init(codingPath: c.codingPath, debugDescription: "missing accent_color_id")) }
+        self.accentColorID = _v_accentColorID
+        guard let _v_maxReactionCount else { throw DecodingError.keyNotFound(CodingKeys.maxReactionCount, .init(codingPath: c.codingPath, debugDescription: "missing max_reaction_count")) }
+        self.maxReactionCount = _v_maxReactionCount
+        self._photo = _v_photo.map(Box.init)
+        self.activeUsernames = _v_activeUsernames
+        self._birthdate = _v_birthdate.map(Box.init)
+        self._businessIntro = _v_businessIntro.map(Box.init)
+        self._businessLocation = _v_businessLocation.map(Box.init)
+        self._businessOpeningHours = _v_businessOpeningHours.map(Box.init)
+        self._personalChat = _v_personalChat.map(Box.init)
+        self._parentChat = _v_parentChat.map(Box.init)
+        self.availableReactions = _v_availableReactions
+        self.backgroundCustomEmojiID = _v_backgroundCustomEmojiID
+        self.profileAccentColorID = _v_profileAccentColorID
+        self.profileBackgroundCustomEmojiID = _v_profileBackgroundCustomEmojiID
+        self.emojiStatusCustomEmojiID = _v_emojiStatusCustomEmojiID
+        self.emojiStatusExpirationDate = _v_emojiStatusExpirationDate
+        self.bio = _v_bio
+        self.hasPrivateForwards = _v_hasPrivateForwards
+        self.hasRestrictedVoiceAndVideoMessages = _v_hasRestrictedVoiceAndVideoMessages
+        self.joinToSendMessages = _v_joinToSendMessages
+        self.joinByRequest = _v_joinByRequest
+        self.description = _v_description
+        self.inviteLink = _v_inviteLink
+        self._pinnedMessage = _v_pinnedMessage.map(Box.init)
+        self._permissions = _v_permissions.map(Box.init)
+        guard let _v_acceptedGiftTypes else { throw DecodingError.keyNotFound(CodingKeys.acceptedGiftTypes, .init(codingPath: c.codingPath, debugDescription: "missing accepted_gift_types")) }
+        self._acceptedGiftTypes = Box(_v_acceptedGiftTypes)
+        self.canSendPaidMedia = _v_canSendPaidMedia
+        self.slowModeDelay = _v_slowModeDelay
+        self.unrestrictBoostCount = _v_unrestrictBoostCount
+        self.messageAutoDeleteTime = _v_messageAutoDeleteTime
+        self.hasAggressiveAntiSpamEnabled = _v_hasAggressiveAntiSpamEnabled
+        self.hasHiddenMembers = _v_hasHiddenMembers
+        self.hasProtectedContent = _v_hasProtectedContent
+        self.hasVisibleHistory = _v_hasVisibleHistory
+        self.stickerSetName = _v_stickerSetName
+        self.canSetStickerSet = _v_canSetStickerSet
+        self.customEmojiStickerSetName = _v_customEmojiStickerSetName
+        self.linkedChatID = _v_linkedChatID
+        self._location = _v_location.map(Box.init)
+        self._rating = _v_rating.map(Box.init)
+        self._firstProfileAudio = _v_firstProfileAudio.map(Box.init)
+        self._uniqueGiftColors = _v_uniqueGiftColors.map(Box.init)
+        self.paidMessageStarCount = _v_paidMessageStarCount
+        self._guardBot = _v_guardBot.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

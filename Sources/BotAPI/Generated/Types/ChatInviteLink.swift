@@ -3,7 +3,11 @@
 /// [ChatInviteLink](https://core.telegram.org/bots/api#chatinvitelink)
 public struct ChatInviteLink: Codable, Sendable, Equatable {
     public var inviteLink: String
-    public var creator: User
+    public var creator: User {
+        get { _creator.value }
+        set { _creator = Box(newValue) }
+    }
+    private var _creator: Box<User>
     public var createsJoinRequest: Bool
     public var isPrimary: Bool
     public var isRevoked: Bool
@@ -16,7 +20,7 @@ public struct ChatInviteLink: Codable, Sendable, Equatable {
 
     public init(inviteLink: String, creator: User, createsJoinRequest: Bool, isPrimary: Bool, isRevoked: Bool, name: String? = nil, expireDate: Int? = nil, memberLimit: Int? = nil, pendingJoinRequestCount: Int? = nil, subscriptionPeriod: Int? = nil, subscriptionPrice: Int? = nil) {
         self.inviteLink = inviteLink
-        self.creator = creator
+        self._creator = Box(creator)
         self.createsJoinRequest = createsJoinRequest
         self.isPrimary = isPrimary
         self.isRevoked = isRevoked
@@ -44,17 +48,48 @@ public struct ChatInviteLink: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.inviteLink = try c.decode(String.self, forKey: .inviteLink)
-        self.creator = try c.decode(User.self, forKey: .creator)
-        self.createsJoinRequest = try c.decode(Bool.self, forKey: .createsJoinRequest)
-        self.isPrimary = try c.decode(Bool.self, forKey: .isPrimary)
-        self.isRevoked = try c.decode(Bool.self, forKey: .isRevoked)
-        self.name = try c.decodeIfPresent(String.self, forKey: .name)
-        self.expireDate = try c.decodeIfPresent(Int.self, forKey: .expireDate)
-        self.memberLimit = try c.decodeIfPresent(Int.self, forKey: .memberLimit)
-        self.pendingJoinRequestCount = try c.decodeIfPresent(Int.self, forKey: .pendingJoinRequestCount)
-        self.subscriptionPeriod = try c.decodeIfPresent(Int.self, forKey: .subscriptionPeriod)
-        self.subscriptionPrice = try c.decodeIfPresent(Int.self, forKey: .subscriptionPrice)
+        var _v_inviteLink: String? = nil
+        var _v_creator: User? = nil
+        var _v_createsJoinRequest: Bool? = nil
+        var _v_isPrimary: Bool? = nil
+        var _v_isRevoked: Bool? = nil
+        var _v_name: String? = nil
+        var _v_expireDate: Int? = nil
+        var _v_memberLimit: Int? = nil
+        var _v_pendingJoinRequestCount: Int? = nil
+        var _v_subscriptionPeriod: Int? = nil
+        var _v_subscriptionPrice: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .inviteLink: _v_inviteLink = try c.decodeIfPresent(String.self, forKey: .inviteLink)
+            case .creator: _v_creator = try c.decodeIfPresent(User.self, forKey: .creator)
+            case .createsJoinRequest: _v_createsJoinRequest = try c.decodeIfPresent(Bool.self, forKey: .createsJoinRequest)
+            case .isPrimary: _v_isPrimary = try c.decodeIfPresent(Bool.self, forKey: .isPrimary)
+            case .isRevoked: _v_isRevoked = try c.decodeIfPresent(Bool.self, forKey: .isRevoked)
+            case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+            case .expireDate: _v_expireDate = try c.decodeIfPresent(Int.self, forKey: .expireDate)
+            case .memberLimit: _v_memberLimit = try c.decodeIfPresent(Int.self, forKey: .memberLimit)
+            case .pendingJoinRequestCount: _v_pendingJoinRequestCount = try c.decodeIfPresent(Int.self, forKey: .pendingJoinRequestCount)
+            case .subscriptionPeriod: _v_subscriptionPeriod = try c.decodeIfPresent(Int.self, forKey: .subscriptionPeriod)
+            case .subscriptionPrice: _v_subscriptionPrice = try c.decodeIfPresent(Int.self, forKey: .subscriptionPrice)
+            }
+        }
+        guard let _v_inviteLink else { throw DecodingError.keyNotFound(CodingKeys.inviteLink, .init(codingPath: c.codingPath, debugDescription: "missing invite_link")) }
+        self.inviteLink = _v_inviteLink
+        guard let _v_creator else { throw DecodingError.keyNotFound(CodingKeys.creator, .init(codingPath: c.codingPath, debugDescription: "missing creator")) }
+        self._creator = Box(_v_creator)
+        guard let _v_createsJoinRequest else { throw DecodingError.keyNotFound(CodingKeys.createsJoinRequest, .init(codingPath: c.codingPath, debugDescription: "missing creates_join_request")) }
+        self.createsJoinRequest = _v_createsJoinRequest
+        guard let _v_isPrimary else { throw DecodingError.keyNotFound(CodingKeys.isPrimary, .init(codingPath: c.codingPath, debugDescription: "missing is_primary")) }
+        self.isPrimary = _v_isPrimary
+        guard let _v_isRevoked else { throw DecodingError.keyNotFound(CodingKeys.isRevoked, .init(codingPath: c.codingPath, debugDescription: "missing is_revoked")) }
+        self.isRevoked = _v_isRevoked
+        self.name = _v_name
+        self.expireDate = _v_expireDate
+        self.memberLimit = _v_memberLimit
+        self.pendingJoinRequestCount = _v_pendingJoinRequestCount
+        self.subscriptionPeriod = _v_subscriptionPeriod
+        self.subscriptionPrice = _v_subscriptionPrice
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -2,21 +2,33 @@
 
 /// [ChatJoinRequest](https://core.telegram.org/bots/api#chatjoinrequest)
 public struct ChatJoinRequest: Codable, Sendable, Equatable {
-    public var chat: Chat
-    public var from: User
+    public var chat: Chat {
+        get { _chat.value }
+        set { _chat = Box(newValue) }
+    }
+    private var _chat: Box<Chat>
+    public var from: User {
+        get { _from.value }
+        set { _from = Box(newValue) }
+    }
+    private var _from: Box<User>
     public var userChatID: Int
     public var date: Int
     public var bio: String?
-    public var inviteLink: ChatInviteLink?
+    public var inviteLink: ChatInviteLink? {
+        get { _inviteLink?.value }
+        set { _inviteLink = newValue.map(Box.init) }
+    }
+    private var _inviteLink: Box<ChatInviteLink>?
     public var queryID: String?
 
     public init(chat: Chat, from: User, userChatID: Int, date: Int, bio: String? = nil, inviteLink: ChatInviteLink? = nil, queryID: String? = nil) {
-        self.chat = chat
-        self.from = from
+        self._chat = Box(chat)
+        self._from = Box(from)
         self.userChatID = userChatID
         self.date = date
         self.bio = bio
-        self.inviteLink = inviteLink
+        self._inviteLink = inviteLink.map(Box.init)
         self.queryID = queryID
     }
 
@@ -32,13 +44,35 @@ public struct ChatJoinRequest: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.chat = try c.decode(Chat.self, forKey: .chat)
-        self.from = try c.decode(User.self, forKey: .from)
-        self.userChatID = try c.decode(Int.self, forKey: .userChatID)
-        self.date = try c.decode(Int.self, forKey: .date)
-        self.bio = try c.decodeIfPresent(String.self, forKey: .bio)
-        self.inviteLink = try c.decodeIfPresent(ChatInviteLink.self, forKey: .inviteLink)
-        self.queryID = try c.decodeIfPresent(String.self, forKey: .queryID)
+        var _v_chat: Chat? = nil
+        var _v_from: User? = nil
+        var _v_userChatID: Int? = nil
+        var _v_date: Int? = nil
+        var _v_bio: String? = nil
+        var _v_inviteLink: ChatInviteLink? = nil
+        var _v_queryID: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .chat: _v_chat = try c.decodeIfPresent(Chat.self, forKey: .chat)
+            case .from: _v_from = try c.decodeIfPresent(User.self, forKey: .from)
+            case .userChatID: _v_userChatID = try c.decodeIfPresent(Int.self, forKey: .userChatID)
+            case .date: _v_date = try c.decodeIfPresent(Int.self, forKey: .date)
+            case .bio: _v_bio = try c.decodeIfPresent(String.self, forKey: .bio)
+            case .inviteLink: _v_inviteLink = try c.decodeIfPresent(ChatInviteLink.self, forKey: .inviteLink)
+            case .queryID: _v_queryID = try c.decodeIfPresent(String.self, forKey: .queryID)
+            }
+        }
+        guard let _v_chat else { throw DecodingError.keyNotFound(CodingKeys.chat, .init(codingPath: c.codingPath, debugDescription: "missing chat")) }
+        self._chat = Box(_v_chat)
+        guard let _v_from else { throw DecodingError.keyNotFound(CodingKeys.from, .init(codingPath: c.codingPath, debugDescription: "missing from")) }
+        self._from = Box(_v_from)
+        guard let _v_userChatID else { throw DecodingError.keyNotFound(CodingKeys.userChatID, .init(codingPath: c.codingPath, debugDescription: "missing user_chat_id")) }
+        self.userChatID = _v_userChatID
+        guard let _v_date else { throw DecodingError.keyNotFound(CodingKeys.date, .init(codingPath: c.codingPath, debugDescription: "missing date")) }
+        self.date = _v_date
+        self.bio = _v_bio
+        self._inviteLink = _v_inviteLink.map(Box.init)
+        self.queryID = _v_queryID
     }
 
     public func encode(to encoder: any Encoder) throws {

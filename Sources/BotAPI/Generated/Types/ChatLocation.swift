@@ -2,11 +2,15 @@
 
 /// [ChatLocation](https://core.telegram.org/bots/api#chatlocation)
 public struct ChatLocation: Codable, Sendable, Equatable {
-    public var location: Location
+    public var location: Location {
+        get { _location.value }
+        set { _location = Box(newValue) }
+    }
+    private var _location: Box<Location>
     public var address: String
 
     public init(location: Location, address: String) {
-        self.location = location
+        self._location = Box(location)
         self.address = address
     }
 
@@ -17,8 +21,18 @@ public struct ChatLocation: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.location = try c.decode(Location.self, forKey: .location)
-        self.address = try c.decode(String.self, forKey: .address)
+        var _v_location: Location? = nil
+        var _v_address: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .location: _v_location = try c.decodeIfPresent(Location.self, forKey: .location)
+            case .address: _v_address = try c.decodeIfPresent(String.self, forKey: .address)
+            }
+        }
+        guard let _v_location else { throw DecodingError.keyNotFound(CodingKeys.location, .init(codingPath: c.codingPath, debugDescription: "missing location")) }
+        self._location = Box(_v_location)
+        guard let _v_address else { throw DecodingError.keyNotFound(CodingKeys.address, .init(codingPath: c.codingPath, debugDescription: "missing address")) }
+        self.address = _v_address
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,12 +3,16 @@
 /// [ChatMemberBanned](https://core.telegram.org/bots/api#chatmemberbanned)
 public struct ChatMemberBanned: Codable, Sendable, Equatable {
     public var status: String
-    public var user: User
+    public var user: User {
+        get { _user.value }
+        set { _user = Box(newValue) }
+    }
+    private var _user: Box<User>
     public var untilDate: Int
 
     public init(status: String, user: User, untilDate: Int) {
         self.status = status
-        self.user = user
+        self._user = Box(user)
         self.untilDate = untilDate
     }
 
@@ -20,9 +24,22 @@ public struct ChatMemberBanned: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.status = try c.decode(String.self, forKey: .status)
-        self.user = try c.decode(User.self, forKey: .user)
-        self.untilDate = try c.decode(Int.self, forKey: .untilDate)
+        var _v_status: String? = nil
+        var _v_user: User? = nil
+        var _v_untilDate: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .status: _v_status = try c.decodeIfPresent(String.self, forKey: .status)
+            case .user: _v_user = try c.decodeIfPresent(User.self, forKey: .user)
+            case .untilDate: _v_untilDate = try c.decodeIfPresent(Int.self, forKey: .untilDate)
+            }
+        }
+        guard let _v_status else { throw DecodingError.keyNotFound(CodingKeys.status, .init(codingPath: c.codingPath, debugDescription: "missing status")) }
+        self.status = _v_status
+        guard let _v_user else { throw DecodingError.keyNotFound(CodingKeys.user, .init(codingPath: c.codingPath, debugDescription: "missing user")) }
+        self._user = Box(_v_user)
+        guard let _v_untilDate else { throw DecodingError.keyNotFound(CodingKeys.untilDate, .init(codingPath: c.codingPath, debugDescription: "missing until_date")) }
+        self.untilDate = _v_untilDate
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,11 +3,15 @@
 /// [ChatMemberLeft](https://core.telegram.org/bots/api#chatmemberleft)
 public struct ChatMemberLeft: Codable, Sendable, Equatable {
     public var status: String
-    public var user: User
+    public var user: User {
+        get { _user.value }
+        set { _user = Box(newValue) }
+    }
+    private var _user: Box<User>
 
     public init(status: String, user: User) {
         self.status = status
-        self.user = user
+        self._user = Box(user)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -17,8 +21,18 @@ public struct ChatMemberLeft: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.status = try c.decode(String.self, forKey: .status)
-        self.user = try c.decode(User.self, forKey: .user)
+        var _v_status: String? = nil
+        var _v_user: User? = nil
+        for key in c.allKeys {
+            switch key {
+            case .status: _v_status = try c.decodeIfPresent(String.self, forKey: .status)
+            case .user: _v_user = try c.decodeIfPresent(User.self, forKey: .user)
+            }
+        }
+        guard let _v_status else { throw DecodingError.keyNotFound(CodingKeys.status, .init(codingPath: c.codingPath, debugDescription: "missing status")) }
+        self.status = _v_status
+        guard let _v_user else { throw DecodingError.keyNotFound(CodingKeys.user, .init(codingPath: c.codingPath, debugDescription: "missing user")) }
+        self._user = Box(_v_user)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -4,13 +4,17 @@
 public struct ChatMemberMember: Codable, Sendable, Equatable {
     public var status: String
     public var tag: String?
-    public var user: User
+    public var user: User {
+        get { _user.value }
+        set { _user = Box(newValue) }
+    }
+    private var _user: Box<User>
     public var untilDate: Int?
 
     public init(status: String, tag: String? = nil, user: User, untilDate: Int? = nil) {
         self.status = status
         self.tag = tag
-        self.user = user
+        self._user = Box(user)
         self.untilDate = untilDate
     }
 
@@ -23,10 +27,24 @@ public struct ChatMemberMember: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.status = try c.decode(String.self, forKey: .status)
-        self.tag = try c.decodeIfPresent(String.self, forKey: .tag)
-        self.user = try c.decode(User.self, forKey: .user)
-        self.untilDate = try c.decodeIfPresent(Int.self, forKey: .untilDate)
+        var _v_status: String? = nil
+        var _v_tag: String? = nil
+        var _v_user: User? = nil
+        var _v_untilDate: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .status: _v_status = try c.decodeIfPresent(String.self, forKey: .status)
+            case .tag: _v_tag = try c.decodeIfPresent(String.self, forKey: .tag)
+            case .user: _v_user = try c.decodeIfPresent(User.self, forKey: .user)
+            case .untilDate: _v_untilDate = try c.decodeIfPresent(Int.self, forKey: .untilDate)
+            }
+        }
+        guard let _v_status else { throw DecodingError.keyNotFound(CodingKeys.status, .init(codingPath: c.codingPath, debugDescription: "missing status")) }
+        self.status = _v_status
+        self.tag = _v_tag
+        guard let _v_user else { throw DecodingError.keyNotFound(CodingKeys.user, .init(codingPath: c.codingPath, debugDescription: "missing user")) }
+        self._user = Box(_v_user)
+        self.untilDate = _v_untilDate
     }
 
     public func encode(to encoder: any Encoder) throws {

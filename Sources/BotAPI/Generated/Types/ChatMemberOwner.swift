@@ -3,13 +3,17 @@
 /// [ChatMemberOwner](https://core.telegram.org/bots/api#chatmemberowner)
 public struct ChatMemberOwner: Codable, Sendable, Equatable {
     public var status: String
-    public var user: User
+    public var user: User {
+        get { _user.value }
+        set { _user = Box(newValue) }
+    }
+    private var _user: Box<User>
     public var isAnonymous: Bool
     public var customTitle: String?
 
     public init(status: String, user: User, isAnonymous: Bool, customTitle: String? = nil) {
         self.status = status
-        self.user = user
+        self._user = Box(user)
         self.isAnonymous = isAnonymous
         self.customTitle = customTitle
     }
@@ -23,10 +27,25 @@ public struct ChatMemberOwner: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.status = try c.decode(String.self, forKey: .status)
-        self.user = try c.decode(User.self, forKey: .user)
-        self.isAnonymous = try c.decode(Bool.self, forKey: .isAnonymous)
-        self.customTitle = try c.decodeIfPresent(String.self, forKey: .customTitle)
+        var _v_status: String? = nil
+        var _v_user: User? = nil
+        var _v_isAnonymous: Bool? = nil
+        var _v_customTitle: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .status: _v_status = try c.decodeIfPresent(String.self, forKey: .status)
+            case .user: _v_user = try c.decodeIfPresent(User.self, forKey: .user)
+            case .isAnonymous: _v_isAnonymous = try c.decodeIfPresent(Bool.self, forKey: .isAnonymous)
+            case .customTitle: _v_customTitle = try c.decodeIfPresent(String.self, forKey: .customTitle)
+            }
+        }
+        guard let _v_status else { throw DecodingError.keyNotFound(CodingKeys.status, .init(codingPath: c.codingPath, debugDescription: "missing status")) }
+        self.status = _v_status
+        guard let _v_user else { throw DecodingError.keyNotFound(CodingKeys.user, .init(codingPath: c.codingPath, debugDescription: "missing user")) }
+        self._user = Box(_v_user)
+        guard let _v_isAnonymous else { throw DecodingError.keyNotFound(CodingKeys.isAnonymous, .init(codingPath: c.codingPath, debugDescription: "missing is_anonymous")) }
+        self.isAnonymous = _v_isAnonymous
+        self.customTitle = _v_customTitle
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -4,7 +4,11 @@
 public struct ChatMemberRestricted: Codable, Sendable, Equatable {
     public var status: String
     public var tag: String?
-    public var user: User
+    public var user: User {
+        get { _user.value }
+        set { _user = Box(newValue) }
+    }
+    private var _user: Box<User>
     public var isMember: Bool
     public var canSendMessages: Bool
     public var canSendAudios: Bool
@@ -27,7 +31,7 @@ public struct ChatMemberRestricted: Codable, Sendable, Equatable {
     public init(status: String, tag: String? = nil, user: User, isMember: Bool, canSendMessages: Bool, canSendAudios: Bool, canSendDocuments: Bool, canSendPhotos: Bool, canSendVideos: Bool, canSendVideoNotes: Bool, canSendVoiceNotes: Bool, canSendPolls: Bool, canSendOtherMessages: Bool, canAddWebPagePreviews: Bool, canReactToMessages: Bool, canEditTag: Bool, canChangeInfo: Bool, canInviteUsers: Bool, canPinMessages: Bool, canManageTopics: Bool, untilDate: Int) {
         self.status = status
         self.tag = tag
-        self.user = user
+        self._user = Box(user)
         self.isMember = isMember
         self.canSendMessages = canSendMessages
         self.canSendAudios = canSendAudios
@@ -74,27 +78,93 @@ public struct ChatMemberRestricted: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.status = try c.decode(String.self, forKey: .status)
-        self.tag = try c.decodeIfPresent(String.self, forKey: .tag)
-        self.user = try c.decode(User.self, forKey: .user)
-        self.isMember = try c.decode(Bool.self, forKey: .isMember)
-        self.canSendMessages = try c.decode(Bool.self, forKey: .canSendMessages)
-        self.canSendAudios = try c.decode(Bool.self, forKey: .canSendAudios)
-        self.canSendDocuments = try c.decode(Bool.self, forKey: .canSendDocuments)
-        self.canSendPhotos = try c.decode(Bool.self, forKey: .canSendPhotos)
-        self.canSendVideos = try c.decode(Bool.self, forKey: .canSendVideos)
-        self.canSendVideoNotes = try c.decode(Bool.self, forKey: .canSendVideoNotes)
-        self.canSendVoiceNotes = try c.decode(Bool.self, forKey: .canSendVoiceNotes)
-        self.canSendPolls = try c.decode(Bool.self, forKey: .canSendPolls)
-        self.canSendOtherMessages = try c.decode(Bool.self, forKey: .canSendOtherMessages)
-        self.canAddWebPagePreviews = try c.decode(Bool.self, forKey: .canAddWebPagePreviews)
-        self.canReactToMessages = try c.decode(Bool.self, forKey: .canReactToMessages)
-        self.canEditTag = try c.decode(Bool.self, forKey: .canEditTag)
-        self.canChangeInfo = try c.decode(Bool.self, forKey: .canChangeInfo)
-        self.canInviteUsers = try c.decode(Bool.self, forKey: .canInviteUsers)
-        self.canPinMessages = try c.decode(Bool.self, forKey: .canPinMessages)
-        self.canManageTopics = try c.decode(Bool.self, forKey: .canManageTopics)
-        self.untilDate = try c.decode(Int.self, forKey: .untilDate)
+        var _v_status: String? = nil
+        var _v_tag: String? = nil
+        var _v_user: User? = nil
+        var _v_isMember: Bool? = nil
+        var _v_canSendMessages: Bool? = nil
+        var _v_canSendAudios: Bool? = nil
+        var _v_canSendDocuments: Bool? = nil
+        var _v_canSendPhotos: Bool? = nil
+        var _v_canSendVideos: Bool? = nil
+        var _v_canSendVideoNotes: Bool? = nil
+        var _v_canSendVoiceNotes: Bool? = nil
+        var _v_canSendPolls: Bool? = nil
+        var _v_canSendOtherMessages: Bool? = nil
+        var _v_canAddWebPagePreviews: Bool? = nil
+        var _v_canReactToMessages: Bool? = nil
+        var _v_canEditTag: Bool? = nil
+        var _v_canChangeInfo: Bool? = nil
+        var _v_canInviteUsers: Bool? = nil
+        var _v_canPinMessages: Bool? = nil
+        var _v_canManageTopics: Bool? = nil
+        var _v_untilDate: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .status: _v_status = try c.decodeIfPresent(String.self, forKey: .status)
+            case .tag: _v_tag = try c.decodeIfPresent(String.self, forKey: .tag)
+            case .user: _v_user = try c.decodeIfPresent(User.self, forKey: .user)
+            case .isMember: _v_isMember = try c.decodeIfPresent(Bool.self, forKey: .isMember)
+            case .canSendMessages: _v_canSendMessages = try c.decodeIfPresent(Bool.self, forKey: .canSendMessages)
+            case .canSendAudios: _v_canSendAudios = try c.decodeIfPresent(Bool.self, forKey: .canSendAudios)
+            case .canSendDocuments: _v_canSendDocuments = try c.decodeIfPresent(Bool.self, forKey: .canSendDocuments)
+            case .canSendPhotos: _v_canSendPhotos = try c.decodeIfPresent(Bool.self, forKey: .canSendPhotos)
+            case .canSendVideos: _v_canSendVideos = try c.decodeIfPresent(Bool.self, forKey: .canSendVideos)
+            case .canSendVideoNotes: _v_canSendVideoNotes = try c.decodeIfPresent(Bool.self, forKey: .canSendVideoNotes)
+            case .canSendVoiceNotes: _v_canSendVoiceNotes = try c.decodeIfPresent(Bool.self, forKey: .canSendVoiceNotes)
+            case .canSendPolls: _v_canSendPolls = try c.decodeIfPresent(Bool.self, forKey: .canSendPolls)
+            case .canSendOtherMessages: _v_canSendOtherMessages = try c.decodeIfPresent(Bool.self, forKey: .canSendOtherMessages)
+            case .canAddWebPagePreviews: _v_canAddWebPagePreviews = try c.decodeIfPresent(Bool.self, forKey: .canAddWebPagePreviews)
+            case .canReactToMessages: _v_canReactToMessages = try c.decodeIfPresent(Bool.self, forKey: .canReactToMessages)
+            case .canEditTag: _v_canEditTag = try c.decodeIfPresent(Bool.self, forKey: .canEditTag)
+            case .canChangeInfo: _v_canChangeInfo = try c.decodeIfPresent(Bool.self, forKey: .canChangeInfo)
+            case .canInviteUsers: _v_canInviteUsers = try c.decodeIfPresent(Bool.self, forKey: .canInviteUsers)
+            case .canPinMessages: _v_canPinMessages = try c.decodeIfPresent(Bool.self, forKey: .canPinMessages)
+            case .canManageTopics: _v_canManageTopics = try c.decodeIfPresent(Bool.self, forKey: .canManageTopics)
+            case .untilDate: _v_untilDate = try c.decodeIfPresent(Int.self, forKey: .untilDate)
+            }
+        }
+        guard let _v_status else { throw DecodingError.keyNotFound(CodingKeys.status, .init(codingPath: c.codingPath, debugDescription: "missing status")) }
+        self.status = _v_status
+        self.tag = _v_tag
+        guard let _v_user else { throw DecodingError.keyNotFound(CodingKeys.user, .init(codingPath: c.codingPath, debugDescription: "missing user")) }
+        self._user = Box(_v_user)
+        guard let _v_isMember else { throw DecodingError.keyNotFound(CodingKeys.isMember, .init(codingPath: c.codingPath, debugDescription: "missing is_member")) }
+        self.isMember = _v_isMember
+        guard let _v_canSendMessages else { throw DecodingError.keyNotFound(CodingKeys.canSendMessages, .init(codingPath: c.codingPath, debugDescription: "missing can_send_messages")) }
+        self.canSendMessages = _v_canSendMessages
+        guard let _v_canSendAudios else { throw DecodingError.keyNotFound(CodingKeys.canSendAudios, .init(codingPath: c.codingPath, debugDescription: "missing can_send_audios")) }
+        self.canSendAudios = _v_canSendAudios
+        guard let _v_canSendDocuments else { throw DecodingError.keyNotFound(CodingKeys.canSendDocuments, .init(codingPath: c.codingPath, debugDescription: "missing can_send_documents")) }
+        self.canSendDocuments = _v_canSendDocuments
+        guard let _v_canSendPhotos else { throw DecodingError.keyNotFound(CodingKeys.canSendPhotos, .init(codingPath: c.codingPath, debugDescription: "missing can_send_photos")) }
+        self.canSendPhotos = _v_canSendPhotos
+        guard let _v_canSendVideos else { throw DecodingError.keyNotFound(CodingKeys.canSendVideos, .init(codingPath: c.codingPath, debugDescription: "missing can_send_videos")) }
+        self.canSendVideos = _v_canSendVideos
+        guard let _v_canSendVideoNotes else { throw DecodingError.keyNotFound(CodingKeys.canSendVideoNotes, .init(codingPath: c.codingPath, debugDescription: "missing can_send_video_notes")) }
+        self.canSendVideoNotes = _v_canSendVideoNotes
+        guard let _v_canSendVoiceNotes else { throw DecodingError.keyNotFound(CodingKeys.canSendVoiceNotes, .init(codingPath: c.codingPath, debugDescription: "missing can_send_voice_notes")) }
+        self.canSendVoiceNotes = _v_canSendVoiceNotes
+        guard let _v_canSendPolls else { throw DecodingError.keyNotFound(CodingKeys.canSendPolls, .init(codingPath: c.codingPath, debugDescription: "missing can_send_polls")) }
+        self.canSendPolls = _v_canSendPolls
+        guard let _v_canSendOtherMessages else { throw DecodingError.keyNotFound(CodingKeys.canSendOtherMessages, .init(codingPath: c.codingPath, debugDescription: "missing can_send_other_messages")) }
+        self.canSendOtherMessages = _v_canSendOtherMessages
+        guard let _v_canAddWebPagePreviews else { throw DecodingError.keyNotFound(CodingKeys.canAddWebPagePreviews, .init(codingPath: c.codingPath, debugDescription: "missing can_add_web_page_previews")) }
+        self.canAddWebPagePreviews = _v_canAddWebPagePreviews
+        guard let _v_canReactToMessages else { throw DecodingError.keyNotFound(CodingKeys.canReactToMessages, .init(codingPath: c.codingPath, debugDescription: "missing can_react_to_messages")) }
+        self.canReactToMessages = _v_canReactToMessages
+        guard let _v_canEditTag else { throw DecodingError.keyNotFound(CodingKeys.canEditTag, .init(codingPath: c.codingPath, debugDescription: "missing can_edit_tag")) }
+        self.canEditTag = _v_canEditTag
+        guard let _v_canChangeInfo else { throw DecodingError.keyNotFound(CodingKeys.canChangeInfo, .init(codingPath: c.codingPath, debugDescription: "missing can_change_info")) }
+        self.canChangeInfo = _v_canChangeInfo
+        guard let _v_canInviteUsers else { throw DecodingError.keyNotFound(CodingKeys.canInviteUsers, .init(codingPath: c.codingPath, debugDescription: "missing can_invite_users")) }
+        self.canInviteUsers = _v_canInviteUsers
+        guard let _v_canPinMessages else { throw DecodingError.keyNotFound(CodingKeys.canPinMessages, .init(codingPath: c.codingPath, debugDescription: "missing can_pin_messages")) }
+        self.canPinMessages = _v_canPinMessages
+        guard let _v_canManageTopics else { throw DecodingError.keyNotFound(CodingKeys.canManageTopics, .init(codingPath: c.codingPath, debugDescription: "missing can_manage_topics")) }
+        self.canManageTopics = _v_canManageTopics
+        guard let _v_untilDate else { throw DecodingError.keyNotFound(CodingKeys.untilDate, .init(codingPath: c.codingPath, debugDescription: "missing until_date")) }
+        self.untilDate = _v_untilDate
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -2,22 +2,42 @@
 
 /// [ChatMemberUpdated](https://core.telegram.org/bots/api#chatmemberupdated)
 public struct ChatMemberUpdated: Codable, Sendable, Equatable {
-    public var chat: Chat
-    public var from: User
+    public var chat: Chat {
+        get { _chat.value }
+        set { _chat = Box(newValue) }
+    }
+    private var _chat: Box<Chat>
+    public var from: User {
+        get { _from.value }
+        set { _from = Box(newValue) }
+    }
+    private var _from: Box<User>
     public var date: Int
-    public var oldChatMember: ChatMember
-    public var newChatMember: ChatMember
-    public var inviteLink: ChatInviteLink?
+    public var oldChatMember: ChatMember {
+        get { _oldChatMember.value }
+        set { _oldChatMember = Box(newValue) }
+    }
+    private var _oldChatMember: Box<ChatMember>
+    public var newChatMember: ChatMember {
+        get { _newChatMember.value }
+        set { _newChatMember = Box(newValue) }
+    }
+    private var _newChatMember: Box<ChatMember>
+    public var inviteLink: ChatInviteLink? {
+        get { _inviteLink?.value }
+        set { _inviteLink = newValue.map(Box.init) }
+    }
+    private var _inviteLink: Box<ChatInviteLink>?
     public var viaJoinRequest: Bool?
     public var viaChatFolderInviteLink: Bool?
 
     public init(chat: Chat, from: User, date: Int, oldChatMember: ChatMember, newChatMember: ChatMember, inviteLink: ChatInviteLink? = nil, viaJoinRequest: Bool? = nil, viaChatFolderInviteLink: Bool? = nil) {
-        self.chat = chat
-        self.from = from
+        self._chat = Box(chat)
+        self._from = Box(from)
         self.date = date
-        self.oldChatMember = oldChatMember
-        self.newChatMember = newChatMember
-        self.inviteLink = inviteLink
+        self._oldChatMember = Box(oldChatMember)
+        self._newChatMember = Box(newChatMember)
+        self._inviteLink = inviteLink.map(Box.init)
         self.viaJoinRequest = viaJoinRequest
         self.viaChatFolderInviteLink = viaChatFolderInviteLink
     }
@@ -35,14 +55,39 @@ public struct ChatMemberUpdated: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.chat = try c.decode(Chat.self, forKey: .chat)
-        self.from = try c.decode(User.self, forKey: .from)
-        self.date = try c.decode(Int.self, forKey: .date)
-        self.oldChatMember = try c.decode(ChatMember.self, forKey: .oldChatMember)
-        self.newChatMember = try c.decode(ChatMember.self, forKey: .newChatMember)
-        self.inviteLink = try c.decodeIfPresent(ChatInviteLink.self, forKey: .inviteLink)
-        self.viaJoinRequest = try c.decodeIfPresent(Bool.self, forKey: .viaJoinRequest)
-        self.viaChatFolderInviteLink = try c.decodeIfPresent(Bool.self, forKey: .viaChatFolderInviteLink)
+        var _v_chat: Chat? = nil
+        var _v_from: User? = nil
+        var _v_date: Int? = nil
+        var _v_oldChatMember: ChatMember? = nil
+        var _v_newChatMember: ChatMember? = nil
+        var _v_inviteLink: ChatInviteLink? = nil
+        var _v_viaJoinRequest: Bool? = nil
+        var _v_viaChatFolderInviteLink: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .chat: _v_chat = try c.decodeIfPresent(Chat.self, forKey: .chat)
+            case .from: _v_from = try c.decodeIfPresent(User.self, forKey: .from)
+            case .date: _v_date = try c.decodeIfPresent(Int.self, forKey: .date)
+            case .oldChatMember: _v_oldChatMember = try c.decodeIfPresent(ChatMember.self, forKey: .oldChatMember)
+            case .newChatMember: _v_newChatMember = try c.decodeIfPresent(ChatMember.self, forKey: .newChatMember)
+            case .inviteLink: _v_inviteLink = try c.decodeIfPresent(ChatInviteLink.self, forKey: .inviteLink)
+            case .viaJoinRequest: _v_viaJoinRequest = try c.decodeIfPresent(Bool.self, forKey: .viaJoinRequest)
+            case .viaChatFolderInviteLink: _v_viaChatFolderInviteLink = try c.decodeIfPresent(Bool.self, forKey: .viaChatFolderInviteLink)
+            }
+        }
+        guard let _v_chat else { throw DecodingError.keyNotFound(CodingKeys.chat, .init(codingPath: c.codingPath, debugDescription: "missing chat")) }
+        self._chat = Box(_v_chat)
+        guard let _v_from else { throw DecodingError.keyNotFound(CodingKeys.from, .init(codingPath: c.codingPath, debugDescription: "missing from")) }
+        self._from = Box(_v_from)
+        guard let _v_date else { throw DecodingError.keyNotFound(CodingKeys.date, .init(codingPath: c.codingPath, debugDescription: "missing date")) }
+        self.date = _v_date
+        guard let _v_oldChatMember else { throw DecodingError.keyNotFound(CodingKeys.oldChatMember, .init(codingPath: c.codingPath, debugDescription: "missing old_chat_member")) }
+        self._oldChatMember = Box(_v_oldChatMember)
+        guard let _v_newChatMember else { throw DecodingError.keyNotFound(CodingKeys.newChatMember, .init(codingPath: c.codingPath, debugDescription: "missing new_chat_member")) }
+        self._newChatMember = Box(_v_newChatMember)
+        self._inviteLink = _v_inviteLink.map(Box.init)
+        self.viaJoinRequest = _v_viaJoinRequest
+        self.viaChatFolderInviteLink = _v_viaChatFolderInviteLink
     }
 
     public func encode(to encoder: any Encoder) throws {

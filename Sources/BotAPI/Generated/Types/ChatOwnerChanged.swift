@@ -2,10 +2,14 @@
 
 /// [ChatOwnerChanged](https://core.telegram.org/bots/api#chatownerchanged)
 public struct ChatOwnerChanged: Codable, Sendable, Equatable {
-    public var newOwner: User
+    public var newOwner: User {
+        get { _newOwner.value }
+        set { _newOwner = Box(newValue) }
+    }
+    private var _newOwner: Box<User>
 
     public init(newOwner: User) {
-        self.newOwner = newOwner
+        self._newOwner = Box(newOwner)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -14,7 +18,14 @@ public struct ChatOwnerChanged: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.newOwner = try c.decode(User.self, forKey: .newOwner)
+        var _v_newOwner: User? = nil
+        for key in c.allKeys {
+            switch key {
+            case .newOwner: _v_newOwner = try c.decodeIfPresent(User.self, forKey: .newOwner)
+            }
+        }
+        guard let _v_newOwner else { throw DecodingError.keyNotFound(CodingKeys.newOwner, .init(codingPath: c.codingPath, debugDescription: "missing new_owner")) }
+        self._newOwner = Box(_v_newOwner)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -2,10 +2,14 @@
 
 /// [ChatOwnerLeft](https://core.telegram.org/bots/api#chatownerleft)
 public struct ChatOwnerLeft: Codable, Sendable, Equatable {
-    public var newOwner: User?
+    public var newOwner: User? {
+        get { _newOwner?.value }
+        set { _newOwner = newValue.map(Box.init) }
+    }
+    private var _newOwner: Box<User>?
 
     public init(newOwner: User? = nil) {
-        self.newOwner = newOwner
+        self._newOwner = newOwner.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -14,7 +18,13 @@ public struct ChatOwnerLeft: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.newOwner = try c.decodeIfPresent(User.self, forKey: .newOwner)
+        var _v_newOwner: User? = nil
+        for key in c.allKeys {
+            switch key {
+            case .newOwner: _v_newOwner = try c.decodeIfPresent(User.self, forKey: .newOwner)
+            }
+        }
+        self._newOwner = _v_newOwner.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

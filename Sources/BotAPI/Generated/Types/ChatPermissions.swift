@@ -59,22 +59,58 @@ public struct ChatPermissions: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.canSendMessages = try c.decodeIfPresent(Bool.self, forKey: .canSendMessages)
-        self.canSendAudios = try c.decodeIfPresent(Bool.self, forKey: .canSendAudios)
-        self.canSendDocuments = try c.decodeIfPresent(Bool.self, forKey: .canSendDocuments)
-        self.canSendPhotos = try c.decodeIfPresent(Bool.self, forKey: .canSendPhotos)
-        self.canSendVideos = try c.decodeIfPresent(Bool.self, forKey: .canSendVideos)
-        self.canSendVideoNotes = try c.decodeIfPresent(Bool.self, forKey: .canSendVideoNotes)
-        self.canSendVoiceNotes = try c.decodeIfPresent(Bool.self, forKey: .canSendVoiceNotes)
-        self.canSendPolls = try c.decodeIfPresent(Bool.self, forKey: .canSendPolls)
-        self.canSendOtherMessages = try c.decodeIfPresent(Bool.self, forKey: .canSendOtherMessages)
-        self.canAddWebPagePreviews = try c.decodeIfPresent(Bool.self, forKey: .canAddWebPagePreviews)
-        self.canReactToMessages = try c.decodeIfPresent(Bool.self, forKey: .canReactToMessages)
-        self.canEditTag = try c.decodeIfPresent(Bool.self, forKey: .canEditTag)
-        self.canChangeInfo = try c.decodeIfPresent(Bool.self, forKey: .canChangeInfo)
-        self.canInviteUsers = try c.decodeIfPresent(Bool.self, forKey: .canInviteUsers)
-        self.canPinMessages = try c.decodeIfPresent(Bool.self, forKey: .canPinMessages)
-        self.canManageTopics = try c.decodeIfPresent(Bool.self, forKey: .canManageTopics)
+        var _v_canSendMessages: Bool? = nil
+        var _v_canSendAudios: Bool? = nil
+        var _v_canSendDocuments: Bool? = nil
+        var _v_canSendPhotos: Bool? = nil
+        var _v_canSendVideos: Bool? = nil
+        var _v_canSendVideoNotes: Bool? = nil
+        var _v_canSendVoiceNotes: Bool? = nil
+        var _v_canSendPolls: Bool? = nil
+        var _v_canSendOtherMessages: Bool? = nil
+        var _v_canAddWebPagePreviews: Bool? = nil
+        var _v_canReactToMessages: Bool? = nil
+        var _v_canEditTag: Bool? = nil
+        var _v_canChangeInfo: Bool? = nil
+        var _v_canInviteUsers: Bool? = nil
+        var _v_canPinMessages: Bool? = nil
+        var _v_canManageTopics: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .canSendMessages: _v_canSendMessages = try c.decodeIfPresent(Bool.self, forKey: .canSendMessages)
+            case .canSendAudios: _v_canSendAudios = try c.decodeIfPresent(Bool.self, forKey: .canSendAudios)
+            case .canSendDocuments: _v_canSendDocuments = try c.decodeIfPresent(Bool.self, forKey: .canSendDocuments)
+            case .canSendPhotos: _v_canSendPhotos = try c.decodeIfPresent(Bool.self, forKey: .canSendPhotos)
+            case .canSendVideos: _v_canSendVideos = try c.decodeIfPresent(Bool.self, forKey: .canSendVideos)
+            case .canSendVideoNotes: _v_canSendVideoNotes = try c.decodeIfPresent(Bool.self, forKey: .canSendVideoNotes)
+            case .canSendVoiceNotes: _v_canSendVoiceNotes = try c.decodeIfPresent(Bool.self, forKey: .canSendVoiceNotes)
+            case .canSendPolls: _v_canSendPolls = try c.decodeIfPresent(Bool.self, forKey: .canSendPolls)
+            case .canSendOtherMessages: _v_canSendOtherMessages = try c.decodeIfPresent(Bool.self, forKey: .canSendOtherMessages)
+            case .canAddWebPagePreviews: _v_canAddWebPagePreviews = try c.decodeIfPresent(Bool.self, forKey: .canAddWebPagePreviews)
+            case .canReactToMessages: _v_canReactToMessages = try c.decodeIfPresent(Bool.self, forKey: .canReactToMessages)
+            case .canEditTag: _v_canEditTag = try c.decodeIfPresent(Bool.self, forKey: .canEditTag)
+            case .canChangeInfo: _v_canChangeInfo = try c.decodeIfPresent(Bool.self, forKey: .canChangeInfo)
+            case .canInviteUsers: _v_canInviteUsers = try c.decodeIfPresent(Bool.self, forKey: .canInviteUsers)
+            case .canPinMessages: _v_canPinMessages = try c.decodeIfPresent(Bool.self, forKey: .canPinMessages)
+            case .canManageTopics: _v_canManageTopics = try c.decodeIfPresent(Bool.self, forKey: .canManageTopics)
+            }
+        }
+        self.canSendMessages = _v_canSendMessages
+        self.canSendAudios = _v_canSendAudios
+        self.canSendDocuments = _v_canSendDocuments
+        self.canSendPhotos = _v_canSendPhotos
+        self.canSendVideos = _v_canSendVideos
+        self.canSendVideoNotes = _v_canSendVideoNotes
+        self.canSendVoiceNotes = _v_canSendVoiceNotes
+        self.canSendPolls = _v_canSendPolls
+        self.canSendOtherMessages = _v_canSendOtherMessages
+        self.canAddWebPagePreviews = _v_canAddWebPagePreviews
+        self.canReactToMessages = _v_canReactToMessages
+        self.canEditTag = _v_canEditTag
+        self.canChangeInfo = _v_canChangeInfo
+        self.canInviteUsers = _v_canInviteUsers
+        self.canPinMessages = _v_canPinMessages
+        self.canManageTopics = _v_canManageTopics
     }
 
     public func encode(to encoder: any Encoder) throws {

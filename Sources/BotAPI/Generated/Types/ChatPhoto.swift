@@ -23,10 +23,26 @@ public struct ChatPhoto: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.smallFileID = try c.decode(String.self, forKey: .smallFileID)
-        self.smallFileUniqueID = try c.decode(String.self, forKey: .smallFileUniqueID)
-        self.bigFileID = try c.decode(String.self, forKey: .bigFileID)
-        self.bigFileUniqueID = try c.decode(String.self, forKey: .bigFileUniqueID)
+        var _v_smallFileID: String? = nil
+        var _v_smallFileUniqueID: String? = nil
+        var _v_bigFileID: String? = nil
+        var _v_bigFileUniqueID: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .smallFileID: _v_smallFileID = try c.decodeIfPresent(String.self, forKey: .smallFileID)
+            case .smallFileUniqueID: _v_smallFileUniqueID = try c.decodeIfPresent(String.self, forKey: .smallFileUniqueID)
+            case .bigFileID: _v_bigFileID = try c.decodeIfPresent(String.self, forKey: .bigFileID)
+            case .bigFileUniqueID: _v_bigFileUniqueID = try c.decodeIfPresent(String.self, forKey: .bigFileUniqueID)
+            }
+        }
+        guard let _v_smallFileID else { throw DecodingError.keyNotFound(CodingKeys.smallFileID, .init(codingPath: c.codingPath, debugDescription: "missing small_file_id")) }
+        self.smallFileID = _v_smallFileID
+        guard let _v_smallFileUniqueID else { throw DecodingError.keyNotFound(CodingKeys.smallFileUniqueID, .init(codingPath: c.codingPath, debugDescription: "missing small_file_unique_id")) }
+        self.smallFileUniqueID = _v_smallFileUniqueID
+        guard let _v_bigFileID else { throw DecodingError.keyNotFound(CodingKeys.bigFileID, .init(codingPath: c.codingPath, debugDescription: "missing big_file_id")) }
+        self.bigFileID = _v_bigFileID
+        guard let _v_bigFileUniqueID else { throw DecodingError.keyNotFound(CodingKeys.bigFileUniqueID, .init(codingPath: c.codingPath, debugDescription: "missing big_file_unique_id")) }
+        self.bigFileUniqueID = _v_bigFileUniqueID
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -26,11 +26,27 @@ public struct ChatShared: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.requestID = try c.decode(Int.self, forKey: .requestID)
-        self.chatID = try c.decode(Int.self, forKey: .chatID)
-        self.title = try c.decodeIfPresent(String.self, forKey: .title)
-        self.username = try c.decodeIfPresent(String.self, forKey: .username)
-        self.photo = try c.decodeIfPresent([PhotoSize].self, forKey: .photo)
+        var _v_requestID: Int? = nil
+        var _v_chatID: Int? = nil
+        var _v_title: String? = nil
+        var _v_username: String? = nil
+        var _v_photo: [PhotoSize]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .requestID: _v_requestID = try c.decodeIfPresent(Int.self, forKey: .requestID)
+            case .chatID: _v_chatID = try c.decodeIfPresent(Int.self, forKey: .chatID)
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .username: _v_username = try c.decodeIfPresent(String.self, forKey: .username)
+            case .photo: _v_photo = try c.decodeIfPresent([PhotoSize].self, forKey: .photo)
+            }
+        }
+        guard let _v_requestID else { throw DecodingError.keyNotFound(CodingKeys.requestID, .init(codingPath: c.codingPath, debugDescription: "missing request_id")) }
+        self.requestID = _v_requestID
+        guard let _v_chatID else { throw DecodingError.keyNotFound(CodingKeys.chatID, .init(codingPath: c.codingPath, debugDescription: "missing chat_id")) }
+        self.chatID = _v_chatID
+        self.title = _v_title
+        self.username = _v_username
+        self.photo = _v_photo
     }
 
     public func encode(to encoder: any Encoder) throws {

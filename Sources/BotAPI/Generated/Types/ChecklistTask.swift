@@ -5,16 +5,24 @@ public struct ChecklistTask: Codable, Sendable, Equatable {
     public var id: Int
     public var text: String
     public var textEntities: [MessageEntity]?
-    public var completedByUser: User?
-    public var completedByChat: Chat?
+    public var completedByUser: User? {
+        get { _completedByUser?.value }
+        set { _completedByUser = newValue.map(Box.init) }
+    }
+    private var _completedByUser: Box<User>?
+    public var completedByChat: Chat? {
+        get { _completedByChat?.value }
+        set { _completedByChat = newValue.map(Box.init) }
+    }
+    private var _completedByChat: Box<Chat>?
     public var completionDate: Int?
 
     public init(id: Int, text: String, textEntities: [MessageEntity]? = nil, completedByUser: User? = nil, completedByChat: Chat? = nil, completionDate: Int? = nil) {
         self.id = id
         self.text = text
         self.textEntities = textEntities
-        self.completedByUser = completedByUser
-        self.completedByChat = completedByChat
+        self._completedByUser = completedByUser.map(Box.init)
+        self._completedByChat = completedByChat.map(Box.init)
         self.completionDate = completionDate
     }
 
@@ -29,12 +37,30 @@ public struct ChecklistTask: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try c.decode(Int.self, forKey: .id)
-        self.text = try c.decode(String.self, forKey: .text)
-        self.textEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .textEntities)
-        self.completedByUser = try c.decodeIfPresent(User.self, forKey: .completedByUser)
-        self.completedByChat = try c.decodeIfPresent(Chat.self, forKey: .completedByChat)
-        self.completionDate = try c.decodeIfPresent(Int.self, forKey: .completionDate)
+        var _v_id: Int? = nil
+        var _v_text: String? = nil
+        var _v_textEntities: [MessageEntity]? = nil
+        var _v_completedByUser: User? = nil
+        var _v_completedByChat: Chat? = nil
+        var _v_completionDate: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .id: _v_id = try c.decodeIfPresent(Int.self, forKey: .id)
+            case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+            case .textEntities: _v_textEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .textEntities)
+            case .completedByUser: _v_completedByUser = try c.decodeIfPresent(User.self, forKey: .completedByUser)
+            case .completedByChat: _v_completedByChat = try c.decodeIfPresent(Chat.self, forKey: .completedByChat)
+            case .completionDate: _v_completionDate = try c.decodeIfPresent(Int.self, forKey: .completionDate)
+            }
+        }
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self.text = _v_text
+        self.textEntities = _v_textEntities
+        self._completedByUser = _v_completedByUser.map(Box.init)
+        self._completedByChat = _v_completedByChat.map(Box.init)
+        self.completionDate = _v_completionDate
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,17 @@ public struct ChecklistTasksAdded: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self._checklistMessage = try c.decodeIfPresent(Message.self, forKey: .checklistMessage).map(Box.init)
-        self.tasks = try c.decode([ChecklistTask].self, forKey: .tasks)
+        var _v_checklistMessage: Message? = nil
+        var _v_tasks: [ChecklistTask]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .checklistMessage: _v_checklistMessage = try c.decodeIfPresent(Message.self, forKey: .checklistMessage)
+            case .tasks: _v_tasks = try c.decodeIfPresent([ChecklistTask].self, forKey: .tasks)
+            }
+        }
+        self._checklistMessage = _v_checklistMessage.map(Box.init)
+        guard let _v_tasks else { throw DecodingError.keyNotFound(CodingKeys.tasks, .init(codingPath: c.codingPath, debugDescription: "missing tasks")) }
+        self.tasks = _v_tasks
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -24,9 +24,19 @@ public struct ChecklistTasksDone: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self._checklistMessage = try c.decodeIfPresent(Message.self, forKey: .checklistMessage).map(Box.init)
-        self.markedAsDoneTaskIDs = try c.decodeIfPresent([Int].self, forKey: .markedAsDoneTaskIDs)
-        self.markedAsNotDoneTaskIDs = try c.decodeIfPresent([Int].self, forKey: .markedAsNotDoneTaskIDs)
+        var _v_checklistMessage: Message? = nil
+        var _v_markedAsDoneTaskIDs: [Int]? = nil
+        var _v_markedAsNotDoneTaskIDs: [Int]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .checklistMessage: _v_checklistMessage = try c.decodeIfPresent(Message.self, forKey: .checklistMessage)
+            case .markedAsDoneTaskIDs: _v_markedAsDoneTaskIDs = try c.decodeIfPresent([Int].self, forKey: .markedAsDoneTaskIDs)
+            case .markedAsNotDoneTaskIDs: _v_markedAsNotDoneTaskIDs = try c.decodeIfPresent([Int].self, forKey: .markedAsNotDoneTaskIDs)
+            }
+        }
+        self._checklistMessage = _v_checklistMessage.map(Box.init)
+        self.markedAsDoneTaskIDs = _v_markedAsDoneTaskIDs
+        self.markedAsNotDoneTaskIDs = _v_markedAsNotDoneTaskIDs
     }
 
     public func encode(to encoder: any Encoder) throws {

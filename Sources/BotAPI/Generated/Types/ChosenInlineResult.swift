@@ -3,15 +3,23 @@
 /// [ChosenInlineResult](https://core.telegram.org/bots/api#choseninlineresult)
 public struct ChosenInlineResult: Codable, Sendable, Equatable {
     public var resultID: String
-    public var from: User
-    public var location: Location?
+    public var from: User {
+        get { _from.value }
+        set { _from = Box(newValue) }
+    }
+    private var _from: Box<User>
+    public var location: Location? {
+        get { _location?.value }
+        set { _location = newValue.map(Box.init) }
+    }
+    private var _location: Box<Location>?
     public var inlineMessageID: String?
     public var query: String
 
     public init(resultID: String, from: User, location: Location? = nil, inlineMessageID: String? = nil, query: String) {
         self.resultID = resultID
-        self.from = from
-        self.location = location
+        self._from = Box(from)
+        self._location = location.map(Box.init)
         self.inlineMessageID = inlineMessageID
         self.query = query
     }
@@ -26,11 +34,28 @@ public struct ChosenInlineResult: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.resultID = try c.decode(String.self, forKey: .resultID)
-        self.from = try c.decode(User.self, forKey: .from)
-        self.location = try c.decodeIfPresent(Location.self, forKey: .location)
-        self.inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
-        self.query = try c.decode(String.self, forKey: .query)
+        var _v_resultID: String? = nil
+        var _v_from: User? = nil
+        var _v_location: Location? = nil
+        var _v_inlineMessageID: String? = nil
+        var _v_query: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .resultID: _v_resultID = try c.decodeIfPresent(String.self, forKey: .resultID)
+            case .from: _v_from = try c.decodeIfPresent(User.self, forKey: .from)
+            case .location: _v_location = try c.decodeIfPresent(Location.self, forKey: .location)
+            case .inlineMessageID: _v_inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
+            case .query: _v_query = try c.decodeIfPresent(String.self, forKey: .query)
+            }
+        }
+        guard let _v_resultID else { throw DecodingError.keyNotFound(CodingKeys.resultID, .init(codingPath: c.codingPath, debugDescription: "missing result_id")) }
+        self.resultID = _v_resultID
+        guard let _v_from else { throw DecodingError.keyNotFound(CodingKeys.from, .init(codingPath: c.codingPath, debugDescription: "missing from")) }
+        self._from = Box(_v_from)
+        self._location = _v_location.map(Box.init)
+        self.inlineMessageID = _v_inlineMessageID
+        guard let _v_query else { throw DecodingError.keyNotFound(CodingKeys.query, .init(codingPath: c.codingPath, debugDescription: "missing query")) }
+        self.query = _v_query
     }
 
     public func encode(to encoder: any Encoder) throws {

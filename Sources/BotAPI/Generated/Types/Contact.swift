@@ -26,11 +26,27 @@ public struct Contact: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.phoneNumber = try c.decode(String.self, forKey: .phoneNumber)
-        self.firstName = try c.decode(String.self, forKey: .firstName)
-        self.lastName = try c.decodeIfPresent(String.self, forKey: .lastName)
-        self.userID = try c.decodeIfPresent(Int.self, forKey: .userID)
-        self.vcard = try c.decodeIfPresent(String.self, forKey: .vcard)
+        var _v_phoneNumber: String? = nil
+        var _v_firstName: String? = nil
+        var _v_lastName: String? = nil
+        var _v_userID: Int? = nil
+        var _v_vcard: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .phoneNumber: _v_phoneNumber = try c.decodeIfPresent(String.self, forKey: .phoneNumber)
+            case .firstName: _v_firstName = try c.decodeIfPresent(String.self, forKey: .firstName)
+            case .lastName: _v_lastName = try c.decodeIfPresent(String.self, forKey: .lastName)
+            case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+            case .vcard: _v_vcard = try c.decodeIfPresent(String.self, forKey: .vcard)
+            }
+        }
+        guard let _v_phoneNumber else { throw DecodingError.keyNotFound(CodingKeys.phoneNumber, .init(codingPath: c.codingPath, debugDescription: "missing phone_number")) }
+        self.phoneNumber = _v_phoneNumber
+        guard let _v_firstName else { throw DecodingError.keyNotFound(CodingKeys.firstName, .init(codingPath: c.codingPath, debugDescription: "missing first_name")) }
+        self.firstName = _v_firstName
+        self.lastName = _v_lastName
+        self.userID = _v_userID
+        self.vcard = _v_vcard
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -14,7 +14,14 @@ public struct CopyTextButton: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.text = try c.decode(String.self, forKey: .text)
+        var _v_text: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+            }
+        }
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self.text = _v_text
     }
 
     public func encode(to encoder: any Encoder) throws {

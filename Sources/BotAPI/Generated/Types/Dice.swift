@@ -17,8 +17,18 @@ public struct Dice: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.emoji = try c.decode(String.self, forKey: .emoji)
-        self.value = try c.decode(Int.self, forKey: .value)
+        var _v_emoji: String? = nil
+        var _v_value: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .emoji: _v_emoji = try c.decodeIfPresent(String.self, forKey: .emoji)
+            case .value: _v_value = try c.decodeIfPresent(Int.self, forKey: .value)
+            }
+        }
+        guard let _v_emoji else { throw DecodingError.keyNotFound(CodingKeys.emoji, .init(codingPath: c.codingPath, debugDescription: "missing emoji")) }
+        self.emoji = _v_emoji
+        guard let _v_value else { throw DecodingError.keyNotFound(CodingKeys.value, .init(codingPath: c.codingPath, debugDescription: "missing value")) }
+        self.value = _v_value
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -17,8 +17,17 @@ public struct DirectMessagePriceChanged: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.areDirectMessagesEnabled = try c.decode(Bool.self, forKey: .areDirectMessagesEnabled)
-        self.directMessageStarCount = try c.decodeIfPresent(Int.self, forKey: .directMessageStarCount)
+        var _v_areDirectMessagesEnabled: Bool? = nil
+        var _v_directMessageStarCount: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .areDirectMessagesEnabled: _v_areDirectMessagesEnabled = try c.decodeIfPresent(Bool.self, forKey: .areDirectMessagesEnabled)
+            case .directMessageStarCount: _v_directMessageStarCount = try c.decodeIfPresent(Int.self, forKey: .directMessageStarCount)
+            }
+        }
+        guard let _v_areDirectMessagesEnabled else { throw DecodingError.keyNotFound(CodingKeys.areDirectMessagesEnabled, .init(codingPath: c.codingPath, debugDescription: "missing are_direct_messages_enabled")) }
+        self.areDirectMessagesEnabled = _v_areDirectMessagesEnabled
+        self.directMessageStarCount = _v_directMessageStarCount
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,11 +3,15 @@
 /// [DirectMessagesTopic](https://core.telegram.org/bots/api#directmessagestopic)
 public struct DirectMessagesTopic: Codable, Sendable, Equatable {
     public var topicID: Int
-    public var user: User?
+    public var user: User? {
+        get { _user?.value }
+        set { _user = newValue.map(Box.init) }
+    }
+    private var _user: Box<User>?
 
     public init(topicID: Int, user: User? = nil) {
         self.topicID = topicID
-        self.user = user
+        self._user = user.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -17,8 +21,17 @@ public struct DirectMessagesTopic: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.topicID = try c.decode(Int.self, forKey: .topicID)
-        self.user = try c.decodeIfPresent(User.self, forKey: .user)
+        var _v_topicID: Int? = nil
+        var _v_user: User? = nil
+        for key in c.allKeys {
+            switch key {
+            case .topicID: _v_topicID = try c.decodeIfPresent(Int.self, forKey: .topicID)
+            case .user: _v_user = try c.decodeIfPresent(User.self, forKey: .user)
+            }
+        }
+        guard let _v_topicID else { throw DecodingError.keyNotFound(CodingKeys.topicID, .init(codingPath: c.codingPath, debugDescription: "missing topic_id")) }
+        self.topicID = _v_topicID
+        self._user = _v_user.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

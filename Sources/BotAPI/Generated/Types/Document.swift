@@ -4,7 +4,11 @@
 public struct Document: Codable, Sendable, Equatable {
     public var fileID: String
     public var fileUniqueID: String
-    public var thumbnail: PhotoSize?
+    public var thumbnail: PhotoSize? {
+        get { _thumbnail?.value }
+        set { _thumbnail = newValue.map(Box.init) }
+    }
+    private var _thumbnail: Box<PhotoSize>?
     public var fileName: String?
     public var mimeType: String?
     public var fileSize: Int?
@@ -12,7 +16,7 @@ public struct Document: Codable, Sendable, Equatable {
     public init(fileID: String, fileUniqueID: String, thumbnail: PhotoSize? = nil, fileName: String? = nil, mimeType: String? = nil, fileSize: Int? = nil) {
         self.fileID = fileID
         self.fileUniqueID = fileUniqueID
-        self.thumbnail = thumbnail
+        self._thumbnail = thumbnail.map(Box.init)
         self.fileName = fileName
         self.mimeType = mimeType
         self.fileSize = fileSize
@@ -29,12 +33,30 @@ public struct Document: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.fileID = try c.decode(String.self, forKey: .fileID)
-        self.fileUniqueID = try c.decode(String.self, forKey: .fileUniqueID)
-        self.thumbnail = try c.decodeIfPresent(PhotoSize.self, forKey: .thumbnail)
-        self.fileName = try c.decodeIfPresent(String.self, forKey: .fileName)
-        self.mimeType = try c.decodeIfPresent(String.self, forKey: .mimeType)
-        self.fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
+        var _v_fileID: String? = nil
+        var _v_fileUniqueID: String? = nil
+        var _v_thumbnail: PhotoSize? = nil
+        var _v_fileName: String? = nil
+        var _v_mimeType: String? = nil
+        var _v_fileSize: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .fileID: _v_fileID = try c.decodeIfPresent(String.self, forKey: .fileID)
+            case .fileUniqueID: _v_fileUniqueID = try c.decodeIfPresent(String.self, forKey: .fileUniqueID)
+            case .thumbnail: _v_thumbnail = try c.decodeIfPresent(PhotoSize.self, forKey: .thumbnail)
+            case .fileName: _v_fileName = try c.decodeIfPresent(String.self, forKey: .fileName)
+            case .mimeType: _v_mimeType = try c.decodeIfPresent(String.self, forKey: .mimeType)
+            case .fileSize: _v_fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
+            }
+        }
+        guard let _v_fileID else { throw DecodingError.keyNotFound(CodingKeys.fileID, .init(codingPath: c.codingPath, debugDescription: "missing file_id")) }
+        self.fileID = _v_fileID
+        guard let _v_fileUniqueID else { throw DecodingError.keyNotFound(CodingKeys.fileUniqueID, .init(codingPath: c.codingPath, debugDescription: "missing file_unique_id")) }
+        self.fileUniqueID = _v_fileUniqueID
+        self._thumbnail = _v_thumbnail.map(Box.init)
+        self.fileName = _v_fileName
+        self.mimeType = _v_mimeType
+        self.fileSize = _v_fileSize
     }
 
     public func encode(to encoder: any Encoder) throws {

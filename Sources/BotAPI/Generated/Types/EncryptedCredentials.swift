@@ -20,9 +20,22 @@ public struct EncryptedCredentials: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.data = try c.decode(String.self, forKey: .data)
-        self.hash = try c.decode(String.self, forKey: .hash)
-        self.secret = try c.decode(String.self, forKey: .secret)
+        var _v_data: String? = nil
+        var _v_hash: String? = nil
+        var _v_secret: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .data: _v_data = try c.decodeIfPresent(String.self, forKey: .data)
+            case .hash: _v_hash = try c.decodeIfPresent(String.self, forKey: .hash)
+            case .secret: _v_secret = try c.decodeIfPresent(String.self, forKey: .secret)
+            }
+        }
+        guard let _v_data else { throw DecodingError.keyNotFound(CodingKeys.data, .init(codingPath: c.codingPath, debugDescription: "missing data")) }
+        self.data = _v_data
+        guard let _v_hash else { throw DecodingError.keyNotFound(CodingKeys.hash, .init(codingPath: c.codingPath, debugDescription: "missing hash")) }
+        self.hash = _v_hash
+        guard let _v_secret else { throw DecodingError.keyNotFound(CodingKeys.secret, .init(codingPath: c.codingPath, debugDescription: "missing secret")) }
+        self.secret = _v_secret
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -7,9 +7,21 @@ public struct EncryptedPassportElement: Codable, Sendable, Equatable {
     public var phoneNumber: String?
     public var email: String?
     public var files: [PassportFile]?
-    public var frontSide: PassportFile?
-    public var reverseSide: PassportFile?
-    public var selfie: PassportFile?
+    public var frontSide: PassportFile? {
+        get { _frontSide?.value }
+        set { _frontSide = newValue.map(Box.init) }
+    }
+    private var _frontSide: Box<PassportFile>?
+    public var reverseSide: PassportFile? {
+        get { _reverseSide?.value }
+        set { _reverseSide = newValue.map(Box.init) }
+    }
+    private var _reverseSide: Box<PassportFile>?
+    public var selfie: PassportFile? {
+        get { _selfie?.value }
+        set { _selfie = newValue.map(Box.init) }
+    }
+    private var _selfie: Box<PassportFile>?
     public var translation: [PassportFile]?
     public var hash: String
 
@@ -19,9 +31,9 @@ public struct EncryptedPassportElement: Codable, Sendable, Equatable {
         self.phoneNumber = phoneNumber
         self.email = email
         self.files = files
-        self.frontSide = frontSide
-        self.reverseSide = reverseSide
-        self.selfie = selfie
+        self._frontSide = frontSide.map(Box.init)
+        self._reverseSide = reverseSide.map(Box.init)
+        self._selfie = selfie.map(Box.init)
         self.translation = translation
         self.hash = hash
     }
@@ -41,16 +53,42 @@ public struct EncryptedPassportElement: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.data = try c.decodeIfPresent(String.self, forKey: .data)
-        self.phoneNumber = try c.decodeIfPresent(String.self, forKey: .phoneNumber)
-        self.email = try c.decodeIfPresent(String.self, forKey: .email)
-        self.files = try c.decodeIfPresent([PassportFile].self, forKey: .files)
-        self.frontSide = try c.decodeIfPresent(PassportFile.self, forKey: .frontSide)
-        self.reverseSide = try c.decodeIfPresent(PassportFile.self, forKey: .reverseSide)
-        self.selfie = try c.decodeIfPresent(PassportFile.self, forKey: .selfie)
-        self.translation = try c.decodeIfPresent([PassportFile].self, forKey: .translation)
-        self.hash = try c.decode(String.self, forKey: .hash)
+        var _v_type: String? = nil
+        var _v_data: String? = nil
+        var _v_phoneNumber: String? = nil
+        var _v_email: String? = nil
+        var _v_files: [PassportFile]? = nil
+        var _v_frontSide: PassportFile? = nil
+        var _v_reverseSide: PassportFile? = nil
+        var _v_selfie: PassportFile? = nil
+        var _v_translation: [PassportFile]? = nil
+        var _v_hash: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .data: _v_data = try c.decodeIfPresent(String.self, forKey: .data)
+            case .phoneNumber: _v_phoneNumber = try c.decodeIfPresent(String.self, forKey: .phoneNumber)
+            case .email: _v_email = try c.decodeIfPresent(String.self, forKey: .email)
+            case .files: _v_files = try c.decodeIfPresent([PassportFile].self, forKey: .files)
+            case .frontSide: _v_frontSide = try c.decodeIfPresent(PassportFile.self, forKey: .frontSide)
+            case .reverseSide: _v_reverseSide = try c.decodeIfPresent(PassportFile.self, forKey: .reverseSide)
+            case .selfie: _v_selfie = try c.decodeIfPresent(PassportFile.self, forKey: .selfie)
+            case .translation: _v_translation = try c.decodeIfPresent([PassportFile].self, forKey: .translation)
+            case .hash: _v_hash = try c.decodeIfPresent(String.self, forKey: .hash)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        self.data = _v_data
+        self.phoneNumber = _v_phoneNumber
+        self.email = _v_email
+        self.files = _v_files
+        self._frontSide = _v_frontSide.map(Box.init)
+        self._reverseSide = _v_reverseSide.map(Box.init)
+        self._selfie = _v_selfie.map(Box.init)
+        self.translation = _v_translation
+        guard let _v_hash else { throw DecodingError.keyNotFound(CodingKeys.hash, .init(codingPath: c.codingPath, debugDescription: "missing hash")) }
+        self.hash = _v_hash
     }
 
     public func encode(to encoder: any Encoder) throws {

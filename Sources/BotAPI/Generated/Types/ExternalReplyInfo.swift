@@ -2,60 +2,152 @@
 
 /// [ExternalReplyInfo](https://core.telegram.org/bots/api#externalreplyinfo)
 public struct ExternalReplyInfo: Codable, Sendable, Equatable {
-    public var origin: MessageOrigin
-    public var chat: Chat?
+    public var origin: MessageOrigin {
+        get { _origin.value }
+        set { _origin = Box(newValue) }
+    }
+    private var _origin: Box<MessageOrigin>
+    public var chat: Chat? {
+        get { _chat?.value }
+        set { _chat = newValue.map(Box.init) }
+    }
+    private var _chat: Box<Chat>?
     public var messageID: Int?
-    public var linkPreviewOptions: LinkPreviewOptions?
-    public var animation: Animation?
-    public var audio: Audio?
-    public var document: Document?
-    public var livePhoto: LivePhoto?
-    public var paidMedia: PaidMediaInfo?
+    public var linkPreviewOptions: LinkPreviewOptions? {
+        get { _linkPreviewOptions?.value }
+        set { _linkPreviewOptions = newValue.map(Box.init) }
+    }
+    private var _linkPreviewOptions: Box<LinkPreviewOptions>?
+    public var animation: Animation? {
+        get { _animation?.value }
+        set { _animation = newValue.map(Box.init) }
+    }
+    private var _animation: Box<Animation>?
+    public var audio: Audio? {
+        get { _audio?.value }
+        set { _audio = newValue.map(Box.init) }
+    }
+    private var _audio: Box<Audio>?
+    public var document: Document? {
+        get { _document?.value }
+        set { _document = newValue.map(Box.init) }
+    }
+    private var _document: Box<Document>?
+    public var livePhoto: LivePhoto? {
+        get { _livePhoto?.value }
+        set { _livePhoto = newValue.map(Box.init) }
+    }
+    private var _livePhoto: Box<LivePhoto>?
+    public var paidMedia: PaidMediaInfo? {
+        get { _paidMedia?.value }
+        set { _paidMedia = newValue.map(Box.init) }
+    }
+    private var _paidMedia: Box<PaidMediaInfo>?
     public var photo: [PhotoSize]?
-    public var sticker: Sticker?
-    public var story: Story?
-    public var video: Video?
-    public var videoNote: VideoNote?
-    public var voice: Voice?
+    public var sticker: Sticker? {
+        get { _sticker?.value }
+        set { _sticker = newValue.map(Box.init) }
+    }
+    private var _sticker: Box<Sticker>?
+    public var story: Story? {
+        get { _story?.value }
+        set { _story = newValue.map(Box.init) }
+    }
+    private var _story: Box<Story>?
+    public var video: Video? {
+        get { _video?.value }
+        set { _video = newValue.map(Box.init) }
+    }
+    private var _video: Box<Video>?
+    public var videoNote: VideoNote? {
+        get { _videoNote?.value }
+        set { _videoNote = newValue.map(Box.init) }
+    }
+    private var _videoNote: Box<VideoNote>?
+    public var voice: Voice? {
+        get { _voice?.value }
+        set { _voice = newValue.map(Box.init) }
+    }
+    private var _voice: Box<Voice>?
     public var hasMediaSpoiler: Bool?
-    public var checklist: Checklist?
-    public var contact: Contact?
-    public var dice: Dice?
-    public var game: Game?
-    public var giveaway: Giveaway?
-    public var giveawayWinners: GiveawayWinners?
-    public var invoice: Invoice?
-    public var location: Location?
-    public var poll: Poll?
-    public var venue: Venue?
+    public var checklist: Checklist? {
+        get { _checklist?.value }
+        set { _checklist = newValue.map(Box.init) }
+    }
+    private var _checklist: Box<Checklist>?
+    public var contact: Contact? {
+        get { _contact?.value }
+        set { _contact = newValue.map(Box.init) }
+    }
+    private var _contact: Box<Contact>?
+    public var dice: Dice? {
+        get { _dice?.value }
+        set { _dice = newValue.map(Box.init) }
+    }
+    private var _dice: Box<Dice>?
+    public var game: Game? {
+        get { _game?.value }
+        set { _game = newValue.map(Box.init) }
+    }
+    private var _game: Box<Game>?
+    public var giveaway: Giveaway? {
+        get { _giveaway?.value }
+        set { _giveaway = newValue.map(Box.init) }
+    }
+    private var _giveaway: Box<Giveaway>?
+    public var giveawayWinners: GiveawayWinners? {
+        get { _giveawayWinners?.value }
+        set { _giveawayWinners = newValue.map(Box.init) }
+    }
+    private var _giveawayWinners: Box<GiveawayWinners>?
+    public var invoice: Invoice? {
+        get { _invoice?.value }
+        set { _invoice = newValue.map(Box.init) }
+    }
+    private var _invoice: Box<Invoice>?
+    public var location: Location? {
+        get { _location?.value }
+        set { _location = newValue.map(Box.init) }
+    }
+    private var _location: Box<Location>?
+    public var poll: Poll? {
+        get { _poll?.value }
+        set { _poll = newValue.map(Box.init) }
+    }
+    private var _poll: Box<Poll>?
+    public var venue: Venue? {
+        get { _venue?.value }
+        set { _venue = newValue.map(Box.init) }
+    }
+    private var _venue: Box<Venue>?
 
     public init(origin: MessageOrigin, chat: Chat? = nil, messageID: Int? = nil, linkPreviewOptions: LinkPreviewOptions? = nil, animation: Animation? = nil, audio: Audio? = nil, document: Document? = nil, livePhoto: LivePhoto? = nil, paidMedia: PaidMediaInfo? = nil, photo: [PhotoSize]? = nil, sticker: Sticker? = nil, story: Story? = nil, video: Video? = nil, videoNote: VideoNote? = nil, voice: Voice? = nil, hasMediaSpoiler: Bool? = nil, checklist: Checklist? = nil, contact: Contact? = nil, dice: Dice? = nil, game: Game? = nil, giveaway: Giveaway? = nil, giveawayWinners: GiveawayWinners? = nil, invoice: Invoice? = nil, location: Location? = nil, poll: Poll? = nil, venue: Venue? = nil) {
-        self.origin = origin
-        self.chat = chat
+        self._origin = Box(origin)
+        self._chat = chat.map(Box.init)
         self.messageID = messageID
-        self.linkPreviewOptions = linkPreviewOptions
-        self.animation = animation
-        self.audio = audio
-        self.document = document
-        self.livePhoto = livePhoto
-        self.paidMedia = paidMedia
+        self._linkPreviewOptions = linkPreviewOptions.map(Box.init)
+        self._animation = animation.map(Box.init)
+        self._audio = audio.map(Box.init)
+        self._document = document.map(Box.init)
+        self._livePhoto = livePhoto.map(Box.init)
+        self._paidMedia = paidMedia.map(Box.init)
         self.photo = photo
-        self.sticker = sticker
-        self.story = story
-        self.video = video
-        self.videoNote = videoNote
-        self.voice = voice
+        self._sticker = sticker.map(Box.init)
+        self._story = story.map(Box.init)
+        self._video = video.map(Box.init)
+        self._videoNote = videoNote.map(Box.init)
+        self._voice = voice.map(Box.init)
         self.hasMediaSpoiler = hasMediaSpoiler
-        self.checklist = checklist
-        self.contact = contact
-        self.dice = dice
-        self.game = game
-        self.giveaway = giveaway
-        self.giveawayWinners = giveawayWinners
-        self.invoice = invoice
-        self.location = location
-        self.poll = poll
-        self.venue = venue
+        self._checklist = checklist.map(Box.init)
+        self._contact = contact.map(Box.init)
+        self._dice = dice.map(Box.init)
+        self._game = game.map(Box.init)
+        self._giveaway = giveaway.map(Box.init)
+        self._giveawayWinners = giveawayWinners.map(Box.init)
+        self._invoice = invoice.map(Box.init)
+        self._location = location.map(Box.init)
+        self._poll = poll.map(Box.init)
+        self._venue = venue.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -89,32 +181,89 @@ public struct ExternalReplyInfo: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.origin = try c.decode(MessageOrigin.self, forKey: .origin)
-        self.chat = try c.decodeIfPresent(Chat.self, forKey: .chat)
-        self.messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
-        self.linkPreviewOptions = try c.decodeIfPresent(LinkPreviewOptions.self, forKey: .linkPreviewOptions)
-        self.animation = try c.decodeIfPresent(Animation.self, forKey: .animation)
-        self.audio = try c.decodeIfPresent(Audio.self, forKey: .audio)
-        self.document = try c.decodeIfPresent(Document.self, forKey: .document)
-        self.livePhoto = try c.decodeIfPresent(LivePhoto.self, forKey: .livePhoto)
-        self.paidMedia = try c.decodeIfPresent(PaidMediaInfo.self, forKey: .paidMedia)
-        self.photo = try c.decodeIfPresent([PhotoSize].self, forKey: .photo)
-        self.sticker = try c.decodeIfPresent(Sticker.self, forKey: .sticker)
-        self.story = try c.decodeIfPresent(Story.self, forKey: .story)
-        self.video = try c.decodeIfPresent(Video.self, forKey: .video)
-        self.videoNote = try c.decodeIfPresent(VideoNote.self, forKey: .videoNote)
-        self.voice = try c.decodeIfPresent(Voice.self, forKey: .voice)
-        self.hasMediaSpoiler = try c.decodeIfPresent(Bool.self, forKey: .hasMediaSpoiler)
-        self.checklist = try c.decodeIfPresent(Checklist.self, forKey: .checklist)
-        self.contact = try c.decodeIfPresent(Contact.self, forKey: .contact)
-        self.dice = try c.decodeIfPresent(Dice.self, forKey: .dice)
-        self.game = try c.decodeIfPresent(Game.self, forKey: .game)
-        self.giveaway = try c.decodeIfPresent(Giveaway.self, forKey: .giveaway)
-        self.giveawayWinners = try c.decodeIfPresent(GiveawayWinners.self, forKey: .giveawayWinners)
-        self.invoice = try c.decodeIfPresent(Invoice.self, forKey: .invoice)
-        self.location = try c.decodeIfPresent(Location.self, forKey: .location)
-        self.poll = try c.decodeIfPresent(Poll.self, forKey: .poll)
-        self.venue = try c.decodeIfPresent(Venue.self, forKey: .venue)
+        var _v_origin: MessageOrigin? = nil
+        var _v_chat: Chat? = nil
+        var _v_messageID: Int? = nil
+        var _v_linkPreviewOptions: LinkPreviewOptions? = nil
+        var _v_animation: Animation? = nil
+        var _v_audio: Audio? = nil
+        var _v_document: Document? = nil
+        var _v_livePhoto: LivePhoto? = nil
+        var _v_paidMedia: PaidMediaInfo? = nil
+        var _v_photo: [PhotoSize]? = nil
+        var _v_sticker: Sticker? = nil
+        var _v_story: Story? = nil
+        var _v_video: Video? = nil
+        var _v_videoNote: VideoNote? = nil
+        var _v_voice: Voice? = nil
+        var _v_hasMediaSpoiler: Bool? = nil
+        var _v_checklist: Checklist? = nil
+        var _v_contact: Contact? = nil
+        var _v_dice: Dice? = nil
+        var _v_game: Game? = nil
+        var _v_giveaway: Giveaway? = nil
+        var _v_giveawayWinners: GiveawayWinners? = nil
+        var _v_invoice: Invoice? = nil
+        var _v_location: Location? = nil
+        var _v_poll: Poll? = nil
+        var _v_venue: Venue? = nil
+        for key in c.allKeys {
+            switch key {
+            case .origin: _v_origin = try c.decodeIfPresent(MessageOrigin.self, forKey: .origin)
+            case .chat: _v_chat = try c.decodeIfPresent(Chat.self, forKey: .chat)
+            case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+            case .linkPreviewOptions: _v_linkPreviewOptions = try c.decodeIfPresent(LinkPreviewOptions.self, forKey: .linkPreviewOptions)
+            case .animation: _v_animation = try c.decodeIfPresent(Animation.self, forKey: .animation)
+            case .audio: _v_audio = try c.decodeIfPresent(Audio.self, forKey: .audio)
+            case .document: _v_document = try c.decodeIfPresent(Document.self, forKey: .document)
+            case .livePhoto: _v_livePhoto = try c.decodeIfPresent(LivePhoto.self, forKey: .livePhoto)
+            case .paidMedia: _v_paidMedia = try c.decodeIfPresent(PaidMediaInfo.self, forKey: .paidMedia)
+            case .photo: _v_photo = try c.decodeIfPresent([PhotoSize].self, forKey: .photo)
+            case .sticker: _v_sticker = try c.decodeIfPresent(Sticker.self, forKey: .sticker)
+            case .story: _v_story = try c.decodeIfPresent(Story.self, forKey: .story)
+            case .video: _v_video = try c.decodeIfPresent(Video.self, forKey: .video)
+            case .videoNote: _v_videoNote = try c.decodeIfPresent(VideoNote.self, forKey: .videoNote)
+            case .voice: _v_voice = try c.decodeIfPresent(Voice.self, forKey: .voice)
+            case .hasMediaSpoiler: _v_hasMediaSpoiler = try c.decodeIfPresent(Bool.self, forKey: .hasMediaSpoiler)
+            case .checklist: _v_checklist = try c.decodeIfPresent(Checklist.self, forKey: .checklist)
+            case .contact: _v_contact = try c.decodeIfPresent(Contact.self, forKey: .contact)
+            case .dice: _v_dice = try c.decodeIfPresent(Dice.self, forKey: .dice)
+            case .game: _v_game = try c.decodeIfPresent(Game.self, forKey: .game)
+            case .giveaway: _v_giveaway = try c.decodeIfPresent(Giveaway.self, forKey: .giveaway)
+            case .giveawayWinners: _v_giveawayWinners = try c.decodeIfPresent(GiveawayWinners.self, forKey: .giveawayWinners)
+            case .invoice: _v_invoice = try c.decodeIfPresent(Invoice.self, forKey: .invoice)
+            case .location: _v_location = try c.decodeIfPresent(Location.self, forKey: .location)
+            case .poll: _v_poll = try c.decodeIfPresent(Poll.self, forKey: .poll)
+            case .venue: _v_venue = try c.decodeIfPresent(Venue.self, forKey: .venue)
+            }
+        }
+        guard let _v_origin else { throw DecodingError.keyNotFound(CodingKeys.origin, .init(codingPath: c.codingPath, debugDescription: "missing origin")) }
+        self._origin = Box(_v_origin)
+        self._chat = _v_chat.map(Box.init)
+        self.messageID = _v_messageID
+        self._linkPreviewOptions = _v_linkPreviewOptions.map(Box.init)
+        self._animation = _v_animation.map(Box.init)
+        self._audio = _v_audio.map(Box.init)
+        self._document = _v_document.map(Box.init)
+        self._livePhoto = _v_livePhoto.map(Box.init)
+        self._paidMedia = _v_paidMedia.map(Box.init)
+        self.photo = _v_photo
+        self._sticker = _v_sticker.map(Box.init)
+        self._story = _v_story.map(Box.init)
+        self._video = _v_video.map(Box.init)
+        self._videoNote = _v_videoNote.map(Box.init)
+        self._voice = _v_voice.map(Box.init)
+        self.hasMediaSpoiler = _v_hasMediaSpoiler
+        self._checklist = _v_checklist.map(Box.init)
+        self._contact = _v_contact.map(Box.init)
+        self._dice = _v_dice.map(Box.init)
+        self._game = _v_game.map(Box.init)
+        self._giveaway = _v_giveaway.map(Box.init)
+        self._giveawayWinners = _v_giveawayWinners.map(Box.init)
+        self._invoice = _v_invoice.map(Box.init)
+        self._location = _v_location.map(Box.init)
+        self._poll = _v_poll.map(Box.init)
+        self._venue = _v_venue.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -23,10 +23,24 @@ public struct File: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.fileID = try c.decode(String.self, forKey: .fileID)
-        self.fileUniqueID = try c.decode(String.self, forKey: .fileUniqueID)
-        self.fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
-        self.filePath = try c.decodeIfPresent(String.self, forKey: .filePath)
+        var _v_fileID: String? = nil
+        var _v_fileUniqueID: String? = nil
+        var _v_fileSize: Int? = nil
+        var _v_filePath: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .fileID: _v_fileID = try c.decodeIfPresent(String.self, forKey: .fileID)
+            case .fileUniqueID: _v_fileUniqueID = try c.decodeIfPresent(String.self, forKey: .fileUniqueID)
+            case .fileSize: _v_fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
+            case .filePath: _v_filePath = try c.decodeIfPresent(String.self, forKey: .filePath)
+            }
+        }
+        guard let _v_fileID else { throw DecodingError.keyNotFound(CodingKeys.fileID, .init(codingPath: c.codingPath, debugDescription: "missing file_id")) }
+        self.fileID = _v_fileID
+        guard let _v_fileUniqueID else { throw DecodingError.keyNotFound(CodingKeys.fileUniqueID, .init(codingPath: c.codingPath, debugDescription: "missing file_unique_id")) }
+        self.fileUniqueID = _v_fileUniqueID
+        self.fileSize = _v_fileSize
+        self.filePath = _v_filePath
     }
 
     public func encode(to encoder: any Encoder) throws {

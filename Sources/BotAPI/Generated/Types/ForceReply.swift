@@ -20,9 +20,20 @@ public struct ForceReply: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.forceReply = try c.decode(Bool.self, forKey: .forceReply)
-        self.inputFieldPlaceholder = try c.decodeIfPresent(String.self, forKey: .inputFieldPlaceholder)
-        self.selective = try c.decodeIfPresent(Bool.self, forKey: .selective)
+        var _v_forceReply: Bool? = nil
+        var _v_inputFieldPlaceholder: String? = nil
+        var _v_selective: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .forceReply: _v_forceReply = try c.decodeIfPresent(Bool.self, forKey: .forceReply)
+            case .inputFieldPlaceholder: _v_inputFieldPlaceholder = try c.decodeIfPresent(String.self, forKey: .inputFieldPlaceholder)
+            case .selective: _v_selective = try c.decodeIfPresent(Bool.self, forKey: .selective)
+            }
+        }
+        guard let _v_forceReply else { throw DecodingError.keyNotFound(CodingKeys.forceReply, .init(codingPath: c.codingPath, debugDescription: "missing force_reply")) }
+        self.forceReply = _v_forceReply
+        self.inputFieldPlaceholder = _v_inputFieldPlaceholder
+        self.selective = _v_selective
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -26,11 +26,28 @@ public struct ForumTopic: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.messageThreadID = try c.decode(Int.self, forKey: .messageThreadID)
-        self.name = try c.decode(String.self, forKey: .name)
-        self.iconColor = try c.decode(Int.self, forKey: .iconColor)
-        self.iconCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .iconCustomEmojiID)
-        self.isNameImplicit = try c.decodeIfPresent(Bool.self, forKey: .isNameImplicit)
+        var _v_messageThreadID: Int? = nil
+        var _v_name: String? = nil
+        var _v_iconColor: Int? = nil
+        var _v_iconCustomEmojiID: String? = nil
+        var _v_isNameImplicit: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .messageThreadID: _v_messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
+            case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+            case .iconColor: _v_iconColor = try c.decodeIfPresent(Int.self, forKey: .iconColor)
+            case .iconCustomEmojiID: _v_iconCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .iconCustomEmojiID)
+            case .isNameImplicit: _v_isNameImplicit = try c.decodeIfPresent(Bool.self, forKey: .isNameImplicit)
+            }
+        }
+        guard let _v_messageThreadID else { throw DecodingError.keyNotFound(CodingKeys.messageThreadID, .init(codingPath: c.codingPath, debugDescription: "missing message_thread_id")) }
+        self.messageThreadID = _v_messageThreadID
+        guard let _v_name else { throw DecodingError.keyNotFound(CodingKeys.name, .init(codingPath: c.codingPath, debugDescription: "missing name")) }
+        self.name = _v_name
+        guard let _v_iconColor else { throw DecodingError.keyNotFound(CodingKeys.iconColor, .init(codingPath: c.codingPath, debugDescription: "missing icon_color")) }
+        self.iconColor = _v_iconColor
+        self.iconCustomEmojiID = _v_iconCustomEmojiID
+        self.isNameImplicit = _v_isNameImplicit
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -17,8 +17,16 @@ public struct ForumTopicEdited: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.name = try c.decodeIfPresent(String.self, forKey: .name)
-        self.iconCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .iconCustomEmojiID)
+        var _v_name: String? = nil
+        var _v_iconCustomEmojiID: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+            case .iconCustomEmojiID: _v_iconCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .iconCustomEmojiID)
+            }
+        }
+        self.name = _v_name
+        self.iconCustomEmojiID = _v_iconCustomEmojiID
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -7,7 +7,11 @@ public struct Game: Codable, Sendable, Equatable {
     public var photo: [PhotoSize]
     public var text: String?
     public var textEntities: [MessageEntity]?
-    public var animation: Animation?
+    public var animation: Animation? {
+        get { _animation?.value }
+        set { _animation = newValue.map(Box.init) }
+    }
+    private var _animation: Box<Animation>?
 
     public init(title: String, description: String, photo: [PhotoSize], text: String? = nil, textEntities: [MessageEntity]? = nil, animation: Animation? = nil) {
         self.title = title
@@ -15,7 +19,7 @@ public struct Game: Codable, Sendable, Equatable {
         self.photo = photo
         self.text = text
         self.textEntities = textEntities
-        self.animation = animation
+        self._animation = animation.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -29,12 +33,31 @@ public struct Game: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.title = try c.decode(String.self, forKey: .title)
-        self.description = try c.decode(String.self, forKey: .description)
-        self.photo = try c.decode([PhotoSize].self, forKey: .photo)
-        self.text = try c.decodeIfPresent(String.self, forKey: .text)
-        self.textEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .textEntities)
-        self.animation = try c.decodeIfPresent(Animation.self, forKey: .animation)
+        var _v_title: String? = nil
+        var _v_description: String? = nil
+        var _v_photo: [PhotoSize]? = nil
+        var _v_text: String? = nil
+        var _v_textEntities: [MessageEntity]? = nil
+        var _v_animation: Animation? = nil
+        for key in c.allKeys {
+            switch key {
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .description: _v_description = try c.decodeIfPresent(String.self, forKey: .description)
+            case .photo: _v_photo = try c.decodeIfPresent([PhotoSize].self, forKey: .photo)
+            case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+            case .textEntities: _v_textEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .textEntities)
+            case .animation: _v_animation = try c.decodeIfPresent(Animation.self, forKey: .animation)
+            }
+        }
+        guard let _v_title else { throw DecodingError.keyNotFound(CodingKeys.title, .init(codingPath: c.codingPath, debugDescription: "missing title")) }
+        self.title = _v_title
+        guard let _v_description else { throw DecodingError.keyNotFound(CodingKeys.description, .init(codingPath: c.codingPath, debugDescription: "missing description")) }
+        self.description = _v_description
+        guard let _v_photo else { throw DecodingError.keyNotFound(CodingKeys.photo, .init(codingPath: c.codingPath, debugDescription: "missing photo")) }
+        self.photo = _v_photo
+        self.text = _v_text
+        self.textEntities = _v_textEntities
+        self._animation = _v_animation.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,12 +3,16 @@
 /// [GameHighScore](https://core.telegram.org/bots/api#gamehighscore)
 public struct GameHighScore: Codable, Sendable, Equatable {
     public var position: Int
-    public var user: User
+    public var user: User {
+        get { _user.value }
+        set { _user = Box(newValue) }
+    }
+    private var _user: Box<User>
     public var score: Int
 
     public init(position: Int, user: User, score: Int) {
         self.position = position
-        self.user = user
+        self._user = Box(user)
         self.score = score
     }
 
@@ -20,9 +24,22 @@ public struct GameHighScore: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.position = try c.decode(Int.self, forKey: .position)
-        self.user = try c.decode(User.self, forKey: .user)
-        self.score = try c.decode(Int.self, forKey: .score)
+        var _v_position: Int? = nil
+        var _v_user: User? = nil
+        var _v_score: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .position: _v_position = try c.decodeIfPresent(Int.self, forKey: .position)
+            case .user: _v_user = try c.decodeIfPresent(User.self, forKey: .user)
+            case .score: _v_score = try c.decodeIfPresent(Int.self, forKey: .score)
+            }
+        }
+        guard let _v_position else { throw DecodingError.keyNotFound(CodingKeys.position, .init(codingPath: c.codingPath, debugDescription: "missing position")) }
+        self.position = _v_position
+        guard let _v_user else { throw DecodingError.keyNotFound(CodingKeys.user, .init(codingPath: c.codingPath, debugDescription: "missing user")) }
+        self._user = Box(_v_user)
+        guard let _v_score else { throw DecodingError.keyNotFound(CodingKeys.score, .init(codingPath: c.codingPath, debugDescription: "missing score")) }
+        self.score = _v_score
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,7 +3,11 @@
 /// [Gift](https://core.telegram.org/bots/api#gift)
 public struct Gift: Codable, Sendable, Equatable {
     public var id: String
-    public var sticker: Sticker
+    public var sticker: Sticker {
+        get { _sticker.value }
+        set { _sticker = Box(newValue) }
+    }
+    private var _sticker: Box<Sticker>
     public var starCount: Int
     public var upgradeStarCount: Int?
     public var isPremium: Bool?
@@ -12,13 +16,21 @@ public struct Gift: Codable, Sendable, Equatable {
     public var remainingCount: Int?
     public var personalTotalCount: Int?
     public var personalRemainingCount: Int?
-    public var background: GiftBackground?
+    public var background: GiftBackground? {
+        get { _background?.value }
+        set { _background = newValue.map(Box.init) }
+    }
+    private var _background: Box<GiftBackground>?
     public var uniqueGiftVariantCount: Int?
-    public var publisherChat: Chat?
+    public var publisherChat: Chat? {
+        get { _publisherChat?.value }
+        set { _publisherChat = newValue.map(Box.init) }
+    }
+    private var _publisherChat: Box<Chat>?
 
     public init(id: String, sticker: Sticker, starCount: Int, upgradeStarCount: Int? = nil, isPremium: Bool? = nil, hasColors: Bool? = nil, totalCount: Int? = nil, remainingCount: Int? = nil, personalTotalCount: Int? = nil, personalRemainingCount: Int? = nil, background: GiftBackground? = nil, uniqueGiftVariantCount: Int? = nil, publisherChat: Chat? = nil) {
         self.id = id
-        self.sticker = sticker
+        self._sticker = Box(sticker)
         self.starCount = starCount
         self.upgradeStarCount = upgradeStarCount
         self.isPremium = isPremium
@@ -27,9 +39,9 @@ public struct Gift: Codable, Sendable, Equatable {
         self.remainingCount = remainingCount
         self.personalTotalCount = personalTotalCount
         self.personalRemainingCount = personalRemainingCount
-        self.background = background
+        self._background = background.map(Box.init)
         self.uniqueGiftVariantCount = uniqueGiftVariantCount
-        self.publisherChat = publisherChat
+        self._publisherChat = publisherChat.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -50,19 +62,52 @@ public struct Gift: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.sticker = try c.decode(Sticker.self, forKey: .sticker)
-        self.starCount = try c.decode(Int.self, forKey: .starCount)
-        self.upgradeStarCount = try c.decodeIfPresent(Int.self, forKey: .upgradeStarCount)
-        self.isPremium = try c.decodeIfPresent(Bool.self, forKey: .isPremium)
-        self.hasColors = try c.decodeIfPresent(Bool.self, forKey: .hasColors)
-        self.totalCount = try c.decodeIfPresent(Int.self, forKey: .totalCount)
-        self.remainingCount = try c.decodeIfPresent(Int.self, forKey: .remainingCount)
-        self.personalTotalCount = try c.decodeIfPresent(Int.self, forKey: .personalTotalCount)
-        self.personalRemainingCount = try c.decodeIfPresent(Int.self, forKey: .personalRemainingCount)
-        self.background = try c.decodeIfPresent(GiftBackground.self, forKey: .background)
-        self.uniqueGiftVariantCount = try c.decodeIfPresent(Int.self, forKey: .uniqueGiftVariantCount)
-        self.publisherChat = try c.decodeIfPresent(Chat.self, forKey: .publisherChat)
+        var _v_id: String? = nil
+        var _v_sticker: Sticker? = nil
+        var _v_starCount: Int? = nil
+        var _v_upgradeStarCount: Int? = nil
+        var _v_isPremium: Bool? = nil
+        var _v_hasColors: Bool? = nil
+        var _v_totalCount: Int? = nil
+        var _v_remainingCount: Int? = nil
+        var _v_personalTotalCount: Int? = nil
+        var _v_personalRemainingCount: Int? = nil
+        var _v_background: GiftBackground? = nil
+        var _v_uniqueGiftVariantCount: Int? = nil
+        var _v_publisherChat: Chat? = nil
+        for key in c.allKeys {
+            switch key {
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .sticker: _v_sticker = try c.decodeIfPresent(Sticker.self, forKey: .sticker)
+            case .starCount: _v_starCount = try c.decodeIfPresent(Int.self, forKey: .starCount)
+            case .upgradeStarCount: _v_upgradeStarCount = try c.decodeIfPresent(Int.self, forKey: .upgradeStarCount)
+            case .isPremium: _v_isPremium = try c.decodeIfPresent(Bool.self, forKey: .isPremium)
+            case .hasColors: _v_hasColors = try c.decodeIfPresent(Bool.self, forKey: .hasColors)
+            case .totalCount: _v_totalCount = try c.decodeIfPresent(Int.self, forKey: .totalCount)
+            case .remainingCount: _v_remainingCount = try c.decodeIfPresent(Int.self, forKey: .remainingCount)
+            case .personalTotalCount: _v_personalTotalCount = try c.decodeIfPresent(Int.self, forKey: .personalTotalCount)
+            case .personalRemainingCount: _v_personalRemainingCount = try c.decodeIfPresent(Int.self, forKey: .personalRemainingCount)
+            case .background: _v_background = try c.decodeIfPresent(GiftBackground.self, forKey: .background)
+            case .uniqueGiftVariantCount: _v_uniqueGiftVariantCount = try c.decodeIfPresent(Int.self, forKey: .uniqueGiftVariantCount)
+            case .publisherChat: _v_publisherChat = try c.decodeIfPresent(Chat.self, forKey: .publisherChat)
+            }
+        }
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_sticker else { throw DecodingError.keyNotFound(CodingKeys.sticker, .init(codingPath: c.codingPath, debugDescription: "missing sticker")) }
+        self._sticker = Box(_v_sticker)
+        guard let _v_starCount else { throw DecodingError.keyNotFound(CodingKeys.starCount, .init(codingPath: c.codingPath, debugDescription: "missing star_count")) }
+        self.starCount = _v_starCount
+        self.upgradeStarCount = _v_upgradeStarCount
+        self.isPremium = _v_isPremium
+        self.hasColors = _v_hasColors
+        self.totalCount = _v_totalCount
+        self.remainingCount = _v_remainingCount
+        self.personalTotalCount = _v_personalTotalCount
+        self.personalRemainingCount = _v_personalRemainingCount
+        self._background = _v_background.map(Box.init)
+        self.uniqueGiftVariantCount = _v_uniqueGiftVariantCount
+        self._publisherChat = _v_publisherChat.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

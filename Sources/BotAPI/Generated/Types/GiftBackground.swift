@@ -20,9 +20,22 @@ public struct GiftBackground: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.centerColor = try c.decode(Int.self, forKey: .centerColor)
-        self.edgeColor = try c.decode(Int.self, forKey: .edgeColor)
-        self.textColor = try c.decode(Int.self, forKey: .textColor)
+        var _v_centerColor: Int? = nil
+        var _v_edgeColor: Int? = nil
+        var _v_textColor: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .centerColor: _v_centerColor = try c.decodeIfPresent(Int.self, forKey: .centerColor)
+            case .edgeColor: _v_edgeColor = try c.decodeIfPresent(Int.self, forKey: .edgeColor)
+            case .textColor: _v_textColor = try c.decodeIfPresent(Int.self, forKey: .textColor)
+            }
+        }
+        guard let _v_centerColor else { throw DecodingError.keyNotFound(CodingKeys.centerColor, .init(codingPath: c.codingPath, debugDescription: "missing center_color")) }
+        self.centerColor = _v_centerColor
+        guard let _v_edgeColor else { throw DecodingError.keyNotFound(CodingKeys.edgeColor, .init(codingPath: c.codingPath, debugDescription: "missing edge_color")) }
+        self.edgeColor = _v_edgeColor
+        guard let _v_textColor else { throw DecodingError.keyNotFound(CodingKeys.textColor, .init(codingPath: c.codingPath, debugDescription: "missing text_color")) }
+        self.textColor = _v_textColor
     }
 
     public func encode(to encoder: any Encoder) throws {

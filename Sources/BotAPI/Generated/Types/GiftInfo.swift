@@ -2,7 +2,11 @@
 
 /// [GiftInfo](https://core.telegram.org/bots/api#giftinfo)
 public struct GiftInfo: Codable, Sendable, Equatable {
-    public var gift: Gift
+    public var gift: Gift {
+        get { _gift.value }
+        set { _gift = Box(newValue) }
+    }
+    private var _gift: Box<Gift>
     public var ownedGiftID: String?
     public var convertStarCount: Int?
     public var prepaidUpgradeStarCount: Int?
@@ -14,7 +18,7 @@ public struct GiftInfo: Codable, Sendable, Equatable {
     public var uniqueGiftNumber: Int?
 
     public init(gift: Gift, ownedGiftID: String? = nil, convertStarCount: Int? = nil, prepaidUpgradeStarCount: Int? = nil, isUpgradeSeparate: Bool? = nil, canBeUpgraded: Bool? = nil, text: String? = nil, entities: [MessageEntity]? = nil, isPrivate: Bool? = nil, uniqueGiftNumber: Int? = nil) {
-        self.gift = gift
+        self._gift = Box(gift)
         self.ownedGiftID = ownedGiftID
         self.convertStarCount = convertStarCount
         self.prepaidUpgradeStarCount = prepaidUpgradeStarCount
@@ -41,16 +45,41 @@ public struct GiftInfo: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.gift = try c.decode(Gift.self, forKey: .gift)
-        self.ownedGiftID = try c.decodeIfPresent(String.self, forKey: .ownedGiftID)
-        self.convertStarCount = try c.decodeIfPresent(Int.self, forKey: .convertStarCount)
-        self.prepaidUpgradeStarCount = try c.decodeIfPresent(Int.self, forKey: .prepaidUpgradeStarCount)
-        self.isUpgradeSeparate = try c.decodeIfPresent(Bool.self, forKey: .isUpgradeSeparate)
-        self.canBeUpgraded = try c.decodeIfPresent(Bool.self, forKey: .canBeUpgraded)
-        self.text = try c.decodeIfPresent(String.self, forKey: .text)
-        self.entities = try c.decodeIfPresent([MessageEntity].self, forKey: .entities)
-        self.isPrivate = try c.decodeIfPresent(Bool.self, forKey: .isPrivate)
-        self.uniqueGiftNumber = try c.decodeIfPresent(Int.self, forKey: .uniqueGiftNumber)
+        var _v_gift: Gift? = nil
+        var _v_ownedGiftID: String? = nil
+        var _v_convertStarCount: Int? = nil
+        var _v_prepaidUpgradeStarCount: Int? = nil
+        var _v_isUpgradeSeparate: Bool? = nil
+        var _v_canBeUpgraded: Bool? = nil
+        var _v_text: String? = nil
+        var _v_entities: [MessageEntity]? = nil
+        var _v_isPrivate: Bool? = nil
+        var _v_uniqueGiftNumber: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .gift: _v_gift = try c.decodeIfPresent(Gift.self, forKey: .gift)
+            case .ownedGiftID: _v_ownedGiftID = try c.decodeIfPresent(String.self, forKey: .ownedGiftID)
+            case .convertStarCount: _v_convertStarCount = try c.decodeIfPresent(Int.self, forKey: .convertStarCount)
+            case .prepaidUpgradeStarCount: _v_prepaidUpgradeStarCount = try c.decodeIfPresent(Int.self, forKey: .prepaidUpgradeStarCount)
+            case .isUpgradeSeparate: _v_isUpgradeSeparate = try c.decodeIfPresent(Bool.self, forKey: .isUpgradeSeparate)
+            case .canBeUpgraded: _v_canBeUpgraded = try c.decodeIfPresent(Bool.self, forKey: .canBeUpgraded)
+            case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+            case .entities: _v_entities = try c.decodeIfPresent([MessageEntity].self, forKey: .entities)
+            case .isPrivate: _v_isPrivate = try c.decodeIfPresent(Bool.self, forKey: .isPrivate)
+            case .uniqueGiftNumber: _v_uniqueGiftNumber = try c.decodeIfPresent(Int.self, forKey: .uniqueGiftNumber)
+            }
+        }
+        guard let _v_gift else { throw DecodingError.keyNotFound(CodingKeys.gift, .init(codingPath: c.codingPath, debugDescription: "missing gift")) }
+        self._gift = Box(_v_gift)
+        self.ownedGiftID = _v_ownedGiftID
+        self.convertStarCount = _v_convertStarCount
+        self.prepaidUpgradeStarCount = _v_prepaidUpgradeStarCount
+        self.isUpgradeSeparate = _v_isUpgradeSeparate
+        self.canBeUpgraded = _v_canBeUpgraded
+        self.text = _v_text
+        self.entities = _v_entities
+        self.isPrivate = _v_isPrivate
+        self.uniqueGiftNumber = _v_uniqueGiftNumber
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -14,7 +14,14 @@ public struct Gifts: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.gifts = try c.decode([Gift].self, forKey: .gifts)
+        var _v_gifts: [Gift]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .gifts: _v_gifts = try c.decodeIfPresent([Gift].self, forKey: .gifts)
+            }
+        }
+        guard let _v_gifts else { throw DecodingError.keyNotFound(CodingKeys.gifts, .init(codingPath: c.codingPath, debugDescription: "missing gifts")) }
+        self.gifts = _v_gifts
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -38,15 +38,40 @@ public struct Giveaway: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.chats = try c.decode([Chat].self, forKey: .chats)
-        self.winnersSelectionDate = try c.decode(Int.self, forKey: .winnersSelectionDate)
-        self.winnerCount = try c.decode(Int.self, forKey: .winnerCount)
-        self.onlyNewMembers = try c.decodeIfPresent(Bool.self, forKey: .onlyNewMembers)
-        self.hasPublicWinners = try c.decodeIfPresent(Bool.self, forKey: .hasPublicWinners)
-        self.prizeDescription = try c.decodeIfPresent(String.self, forKey: .prizeDescription)
-        self.countryCodes = try c.decodeIfPresent([String].self, forKey: .countryCodes)
-        self.prizeStarCount = try c.decodeIfPresent(Int.self, forKey: .prizeStarCount)
-        self.premiumSubscriptionMonthCount = try c.decodeIfPresent(Int.self, forKey: .premiumSubscriptionMonthCount)
+        var _v_chats: [Chat]? = nil
+        var _v_winnersSelectionDate: Int? = nil
+        var _v_winnerCount: Int? = nil
+        var _v_onlyNewMembers: Bool? = nil
+        var _v_hasPublicWinners: Bool? = nil
+        var _v_prizeDescription: String? = nil
+        var _v_countryCodes: [String]? = nil
+        var _v_prizeStarCount: Int? = nil
+        var _v_premiumSubscriptionMonthCount: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .chats: _v_chats = try c.decodeIfPresent([Chat].self, forKey: .chats)
+            case .winnersSelectionDate: _v_winnersSelectionDate = try c.decodeIfPresent(Int.self, forKey: .winnersSelectionDate)
+            case .winnerCount: _v_winnerCount = try c.decodeIfPresent(Int.self, forKey: .winnerCount)
+            case .onlyNewMembers: _v_onlyNewMembers = try c.decodeIfPresent(Bool.self, forKey: .onlyNewMembers)
+            case .hasPublicWinners: _v_hasPublicWinners = try c.decodeIfPresent(Bool.self, forKey: .hasPublicWinners)
+            case .prizeDescription: _v_prizeDescription = try c.decodeIfPresent(String.self, forKey: .prizeDescription)
+            case .countryCodes: _v_countryCodes = try c.decodeIfPresent([String].self, forKey: .countryCodes)
+            case .prizeStarCount: _v_prizeStarCount = try c.decodeIfPresent(Int.self, forKey: .prizeStarCount)
+            case .premiumSubscriptionMonthCount: _v_premiumSubscriptionMonthCount = try c.decodeIfPresent(Int.self, forKey: .premiumSubscriptionMonthCount)
+            }
+        }
+        guard let _v_chats else { throw DecodingError.keyNotFound(CodingKeys.chats, .init(codingPath: c.codingPath, debugDescription: "missing chats")) }
+        self.chats = _v_chats
+        guard let _v_winnersSelectionDate else { throw DecodingError.keyNotFound(CodingKeys.winnersSelectionDate, .init(codingPath: c.codingPath, debugDescription: "missing winners_selection_date")) }
+        self.winnersSelectionDate = _v_winnersSelectionDate
+        guard let _v_winnerCount else { throw DecodingError.keyNotFound(CodingKeys.winnerCount, .init(codingPath: c.codingPath, debugDescription: "missing winner_count")) }
+        self.winnerCount = _v_winnerCount
+        self.onlyNewMembers = _v_onlyNewMembers
+        self.hasPublicWinners = _v_hasPublicWinners
+        self.prizeDescription = _v_prizeDescription
+        self.countryCodes = _v_countryCodes
+        self.prizeStarCount = _v_prizeStarCount
+        self.premiumSubscriptionMonthCount = _v_premiumSubscriptionMonthCount
     }
 
     public func encode(to encoder: any Encoder) throws {

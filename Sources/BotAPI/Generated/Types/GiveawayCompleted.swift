@@ -27,10 +27,23 @@ public struct GiveawayCompleted: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.winnerCount = try c.decode(Int.self, forKey: .winnerCount)
-        self.unclaimedPrizeCount = try c.decodeIfPresent(Int.self, forKey: .unclaimedPrizeCount)
-        self._giveawayMessage = try c.decodeIfPresent(Message.self, forKey: .giveawayMessage).map(Box.init)
-        self.isStarGiveaway = try c.decodeIfPresent(Bool.self, forKey: .isStarGiveaway)
+        var _v_winnerCount: Int? = nil
+        var _v_unclaimedPrizeCount: Int? = nil
+        var _v_giveawayMessage: Message? = nil
+        var _v_isStarGiveaway: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .winnerCount: _v_winnerCount = try c.decodeIfPresent(Int.self, forKey: .winnerCount)
+            case .unclaimedPrizeCount: _v_unclaimedPrizeCount = try c.decodeIfPresent(Int.self, forKey: .unclaimedPrizeCount)
+            case .giveawayMessage: _v_giveawayMessage = try c.decodeIfPresent(Message.self, forKey: .giveawayMessage)
+            case .isStarGiveaway: _v_isStarGiveaway = try c.decodeIfPresent(Bool.self, forKey: .isStarGiveaway)
+            }
+        }
+        guard let _v_winnerCount else { throw DecodingError.keyNotFound(CodingKeys.winnerCount, .init(codingPath: c.codingPath, debugDescription: "missing winner_count")) }
+        self.winnerCount = _v_winnerCount
+        self.unclaimedPrizeCount = _v_unclaimedPrizeCount
+        self._giveawayMessage = _v_giveawayMessage.map(Box.init)
+        self.isStarGiveaway = _v_isStarGiveaway
     }
 
     public func encode(to encoder: any Encoder) throws {

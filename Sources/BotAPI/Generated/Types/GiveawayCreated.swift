@@ -14,7 +14,13 @@ public struct GiveawayCreated: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.prizeStarCount = try c.decodeIfPresent(Int.self, forKey: .prizeStarCount)
+        var _v_prizeStarCount: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .prizeStarCount: _v_prizeStarCount = try c.decodeIfPresent(Int.self, forKey: .prizeStarCount)
+            }
+        }
+        self.prizeStarCount = _v_prizeStarCount
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -2,7 +2,11 @@
 
 /// [GiveawayWinners](https://core.telegram.org/bots/api#giveawaywinners)
 public struct GiveawayWinners: Codable, Sendable, Equatable {
-    public var chat: Chat
+    public var chat: Chat {
+        get { _chat.value }
+        set { _chat = Box(newValue) }
+    }
+    private var _chat: Box<Chat>
     public var giveawayMessageID: Int
     public var winnersSelectionDate: Int
     public var winnerCount: Int
@@ -16,7 +20,7 @@ public struct GiveawayWinners: Codable, Sendable, Equatable {
     public var prizeDescription: String?
 
     public init(chat: Chat, giveawayMessageID: Int, winnersSelectionDate: Int, winnerCount: Int, winners: [User], additionalChatCount: Int? = nil, prizeStarCount: Int? = nil, premiumSubscriptionMonthCount: Int? = nil, unclaimedPrizeCount: Int? = nil, onlyNewMembers: Bool? = nil, wasRefunded: Bool? = nil, prizeDescription: String? = nil) {
-        self.chat = chat
+        self._chat = Box(chat)
         self.giveawayMessageID = giveawayMessageID
         self.winnersSelectionDate = winnersSelectionDate
         self.winnerCount = winnerCount
@@ -47,18 +51,51 @@ public struct GiveawayWinners: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.chat = try c.decode(Chat.self, forKey: .chat)
-        self.giveawayMessageID = try c.decode(Int.self, forKey: .giveawayMessageID)
-        self.winnersSelectionDate = try c.decode(Int.self, forKey: .winnersSelectionDate)
-        self.winnerCount = try c.decode(Int.self, forKey: .winnerCount)
-        self.winners = try c.decode([User].self, forKey: .winners)
-        self.additionalChatCount = try c.decodeIfPresent(Int.self, forKey: .additionalChatCount)
-        self.prizeStarCount = try c.decodeIfPresent(Int.self, forKey: .prizeStarCount)
-        self.premiumSubscriptionMonthCount = try c.decodeIfPresent(Int.self, forKey: .premiumSubscriptionMonthCount)
-        self.unclaimedPrizeCount = try c.decodeIfPresent(Int.self, forKey: .unclaimedPrizeCount)
-        self.onlyNewMembers = try c.decodeIfPresent(Bool.self, forKey: .onlyNewMembers)
-        self.wasRefunded = try c.decodeIfPresent(Bool.self, forKey: .wasRefunded)
-        self.prizeDescription = try c.decodeIfPresent(String.self, forKey: .prizeDescription)
+        var _v_chat: Chat? = nil
+        var _v_giveawayMessageID: Int? = nil
+        var _v_winnersSelectionDate: Int? = nil
+        var _v_winnerCount: Int? = nil
+        var _v_winners: [User]? = nil
+        var _v_additionalChatCount: Int? = nil
+        var _v_prizeStarCount: Int? = nil
+        var _v_premiumSubscriptionMonthCount: Int? = nil
+        var _v_unclaimedPrizeCount: Int? = nil
+        var _v_onlyNewMembers: Bool? = nil
+        var _v_wasRefunded: Bool? = nil
+        var _v_prizeDescription: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .chat: _v_chat = try c.decodeIfPresent(Chat.self, forKey: .chat)
+            case .giveawayMessageID: _v_giveawayMessageID = try c.decodeIfPresent(Int.self, forKey: .giveawayMessageID)
+            case .winnersSelectionDate: _v_winnersSelectionDate = try c.decodeIfPresent(Int.self, forKey: .winnersSelectionDate)
+            case .winnerCount: _v_winnerCount = try c.decodeIfPresent(Int.self, forKey: .winnerCount)
+            case .winners: _v_winners = try c.decodeIfPresent([User].self, forKey: .winners)
+            case .additionalChatCount: _v_additionalChatCount = try c.decodeIfPresent(Int.self, forKey: .additionalChatCount)
+            case .prizeStarCount: _v_prizeStarCount = try c.decodeIfPresent(Int.self, forKey: .prizeStarCount)
+            case .premiumSubscriptionMonthCount: _v_premiumSubscriptionMonthCount = try c.decodeIfPresent(Int.self, forKey: .premiumSubscriptionMonthCount)
+            case .unclaimedPrizeCount: _v_unclaimedPrizeCount = try c.decodeIfPresent(Int.self, forKey: .unclaimedPrizeCount)
+            case .onlyNewMembers: _v_onlyNewMembers = try c.decodeIfPresent(Bool.self, forKey: .onlyNewMembers)
+            case .wasRefunded: _v_wasRefunded = try c.decodeIfPresent(Bool.self, forKey: .wasRefunded)
+            case .prizeDescription: _v_prizeDescription = try c.decodeIfPresent(String.self, forKey: .prizeDescription)
+            }
+        }
+        guard let _v_chat else { throw DecodingError.keyNotFound(CodingKeys.chat, .init(codingPath: c.codingPath, debugDescription: "missing chat")) }
+        self._chat = Box(_v_chat)
+        guard let _v_giveawayMessageID else { throw DecodingError.keyNotFound(CodingKeys.giveawayMessageID, .init(codingPath: c.codingPath, debugDescription: "missing giveaway_message_id")) }
+        self.giveawayMessageID = _v_giveawayMessageID
+        guard let _v_winnersSelectionDate else { throw DecodingError.keyNotFound(CodingKeys.winnersSelectionDate, .init(codingPath: c.codingPath, debugDescription: "missing winners_selection_date")) }
+        self.winnersSelectionDate = _v_winnersSelectionDate
+        guard let _v_winnerCount else { throw DecodingError.keyNotFound(CodingKeys.winnerCount, .init(codingPath: c.codingPath, debugDescription: "missing winner_count")) }
+        self.winnerCount = _v_winnerCount
+        guard let _v_winners else { throw DecodingError.keyNotFound(CodingKeys.winners, .init(codingPath: c.codingPath, debugDescription: "missing winners")) }
+        self.winners = _v_winners
+        self.additionalChatCount = _v_additionalChatCount
+        self.prizeStarCount = _v_prizeStarCount
+        self.premiumSubscriptionMonthCount = _v_premiumSubscriptionMonthCount
+        self.unclaimedPrizeCount = _v_unclaimedPrizeCount
+        self.onlyNewMembers = _v_onlyNewMembers
+        self.wasRefunded = _v_wasRefunded
+        self.prizeDescription = _v_prizeDescription
     }
 
     public func encode(to encoder: any Encoder) throws {

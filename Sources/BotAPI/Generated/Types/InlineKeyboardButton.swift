@@ -7,13 +7,33 @@ public struct InlineKeyboardButton: Codable, Sendable, Equatable {
     public var style: String?
     public var url: String?
     public var callbackData: String?
-    public var webApp: WebAppInfo?
-    public var loginURL: LoginUrl?
+    public var webApp: WebAppInfo? {
+        get { _webApp?.value }
+        set { _webApp = newValue.map(Box.init) }
+    }
+    private var _webApp: Box<WebAppInfo>?
+    public var loginURL: LoginUrl? {
+        get { _loginURL?.value }
+        set { _loginURL = newValue.map(Box.init) }
+    }
+    private var _loginURL: Box<LoginUrl>?
     public var switchInlineQuery: String?
     public var switchInlineQueryCurrentChat: String?
-    public var switchInlineQueryChosenChat: SwitchInlineQueryChosenChat?
-    public var copyText: CopyTextButton?
-    public var callbackGame: CallbackGame?
+    public var switchInlineQueryChosenChat: SwitchInlineQueryChosenChat? {
+        get { _switchInlineQueryChosenChat?.value }
+        set { _switchInlineQueryChosenChat = newValue.map(Box.init) }
+    }
+    private var _switchInlineQueryChosenChat: Box<SwitchInlineQueryChosenChat>?
+    public var copyText: CopyTextButton? {
+        get { _copyText?.value }
+        set { _copyText = newValue.map(Box.init) }
+    }
+    private var _copyText: Box<CopyTextButton>?
+    public var callbackGame: CallbackGame? {
+        get { _callbackGame?.value }
+        set { _callbackGame = newValue.map(Box.init) }
+    }
+    private var _callbackGame: Box<CallbackGame>?
     public var pay: Bool?
 
     public init(text: String, iconCustomEmojiID: String? = nil, style: String? = nil, url: String? = nil, callbackData: String? = nil, webApp: WebAppInfo? = nil, loginURL: LoginUrl? = nil, switchInlineQuery: String? = nil, switchInlineQueryCurrentChat: String? = nil, switchInlineQueryChosenChat: SwitchInlineQueryChosenChat? = nil, copyText: CopyTextButton? = nil, callbackGame: CallbackGame? = nil, pay: Bool? = nil) {
@@ -22,13 +42,13 @@ public struct InlineKeyboardButton: Codable, Sendable, Equatable {
         self.style = style
         self.url = url
         self.callbackData = callbackData
-        self.webApp = webApp
-        self.loginURL = loginURL
+        self._webApp = webApp.map(Box.init)
+        self._loginURL = loginURL.map(Box.init)
         self.switchInlineQuery = switchInlineQuery
         self.switchInlineQueryCurrentChat = switchInlineQueryCurrentChat
-        self.switchInlineQueryChosenChat = switchInlineQueryChosenChat
-        self.copyText = copyText
-        self.callbackGame = callbackGame
+        self._switchInlineQueryChosenChat = switchInlineQueryChosenChat.map(Box.init)
+        self._copyText = copyText.map(Box.init)
+        self._callbackGame = callbackGame.map(Box.init)
         self.pay = pay
     }
 
@@ -50,19 +70,50 @@ public struct InlineKeyboardButton: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.text = try c.decode(String.self, forKey: .text)
-        self.iconCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .iconCustomEmojiID)
-        self.style = try c.decodeIfPresent(String.self, forKey: .style)
-        self.url = try c.decodeIfPresent(String.self, forKey: .url)
-        self.callbackData = try c.decodeIfPresent(String.self, forKey: .callbackData)
-        self.webApp = try c.decodeIfPresent(WebAppInfo.self, forKey: .webApp)
-        self.loginURL = try c.decodeIfPresent(LoginUrl.self, forKey: .loginURL)
-        self.switchInlineQuery = try c.decodeIfPresent(String.self, forKey: .switchInlineQuery)
-        self.switchInlineQueryCurrentChat = try c.decodeIfPresent(String.self, forKey: .switchInlineQueryCurrentChat)
-        self.switchInlineQueryChosenChat = try c.decodeIfPresent(SwitchInlineQueryChosenChat.self, forKey: .switchInlineQueryChosenChat)
-        self.copyText = try c.decodeIfPresent(CopyTextButton.self, forKey: .copyText)
-        self.callbackGame = try c.decodeIfPresent(CallbackGame.self, forKey: .callbackGame)
-        self.pay = try c.decodeIfPresent(Bool.self, forKey: .pay)
+        var _v_text: String? = nil
+        var _v_iconCustomEmojiID: String? = nil
+        var _v_style: String? = nil
+        var _v_url: String? = nil
+        var _v_callbackData: String? = nil
+        var _v_webApp: WebAppInfo? = nil
+        var _v_loginURL: LoginUrl? = nil
+        var _v_switchInlineQuery: String? = nil
+        var _v_switchInlineQueryCurrentChat: String? = nil
+        var _v_switchInlineQueryChosenChat: SwitchInlineQueryChosenChat? = nil
+        var _v_copyText: CopyTextButton? = nil
+        var _v_callbackGame: CallbackGame? = nil
+        var _v_pay: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+            case .iconCustomEmojiID: _v_iconCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .iconCustomEmojiID)
+            case .style: _v_style = try c.decodeIfPresent(String.self, forKey: .style)
+            case .url: _v_url = try c.decodeIfPresent(String.self, forKey: .url)
+            case .callbackData: _v_callbackData = try c.decodeIfPresent(String.self, forKey: .callbackData)
+            case .webApp: _v_webApp = try c.decodeIfPresent(WebAppInfo.self, forKey: .webApp)
+            case .loginURL: _v_loginURL = try c.decodeIfPresent(LoginUrl.self, forKey: .loginURL)
+            case .switchInlineQuery: _v_switchInlineQuery = try c.decodeIfPresent(String.self, forKey: .switchInlineQuery)
+            case .switchInlineQueryCurrentChat: _v_switchInlineQueryCurrentChat = try c.decodeIfPresent(String.self, forKey: .switchInlineQueryCurrentChat)
+            case .switchInlineQueryChosenChat: _v_switchInlineQueryChosenChat = try c.decodeIfPresent(SwitchInlineQueryChosenChat.self, forKey: .switchInlineQueryChosenChat)
+            case .copyText: _v_copyText = try c.decodeIfPresent(CopyTextButton.self, forKey: .copyText)
+            case .callbackGame: _v_callbackGame = try c.decodeIfPresent(CallbackGame.self, forKey: .callbackGame)
+            case .pay: _v_pay = try c.decodeIfPresent(Bool.self, forKey: .pay)
+            }
+        }
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self.text = _v_text
+        self.iconCustomEmojiID = _v_iconCustomEmojiID
+        self.style = _v_style
+        self.url = _v_url
+        self.callbackData = _v_callbackData
+        self._webApp = _v_webApp.map(Box.init)
+        self._loginURL = _v_loginURL.map(Box.init)
+        self.switchInlineQuery = _v_switchInlineQuery
+        self.switchInlineQueryCurrentChat = _v_switchInlineQueryCurrentChat
+        self._switchInlineQueryChosenChat = _v_switchInlineQueryChosenChat.map(Box.init)
+        self._copyText = _v_copyText.map(Box.init)
+        self._callbackGame = _v_callbackGame.map(Box.init)
+        self.pay = _v_pay
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -14,7 +14,14 @@ public struct InlineKeyboardMarkup: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.inlineKeyboard = try c.decode([[InlineKeyboardButton]].self, forKey: .inlineKeyboard)
+        var _v_inlineKeyboard: [[InlineKeyboardButton]]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .inlineKeyboard: _v_inlineKeyboard = try c.decodeIfPresent([[InlineKeyboardButton]].self, forKey: .inlineKeyboard)
+            }
+        }
+        guard let _v_inlineKeyboard else { throw DecodingError.keyNotFound(CodingKeys.inlineKeyboard, .init(codingPath: c.codingPath, debugDescription: "missing inline_keyboard")) }
+        self.inlineKeyboard = _v_inlineKeyboard
     }
 
     public func encode(to encoder: any Encoder) throws {

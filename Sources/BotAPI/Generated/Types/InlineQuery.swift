@@ -3,19 +3,27 @@
 /// [InlineQuery](https://core.telegram.org/bots/api#inlinequery)
 public struct InlineQuery: Codable, Sendable, Equatable {
     public var id: String
-    public var from: User
+    public var from: User {
+        get { _from.value }
+        set { _from = Box(newValue) }
+    }
+    private var _from: Box<User>
     public var query: String
     public var offset: String
     public var chatType: String?
-    public var location: Location?
+    public var location: Location? {
+        get { _location?.value }
+        set { _location = newValue.map(Box.init) }
+    }
+    private var _location: Box<Location>?
 
     public init(id: String, from: User, query: String, offset: String, chatType: String? = nil, location: Location? = nil) {
         self.id = id
-        self.from = from
+        self._from = Box(from)
         self.query = query
         self.offset = offset
         self.chatType = chatType
-        self.location = location
+        self._location = location.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -29,12 +37,32 @@ public struct InlineQuery: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.from = try c.decode(User.self, forKey: .from)
-        self.query = try c.decode(String.self, forKey: .query)
-        self.offset = try c.decode(String.self, forKey: .offset)
-        self.chatType = try c.decodeIfPresent(String.self, forKey: .chatType)
-        self.location = try c.decodeIfPresent(Location.self, forKey: .location)
+        var _v_id: String? = nil
+        var _v_from: User? = nil
+        var _v_query: String? = nil
+        var _v_offset: String? = nil
+        var _v_chatType: String? = nil
+        var _v_location: Location? = nil
+        for key in c.allKeys {
+            switch key {
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .from: _v_from = try c.decodeIfPresent(User.self, forKey: .from)
+            case .query: _v_query = try c.decodeIfPresent(String.self, forKey: .query)
+            case .offset: _v_offset = try c.decodeIfPresent(String.self, forKey: .offset)
+            case .chatType: _v_chatType = try c.decodeIfPresent(String.self, forKey: .chatType)
+            case .location: _v_location = try c.decodeIfPresent(Location.self, forKey: .location)
+            }
+        }
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_from else { throw DecodingError.keyNotFound(CodingKeys.from, .init(codingPath: c.codingPath, debugDescription: "missing from")) }
+        self._from = Box(_v_from)
+        guard let _v_query else { throw DecodingError.keyNotFound(CodingKeys.query, .init(codingPath: c.codingPath, debugDescription: "missing query")) }
+        self.query = _v_query
+        guard let _v_offset else { throw DecodingError.keyNotFound(CodingKeys.offset, .init(codingPath: c.codingPath, debugDescription: "missing offset")) }
+        self.offset = _v_offset
+        self.chatType = _v_chatType
+        self._location = _v_location.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -5,8 +5,16 @@ public struct InlineQueryResultArticle: Codable, Sendable, Equatable {
     public var type: String
     public var id: String
     public var title: String
-    public var inputMessageContent: InputMessageContent
-    public var replyMarkup: InlineKeyboardMarkup?
+    public var inputMessageContent: InputMessageContent {
+        get { _inputMessageContent.value }
+        set { _inputMessageContent = Box(newValue) }
+    }
+    private var _inputMessageContent: Box<InputMessageContent>
+    public var replyMarkup: InlineKeyboardMarkup? {
+        get { _replyMarkup?.value }
+        set { _replyMarkup = newValue.map(Box.init) }
+    }
+    private var _replyMarkup: Box<InlineKeyboardMarkup>?
     public var url: String?
     public var description: String?
     public var thumbnailURL: String?
@@ -17,8 +25,8 @@ public struct InlineQueryResultArticle: Codable, Sendable, Equatable {
         self.type = type
         self.id = id
         self.title = title
-        self.inputMessageContent = inputMessageContent
-        self.replyMarkup = replyMarkup
+        self._inputMessageContent = Box(inputMessageContent)
+        self._replyMarkup = replyMarkup.map(Box.init)
         self.url = url
         self.description = description
         self.thumbnailURL = thumbnailURL
@@ -41,16 +49,44 @@ public struct InlineQueryResultArticle: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.title = try c.decode(String.self, forKey: .title)
-        self.inputMessageContent = try c.decode(InputMessageContent.self, forKey: .inputMessageContent)
-        self.replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
-        self.url = try c.decodeIfPresent(String.self, forKey: .url)
-        self.description = try c.decodeIfPresent(String.self, forKey: .description)
-        self.thumbnailURL = try c.decodeIfPresent(String.self, forKey: .thumbnailURL)
-        self.thumbnailWidth = try c.decodeIfPresent(Int.self, forKey: .thumbnailWidth)
-        self.thumbnailHeight = try c.decodeIfPresent(Int.self, forKey: .thumbnailHeight)
+        var _v_type: String? = nil
+        var _v_id: String? = nil
+        var _v_title: String? = nil
+        var _v_inputMessageContent: InputMessageContent? = nil
+        var _v_replyMarkup: InlineKeyboardMarkup? = nil
+        var _v_url: String? = nil
+        var _v_description: String? = nil
+        var _v_thumbnailURL: String? = nil
+        var _v_thumbnailWidth: Int? = nil
+        var _v_thumbnailHeight: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .inputMessageContent: _v_inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
+            case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+            case .url: _v_url = try c.decodeIfPresent(String.self, forKey: .url)
+            case .description: _v_description = try c.decodeIfPresent(String.self, forKey: .description)
+            case .thumbnailURL: _v_thumbnailURL = try c.decodeIfPresent(String.self, forKey: .thumbnailURL)
+            case .thumbnailWidth: _v_thumbnailWidth = try c.decodeIfPresent(Int.self, forKey: .thumbnailWidth)
+            case .thumbnailHeight: _v_thumbnailHeight = try c.decodeIfPresent(Int.self, forKey: .thumbnailHeight)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_title else { throw DecodingError.keyNotFound(CodingKeys.title, .init(codingPath: c.codingPath, debugDescription: "missing title")) }
+        self.title = _v_title
+        guard let _v_inputMessageContent else { throw DecodingError.keyNotFound(CodingKeys.inputMessageContent, .init(codingPath: c.codingPath, debugDescription: "missing input_message_content")) }
+        self._inputMessageContent = Box(_v_inputMessageContent)
+        self._replyMarkup = _v_replyMarkup.map(Box.init)
+        self.url = _v_url
+        self.description = _v_description
+        self.thumbnailURL = _v_thumbnailURL
+        self.thumbnailWidth = _v_thumbnailWidth
+        self.thumbnailHeight = _v_thumbnailHeight
     }
 
     public func encode(to encoder: any Encoder) throws {

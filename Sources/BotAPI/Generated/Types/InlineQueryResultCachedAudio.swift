@@ -8,8 +8,16 @@ public struct InlineQueryResultCachedAudio: Codable, Sendable, Equatable {
     public var caption: String?
     public var parseMode: String?
     public var captionEntities: [MessageEntity]?
-    public var replyMarkup: InlineKeyboardMarkup?
-    public var inputMessageContent: InputMessageContent?
+    public var replyMarkup: InlineKeyboardMarkup? {
+        get { _replyMarkup?.value }
+        set { _replyMarkup = newValue.map(Box.init) }
+    }
+    private var _replyMarkup: Box<InlineKeyboardMarkup>?
+    public var inputMessageContent: InputMessageContent? {
+        get { _inputMessageContent?.value }
+        set { _inputMessageContent = newValue.map(Box.init) }
+    }
+    private var _inputMessageContent: Box<InputMessageContent>?
 
     public init(type: String, id: String, audioFileID: String, caption: String? = nil, parseMode: String? = nil, captionEntities: [MessageEntity]? = nil, replyMarkup: InlineKeyboardMarkup? = nil, inputMessageContent: InputMessageContent? = nil) {
         self.type = type
@@ -18,8 +26,8 @@ public struct InlineQueryResultCachedAudio: Codable, Sendable, Equatable {
         self.caption = caption
         self.parseMode = parseMode
         self.captionEntities = captionEntities
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
+        self._replyMarkup = replyMarkup.map(Box.init)
+        self._inputMessageContent = inputMessageContent.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -35,14 +43,37 @@ public struct InlineQueryResultCachedAudio: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.audioFileID = try c.decode(String.self, forKey: .audioFileID)
-        self.caption = try c.decodeIfPresent(String.self, forKey: .caption)
-        self.parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
-        self.captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
-        self.replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
-        self.inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
+        var _v_type: String? = nil
+        var _v_id: String? = nil
+        var _v_audioFileID: String? = nil
+        var _v_caption: String? = nil
+        var _v_parseMode: String? = nil
+        var _v_captionEntities: [MessageEntity]? = nil
+        var _v_replyMarkup: InlineKeyboardMarkup? = nil
+        var _v_inputMessageContent: InputMessageContent? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .audioFileID: _v_audioFileID = try c.decodeIfPresent(String.self, forKey: .audioFileID)
+            case .caption: _v_caption = try c.decodeIfPresent(String.self, forKey: .caption)
+            case .parseMode: _v_parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
+            case .captionEntities: _v_captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
+            case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+            case .inputMessageContent: _v_inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_audioFileID else { throw DecodingError.keyNotFound(CodingKeys.audioFileID, .init(codingPath: c.codingPath, debugDescription: "missing audio_file_id")) }
+        self.audioFileID = _v_audioFileID
+        self.caption = _v_caption
+        self.parseMode = _v_parseMode
+        self.captionEntities = _v_captionEntities
+        self._replyMarkup = _v_replyMarkup.map(Box.init)
+        self._inputMessageContent = _v_inputMessageContent.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

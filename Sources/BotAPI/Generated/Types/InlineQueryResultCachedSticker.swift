@@ -5,15 +5,23 @@ public struct InlineQueryResultCachedSticker: Codable, Sendable, Equatable {
     public var type: String
     public var id: String
     public var stickerFileID: String
-    public var replyMarkup: InlineKeyboardMarkup?
-    public var inputMessageContent: InputMessageContent?
+    public var replyMarkup: InlineKeyboardMarkup? {
+        get { _replyMarkup?.value }
+        set { _replyMarkup = newValue.map(Box.init) }
+    }
+    private var _replyMarkup: Box<InlineKeyboardMarkup>?
+    public var inputMessageContent: InputMessageContent? {
+        get { _inputMessageContent?.value }
+        set { _inputMessageContent = newValue.map(Box.init) }
+    }
+    private var _inputMessageContent: Box<InputMessageContent>?
 
     public init(type: String, id: String, stickerFileID: String, replyMarkup: InlineKeyboardMarkup? = nil, inputMessageContent: InputMessageContent? = nil) {
         self.type = type
         self.id = id
         self.stickerFileID = stickerFileID
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
+        self._replyMarkup = replyMarkup.map(Box.init)
+        self._inputMessageContent = inputMessageContent.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -26,11 +34,28 @@ public struct InlineQueryResultCachedSticker: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.stickerFileID = try c.decode(String.self, forKey: .stickerFileID)
-        self.replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
-        self.inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
+        var _v_type: String? = nil
+        var _v_id: String? = nil
+        var _v_stickerFileID: String? = nil
+        var _v_replyMarkup: InlineKeyboardMarkup? = nil
+        var _v_inputMessageContent: InputMessageContent? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .stickerFileID: _v_stickerFileID = try c.decodeIfPresent(String.self, forKey: .stickerFileID)
+            case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+            case .inputMessageContent: _v_inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_stickerFileID else { throw DecodingError.keyNotFound(CodingKeys.stickerFileID, .init(codingPath: c.codingPath, debugDescription: "missing sticker_file_id")) }
+        self.stickerFileID = _v_stickerFileID
+        self._replyMarkup = _v_replyMarkup.map(Box.init)
+        self._inputMessageContent = _v_inputMessageContent.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

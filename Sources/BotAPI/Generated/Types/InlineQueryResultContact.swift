@@ -8,8 +8,16 @@ public struct InlineQueryResultContact: Codable, Sendable, Equatable {
     public var firstName: String
     public var lastName: String?
     public var vcard: String?
-    public var replyMarkup: InlineKeyboardMarkup?
-    public var inputMessageContent: InputMessageContent?
+    public var replyMarkup: InlineKeyboardMarkup? {
+        get { _replyMarkup?.value }
+        set { _replyMarkup = newValue.map(Box.init) }
+    }
+    private var _replyMarkup: Box<InlineKeyboardMarkup>?
+    public var inputMessageContent: InputMessageContent? {
+        get { _inputMessageContent?.value }
+        set { _inputMessageContent = newValue.map(Box.init) }
+    }
+    private var _inputMessageContent: Box<InputMessageContent>?
     public var thumbnailURL: String?
     public var thumbnailWidth: Int?
     public var thumbnailHeight: Int?
@@ -21,8 +29,8 @@ public struct InlineQueryResultContact: Codable, Sendable, Equatable {
         self.firstName = firstName
         self.lastName = lastName
         self.vcard = vcard
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
+        self._replyMarkup = replyMarkup.map(Box.init)
+        self._inputMessageContent = inputMessageContent.map(Box.init)
         self.thumbnailURL = thumbnailURL
         self.thumbnailWidth = thumbnailWidth
         self.thumbnailHeight = thumbnailHeight
@@ -44,17 +52,47 @@ public struct InlineQueryResultContact: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.phoneNumber = try c.decode(String.self, forKey: .phoneNumber)
-        self.firstName = try c.decode(String.self, forKey: .firstName)
-        self.lastName = try c.decodeIfPresent(String.self, forKey: .lastName)
-        self.vcard = try c.decodeIfPresent(String.self, forKey: .vcard)
-        self.replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
-        self.inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
-        self.thumbnailURL = try c.decodeIfPresent(String.self, forKey: .thumbnailURL)
-        self.thumbnailWidth = try c.decodeIfPresent(Int.self, forKey: .thumbnailWidth)
-        self.thumbnailHeight = try c.decodeIfPresent(Int.self, forKey: .thumbnailHeight)
+        var _v_type: String? = nil
+        var _v_id: String? = nil
+        var _v_phoneNumber: String? = nil
+        var _v_firstName: String? = nil
+        var _v_lastName: String? = nil
+        var _v_vcard: String? = nil
+        var _v_replyMarkup: InlineKeyboardMarkup? = nil
+        var _v_inputMessageContent: InputMessageContent? = nil
+        var _v_thumbnailURL: String? = nil
+        var _v_thumbnailWidth: Int? = nil
+        var _v_thumbnailHeight: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .phoneNumber: _v_phoneNumber = try c.decodeIfPresent(String.self, forKey: .phoneNumber)
+            case .firstName: _v_firstName = try c.decodeIfPresent(String.self, forKey: .firstName)
+            case .lastName: _v_lastName = try c.decodeIfPresent(String.self, forKey: .lastName)
+            case .vcard: _v_vcard = try c.decodeIfPresent(String.self, forKey: .vcard)
+            case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+            case .inputMessageContent: _v_inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
+            case .thumbnailURL: _v_thumbnailURL = try c.decodeIfPresent(String.self, forKey: .thumbnailURL)
+            case .thumbnailWidth: _v_thumbnailWidth = try c.decodeIfPresent(Int.self, forKey: .thumbnailWidth)
+            case .thumbnailHeight: _v_thumbnailHeight = try c.decodeIfPresent(Int.self, forKey: .thumbnailHeight)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_phoneNumber else { throw DecodingError.keyNotFound(CodingKeys.phoneNumber, .init(codingPath: c.codingPath, debugDescription: "missing phone_number")) }
+        self.phoneNumber = _v_phoneNumber
+        guard let _v_firstName else { throw DecodingError.keyNotFound(CodingKeys.firstName, .init(codingPath: c.codingPath, debugDescription: "missing first_name")) }
+        self.firstName = _v_firstName
+        self.lastName = _v_lastName
+        self.vcard = _v_vcard
+        self._replyMarkup = _v_replyMarkup.map(Box.init)
+        self._inputMessageContent = _v_inputMessageContent.map(Box.init)
+        self.thumbnailURL = _v_thumbnailURL
+        self.thumbnailWidth = _v_thumbnailWidth
+        self.thumbnailHeight = _v_thumbnailHeight
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -11,8 +11,16 @@ public struct InlineQueryResultDocument: Codable, Sendable, Equatable {
     public var documentURL: String
     public var mimeType: String
     public var description: String?
-    public var replyMarkup: InlineKeyboardMarkup?
-    public var inputMessageContent: InputMessageContent?
+    public var replyMarkup: InlineKeyboardMarkup? {
+        get { _replyMarkup?.value }
+        set { _replyMarkup = newValue.map(Box.init) }
+    }
+    private var _replyMarkup: Box<InlineKeyboardMarkup>?
+    public var inputMessageContent: InputMessageContent? {
+        get { _inputMessageContent?.value }
+        set { _inputMessageContent = newValue.map(Box.init) }
+    }
+    private var _inputMessageContent: Box<InputMessageContent>?
     public var thumbnailURL: String?
     public var thumbnailWidth: Int?
     public var thumbnailHeight: Int?
@@ -27,8 +35,8 @@ public struct InlineQueryResultDocument: Codable, Sendable, Equatable {
         self.documentURL = documentURL
         self.mimeType = mimeType
         self.description = description
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
+        self._replyMarkup = replyMarkup.map(Box.init)
+        self._inputMessageContent = inputMessageContent.map(Box.init)
         self.thumbnailURL = thumbnailURL
         self.thumbnailWidth = thumbnailWidth
         self.thumbnailHeight = thumbnailHeight
@@ -53,20 +61,57 @@ public struct InlineQueryResultDocument: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.title = try c.decode(String.self, forKey: .title)
-        self.caption = try c.decodeIfPresent(String.self, forKey: .caption)
-        self.parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
-        self.captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
-        self.documentURL = try c.decode(String.self, forKey: .documentURL)
-        self.mimeType = try c.decode(String.self, forKey: .mimeType)
-        self.description = try c.decodeIfPresent(String.self, forKey: .description)
-        self.replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
-        self.inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
-        self.thumbnailURL = try c.decodeIfPresent(String.self, forKey: .thumbnailURL)
-        self.thumbnailWidth = try c.decodeIfPresent(Int.self, forKey: .thumbnailWidth)
-        self.thumbnailHeight = try c.decodeIfPresent(Int.self, forKey: .thumbnailHeight)
+        var _v_type: String? = nil
+        var _v_id: String? = nil
+        var _v_title: String? = nil
+        var _v_caption: String? = nil
+        var _v_parseMode: String? = nil
+        var _v_captionEntities: [MessageEntity]? = nil
+        var _v_documentURL: String? = nil
+        var _v_mimeType: String? = nil
+        var _v_description: String? = nil
+        var _v_replyMarkup: InlineKeyboardMarkup? = nil
+        var _v_inputMessageContent: InputMessageContent? = nil
+        var _v_thumbnailURL: String? = nil
+        var _v_thumbnailWidth: Int? = nil
+        var _v_thumbnailHeight: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .caption: _v_caption = try c.decodeIfPresent(String.self, forKey: .caption)
+            case .parseMode: _v_parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
+            case .captionEntities: _v_captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
+            case .documentURL: _v_documentURL = try c.decodeIfPresent(String.self, forKey: .documentURL)
+            case .mimeType: _v_mimeType = try c.decodeIfPresent(String.self, forKey: .mimeType)
+            case .description: _v_description = try c.decodeIfPresent(String.self, forKey: .description)
+            case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+            case .inputMessageContent: _v_inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
+            case .thumbnailURL: _v_thumbnailURL = try c.decodeIfPresent(String.self, forKey: .thumbnailURL)
+            case .thumbnailWidth: _v_thumbnailWidth = try c.decodeIfPresent(Int.self, forKey: .thumbnailWidth)
+            case .thumbnailHeight: _v_thumbnailHeight = try c.decodeIfPresent(Int.self, forKey: .thumbnailHeight)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_title else { throw DecodingError.keyNotFound(CodingKeys.title, .init(codingPath: c.codingPath, debugDescription: "missing title")) }
+        self.title = _v_title
+        self.caption = _v_caption
+        self.parseMode = _v_parseMode
+        self.captionEntities = _v_captionEntities
+        guard let _v_documentURL else { throw DecodingError.keyNotFound(CodingKeys.documentURL, .init(codingPath: c.codingPath, debugDescription: "missing document_url")) }
+        self.documentURL = _v_documentURL
+        guard let _v_mimeType else { throw DecodingError.keyNotFound(CodingKeys.mimeType, .init(codingPath: c.codingPath, debugDescription: "missing mime_type")) }
+        self.mimeType = _v_mimeType
+        self.description = _v_description
+        self._replyMarkup = _v_replyMarkup.map(Box.init)
+        self._inputMessageContent = _v_inputMessageContent.map(Box.init)
+        self.thumbnailURL = _v_thumbnailURL
+        self.thumbnailWidth = _v_thumbnailWidth
+        self.thumbnailHeight = _v_thumbnailHeight
     }
 
     public func encode(to encoder: any Encoder) throws {

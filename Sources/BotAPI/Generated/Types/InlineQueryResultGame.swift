@@ -5,13 +5,17 @@ public struct InlineQueryResultGame: Codable, Sendable, Equatable {
     public var type: String
     public var id: String
     public var gameShortName: String
-    public var replyMarkup: InlineKeyboardMarkup?
+    public var replyMarkup: InlineKeyboardMarkup? {
+        get { _replyMarkup?.value }
+        set { _replyMarkup = newValue.map(Box.init) }
+    }
+    private var _replyMarkup: Box<InlineKeyboardMarkup>?
 
     public init(type: String, id: String, gameShortName: String, replyMarkup: InlineKeyboardMarkup? = nil) {
         self.type = type
         self.id = id
         self.gameShortName = gameShortName
-        self.replyMarkup = replyMarkup
+        self._replyMarkup = replyMarkup.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -23,10 +27,25 @@ public struct InlineQueryResultGame: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.gameShortName = try c.decode(String.self, forKey: .gameShortName)
-        self.replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+        var _v_type: String? = nil
+        var _v_id: String? = nil
+        var _v_gameShortName: String? = nil
+        var _v_replyMarkup: InlineKeyboardMarkup? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .gameShortName: _v_gameShortName = try c.decodeIfPresent(String.self, forKey: .gameShortName)
+            case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_gameShortName else { throw DecodingError.keyNotFound(CodingKeys.gameShortName, .init(codingPath: c.codingPath, debugDescription: "missing game_short_name")) }
+        self.gameShortName = _v_gameShortName
+        self._replyMarkup = _v_replyMarkup.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

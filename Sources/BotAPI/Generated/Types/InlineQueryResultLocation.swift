@@ -11,8 +11,16 @@ public struct InlineQueryResultLocation: Codable, Sendable, Equatable {
     public var livePeriod: Int?
     public var heading: Int?
     public var proximityAlertRadius: Int?
-    public var replyMarkup: InlineKeyboardMarkup?
-    public var inputMessageContent: InputMessageContent?
+    public var replyMarkup: InlineKeyboardMarkup? {
+        get { _replyMarkup?.value }
+        set { _replyMarkup = newValue.map(Box.init) }
+    }
+    private var _replyMarkup: Box<InlineKeyboardMarkup>?
+    public var inputMessageContent: InputMessageContent? {
+        get { _inputMessageContent?.value }
+        set { _inputMessageContent = newValue.map(Box.init) }
+    }
+    private var _inputMessageContent: Box<InputMessageContent>?
     public var thumbnailURL: String?
     public var thumbnailWidth: Int?
     public var thumbnailHeight: Int?
@@ -27,8 +35,8 @@ public struct InlineQueryResultLocation: Codable, Sendable, Equatable {
         self.livePeriod = livePeriod
         self.heading = heading
         self.proximityAlertRadius = proximityAlertRadius
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
+        self._replyMarkup = replyMarkup.map(Box.init)
+        self._inputMessageContent = inputMessageContent.map(Box.init)
         self.thumbnailURL = thumbnailURL
         self.thumbnailWidth = thumbnailWidth
         self.thumbnailHeight = thumbnailHeight
@@ -53,20 +61,57 @@ public struct InlineQueryResultLocation: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.latitude = try c.decode(Double.self, forKey: .latitude)
-        self.longitude = try c.decode(Double.self, forKey: .longitude)
-        self.title = try c.decode(String.self, forKey: .title)
-        self.horizontalAccuracy = try c.decodeIfPresent(Double.self, forKey: .horizontalAccuracy)
-        self.livePeriod = try c.decodeIfPresent(Int.self, forKey: .livePeriod)
-        self.heading = try c.decodeIfPresent(Int.self, forKey: .heading)
-        self.proximityAlertRadius = try c.decodeIfPresent(Int.self, forKey: .proximityAlertRadius)
-        self.replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
-        self.inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
-        self.thumbnailURL = try c.decodeIfPresent(String.self, forKey: .thumbnailURL)
-        self.thumbnailWidth = try c.decodeIfPresent(Int.self, forKey: .thumbnailWidth)
-        self.thumbnailHeight = try c.decodeIfPresent(Int.self, forKey: .thumbnailHeight)
+        var _v_type: String? = nil
+        var _v_id: String? = nil
+        var _v_latitude: Double? = nil
+        var _v_longitude: Double? = nil
+        var _v_title: String? = nil
+        var _v_horizontalAccuracy: Double? = nil
+        var _v_livePeriod: Int? = nil
+        var _v_heading: Int? = nil
+        var _v_proximityAlertRadius: Int? = nil
+        var _v_replyMarkup: InlineKeyboardMarkup? = nil
+        var _v_inputMessageContent: InputMessageContent? = nil
+        var _v_thumbnailURL: String? = nil
+        var _v_thumbnailWidth: Int? = nil
+        var _v_thumbnailHeight: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .latitude: _v_latitude = try c.decodeIfPresent(Double.self, forKey: .latitude)
+            case .longitude: _v_longitude = try c.decodeIfPresent(Double.self, forKey: .longitude)
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .horizontalAccuracy: _v_horizontalAccuracy = try c.decodeIfPresent(Double.self, forKey: .horizontalAccuracy)
+            case .livePeriod: _v_livePeriod = try c.decodeIfPresent(Int.self, forKey: .livePeriod)
+            case .heading: _v_heading = try c.decodeIfPresent(Int.self, forKey: .heading)
+            case .proximityAlertRadius: _v_proximityAlertRadius = try c.decodeIfPresent(Int.self, forKey: .proximityAlertRadius)
+            case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+            case .inputMessageContent: _v_inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
+            case .thumbnailURL: _v_thumbnailURL = try c.decodeIfPresent(String.self, forKey: .thumbnailURL)
+            case .thumbnailWidth: _v_thumbnailWidth = try c.decodeIfPresent(Int.self, forKey: .thumbnailWidth)
+            case .thumbnailHeight: _v_thumbnailHeight = try c.decodeIfPresent(Int.self, forKey: .thumbnailHeight)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_latitude else { throw DecodingError.keyNotFound(CodingKeys.latitude, .init(codingPath: c.codingPath, debugDescription: "missing latitude")) }
+        self.latitude = _v_latitude
+        guard let _v_longitude else { throw DecodingError.keyNotFound(CodingKeys.longitude, .init(codingPath: c.codingPath, debugDescription: "missing longitude")) }
+        self.longitude = _v_longitude
+        guard let _v_title else { throw DecodingError.keyNotFound(CodingKeys.title, .init(codingPath: c.codingPath, debugDescription: "missing title")) }
+        self.title = _v_title
+        self.horizontalAccuracy = _v_horizontalAccuracy
+        self.livePeriod = _v_livePeriod
+        self.heading = _v_heading
+        self.proximityAlertRadius = _v_proximityAlertRadius
+        self._replyMarkup = _v_replyMarkup.map(Box.init)
+        self._inputMessageContent = _v_inputMessageContent.map(Box.init)
+        self.thumbnailURL = _v_thumbnailURL
+        self.thumbnailWidth = _v_thumbnailWidth
+        self.thumbnailHeight = _v_thumbnailHeight
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -14,8 +14,16 @@ public struct InlineQueryResultPhoto: Codable, Sendable, Equatable {
     public var parseMode: String?
     public var captionEntities: [MessageEntity]?
     public var showCaptionAboveMedia: Bool?
-    public var replyMarkup: InlineKeyboardMarkup?
-    public var inputMessageContent: InputMessageContent?
+    public var replyMarkup: InlineKeyboardMarkup? {
+        get { _replyMarkup?.value }
+        set { _replyMarkup = newValue.map(Box.init) }
+    }
+    private var _replyMarkup: Box<InlineKeyboardMarkup>?
+    public var inputMessageContent: InputMessageContent? {
+        get { _inputMessageContent?.value }
+        set { _inputMessageContent = newValue.map(Box.init) }
+    }
+    private var _inputMessageContent: Box<InputMessageContent>?
 
     public init(type: String, id: String, photoURL: String, thumbnailURL: String, photoWidth: Int? = nil, photoHeight: Int? = nil, title: String? = nil, description: String? = nil, caption: String? = nil, parseMode: String? = nil, captionEntities: [MessageEntity]? = nil, showCaptionAboveMedia: Bool? = nil, replyMarkup: InlineKeyboardMarkup? = nil, inputMessageContent: InputMessageContent? = nil) {
         self.type = type
@@ -30,8 +38,8 @@ public struct InlineQueryResultPhoto: Codable, Sendable, Equatable {
         self.parseMode = parseMode
         self.captionEntities = captionEntities
         self.showCaptionAboveMedia = showCaptionAboveMedia
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
+        self._replyMarkup = replyMarkup.map(Box.init)
+        self._inputMessageContent = inputMessageContent.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -53,20 +61,56 @@ public struct InlineQueryResultPhoto: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.photoURL = try c.decode(String.self, forKey: .photoURL)
-        self.thumbnailURL = try c.decode(String.self, forKey: .thumbnailURL)
-        self.photoWidth = try c.decodeIfPresent(Int.self, forKey: .photoWidth)
-        self.photoHeight = try c.decodeIfPresent(Int.self, forKey: .photoHeight)
-        self.title = try c.decodeIfPresent(String.self, forKey: .title)
-        self.description = try c.decodeIfPresent(String.self, forKey: .description)
-        self.caption = try c.decodeIfPresent(String.self, forKey: .caption)
-        self.parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
-        self.captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
-        self.showCaptionAboveMedia = try c.decodeIfPresent(Bool.self, forKey: .showCaptionAboveMedia)
-        self.replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
-        self.inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
+        var _v_type: String? = nil
+        var _v_id: String? = nil
+        var _v_photoURL: String? = nil
+        var _v_thumbnailURL: String? = nil
+        var _v_photoWidth: Int? = nil
+        var _v_photoHeight: Int? = nil
+        var _v_title: String? = nil
+        var _v_description: String? = nil
+        var _v_caption: String? = nil
+        var _v_parseMode: String? = nil
+        var _v_captionEntities: [MessageEntity]? = nil
+        var _v_showCaptionAboveMedia: Bool? = nil
+        var _v_replyMarkup: InlineKeyboardMarkup? = nil
+        var _v_inputMessageContent: InputMessageContent? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .photoURL: _v_photoURL = try c.decodeIfPresent(String.self, forKey: .photoURL)
+            case .thumbnailURL: _v_thumbnailURL = try c.decodeIfPresent(String.self, forKey: .thumbnailURL)
+            case .photoWidth: _v_photoWidth = try c.decodeIfPresent(Int.self, forKey: .photoWidth)
+            case .photoHeight: _v_photoHeight = try c.decodeIfPresent(Int.self, forKey: .photoHeight)
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .description: _v_description = try c.decodeIfPresent(String.self, forKey: .description)
+            case .caption: _v_caption = try c.decodeIfPresent(String.self, forKey: .caption)
+            case .parseMode: _v_parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
+            case .captionEntities: _v_captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
+            case .showCaptionAboveMedia: _v_showCaptionAboveMedia = try c.decodeIfPresent(Bool.self, forKey: .showCaptionAboveMedia)
+            case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+            case .inputMessageContent: _v_inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_photoURL else { throw DecodingError.keyNotFound(CodingKeys.photoURL, .init(codingPath: c.codingPath, debugDescription: "missing photo_url")) }
+        self.photoURL = _v_photoURL
+        guard let _v_thumbnailURL else { throw DecodingError.keyNotFound(CodingKeys.thumbnailURL, .init(codingPath: c.codingPath, debugDescription: "missing thumbnail_url")) }
+        self.thumbnailURL = _v_thumbnailURL
+        self.photoWidth = _v_photoWidth
+        self.photoHeight = _v_photoHeight
+        self.title = _v_title
+        self.description = _v_description
+        self.caption = _v_caption
+        self.parseMode = _v_parseMode
+        self.captionEntities = _v_captionEntities
+        self.showCaptionAboveMedia = _v_showCaptionAboveMedia
+        self._replyMarkup = _v_replyMarkup.map(Box.init)
+        self._inputMessageContent = _v_inputMessageContent.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

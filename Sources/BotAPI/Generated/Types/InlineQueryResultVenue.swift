@@ -12,8 +12,16 @@ public struct InlineQueryResultVenue: Codable, Sendable, Equatable {
     public var foursquareType: String?
     public var googlePlaceID: String?
     public var googlePlaceType: String?
-    public var replyMarkup: InlineKeyboardMarkup?
-    public var inputMessageContent: InputMessageContent?
+    public var replyMarkup: InlineKeyboardMarkup? {
+        get { _replyMarkup?.value }
+        set { _replyMarkup = newValue.map(Box.init) }
+    }
+    private var _replyMarkup: Box<InlineKeyboardMarkup>?
+    public var inputMessageContent: InputMessageContent? {
+        get { _inputMessageContent?.value }
+        set { _inputMessageContent = newValue.map(Box.init) }
+    }
+    private var _inputMessageContent: Box<InputMessageContent>?
     public var thumbnailURL: String?
     public var thumbnailWidth: Int?
     public var thumbnailHeight: Int?
@@ -29,8 +37,8 @@ public struct InlineQueryResultVenue: Codable, Sendable, Equatable {
         self.foursquareType = foursquareType
         self.googlePlaceID = googlePlaceID
         self.googlePlaceType = googlePlaceType
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
+        self._replyMarkup = replyMarkup.map(Box.init)
+        self._inputMessageContent = inputMessageContent.map(Box.init)
         self.thumbnailURL = thumbnailURL
         self.thumbnailWidth = thumbnailWidth
         self.thumbnailHeight = thumbnailHeight
@@ -56,21 +64,61 @@ public struct InlineQueryResultVenue: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.latitude = try c.decode(Double.self, forKey: .latitude)
-        self.longitude = try c.decode(Double.self, forKey: .longitude)
-        self.title = try c.decode(String.self, forKey: .title)
-        self.address = try c.decode(String.self, forKey: .address)
-        self.foursquareID = try c.decodeIfPresent(String.self, forKey: .foursquareID)
-        self.foursquareType = try c.decodeIfPresent(String.self, forKey: .foursquareType)
-        self.googlePlaceID = try c.decodeIfPresent(String.self, forKey: .googlePlaceID)
-        self.googlePlaceType = try c.decodeIfPresent(String.self, forKey: .googlePlaceType)
-        self.replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
-        self.inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
-        self.thumbnailURL = try c.decodeIfPresent(String.self, forKey: .thumbnailURL)
-        self.thumbnailWidth = try c.decodeIfPresent(Int.self, forKey: .thumbnailWidth)
-        self.thumbnailHeight = try c.decodeIfPresent(Int.self, forKey: .thumbnailHeight)
+        var _v_type: String? = nil
+        var _v_id: String? = nil
+        var _v_latitude: Double? = nil
+        var _v_longitude: Double? = nil
+        var _v_title: String? = nil
+        var _v_address: String? = nil
+        var _v_foursquareID: String? = nil
+        var _v_foursquareType: String? = nil
+        var _v_googlePlaceID: String? = nil
+        var _v_googlePlaceType: String? = nil
+        var _v_replyMarkup: InlineKeyboardMarkup? = nil
+        var _v_inputMessageContent: InputMessageContent? = nil
+        var _v_thumbnailURL: String? = nil
+        var _v_thumbnailWidth: Int? = nil
+        var _v_thumbnailHeight: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .latitude: _v_latitude = try c.decodeIfPresent(Double.self, forKey: .latitude)
+            case .longitude: _v_longitude = try c.decodeIfPresent(Double.self, forKey: .longitude)
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .address: _v_address = try c.decodeIfPresent(String.self, forKey: .address)
+            case .foursquareID: _v_foursquareID = try c.decodeIfPresent(String.self, forKey: .foursquareID)
+            case .foursquareType: _v_foursquareType = try c.decodeIfPresent(String.self, forKey: .foursquareType)
+            case .googlePlaceID: _v_googlePlaceID = try c.decodeIfPresent(String.self, forKey: .googlePlaceID)
+            case .googlePlaceType: _v_googlePlaceType = try c.decodeIfPresent(String.self, forKey: .googlePlaceType)
+            case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+            case .inputMessageContent: _v_inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
+            case .thumbnailURL: _v_thumbnailURL = try c.decodeIfPresent(String.self, forKey: .thumbnailURL)
+            case .thumbnailWidth: _v_thumbnailWidth = try c.decodeIfPresent(Int.self, forKey: .thumbnailWidth)
+            case .thumbnailHeight: _v_thumbnailHeight = try c.decodeIfPresent(Int.self, forKey: .thumbnailHeight)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_latitude else { throw DecodingError.keyNotFound(CodingKeys.latitude, .init(codingPath: c.codingPath, debugDescription: "missing latitude")) }
+        self.latitude = _v_latitude
+        guard let _v_longitude else { throw DecodingError.keyNotFound(CodingKeys.longitude, .init(codingPath: c.codingPath, debugDescription: "missing longitude")) }
+        self.longitude = _v_longitude
+        guard let _v_title else { throw DecodingError.keyNotFound(CodingKeys.title, .init(codingPath: c.codingPath, debugDescription: "missing title")) }
+        self.title = _v_title
+        guard let _v_address else { throw DecodingError.keyNotFound(CodingKeys.address, .init(codingPath: c.codingPath, debugDescription: "missing address")) }
+        self.address = _v_address
+        self.foursquareID = _v_foursquareID
+        self.foursquareType = _v_foursquareType
+        self.googlePlaceID = _v_googlePlaceID
+        self.googlePlaceType = _v_googlePlaceType
+        self._replyMarkup = _v_replyMarkup.map(Box.init)
+        self._inputMessageContent = _v_inputMessageContent.map(Box.init)
+        self.thumbnailURL = _v_thumbnailURL
+        self.thumbnailWidth = _v_thumbnailWidth
+        self.thumbnailHeight = _v_thumbnailHeight
     }
 
     public func encode(to encoder: any Encoder) throws {

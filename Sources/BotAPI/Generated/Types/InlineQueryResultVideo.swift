@@ -16,8 +16,16 @@ public struct InlineQueryResultVideo: Codable, Sendable, Equatable {
     public var videoHeight: Int?
     public var videoDuration: Int?
     public var description: String?
-    public var replyMarkup: InlineKeyboardMarkup?
-    public var inputMessageContent: InputMessageContent?
+    public var replyMarkup: InlineKeyboardMarkup? {
+        get { _replyMarkup?.value }
+        set { _replyMarkup = newValue.map(Box.init) }
+    }
+    private var _replyMarkup: Box<InlineKeyboardMarkup>?
+    public var inputMessageContent: InputMessageContent? {
+        get { _inputMessageContent?.value }
+        set { _inputMessageContent = newValue.map(Box.init) }
+    }
+    private var _inputMessageContent: Box<InputMessageContent>?
 
     public init(type: String, id: String, videoURL: String, mimeType: String, thumbnailURL: String, title: String, caption: String? = nil, parseMode: String? = nil, captionEntities: [MessageEntity]? = nil, showCaptionAboveMedia: Bool? = nil, videoWidth: Int? = nil, videoHeight: Int? = nil, videoDuration: Int? = nil, description: String? = nil, replyMarkup: InlineKeyboardMarkup? = nil, inputMessageContent: InputMessageContent? = nil) {
         self.type = type
@@ -34,8 +42,8 @@ public struct InlineQueryResultVideo: Codable, Sendable, Equatable {
         self.videoHeight = videoHeight
         self.videoDuration = videoDuration
         self.description = description
-        self.replyMarkup = replyMarkup
-        self.inputMessageContent = inputMessageContent
+        self._replyMarkup = replyMarkup.map(Box.init)
+        self._inputMessageContent = inputMessageContent.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -59,22 +67,64 @@ public struct InlineQueryResultVideo: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.videoURL = try c.decode(String.self, forKey: .videoURL)
-        self.mimeType = try c.decode(String.self, forKey: .mimeType)
-        self.thumbnailURL = try c.decode(String.self, forKey: .thumbnailURL)
-        self.title = try c.decode(String.self, forKey: .title)
-        self.caption = try c.decodeIfPresent(String.self, forKey: .caption)
-        self.parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
-        self.captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
-        self.showCaptionAboveMedia = try c.decodeIfPresent(Bool.self, forKey: .showCaptionAboveMedia)
-        self.videoWidth = try c.decodeIfPresent(Int.self, forKey: .videoWidth)
-        self.videoHeight = try c.decodeIfPresent(Int.self, forKey: .videoHeight)
-        self.videoDuration = try c.decodeIfPresent(Int.self, forKey: .videoDuration)
-        self.description = try c.decodeIfPresent(String.self, forKey: .description)
-        self.replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
-        self.inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
+        var _v_type: String? = nil
+        var _v_id: String? = nil
+        var _v_videoURL: String? = nil
+        var _v_mimeType: String? = nil
+        var _v_thumbnailURL: String? = nil
+        var _v_title: String? = nil
+        var _v_caption: String? = nil
+        var _v_parseMode: String? = nil
+        var _v_captionEntities: [MessageEntity]? = nil
+        var _v_showCaptionAboveMedia: Bool? = nil
+        var _v_videoWidth: Int? = nil
+        var _v_videoHeight: Int? = nil
+        var _v_videoDuration: Int? = nil
+        var _v_description: String? = nil
+        var _v_replyMarkup: InlineKeyboardMarkup? = nil
+        var _v_inputMessageContent: InputMessageContent? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .videoURL: _v_videoURL = try c.decodeIfPresent(String.self, forKey: .videoURL)
+            case .mimeType: _v_mimeType = try c.decodeIfPresent(String.self, forKey: .mimeType)
+            case .thumbnailURL: _v_thumbnailURL = try c.decodeIfPresent(String.self, forKey: .thumbnailURL)
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .caption: _v_caption = try c.decodeIfPresent(String.self, forKey: .caption)
+            case .parseMode: _v_parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
+            case .captionEntities: _v_captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
+            case .showCaptionAboveMedia: _v_showCaptionAboveMedia = try c.decodeIfPresent(Bool.self, forKey: .showCaptionAboveMedia)
+            case .videoWidth: _v_videoWidth = try c.decodeIfPresent(Int.self, forKey: .videoWidth)
+            case .videoHeight: _v_videoHeight = try c.decodeIfPresent(Int.self, forKey: .videoHeight)
+            case .videoDuration: _v_videoDuration = try c.decodeIfPresent(Int.self, forKey: .videoDuration)
+            case .description: _v_description = try c.decodeIfPresent(String.self, forKey: .description)
+            case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+            case .inputMessageContent: _v_inputMessageContent = try c.decodeIfPresent(InputMessageContent.self, forKey: .inputMessageContent)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_videoURL else { throw DecodingError.keyNotFound(CodingKeys.videoURL, .init(codingPath: c.codingPath, debugDescription: "missing video_url")) }
+        self.videoURL = _v_videoURL
+        guard let _v_mimeType else { throw DecodingError.keyNotFound(CodingKeys.mimeType, .init(codingPath: c.codingPath, debugDescription: "missing mime_type")) }
+        self.mimeType = _v_mimeType
+        guard let _v_thumbnailURL else { throw DecodingError.keyNotFound(CodingKeys.thumbnailURL, .init(codingPath: c.codingPath, debugDescription: "missing thumbnail_url")) }
+        self.thumbnailURL = _v_thumbnailURL
+        guard let _v_title else { throw DecodingError.keyNotFound(CodingKeys.title, .init(codingPath: c.codingPath, debugDescription: "missing title")) }
+        self.title = _v_title
+        self.caption = _v_caption
+        self.parseMode = _v_parseMode
+        self.captionEntities = _v_captionEntities
+        self.showCaptionAboveMedia = _v_showCaptionAboveMedia
+        self.videoWidth = _v_videoWidth
+        self.videoHeight = _v_videoHeight
+        self.videoDuration = _v_videoDuration
+        self.description = _v_description
+        self._replyMarkup = _v_replyMarkup.map(Box.init)
+        self._inputMessageContent = _v_inputMessageContent.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,12 +3,16 @@
 /// [InlineQueryResultsButton](https://core.telegram.org/bots/api#inlinequeryresultsbutton)
 public struct InlineQueryResultsButton: Codable, Sendable, Equatable {
     public var text: String
-    public var webApp: WebAppInfo?
+    public var webApp: WebAppInfo? {
+        get { _webApp?.value }
+        set { _webApp = newValue.map(Box.init) }
+    }
+    private var _webApp: Box<WebAppInfo>?
     public var startParameter: String?
 
     public init(text: String, webApp: WebAppInfo? = nil, startParameter: String? = nil) {
         self.text = text
-        self.webApp = webApp
+        self._webApp = webApp.map(Box.init)
         self.startParameter = startParameter
     }
 
@@ -20,9 +24,20 @@ public struct InlineQueryResultsButton: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.text = try c.decode(String.self, forKey: .text)
-        self.webApp = try c.decodeIfPresent(WebAppInfo.self, forKey: .webApp)
-        self.startParameter = try c.decodeIfPresent(String.self, forKey: .startParameter)
+        var _v_text: String? = nil
+        var _v_webApp: WebAppInfo? = nil
+        var _v_startParameter: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+            case .webApp: _v_webApp = try c.decodeIfPresent(WebAppInfo.self, forKey: .webApp)
+            case .startParameter: _v_startParameter = try c.decodeIfPresent(String.self, forKey: .startParameter)
+            }
+        }
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self.text = _v_text
+        self._webApp = _v_webApp.map(Box.init)
+        self.startParameter = _v_startParameter
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -29,12 +29,30 @@ public struct InputChecklist: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.title = try c.decode(String.self, forKey: .title)
-        self.parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
-        self.titleEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .titleEntities)
-        self.tasks = try c.decode([InputChecklistTask].self, forKey: .tasks)
-        self.othersCanAddTasks = try c.decodeIfPresent(Bool.self, forKey: .othersCanAddTasks)
-        self.othersCanMarkTasksAsDone = try c.decodeIfPresent(Bool.self, forKey: .othersCanMarkTasksAsDone)
+        var _v_title: String? = nil
+        var _v_parseMode: String? = nil
+        var _v_titleEntities: [MessageEntity]? = nil
+        var _v_tasks: [InputChecklistTask]? = nil
+        var _v_othersCanAddTasks: Bool? = nil
+        var _v_othersCanMarkTasksAsDone: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .parseMode: _v_parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
+            case .titleEntities: _v_titleEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .titleEntities)
+            case .tasks: _v_tasks = try c.decodeIfPresent([InputChecklistTask].self, forKey: .tasks)
+            case .othersCanAddTasks: _v_othersCanAddTasks = try c.decodeIfPresent(Bool.self, forKey: .othersCanAddTasks)
+            case .othersCanMarkTasksAsDone: _v_othersCanMarkTasksAsDone = try c.decodeIfPresent(Bool.self, forKey: .othersCanMarkTasksAsDone)
+            }
+        }
+        guard let _v_title else { throw DecodingError.keyNotFound(CodingKeys.title, .init(codingPath: c.codingPath, debugDescription: "missing title")) }
+        self.title = _v_title
+        self.parseMode = _v_parseMode
+        self.titleEntities = _v_titleEntities
+        guard let _v_tasks else { throw DecodingError.keyNotFound(CodingKeys.tasks, .init(codingPath: c.codingPath, debugDescription: "missing tasks")) }
+        self.tasks = _v_tasks
+        self.othersCanAddTasks = _v_othersCanAddTasks
+        self.othersCanMarkTasksAsDone = _v_othersCanMarkTasksAsDone
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -23,10 +23,24 @@ public struct InputChecklistTask: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try c.decode(Int.self, forKey: .id)
-        self.text = try c.decode(String.self, forKey: .text)
-        self.parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
-        self.textEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .textEntities)
+        var _v_id: Int? = nil
+        var _v_text: String? = nil
+        var _v_parseMode: String? = nil
+        var _v_textEntities: [MessageEntity]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .id: _v_id = try c.decodeIfPresent(Int.self, forKey: .id)
+            case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+            case .parseMode: _v_parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
+            case .textEntities: _v_textEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .textEntities)
+            }
+        }
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self.text = _v_text
+        self.parseMode = _v_parseMode
+        self.textEntities = _v_textEntities
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -29,12 +29,30 @@ public struct InputLocationMessageContent: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.latitude = try c.decode(Double.self, forKey: .latitude)
-        self.longitude = try c.decode(Double.self, forKey: .longitude)
-        self.horizontalAccuracy = try c.decodeIfPresent(Double.self, forKey: .horizontalAccuracy)
-        self.livePeriod = try c.decodeIfPresent(Int.self, forKey: .livePeriod)
-        self.heading = try c.decodeIfPresent(Int.self, forKey: .heading)
-        self.proximityAlertRadius = try c.decodeIfPresent(Int.self, forKey: .proximityAlertRadius)
+        var _v_latitude: Double? = nil
+        var _v_longitude: Double? = nil
+        var _v_horizontalAccuracy: Double? = nil
+        var _v_livePeriod: Int? = nil
+        var _v_heading: Int? = nil
+        var _v_proximityAlertRadius: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .latitude: _v_latitude = try c.decodeIfPresent(Double.self, forKey: .latitude)
+            case .longitude: _v_longitude = try c.decodeIfPresent(Double.self, forKey: .longitude)
+            case .horizontalAccuracy: _v_horizontalAccuracy = try c.decodeIfPresent(Double.self, forKey: .horizontalAccuracy)
+            case .livePeriod: _v_livePeriod = try c.decodeIfPresent(Int.self, forKey: .livePeriod)
+            case .heading: _v_heading = try c.decodeIfPresent(Int.self, forKey: .heading)
+            case .proximityAlertRadius: _v_proximityAlertRadius = try c.decodeIfPresent(Int.self, forKey: .proximityAlertRadius)
+            }
+        }
+        guard let _v_latitude else { throw DecodingError.keyNotFound(CodingKeys.latitude, .init(codingPath: c.codingPath, debugDescription: "missing latitude")) }
+        self.latitude = _v_latitude
+        guard let _v_longitude else { throw DecodingError.keyNotFound(CodingKeys.longitude, .init(codingPath: c.codingPath, debugDescription: "missing longitude")) }
+        self.longitude = _v_longitude
+        self.horizontalAccuracy = _v_horizontalAccuracy
+        self.livePeriod = _v_livePeriod
+        self.heading = _v_heading
+        self.proximityAlertRadius = _v_proximityAlertRadius
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -44,17 +44,45 @@ public struct InputMediaAnimation: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.media = try c.decode(InputFile.self, forKey: .media)
-        self.thumbnail = try c.decodeIfPresent(InputFile.self, forKey: .thumbnail)
-        self.caption = try c.decodeIfPresent(String.self, forKey: .caption)
-        self.parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
-        self.captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
-        self.showCaptionAboveMedia = try c.decodeIfPresent(Bool.self, forKey: .showCaptionAboveMedia)
-        self.width = try c.decodeIfPresent(Int.self, forKey: .width)
-        self.height = try c.decodeIfPresent(Int.self, forKey: .height)
-        self.duration = try c.decodeIfPresent(Int.self, forKey: .duration)
-        self.hasSpoiler = try c.decodeIfPresent(Bool.self, forKey: .hasSpoiler)
+        var _v_type: String? = nil
+        var _v_media: InputFile? = nil
+        var _v_thumbnail: InputFile? = nil
+        var _v_caption: String? = nil
+        var _v_parseMode: String? = nil
+        var _v_captionEntities: [MessageEntity]? = nil
+        var _v_showCaptionAboveMedia: Bool? = nil
+        var _v_width: Int? = nil
+        var _v_height: Int? = nil
+        var _v_duration: Int? = nil
+        var _v_hasSpoiler: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .media: _v_media = try c.decodeIfPresent(InputFile.self, forKey: .media)
+            case .thumbnail: _v_thumbnail = try c.decodeIfPresent(InputFile.self, forKey: .thumbnail)
+            case .caption: _v_caption = try c.decodeIfPresent(String.self, forKey: .caption)
+            case .parseMode: _v_parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
+            case .captionEntities: _v_captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
+            case .showCaptionAboveMedia: _v_showCaptionAboveMedia = try c.decodeIfPresent(Bool.self, forKey: .showCaptionAboveMedia)
+            case .width: _v_width = try c.decodeIfPresent(Int.self, forKey: .width)
+            case .height: _v_height = try c.decodeIfPresent(Int.self, forKey: .height)
+            case .duration: _v_duration = try c.decodeIfPresent(Int.self, forKey: .duration)
+            case .hasSpoiler: _v_hasSpoiler = try c.decodeIfPresent(Bool.self, forKey: .hasSpoiler)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_media else { throw DecodingError.keyNotFound(CodingKeys.media, .init(codingPath: c.codingPath, debugDescription: "missing media")) }
+        self.media = _v_media
+        self.thumbnail = _v_thumbnail
+        self.caption = _v_caption
+        self.parseMode = _v_parseMode
+        self.captionEntities = _v_captionEntities
+        self.showCaptionAboveMedia = _v_showCaptionAboveMedia
+        self.width = _v_width
+        self.height = _v_height
+        self.duration = _v_duration
+        self.hasSpoiler = _v_hasSpoiler
     }
 
     public func encode(to encoder: any Encoder) throws {

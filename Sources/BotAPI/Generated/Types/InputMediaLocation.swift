@@ -23,10 +23,25 @@ public struct InputMediaLocation: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.latitude = try c.decode(Double.self, forKey: .latitude)
-        self.longitude = try c.decode(Double.self, forKey: .longitude)
-        self.horizontalAccuracy = try c.decodeIfPresent(Double.self, forKey: .horizontalAccuracy)
+        var _v_type: String? = nil
+        var _v_latitude: Double? = nil
+        var _v_longitude: Double? = nil
+        var _v_horizontalAccuracy: Double? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .latitude: _v_latitude = try c.decodeIfPresent(Double.self, forKey: .latitude)
+            case .longitude: _v_longitude = try c.decodeIfPresent(Double.self, forKey: .longitude)
+            case .horizontalAccuracy: _v_horizontalAccuracy = try c.decodeIfPresent(Double.self, forKey: .horizontalAccuracy)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_latitude else { throw DecodingError.keyNotFound(CodingKeys.latitude, .init(codingPath: c.codingPath, debugDescription: "missing latitude")) }
+        self.latitude = _v_latitude
+        guard let _v_longitude else { throw DecodingError.keyNotFound(CodingKeys.longitude, .init(codingPath: c.codingPath, debugDescription: "missing longitude")) }
+        self.longitude = _v_longitude
+        self.horizontalAccuracy = _v_horizontalAccuracy
     }
 
     public func encode(to encoder: any Encoder) throws {

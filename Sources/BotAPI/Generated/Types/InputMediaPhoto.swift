@@ -32,13 +32,33 @@ public struct InputMediaPhoto: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.media = try c.decode(InputFile.self, forKey: .media)
-        self.caption = try c.decodeIfPresent(String.self, forKey: .caption)
-        self.parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
-        self.captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
-        self.showCaptionAboveMedia = try c.decodeIfPresent(Bool.self, forKey: .showCaptionAboveMedia)
-        self.hasSpoiler = try c.decodeIfPresent(Bool.self, forKey: .hasSpoiler)
+        var _v_type: String? = nil
+        var _v_media: InputFile? = nil
+        var _v_caption: String? = nil
+        var _v_parseMode: String? = nil
+        var _v_captionEntities: [MessageEntity]? = nil
+        var _v_showCaptionAboveMedia: Bool? = nil
+        var _v_hasSpoiler: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .media: _v_media = try c.decodeIfPresent(InputFile.self, forKey: .media)
+            case .caption: _v_caption = try c.decodeIfPresent(String.self, forKey: .caption)
+            case .parseMode: _v_parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
+            case .captionEntities: _v_captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
+            case .showCaptionAboveMedia: _v_showCaptionAboveMedia = try c.decodeIfPresent(Bool.self, forKey: .showCaptionAboveMedia)
+            case .hasSpoiler: _v_hasSpoiler = try c.decodeIfPresent(Bool.self, forKey: .hasSpoiler)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_media else { throw DecodingError.keyNotFound(CodingKeys.media, .init(codingPath: c.codingPath, debugDescription: "missing media")) }
+        self.media = _v_media
+        self.caption = _v_caption
+        self.parseMode = _v_parseMode
+        self.captionEntities = _v_captionEntities
+        self.showCaptionAboveMedia = _v_showCaptionAboveMedia
+        self.hasSpoiler = _v_hasSpoiler
     }
 
     public func encode(to encoder: any Encoder) throws {

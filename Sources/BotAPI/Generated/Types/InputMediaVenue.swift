@@ -38,15 +38,42 @@ public struct InputMediaVenue: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.latitude = try c.decode(Double.self, forKey: .latitude)
-        self.longitude = try c.decode(Double.self, forKey: .longitude)
-        self.title = try c.decode(String.self, forKey: .title)
-        self.address = try c.decode(String.self, forKey: .address)
-        self.foursquareID = try c.decodeIfPresent(String.self, forKey: .foursquareID)
-        self.foursquareType = try c.decodeIfPresent(String.self, forKey: .foursquareType)
-        self.googlePlaceID = try c.decodeIfPresent(String.self, forKey: .googlePlaceID)
-        self.googlePlaceType = try c.decodeIfPresent(String.self, forKey: .googlePlaceType)
+        var _v_type: String? = nil
+        var _v_latitude: Double? = nil
+        var _v_longitude: Double? = nil
+        var _v_title: String? = nil
+        var _v_address: String? = nil
+        var _v_foursquareID: String? = nil
+        var _v_foursquareType: String? = nil
+        var _v_googlePlaceID: String? = nil
+        var _v_googlePlaceType: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .latitude: _v_latitude = try c.decodeIfPresent(Double.self, forKey: .latitude)
+            case .longitude: _v_longitude = try c.decodeIfPresent(Double.self, forKey: .longitude)
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .address: _v_address = try c.decodeIfPresent(String.self, forKey: .address)
+            case .foursquareID: _v_foursquareID = try c.decodeIfPresent(String.self, forKey: .foursquareID)
+            case .foursquareType: _v_foursquareType = try c.decodeIfPresent(String.self, forKey: .foursquareType)
+            case .googlePlaceID: _v_googlePlaceID = try c.decodeIfPresent(String.self, forKey: .googlePlaceID)
+            case .googlePlaceType: _v_googlePlaceType = try c.decodeIfPresent(String.self, forKey: .googlePlaceType)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_latitude else { throw DecodingError.keyNotFound(CodingKeys.latitude, .init(codingPath: c.codingPath, debugDescription: "missing latitude")) }
+        self.latitude = _v_latitude
+        guard let _v_longitude else { throw DecodingError.keyNotFound(CodingKeys.longitude, .init(codingPath: c.codingPath, debugDescription: "missing longitude")) }
+        self.longitude = _v_longitude
+        guard let _v_title else { throw DecodingError.keyNotFound(CodingKeys.title, .init(codingPath: c.codingPath, debugDescription: "missing title")) }
+        self.title = _v_title
+        guard let _v_address else { throw DecodingError.keyNotFound(CodingKeys.address, .init(codingPath: c.codingPath, debugDescription: "missing address")) }
+        self.address = _v_address
+        self.foursquareID = _v_foursquareID
+        self.foursquareType = _v_foursquareType
+        self.googlePlaceID = _v_googlePlaceID
+        self.googlePlaceType = _v_googlePlaceType
     }
 
     public func encode(to encoder: any Encoder) throws {

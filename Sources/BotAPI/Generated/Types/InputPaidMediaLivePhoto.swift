@@ -20,9 +20,22 @@ public struct InputPaidMediaLivePhoto: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.media = try c.decode(InputFile.self, forKey: .media)
-        self.photo = try c.decode(InputFile.self, forKey: .photo)
+        var _v_type: String? = nil
+        var _v_media: InputFile? = nil
+        var _v_photo: InputFile? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .media: _v_media = try c.decodeIfPresent(InputFile.self, forKey: .media)
+            case .photo: _v_photo = try c.decodeIfPresent(InputFile.self, forKey: .photo)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_media else { throw DecodingError.keyNotFound(CodingKeys.media, .init(codingPath: c.codingPath, debugDescription: "missing media")) }
+        self.media = _v_media
+        guard let _v_photo else { throw DecodingError.keyNotFound(CodingKeys.photo, .init(codingPath: c.codingPath, debugDescription: "missing photo")) }
+        self.photo = _v_photo
     }
 
     public func encode(to encoder: any Encoder) throws {

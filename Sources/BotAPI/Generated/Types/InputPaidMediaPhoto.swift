@@ -17,8 +17,18 @@ public struct InputPaidMediaPhoto: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.media = try c.decode(InputFile.self, forKey: .media)
+        var _v_type: String? = nil
+        var _v_media: InputFile? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .media: _v_media = try c.decodeIfPresent(InputFile.self, forKey: .media)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_media else { throw DecodingError.keyNotFound(CodingKeys.media, .init(codingPath: c.codingPath, debugDescription: "missing media")) }
+        self.media = _v_media
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -5,13 +5,17 @@ public struct InputPollOption: Codable, Sendable, Equatable {
     public var text: String
     public var textParseMode: String?
     public var textEntities: [MessageEntity]?
-    public var media: InputPollOptionMedia?
+    public var media: InputPollOptionMedia? {
+        get { _media?.value }
+        set { _media = newValue.map(Box.init) }
+    }
+    private var _media: Box<InputPollOptionMedia>?
 
     public init(text: String, textParseMode: String? = nil, textEntities: [MessageEntity]? = nil, media: InputPollOptionMedia? = nil) {
         self.text = text
         self.textParseMode = textParseMode
         self.textEntities = textEntities
-        self.media = media
+        self._media = media.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -23,10 +27,23 @@ public struct InputPollOption: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.text = try c.decode(String.self, forKey: .text)
-        self.textParseMode = try c.decodeIfPresent(String.self, forKey: .textParseMode)
-        self.textEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .textEntities)
-        self.media = try c.decodeIfPresent(InputPollOptionMedia.self, forKey: .media)
+        var _v_text: String? = nil
+        var _v_textParseMode: String? = nil
+        var _v_textEntities: [MessageEntity]? = nil
+        var _v_media: InputPollOptionMedia? = nil
+        for key in c.allKeys {
+            switch key {
+            case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+            case .textParseMode: _v_textParseMode = try c.decodeIfPresent(String.self, forKey: .textParseMode)
+            case .textEntities: _v_textEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .textEntities)
+            case .media: _v_media = try c.decodeIfPresent(InputPollOptionMedia.self, forKey: .media)
+            }
+        }
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self.text = _v_text
+        self.textParseMode = _v_textParseMode
+        self.textEntities = _v_textEntities
+        self._media = _v_media.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

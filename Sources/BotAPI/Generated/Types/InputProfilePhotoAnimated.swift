@@ -20,9 +20,21 @@ public struct InputProfilePhotoAnimated: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.animation = try c.decode(InputFile.self, forKey: .animation)
-        self.mainFrameTimestamp = try c.decodeIfPresent(Double.self, forKey: .mainFrameTimestamp)
+        var _v_type: String? = nil
+        var _v_animation: InputFile? = nil
+        var _v_mainFrameTimestamp: Double? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .animation: _v_animation = try c.decodeIfPresent(InputFile.self, forKey: .animation)
+            case .mainFrameTimestamp: _v_mainFrameTimestamp = try c.decodeIfPresent(Double.self, forKey: .mainFrameTimestamp)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_animation else { throw DecodingError.keyNotFound(CodingKeys.animation, .init(codingPath: c.codingPath, debugDescription: "missing animation")) }
+        self.animation = _v_animation
+        self.mainFrameTimestamp = _v_mainFrameTimestamp
     }
 
     public func encode(to encoder: any Encoder) throws {

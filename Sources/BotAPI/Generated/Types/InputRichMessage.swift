@@ -23,10 +23,22 @@ public struct InputRichMessage: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.html = try c.decodeIfPresent(String.self, forKey: .html)
-        self.markdown = try c.decodeIfPresent(String.self, forKey: .markdown)
-        self.isRtl = try c.decodeIfPresent(Bool.self, forKey: .isRtl)
-        self.skipEntityDetection = try c.decodeIfPresent(Bool.self, forKey: .skipEntityDetection)
+        var _v_html: String? = nil
+        var _v_markdown: String? = nil
+        var _v_isRtl: Bool? = nil
+        var _v_skipEntityDetection: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .html: _v_html = try c.decodeIfPresent(String.self, forKey: .html)
+            case .markdown: _v_markdown = try c.decodeIfPresent(String.self, forKey: .markdown)
+            case .isRtl: _v_isRtl = try c.decodeIfPresent(Bool.self, forKey: .isRtl)
+            case .skipEntityDetection: _v_skipEntityDetection = try c.decodeIfPresent(Bool.self, forKey: .skipEntityDetection)
+            }
+        }
+        self.html = _v_html
+        self.markdown = _v_markdown
+        self.isRtl = _v_isRtl
+        self.skipEntityDetection = _v_skipEntityDetection
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -2,10 +2,14 @@
 
 /// [InputRichMessageContent](https://core.telegram.org/bots/api#inputrichmessagecontent)
 public struct InputRichMessageContent: Codable, Sendable, Equatable {
-    public var richMessage: InputRichMessage
+    public var richMessage: InputRichMessage {
+        get { _richMessage.value }
+        set { _richMessage = Box(newValue) }
+    }
+    private var _richMessage: Box<InputRichMessage>
 
     public init(richMessage: InputRichMessage) {
-        self.richMessage = richMessage
+        self._richMessage = Box(richMessage)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -14,7 +18,14 @@ public struct InputRichMessageContent: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.richMessage = try c.decode(InputRichMessage.self, forKey: .richMessage)
+        var _v_richMessage: InputRichMessage? = nil
+        for key in c.allKeys {
+            switch key {
+            case .richMessage: _v_richMessage = try c.decodeIfPresent(InputRichMessage.self, forKey: .richMessage)
+            }
+        }
+        guard let _v_richMessage else { throw DecodingError.keyNotFound(CodingKeys.richMessage, .init(codingPath: c.codingPath, debugDescription: "missing rich_message")) }
+        self._richMessage = Box(_v_richMessage)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -5,14 +5,18 @@ public struct InputSticker: Codable, Sendable, Equatable {
     public var sticker: InputFile
     public var format: String
     public var emojiList: [String]
-    public var maskPosition: MaskPosition?
+    public var maskPosition: MaskPosition? {
+        get { _maskPosition?.value }
+        set { _maskPosition = newValue.map(Box.init) }
+    }
+    private var _maskPosition: Box<MaskPosition>?
     public var keywords: [String]?
 
     public init(sticker: InputFile, format: String, emojiList: [String], maskPosition: MaskPosition? = nil, keywords: [String]? = nil) {
         self.sticker = sticker
         self.format = format
         self.emojiList = emojiList
-        self.maskPosition = maskPosition
+        self._maskPosition = maskPosition.map(Box.init)
         self.keywords = keywords
     }
 
@@ -26,11 +30,28 @@ public struct InputSticker: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.sticker = try c.decode(InputFile.self, forKey: .sticker)
-        self.format = try c.decode(String.self, forKey: .format)
-        self.emojiList = try c.decode([String].self, forKey: .emojiList)
-        self.maskPosition = try c.decodeIfPresent(MaskPosition.self, forKey: .maskPosition)
-        self.keywords = try c.decodeIfPresent([String].self, forKey: .keywords)
+        var _v_sticker: InputFile? = nil
+        var _v_format: String? = nil
+        var _v_emojiList: [String]? = nil
+        var _v_maskPosition: MaskPosition? = nil
+        var _v_keywords: [String]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .sticker: _v_sticker = try c.decodeIfPresent(InputFile.self, forKey: .sticker)
+            case .format: _v_format = try c.decodeIfPresent(String.self, forKey: .format)
+            case .emojiList: _v_emojiList = try c.decodeIfPresent([String].self, forKey: .emojiList)
+            case .maskPosition: _v_maskPosition = try c.decodeIfPresent(MaskPosition.self, forKey: .maskPosition)
+            case .keywords: _v_keywords = try c.decodeIfPresent([String].self, forKey: .keywords)
+            }
+        }
+        guard let _v_sticker else { throw DecodingError.keyNotFound(CodingKeys.sticker, .init(codingPath: c.codingPath, debugDescription: "missing sticker")) }
+        self.sticker = _v_sticker
+        guard let _v_format else { throw DecodingError.keyNotFound(CodingKeys.format, .init(codingPath: c.codingPath, debugDescription: "missing format")) }
+        self.format = _v_format
+        guard let _v_emojiList else { throw DecodingError.keyNotFound(CodingKeys.emojiList, .init(codingPath: c.codingPath, debugDescription: "missing emoji_list")) }
+        self.emojiList = _v_emojiList
+        self._maskPosition = _v_maskPosition.map(Box.init)
+        self.keywords = _v_keywords
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -17,8 +17,18 @@ public struct InputStoryContentPhoto: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.photo = try c.decode(InputFile.self, forKey: .photo)
+        var _v_type: String? = nil
+        var _v_photo: InputFile? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .photo: _v_photo = try c.decodeIfPresent(InputFile.self, forKey: .photo)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_photo else { throw DecodingError.keyNotFound(CodingKeys.photo, .init(codingPath: c.codingPath, debugDescription: "missing photo")) }
+        self.photo = _v_photo
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -26,11 +26,27 @@ public struct InputStoryContentVideo: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.video = try c.decode(InputFile.self, forKey: .video)
-        self.duration = try c.decodeIfPresent(Double.self, forKey: .duration)
-        self.coverFrameTimestamp = try c.decodeIfPresent(Double.self, forKey: .coverFrameTimestamp)
-        self.isAnimation = try c.decodeIfPresent(Bool.self, forKey: .isAnimation)
+        var _v_type: String? = nil
+        var _v_video: InputFile? = nil
+        var _v_duration: Double? = nil
+        var _v_coverFrameTimestamp: Double? = nil
+        var _v_isAnimation: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .video: _v_video = try c.decodeIfPresent(InputFile.self, forKey: .video)
+            case .duration: _v_duration = try c.decodeIfPresent(Double.self, forKey: .duration)
+            case .coverFrameTimestamp: _v_coverFrameTimestamp = try c.decodeIfPresent(Double.self, forKey: .coverFrameTimestamp)
+            case .isAnimation: _v_isAnimation = try c.decodeIfPresent(Bool.self, forKey: .isAnimation)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_video else { throw DecodingError.keyNotFound(CodingKeys.video, .init(codingPath: c.codingPath, debugDescription: "missing video")) }
+        self.video = _v_video
+        self.duration = _v_duration
+        self.coverFrameTimestamp = _v_coverFrameTimestamp
+        self.isAnimation = _v_isAnimation
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -5,13 +5,17 @@ public struct InputTextMessageContent: Codable, Sendable, Equatable {
     public var messageText: String
     public var parseMode: String?
     public var entities: [MessageEntity]?
-    public var linkPreviewOptions: LinkPreviewOptions?
+    public var linkPreviewOptions: LinkPreviewOptions? {
+        get { _linkPreviewOptions?.value }
+        set { _linkPreviewOptions = newValue.map(Box.init) }
+    }
+    private var _linkPreviewOptions: Box<LinkPreviewOptions>?
 
     public init(messageText: String, parseMode: String? = nil, entities: [MessageEntity]? = nil, linkPreviewOptions: LinkPreviewOptions? = nil) {
         self.messageText = messageText
         self.parseMode = parseMode
         self.entities = entities
-        self.linkPreviewOptions = linkPreviewOptions
+        self._linkPreviewOptions = linkPreviewOptions.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -23,10 +27,23 @@ public struct InputTextMessageContent: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.messageText = try c.decode(String.self, forKey: .messageText)
-        self.parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
-        self.entities = try c.decodeIfPresent([MessageEntity].self, forKey: .entities)
-        self.linkPreviewOptions = try c.decodeIfPresent(LinkPreviewOptions.self, forKey: .linkPreviewOptions)
+        var _v_messageText: String? = nil
+        var _v_parseMode: String? = nil
+        var _v_entities: [MessageEntity]? = nil
+        var _v_linkPreviewOptions: LinkPreviewOptions? = nil
+        for key in c.allKeys {
+            switch key {
+            case .messageText: _v_messageText = try c.decodeIfPresent(String.self, forKey: .messageText)
+            case .parseMode: _v_parseMode = try c.decodeIfPresent(String.self, forKey: .parseMode)
+            case .entities: _v_entities = try c.decodeIfPresent([MessageEntity].self, forKey: .entities)
+            case .linkPreviewOptions: _v_linkPreviewOptions = try c.decodeIfPresent(LinkPreviewOptions.self, forKey: .linkPreviewOptions)
+            }
+        }
+        guard let _v_messageText else { throw DecodingError.keyNotFound(CodingKeys.messageText, .init(codingPath: c.codingPath, debugDescription: "missing message_text")) }
+        self.messageText = _v_messageText
+        self.parseMode = _v_parseMode
+        self.entities = _v_entities
+        self._linkPreviewOptions = _v_linkPreviewOptions.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -26,11 +26,30 @@ public struct Invoice: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.title = try c.decode(String.self, forKey: .title)
-        self.description = try c.decode(String.self, forKey: .description)
-        self.startParameter = try c.decode(String.self, forKey: .startParameter)
-        self.currency = try c.decode(String.self, forKey: .currency)
-        self.totalAmount = try c.decode(Int.self, forKey: .totalAmount)
+        var _v_title: String? = nil
+        var _v_description: String? = nil
+        var _v_startParameter: String? = nil
+        var _v_currency: String? = nil
+        var _v_totalAmount: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .description: _v_description = try c.decodeIfPresent(String.self, forKey: .description)
+            case .startParameter: _v_startParameter = try c.decodeIfPresent(String.self, forKey: .startParameter)
+            case .currency: _v_currency = try c.decodeIfPresent(String.self, forKey: .currency)
+            case .totalAmount: _v_totalAmount = try c.decodeIfPresent(Int.self, forKey: .totalAmount)
+            }
+        }
+        guard let _v_title else { throw DecodingError.keyNotFound(CodingKeys.title, .init(codingPath: c.codingPath, debugDescription: "missing title")) }
+        self.title = _v_title
+        guard let _v_description else { throw DecodingError.keyNotFound(CodingKeys.description, .init(codingPath: c.codingPath, debugDescription: "missing description")) }
+        self.description = _v_description
+        guard let _v_startParameter else { throw DecodingError.keyNotFound(CodingKeys.startParameter, .init(codingPath: c.codingPath, debugDescription: "missing start_parameter")) }
+        self.startParameter = _v_startParameter
+        guard let _v_currency else { throw DecodingError.keyNotFound(CodingKeys.currency, .init(codingPath: c.codingPath, debugDescription: "missing currency")) }
+        self.currency = _v_currency
+        guard let _v_totalAmount else { throw DecodingError.keyNotFound(CodingKeys.totalAmount, .init(codingPath: c.codingPath, debugDescription: "missing total_amount")) }
+        self.totalAmount = _v_totalAmount
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -5,25 +5,45 @@ public struct KeyboardButton: Codable, Sendable, Equatable {
     public var text: String
     public var iconCustomEmojiID: String?
     public var style: String?
-    public var requestUsers: KeyboardButtonRequestUsers?
-    public var requestChat: KeyboardButtonRequestChat?
-    public var requestManagedBot: KeyboardButtonRequestManagedBot?
+    public var requestUsers: KeyboardButtonRequestUsers? {
+        get { _requestUsers?.value }
+        set { _requestUsers = newValue.map(Box.init) }
+    }
+    private var _requestUsers: Box<KeyboardButtonRequestUsers>?
+    public var requestChat: KeyboardButtonRequestChat? {
+        get { _requestChat?.value }
+        set { _requestChat = newValue.map(Box.init) }
+    }
+    private var _requestChat: Box<KeyboardButtonRequestChat>?
+    public var requestManagedBot: KeyboardButtonRequestManagedBot? {
+        get { _requestManagedBot?.value }
+        set { _requestManagedBot = newValue.map(Box.init) }
+    }
+    private var _requestManagedBot: Box<KeyboardButtonRequestManagedBot>?
     public var requestContact: Bool?
     public var requestLocation: Bool?
-    public var requestPoll: KeyboardButtonPollType?
-    public var webApp: WebAppInfo?
+    public var requestPoll: KeyboardButtonPollType? {
+        get { _requestPoll?.value }
+        set { _requestPoll = newValue.map(Box.init) }
+    }
+    private var _requestPoll: Box<KeyboardButtonPollType>?
+    public var webApp: WebAppInfo? {
+        get { _webApp?.value }
+        set { _webApp = newValue.map(Box.init) }
+    }
+    private var _webApp: Box<WebAppInfo>?
 
     public init(text: String, iconCustomEmojiID: String? = nil, style: String? = nil, requestUsers: KeyboardButtonRequestUsers? = nil, requestChat: KeyboardButtonRequestChat? = nil, requestManagedBot: KeyboardButtonRequestManagedBot? = nil, requestContact: Bool? = nil, requestLocation: Bool? = nil, requestPoll: KeyboardButtonPollType? = nil, webApp: WebAppInfo? = nil) {
         self.text = text
         self.iconCustomEmojiID = iconCustomEmojiID
         self.style = style
-        self.requestUsers = requestUsers
-        self.requestChat = requestChat
-        self.requestManagedBot = requestManagedBot
+        self._requestUsers = requestUsers.map(Box.init)
+        self._requestChat = requestChat.map(Box.init)
+        self._requestManagedBot = requestManagedBot.map(Box.init)
         self.requestContact = requestContact
         self.requestLocation = requestLocation
-        self.requestPoll = requestPoll
-        self.webApp = webApp
+        self._requestPoll = requestPoll.map(Box.init)
+        self._webApp = webApp.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -41,16 +61,41 @@ public struct KeyboardButton: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.text = try c.decode(String.self, forKey: .text)
-        self.iconCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .iconCustomEmojiID)
-        self.style = try c.decodeIfPresent(String.self, forKey: .style)
-        self.requestUsers = try c.decodeIfPresent(KeyboardButtonRequestUsers.self, forKey: .requestUsers)
-        self.requestChat = try c.decodeIfPresent(KeyboardButtonRequestChat.self, forKey: .requestChat)
-        self.requestManagedBot = try c.decodeIfPresent(KeyboardButtonRequestManagedBot.self, forKey: .requestManagedBot)
-        self.requestContact = try c.decodeIfPresent(Bool.self, forKey: .requestContact)
-        self.requestLocation = try c.decodeIfPresent(Bool.self, forKey: .requestLocation)
-        self.requestPoll = try c.decodeIfPresent(KeyboardButtonPollType.self, forKey: .requestPoll)
-        self.webApp = try c.decodeIfPresent(WebAppInfo.self, forKey: .webApp)
+        var _v_text: String? = nil
+        var _v_iconCustomEmojiID: String? = nil
+        var _v_style: String? = nil
+        var _v_requestUsers: KeyboardButtonRequestUsers? = nil
+        var _v_requestChat: KeyboardButtonRequestChat? = nil
+        var _v_requestManagedBot: KeyboardButtonRequestManagedBot? = nil
+        var _v_requestContact: Bool? = nil
+        var _v_requestLocation: Bool? = nil
+        var _v_requestPoll: KeyboardButtonPollType? = nil
+        var _v_webApp: WebAppInfo? = nil
+        for key in c.allKeys {
+            switch key {
+            case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+            case .iconCustomEmojiID: _v_iconCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .iconCustomEmojiID)
+            case .style: _v_style = try c.decodeIfPresent(String.self, forKey: .style)
+            case .requestUsers: _v_requestUsers = try c.decodeIfPresent(KeyboardButtonRequestUsers.self, forKey: .requestUsers)
+            case .requestChat: _v_requestChat = try c.decodeIfPresent(KeyboardButtonRequestChat.self, forKey: .requestChat)
+            case .requestManagedBot: _v_requestManagedBot = try c.decodeIfPresent(KeyboardButtonRequestManagedBot.self, forKey: .requestManagedBot)
+            case .requestContact: _v_requestContact = try c.decodeIfPresent(Bool.self, forKey: .requestContact)
+            case .requestLocation: _v_requestLocation = try c.decodeIfPresent(Bool.self, forKey: .requestLocation)
+            case .requestPoll: _v_requestPoll = try c.decodeIfPresent(KeyboardButtonPollType.self, forKey: .requestPoll)
+            case .webApp: _v_webApp = try c.decodeIfPresent(WebAppInfo.self, forKey: .webApp)
+            }
+        }
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self.text = _v_text
+        self.iconCustomEmojiID = _v_iconCustomEmojiID
+        self.style = _v_style
+        self._requestUsers = _v_requestUsers.map(Box.init)
+        self._requestChat = _v_requestChat.map(Box.init)
+        self._requestManagedBot = _v_requestManagedBot.map(Box.init)
+        self.requestContact = _v_requestContact
+        self.requestLocation = _v_requestLocation
+        self._requestPoll = _v_requestPoll.map(Box.init)
+        self._webApp = _v_webApp.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -7,8 +7,16 @@ public struct KeyboardButtonRequestChat: Codable, Sendable, Equatable {
     public var chatIsForum: Bool?
     public var chatHasUsername: Bool?
     public var chatIsCreated: Bool?
-    public var userAdministratorRights: ChatAdministratorRights?
-    public var botAdministratorRights: ChatAdministratorRights?
+    public var userAdministratorRights: ChatAdministratorRights? {
+        get { _userAdministratorRights?.value }
+        set { _userAdministratorRights = newValue.map(Box.init) }
+    }
+    private var _userAdministratorRights: Box<ChatAdministratorRights>?
+    public var botAdministratorRights: ChatAdministratorRights? {
+        get { _botAdministratorRights?.value }
+        set { _botAdministratorRights = newValue.map(Box.init) }
+    }
+    private var _botAdministratorRights: Box<ChatAdministratorRights>?
     public var botIsMember: Bool?
     public var requestTitle: Bool?
     public var requestUsername: Bool?
@@ -20,8 +28,8 @@ public struct KeyboardButtonRequestChat: Codable, Sendable, Equatable {
         self.chatIsForum = chatIsForum
         self.chatHasUsername = chatHasUsername
         self.chatIsCreated = chatIsCreated
-        self.userAdministratorRights = userAdministratorRights
-        self.botAdministratorRights = botAdministratorRights
+        self._userAdministratorRights = userAdministratorRights.map(Box.init)
+        self._botAdministratorRights = botAdministratorRights.map(Box.init)
         self.botIsMember = botIsMember
         self.requestTitle = requestTitle
         self.requestUsername = requestUsername
@@ -44,17 +52,45 @@ public struct KeyboardButtonRequestChat: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.requestID = try c.decode(Int.self, forKey: .requestID)
-        self.chatIsChannel = try c.decode(Bool.self, forKey: .chatIsChannel)
-        self.chatIsForum = try c.decodeIfPresent(Bool.self, forKey: .chatIsForum)
-        self.chatHasUsername = try c.decodeIfPresent(Bool.self, forKey: .chatHasUsername)
-        self.chatIsCreated = try c.decodeIfPresent(Bool.self, forKey: .chatIsCreated)
-        self.userAdministratorRights = try c.decodeIfPresent(ChatAdministratorRights.self, forKey: .userAdministratorRights)
-        self.botAdministratorRights = try c.decodeIfPresent(ChatAdministratorRights.self, forKey: .botAdministratorRights)
-        self.botIsMember = try c.decodeIfPresent(Bool.self, forKey: .botIsMember)
-        self.requestTitle = try c.decodeIfPresent(Bool.self, forKey: .requestTitle)
-        self.requestUsername = try c.decodeIfPresent(Bool.self, forKey: .requestUsername)
-        self.requestPhoto = try c.decodeIfPresent(Bool.self, forKey: .requestPhoto)
+        var _v_requestID: Int? = nil
+        var _v_chatIsChannel: Bool? = nil
+        var _v_chatIsForum: Bool? = nil
+        var _v_chatHasUsername: Bool? = nil
+        var _v_chatIsCreated: Bool? = nil
+        var _v_userAdministratorRights: ChatAdministratorRights? = nil
+        var _v_botAdministratorRights: ChatAdministratorRights? = nil
+        var _v_botIsMember: Bool? = nil
+        var _v_requestTitle: Bool? = nil
+        var _v_requestUsername: Bool? = nil
+        var _v_requestPhoto: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .requestID: _v_requestID = try c.decodeIfPresent(Int.self, forKey: .requestID)
+            case .chatIsChannel: _v_chatIsChannel = try c.decodeIfPresent(Bool.self, forKey: .chatIsChannel)
+            case .chatIsForum: _v_chatIsForum = try c.decodeIfPresent(Bool.self, forKey: .chatIsForum)
+            case .chatHasUsername: _v_chatHasUsername = try c.decodeIfPresent(Bool.self, forKey: .chatHasUsername)
+            case .chatIsCreated: _v_chatIsCreated = try c.decodeIfPresent(Bool.self, forKey: .chatIsCreated)
+            case .userAdministratorRights: _v_userAdministratorRights = try c.decodeIfPresent(ChatAdministratorRights.self, forKey: .userAdministratorRights)
+            case .botAdministratorRights: _v_botAdministratorRights = try c.decodeIfPresent(ChatAdministratorRights.self, forKey: .botAdministratorRights)
+            case .botIsMember: _v_botIsMember = try c.decodeIfPresent(Bool.self, forKey: .botIsMember)
+            case .requestTitle: _v_requestTitle = try c.decodeIfPresent(Bool.self, forKey: .requestTitle)
+            case .requestUsername: _v_requestUsername = try c.decodeIfPresent(Bool.self, forKey: .requestUsername)
+            case .requestPhoto: _v_requestPhoto = try c.decodeIfPresent(Bool.self, forKey: .requestPhoto)
+            }
+        }
+        guard let _v_requestID else { throw DecodingError.keyNotFound(CodingKeys.requestID, .init(codingPath: c.codingPath, debugDescription: "missing request_id")) }
+        self.requestID = _v_requestID
+        guard let _v_chatIsChannel else { throw DecodingError.keyNotFound(CodingKeys.chatIsChannel, .init(codingPath: c.codingPath, debugDescription: "missing chat_is_channel")) }
+        self.chatIsChannel = _v_chatIsChannel
+        self.chatIsForum = _v_chatIsForum
+        self.chatHasUsername = _v_chatHasUsername
+        self.chatIsCreated = _v_chatIsCreated
+        self._userAdministratorRights = _v_userAdministratorRights.map(Box.init)
+        self._botAdministratorRights = _v_botAdministratorRights.map(Box.init)
+        self.botIsMember = _v_botIsMember
+        self.requestTitle = _v_requestTitle
+        self.requestUsername = _v_requestUsername
+        self.requestPhoto = _v_requestPhoto
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -20,9 +20,20 @@ public struct KeyboardButtonRequestManagedBot: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.requestID = try c.decode(Int.self, forKey: .requestID)
-        self.suggestedName = try c.decodeIfPresent(String.self, forKey: .suggestedName)
-        self.suggestedUsername = try c.decodeIfPresent(String.self, forKey: .suggestedUsername)
+        var _v_requestID: Int? = nil
+        var _v_suggestedName: String? = nil
+        var _v_suggestedUsername: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .requestID: _v_requestID = try c.decodeIfPresent(Int.self, forKey: .requestID)
+            case .suggestedName: _v_suggestedName = try c.decodeIfPresent(String.self, forKey: .suggestedName)
+            case .suggestedUsername: _v_suggestedUsername = try c.decodeIfPresent(String.self, forKey: .suggestedUsername)
+            }
+        }
+        guard let _v_requestID else { throw DecodingError.keyNotFound(CodingKeys.requestID, .init(codingPath: c.codingPath, debugDescription: "missing request_id")) }
+        self.requestID = _v_requestID
+        self.suggestedName = _v_suggestedName
+        self.suggestedUsername = _v_suggestedUsername
     }
 
     public func encode(to encoder: any Encoder) throws {

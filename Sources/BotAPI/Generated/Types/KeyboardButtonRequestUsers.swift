@@ -32,13 +32,32 @@ public struct KeyboardButtonRequestUsers: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.requestID = try c.decode(Int.self, forKey: .requestID)
-        self.userIsBot = try c.decodeIfPresent(Bool.self, forKey: .userIsBot)
-        self.userIsPremium = try c.decodeIfPresent(Bool.self, forKey: .userIsPremium)
-        self.maxQuantity = try c.decodeIfPresent(Int.self, forKey: .maxQuantity)
-        self.requestName = try c.decodeIfPresent(Bool.self, forKey: .requestName)
-        self.requestUsername = try c.decodeIfPresent(Bool.self, forKey: .requestUsername)
-        self.requestPhoto = try c.decodeIfPresent(Bool.self, forKey: .requestPhoto)
+        var _v_requestID: Int? = nil
+        var _v_userIsBot: Bool? = nil
+        var _v_userIsPremium: Bool? = nil
+        var _v_maxQuantity: Int? = nil
+        var _v_requestName: Bool? = nil
+        var _v_requestUsername: Bool? = nil
+        var _v_requestPhoto: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .requestID: _v_requestID = try c.decodeIfPresent(Int.self, forKey: .requestID)
+            case .userIsBot: _v_userIsBot = try c.decodeIfPresent(Bool.self, forKey: .userIsBot)
+            case .userIsPremium: _v_userIsPremium = try c.decodeIfPresent(Bool.self, forKey: .userIsPremium)
+            case .maxQuantity: _v_maxQuantity = try c.decodeIfPresent(Int.self, forKey: .maxQuantity)
+            case .requestName: _v_requestName = try c.decodeIfPresent(Bool.self, forKey: .requestName)
+            case .requestUsername: _v_requestUsername = try c.decodeIfPresent(Bool.self, forKey: .requestUsername)
+            case .requestPhoto: _v_requestPhoto = try c.decodeIfPresent(Bool.self, forKey: .requestPhoto)
+            }
+        }
+        guard let _v_requestID else { throw DecodingError.keyNotFound(CodingKeys.requestID, .init(codingPath: c.codingPath, debugDescription: "missing request_id")) }
+        self.requestID = _v_requestID
+        self.userIsBot = _v_userIsBot
+        self.userIsPremium = _v_userIsPremium
+        self.maxQuantity = _v_maxQuantity
+        self.requestName = _v_requestName
+        self.requestUsername = _v_requestUsername
+        self.requestPhoto = _v_requestPhoto
     }
 
     public func encode(to encoder: any Encoder) throws {

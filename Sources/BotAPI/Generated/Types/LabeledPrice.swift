@@ -17,8 +17,18 @@ public struct LabeledPrice: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.label = try c.decode(String.self, forKey: .label)
-        self.amount = try c.decode(Int.self, forKey: .amount)
+        var _v_label: String? = nil
+        var _v_amount: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .label: _v_label = try c.decodeIfPresent(String.self, forKey: .label)
+            case .amount: _v_amount = try c.decodeIfPresent(Int.self, forKey: .amount)
+            }
+        }
+        guard let _v_label else { throw DecodingError.keyNotFound(CodingKeys.label, .init(codingPath: c.codingPath, debugDescription: "missing label")) }
+        self.label = _v_label
+        guard let _v_amount else { throw DecodingError.keyNotFound(CodingKeys.amount, .init(codingPath: c.codingPath, debugDescription: "missing amount")) }
+        self.amount = _v_amount
     }
 
     public func encode(to encoder: any Encoder) throws {

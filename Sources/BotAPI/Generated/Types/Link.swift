@@ -14,7 +14,14 @@ public struct Link: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.url = try c.decode(String.self, forKey: .url)
+        var _v_url: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .url: _v_url = try c.decodeIfPresent(String.self, forKey: .url)
+            }
+        }
+        guard let _v_url else { throw DecodingError.keyNotFound(CodingKeys.url, .init(codingPath: c.codingPath, debugDescription: "missing url")) }
+        self.url = _v_url
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -26,11 +26,25 @@ public struct LinkPreviewOptions: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.isDisabled = try c.decodeIfPresent(Bool.self, forKey: .isDisabled)
-        self.url = try c.decodeIfPresent(String.self, forKey: .url)
-        self.preferSmallMedia = try c.decodeIfPresent(Bool.self, forKey: .preferSmallMedia)
-        self.preferLargeMedia = try c.decodeIfPresent(Bool.self, forKey: .preferLargeMedia)
-        self.showAboveText = try c.decodeIfPresent(Bool.self, forKey: .showAboveText)
+        var _v_isDisabled: Bool? = nil
+        var _v_url: String? = nil
+        var _v_preferSmallMedia: Bool? = nil
+        var _v_preferLargeMedia: Bool? = nil
+        var _v_showAboveText: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .isDisabled: _v_isDisabled = try c.decodeIfPresent(Bool.self, forKey: .isDisabled)
+            case .url: _v_url = try c.decodeIfPresent(String.self, forKey: .url)
+            case .preferSmallMedia: _v_preferSmallMedia = try c.decodeIfPresent(Bool.self, forKey: .preferSmallMedia)
+            case .preferLargeMedia: _v_preferLargeMedia = try c.decodeIfPresent(Bool.self, forKey: .preferLargeMedia)
+            case .showAboveText: _v_showAboveText = try c.decodeIfPresent(Bool.self, forKey: .showAboveText)
+            }
+        }
+        self.isDisabled = _v_isDisabled
+        self.url = _v_url
+        self.preferSmallMedia = _v_preferSmallMedia
+        self.preferLargeMedia = _v_preferLargeMedia
+        self.showAboveText = _v_showAboveText
     }
 
     public func encode(to encoder: any Encoder) throws {

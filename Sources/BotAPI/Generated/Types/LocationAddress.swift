@@ -23,10 +23,23 @@ public struct LocationAddress: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.countryCode = try c.decode(String.self, forKey: .countryCode)
-        self.state = try c.decodeIfPresent(String.self, forKey: .state)
-        self.city = try c.decodeIfPresent(String.self, forKey: .city)
-        self.street = try c.decodeIfPresent(String.self, forKey: .street)
+        var _v_countryCode: String? = nil
+        var _v_state: String? = nil
+        var _v_city: String? = nil
+        var _v_street: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .countryCode: _v_countryCode = try c.decodeIfPresent(String.self, forKey: .countryCode)
+            case .state: _v_state = try c.decodeIfPresent(String.self, forKey: .state)
+            case .city: _v_city = try c.decodeIfPresent(String.self, forKey: .city)
+            case .street: _v_street = try c.decodeIfPresent(String.self, forKey: .street)
+            }
+        }
+        guard let _v_countryCode else { throw DecodingError.keyNotFound(CodingKeys.countryCode, .init(codingPath: c.codingPath, debugDescription: "missing country_code")) }
+        self.countryCode = _v_countryCode
+        self.state = _v_state
+        self.city = _v_city
+        self.street = _v_street
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -23,10 +23,23 @@ public struct LoginUrl: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.url = try c.decode(String.self, forKey: .url)
-        self.forwardText = try c.decodeIfPresent(String.self, forKey: .forwardText)
-        self.botUsername = try c.decodeIfPresent(String.self, forKey: .botUsername)
-        self.requestWriteAccess = try c.decodeIfPresent(Bool.self, forKey: .requestWriteAccess)
+        var _v_url: String? = nil
+        var _v_forwardText: String? = nil
+        var _v_botUsername: String? = nil
+        var _v_requestWriteAccess: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .url: _v_url = try c.decodeIfPresent(String.self, forKey: .url)
+            case .forwardText: _v_forwardText = try c.decodeIfPresent(String.self, forKey: .forwardText)
+            case .botUsername: _v_botUsername = try c.decodeIfPresent(String.self, forKey: .botUsername)
+            case .requestWriteAccess: _v_requestWriteAccess = try c.decodeIfPresent(Bool.self, forKey: .requestWriteAccess)
+            }
+        }
+        guard let _v_url else { throw DecodingError.keyNotFound(CodingKeys.url, .init(codingPath: c.codingPath, debugDescription: "missing url")) }
+        self.url = _v_url
+        self.forwardText = _v_forwardText
+        self.botUsername = _v_botUsername
+        self.requestWriteAccess = _v_requestWriteAccess
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -2,10 +2,14 @@
 
 /// [ManagedBotCreated](https://core.telegram.org/bots/api#managedbotcreated)
 public struct ManagedBotCreated: Codable, Sendable, Equatable {
-    public var bot: User
+    public var bot: User {
+        get { _bot.value }
+        set { _bot = Box(newValue) }
+    }
+    private var _bot: Box<User>
 
     public init(bot: User) {
-        self.bot = bot
+        self._bot = Box(bot)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -14,7 +18,14 @@ public struct ManagedBotCreated: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.bot = try c.decode(User.self, forKey: .bot)
+        var _v_bot: User? = nil
+        for key in c.allKeys {
+            switch key {
+            case .bot: _v_bot = try c.decodeIfPresent(User.self, forKey: .bot)
+            }
+        }
+        guard let _v_bot else { throw DecodingError.keyNotFound(CodingKeys.bot, .init(codingPath: c.codingPath, debugDescription: "missing bot")) }
+        self._bot = Box(_v_bot)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -2,12 +2,20 @@
 
 /// [ManagedBotUpdated](https://core.telegram.org/bots/api#managedbotupdated)
 public struct ManagedBotUpdated: Codable, Sendable, Equatable {
-    public var user: User
-    public var bot: User
+    public var user: User {
+        get { _user.value }
+        set { _user = Box(newValue) }
+    }
+    private var _user: Box<User>
+    public var bot: User {
+        get { _bot.value }
+        set { _bot = Box(newValue) }
+    }
+    private var _bot: Box<User>
 
     public init(user: User, bot: User) {
-        self.user = user
-        self.bot = bot
+        self._user = Box(user)
+        self._bot = Box(bot)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -17,8 +25,18 @@ public struct ManagedBotUpdated: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.user = try c.decode(User.self, forKey: .user)
-        self.bot = try c.decode(User.self, forKey: .bot)
+        var _v_user: User? = nil
+        var _v_bot: User? = nil
+        for key in c.allKeys {
+            switch key {
+            case .user: _v_user = try c.decodeIfPresent(User.self, forKey: .user)
+            case .bot: _v_bot = try c.decodeIfPresent(User.self, forKey: .bot)
+            }
+        }
+        guard let _v_user else { throw DecodingError.keyNotFound(CodingKeys.user, .init(codingPath: c.codingPath, debugDescription: "missing user")) }
+        self._user = Box(_v_user)
+        guard let _v_bot else { throw DecodingError.keyNotFound(CodingKeys.bot, .init(codingPath: c.codingPath, debugDescription: "missing bot")) }
+        self._bot = Box(_v_bot)
     }
 
     public func encode(to encoder: any Encoder) throws {

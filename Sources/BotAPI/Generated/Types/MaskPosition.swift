@@ -23,10 +23,26 @@ public struct MaskPosition: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.point = try c.decode(String.self, forKey: .point)
-        self.xShift = try c.decode(Double.self, forKey: .xShift)
-        self.yShift = try c.decode(Double.self, forKey: .yShift)
-        self.scale = try c.decode(Double.self, forKey: .scale)
+        var _v_point: String? = nil
+        var _v_xShift: Double? = nil
+        var _v_yShift: Double? = nil
+        var _v_scale: Double? = nil
+        for key in c.allKeys {
+            switch key {
+            case .point: _v_point = try c.decodeIfPresent(String.self, forKey: .point)
+            case .xShift: _v_xShift = try c.decodeIfPresent(Double.self, forKey: .xShift)
+            case .yShift: _v_yShift = try c.decodeIfPresent(Double.self, forKey: .yShift)
+            case .scale: _v_scale = try c.decodeIfPresent(Double.self, forKey: .scale)
+            }
+        }
+        guard let _v_point else { throw DecodingError.keyNotFound(CodingKeys.point, .init(codingPath: c.codingPath, debugDescription: "missing point")) }
+        self.point = _v_point
+        guard let _v_xShift else { throw DecodingError.keyNotFound(CodingKeys.xShift, .init(codingPath: c.codingPath, debugDescription: "missing x_shift")) }
+        self.xShift = _v_xShift
+        guard let _v_yShift else { throw DecodingError.keyNotFound(CodingKeys.yShift, .init(codingPath: c.codingPath, debugDescription: "missing y_shift")) }
+        self.yShift = _v_yShift
+        guard let _v_scale else { throw DecodingError.keyNotFound(CodingKeys.scale, .init(codingPath: c.codingPath, debugDescription: "missing scale")) }
+        self.scale = _v_scale
     }
 
     public func encode(to encoder: any Encoder) throws {

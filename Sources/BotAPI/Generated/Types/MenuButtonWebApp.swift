@@ -4,12 +4,16 @@
 public struct MenuButtonWebApp: Codable, Sendable, Equatable {
     public var type: String
     public var text: String
-    public var webApp: WebAppInfo
+    public var webApp: WebAppInfo {
+        get { _webApp.value }
+        set { _webApp = Box(newValue) }
+    }
+    private var _webApp: Box<WebAppInfo>
 
     public init(type: String, text: String, webApp: WebAppInfo) {
         self.type = type
         self.text = text
-        self.webApp = webApp
+        self._webApp = Box(webApp)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -20,9 +24,22 @@ public struct MenuButtonWebApp: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.text = try c.decode(String.self, forKey: .text)
-        self.webApp = try c.decode(WebAppInfo.self, forKey: .webApp)
+        var _v_type: String? = nil
+        var _v_text: String? = nil
+        var _v_webApp: WebAppInfo? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+            case .webApp: _v_webApp = try c.decodeIfPresent(WebAppInfo.self, forKey: .webApp)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self.text = _v_text
+        guard let _v_webApp else { throw DecodingError.keyNotFound(CodingKeys.webApp, .init(codingPath: c.codingPath, debugDescription: "missing web_app")) }
+        self._webApp = Box(_v_webApp)
     }
 
     public func encode(to encoder: any Encoder) throws {

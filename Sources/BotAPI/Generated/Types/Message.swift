@@ -4,17 +4,41 @@
 public struct Message: Codable, Sendable, Equatable {
     public var messageID: Int
     public var messageThreadID: Int?
-    public var directMessagesTopic: DirectMessagesTopic?
-    public var from: User?
-    public var senderChat: Chat?
+    public var directMessagesTopic: DirectMessagesTopic? {
+        get { _directMessagesTopic?.value }
+        set { _directMessagesTopic = newValue.map(Box.init) }
+    }
+    private var _directMessagesTopic: Box<DirectMessagesTopic>?
+    public var from: User? {
+        get { _from?.value }
+        set { _from = newValue.map(Box.init) }
+    }
+    private var _from: Box<User>?
+    public var senderChat: Chat? {
+        get { _senderChat?.value }
+        set { _senderChat = newValue.map(Box.init) }
+    }
+    private var _senderChat: Box<Chat>?
     public var senderBoostCount: Int?
-    public var senderBusinessBot: User?
+    public var senderBusinessBot: User? {
+        get { _senderBusinessBot?.value }
+        set { _senderBusinessBot = newValue.map(Box.init) }
+    }
+    private var _senderBusinessBot: Box<User>?
     public var senderTag: String?
     public var date: Int
     public var guestQueryID: String?
     public var businessConnectionID: String?
-    public var chat: Chat
-    public var forwardOrigin: MessageOrigin?
+    public var chat: Chat {
+        get { _chat.value }
+        set { _chat = Box(newValue) }
+    }
+    private var _chat: Box<Chat>
+    public var forwardOrigin: MessageOrigin? {
+        get { _forwardOrigin?.value }
+        set { _forwardOrigin = newValue.map(Box.init) }
+    }
+    private var _forwardOrigin: Box<MessageOrigin>?
     public var isTopicMessage: Bool?
     public var isAutomaticForward: Bool?
     public var replyToMessage: Message? {
@@ -22,14 +46,38 @@ public struct Message: Codable, Sendable, Equatable {
         set { _replyToMessage = newValue.map(Box.init) }
     }
     private var _replyToMessage: Box<Message>?
-    public var externalReply: ExternalReplyInfo?
-    public var quote: TextQuote?
-    public var replyToStory: Story?
+    public var externalReply: ExternalReplyInfo? {
+        get { _externalReply?.value }
+        set { _externalReply = newValue.map(Box.init) }
+    }
+    private var _externalReply: Box<ExternalReplyInfo>?
+    public var quote: TextQuote? {
+        get { _quote?.value }
+        set { _quote = newValue.map(Box.init) }
+    }
+    private var _quote: Box<TextQuote>?
+    public var replyToStory: Story? {
+        get { _replyToStory?.value }
+        set { _replyToStory = newValue.map(Box.init) }
+    }
+    private var _replyToStory: Box<Story>?
     public var replyToChecklistTaskID: Int?
     public var replyToPollOptionID: String?
-    public var viaBot: User?
-    public var guestBotCallerUser: User?
-    public var guestBotCallerChat: Chat?
+    public var viaBot: User? {
+        get { _viaBot?.value }
+        set { _viaBot = newValue.map(Box.init) }
+    }
+    private var _viaBot: Box<User>?
+    public var guestBotCallerUser: User? {
+        get { _guestBotCallerUser?.value }
+        set { _guestBotCallerUser = newValue.map(Box.init) }
+    }
+    private var _guestBotCallerUser: Box<User>?
+    public var guestBotCallerChat: Chat? {
+        get { _guestBotCallerChat?.value }
+        set { _guestBotCallerChat = newValue.map(Box.init) }
+    }
+    private var _guestBotCallerChat: Box<Chat>?
     public var editDate: Int?
     public var hasProtectedContent: Bool?
     public var isFromOffline: Bool?
@@ -39,43 +87,139 @@ public struct Message: Codable, Sendable, Equatable {
     public var paidStarCount: Int?
     public var text: String?
     public var entities: [MessageEntity]?
-    public var linkPreviewOptions: LinkPreviewOptions?
-    public var suggestedPostInfo: SuggestedPostInfo?
+    public var linkPreviewOptions: LinkPreviewOptions? {
+        get { _linkPreviewOptions?.value }
+        set { _linkPreviewOptions = newValue.map(Box.init) }
+    }
+    private var _linkPreviewOptions: Box<LinkPreviewOptions>?
+    public var suggestedPostInfo: SuggestedPostInfo? {
+        get { _suggestedPostInfo?.value }
+        set { _suggestedPostInfo = newValue.map(Box.init) }
+    }
+    private var _suggestedPostInfo: Box<SuggestedPostInfo>?
     public var effectID: String?
-    public var richMessage: RichMessage?
-    public var animation: Animation?
-    public var audio: Audio?
-    public var document: Document?
-    public var livePhoto: LivePhoto?
-    public var paidMedia: PaidMediaInfo?
+    public var richMessage: RichMessage? {
+        get { _richMessage?.value }
+        set { _richMessage = newValue.map(Box.init) }
+    }
+    private var _richMessage: Box<RichMessage>?
+    public var animation: Animation? {
+        get { _animation?.value }
+        set { _animation = newValue.map(Box.init) }
+    }
+    private var _animation: Box<Animation>?
+    public var audio: Audio? {
+        get { _audio?.value }
+        set { _audio = newValue.map(Box.init) }
+    }
+    private var _audio: Box<Audio>?
+    public var document: Document? {
+        get { _document?.value }
+        set { _document = newValue.map(Box.init) }
+    }
+    private var _document: Box<Document>?
+    public var livePhoto: LivePhoto? {
+        get { _livePhoto?.value }
+        set { _livePhoto = newValue.map(Box.init) }
+    }
+    private var _livePhoto: Box<LivePhoto>?
+    public var paidMedia: PaidMediaInfo? {
+        get { _paidMedia?.value }
+        set { _paidMedia = newValue.map(Box.init) }
+    }
+    private var _paidMedia: Box<PaidMediaInfo>?
     public var photo: [PhotoSize]?
-    public var sticker: Sticker?
-    public var story: Story?
-    public var video: Video?
-    public var videoNote: VideoNote?
-    public var voice: Voice?
+    public var sticker: Sticker? {
+        get { _sticker?.value }
+        set { _sticker = newValue.map(Box.init) }
+    }
+    private var _sticker: Box<Sticker>?
+    public var story: Story? {
+        get { _story?.value }
+        set { _story = newValue.map(Box.init) }
+    }
+    private var _story: Box<Story>?
+    public var video: Video? {
+        get { _video?.value }
+        set { _video = newValue.map(Box.init) }
+    }
+    private var _video: Box<Video>?
+    public var videoNote: VideoNote? {
+        get { _videoNote?.value }
+        set { _videoNote = newValue.map(Box.init) }
+    }
+    private var _videoNote: Box<VideoNote>?
+    public var voice: Voice? {
+        get { _voice?.value }
+        set { _voice = newValue.map(Box.init) }
+    }
+    private var _voice: Box<Voice>?
     public var caption: String?
     public var captionEntities: [MessageEntity]?
     public var showCaptionAboveMedia: Bool?
     public var hasMediaSpoiler: Bool?
-    public var checklist: Checklist?
-    public var contact: Contact?
-    public var dice: Dice?
-    public var game: Game?
-    public var poll: Poll?
-    public var venue: Venue?
-    public var location: Location?
+    public var checklist: Checklist? {
+        get { _checklist?.value }
+        set { _checklist = newValue.map(Box.init) }
+    }
+    private var _checklist: Box<Checklist>?
+    public var contact: Contact? {
+        get { _contact?.value }
+        set { _contact = newValue.map(Box.init) }
+    }
+    private var _contact: Box<Contact>?
+    public var dice: Dice? {
+        get { _dice?.value }
+        set { _dice = newValue.map(Box.init) }
+    }
+    private var _dice: Box<Dice>?
+    public var game: Game? {
+        get { _game?.value }
+        set { _game = newValue.map(Box.init) }
+    }
+    private var _game: Box<Game>?
+    public var poll: Poll? {
+        get { _poll?.value }
+        set { _poll = newValue.map(Box.init) }
+    }
+    private var _poll: Box<Poll>?
+    public var venue: Venue? {
+        get { _venue?.value }
+        set { _venue = newValue.map(Box.init) }
+    }
+    private var _venue: Box<Venue>?
+    public var location: Location? {
+        get { _location?.value }
+        set { _location = newValue.map(Box.init) }
+    }
+    private var _location: Box<Location>?
     public var newChatMembers: [User]?
-    public var leftChatMember: User?
-    public var chatOwnerLeft: ChatOwnerLeft?
-    public var chatOwnerChanged: ChatOwnerChanged?
+    public var leftChatMember: User? {
+        get { _leftChatMember?.value }
+        set { _leftChatMember = newValue.map(Box.init) }
+    }
+    private var _leftChatMember: Box<User>?
+    public var chatOwnerLeft: ChatOwnerLeft? {
+        get { _chatOwnerLeft?.value }
+        set { _chatOwnerLeft = newValue.map(Box.init) }
+    }
+    private var _chatOwnerLeft: Box<ChatOwnerLeft>?
+    public var chatOwnerChanged: ChatOwnerChanged? {
+        get { _chatOwnerChanged?.value }
+        set { _chatOwnerChanged = newValue.map(Box.init) }
+    }
+    private var _chatOwnerChanged: Box<ChatOwnerChanged>?
     public var newChatTitle: String?
     public var newChatPhoto: [PhotoSize]?
     public var deleteChatPhoto: Bool?
     public var groupChatCreated: Bool?
     public var supergroupChatCreated: Bool?
     public var channelChatCreated: Bool?
-    public var messageAutoDeleteTimerChanged: MessageAutoDeleteTimerChanged?
+    public var messageAutoDeleteTimerChanged: MessageAutoDeleteTimerChanged? {
+        get { _messageAutoDeleteTimerChanged?.value }
+        set { _messageAutoDeleteTimerChanged = newValue.map(Box.init) }
+    }
+    private var _messageAutoDeleteTimerChanged: Box<MessageAutoDeleteTimerChanged>?
     public var migrateToChatID: Int?
     public var migrateFromChatID: Int?
     public var pinnedMessage: MaybeInaccessibleMessage? {
@@ -83,20 +227,72 @@ public struct Message: Codable, Sendable, Equatable {
         set { _pinnedMessage = newValue.map(Box.init) }
     }
     private var _pinnedMessage: Box<MaybeInaccessibleMessage>?
-    public var invoice: Invoice?
-    public var successfulPayment: SuccessfulPayment?
-    public var refundedPayment: RefundedPayment?
-    public var usersShared: UsersShared?
-    public var chatShared: ChatShared?
-    public var gift: GiftInfo?
-    public var uniqueGift: UniqueGiftInfo?
-    public var giftUpgradeSent: GiftInfo?
+    public var invoice: Invoice? {
+        get { _invoice?.value }
+        set { _invoice = newValue.map(Box.init) }
+    }
+    private var _invoice: Box<Invoice>?
+    public var successfulPayment: SuccessfulPayment? {
+        get { _successfulPayment?.value }
+        set { _successfulPayment = newValue.map(Box.init) }
+    }
+    private var _successfulPayment: Box<SuccessfulPayment>?
+    public var refundedPayment: RefundedPayment? {
+        get { _refundedPayment?.value }
+        set { _refundedPayment = newValue.map(Box.init) }
+    }
+    private var _refundedPayment: Box<RefundedPayment>?
+    public var usersShared: UsersShared? {
+        get { _usersShared?.value }
+        set { _usersShared = newValue.map(Box.init) }
+    }
+    private var _usersShared: Box<UsersShared>?
+    public var chatShared: ChatShared? {
+        get { _chatShared?.value }
+        set { _chatShared = newValue.map(Box.init) }
+    }
+    private var _chatShared: Box<ChatShared>?
+    public var gift: GiftInfo? {
+        get { _gift?.value }
+        set { _gift = newValue.map(Box.init) }
+    }
+    private var _gift: Box<GiftInfo>?
+    public var uniqueGift: UniqueGiftInfo? {
+        get { _uniqueGift?.value }
+        set { _uniqueGift = newValue.map(Box.init) }
+    }
+    private var _uniqueGift: Box<UniqueGiftInfo>?
+    public var giftUpgradeSent: GiftInfo? {
+        get { _giftUpgradeSent?.value }
+        set { _giftUpgradeSent = newValue.map(Box.init) }
+    }
+    private var _giftUpgradeSent: Box<GiftInfo>?
     public var connectedWebsite: String?
-    public var writeAccessAllowed: WriteAccessAllowed?
-    public var passportData: PassportData?
-    public var proximityAlertTriggered: ProximityAlertTriggered?
-    public var boostAdded: ChatBoostAdded?
-    public var chatBackgroundSet: ChatBackground?
+    public var writeAccessAllowed: WriteAccessAllowed? {
+        get { _writeAccessAllowed?.value }
+        set { _writeAccessAllowed = newValue.map(Box.init) }
+    }
+    private var _writeAccessAllowed: Box<WriteAccessAllowed>?
+    public var passportData: PassportData? {
+        get { _passportData?.value }
+        set { _passportData = newValue.map(Box.init) }
+    }
+    private var _passportData: Box<PassportData>?
+    public var proximityAlertTriggered: ProximityAlertTriggered? {
+        get { _proximityAlertTriggered?.value }
+        set { _proximityAlertTriggered = newValue.map(Box.init) }
+    }
+    private var _proximityAlertTriggered: Box<ProximityAlertTriggered>?
+    public var boostAdded: ChatBoostAdded? {
+        get { _boostAdded?.value }
+        set { _boostAdded = newValue.map(Box.init) }
+    }
+    private var _boostAdded: Box<ChatBoostAdded>?
+    public var chatBackgroundSet: ChatBackground? {
+        get { _chatBackgroundSet?.value }
+        set { _chatBackgroundSet = newValue.map(Box.init) }
+    }
+    private var _chatBackgroundSet: Box<ChatBackground>?
     public var checklistTasksDone: ChecklistTasksDone? {
         get { _checklistTasksDone?.value }
         set { _checklistTasksDone = newValue.map(Box.init) }
@@ -107,23 +303,71 @@ public struct Message: Codable, Sendable, Equatable {
         set { _checklistTasksAdded = newValue.map(Box.init) }
     }
     private var _checklistTasksAdded: Box<ChecklistTasksAdded>?
-    public var directMessagePriceChanged: DirectMessagePriceChanged?
-    public var forumTopicCreated: ForumTopicCreated?
-    public var forumTopicEdited: ForumTopicEdited?
-    public var forumTopicClosed: ForumTopicClosed?
-    public var forumTopicReopened: ForumTopicReopened?
-    public var generalForumTopicHidden: GeneralForumTopicHidden?
-    public var generalForumTopicUnhidden: GeneralForumTopicUnhidden?
-    public var giveawayCreated: GiveawayCreated?
-    public var giveaway: Giveaway?
-    public var giveawayWinners: GiveawayWinners?
+    public var directMessagePriceChanged: DirectMessagePriceChanged? {
+        get { _directMessagePriceChanged?.value }
+        set { _directMessagePriceChanged = newValue.map(Box.init) }
+    }
+    private var _directMessagePriceChanged: Box<DirectMessagePriceChanged>?
+    public var forumTopicCreated: ForumTopicCreated? {
+        get { _forumTopicCreated?.value }
+        set { _forumTopicCreated = newValue.map(Box.init) }
+    }
+    private var _forumTopicCreated: Box<ForumTopicCreated>?
+    public var forumTopicEdited: ForumTopicEdited? {
+        get { _forumTopicEdited?.value }
+        set { _forumTopicEdited = newValue.map(Box.init) }
+    }
+    private var _forumTopicEdited: Box<ForumTopicEdited>?
+    public var forumTopicClosed: ForumTopicClosed? {
+        get { _forumTopicClosed?.value }
+        set { _forumTopicClosed = newValue.map(Box.init) }
+    }
+    private var _forumTopicClosed: Box<ForumTopicClosed>?
+    public var forumTopicReopened: ForumTopicReopened? {
+        get { _forumTopicReopened?.value }
+        set { _forumTopicReopened = newValue.map(Box.init) }
+    }
+    private var _forumTopicReopened: Box<ForumTopicReopened>?
+    public var generalForumTopicHidden: GeneralForumTopicHidden? {
+        get { _generalForumTopicHidden?.value }
+        set { _generalForumTopicHidden = newValue.map(Box.init) }
+    }
+    private var _generalForumTopicHidden: Box<GeneralForumTopicHidden>?
+    public var generalForumTopicUnhidden: GeneralForumTopicUnhidden? {
+        get { _generalForumTopicUnhidden?.value }
+        set { _generalForumTopicUnhidden = newValue.map(Box.init) }
+    }
+    private var _generalForumTopicUnhidden: Box<GeneralForumTopicUnhidden>?
+    public var giveawayCreated: GiveawayCreated? {
+        get { _giveawayCreated?.value }
+        set { _giveawayCreated = newValue.map(Box.init) }
+    }
+    private var _giveawayCreated: Box<GiveawayCreated>?
+    public var giveaway: Giveaway? {
+        get { _giveaway?.value }
+        set { _giveaway = newValue.map(Box.init) }
+    }
+    private var _giveaway: Box<Giveaway>?
+    public var giveawayWinners: GiveawayWinners? {
+        get { _giveawayWinners?.value }
+        set { _giveawayWinners = newValue.map(Box.init) }
+    }
+    private var _giveawayWinners: Box<GiveawayWinners>?
     public var giveawayCompleted: GiveawayCompleted? {
         get { _giveawayCompleted?.value }
         set { _giveawayCompleted = newValue.map(Box.init) }
     }
     private var _giveawayCompleted: Box<GiveawayCompleted>?
-    public var managedBotCreated: ManagedBotCreated?
-    public var paidMessagePriceChanged: PaidMessagePriceChanged?
+    public var managedBotCreated: ManagedBotCreated? {
+        get { _managedBotCreated?.value }
+        set { _managedBotCreated = newValue.map(Box.init) }
+    }
+    private var _managedBotCreated: Box<ManagedBotCreated>?
+    public var paidMessagePriceChanged: PaidMessagePriceChanged? {
+        get { _paidMessagePriceChanged?.value }
+        set { _paidMessagePriceChanged = newValue.map(Box.init) }
+    }
+    private var _paidMessagePriceChanged: Box<PaidMessagePriceChanged>?
     public var pollOptionAdded: PollOptionAdded? {
         get { _pollOptionAdded?.value }
         set { _pollOptionAdded = newValue.map(Box.init) }
@@ -159,38 +403,62 @@ public struct Message: Codable, Sendable, Equatable {
         set { _suggestedPostRefunded = newValue.map(Box.init) }
     }
     private var _suggestedPostRefunded: Box<SuggestedPostRefunded>?
-    public var videoChatScheduled: VideoChatScheduled?
-    public var videoChatStarted: VideoChatStarted?
-    public var videoChatEnded: VideoChatEnded?
-    public var videoChatParticipantsInvited: VideoChatParticipantsInvited?
-    public var webAppData: WebAppData?
-    public var replyMarkup: InlineKeyboardMarkup?
+    public var videoChatScheduled: VideoChatScheduled? {
+        get { _videoChatScheduled?.value }
+        set { _videoChatScheduled = newValue.map(Box.init) }
+    }
+    private var _videoChatScheduled: Box<VideoChatScheduled>?
+    public var videoChatStarted: VideoChatStarted? {
+        get { _videoChatStarted?.value }
+        set { _videoChatStarted = newValue.map(Box.init) }
+    }
+    private var _videoChatStarted: Box<VideoChatStarted>?
+    public var videoChatEnded: VideoChatEnded? {
+        get { _videoChatEnded?.value }
+        set { _videoChatEnded = newValue.map(Box.init) }
+    }
+    private var _videoChatEnded: Box<VideoChatEnded>?
+    public var videoChatParticipantsInvited: VideoChatParticipantsInvited? {
+        get { _videoChatParticipantsInvited?.value }
+        set { _videoChatParticipantsInvited = newValue.map(Box.init) }
+    }
+    private var _videoChatParticipantsInvited: Box<VideoChatParticipantsInvited>?
+    public var webAppData: WebAppData? {
+        get { _webAppData?.value }
+        set { _webAppData = newValue.map(Box.init) }
+    }
+    private var _webAppData: Box<WebAppData>?
+    public var replyMarkup: InlineKeyboardMarkup? {
+        get { _replyMarkup?.value }
+        set { _replyMarkup = newValue.map(Box.init) }
+    }
+    private var _replyMarkup: Box<InlineKeyboardMarkup>?
 
     public init(messageID: Int, messageThreadID: Int? = nil, directMessagesTopic: DirectMessagesTopic? = nil, from: User? = nil, senderChat: Chat? = nil, senderBoostCount: Int? = nil, senderBusinessBot: User? = nil, senderTag: String? = nil, date: Int, guestQueryID: String? = nil, businessConnectionID: String? = nil, chat: Chat, forwardOrigin: MessageOrigin? = nil, isTopicMessage: Bool? = nil, isAutomaticForward: Bool? = nil, replyToMessage: Message? = nil, externalReply: ExternalReplyInfo? = nil, quote: TextQuote? = nil, replyToStory: Story? = nil, replyToChecklistTaskID: Int? = nil, replyToPollOptionID: String? = nil, viaBot: User? = nil, guestBotCallerUser: User? = nil, guestBotCallerChat: Chat? = nil, editDate: Int? = nil, hasProtectedContent: Bool? = nil, isFromOffline: Bool? = nil, isPaidPost: Bool? = nil, mediaGroupID: String? = nil, authorSignature: String? = nil, paidStarCount: Int? = nil, text: String? = nil, entities: [MessageEntity]? = nil, linkPreviewOptions: LinkPreviewOptions? = nil, suggestedPostInfo: SuggestedPostInfo? = nil, effectID: String? = nil, richMessage: RichMessage? = nil, animation: Animation? = nil, audio: Audio? = nil, document: Document? = nil, livePhoto: LivePhoto? = nil, paidMedia: PaidMediaInfo? = nil, photo: [PhotoSize]? = nil, sticker: Sticker? = nil, story: Story? = nil, video: Video? = nil, videoNote: VideoNote? = nil, voice: Voice? = nil, caption: String? = nil, captionEntities: [MessageEntity]? = nil, showCaptionAboveMedia: Bool? = nil, hasMediaSpoiler: Bool? = nil, checklist: Checklist? = nil, contact: Contact? = nil, dice: Dice? = nil, game: Game? = nil, poll: Poll? = nil, venue: Venue? = nil, location: Location? = nil, newChatMembers: [User]? = nil, leftChatMember: User? = nil, chatOwnerLeft: ChatOwnerLeft? = nil, chatOwnerChanged: ChatOwnerChanged? = nil, newChatTitle: String? = nil, newChatPhoto: [PhotoSize]? = nil, deleteChatPhoto: Bool? = nil, groupChatCreated: Bool? = nil, supergroupChatCreated: Bool? = nil, channelChatCreated: Bool? = nil, messageAutoDeleteTimerChanged: MessageAutoDeleteTimerChanged? = nil, migrateToChatID: Int? = nil, migrateFromChatID: Int? = nil, pinnedMessage: MaybeInaccessibleMessage? = nil, invoice: Invoice? = nil, successfulPayment: SuccessfulPayment? = nil, refundedPayment: RefundedPayment? = nil, usersShared: UsersShared? = nil, chatShared: ChatShared? = nil, gift: GiftInfo? = nil, uniqueGift: UniqueGiftInfo? = nil, giftUpgradeSent: GiftInfo? = nil, connectedWebsite: String? = nil, writeAccessAllowed: WriteAccessAllowed? = nil, passportData: PassportData? = nil, proximityAlertTriggered: ProximityAlertTriggered? = nil, boostAdded: ChatBoostAdded? = nil, chatBackgroundSet: ChatBackground? = nil, checklistTasksDone: ChecklistTasksDone? = nil, checklistTasksAdded: ChecklistTasksAdded? = nil, directMessagePriceChanged: DirectMessagePriceChanged? = nil, forumTopicCreated: ForumTopicCreated? = nil, forumTopicEdited: ForumTopicEdited? = nil, forumTopicClosed: ForumTopicClosed? = nil, forumTopicReopened: ForumTopicReopened? = nil, generalForumTopicHidden: GeneralForumTopicHidden? = nil, generalForumTopicUnhidden: GeneralForumTopicUnhidden? = nil, giveawayCreated: GiveawayCreated? = nil, giveaway: Giveaway? = nil, giveawayWinners: GiveawayWinners? = nil, giveawayCompleted: GiveawayCompleted? = nil, managedBotCreated: ManagedBotCreated? = nil, paidMessagePriceChanged: PaidMessagePriceChanged? = nil, pollOptionAdded: PollOptionAdded? = nil, pollOptionDeleted: PollOptionDeleted? = nil, suggestedPostApproved: SuggestedPostApproved? = nil, suggestedPostApprovalFailed: SuggestedPostApprovalFailed? = nil, suggestedPostDeclined: SuggestedPostDeclined? = nil, suggestedPostPaid: SuggestedPostPaid? = nil, suggestedPostRefunded: SuggestedPostRefunded? = nil, videoChatScheduled: VideoChatScheduled? = nil, videoChatStarted: VideoChatStarted? = nil, videoChatEnded: VideoChatEnded? = nil, videoChatParticipantsInvited: VideoChatParticipantsInvited? = nil, webAppData: WebAppData? = nil, replyMarkup: InlineKeyboardMarkup? = nil) {
         self.messageID = messageID
         self.messageThreadID = messageThreadID
-        self.directMessagesTopic = directMessagesTopic
-        self.from = from
-        self.senderChat = senderChat
+        self._directMessagesTopic = directMessagesTopic.map(Box.init)
+        self._from = from.map(Box.init)
+        self._senderChat = senderChat.map(Box.init)
         self.senderBoostCount = senderBoostCount
-        self.senderBusinessBot = senderBusinessBot
+        self._senderBusinessBot = senderBusinessBot.map(Box.init)
         self.senderTag = senderTag
         self.date = date
         self.guestQueryID = guestQueryID
         self.businessConnectionID = businessConnectionID
-        self.chat = chat
-        self.forwardOrigin = forwardOrigin
+        self._chat = Box(chat)
+        self._forwardOrigin = forwardOrigin.map(Box.init)
         self.isTopicMessage = isTopicMessage
         self.isAutomaticForward = isAutomaticForward
         self._replyToMessage = replyToMessage.map(Box.init)
-        self.externalReply = externalReply
-        self.quote = quote
-        self.replyToStory = replyToStory
+        self._externalReply = externalReply.map(Box.init)
+        self._quote = quote.map(Box.init)
+        self._replyToStory = replyToStory.map(Box.init)
         self.replyToChecklistTaskID = replyToChecklistTaskID
         self.replyToPollOptionID = replyToPollOptionID
-        self.viaBot = viaBot
-        self.guestBotCallerUser = guestBotCallerUser
-        self.guestBotCallerChat = guestBotCallerChat
+        self._viaBot = viaBot.map(Box.init)
+        self._guestBotCallerUser = guestBotCallerUser.map(Box.init)
+        self._guestBotCallerChat = guestBotCallerChat.map(Box.init)
         self.editDate = editDate
         self.hasProtectedContent = hasProtectedContent
         self.isFromOffline = isFromOffline
@@ -200,75 +468,75 @@ public struct Message: Codable, Sendable, Equatable {
         self.paidStarCount = paidStarCount
         self.text = text
         self.entities = entities
-        self.linkPreviewOptions = linkPreviewOptions
-        self.suggestedPostInfo = suggestedPostInfo
+        self._linkPreviewOptions = linkPreviewOptions.map(Box.init)
+        self._suggestedPostInfo = suggestedPostInfo.map(Box.init)
         self.effectID = effectID
-        self.richMessage = richMessage
-        self.animation = animation
-        self.audio = audio
-        self.document = document
-        self.livePhoto = livePhoto
-        self.paidMedia = paidMedia
+        self._richMessage = richMessage.map(Box.init)
+        self._animation = animation.map(Box.init)
+        self._audio = audio.map(Box.init)
+        self._document = document.map(Box.init)
+        self._livePhoto = livePhoto.map(Box.init)
+        self._paidMedia = paidMedia.map(Box.init)
         self.photo = photo
-        self.sticker = sticker
-        self.story = story
-        self.video = video
-        self.videoNote = videoNote
-        self.voice = voice
+        self._sticker = sticker.map(Box.init)
+        self._story = story.map(Box.init)
+        self._video = video.map(Box.init)
+        self._videoNote = videoNote.map(Box.init)
+        self._voice = voice.map(Box.init)
         self.caption = caption
         self.captionEntities = captionEntities
         self.showCaptionAboveMedia = showCaptionAboveMedia
         self.hasMediaSpoiler = hasMediaSpoiler
-        self.checklist = checklist
-        self.contact = contact
-        self.dice = dice
-        self.game = game
-        self.poll = poll
-        self.venue = venue
-        self.location = location
+        self._checklist = checklist.map(Box.init)
+        self._contact = contact.map(Box.init)
+        self._dice = dice.map(Box.init)
+        self._game = game.map(Box.init)
+        self._poll = poll.map(Box.init)
+        self._venue = venue.map(Box.init)
+        self._location = location.map(Box.init)
         self.newChatMembers = newChatMembers
-        self.leftChatMember = leftChatMember
-        self.chatOwnerLeft = chatOwnerLeft
-        self.chatOwnerChanged = chatOwnerChanged
+        self._leftChatMember = leftChatMember.map(Box.init)
+        self._chatOwnerLeft = chatOwnerLeft.map(Box.init)
+        self._chatOwnerChanged = chatOwnerChanged.map(Box.init)
         self.newChatTitle = newChatTitle
         self.newChatPhoto = newChatPhoto
         self.deleteChatPhoto = deleteChatPhoto
         self.groupChatCreated = groupChatCreated
         self.supergroupChatCreated = supergroupChatCreated
         self.channelChatCreated = channelChatCreated
-        self.messageAutoDeleteTimerChanged = messageAutoDeleteTimerChanged
+        self._messageAutoDeleteTimerChanged = messageAutoDeleteTimerChanged.map(Box.init)
         self.migrateToChatID = migrateToChatID
         self.migrateFromChatID = migrateFromChatID
         self._pinnedMessage = pinnedMessage.map(Box.init)
-        self.invoice = invoice
-        self.successfulPayment = successfulPayment
-        self.refundedPayment = refundedPayment
-        self.usersShared = usersShared
-        self.chatShared = chatShared
-        self.gift = gift
-        self.uniqueGift = uniqueGift
-        self.giftUpgradeSent = giftUpgradeSent
+        self._invoice = invoice.map(Box.init)
+        self._successfulPayment = successfulPayment.map(Box.init)
+        self._refundedPayment = refundedPayment.map(Box.init)
+        self._usersShared = usersShared.map(Box.init)
+        self._chatShared = chatShared.map(Box.init)
+        self._gift = gift.map(Box.init)
+        self._uniqueGift = uniqueGift.map(Box.init)
+        self._giftUpgradeSent = giftUpgradeSent.map(Box.init)
         self.connectedWebsite = connectedWebsite
-        self.writeAccessAllowed = writeAccessAllowed
-        self.passportData = passportData
-        self.proximityAlertTriggered = proximityAlertTriggered
-        self.boostAdded = boostAdded
-        self.chatBackgroundSet = chatBackgroundSet
+        self._writeAccessAllowed = writeAccessAllowed.map(Box.init)
+        self._passportData = passportData.map(Box.init)
+        self._proximityAlertTriggered = proximityAlertTriggered.map(Box.init)
+        self._boostAdded = boostAdded.map(Box.init)
+        self._chatBackgroundSet = chatBackgroundSet.map(Box.init)
         self._checklistTasksDone = checklistTasksDone.map(Box.init)
         self._checklistTasksAdded = checklistTasksAdded.map(Box.init)
-        self.directMessagePriceChanged = directMessagePriceChanged
-        self.forumTopicCreated = forumTopicCreated
-        self.forumTopicEdited = forumTopicEdited
-        self.forumTopicClosed = forumTopicClosed
-        self.forumTopicReopened = forumTopicReopened
-        self.generalForumTopicHidden = generalForumTopicHidden
-        self.generalForumTopicUnhidden = generalForumTopicUnhidden
-        self.giveawayCreated = giveawayCreated
-        self.giveaway = giveaway
-        self.giveawayWinners = giveawayWinners
+        self._directMessagePriceChanged = directMessagePriceChanged.map(Box.init)
+        self._forumTopicCreated = forumTopicCreated.map(Box.init)
+        self._forumTopicEdited = forumTopicEdited.map(Box.init)
+        self._forumTopicClosed = forumTopicClosed.map(Box.init)
+        self._forumTopicReopened = forumTopicReopened.map(Box.init)
+        self._generalForumTopicHidden = generalForumTopicHidden.map(Box.init)
+        self._generalForumTopicUnhidden = generalForumTopicUnhidden.map(Box.init)
+        self._giveawayCreated = giveawayCreated.map(Box.init)
+        self._giveaway = giveaway.map(Box.init)
+        self._giveawayWinners = giveawayWinners.map(Box.init)
         self._giveawayCompleted = giveawayCompleted.map(Box.init)
-        self.managedBotCreated = managedBotCreated
-        self.paidMessagePriceChanged = paidMessagePriceChanged
+        self._managedBotCreated = managedBotCreated.map(Box.init)
+        self._paidMessagePriceChanged = paidMessagePriceChanged.map(Box.init)
         self._pollOptionAdded = pollOptionAdded.map(Box.init)
         self._pollOptionDeleted = pollOptionDeleted.map(Box.init)
         self._suggestedPostApproved = suggestedPostApproved.map(Box.init)
@@ -276,12 +544,12 @@ public struct Message: Codable, Sendable, Equatable {
         self._suggestedPostDeclined = suggestedPostDeclined.map(Box.init)
         self._suggestedPostPaid = suggestedPostPaid.map(Box.init)
         self._suggestedPostRefunded = suggestedPostRefunded.map(Box.init)
-        self.videoChatScheduled = videoChatScheduled
-        self.videoChatStarted = videoChatStarted
-        self.videoChatEnded = videoChatEnded
-        self.videoChatParticipantsInvited = videoChatParticipantsInvited
-        self.webAppData = webAppData
-        self.replyMarkup = replyMarkup
+        self._videoChatScheduled = videoChatScheduled.map(Box.init)
+        self._videoChatStarted = videoChatStarted.map(Box.init)
+        self._videoChatEnded = videoChatEnded.map(Box.init)
+        self._videoChatParticipantsInvited = videoChatParticipantsInvited.map(Box.init)
+        self._webAppData = webAppData.map(Box.init)
+        self._replyMarkup = replyMarkup.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -404,121 +672,358 @@ public struct Message: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.messageID = try c.decode(Int.self, forKey: .messageID)
-        self.messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
-        self.directMessagesTopic = try c.decodeIfPresent(DirectMessagesTopic.self, forKey: .directMessagesTopic)
-        self.from = try c.decodeIfPresent(User.self, forKey: .from)
-        self.senderChat = try c.decodeIfPresent(Chat.self, forKey: .senderChat)
-        self.senderBoostCount = try c.decodeIfPresent(Int.self, forKey: .senderBoostCount)
-        self.senderBusinessBot = try c.decodeIfPresent(User.self, forKey: .senderBusinessBot)
-        self.senderTag = try c.decodeIfPresent(String.self, forKey: .senderTag)
-        self.date = try c.decode(Int.self, forKey: .date)
-        self.guestQueryID = try c.decodeIfPresent(String.self, forKey: .guestQueryID)
-        self.businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
-        self.chat = try c.decode(Chat.self, forKey: .chat)
-        self.forwardOrigin = try c.decodeIfPresent(MessageOrigin.self, forKey: .forwardOrigin)
-        self.isTopicMessage = try c.decodeIfPresent(Bool.self, forKey: .isTopicMessage)
-        self.isAutomaticForward = try c.decodeIfPresent(Bool.self, forKey: .isAutomaticForward)
-        self._replyToMessage = try c.decodeIfPresent(Message.self, forKey: .replyToMessage).map(Box.init)
-        self.externalReply = try c.decodeIfPresent(ExternalReplyInfo.self, forKey: .externalReply)
-        self.quote = try c.decodeIfPresent(TextQuote.self, forKey: .quote)
-        self.replyToStory = try c.decodeIfPresent(Story.self, forKey: .replyToStory)
-        self.replyToChecklistTaskID = try c.decodeIfPresent(Int.self, forKey: .replyToChecklistTaskID)
-        self.replyToPollOptionID = try c.decodeIfPresent(String.self, forKey: .replyToPollOptionID)
-        self.viaBot = try c.decodeIfPresent(User.self, forKey: .viaBot)
-        self.guestBotCallerUser = try c.decodeIfPresent(User.self, forKey: .guestBotCallerUser)
-        self.guestBotCallerChat = try c.decodeIfPresent(Chat.self, forKey: .guestBotCallerChat)
-        self.editDate = try c.decodeIfPresent(Int.self, forKey: .editDate)
-        self.hasProtectedContent = try c.decodeIfPresent(Bool.self, forKey: .hasProtectedContent)
-        self.isFromOffline = try c.decodeIfPresent(Bool.self, forKey: .isFromOffline)
-        self.isPaidPost = try c.decodeIfPresent(Bool.self, forKey: .isPaidPost)
-        self.mediaGroupID = try c.decodeIfPresent(String.self, forKey: .mediaGroupID)
-        self.authorSignature = try c.decodeIfPresent(String.self, forKey: .authorSignature)
-        self.paidStarCount = try c.decodeIfPresent(Int.self, forKey: .paidStarCount)
-        self.text = try c.decodeIfPresent(String.self, forKey: .text)
-        self.entities = try c.decodeIfPresent([MessageEntity].self, forKey: .entities)
-        self.linkPreviewOptions = try c.decodeIfPresent(LinkPreviewOptions.self, forKey: .linkPreviewOptions)
-        self.suggestedPostInfo = try c.decodeIfPresent(SuggestedPostInfo.self, forKey: .suggestedPostInfo)
-        self.effectID = try c.decodeIfPresent(String.self, forKey: .effectID)
-        self.richMessage = try c.decodeIfPresent(RichMessage.self, forKey: .richMessage)
-        self.animation = try c.decodeIfPresent(Animation.self, forKey: .animation)
-        self.audio = try c.decodeIfPresent(Audio.self, forKey: .audio)
-        self.document = try c.decodeIfPresent(Document.self, forKey: .document)
-        self.livePhoto = try c.decodeIfPresent(LivePhoto.self, forKey: .livePhoto)
-        self.paidMedia = try c.decodeIfPresent(PaidMediaInfo.self, forKey: .paidMedia)
-        self.photo = try c.decodeIfPresent([PhotoSize].self, forKey: .photo)
-        self.sticker = try c.decodeIfPresent(Sticker.self, forKey: .sticker)
-        self.story = try c.decodeIfPresent(Story.self, forKey: .story)
-        self.video = try c.decodeIfPresent(Video.self, forKey: .video)
-        self.videoNote = try c.decodeIfPresent(VideoNote.self, forKey: .videoNote)
-        self.voice = try c.decodeIfPresent(Voice.self, forKey: .voice)
-        self.caption = try c.decodeIfPresent(String.self, forKey: .caption)
-        self.captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
-        self.showCaptionAboveMedia = try c.decodeIfPresent(Bool.self, forKey: .showCaptionAboveMedia)
-        self.hasMediaSpoiler = try c.decodeIfPresent(Bool.self, forKey: .hasMediaSpoiler)
-        self.checklist = try c.decodeIfPresent(Checklist.self, forKey: .checklist)
-        self.contact = try c.decodeIfPresent(Contact.self, forKey: .contact)
-        self.dice = try c.decodeIfPresent(Dice.self, forKey: .dice)
-        self.game = try c.decodeIfPresent(Game.self, forKey: .game)
-        self.poll = try c.decodeIfPresent(Poll.self, forKey: .poll)
-        self.venue = try c.decodeIfPresent(Venue.self, forKey: .venue)
-        self.location = try c.decodeIfPresent(Location.self, forKey: .location)
-        self.newChatMembers = try c.decodeIfPresent([User].self, forKey: .newChatMembers)
-        self.leftChatMember = try c.decodeIfPresent(User.self, forKey: .leftChatMember)
-        self.chatOwnerLeft = try c.decodeIfPresent(ChatOwnerLeft.self, forKey: .chatOwnerLeft)
-        self.chatOwnerChanged = try c.decodeIfPresent(ChatOwnerChanged.self, forKey: .chatOwnerChanged)
-        self.newChatTitle = try c.decodeIfPresent(String.self, forKey: .newChatTitle)
-        self.newChatPhoto = try c.decodeIfPresent([PhotoSize].self, forKey: .newChatPhoto)
-        self.deleteChatPhoto = try c.decodeIfPresent(Bool.self, forKey: .deleteChatPhoto)
-        self.groupChatCreated = try c.decodeIfPresent(Bool.self, forKey: .groupChatCreated)
-        self.supergroupChatCreated = try c.decodeIfPresent(Bool.self, forKey: .supergroupChatCreated)
-        self.channelChatCreated = try c.decodeIfPresent(Bool.self, forKey: .channelChatCreated)
-        self.messageAutoDeleteTimerChanged = try c.decodeIfPresent(MessageAutoDeleteTimerChanged.self, forKey: .messageAutoDeleteTimerChanged)
-        self.migrateToChatID = try c.decodeIfPresent(Int.self, forKey: .migrateToChatID)
-        self.migrateFromChatID = try c.decodeIfPresent(Int.self, forKey: .migrateFromChatID)
-        self._pinnedMessage = try c.decodeIfPresent(MaybeInaccessibleMessage.self, forKey: .pinnedMessage).map(Box.init)
-        self.invoice = try c.decodeIfPresent(Invoice.self, forKey: .invoice)
-        self.successfulPayment = try c.decodeIfPresent(SuccessfulPayment.self, forKey: .successfulPayment)
-        self.refundedPayment = try c.decodeIfPresent(RefundedPayment.self, forKey: .refundedPayment)
-        self.usersShared = try c.decodeIfPresent(UsersShared.self, forKey: .usersShared)
-        self.chatShared = try c.decodeIfPresent(ChatShared.self, forKey: .chatShared)
-        self.gift = try c.decodeIfPresent(GiftInfo.self, forKey: .gift)
-        self.uniqueGift = try c.decodeIfPresent(UniqueGiftInfo.self, forKey: .uniqueGift)
-        self.giftUpgradeSent = try c.decodeIfPresent(GiftInfo.self, forKey: .giftUpgradeSent)
-        self.connectedWebsite = try c.decodeIfPresent(String.self, forKey: .connectedWebsite)
-        self.writeAccessAllowed = try c.decodeIfPresent(WriteAccessAllowed.self, forKey: .writeAccessAllowed)
-        self.passportData = try c.decodeIfPresent(PassportData.self, forKey: .passportData)
-        self.proximityAlertTriggered = try c.decodeIfPresent(ProximityAlertTriggered.self, forKey: .proximityAlertTriggered)
-        self.boostAdded = try c.decodeIfPresent(ChatBoostAdded.self, forKey: .boostAdded)
-        self.chatBackgroundSet = try c.decodeIfPresent(ChatBackground.self, forKey: .chatBackgroundSet)
-        self._checklistTasksDone = try c.decodeIfPresent(ChecklistTasksDone.self, forKey: .checklistTasksDone).map(Box.init)
-        self._checklistTasksAdded = try c.decodeIfPresent(ChecklistTasksAdded.self, forKey: .checklistTasksAdded).map(Box.init)
-        self.directMessagePriceChanged = try c.decodeIfPresent(DirectMessagePriceChanged.self, forKey: .directMessagePriceChanged)
-        self.forumTopicCreated = try c.decodeIfPresent(ForumTopicCreated.self, forKey: .forumTopicCreated)
-        self.forumTopicEdited = try c.decodeIfPresent(ForumTopicEdited.self, forKey: .forumTopicEdited)
-        self.forumTopicClosed = try c.decodeIfPresent(ForumTopicClosed.self, forKey: .forumTopicClosed)
-        self.forumTopicReopened = try c.decodeIfPresent(ForumTopicReopened.self, forKey: .forumTopicReopened)
-        self.generalForumTopicHidden = try c.decodeIfPresent(GeneralForumTopicHidden.self, forKey: .generalForumTopicHidden)
-        self.generalForumTopicUnhidden = try c.decodeIfPresent(GeneralForumTopicUnhidden.self, forKey: .generalForumTopicUnhidden)
-        self.giveawayCreated = try c.decodeIfPresent(GiveawayCreated.self, forKey: .giveawayCreated)
-        self.giveaway = try c.decodeIfPresent(Giveaway.self, forKey: .giveaway)
-        self.giveawayWinners = try c.decodeIfPresent(GiveawayWinners.self, forKey: .giveawayWinners)
-        self._giveawayCompleted = try c.decodeIfPresent(GiveawayCompleted.self, forKey: .giveawayCompleted).map(Box.init)
-        self.managedBotCreated = try c.decodeIfPresent(ManagedBotCreated.self, forKey: .managedBotCreated)
-        self.paidMessagePriceChanged = try c.decodeIfPresent(PaidMessagePriceChanged.self, forKey: .paidMessagePriceChanged)
-        self._pollOptionAdded = try c.decodeIfPresent(PollOptionAdded.self, forKey: .pollOptionAdded).map(Box.init)
-        self._pollOptionDeleted = try c.decodeIfPresent(PollOptionDeleted.self, forKey: .pollOptionDeleted).map(Box.init)
-        self._suggestedPostApproved = try c.decodeIfPresent(SuggestedPostApproved.self, forKey: .suggestedPostApproved).map(Box.init)
-        self._suggestedPostApprovalFailed = try c.decodeIfPresent(SuggestedPostApprovalFailed.self, forKey: .suggestedPostApprovalFailed).map(Box.init)
-        self._suggestedPostDeclined = try c.decodeIfPresent(SuggestedPostDeclined.self, forKey: .suggestedPostDeclined).map(Box.init)
-        self._suggestedPostPaid = try c.decodeIfPresent(SuggestedPostPaid.self, forKey: .suggestedPostPaid).map(Box.init)
-        self._suggestedPostRefunded = try c.decodeIfPresent(SuggestedPostRefunded.self, forKey: .suggestedPostRefunded).map(Box.init)
-        self.videoChatScheduled = try c.decodeIfPresent(VideoChatScheduled.self, forKey: .videoChatScheduled)
-        self.videoChatStarted = try c.decodeIfPresent(VideoChatStarted.self, forKey: .videoChatStarted)
-        self.videoChatEnded = try c.decodeIfPresent(VideoChatEnded.self, forKey: .videoChatEnded)
-        self.videoChatParticipantsInvited = try c.decodeIfPresent(VideoChatParticipantsInvited.self, forKey: .videoChatParticipantsInvited)
-        self.webAppData = try c.decodeIfPresent(WebAppData.self, forKey: .webAppData)
-        self.replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+        var _v_messageID: Int? = nil
+        var _v_messageThreadID: Int? = nil
+        var _v_directMessagesTopic: DirectMessagesTopic? = nil
+        var _v_from: User? = nil
+        var _v_senderChat: Chat? = nil
+        var _v_senderBoostCount: Int? = nil
+        var _v_senderBusinessBot: User? = nil
+        var _v_senderTag: String? = nil
+        var _v_date: Int? = nil
+        var _v_guestQueryID: String? = nil
+        var _v_businessConnectionID: String? = nil
+        var _v_chat: Chat? = nil
+        var _v_forwardOrigin: MessageOrigin? = nil
+        var _v_isTopicMessage: Bool? = nil
+        var _v_isAutomaticForward: Bool? = nil
+        var _v_replyToMessage: Message? = nil
+        var _v_externalReply: ExternalReplyInfo? = nil
+        var _v_quote: TextQuote? = nil
+        var _v_replyToStory: Story? = nil
+        var _v_replyToChecklistTaskID: Int? = nil
+        var _v_replyToPollOptionID: String? = nil
+        var _v_viaBot: User? = nil
+        var _v_guestBotCallerUser: User? = nil
+        var _v_guestBotCallerChat: Chat? = nil
+        var _v_editDate: Int? = nil
+        var _v_hasProtectedContent: Bool? = nil
+        var _v_isFromOffline: Bool? = nil
+        var _v_isPaidPost: Bool? = nil
+        var _v_mediaGroupID: String? = nil
+        var _v_authorSignature: String? = nil
+        var _v_paidStarCount: Int? = nil
+        var _v_text: String? = nil
+        var _v_entities: [MessageEntity]? = nil
+        var _v_linkPreviewOptions: LinkPreviewOptions? = nil
+        var _v_suggestedPostInfo: SuggestedPostInfo? = nil
+        var _v_effectID: String? = nil
+        var _v_richMessage: RichMessage? = nil
+        var _v_animation: Animation? = nil
+        var _v_audio: Audio? = nil
+        var _v_document: Document? = nil
+        var _v_livePhoto: LivePhoto? = nil
+        var _v_paidMedia: PaidMediaInfo? = nil
+        var _v_photo: [PhotoSize]? = nil
+        var _v_sticker: Sticker? = nil
+        var _v_story: Story? = nil
+        var _v_video: Video? = nil
+        var _v_videoNote: VideoNote? = nil
+        var _v_voice: Voice? = nil
+        var _v_caption: String? = nil
+        var _v_captionEntities: [MessageEntity]? = nil
+        var _v_showCaptionAboveMedia: Bool? = nil
+        var _v_hasMediaSpoiler: Bool? = nil
+        var _v_checklist: Checklist? = nil
+        var _v_contact: Contact? = nil
+        var _v_dice: Dice? = nil
+        var _v_game: Game? = nil
+        var _v_poll: Poll? = nil
+        var _v_venue: Venue? = nil
+        var _v_location: Location? = nil
+        var _v_newChatMembers: [User]? = nil
+        var _v_leftChatMember: User? = nil
+        var _v_chatOwnerLeft: ChatOwnerLeft? = nil
+        var _v_chatOwnerChanged: ChatOwnerChanged? = nil
+        var _v_newChatTitle: String? = nil
+        var _v_newChatPhoto: [PhotoSize]? = nil
+        var _v_deleteChatPhoto: Bool? = nil
+        var _v_groupChatCreated: Bool? = nil
+        var _v_supergroupChatCreated: Bool? = nil
+        var _v_channelChatCreated: Bool? = nil
+        var _v_messageAutoDeleteTimerChanged: MessageAutoDeleteTimerChanged? = nil
+        var _v_migrateToChatID: Int? = nil
+        var _v_migrateFromChatID: Int? = nil
+        var _v_pinnedMessage: MaybeInaccessibleMessage? = nil
+        var _v_invoice: Invoice? = nil
+        var _v_successfulPayment: SuccessfulPayment? = nil
+        var _v_refundedPayment: RefundedPayment? = nil
+        var _v_usersShared: UsersShared? = nil
+        var _v_chatShared: ChatShared? = nil
+        var _v_gift: GiftInfo? = nil
+        var _v_uniqueGift: UniqueGiftInfo? = nil
+        var _v_giftUpgradeSent: GiftInfo? = nil
+        var _v_connectedWebsite: String? = nil
+        var _v_writeAccessAllowed: WriteAccessAllowed? = nil
+        var _v_passportData: PassportData? = nil
+        var _v_proximityAlertTriggered: ProximityAlertTriggered? = nil
+        var _v_boostAdded: ChatBoostAdded? = nil
+        var _v_chatBackgroundSet: ChatBackground? = nil
+        var _v_checklistTasksDone: ChecklistTasksDone? = nil
+        var _v_checklistTasksAdded: ChecklistTasksAdded? = nil
+        var _v_directMessagePriceChanged: DirectMessagePriceChanged? = nil
+        var _v_forumTopicCreated: ForumTopicCreated? = nil
+        var _v_forumTopicEdited: ForumTopicEdited? = nil
+        var _v_forumTopicClosed: ForumTopicClosed? = nil
+        var _v_forumTopicReopened: ForumTopicReopened? = nil
+        var _v_generalForumTopicHidden: GeneralForumTopicHidden? = nil
+        var _v_generalForumTopicUnhidden: GeneralForumTopicUnhidden? = nil
+        var _v_giveawayCreated: GiveawayCreated? = nil
+        var _v_giveaway: Giveaway? = nil
+        var _v_giveawayWinners: GiveawayWinners? = nil
+        var _v_giveawayCompleted: GiveawayCompleted? = nil
+        var _v_managedBotCreated: ManagedBotCreated? = nil
+        var _v_paidMessagePriceChanged: PaidMessagePriceChanged? = nil
+        var _v_pollOptionAdded: PollOptionAdded? = nil
+        var _v_pollOptionDeleted: PollOptionDeleted? = nil
+        var _v_suggestedPostApproved: SuggestedPostApproved? = nil
+        var _v_suggestedPostApprovalFailed: SuggestedPostApprovalFailed? = nil
+        var _v_suggestedPostDeclined: SuggestedPostDeclined? = nil
+        var _v_suggestedPostPaid: SuggestedPostPaid? = nil
+        var _v_suggestedPostRefunded: SuggestedPostRefunded? = nil
+        var _v_videoChatScheduled: VideoChatScheduled? = nil
+        var _v_videoChatStarted: VideoChatStarted? = nil
+        var _v_videoChatEnded: VideoChatEnded? = nil
+        var _v_videoChatParticipantsInvited: VideoChatParticipantsInvited? = nil
+        var _v_webAppData: WebAppData? = nil
+        var _v_replyMarkup: InlineKeyboardMarkup? = nil
+        for key in c.allKeys {
+            switch key {
+            case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+            case .messageThreadID: _v_messageThreadID = try c.decodeIfPresent(Int.self, forKey: .messageThreadID)
+            case .directMessagesTopic: _v_directMessagesTopic = try c.decodeIfPresent(DirectMessagesTopic.self, forKey: .directMessagesTopic)
+            case .from: _v_from = try c.decodeIfPresent(User.self, forKey: .from)
+            case .senderChat: _v_senderChat = try c.decodeIfPresent(Chat.self, forKey: .senderChat)
+            case .senderBoostCount: _v_senderBoostCount = try c.decodeIfPresent(Int.self, forKey: .senderBoostCount)
+            case .senderBusinessBot: _v_senderBusinessBot = try c.decodeIfPresent(User.self, forKey: .senderBusinessBot)
+            case .senderTag: _v_senderTag = try c.decodeIfPresent(String.self, forKey: .senderTag)
+            case .date: _v_date = try c.decodeIfPresent(Int.self, forKey: .date)
+            case .guestQueryID: _v_guestQueryID = try c.decodeIfPresent(String.self, forKey: .guestQueryID)
+            case .businessConnectionID: _v_businessConnectionID = try c.decodeIfPresent(String.self, forKey: .businessConnectionID)
+            case .chat: _v_chat = try c.decodeIfPresent(Chat.self, forKey: .chat)
+            case .forwardOrigin: _v_forwardOrigin = try c.decodeIfPresent(MessageOrigin.self, forKey: .forwardOrigin)
+            case .isTopicMessage: _v_isTopicMessage = try c.decodeIfPresent(Bool.self, forKey: .isTopicMessage)
+            case .isAutomaticForward: _v_isAutomaticForward = try c.decodeIfPresent(Bool.self, forKey: .isAutomaticForward)
+            case .replyToMessage: _v_replyToMessage = try c.decodeIfPresent(Message.self, forKey: .replyToMessage)
+            case .externalReply: _v_externalReply = try c.decodeIfPresent(ExternalReplyInfo.self, forKey: .externalReply)
+            case .quote: _v_quote = try c.decodeIfPresent(TextQuote.self, forKey: .quote)
+            case .replyToStory: _v_replyToStory = try c.decodeIfPresent(Story.self, forKey: .replyToStory)
+            case .replyToChecklistTaskID: _v_replyToChecklistTaskID = try c.decodeIfPresent(Int.self, forKey: .replyToChecklistTaskID)
+            case .replyToPollOptionID: _v_replyToPollOptionID = try c.decodeIfPresent(String.self, forKey: .replyToPollOptionID)
+            case .viaBot: _v_viaBot = try c.decodeIfPresent(User.self, forKey: .viaBot)
+            case .guestBotCallerUser: _v_guestBotCallerUser = try c.decodeIfPresent(User.self, forKey: .guestBotCallerUser)
+            case .guestBotCallerChat: _v_guestBotCallerChat = try c.decodeIfPresent(Chat.self, forKey: .guestBotCallerChat)
+            case .editDate: _v_editDate = try c.decodeIfPresent(Int.self, forKey: .editDate)
+            case .hasProtectedContent: _v_hasProtectedContent = try c.decodeIfPresent(Bool.self, forKey: .hasProtectedContent)
+            case .isFromOffline: _v_isFromOffline = try c.decodeIfPresent(Bool.self, forKey: .isFromOffline)
+            case .isPaidPost: _v_isPaidPost = try c.decodeIfPresent(Bool.self, forKey: .isPaidPost)
+            case .mediaGroupID: _v_mediaGroupID = try c.decodeIfPresent(String.self, forKey: .mediaGroupID)
+            case .authorSignature: _v_authorSignature = try c.decodeIfPresent(String.self, forKey: .authorSignature)
+            case .paidStarCount: _v_paidStarCount = try c.decodeIfPresent(Int.self, forKey: .paidStarCount)
+            case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+            case .entities: _v_entities = try c.decodeIfPresent([MessageEntity].self, forKey: .entities)
+            case .linkPreviewOptions: _v_linkPreviewOptions = try c.decodeIfPresent(LinkPreviewOptions.self, forKey: .linkPreviewOptions)
+            case .suggestedPostInfo: _v_suggestedPostInfo = try c.decodeIfPresent(SuggestedPostInfo.self, forKey: .suggestedPostInfo)
+            case .effectID: _v_effectID = try c.decodeIfPresent(String.self, forKey: .effectID)
+            case .richMessage: _v_richMessage = try c.decodeIfPresent(RichMessage.self, forKey: .richMessage)
+            case .animation: _v_animation = try c.decodeIfPresent(Animation.self, forKey: .animation)
+            case .audio: _v_audio = try c.decodeIfPresent(Audio.self, forKey: .audio)
+            case .document: _v_document = try c.decodeIfPresent(Document.self, forKey: .document)
+            case .livePhoto: _v_livePhoto = try c.decodeIfPresent(LivePhoto.self, forKey: .livePhoto)
+            case .paidMedia: _v_paidMedia = try c.decodeIfPresent(PaidMediaInfo.self, forKey: .paidMedia)
+            case .photo: _v_photo = try c.decodeIfPresent([PhotoSize].self, forKey: .photo)
+            case .sticker: _v_sticker = try c.decodeIfPresent(Sticker.self, forKey: .sticker)
+            case .story: _v_story = try c.decodeIfPresent(Story.self, forKey: .story)
+            case .video: _v_video = try c.decodeIfPresent(Video.self, forKey: .video)
+            case .videoNote: _v_videoNote = try c.decodeIfPresent(VideoNote.self, forKey: .videoNote)
+            case .voice: _v_voice = try c.decodeIfPresent(Voice.self, forKey: .voice)
+            case .caption: _v_caption = try c.decodeIfPresent(String.self, forKey: .caption)
+            case .captionEntities: _v_captionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .captionEntities)
+            case .showCaptionAboveMedia: _v_showCaptionAboveMedia = try c.decodeIfPresent(Bool.self, forKey: .showCaptionAboveMedia)
+            case .hasMediaSpoiler: _v_hasMediaSpoiler = try c.decodeIfPresent(Bool.self, forKey: .hasMediaSpoiler)
+            case .checklist: _v_checklist = try c.decodeIfPresent(Checklist.self, forKey: .checklist)
+            case .contact: _v_contact = try c.decodeIfPresent(Contact.self, forKey: .contact)
+            case .dice: _v_dice = try c.decodeIfPresent(Dice.self, forKey: .dice)
+            case .game: _v_game = try c.decodeIfPresent(Game.self, forKey: .game)
+            case .poll: _v_poll = try c.decodeIfPresent(Poll.self, forKey: .poll)
+            case .venue: _v_venue = try c.decodeIfPresent(Venue.self, forKey: .venue)
+            case .location: _v_location = try c.decodeIfPresent(Location.self, forKey: .location)
+            case .newChatMembers: _v_newChatMembers = try c.decodeIfPresent([User].self, forKey: .newChatMembers)
+            case .leftChatMember: _v_leftChatMember = try c.decodeIfPresent(User.self, forKey: .leftChatMember)
+            case .chatOwnerLeft: _v_chatOwnerLeft = try c.decodeIfPresent(ChatOwnerLeft.self, forKey: .chatOwnerLeft)
+            case .chatOwnerChanged: _v_chatOwnerChanged = try c.decodeIfPresent(ChatOwnerChanged.self, forKey: .chatOwnerChanged)
+            case .newChatTitle: _v_newChatTitle = try c.decodeIfPresent(String.self, forKey: .newChatTitle)
+            case .newChatPhoto: _v_newChatPhoto = try c.decodeIfPresent([PhotoSize].self, forKey: .newChatPhoto)
+            case .deleteChatPhoto: _v_deleteChatPhoto = try c.decodeIfPresent(Bool.self, forKey: .deleteChatPhoto)
+            case .groupChatCreated: _v_groupChatCreated = try c.decodeIfPresent(Bool.self, forKey: .groupChatCreated)
+            case .supergroupChatCreated: _v_supergroupChatCreated = try c.decodeIfPresent(Bool.self, forKey: .supergroupChatCreated)
+            case .channelChatCreated: _v_channelChatCreated = try c.decodeIfPresent(Bool.self, forKey: .channelChatCreated)
+            case .messageAutoDeleteTimerChanged: _v_messageAutoDeleteTimerChanged = try c.decodeIfPresent(MessageAutoDeleteTimerChanged.self, forKey: .messageAutoDeleteTimerChanged)
+            case .migrateToChatID: _v_migrateToChatID = try c.decodeIfPresent(Int.self, forKey: .migrateToChatID)
+            case .migrateFromChatID: _v_migrateFromChatID = try c.decodeIfPresent(Int.self, forKey: .migrateFromChatID)
+            case .pinnedMessage: _v_pinnedMessage = try c.decodeIfPresent(MaybeInaccessibleMessage.self, forKey: .pinnedMessage)
+            case .invoice: _v_invoice = try c.decodeIfPresent(Invoice.self, forKey: .invoice)
+            case .successfulPayment: _v_successfulPayment = try c.decodeIfPresent(SuccessfulPayment.self, forKey: .successfulPayment)
+            case .refundedPayment: _v_refundedPayment = try c.decodeIfPresent(RefundedPayment.self, forKey: .refundedPayment)
+            case .usersShared: _v_usersShared = try c.decodeIfPresent(UsersShared.self, forKey: .usersShared)
+            case .chatShared: _v_chatShared = try c.decodeIfPresent(ChatShared.self, forKey: .chatShared)
+            case .gift: _v_gift = try c.decodeIfPresent(GiftInfo.self, forKey: .gift)
+            case .uniqueGift: _v_uniqueGift = try c.decodeIfPresent(UniqueGiftInfo.self, forKey: .uniqueGift)
+            case .giftUpgradeSent: _v_giftUpgradeSent = try c.decodeIfPresent(GiftInfo.self, forKey: .giftUpgradeSent)
+            case .connectedWebsite: _v_connectedWebsite = try c.decodeIfPresent(String.self, forKey: .connectedWebsite)
+            case .writeAccessAllowed: _v_writeAccessAllowed = try c.decodeIfPresent(WriteAccessAllowed.self, forKey: .writeAccessAllowed)
+            case .passportData: _v_passportData = try c.decodeIfPresent(PassportData.self, forKey: .passportData)
+            case .proximityAlertTriggered: _v_proximityAlertTriggered = try c.decodeIfPresent(ProximityAlertTriggered.self, forKey: .proximityAlertTriggered)
+            case .boostAdded: _v_boostAdded = try c.decodeIfPresent(ChatBoostAdded.self, forKey: .boostAdded)
+            case .chatBackgroundSet: _v_chatBackgroundSet = try c.decodeIfPresent(ChatBackground.self, forKey: .chatBackgroundSet)
+            case .checklistTasksDone: _v_checklistTasksDone = try c.decodeIfPresent(ChecklistTasksDone.self, forKey: .checklistTasksDone)
+            case .checklistTasksAdded: _v_checklistTasksAdded = try c.decodeIfPresent(ChecklistTasksAdded.self, forKey: .checklistTasksAdded)
+            case .directMessagePriceChanged: _v_directMessagePriceChanged = try c.decodeIfPresent(DirectMessagePriceChanged.self, forKey: .directMessagePriceChanged)
+            case .forumTopicCreated: _v_forumTopicCreated = try c.decodeIfPresent(ForumTopicCreated.self, forKey: .forumTopicCreated)
+            case .forumTopicEdited: _v_forumTopicEdited = try c.decodeIfPresent(ForumTopicEdited.self, forKey: .forumTopicEdited)
+            case .forumTopicClosed: _v_forumTopicClosed = try c.decodeIfPresent(ForumTopicClosed.self, forKey: .forumTopicClosed)
+            case .forumTopicReopened: _v_forumTopicReopened = try c.decodeIfPresent(ForumTopicReopened.self, forKey: .forumTopicReopened)
+            case .generalForumTopicHidden: _v_generalForumTopicHidden = try c.decodeIfPresent(GeneralForumTopicHidden.self, forKey: .generalForumTopicHidden)
+            case .generalForumTopicUnhidden: _v_generalForumTopicUnhidden = try c.decodeIfPresent(GeneralForumTopicUnhidden.self, forKey: .generalForumTopicUnhidden)
+            case .giveawayCreated: _v_giveawayCreated = try c.decodeIfPresent(GiveawayCreated.self, forKey: .giveawayCreated)
+            case .giveaway: _v_giveaway = try c.decodeIfPresent(Giveaway.self, forKey: .giveaway)
+            case .giveawayWinners: _v_giveawayWinners = try c.decodeIfPresent(GiveawayWinners.self, forKey: .giveawayWinners)
+            case .giveawayCompleted: _v_giveawayCompleted = try c.decodeIfPresent(GiveawayCompleted.self, forKey: .giveawayCompleted)
+            case .managedBotCreated: _v_managedBotCreated = try c.decodeIfPresent(ManagedBotCreated.self, forKey: .managedBotCreated)
+            case .paidMessagePriceChanged: _v_paidMessagePriceChanged = try c.decodeIfPresent(PaidMessagePriceChanged.self, forKey: .paidMessagePriceChanged)
+            case .pollOptionAdded: _v_pollOptionAdded = try c.decodeIfPresent(PollOptionAdded.self, forKey: .pollOptionAdded)
+            case .pollOptionDeleted: _v_pollOptionDeleted = try c.decodeIfPresent(PollOptionDeleted.self, forKey: .pollOptionDeleted)
+            case .suggestedPostApproved: _v_suggestedPostApproved = try c.decodeIfPresent(SuggestedPostApproved.self, forKey: .suggestedPostApproved)
+            case .suggestedPostApprovalFailed: _v_suggestedPostApprovalFailed = try c.decodeIfPresent(SuggestedPostApprovalFailed.self, forKey: .suggestedPostApprovalFailed)
+            case .suggestedPostDeclined: _v_suggestedPostDeclined = try c.decodeIfPresent(SuggestedPostDeclined.self, forKey: .suggestedPostDeclined)
+            case .suggestedPostPaid: _v_suggestedPostPaid = try c.decodeIfPresent(SuggestedPostPaid.self, forKey: .suggestedPostPaid)
+            case .suggestedPostRefunded: _v_suggestedPostRefunded = try c.decodeIfPresent(SuggestedPostRefunded.self, forKey: .suggestedPostRefunded)
+            case .videoChatScheduled: _v_videoChatScheduled = try c.decodeIfPresent(VideoChatScheduled.self, forKey: .videoChatScheduled)
+            case .videoChatStarted: _v_videoChatStarted = try c.decodeIfPresent(VideoChatStarted.self, forKey: .videoChatStarted)
+            case .videoChatEnded: _v_videoChatEnded = try c.decodeIfPresent(VideoChatEnded.self, forKey: .videoChatEnded)
+            case .videoChatParticipantsInvited: _v_videoChatParticipantsInvited = try c.decodeIfPresent(VideoChatParticipantsInvited.self, forKey: .videoChatParticipantsInvited)
+            case .webAppData: _v_webAppData = try c.decodeIfPresent(WebAppData.self, forKey: .webAppData)
+            case .replyMarkup: _v_replyMarkup = try c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+            }
+        }
+        guard let _v_messageID else { throw DecodingError.keyNotFound(CodingKeys.messageID, .init(codingPath: c.codingPath, debugDescription: "missing message_id")) }
+        self.messageID = _v_messageID
+        self.messageThreadID = _v_messageThreadID
+        self._directMessagesTopic = _v_directMessagesTopic.map(Box.init)
+        self._from = _v_from.map(Box.init)
+        self._senderChat = _v_senderChat.map(Box.init)
+        self.senderBoostCount = _v_senderBoostCount
+        self._senderBusinessBot = _v_senderBusinessBot.map(Box.init)
+        self.senderTag = _v_senderTag
+        guard let _v_date else { throw DecodingError.keyNotFound(CodingKeys.date, .init(codingPath: c.codingPath, debugDescription: "missing date")) }
+        self.date = _v_date
+        self.guestQueryID = _v_guestQueryID
+        self.businessConnectionID = _v_businessConnectionID
+        guard let _v_chat else { throw DecodingError.keyNotFound(CodingKeys.chat, .init(codingPath: c.codingPath, debugDescription: "missing chat")) }
+        self._chat = Box(_v_chat)
+        self._forwardOrigin = _v_forwardOrigin.map(Box.init)
+        self.isTopicMessage = _v_isTopicMessage
+        self.isAutomaticForward = _v_isAutomaticForward
+        self._replyToMessage = _v_replyToMessage.map(Box.init)
+        self._externalReply = _v_externalReply.map(Box.init)
+        self._quote = _v_quote.map(Box.init)
+        self._replyToStory = _v_replyToStory.map(Box.init)
+        self.replyToChecklistTaskID = _v_replyToChecklistTaskID
+        self.replyToPollOptionID = _v_replyToPollOptionID
+        self._viaBot = _v_viaBot.map(Box.init)
+        self._guestBotCallerUser = _v_guestBotCallerUser.map(Box.init)
+        self._guestBotCallerChat = _v_guestBotCallerChat.map(Box.init)
+        self.editDate = _v_editDate
+        self.hasProtectedContent = _v_hasProtectedContent
+        self.isFromOffline = _v_isFromOffline
+        self.isPaidPost = _v_isPaidPost
+        self.mediaGroupID = _v_mediaGroupID
+        self.authorSignature = _v_authorSignature
+        self.paidStarCount = _v_paidStarCount
+        self.text = _v_text
+        self.entities = _v_entities
+        self._linkPreviewOptions = _v_linkPreviewOptions.map(Box.init)
+        self._suggestedPostInfo = _v_suggestedPostInfo.map(Box.init)
+        self.effectID = _v_effectID
+        self._richMessage = _v_richMessage.map(Box.init)
+        self._animation = _v_animation.map(Box.init)
+        self._audio = _v_audio.map(Box.init)
+        self._document = _v_document.map(Box.init)
+        self._livePhoto = _v_livePhoto.map(Box.init)
+        self._paidMedia = _v_paidMedia.map(Box.init)
+        self.photo = _v_photo
+        self._sticker = _v_sticker.map(Box.init)
+        self._story = _v_story.map(Box.init)
+        self._video = _v_video.map(Box.init)
+        self._videoNote = _v_videoNote.map(Box.init)
+        self._voice = _v_voice.map(Box.init)
+        self.caption = _v_caption
+        self.captionEntities = _v_captionEntities
+        self.showCaptionAboveMedia = _v_showCaptionAboveMedia
+        self.hasMediaSpoiler = _v_hasMediaSpoiler
+        self._checklist = _v_checklist.map(Box.init)
+        self._contact = _v_contact.map(Box.init)
+        self._dice = _v_dice.map(Box.init)
+        self._game = _v_game.map(Box.init)
+        self._poll = _v_poll.map(Box.init)
+        self._venue = _v_venue.map(Box.init)
+        self._location = _v_location.map(Box.init)
+        self.newChatMembers = _v_newChatMembers
+        self._leftChatMember = _v_leftChatMember.map(Box.init)
+        self._chatOwnerLeft = _v_chatOwnerLeft.map(Box.init)
+        self._chatOwnerChanged = _v_chatOwnerChanged.map(Box.init)
+        self.newChatTitle = _v_newChatTitle
+        self.newChatPhoto = _v_newChatPhoto
+        self.deleteChatPhoto = _v_deleteChatPhoto
+        self.groupChatCreated = _v_groupChatCreated
+        self.supergroupChatCreated = _v_supergroupChatCreated
+        self.channelChatCreated = _v_channelChatCreated
+        self._messageAutoDeleteTimerChanged = _v_messageAutoDeleteTimerChanged.map(Box.init)
+        self.migrateToChatID = _v_migrateToChatID
+        self.migrateFromChatID = _v_migrateFromChatID
+        self._pinnedMessage = _v_pinnedMessage.map(Box.init)
+        self._invoice = _v_invoice.map(Box.init)
+        self._successfulPayment = _v_successfulPayment.map(Box.init)
+        self._refundedPayment = _v_refundedPayment.map(Box.init)
+        self._usersShared = _v_usersShared.map(Box.init)
+        self._chatShared = _v_chatShared.map(Box.init)
+        self._gift = _v_gift.map(Box.init)
+        self._uniqueGift = _v_uniqueGift.map(Box.init)
+        self._giftUpgradeSent = _v_giftUpgradeSent.map(Box.init)
+        self.connectedWebsite = _v_connectedWebsite
+        self._writeAccessAllowed = _v_writeAccessAllowed.map(Box.init)
+        self._passportData = _v_passportData.map(Box.init)
+        self._proximityAlertTriggered = _v_proximityAlertTriggered.map(Box.init)
+        self._boostAdded = _v_boostAdded.map(Box.init)
+        self._chatBackgroundSet = _v_chatBackgroundSet.map(Box.init)
+        self._checklistTasksDone = _v_checklistTasksDone.map(Box.init)
+        self._checklistTasksAdded = _v_checklistTasksAdded.map(Box.init)
+        self._directMessagePriceChanged = _v_directMessagePriceChanged.map(Box.init)
+        self._forumTopicCreated = _v_forumTopicCreated.map(Box.init)
+        self._forumTopicEdited = _v_forumTopicEdited.map(Box.init)
+        self._forumTopicClosed = _v_forumTopicClosed.map(Box.init)
+        self._forumTopicReopened = _v_forumTopicReopened.map(Box.init)
+        self._generalForumTopicHidden = _v_generalForumTopicHidden.map(Box.init)
+        self._generalForumTopicUnhidden = _v_generalForumTopicUnhidden.map(Box.init)
+        self._giveawayCreated = _v_giveawayCreated.map(Box.init)
+        self._giveaway = _v_giveaway.map(Box.init)
+        self._giveawayWinners = _v_giveawayWinners.map(Box.init)
+        self._giveawayCompleted = _v_giveawayCompleted.map(Box.init)
+        self._managedBotCreated = _v_managedBotCreated.map(Box.init)
+        self._paidMessagePriceChanged = _v_paidMessagePriceChanged.map(Box.init)
+        self._pollOptionAdded = _v_pollOptionAdded.map(Box.init)
+        self._pollOptionDeleted = _v_pollOptionDeleted.map(Box.init)
+        self._suggestedPostApproved = _v_suggestedPostApproved.map(Box.init)
+        self._suggestedPostApprovalFailed = _v_suggestedPostApprovalFailed.map(Box.init)
+        self._suggestedPostDeclined = _v_suggestedPostDeclined.map(Box.init)
+        self._suggestedPostPaid = _v_suggestedPostPaid.map(Box.init)
+        self._suggestedPostRefunded = _v_suggestedPostRefunded.map(Box.init)
+        self._videoChatScheduled = _v_videoChatScheduled.map(Box.init)
+        self._videoChatStarted = _v_videoChatStarted.map(Box.init)
+        self._videoChatEnded = _v_videoChatEnded.map(Box.init)
+        self._videoChatParticipantsInvited = _v_videoChatParticipantsInvited.map(Box.init)
+        self._webAppData = _v_webAppData.map(Box.init)
+        self._replyMarkup = _v_replyMarkup.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -14,7 +14,14 @@ public struct MessageAutoDeleteTimerChanged: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.messageAutoDeleteTime = try c.decode(Int.self, forKey: .messageAutoDeleteTime)
+        var _v_messageAutoDeleteTime: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .messageAutoDeleteTime: _v_messageAutoDeleteTime = try c.decodeIfPresent(Int.self, forKey: .messageAutoDeleteTime)
+            }
+        }
+        guard let _v_messageAutoDeleteTime else { throw DecodingError.keyNotFound(CodingKeys.messageAutoDeleteTime, .init(codingPath: c.codingPath, debugDescription: "missing message_auto_delete_time")) }
+        self.messageAutoDeleteTime = _v_messageAutoDeleteTime
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -6,7 +6,11 @@ public struct MessageEntity: Codable, Sendable, Equatable {
     public var offset: Int
     public var length: Int
     public var url: String?
-    public var user: User?
+    public var user: User? {
+        get { _user?.value }
+        set { _user = newValue.map(Box.init) }
+    }
+    private var _user: Box<User>?
     public var language: String?
     public var customEmojiID: String?
     public var unixTime: Int?
@@ -17,7 +21,7 @@ public struct MessageEntity: Codable, Sendable, Equatable {
         self.offset = offset
         self.length = length
         self.url = url
-        self.user = user
+        self._user = user.map(Box.init)
         self.language = language
         self.customEmojiID = customEmojiID
         self.unixTime = unixTime
@@ -38,15 +42,40 @@ public struct MessageEntity: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.offset = try c.decode(Int.self, forKey: .offset)
-        self.length = try c.decode(Int.self, forKey: .length)
-        self.url = try c.decodeIfPresent(String.self, forKey: .url)
-        self.user = try c.decodeIfPresent(User.self, forKey: .user)
-        self.language = try c.decodeIfPresent(String.self, forKey: .language)
-        self.customEmojiID = try c.decodeIfPresent(String.self, forKey: .customEmojiID)
-        self.unixTime = try c.decodeIfPresent(Int.self, forKey: .unixTime)
-        self.dateTimeFormat = try c.decodeIfPresent(String.self, forKey: .dateTimeFormat)
+        var _v_type: String? = nil
+        var _v_offset: Int? = nil
+        var _v_length: Int? = nil
+        var _v_url: String? = nil
+        var _v_user: User? = nil
+        var _v_language: String? = nil
+        var _v_customEmojiID: String? = nil
+        var _v_unixTime: Int? = nil
+        var _v_dateTimeFormat: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .offset: _v_offset = try c.decodeIfPresent(Int.self, forKey: .offset)
+            case .length: _v_length = try c.decodeIfPresent(Int.self, forKey: .length)
+            case .url: _v_url = try c.decodeIfPresent(String.self, forKey: .url)
+            case .user: _v_user = try c.decodeIfPresent(User.self, forKey: .user)
+            case .language: _v_language = try c.decodeIfPresent(String.self, forKey: .language)
+            case .customEmojiID: _v_customEmojiID = try c.decodeIfPresent(String.self, forKey: .customEmojiID)
+            case .unixTime: _v_unixTime = try c.decodeIfPresent(Int.self, forKey: .unixTime)
+            case .dateTimeFormat: _v_dateTimeFormat = try c.decodeIfPresent(String.self, forKey: .dateTimeFormat)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_offset else { throw DecodingError.keyNotFound(CodingKeys.offset, .init(codingPath: c.codingPath, debugDescription: "missing offset")) }
+        self.offset = _v_offset
+        guard let _v_length else { throw DecodingError.keyNotFound(CodingKeys.length, .init(codingPath: c.codingPath, debugDescription: "missing length")) }
+        self.length = _v_length
+        self.url = _v_url
+        self._user = _v_user.map(Box.init)
+        self.language = _v_language
+        self.customEmojiID = _v_customEmojiID
+        self.unixTime = _v_unixTime
+        self.dateTimeFormat = _v_dateTimeFormat
     }
 
     public func encode(to encoder: any Encoder) throws {

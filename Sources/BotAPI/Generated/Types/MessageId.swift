@@ -14,7 +14,14 @@ public struct MessageId: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.messageID = try c.decode(Int.self, forKey: .messageID)
+        var _v_messageID: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+            }
+        }
+        guard let _v_messageID else { throw DecodingError.keyNotFound(CodingKeys.messageID, .init(codingPath: c.codingPath, debugDescription: "missing message_id")) }
+        self.messageID = _v_messageID
     }
 
     public func encode(to encoder: any Encoder) throws {

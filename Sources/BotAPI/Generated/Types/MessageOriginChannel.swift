@@ -4,14 +4,18 @@
 public struct MessageOriginChannel: Codable, Sendable, Equatable {
     public var type: String
     public var date: Int
-    public var chat: Chat
+    public var chat: Chat {
+        get { _chat.value }
+        set { _chat = Box(newValue) }
+    }
+    private var _chat: Box<Chat>
     public var messageID: Int
     public var authorSignature: String?
 
     public init(type: String, date: Int, chat: Chat, messageID: Int, authorSignature: String? = nil) {
         self.type = type
         self.date = date
-        self.chat = chat
+        self._chat = Box(chat)
         self.messageID = messageID
         self.authorSignature = authorSignature
     }
@@ -26,11 +30,29 @@ public struct MessageOriginChannel: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.date = try c.decode(Int.self, forKey: .date)
-        self.chat = try c.decode(Chat.self, forKey: .chat)
-        self.messageID = try c.decode(Int.self, forKey: .messageID)
-        self.authorSignature = try c.decodeIfPresent(String.self, forKey: .authorSignature)
+        var _v_type: String? = nil
+        var _v_date: Int? = nil
+        var _v_chat: Chat? = nil
+        var _v_messageID: Int? = nil
+        var _v_authorSignature: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .date: _v_date = try c.decodeIfPresent(Int.self, forKey: .date)
+            case .chat: _v_chat = try c.decodeIfPresent(Chat.self, forKey: .chat)
+            case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+            case .authorSignature: _v_authorSignature = try c.decodeIfPresent(String.self, forKey: .authorSignature)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_date else { throw DecodingError.keyNotFound(CodingKeys.date, .init(codingPath: c.codingPath, debugDescription: "missing date")) }
+        self.date = _v_date
+        guard let _v_chat else { throw DecodingError.keyNotFound(CodingKeys.chat, .init(codingPath: c.codingPath, debugDescription: "missing chat")) }
+        self._chat = Box(_v_chat)
+        guard let _v_messageID else { throw DecodingError.keyNotFound(CodingKeys.messageID, .init(codingPath: c.codingPath, debugDescription: "missing message_id")) }
+        self.messageID = _v_messageID
+        self.authorSignature = _v_authorSignature
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -4,13 +4,17 @@
 public struct MessageOriginChat: Codable, Sendable, Equatable {
     public var type: String
     public var date: Int
-    public var senderChat: Chat
+    public var senderChat: Chat {
+        get { _senderChat.value }
+        set { _senderChat = Box(newValue) }
+    }
+    private var _senderChat: Box<Chat>
     public var authorSignature: String?
 
     public init(type: String, date: Int, senderChat: Chat, authorSignature: String? = nil) {
         self.type = type
         self.date = date
-        self.senderChat = senderChat
+        self._senderChat = Box(senderChat)
         self.authorSignature = authorSignature
     }
 
@@ -23,10 +27,25 @@ public struct MessageOriginChat: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.date = try c.decode(Int.self, forKey: .date)
-        self.senderChat = try c.decode(Chat.self, forKey: .senderChat)
-        self.authorSignature = try c.decodeIfPresent(String.self, forKey: .authorSignature)
+        var _v_type: String? = nil
+        var _v_date: Int? = nil
+        var _v_senderChat: Chat? = nil
+        var _v_authorSignature: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .date: _v_date = try c.decodeIfPresent(Int.self, forKey: .date)
+            case .senderChat: _v_senderChat = try c.decodeIfPresent(Chat.self, forKey: .senderChat)
+            case .authorSignature: _v_authorSignature = try c.decodeIfPresent(String.self, forKey: .authorSignature)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_date else { throw DecodingError.keyNotFound(CodingKeys.date, .init(codingPath: c.codingPath, debugDescription: "missing date")) }
+        self.date = _v_date
+        guard let _v_senderChat else { throw DecodingError.keyNotFound(CodingKeys.senderChat, .init(codingPath: c.codingPath, debugDescription: "missing sender_chat")) }
+        self._senderChat = Box(_v_senderChat)
+        self.authorSignature = _v_authorSignature
     }
 
     public func encode(to encoder: any Encoder) throws {

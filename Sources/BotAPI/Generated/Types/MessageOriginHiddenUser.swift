@@ -20,9 +20,22 @@ public struct MessageOriginHiddenUser: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.date = try c.decode(Int.self, forKey: .date)
-        self.senderUserName = try c.decode(String.self, forKey: .senderUserName)
+        var _v_type: String? = nil
+        var _v_date: Int? = nil
+        var _v_senderUserName: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .date: _v_date = try c.decodeIfPresent(Int.self, forKey: .date)
+            case .senderUserName: _v_senderUserName = try c.decodeIfPresent(String.self, forKey: .senderUserName)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_date else { throw DecodingError.keyNotFound(CodingKeys.date, .init(codingPath: c.codingPath, debugDescription: "missing date")) }
+        self.date = _v_date
+        guard let _v_senderUserName else { throw DecodingError.keyNotFound(CodingKeys.senderUserName, .init(codingPath: c.codingPath, debugDescription: "missing sender_user_name")) }
+        self.senderUserName = _v_senderUserName
     }
 
     public func encode(to encoder: any Encoder) throws {

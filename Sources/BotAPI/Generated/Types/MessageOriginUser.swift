@@ -4,12 +4,16 @@
 public struct MessageOriginUser: Codable, Sendable, Equatable {
     public var type: String
     public var date: Int
-    public var senderUser: User
+    public var senderUser: User {
+        get { _senderUser.value }
+        set { _senderUser = Box(newValue) }
+    }
+    private var _senderUser: Box<User>
 
     public init(type: String, date: Int, senderUser: User) {
         self.type = type
         self.date = date
-        self.senderUser = senderUser
+        self._senderUser = Box(senderUser)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -20,9 +24,22 @@ public struct MessageOriginUser: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.date = try c.decode(Int.self, forKey: .date)
-        self.senderUser = try c.decode(User.self, forKey: .senderUser)
+        var _v_type: String? = nil
+        var _v_date: Int? = nil
+        var _v_senderUser: User? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .date: _v_date = try c.decodeIfPresent(Int.self, forKey: .date)
+            case .senderUser: _v_senderUser = try c.decodeIfPresent(User.self, forKey: .senderUser)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_date else { throw DecodingError.keyNotFound(CodingKeys.date, .init(codingPath: c.codingPath, debugDescription: "missing date")) }
+        self.date = _v_date
+        guard let _v_senderUser else { throw DecodingError.keyNotFound(CodingKeys.senderUser, .init(codingPath: c.codingPath, debugDescription: "missing sender_user")) }
+        self._senderUser = Box(_v_senderUser)
     }
 
     public func encode(to encoder: any Encoder) throws {

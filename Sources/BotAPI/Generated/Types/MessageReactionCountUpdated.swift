@@ -2,13 +2,17 @@
 
 /// [MessageReactionCountUpdated](https://core.telegram.org/bots/api#messagereactioncountupdated)
 public struct MessageReactionCountUpdated: Codable, Sendable, Equatable {
-    public var chat: Chat
+    public var chat: Chat {
+        get { _chat.value }
+        set { _chat = Box(newValue) }
+    }
+    private var _chat: Box<Chat>
     public var messageID: Int
     public var date: Int
     public var reactions: [ReactionCount]
 
     public init(chat: Chat, messageID: Int, date: Int, reactions: [ReactionCount]) {
-        self.chat = chat
+        self._chat = Box(chat)
         self.messageID = messageID
         self.date = date
         self.reactions = reactions
@@ -23,10 +27,26 @@ public struct MessageReactionCountUpdated: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.chat = try c.decode(Chat.self, forKey: .chat)
-        self.messageID = try c.decode(Int.self, forKey: .messageID)
-        self.date = try c.decode(Int.self, forKey: .date)
-        self.reactions = try c.decode([ReactionCount].self, forKey: .reactions)
+        var _v_chat: Chat? = nil
+        var _v_messageID: Int? = nil
+        var _v_date: Int? = nil
+        var _v_reactions: [ReactionCount]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .chat: _v_chat = try c.decodeIfPresent(Chat.self, forKey: .chat)
+            case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+            case .date: _v_date = try c.decodeIfPresent(Int.self, forKey: .date)
+            case .reactions: _v_reactions = try c.decodeIfPresent([ReactionCount].self, forKey: .reactions)
+            }
+        }
+        guard let _v_chat else { throw DecodingError.keyNotFound(CodingKeys.chat, .init(codingPath: c.codingPath, debugDescription: "missing chat")) }
+        self._chat = Box(_v_chat)
+        guard let _v_messageID else { throw DecodingError.keyNotFound(CodingKeys.messageID, .init(codingPath: c.codingPath, debugDescription: "missing message_id")) }
+        self.messageID = _v_messageID
+        guard let _v_date else { throw DecodingError.keyNotFound(CodingKeys.date, .init(codingPath: c.codingPath, debugDescription: "missing date")) }
+        self.date = _v_date
+        guard let _v_reactions else { throw DecodingError.keyNotFound(CodingKeys.reactions, .init(codingPath: c.codingPath, debugDescription: "missing reactions")) }
+        self.reactions = _v_reactions
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -2,19 +2,31 @@
 
 /// [MessageReactionUpdated](https://core.telegram.org/bots/api#messagereactionupdated)
 public struct MessageReactionUpdated: Codable, Sendable, Equatable {
-    public var chat: Chat
+    public var chat: Chat {
+        get { _chat.value }
+        set { _chat = Box(newValue) }
+    }
+    private var _chat: Box<Chat>
     public var messageID: Int
-    public var user: User?
-    public var actorChat: Chat?
+    public var user: User? {
+        get { _user?.value }
+        set { _user = newValue.map(Box.init) }
+    }
+    private var _user: Box<User>?
+    public var actorChat: Chat? {
+        get { _actorChat?.value }
+        set { _actorChat = newValue.map(Box.init) }
+    }
+    private var _actorChat: Box<Chat>?
     public var date: Int
     public var oldReaction: [ReactionType]
     public var newReaction: [ReactionType]
 
     public init(chat: Chat, messageID: Int, user: User? = nil, actorChat: Chat? = nil, date: Int, oldReaction: [ReactionType], newReaction: [ReactionType]) {
-        self.chat = chat
+        self._chat = Box(chat)
         self.messageID = messageID
-        self.user = user
-        self.actorChat = actorChat
+        self._user = user.map(Box.init)
+        self._actorChat = actorChat.map(Box.init)
         self.date = date
         self.oldReaction = oldReaction
         self.newReaction = newReaction
@@ -32,13 +44,36 @@ public struct MessageReactionUpdated: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.chat = try c.decode(Chat.self, forKey: .chat)
-        self.messageID = try c.decode(Int.self, forKey: .messageID)
-        self.user = try c.decodeIfPresent(User.self, forKey: .user)
-        self.actorChat = try c.decodeIfPresent(Chat.self, forKey: .actorChat)
-        self.date = try c.decode(Int.self, forKey: .date)
-        self.oldReaction = try c.decode([ReactionType].self, forKey: .oldReaction)
-        self.newReaction = try c.decode([ReactionType].self, forKey: .newReaction)
+        var _v_chat: Chat? = nil
+        var _v_messageID: Int? = nil
+        var _v_user: User? = nil
+        var _v_actorChat: Chat? = nil
+        var _v_date: Int? = nil
+        var _v_oldReaction: [ReactionType]? = nil
+        var _v_newReaction: [ReactionType]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .chat: _v_chat = try c.decodeIfPresent(Chat.self, forKey: .chat)
+            case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+            case .user: _v_user = try c.decodeIfPresent(User.self, forKey: .user)
+            case .actorChat: _v_actorChat = try c.decodeIfPresent(Chat.self, forKey: .actorChat)
+            case .date: _v_date = try c.decodeIfPresent(Int.self, forKey: .date)
+            case .oldReaction: _v_oldReaction = try c.decodeIfPresent([ReactionType].self, forKey: .oldReaction)
+            case .newReaction: _v_newReaction = try c.decodeIfPresent([ReactionType].self, forKey: .newReaction)
+            }
+        }
+        guard let _v_chat else { throw DecodingError.keyNotFound(CodingKeys.chat, .init(codingPath: c.codingPath, debugDescription: "missing chat")) }
+        self._chat = Box(_v_chat)
+        guard let _v_messageID else { throw DecodingError.keyNotFound(CodingKeys.messageID, .init(codingPath: c.codingPath, debugDescription: "missing message_id")) }
+        self.messageID = _v_messageID
+        self._user = _v_user.map(Box.init)
+        self._actorChat = _v_actorChat.map(Box.init)
+        guard let _v_date else { throw DecodingError.keyNotFound(CodingKeys.date, .init(codingPath: c.codingPath, debugDescription: "missing date")) }
+        self.date = _v_date
+        guard let _v_oldReaction else { throw DecodingError.keyNotFound(CodingKeys.oldReaction, .init(codingPath: c.codingPath, debugDescription: "missing old_reaction")) }
+        self.oldReaction = _v_oldReaction
+        guard let _v_newReaction else { throw DecodingError.keyNotFound(CodingKeys.newReaction, .init(codingPath: c.codingPath, debugDescription: "missing new_reaction")) }
+        self.newReaction = _v_newReaction
     }
 
     public func encode(to encoder: any Encoder) throws {

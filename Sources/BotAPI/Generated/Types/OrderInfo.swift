@@ -5,13 +5,17 @@ public struct OrderInfo: Codable, Sendable, Equatable {
     public var name: String?
     public var phoneNumber: String?
     public var email: String?
-    public var shippingAddress: ShippingAddress?
+    public var shippingAddress: ShippingAddress? {
+        get { _shippingAddress?.value }
+        set { _shippingAddress = newValue.map(Box.init) }
+    }
+    private var _shippingAddress: Box<ShippingAddress>?
 
     public init(name: String? = nil, phoneNumber: String? = nil, email: String? = nil, shippingAddress: ShippingAddress? = nil) {
         self.name = name
         self.phoneNumber = phoneNumber
         self.email = email
-        self.shippingAddress = shippingAddress
+        self._shippingAddress = shippingAddress.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -23,10 +27,22 @@ public struct OrderInfo: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.name = try c.decodeIfPresent(String.self, forKey: .name)
-        self.phoneNumber = try c.decodeIfPresent(String.self, forKey: .phoneNumber)
-        self.email = try c.decodeIfPresent(String.self, forKey: .email)
-        self.shippingAddress = try c.decodeIfPresent(ShippingAddress.self, forKey: .shippingAddress)
+        var _v_name: String? = nil
+        var _v_phoneNumber: String? = nil
+        var _v_email: String? = nil
+        var _v_shippingAddress: ShippingAddress? = nil
+        for key in c.allKeys {
+            switch key {
+            case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+            case .phoneNumber: _v_phoneNumber = try c.decodeIfPresent(String.self, forKey: .phoneNumber)
+            case .email: _v_email = try c.decodeIfPresent(String.self, forKey: .email)
+            case .shippingAddress: _v_shippingAddress = try c.decodeIfPresent(ShippingAddress.self, forKey: .shippingAddress)
+            }
+        }
+        self.name = _v_name
+        self.phoneNumber = _v_phoneNumber
+        self.email = _v_email
+        self._shippingAddress = _v_shippingAddress.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,9 +3,17 @@
 /// [OwnedGiftRegular](https://core.telegram.org/bots/api#ownedgiftregular)
 public struct OwnedGiftRegular: Codable, Sendable, Equatable {
     public var type: String
-    public var gift: Gift
+    public var gift: Gift {
+        get { _gift.value }
+        set { _gift = Box(newValue) }
+    }
+    private var _gift: Box<Gift>
     public var ownedGiftID: String?
-    public var senderUser: User?
+    public var senderUser: User? {
+        get { _senderUser?.value }
+        set { _senderUser = newValue.map(Box.init) }
+    }
+    private var _senderUser: Box<User>?
     public var sendDate: Int
     public var text: String?
     public var entities: [MessageEntity]?
@@ -20,9 +28,9 @@ public struct OwnedGiftRegular: Codable, Sendable, Equatable {
 
     public init(type: String, gift: Gift, ownedGiftID: String? = nil, senderUser: User? = nil, sendDate: Int, text: String? = nil, entities: [MessageEntity]? = nil, isPrivate: Bool? = nil, isSaved: Bool? = nil, canBeUpgraded: Bool? = nil, wasRefunded: Bool? = nil, convertStarCount: Int? = nil, prepaidUpgradeStarCount: Int? = nil, isUpgradeSeparate: Bool? = nil, uniqueGiftNumber: Int? = nil) {
         self.type = type
-        self.gift = gift
+        self._gift = Box(gift)
         self.ownedGiftID = ownedGiftID
-        self.senderUser = senderUser
+        self._senderUser = senderUser.map(Box.init)
         self.sendDate = sendDate
         self.text = text
         self.entities = entities
@@ -56,21 +64,58 @@ public struct OwnedGiftRegular: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.gift = try c.decode(Gift.self, forKey: .gift)
-        self.ownedGiftID = try c.decodeIfPresent(String.self, forKey: .ownedGiftID)
-        self.senderUser = try c.decodeIfPresent(User.self, forKey: .senderUser)
-        self.sendDate = try c.decode(Int.self, forKey: .sendDate)
-        self.text = try c.decodeIfPresent(String.self, forKey: .text)
-        self.entities = try c.decodeIfPresent([MessageEntity].self, forKey: .entities)
-        self.isPrivate = try c.decodeIfPresent(Bool.self, forKey: .isPrivate)
-        self.isSaved = try c.decodeIfPresent(Bool.self, forKey: .isSaved)
-        self.canBeUpgraded = try c.decodeIfPresent(Bool.self, forKey: .canBeUpgraded)
-        self.wasRefunded = try c.decodeIfPresent(Bool.self, forKey: .wasRefunded)
-        self.convertStarCount = try c.decodeIfPresent(Int.self, forKey: .convertStarCount)
-        self.prepaidUpgradeStarCount = try c.decodeIfPresent(Int.self, forKey: .prepaidUpgradeStarCount)
-        self.isUpgradeSeparate = try c.decodeIfPresent(Bool.self, forKey: .isUpgradeSeparate)
-        self.uniqueGiftNumber = try c.decodeIfPresent(Int.self, forKey: .uniqueGiftNumber)
+        var _v_type: String? = nil
+        var _v_gift: Gift? = nil
+        var _v_ownedGiftID: String? = nil
+        var _v_senderUser: User? = nil
+        var _v_sendDate: Int? = nil
+        var _v_text: String? = nil
+        var _v_entities: [MessageEntity]? = nil
+        var _v_isPrivate: Bool? = nil
+        var _v_isSaved: Bool? = nil
+        var _v_canBeUpgraded: Bool? = nil
+        var _v_wasRefunded: Bool? = nil
+        var _v_convertStarCount: Int? = nil
+        var _v_prepaidUpgradeStarCount: Int? = nil
+        var _v_isUpgradeSeparate: Bool? = nil
+        var _v_uniqueGiftNumber: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .gift: _v_gift = try c.decodeIfPresent(Gift.self, forKey: .gift)
+            case .ownedGiftID: _v_ownedGiftID = try c.decodeIfPresent(String.self, forKey: .ownedGiftID)
+            case .senderUser: _v_senderUser = try c.decodeIfPresent(User.self, forKey: .senderUser)
+            case .sendDate: _v_sendDate = try c.decodeIfPresent(Int.self, forKey: .sendDate)
+            case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+            case .entities: _v_entities = try c.decodeIfPresent([MessageEntity].self, forKey: .entities)
+            case .isPrivate: _v_isPrivate = try c.decodeIfPresent(Bool.self, forKey: .isPrivate)
+            case .isSaved: _v_isSaved = try c.decodeIfPresent(Bool.self, forKey: .isSaved)
+            case .canBeUpgraded: _v_canBeUpgraded = try c.decodeIfPresent(Bool.self, forKey: .canBeUpgraded)
+            case .wasRefunded: _v_wasRefunded = try c.decodeIfPresent(Bool.self, forKey: .wasRefunded)
+            case .convertStarCount: _v_convertStarCount = try c.decodeIfPresent(Int.self, forKey: .convertStarCount)
+            case .prepaidUpgradeStarCount: _v_prepaidUpgradeStarCount = try c.decodeIfPresent(Int.self, forKey: .prepaidUpgradeStarCount)
+            case .isUpgradeSeparate: _v_isUpgradeSeparate = try c.decodeIfPresent(Bool.self, forKey: .isUpgradeSeparate)
+            case .uniqueGiftNumber: _v_uniqueGiftNumber = try c.decodeIfPresent(Int.self, forKey: .uniqueGiftNumber)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_gift else { throw DecodingError.keyNotFound(CodingKeys.gift, .init(codingPath: c.codingPath, debugDescription: "missing gift")) }
+        self._gift = Box(_v_gift)
+        self.ownedGiftID = _v_ownedGiftID
+        self._senderUser = _v_senderUser.map(Box.init)
+        guard let _v_sendDate else { throw DecodingError.keyNotFound(CodingKeys.sendDate, .init(codingPath: c.codingPath, debugDescription: "missing send_date")) }
+        self.sendDate = _v_sendDate
+        self.text = _v_text
+        self.entities = _v_entities
+        self.isPrivate = _v_isPrivate
+        self.isSaved = _v_isSaved
+        self.canBeUpgraded = _v_canBeUpgraded
+        self.wasRefunded = _v_wasRefunded
+        self.convertStarCount = _v_convertStarCount
+        self.prepaidUpgradeStarCount = _v_prepaidUpgradeStarCount
+        self.isUpgradeSeparate = _v_isUpgradeSeparate
+        self.uniqueGiftNumber = _v_uniqueGiftNumber
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,9 +3,17 @@
 /// [OwnedGiftUnique](https://core.telegram.org/bots/api#ownedgiftunique)
 public struct OwnedGiftUnique: Codable, Sendable, Equatable {
     public var type: String
-    public var gift: UniqueGift
+    public var gift: UniqueGift {
+        get { _gift.value }
+        set { _gift = Box(newValue) }
+    }
+    private var _gift: Box<UniqueGift>
     public var ownedGiftID: String?
-    public var senderUser: User?
+    public var senderUser: User? {
+        get { _senderUser?.value }
+        set { _senderUser = newValue.map(Box.init) }
+    }
+    private var _senderUser: Box<User>?
     public var sendDate: Int
     public var isSaved: Bool?
     public var canBeTransferred: Bool?
@@ -14,9 +22,9 @@ public struct OwnedGiftUnique: Codable, Sendable, Equatable {
 
     public init(type: String, gift: UniqueGift, ownedGiftID: String? = nil, senderUser: User? = nil, sendDate: Int, isSaved: Bool? = nil, canBeTransferred: Bool? = nil, transferStarCount: Int? = nil, nextTransferDate: Int? = nil) {
         self.type = type
-        self.gift = gift
+        self._gift = Box(gift)
         self.ownedGiftID = ownedGiftID
-        self.senderUser = senderUser
+        self._senderUser = senderUser.map(Box.init)
         self.sendDate = sendDate
         self.isSaved = isSaved
         self.canBeTransferred = canBeTransferred
@@ -38,15 +46,40 @@ public struct OwnedGiftUnique: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.gift = try c.decode(UniqueGift.self, forKey: .gift)
-        self.ownedGiftID = try c.decodeIfPresent(String.self, forKey: .ownedGiftID)
-        self.senderUser = try c.decodeIfPresent(User.self, forKey: .senderUser)
-        self.sendDate = try c.decode(Int.self, forKey: .sendDate)
-        self.isSaved = try c.decodeIfPresent(Bool.self, forKey: .isSaved)
-        self.canBeTransferred = try c.decodeIfPresent(Bool.self, forKey: .canBeTransferred)
-        self.transferStarCount = try c.decodeIfPresent(Int.self, forKey: .transferStarCount)
-        self.nextTransferDate = try c.decodeIfPresent(Int.self, forKey: .nextTransferDate)
+        var _v_type: String? = nil
+        var _v_gift: UniqueGift? = nil
+        var _v_ownedGiftID: String? = nil
+        var _v_senderUser: User? = nil
+        var _v_sendDate: Int? = nil
+        var _v_isSaved: Bool? = nil
+        var _v_canBeTransferred: Bool? = nil
+        var _v_transferStarCount: Int? = nil
+        var _v_nextTransferDate: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .gift: _v_gift = try c.decodeIfPresent(UniqueGift.self, forKey: .gift)
+            case .ownedGiftID: _v_ownedGiftID = try c.decodeIfPresent(String.self, forKey: .ownedGiftID)
+            case .senderUser: _v_senderUser = try c.decodeIfPresent(User.self, forKey: .senderUser)
+            case .sendDate: _v_sendDate = try c.decodeIfPresent(Int.self, forKey: .sendDate)
+            case .isSaved: _v_isSaved = try c.decodeIfPresent(Bool.self, forKey: .isSaved)
+            case .canBeTransferred: _v_canBeTransferred = try c.decodeIfPresent(Bool.self, forKey: .canBeTransferred)
+            case .transferStarCount: _v_transferStarCount = try c.decodeIfPresent(Int.self, forKey: .transferStarCount)
+            case .nextTransferDate: _v_nextTransferDate = try c.decodeIfPresent(Int.self, forKey: .nextTransferDate)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_gift else { throw DecodingError.keyNotFound(CodingKeys.gift, .init(codingPath: c.codingPath, debugDescription: "missing gift")) }
+        self._gift = Box(_v_gift)
+        self.ownedGiftID = _v_ownedGiftID
+        self._senderUser = _v_senderUser.map(Box.init)
+        guard let _v_sendDate else { throw DecodingError.keyNotFound(CodingKeys.sendDate, .init(codingPath: c.codingPath, debugDescription: "missing send_date")) }
+        self.sendDate = _v_sendDate
+        self.isSaved = _v_isSaved
+        self.canBeTransferred = _v_canBeTransferred
+        self.transferStarCount = _v_transferStarCount
+        self.nextTransferDate = _v_nextTransferDate
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -20,9 +20,21 @@ public struct OwnedGifts: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.totalCount = try c.decode(Int.self, forKey: .totalCount)
-        self.gifts = try c.decode([OwnedGift].self, forKey: .gifts)
-        self.nextOffset = try c.decodeIfPresent(String.self, forKey: .nextOffset)
+        var _v_totalCount: Int? = nil
+        var _v_gifts: [OwnedGift]? = nil
+        var _v_nextOffset: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .totalCount: _v_totalCount = try c.decodeIfPresent(Int.self, forKey: .totalCount)
+            case .gifts: _v_gifts = try c.decodeIfPresent([OwnedGift].self, forKey: .gifts)
+            case .nextOffset: _v_nextOffset = try c.decodeIfPresent(String.self, forKey: .nextOffset)
+            }
+        }
+        guard let _v_totalCount else { throw DecodingError.keyNotFound(CodingKeys.totalCount, .init(codingPath: c.codingPath, debugDescription: "missing total_count")) }
+        self.totalCount = _v_totalCount
+        guard let _v_gifts else { throw DecodingError.keyNotFound(CodingKeys.gifts, .init(codingPath: c.codingPath, debugDescription: "missing gifts")) }
+        self.gifts = _v_gifts
+        self.nextOffset = _v_nextOffset
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -17,8 +17,18 @@ public struct PaidMediaInfo: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.starCount = try c.decode(Int.self, forKey: .starCount)
-        self.paidMedia = try c.decode([PaidMedia].self, forKey: .paidMedia)
+        var _v_starCount: Int? = nil
+        var _v_paidMedia: [PaidMedia]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .starCount: _v_starCount = try c.decodeIfPresent(Int.self, forKey: .starCount)
+            case .paidMedia: _v_paidMedia = try c.decodeIfPresent([PaidMedia].self, forKey: .paidMedia)
+            }
+        }
+        guard let _v_starCount else { throw DecodingError.keyNotFound(CodingKeys.starCount, .init(codingPath: c.codingPath, debugDescription: "missing star_count")) }
+        self.starCount = _v_starCount
+        guard let _v_paidMedia else { throw DecodingError.keyNotFound(CodingKeys.paidMedia, .init(codingPath: c.codingPath, debugDescription: "missing paid_media")) }
+        self.paidMedia = _v_paidMedia
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,11 +3,15 @@
 /// [PaidMediaLivePhoto](https://core.telegram.org/bots/api#paidmedialivephoto)
 public struct PaidMediaLivePhoto: Codable, Sendable, Equatable {
     public var type: String
-    public var livePhoto: LivePhoto
+    public var livePhoto: LivePhoto {
+        get { _livePhoto.value }
+        set { _livePhoto = Box(newValue) }
+    }
+    private var _livePhoto: Box<LivePhoto>
 
     public init(type: String, livePhoto: LivePhoto) {
         self.type = type
-        self.livePhoto = livePhoto
+        self._livePhoto = Box(livePhoto)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -17,8 +21,18 @@ public struct PaidMediaLivePhoto: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.livePhoto = try c.decode(LivePhoto.self, forKey: .livePhoto)
+        var _v_type: String? = nil
+        var _v_livePhoto: LivePhoto? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .livePhoto: _v_livePhoto = try c.decodeIfPresent(LivePhoto.self, forKey: .livePhoto)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_livePhoto else { throw DecodingError.keyNotFound(CodingKeys.livePhoto, .init(codingPath: c.codingPath, debugDescription: "missing live_photo")) }
+        self._livePhoto = Box(_v_livePhoto)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -23,10 +23,23 @@ public struct PaidMediaPreview: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.width = try c.decodeIfPresent(Int.self, forKey: .width)
-        self.height = try c.decodeIfPresent(Int.self, forKey: .height)
-        self.duration = try c.decodeIfPresent(Int.self, forKey: .duration)
+        var _v_type: String? = nil
+        var _v_width: Int? = nil
+        var _v_height: Int? = nil
+        var _v_duration: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .width: _v_width = try c.decodeIfPresent(Int.self, forKey: .width)
+            case .height: _v_height = try c.decodeIfPresent(Int.self, forKey: .height)
+            case .duration: _v_duration = try c.decodeIfPresent(Int.self, forKey: .duration)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        self.width = _v_width
+        self.height = _v_height
+        self.duration = _v_duration
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -2,11 +2,15 @@
 
 /// [PaidMediaPurchased](https://core.telegram.org/bots/api#paidmediapurchased)
 public struct PaidMediaPurchased: Codable, Sendable, Equatable {
-    public var from: User
+    public var from: User {
+        get { _from.value }
+        set { _from = Box(newValue) }
+    }
+    private var _from: Box<User>
     public var paidMediaPayload: String
 
     public init(from: User, paidMediaPayload: String) {
-        self.from = from
+        self._from = Box(from)
         self.paidMediaPayload = paidMediaPayload
     }
 
@@ -17,8 +21,18 @@ public struct PaidMediaPurchased: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.from = try c.decode(User.self, forKey: .from)
-        self.paidMediaPayload = try c.decode(String.self, forKey: .paidMediaPayload)
+        var _v_from: User? = nil
+        var _v_paidMediaPayload: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .from: _v_from = try c.decodeIfPresent(User.self, forKey: .from)
+            case .paidMediaPayload: _v_paidMediaPayload = try c.decodeIfPresent(String.self, forKey: .paidMediaPayload)
+            }
+        }
+        guard let _v_from else { throw DecodingError.keyNotFound(CodingKeys.from, .init(codingPath: c.codingPath, debugDescription: "missing from")) }
+        self._from = Box(_v_from)
+        guard let _v_paidMediaPayload else { throw DecodingError.keyNotFound(CodingKeys.paidMediaPayload, .init(codingPath: c.codingPath, debugDescription: "missing paid_media_payload")) }
+        self.paidMediaPayload = _v_paidMediaPayload
     }
 
     public func encode(to encoder: any Encoder) throws {

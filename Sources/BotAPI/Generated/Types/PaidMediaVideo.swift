@@ -3,11 +3,15 @@
 /// [PaidMediaVideo](https://core.telegram.org/bots/api#paidmediavideo)
 public struct PaidMediaVideo: Codable, Sendable, Equatable {
     public var type: String
-    public var video: Video
+    public var video: Video {
+        get { _video.value }
+        set { _video = Box(newValue) }
+    }
+    private var _video: Box<Video>
 
     public init(type: String, video: Video) {
         self.type = type
-        self.video = video
+        self._video = Box(video)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -17,8 +21,18 @@ public struct PaidMediaVideo: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.video = try c.decode(Video.self, forKey: .video)
+        var _v_type: String? = nil
+        var _v_video: Video? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .video: _v_video = try c.decodeIfPresent(Video.self, forKey: .video)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_video else { throw DecodingError.keyNotFound(CodingKeys.video, .init(codingPath: c.codingPath, debugDescription: "missing video")) }
+        self._video = Box(_v_video)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -14,7 +14,14 @@ public struct PaidMessagePriceChanged: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.paidMessageStarCount = try c.decode(Int.self, forKey: .paidMessageStarCount)
+        var _v_paidMessageStarCount: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .paidMessageStarCount: _v_paidMessageStarCount = try c.decodeIfPresent(Int.self, forKey: .paidMessageStarCount)
+            }
+        }
+        guard let _v_paidMessageStarCount else { throw DecodingError.keyNotFound(CodingKeys.paidMessageStarCount, .init(codingPath: c.codingPath, debugDescription: "missing paid_message_star_count")) }
+        self.paidMessageStarCount = _v_paidMessageStarCount
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,11 +3,15 @@
 /// [PassportData](https://core.telegram.org/bots/api#passportdata)
 public struct PassportData: Codable, Sendable, Equatable {
     public var data: [EncryptedPassportElement]
-    public var credentials: EncryptedCredentials
+    public var credentials: EncryptedCredentials {
+        get { _credentials.value }
+        set { _credentials = Box(newValue) }
+    }
+    private var _credentials: Box<EncryptedCredentials>
 
     public init(data: [EncryptedPassportElement], credentials: EncryptedCredentials) {
         self.data = data
-        self.credentials = credentials
+        self._credentials = Box(credentials)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -17,8 +21,18 @@ public struct PassportData: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.data = try c.decode([EncryptedPassportElement].self, forKey: .data)
-        self.credentials = try c.decode(EncryptedCredentials.self, forKey: .credentials)
+        var _v_data: [EncryptedPassportElement]? = nil
+        var _v_credentials: EncryptedCredentials? = nil
+        for key in c.allKeys {
+            switch key {
+            case .data: _v_data = try c.decodeIfPresent([EncryptedPassportElement].self, forKey: .data)
+            case .credentials: _v_credentials = try c.decodeIfPresent(EncryptedCredentials.self, forKey: .credentials)
+            }
+        }
+        guard let _v_data else { throw DecodingError.keyNotFound(CodingKeys.data, .init(codingPath: c.codingPath, debugDescription: "missing data")) }
+        self.data = _v_data
+        guard let _v_credentials else { throw DecodingError.keyNotFound(CodingKeys.credentials, .init(codingPath: c.codingPath, debugDescription: "missing credentials")) }
+        self._credentials = Box(_v_credentials)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -26,11 +26,30 @@ public struct PassportElementErrorDataField: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.source = try c.decode(String.self, forKey: .source)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.fieldName = try c.decode(String.self, forKey: .fieldName)
-        self.dataHash = try c.decode(String.self, forKey: .dataHash)
-        self.message = try c.decode(String.self, forKey: .message)
+        var _v_source: String? = nil
+        var _v_type: String? = nil
+        var _v_fieldName: String? = nil
+        var _v_dataHash: String? = nil
+        var _v_message: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .source: _v_source = try c.decodeIfPresent(String.self, forKey: .source)
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .fieldName: _v_fieldName = try c.decodeIfPresent(String.self, forKey: .fieldName)
+            case .dataHash: _v_dataHash = try c.decodeIfPresent(String.self, forKey: .dataHash)
+            case .message: _v_message = try c.decodeIfPresent(String.self, forKey: .message)
+            }
+        }
+        guard let _v_source else { throw DecodingError.keyNotFound(CodingKeys.source, .init(codingPath: c.codingPath, debugDescription: "missing source")) }
+        self.source = _v_source
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_fieldName else { throw DecodingError.keyNotFound(CodingKeys.fieldName, .init(codingPath: c.codingPath, debugDescription: "missing field_name")) }
+        self.fieldName = _v_fieldName
+        guard let _v_dataHash else { throw DecodingError.keyNotFound(CodingKeys.dataHash, .init(codingPath: c.codingPath, debugDescription: "missing data_hash")) }
+        self.dataHash = _v_dataHash
+        guard let _v_message else { throw DecodingError.keyNotFound(CodingKeys.message, .init(codingPath: c.codingPath, debugDescription: "missing message")) }
+        self.message = _v_message
     }
 
     public func encode(to encoder: any Encoder) throws {

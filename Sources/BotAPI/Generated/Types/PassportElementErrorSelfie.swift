@@ -23,10 +23,26 @@ public struct PassportElementErrorSelfie: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.source = try c.decode(String.self, forKey: .source)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.fileHash = try c.decode(String.self, forKey: .fileHash)
-        self.message = try c.decode(String.self, forKey: .message)
+        var _v_source: String? = nil
+        var _v_type: String? = nil
+        var _v_fileHash: String? = nil
+        var _v_message: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .source: _v_source = try c.decodeIfPresent(String.self, forKey: .source)
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .fileHash: _v_fileHash = try c.decodeIfPresent(String.self, forKey: .fileHash)
+            case .message: _v_message = try c.decodeIfPresent(String.self, forKey: .message)
+            }
+        }
+        guard let _v_source else { throw DecodingError.keyNotFound(CodingKeys.source, .init(codingPath: c.codingPath, debugDescription: "missing source")) }
+        self.source = _v_source
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_fileHash else { throw DecodingError.keyNotFound(CodingKeys.fileHash, .init(codingPath: c.codingPath, debugDescription: "missing file_hash")) }
+        self.fileHash = _v_fileHash
+        guard let _v_message else { throw DecodingError.keyNotFound(CodingKeys.message, .init(codingPath: c.codingPath, debugDescription: "missing message")) }
+        self.message = _v_message
     }
 
     public func encode(to encoder: any Encoder) throws {

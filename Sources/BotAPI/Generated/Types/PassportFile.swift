@@ -23,10 +23,26 @@ public struct PassportFile: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.fileID = try c.decode(String.self, forKey: .fileID)
-        self.fileUniqueID = try c.decode(String.self, forKey: .fileUniqueID)
-        self.fileSize = try c.decode(Int.self, forKey: .fileSize)
-        self.fileDate = try c.decode(Int.self, forKey: .fileDate)
+        var _v_fileID: String? = nil
+        var _v_fileUniqueID: String? = nil
+        var _v_fileSize: Int? = nil
+        var _v_fileDate: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .fileID: _v_fileID = try c.decodeIfPresent(String.self, forKey: .fileID)
+            case .fileUniqueID: _v_fileUniqueID = try c.decodeIfPresent(String.self, forKey: .fileUniqueID)
+            case .fileSize: _v_fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
+            case .fileDate: _v_fileDate = try c.decodeIfPresent(Int.self, forKey: .fileDate)
+            }
+        }
+        guard let _v_fileID else { throw DecodingError.keyNotFound(CodingKeys.fileID, .init(codingPath: c.codingPath, debugDescription: "missing file_id")) }
+        self.fileID = _v_fileID
+        guard let _v_fileUniqueID else { throw DecodingError.keyNotFound(CodingKeys.fileUniqueID, .init(codingPath: c.codingPath, debugDescription: "missing file_unique_id")) }
+        self.fileUniqueID = _v_fileUniqueID
+        guard let _v_fileSize else { throw DecodingError.keyNotFound(CodingKeys.fileSize, .init(codingPath: c.codingPath, debugDescription: "missing file_size")) }
+        self.fileSize = _v_fileSize
+        guard let _v_fileDate else { throw DecodingError.keyNotFound(CodingKeys.fileDate, .init(codingPath: c.codingPath, debugDescription: "missing file_date")) }
+        self.fileDate = _v_fileDate
     }
 
     public func encode(to encoder: any Encoder) throws {

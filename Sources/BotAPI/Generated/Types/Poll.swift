@@ -17,12 +17,20 @@ public struct Poll: Codable, Sendable, Equatable {
     public var correctOptionIDs: [Int]?
     public var explanation: String?
     public var explanationEntities: [MessageEntity]?
-    public var explanationMedia: PollMedia?
+    public var explanationMedia: PollMedia? {
+        get { _explanationMedia?.value }
+        set { _explanationMedia = newValue.map(Box.init) }
+    }
+    private var _explanationMedia: Box<PollMedia>?
     public var openPeriod: Int?
     public var closeDate: Int?
     public var description: String?
     public var descriptionEntities: [MessageEntity]?
-    public var media: PollMedia?
+    public var media: PollMedia? {
+        get { _media?.value }
+        set { _media = newValue.map(Box.init) }
+    }
+    private var _media: Box<PollMedia>?
 
     public init(id: String, question: String, questionEntities: [MessageEntity]? = nil, options: [PollOption], totalVoterCount: Int, isClosed: Bool, isAnonymous: Bool, type: String, allowsMultipleAnswers: Bool, allowsRevoting: Bool, membersOnly: Bool, countryCodes: [String]? = nil, correctOptionIDs: [Int]? = nil, explanation: String? = nil, explanationEntities: [MessageEntity]? = nil, explanationMedia: PollMedia? = nil, openPeriod: Int? = nil, closeDate: Int? = nil, description: String? = nil, descriptionEntities: [MessageEntity]? = nil, media: PollMedia? = nil) {
         self.id = id
@@ -40,12 +48,12 @@ public struct Poll: Codable, Sendable, Equatable {
         self.correctOptionIDs = correctOptionIDs
         self.explanation = explanation
         self.explanationEntities = explanationEntities
-        self.explanationMedia = explanationMedia
+        self._explanationMedia = explanationMedia.map(Box.init)
         self.openPeriod = openPeriod
         self.closeDate = closeDate
         self.description = description
         self.descriptionEntities = descriptionEntities
-        self.media = media
+        self._media = media.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -74,27 +82,83 @@ public struct Poll: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.question = try c.decode(String.self, forKey: .question)
-        self.questionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .questionEntities)
-        self.options = try c.decode([PollOption].self, forKey: .options)
-        self.totalVoterCount = try c.decode(Int.self, forKey: .totalVoterCount)
-        self.isClosed = try c.decode(Bool.self, forKey: .isClosed)
-        self.isAnonymous = try c.decode(Bool.self, forKey: .isAnonymous)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.allowsMultipleAnswers = try c.decode(Bool.self, forKey: .allowsMultipleAnswers)
-        self.allowsRevoting = try c.decode(Bool.self, forKey: .allowsRevoting)
-        self.membersOnly = try c.decode(Bool.self, forKey: .membersOnly)
-        self.countryCodes = try c.decodeIfPresent([String].self, forKey: .countryCodes)
-        self.correctOptionIDs = try c.decodeIfPresent([Int].self, forKey: .correctOptionIDs)
-        self.explanation = try c.decodeIfPresent(String.self, forKey: .explanation)
-        self.explanationEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .explanationEntities)
-        self.explanationMedia = try c.decodeIfPresent(PollMedia.self, forKey: .explanationMedia)
-        self.openPeriod = try c.decodeIfPresent(Int.self, forKey: .openPeriod)
-        self.closeDate = try c.decodeIfPresent(Int.self, forKey: .closeDate)
-        self.description = try c.decodeIfPresent(String.self, forKey: .description)
-        self.descriptionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .descriptionEntities)
-        self.media = try c.decodeIfPresent(PollMedia.self, forKey: .media)
+        var _v_id: String? = nil
+        var _v_question: String? = nil
+        var _v_questionEntities: [MessageEntity]? = nil
+        var _v_options: [PollOption]? = nil
+        var _v_totalVoterCount: Int? = nil
+        var _v_isClosed: Bool? = nil
+        var _v_isAnonymous: Bool? = nil
+        var _v_type: String? = nil
+        var _v_allowsMultipleAnswers: Bool? = nil
+        var _v_allowsRevoting: Bool? = nil
+        var _v_membersOnly: Bool? = nil
+        var _v_countryCodes: [String]? = nil
+        var _v_correctOptionIDs: [Int]? = nil
+        var _v_explanation: String? = nil
+        var _v_explanationEntities: [MessageEntity]? = nil
+        var _v_explanationMedia: PollMedia? = nil
+        var _v_openPeriod: Int? = nil
+        var _v_closeDate: Int? = nil
+        var _v_description: String? = nil
+        var _v_descriptionEntities: [MessageEntity]? = nil
+        var _v_media: PollMedia? = nil
+        for key in c.allKeys {
+            switch key {
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .question: _v_question = try c.decodeIfPresent(String.self, forKey: .question)
+            case .questionEntities: _v_questionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .questionEntities)
+            case .options: _v_options = try c.decodeIfPresent([PollOption].self, forKey: .options)
+            case .totalVoterCount: _v_totalVoterCount = try c.decodeIfPresent(Int.self, forKey: .totalVoterCount)
+            case .isClosed: _v_isClosed = try c.decodeIfPresent(Bool.self, forKey: .isClosed)
+            case .isAnonymous: _v_isAnonymous = try c.decodeIfPresent(Bool.self, forKey: .isAnonymous)
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .allowsMultipleAnswers: _v_allowsMultipleAnswers = try c.decodeIfPresent(Bool.self, forKey: .allowsMultipleAnswers)
+            case .allowsRevoting: _v_allowsRevoting = try c.decodeIfPresent(Bool.self, forKey: .allowsRevoting)
+            case .membersOnly: _v_membersOnly = try c.decodeIfPresent(Bool.self, forKey: .membersOnly)
+            case .countryCodes: _v_countryCodes = try c.decodeIfPresent([String].self, forKey: .countryCodes)
+            case .correctOptionIDs: _v_correctOptionIDs = try c.decodeIfPresent([Int].self, forKey: .correctOptionIDs)
+            case .explanation: _v_explanation = try c.decodeIfPresent(String.self, forKey: .explanation)
+            case .explanationEntities: _v_explanationEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .explanationEntities)
+            case .explanationMedia: _v_explanationMedia = try c.decodeIfPresent(PollMedia.self, forKey: .explanationMedia)
+            case .openPeriod: _v_openPeriod = try c.decodeIfPresent(Int.self, forKey: .openPeriod)
+            case .closeDate: _v_closeDate = try c.decodeIfPresent(Int.self, forKey: .closeDate)
+            case .description: _v_description = try c.decodeIfPresent(String.self, forKey: .description)
+            case .descriptionEntities: _v_descriptionEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .descriptionEntities)
+            case .media: _v_media = try c.decodeIfPresent(PollMedia.self, forKey: .media)
+            }
+        }
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_question else { throw DecodingError.keyNotFound(CodingKeys.question, .init(codingPath: c.codingPath, debugDescription: "missing question")) }
+        self.question = _v_question
+        self.questionEntities = _v_questionEntities
+        guard let _v_options else { throw DecodingError.keyNotFound(CodingKeys.options, .init(codingPath: c.codingPath, debugDescription: "missing options")) }
+        self.options = _v_options
+        guard let _v_totalVoterCount else { throw DecodingError.keyNotFound(CodingKeys.totalVoterCount, .init(codingPath: c.codingPath, debugDescription: "missing total_voter_count")) }
+        self.totalVoterCount = _v_totalVoterCount
+        guard let _v_isClosed else { throw DecodingError.keyNotFound(CodingKeys.isClosed, .init(codingPath: c.codingPath, debugDescription: "missing is_closed")) }
+        self.isClosed = _v_isClosed
+        guard let _v_isAnonymous else { throw DecodingError.keyNotFound(CodingKeys.isAnonymous, .init(codingPath: c.codingPath, debugDescription: "missing is_anonymous")) }
+        self.isAnonymous = _v_isAnonymous
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_allowsMultipleAnswers else { throw DecodingError.keyNotFound(CodingKeys.allowsMultipleAnswers, .init(codingPath: c.codingPath, debugDescription: "missing allows_multiple_answers")) }
+        self.allowsMultipleAnswers = _v_allowsMultipleAnswers
+        guard let _v_allowsRevoting else { throw DecodingError.keyNotFound(CodingKeys.allowsRevoting, .init(codingPath: c.codingPath, debugDescription: "missing allows_revoting")) }
+        self.allowsRevoting = _v_allowsRevoting
+        guard let _v_membersOnly else { throw DecodingError.keyNotFound(CodingKeys.membersOnly, .init(codingPath: c.codingPath, debugDescription: "missing members_only")) }
+        self.membersOnly = _v_membersOnly
+        self.countryCodes = _v_countryCodes
+        self.correctOptionIDs = _v_correctOptionIDs
+        self.explanation = _v_explanation
+        self.explanationEntities = _v_explanationEntities
+        self._explanationMedia = _v_explanationMedia.map(Box.init)
+        self.openPeriod = _v_openPeriod
+        self.closeDate = _v_closeDate
+        self.description = _v_description
+        self.descriptionEntities = _v_descriptionEntities
+        self._media = _v_media.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,15 +3,23 @@
 /// [PollAnswer](https://core.telegram.org/bots/api#pollanswer)
 public struct PollAnswer: Codable, Sendable, Equatable {
     public var pollID: String
-    public var voterChat: Chat?
-    public var user: User?
+    public var voterChat: Chat? {
+        get { _voterChat?.value }
+        set { _voterChat = newValue.map(Box.init) }
+    }
+    private var _voterChat: Box<Chat>?
+    public var user: User? {
+        get { _user?.value }
+        set { _user = newValue.map(Box.init) }
+    }
+    private var _user: Box<User>?
     public var optionIDs: [Int]
     public var optionPersistentIDs: [String]
 
     public init(pollID: String, voterChat: Chat? = nil, user: User? = nil, optionIDs: [Int], optionPersistentIDs: [String]) {
         self.pollID = pollID
-        self.voterChat = voterChat
-        self.user = user
+        self._voterChat = voterChat.map(Box.init)
+        self._user = user.map(Box.init)
         self.optionIDs = optionIDs
         self.optionPersistentIDs = optionPersistentIDs
     }
@@ -26,11 +34,28 @@ public struct PollAnswer: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.pollID = try c.decode(String.self, forKey: .pollID)
-        self.voterChat = try c.decodeIfPresent(Chat.self, forKey: .voterChat)
-        self.user = try c.decodeIfPresent(User.self, forKey: .user)
-        self.optionIDs = try c.decode([Int].self, forKey: .optionIDs)
-        self.optionPersistentIDs = try c.decode([String].self, forKey: .optionPersistentIDs)
+        var _v_pollID: String? = nil
+        var _v_voterChat: Chat? = nil
+        var _v_user: User? = nil
+        var _v_optionIDs: [Int]? = nil
+        var _v_optionPersistentIDs: [String]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .pollID: _v_pollID = try c.decodeIfPresent(String.self, forKey: .pollID)
+            case .voterChat: _v_voterChat = try c.decodeIfPresent(Chat.self, forKey: .voterChat)
+            case .user: _v_user = try c.decodeIfPresent(User.self, forKey: .user)
+            case .optionIDs: _v_optionIDs = try c.decodeIfPresent([Int].self, forKey: .optionIDs)
+            case .optionPersistentIDs: _v_optionPersistentIDs = try c.decodeIfPresent([String].self, forKey: .optionPersistentIDs)
+            }
+        }
+        guard let _v_pollID else { throw DecodingError.keyNotFound(CodingKeys.pollID, .init(codingPath: c.codingPath, debugDescription: "missing poll_id")) }
+        self.pollID = _v_pollID
+        self._voterChat = _v_voterChat.map(Box.init)
+        self._user = _v_user.map(Box.init)
+        guard let _v_optionIDs else { throw DecodingError.keyNotFound(CodingKeys.optionIDs, .init(codingPath: c.codingPath, debugDescription: "missing option_ids")) }
+        self.optionIDs = _v_optionIDs
+        guard let _v_optionPersistentIDs else { throw DecodingError.keyNotFound(CodingKeys.optionPersistentIDs, .init(codingPath: c.codingPath, debugDescription: "missing option_persistent_ids")) }
+        self.optionPersistentIDs = _v_optionPersistentIDs
     }
 
     public func encode(to encoder: any Encoder) throws {

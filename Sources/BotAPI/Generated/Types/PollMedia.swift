@@ -2,28 +2,64 @@
 
 /// [PollMedia](https://core.telegram.org/bots/api#pollmedia)
 public struct PollMedia: Codable, Sendable, Equatable {
-    public var animation: Animation?
-    public var audio: Audio?
-    public var document: Document?
-    public var link: Link?
-    public var livePhoto: LivePhoto?
-    public var location: Location?
+    public var animation: Animation? {
+        get { _animation?.value }
+        set { _animation = newValue.map(Box.init) }
+    }
+    private var _animation: Box<Animation>?
+    public var audio: Audio? {
+        get { _audio?.value }
+        set { _audio = newValue.map(Box.init) }
+    }
+    private var _audio: Box<Audio>?
+    public var document: Document? {
+        get { _document?.value }
+        set { _document = newValue.map(Box.init) }
+    }
+    private var _document: Box<Document>?
+    public var link: Link? {
+        get { _link?.value }
+        set { _link = newValue.map(Box.init) }
+    }
+    private var _link: Box<Link>?
+    public var livePhoto: LivePhoto? {
+        get { _livePhoto?.value }
+        set { _livePhoto = newValue.map(Box.init) }
+    }
+    private var _livePhoto: Box<LivePhoto>?
+    public var location: Location? {
+        get { _location?.value }
+        set { _location = newValue.map(Box.init) }
+    }
+    private var _location: Box<Location>?
     public var photo: [PhotoSize]?
-    public var sticker: Sticker?
-    public var venue: Venue?
-    public var video: Video?
+    public var sticker: Sticker? {
+        get { _sticker?.value }
+        set { _sticker = newValue.map(Box.init) }
+    }
+    private var _sticker: Box<Sticker>?
+    public var venue: Venue? {
+        get { _venue?.value }
+        set { _venue = newValue.map(Box.init) }
+    }
+    private var _venue: Box<Venue>?
+    public var video: Video? {
+        get { _video?.value }
+        set { _video = newValue.map(Box.init) }
+    }
+    private var _video: Box<Video>?
 
     public init(animation: Animation? = nil, audio: Audio? = nil, document: Document? = nil, link: Link? = nil, livePhoto: LivePhoto? = nil, location: Location? = nil, photo: [PhotoSize]? = nil, sticker: Sticker? = nil, venue: Venue? = nil, video: Video? = nil) {
-        self.animation = animation
-        self.audio = audio
-        self.document = document
-        self.link = link
-        self.livePhoto = livePhoto
-        self.location = location
+        self._animation = animation.map(Box.init)
+        self._audio = audio.map(Box.init)
+        self._document = document.map(Box.init)
+        self._link = link.map(Box.init)
+        self._livePhoto = livePhoto.map(Box.init)
+        self._location = location.map(Box.init)
         self.photo = photo
-        self.sticker = sticker
-        self.venue = venue
-        self.video = video
+        self._sticker = sticker.map(Box.init)
+        self._venue = venue.map(Box.init)
+        self._video = video.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -41,16 +77,40 @@ public struct PollMedia: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.animation = try c.decodeIfPresent(Animation.self, forKey: .animation)
-        self.audio = try c.decodeIfPresent(Audio.self, forKey: .audio)
-        self.document = try c.decodeIfPresent(Document.self, forKey: .document)
-        self.link = try c.decodeIfPresent(Link.self, forKey: .link)
-        self.livePhoto = try c.decodeIfPresent(LivePhoto.self, forKey: .livePhoto)
-        self.location = try c.decodeIfPresent(Location.self, forKey: .location)
-        self.photo = try c.decodeIfPresent([PhotoSize].self, forKey: .photo)
-        self.sticker = try c.decodeIfPresent(Sticker.self, forKey: .sticker)
-        self.venue = try c.decodeIfPresent(Venue.self, forKey: .venue)
-        self.video = try c.decodeIfPresent(Video.self, forKey: .video)
+        var _v_animation: Animation? = nil
+        var _v_audio: Audio? = nil
+        var _v_document: Document? = nil
+        var _v_link: Link? = nil
+        var _v_livePhoto: LivePhoto? = nil
+        var _v_location: Location? = nil
+        var _v_photo: [PhotoSize]? = nil
+        var _v_sticker: Sticker? = nil
+        var _v_venue: Venue? = nil
+        var _v_video: Video? = nil
+        for key in c.allKeys {
+            switch key {
+            case .animation: _v_animation = try c.decodeIfPresent(Animation.self, forKey: .animation)
+            case .audio: _v_audio = try c.decodeIfPresent(Audio.self, forKey: .audio)
+            case .document: _v_document = try c.decodeIfPresent(Document.self, forKey: .document)
+            case .link: _v_link = try c.decodeIfPresent(Link.self, forKey: .link)
+            case .livePhoto: _v_livePhoto = try c.decodeIfPresent(LivePhoto.self, forKey: .livePhoto)
+            case .location: _v_location = try c.decodeIfPresent(Location.self, forKey: .location)
+            case .photo: _v_photo = try c.decodeIfPresent([PhotoSize].self, forKey: .photo)
+            case .sticker: _v_sticker = try c.decodeIfPresent(Sticker.self, forKey: .sticker)
+            case .venue: _v_venue = try c.decodeIfPresent(Venue.self, forKey: .venue)
+            case .video: _v_video = try c.decodeIfPresent(Video.self, forKey: .video)
+            }
+        }
+        self._animation = _v_animation.map(Box.init)
+        self._audio = _v_audio.map(Box.init)
+        self._document = _v_document.map(Box.init)
+        self._link = _v_link.map(Box.init)
+        self._livePhoto = _v_livePhoto.map(Box.init)
+        self._location = _v_location.map(Box.init)
+        self.photo = _v_photo
+        self._sticker = _v_sticker.map(Box.init)
+        self._venue = _v_venue.map(Box.init)
+        self._video = _v_video.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

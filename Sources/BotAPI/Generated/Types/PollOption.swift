@@ -5,20 +5,32 @@ public struct PollOption: Codable, Sendable, Equatable {
     public var persistentID: String
     public var text: String
     public var textEntities: [MessageEntity]?
-    public var media: PollMedia?
+    public var media: PollMedia? {
+        get { _media?.value }
+        set { _media = newValue.map(Box.init) }
+    }
+    private var _media: Box<PollMedia>?
     public var voterCount: Int
-    public var addedByUser: User?
-    public var addedByChat: Chat?
+    public var addedByUser: User? {
+        get { _addedByUser?.value }
+        set { _addedByUser = newValue.map(Box.init) }
+    }
+    private var _addedByUser: Box<User>?
+    public var addedByChat: Chat? {
+        get { _addedByChat?.value }
+        set { _addedByChat = newValue.map(Box.init) }
+    }
+    private var _addedByChat: Box<Chat>?
     public var additionDate: Int?
 
     public init(persistentID: String, text: String, textEntities: [MessageEntity]? = nil, media: PollMedia? = nil, voterCount: Int, addedByUser: User? = nil, addedByChat: Chat? = nil, additionDate: Int? = nil) {
         self.persistentID = persistentID
         self.text = text
         self.textEntities = textEntities
-        self.media = media
+        self._media = media.map(Box.init)
         self.voterCount = voterCount
-        self.addedByUser = addedByUser
-        self.addedByChat = addedByChat
+        self._addedByUser = addedByUser.map(Box.init)
+        self._addedByChat = addedByChat.map(Box.init)
         self.additionDate = additionDate
     }
 
@@ -35,14 +47,37 @@ public struct PollOption: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.persistentID = try c.decode(String.self, forKey: .persistentID)
-        self.text = try c.decode(String.self, forKey: .text)
-        self.textEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .textEntities)
-        self.media = try c.decodeIfPresent(PollMedia.self, forKey: .media)
-        self.voterCount = try c.decode(Int.self, forKey: .voterCount)
-        self.addedByUser = try c.decodeIfPresent(User.self, forKey: .addedByUser)
-        self.addedByChat = try c.decodeIfPresent(Chat.self, forKey: .addedByChat)
-        self.additionDate = try c.decodeIfPresent(Int.self, forKey: .additionDate)
+        var _v_persistentID: String? = nil
+        var _v_text: String? = nil
+        var _v_textEntities: [MessageEntity]? = nil
+        var _v_media: PollMedia? = nil
+        var _v_voterCount: Int? = nil
+        var _v_addedByUser: User? = nil
+        var _v_addedByChat: Chat? = nil
+        var _v_additionDate: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .persistentID: _v_persistentID = try c.decodeIfPresent(String.self, forKey: .persistentID)
+            case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+            case .textEntities: _v_textEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .textEntities)
+            case .media: _v_media = try c.decodeIfPresent(PollMedia.self, forKey: .media)
+            case .voterCount: _v_voterCount = try c.decodeIfPresent(Int.self, forKey: .voterCount)
+            case .addedByUser: _v_addedByUser = try c.decodeIfPresent(User.self, forKey: .addedByUser)
+            case .addedByChat: _v_addedByChat = try c.decodeIfPresent(Chat.self, forKey: .addedByChat)
+            case .additionDate: _v_additionDate = try c.decodeIfPresent(Int.self, forKey: .additionDate)
+            }
+        }
+        guard let _v_persistentID else { throw DecodingError.keyNotFound(CodingKeys.persistentID, .init(codingPath: c.codingPath, debugDescription: "missing persistent_id")) }
+        self.persistentID = _v_persistentID
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self.text = _v_text
+        self.textEntities = _v_textEntities
+        self._media = _v_media.map(Box.init)
+        guard let _v_voterCount else { throw DecodingError.keyNotFound(CodingKeys.voterCount, .init(codingPath: c.codingPath, debugDescription: "missing voter_count")) }
+        self.voterCount = _v_voterCount
+        self._addedByUser = _v_addedByUser.map(Box.init)
+        self._addedByChat = _v_addedByChat.map(Box.init)
+        self.additionDate = _v_additionDate
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -27,10 +27,24 @@ public struct PollOptionDeleted: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self._pollMessage = try c.decodeIfPresent(MaybeInaccessibleMessage.self, forKey: .pollMessage).map(Box.init)
-        self.optionPersistentID = try c.decode(String.self, forKey: .optionPersistentID)
-        self.optionText = try c.decode(String.self, forKey: .optionText)
-        self.optionTextEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .optionTextEntities)
+        var _v_pollMessage: MaybeInaccessibleMessage? = nil
+        var _v_optionPersistentID: String? = nil
+        var _v_optionText: String? = nil
+        var _v_optionTextEntities: [MessageEntity]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .pollMessage: _v_pollMessage = try c.decodeIfPresent(MaybeInaccessibleMessage.self, forKey: .pollMessage)
+            case .optionPersistentID: _v_optionPersistentID = try c.decodeIfPresent(String.self, forKey: .optionPersistentID)
+            case .optionText: _v_optionText = try c.decodeIfPresent(String.self, forKey: .optionText)
+            case .optionTextEntities: _v_optionTextEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .optionTextEntities)
+            }
+        }
+        self._pollMessage = _v_pollMessage.map(Box.init)
+        guard let _v_optionPersistentID else { throw DecodingError.keyNotFound(CodingKeys.optionPersistentID, .init(codingPath: c.codingPath, debugDescription: "missing option_persistent_id")) }
+        self.optionPersistentID = _v_optionPersistentID
+        guard let _v_optionText else { throw DecodingError.keyNotFound(CodingKeys.optionText, .init(codingPath: c.codingPath, debugDescription: "missing option_text")) }
+        self.optionText = _v_optionText
+        self.optionTextEntities = _v_optionTextEntities
     }
 
     public func encode(to encoder: any Encoder) throws {

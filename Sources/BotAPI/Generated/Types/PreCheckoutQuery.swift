@@ -3,21 +3,29 @@
 /// [PreCheckoutQuery](https://core.telegram.org/bots/api#precheckoutquery)
 public struct PreCheckoutQuery: Codable, Sendable, Equatable {
     public var id: String
-    public var from: User
+    public var from: User {
+        get { _from.value }
+        set { _from = Box(newValue) }
+    }
+    private var _from: Box<User>
     public var currency: String
     public var totalAmount: Int
     public var invoicePayload: String
     public var shippingOptionID: String?
-    public var orderInfo: OrderInfo?
+    public var orderInfo: OrderInfo? {
+        get { _orderInfo?.value }
+        set { _orderInfo = newValue.map(Box.init) }
+    }
+    private var _orderInfo: Box<OrderInfo>?
 
     public init(id: String, from: User, currency: String, totalAmount: Int, invoicePayload: String, shippingOptionID: String? = nil, orderInfo: OrderInfo? = nil) {
         self.id = id
-        self.from = from
+        self._from = Box(from)
         self.currency = currency
         self.totalAmount = totalAmount
         self.invoicePayload = invoicePayload
         self.shippingOptionID = shippingOptionID
-        self.orderInfo = orderInfo
+        self._orderInfo = orderInfo.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -32,13 +40,36 @@ public struct PreCheckoutQuery: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.from = try c.decode(User.self, forKey: .from)
-        self.currency = try c.decode(String.self, forKey: .currency)
-        self.totalAmount = try c.decode(Int.self, forKey: .totalAmount)
-        self.invoicePayload = try c.decode(String.self, forKey: .invoicePayload)
-        self.shippingOptionID = try c.decodeIfPresent(String.self, forKey: .shippingOptionID)
-        self.orderInfo = try c.decodeIfPresent(OrderInfo.self, forKey: .orderInfo)
+        var _v_id: String? = nil
+        var _v_from: User? = nil
+        var _v_currency: String? = nil
+        var _v_totalAmount: Int? = nil
+        var _v_invoicePayload: String? = nil
+        var _v_shippingOptionID: String? = nil
+        var _v_orderInfo: OrderInfo? = nil
+        for key in c.allKeys {
+            switch key {
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .from: _v_from = try c.decodeIfPresent(User.self, forKey: .from)
+            case .currency: _v_currency = try c.decodeIfPresent(String.self, forKey: .currency)
+            case .totalAmount: _v_totalAmount = try c.decodeIfPresent(Int.self, forKey: .totalAmount)
+            case .invoicePayload: _v_invoicePayload = try c.decodeIfPresent(String.self, forKey: .invoicePayload)
+            case .shippingOptionID: _v_shippingOptionID = try c.decodeIfPresent(String.self, forKey: .shippingOptionID)
+            case .orderInfo: _v_orderInfo = try c.decodeIfPresent(OrderInfo.self, forKey: .orderInfo)
+            }
+        }
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_from else { throw DecodingError.keyNotFound(CodingKeys.from, .init(codingPath: c.codingPath, debugDescription: "missing from")) }
+        self._from = Box(_v_from)
+        guard let _v_currency else { throw DecodingError.keyNotFound(CodingKeys.currency, .init(codingPath: c.codingPath, debugDescription: "missing currency")) }
+        self.currency = _v_currency
+        guard let _v_totalAmount else { throw DecodingError.keyNotFound(CodingKeys.totalAmount, .init(codingPath: c.codingPath, debugDescription: "missing total_amount")) }
+        self.totalAmount = _v_totalAmount
+        guard let _v_invoicePayload else { throw DecodingError.keyNotFound(CodingKeys.invoicePayload, .init(codingPath: c.codingPath, debugDescription: "missing invoice_payload")) }
+        self.invoicePayload = _v_invoicePayload
+        self.shippingOptionID = _v_shippingOptionID
+        self._orderInfo = _v_orderInfo.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -17,8 +17,18 @@ public struct PreparedInlineMessage: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.expirationDate = try c.decode(Int.self, forKey: .expirationDate)
+        var _v_id: String? = nil
+        var _v_expirationDate: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .expirationDate: _v_expirationDate = try c.decodeIfPresent(Int.self, forKey: .expirationDate)
+            }
+        }
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_expirationDate else { throw DecodingError.keyNotFound(CodingKeys.expirationDate, .init(codingPath: c.codingPath, debugDescription: "missing expiration_date")) }
+        self.expirationDate = _v_expirationDate
     }
 
     public func encode(to encoder: any Encoder) throws {

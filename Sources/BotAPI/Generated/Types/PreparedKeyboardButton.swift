@@ -14,7 +14,14 @@ public struct PreparedKeyboardButton: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try c.decode(String.self, forKey: .id)
+        var _v_id: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            }
+        }
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
     }
 
     public func encode(to encoder: any Encoder) throws {

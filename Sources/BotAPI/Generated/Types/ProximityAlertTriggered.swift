@@ -2,13 +2,21 @@
 
 /// [ProximityAlertTriggered](https://core.telegram.org/bots/api#proximityalerttriggered)
 public struct ProximityAlertTriggered: Codable, Sendable, Equatable {
-    public var traveler: User
-    public var watcher: User
+    public var traveler: User {
+        get { _traveler.value }
+        set { _traveler = Box(newValue) }
+    }
+    private var _traveler: Box<User>
+    public var watcher: User {
+        get { _watcher.value }
+        set { _watcher = Box(newValue) }
+    }
+    private var _watcher: Box<User>
     public var distance: Int
 
     public init(traveler: User, watcher: User, distance: Int) {
-        self.traveler = traveler
-        self.watcher = watcher
+        self._traveler = Box(traveler)
+        self._watcher = Box(watcher)
         self.distance = distance
     }
 
@@ -20,9 +28,22 @@ public struct ProximityAlertTriggered: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.traveler = try c.decode(User.self, forKey: .traveler)
-        self.watcher = try c.decode(User.self, forKey: .watcher)
-        self.distance = try c.decode(Int.self, forKey: .distance)
+        var _v_traveler: User? = nil
+        var _v_watcher: User? = nil
+        var _v_distance: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .traveler: _v_traveler = try c.decodeIfPresent(User.self, forKey: .traveler)
+            case .watcher: _v_watcher = try c.decodeIfPresent(User.self, forKey: .watcher)
+            case .distance: _v_distance = try c.decodeIfPresent(Int.self, forKey: .distance)
+            }
+        }
+        guard let _v_traveler else { throw DecodingError.keyNotFound(CodingKeys.traveler, .init(codingPath: c.codingPath, debugDescription: "missing traveler")) }
+        self._traveler = Box(_v_traveler)
+        guard let _v_watcher else { throw DecodingError.keyNotFound(CodingKeys.watcher, .init(codingPath: c.codingPath, debugDescription: "missing watcher")) }
+        self._watcher = Box(_v_watcher)
+        guard let _v_distance else { throw DecodingError.keyNotFound(CodingKeys.distance, .init(codingPath: c.codingPath, debugDescription: "missing distance")) }
+        self.distance = _v_distance
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -2,11 +2,15 @@
 
 /// [ReactionCount](https://core.telegram.org/bots/api#reactioncount)
 public struct ReactionCount: Codable, Sendable, Equatable {
-    public var type: ReactionType
+    public var type: ReactionType {
+        get { _type.value }
+        set { _type = Box(newValue) }
+    }
+    private var _type: Box<ReactionType>
     public var totalCount: Int
 
     public init(type: ReactionType, totalCount: Int) {
-        self.type = type
+        self._type = Box(type)
         self.totalCount = totalCount
     }
 
@@ -17,8 +21,18 @@ public struct ReactionCount: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(ReactionType.self, forKey: .type)
-        self.totalCount = try c.decode(Int.self, forKey: .totalCount)
+        var _v_type: ReactionType? = nil
+        var _v_totalCount: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(ReactionType.self, forKey: .type)
+            case .totalCount: _v_totalCount = try c.decodeIfPresent(Int.self, forKey: .totalCount)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self._type = Box(_v_type)
+        guard let _v_totalCount else { throw DecodingError.keyNotFound(CodingKeys.totalCount, .init(codingPath: c.codingPath, debugDescription: "missing total_count")) }
+        self.totalCount = _v_totalCount
     }
 
     public func encode(to encoder: any Encoder) throws {

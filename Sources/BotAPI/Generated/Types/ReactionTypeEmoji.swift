@@ -17,8 +17,18 @@ public struct ReactionTypeEmoji: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.emoji = try c.decode(String.self, forKey: .emoji)
+        var _v_type: String? = nil
+        var _v_emoji: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .emoji: _v_emoji = try c.decodeIfPresent(String.self, forKey: .emoji)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_emoji else { throw DecodingError.keyNotFound(CodingKeys.emoji, .init(codingPath: c.codingPath, debugDescription: "missing emoji")) }
+        self.emoji = _v_emoji
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -26,11 +26,29 @@ public struct RefundedPayment: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.currency = try c.decode(String.self, forKey: .currency)
-        self.totalAmount = try c.decode(Int.self, forKey: .totalAmount)
-        self.invoicePayload = try c.decode(String.self, forKey: .invoicePayload)
-        self.telegramPaymentChargeID = try c.decode(String.self, forKey: .telegramPaymentChargeID)
-        self.providerPaymentChargeID = try c.decodeIfPresent(String.self, forKey: .providerPaymentChargeID)
+        var _v_currency: String? = nil
+        var _v_totalAmount: Int? = nil
+        var _v_invoicePayload: String? = nil
+        var _v_telegramPaymentChargeID: String? = nil
+        var _v_providerPaymentChargeID: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .currency: _v_currency = try c.decodeIfPresent(String.self, forKey: .currency)
+            case .totalAmount: _v_totalAmount = try c.decodeIfPresent(Int.self, forKey: .totalAmount)
+            case .invoicePayload: _v_invoicePayload = try c.decodeIfPresent(String.self, forKey: .invoicePayload)
+            case .telegramPaymentChargeID: _v_telegramPaymentChargeID = try c.decodeIfPresent(String.self, forKey: .telegramPaymentChargeID)
+            case .providerPaymentChargeID: _v_providerPaymentChargeID = try c.decodeIfPresent(String.self, forKey: .providerPaymentChargeID)
+            }
+        }
+        guard let _v_currency else { throw DecodingError.keyNotFound(CodingKeys.currency, .init(codingPath: c.codingPath, debugDescription: "missing currency")) }
+        self.currency = _v_currency
+        guard let _v_totalAmount else { throw DecodingError.keyNotFound(CodingKeys.totalAmount, .init(codingPath: c.codingPath, debugDescription: "missing total_amount")) }
+        self.totalAmount = _v_totalAmount
+        guard let _v_invoicePayload else { throw DecodingError.keyNotFound(CodingKeys.invoicePayload, .init(codingPath: c.codingPath, debugDescription: "missing invoice_payload")) }
+        self.invoicePayload = _v_invoicePayload
+        guard let _v_telegramPaymentChargeID else { throw DecodingError.keyNotFound(CodingKeys.telegramPaymentChargeID, .init(codingPath: c.codingPath, debugDescription: "missing telegram_payment_charge_id")) }
+        self.telegramPaymentChargeID = _v_telegramPaymentChargeID
+        self.providerPaymentChargeID = _v_providerPaymentChargeID
     }
 
     public func encode(to encoder: any Encoder) throws {

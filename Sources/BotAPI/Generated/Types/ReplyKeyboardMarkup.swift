@@ -29,12 +29,29 @@ public struct ReplyKeyboardMarkup: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.keyboard = try c.decode([[KeyboardButton]].self, forKey: .keyboard)
-        self.isPersistent = try c.decodeIfPresent(Bool.self, forKey: .isPersistent)
-        self.resizeKeyboard = try c.decodeIfPresent(Bool.self, forKey: .resizeKeyboard)
-        self.oneTimeKeyboard = try c.decodeIfPresent(Bool.self, forKey: .oneTimeKeyboard)
-        self.inputFieldPlaceholder = try c.decodeIfPresent(String.self, forKey: .inputFieldPlaceholder)
-        self.selective = try c.decodeIfPresent(Bool.self, forKey: .selective)
+        var _v_keyboard: [[KeyboardButton]]? = nil
+        var _v_isPersistent: Bool? = nil
+        var _v_resizeKeyboard: Bool? = nil
+        var _v_oneTimeKeyboard: Bool? = nil
+        var _v_inputFieldPlaceholder: String? = nil
+        var _v_selective: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .keyboard: _v_keyboard = try c.decodeIfPresent([[KeyboardButton]].self, forKey: .keyboard)
+            case .isPersistent: _v_isPersistent = try c.decodeIfPresent(Bool.self, forKey: .isPersistent)
+            case .resizeKeyboard: _v_resizeKeyboard = try c.decodeIfPresent(Bool.self, forKey: .resizeKeyboard)
+            case .oneTimeKeyboard: _v_oneTimeKeyboard = try c.decodeIfPresent(Bool.self, forKey: .oneTimeKeyboard)
+            case .inputFieldPlaceholder: _v_inputFieldPlaceholder = try c.decodeIfPresent(String.self, forKey: .inputFieldPlaceholder)
+            case .selective: _v_selective = try c.decodeIfPresent(Bool.self, forKey: .selective)
+            }
+        }
+        guard let _v_keyboard else { throw DecodingError.keyNotFound(CodingKeys.keyboard, .init(codingPath: c.codingPath, debugDescription: "missing keyboard")) }
+        self.keyboard = _v_keyboard
+        self.isPersistent = _v_isPersistent
+        self.resizeKeyboard = _v_resizeKeyboard
+        self.oneTimeKeyboard = _v_oneTimeKeyboard
+        self.inputFieldPlaceholder = _v_inputFieldPlaceholder
+        self.selective = _v_selective
     }
 
     public func encode(to encoder: any Encoder) throws {

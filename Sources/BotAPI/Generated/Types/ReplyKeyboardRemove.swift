@@ -17,8 +17,17 @@ public struct ReplyKeyboardRemove: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.removeKeyboard = try c.decode(Bool.self, forKey: .removeKeyboard)
-        self.selective = try c.decodeIfPresent(Bool.self, forKey: .selective)
+        var _v_removeKeyboard: Bool? = nil
+        var _v_selective: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .removeKeyboard: _v_removeKeyboard = try c.decodeIfPresent(Bool.self, forKey: .removeKeyboard)
+            case .selective: _v_selective = try c.decodeIfPresent(Bool.self, forKey: .selective)
+            }
+        }
+        guard let _v_removeKeyboard else { throw DecodingError.keyNotFound(CodingKeys.removeKeyboard, .init(codingPath: c.codingPath, debugDescription: "missing remove_keyboard")) }
+        self.removeKeyboard = _v_removeKeyboard
+        self.selective = _v_selective
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -38,15 +38,38 @@ public struct ReplyParameters: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.messageID = try c.decode(Int.self, forKey: .messageID)
-        self.chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
-        self.allowSendingWithoutReply = try c.decodeIfPresent(Bool.self, forKey: .allowSendingWithoutReply)
-        self.quote = try c.decodeIfPresent(String.self, forKey: .quote)
-        self.quoteParseMode = try c.decodeIfPresent(String.self, forKey: .quoteParseMode)
-        self.quoteEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .quoteEntities)
-        self.quotePosition = try c.decodeIfPresent(Int.self, forKey: .quotePosition)
-        self.checklistTaskID = try c.decodeIfPresent(Int.self, forKey: .checklistTaskID)
-        self.pollOptionID = try c.decodeIfPresent(String.self, forKey: .pollOptionID)
+        var _v_messageID: Int? = nil
+        var _v_chatID: ChatID? = nil
+        var _v_allowSendingWithoutReply: Bool? = nil
+        var _v_quote: String? = nil
+        var _v_quoteParseMode: String? = nil
+        var _v_quoteEntities: [MessageEntity]? = nil
+        var _v_quotePosition: Int? = nil
+        var _v_checklistTaskID: Int? = nil
+        var _v_pollOptionID: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .messageID: _v_messageID = try c.decodeIfPresent(Int.self, forKey: .messageID)
+            case .chatID: _v_chatID = try c.decodeIfPresent(ChatID.self, forKey: .chatID)
+            case .allowSendingWithoutReply: _v_allowSendingWithoutReply = try c.decodeIfPresent(Bool.self, forKey: .allowSendingWithoutReply)
+            case .quote: _v_quote = try c.decodeIfPresent(String.self, forKey: .quote)
+            case .quoteParseMode: _v_quoteParseMode = try c.decodeIfPresent(String.self, forKey: .quoteParseMode)
+            case .quoteEntities: _v_quoteEntities = try c.decodeIfPresent([MessageEntity].self, forKey: .quoteEntities)
+            case .quotePosition: _v_quotePosition = try c.decodeIfPresent(Int.self, forKey: .quotePosition)
+            case .checklistTaskID: _v_checklistTaskID = try c.decodeIfPresent(Int.self, forKey: .checklistTaskID)
+            case .pollOptionID: _v_pollOptionID = try c.decodeIfPresent(String.self, forKey: .pollOptionID)
+            }
+        }
+        guard let _v_messageID else { throw DecodingError.keyNotFound(CodingKeys.messageID, .init(codingPath: c.codingPath, debugDescription: "missing message_id")) }
+        self.messageID = _v_messageID
+        self.chatID = _v_chatID
+        self.allowSendingWithoutReply = _v_allowSendingWithoutReply
+        self.quote = _v_quote
+        self.quoteParseMode = _v_quoteParseMode
+        self.quoteEntities = _v_quoteEntities
+        self.quotePosition = _v_quotePosition
+        self.checklistTaskID = _v_checklistTaskID
+        self.pollOptionID = _v_pollOptionID
     }
 
     public func encode(to encoder: any Encoder) throws {

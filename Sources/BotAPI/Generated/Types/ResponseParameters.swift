@@ -17,8 +17,16 @@ public struct ResponseParameters: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.migrateToChatID = try c.decodeIfPresent(Int.self, forKey: .migrateToChatID)
-        self.retryAfter = try c.decodeIfPresent(Int.self, forKey: .retryAfter)
+        var _v_migrateToChatID: Int? = nil
+        var _v_retryAfter: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .migrateToChatID: _v_migrateToChatID = try c.decodeIfPresent(Int.self, forKey: .migrateToChatID)
+            case .retryAfter: _v_retryAfter = try c.decodeIfPresent(Int.self, forKey: .retryAfter)
+            }
+        }
+        self.migrateToChatID = _v_migrateToChatID
+        self.retryAfter = _v_retryAfter
     }
 
     public func encode(to encoder: any Encoder) throws {

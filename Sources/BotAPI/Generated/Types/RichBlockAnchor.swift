@@ -17,8 +17,18 @@ public struct RichBlockAnchor: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.name = try c.decode(String.self, forKey: .name)
+        var _v_type: String? = nil
+        var _v_name: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_name else { throw DecodingError.keyNotFound(CodingKeys.name, .init(codingPath: c.codingPath, debugDescription: "missing name")) }
+        self.name = _v_name
     }
 
     public func encode(to encoder: any Encoder) throws {

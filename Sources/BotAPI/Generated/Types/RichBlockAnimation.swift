@@ -3,15 +3,23 @@
 /// [RichBlockAnimation](https://core.telegram.org/bots/api#richblockanimation)
 public struct RichBlockAnimation: Codable, Sendable, Equatable {
     public var type: String
-    public var animation: Animation
+    public var animation: Animation {
+        get { _animation.value }
+        set { _animation = Box(newValue) }
+    }
+    private var _animation: Box<Animation>
     public var hasSpoiler: Bool?
-    public var caption: RichBlockCaption?
+    public var caption: RichBlockCaption? {
+        get { _caption?.value }
+        set { _caption = newValue.map(Box.init) }
+    }
+    private var _caption: Box<RichBlockCaption>?
 
     public init(type: String, animation: Animation, hasSpoiler: Bool? = nil, caption: RichBlockCaption? = nil) {
         self.type = type
-        self.animation = animation
+        self._animation = Box(animation)
         self.hasSpoiler = hasSpoiler
-        self.caption = caption
+        self._caption = caption.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -23,10 +31,24 @@ public struct RichBlockAnimation: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.animation = try c.decode(Animation.self, forKey: .animation)
-        self.hasSpoiler = try c.decodeIfPresent(Bool.self, forKey: .hasSpoiler)
-        self.caption = try c.decodeIfPresent(RichBlockCaption.self, forKey: .caption)
+        var _v_type: String? = nil
+        var _v_animation: Animation? = nil
+        var _v_hasSpoiler: Bool? = nil
+        var _v_caption: RichBlockCaption? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .animation: _v_animation = try c.decodeIfPresent(Animation.self, forKey: .animation)
+            case .hasSpoiler: _v_hasSpoiler = try c.decodeIfPresent(Bool.self, forKey: .hasSpoiler)
+            case .caption: _v_caption = try c.decodeIfPresent(RichBlockCaption.self, forKey: .caption)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_animation else { throw DecodingError.keyNotFound(CodingKeys.animation, .init(codingPath: c.codingPath, debugDescription: "missing animation")) }
+        self._animation = Box(_v_animation)
+        self.hasSpoiler = _v_hasSpoiler
+        self._caption = _v_caption.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

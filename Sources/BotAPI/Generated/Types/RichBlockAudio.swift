@@ -3,13 +3,21 @@
 /// [RichBlockAudio](https://core.telegram.org/bots/api#richblockaudio)
 public struct RichBlockAudio: Codable, Sendable, Equatable {
     public var type: String
-    public var audio: Audio
-    public var caption: RichBlockCaption?
+    public var audio: Audio {
+        get { _audio.value }
+        set { _audio = Box(newValue) }
+    }
+    private var _audio: Box<Audio>
+    public var caption: RichBlockCaption? {
+        get { _caption?.value }
+        set { _caption = newValue.map(Box.init) }
+    }
+    private var _caption: Box<RichBlockCaption>?
 
     public init(type: String, audio: Audio, caption: RichBlockCaption? = nil) {
         self.type = type
-        self.audio = audio
-        self.caption = caption
+        self._audio = Box(audio)
+        self._caption = caption.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -20,9 +28,21 @@ public struct RichBlockAudio: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.audio = try c.decode(Audio.self, forKey: .audio)
-        self.caption = try c.decodeIfPresent(RichBlockCaption.self, forKey: .caption)
+        var _v_type: String? = nil
+        var _v_audio: Audio? = nil
+        var _v_caption: RichBlockCaption? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .audio: _v_audio = try c.decodeIfPresent(Audio.self, forKey: .audio)
+            case .caption: _v_caption = try c.decodeIfPresent(RichBlockCaption.self, forKey: .caption)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_audio else { throw DecodingError.keyNotFound(CodingKeys.audio, .init(codingPath: c.codingPath, debugDescription: "missing audio")) }
+        self._audio = Box(_v_audio)
+        self._caption = _v_caption.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -4,12 +4,16 @@
 public struct RichBlockBlockQuotation: Codable, Sendable, Equatable {
     public var type: String
     public var blocks: [RichBlock]
-    public var credit: RichText?
+    public var credit: RichText? {
+        get { _credit?.value }
+        set { _credit = newValue.map(Box.init) }
+    }
+    private var _credit: Box<RichText>?
 
     public init(type: String, blocks: [RichBlock], credit: RichText? = nil) {
         self.type = type
         self.blocks = blocks
-        self.credit = credit
+        self._credit = credit.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -20,9 +24,21 @@ public struct RichBlockBlockQuotation: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.blocks = try c.decode([RichBlock].self, forKey: .blocks)
-        self.credit = try c.decodeIfPresent(RichText.self, forKey: .credit)
+        var _v_type: String? = nil
+        var _v_blocks: [RichBlock]? = nil
+        var _v_credit: RichText? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .blocks: _v_blocks = try c.decodeIfPresent([RichBlock].self, forKey: .blocks)
+            case .credit: _v_credit = try c.decodeIfPresent(RichText.self, forKey: .credit)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_blocks else { throw DecodingError.keyNotFound(CodingKeys.blocks, .init(codingPath: c.codingPath, debugDescription: "missing blocks")) }
+        self.blocks = _v_blocks
+        self._credit = _v_credit.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -2,12 +2,20 @@
 
 /// [RichBlockCaption](https://core.telegram.org/bots/api#richblockcaption)
 public struct RichBlockCaption: Codable, Sendable, Equatable {
-    public var text: RichText
-    public var credit: RichText?
+    public var text: RichText {
+        get { _text.value }
+        set { _text = Box(newValue) }
+    }
+    private var _text: Box<RichText>
+    public var credit: RichText? {
+        get { _credit?.value }
+        set { _credit = newValue.map(Box.init) }
+    }
+    private var _credit: Box<RichText>?
 
     public init(text: RichText, credit: RichText? = nil) {
-        self.text = text
-        self.credit = credit
+        self._text = Box(text)
+        self._credit = credit.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -17,8 +25,17 @@ public struct RichBlockCaption: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.text = try c.decode(RichText.self, forKey: .text)
-        self.credit = try c.decodeIfPresent(RichText.self, forKey: .credit)
+        var _v_text: RichText? = nil
+        var _v_credit: RichText? = nil
+        for key in c.allKeys {
+            switch key {
+            case .text: _v_text = try c.decodeIfPresent(RichText.self, forKey: .text)
+            case .credit: _v_credit = try c.decodeIfPresent(RichText.self, forKey: .credit)
+            }
+        }
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self._text = Box(_v_text)
+        self._credit = _v_credit.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

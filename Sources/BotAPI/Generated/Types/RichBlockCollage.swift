@@ -4,12 +4,16 @@
 public struct RichBlockCollage: Codable, Sendable, Equatable {
     public var type: String
     public var blocks: [RichBlock]
-    public var caption: RichBlockCaption?
+    public var caption: RichBlockCaption? {
+        get { _caption?.value }
+        set { _caption = newValue.map(Box.init) }
+    }
+    private var _caption: Box<RichBlockCaption>?
 
     public init(type: String, blocks: [RichBlock], caption: RichBlockCaption? = nil) {
         self.type = type
         self.blocks = blocks
-        self.caption = caption
+        self._caption = caption.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -20,9 +24,21 @@ public struct RichBlockCollage: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.blocks = try c.decode([RichBlock].self, forKey: .blocks)
-        self.caption = try c.decodeIfPresent(RichBlockCaption.self, forKey: .caption)
+        var _v_type: String? = nil
+        var _v_blocks: [RichBlock]? = nil
+        var _v_caption: RichBlockCaption? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .blocks: _v_blocks = try c.decodeIfPresent([RichBlock].self, forKey: .blocks)
+            case .caption: _v_caption = try c.decodeIfPresent(RichBlockCaption.self, forKey: .caption)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_blocks else { throw DecodingError.keyNotFound(CodingKeys.blocks, .init(codingPath: c.codingPath, debugDescription: "missing blocks")) }
+        self.blocks = _v_blocks
+        self._caption = _v_caption.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,13 +3,17 @@
 /// [RichBlockDetails](https://core.telegram.org/bots/api#richblockdetails)
 public struct RichBlockDetails: Codable, Sendable, Equatable {
     public var type: String
-    public var summary: RichText
+    public var summary: RichText {
+        get { _summary.value }
+        set { _summary = Box(newValue) }
+    }
+    private var _summary: Box<RichText>
     public var blocks: [RichBlock]
     public var isOpen: Bool?
 
     public init(type: String, summary: RichText, blocks: [RichBlock], isOpen: Bool? = nil) {
         self.type = type
-        self.summary = summary
+        self._summary = Box(summary)
         self.blocks = blocks
         self.isOpen = isOpen
     }
@@ -23,10 +27,25 @@ public struct RichBlockDetails: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.summary = try c.decode(RichText.self, forKey: .summary)
-        self.blocks = try c.decode([RichBlock].self, forKey: .blocks)
-        self.isOpen = try c.decodeIfPresent(Bool.self, forKey: .isOpen)
+        var _v_type: String? = nil
+        var _v_summary: RichText? = nil
+        var _v_blocks: [RichBlock]? = nil
+        var _v_isOpen: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .summary: _v_summary = try c.decodeIfPresent(RichText.self, forKey: .summary)
+            case .blocks: _v_blocks = try c.decodeIfPresent([RichBlock].self, forKey: .blocks)
+            case .isOpen: _v_isOpen = try c.decodeIfPresent(Bool.self, forKey: .isOpen)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_summary else { throw DecodingError.keyNotFound(CodingKeys.summary, .init(codingPath: c.codingPath, debugDescription: "missing summary")) }
+        self._summary = Box(_v_summary)
+        guard let _v_blocks else { throw DecodingError.keyNotFound(CodingKeys.blocks, .init(codingPath: c.codingPath, debugDescription: "missing blocks")) }
+        self.blocks = _v_blocks
+        self.isOpen = _v_isOpen
     }
 
     public func encode(to encoder: any Encoder) throws {

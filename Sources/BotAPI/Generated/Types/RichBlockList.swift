@@ -17,8 +17,18 @@ public struct RichBlockList: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.items = try c.decode([RichBlockListItem].self, forKey: .items)
+        var _v_type: String? = nil
+        var _v_items: [RichBlockListItem]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .items: _v_items = try c.decodeIfPresent([RichBlockListItem].self, forKey: .items)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_items else { throw DecodingError.keyNotFound(CodingKeys.items, .init(codingPath: c.codingPath, debugDescription: "missing items")) }
+        self.items = _v_items
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -29,12 +29,30 @@ public struct RichBlockListItem: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.label = try c.decode(String.self, forKey: .label)
-        self.blocks = try c.decode([RichBlock].self, forKey: .blocks)
-        self.hasCheckbox = try c.decodeIfPresent(Bool.self, forKey: .hasCheckbox)
-        self.isChecked = try c.decodeIfPresent(Bool.self, forKey: .isChecked)
-        self.value = try c.decodeIfPresent(Int.self, forKey: .value)
-        self.type = try c.decodeIfPresent(String.self, forKey: .type)
+        var _v_label: String? = nil
+        var _v_blocks: [RichBlock]? = nil
+        var _v_hasCheckbox: Bool? = nil
+        var _v_isChecked: Bool? = nil
+        var _v_value: Int? = nil
+        var _v_type: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .label: _v_label = try c.decodeIfPresent(String.self, forKey: .label)
+            case .blocks: _v_blocks = try c.decodeIfPresent([RichBlock].self, forKey: .blocks)
+            case .hasCheckbox: _v_hasCheckbox = try c.decodeIfPresent(Bool.self, forKey: .hasCheckbox)
+            case .isChecked: _v_isChecked = try c.decodeIfPresent(Bool.self, forKey: .isChecked)
+            case .value: _v_value = try c.decodeIfPresent(Int.self, forKey: .value)
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            }
+        }
+        guard let _v_label else { throw DecodingError.keyNotFound(CodingKeys.label, .init(codingPath: c.codingPath, debugDescription: "missing label")) }
+        self.label = _v_label
+        guard let _v_blocks else { throw DecodingError.keyNotFound(CodingKeys.blocks, .init(codingPath: c.codingPath, debugDescription: "missing blocks")) }
+        self.blocks = _v_blocks
+        self.hasCheckbox = _v_hasCheckbox
+        self.isChecked = _v_isChecked
+        self.value = _v_value
+        self.type = _v_type
     }
 
     public func encode(to encoder: any Encoder) throws {

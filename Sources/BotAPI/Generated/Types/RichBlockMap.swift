@@ -3,19 +3,27 @@
 /// [RichBlockMap](https://core.telegram.org/bots/api#richblockmap)
 public struct RichBlockMap: Codable, Sendable, Equatable {
     public var type: String
-    public var location: Location
+    public var location: Location {
+        get { _location.value }
+        set { _location = Box(newValue) }
+    }
+    private var _location: Box<Location>
     public var zoom: Int
     public var width: Int
     public var height: Int
-    public var caption: RichBlockCaption?
+    public var caption: RichBlockCaption? {
+        get { _caption?.value }
+        set { _caption = newValue.map(Box.init) }
+    }
+    private var _caption: Box<RichBlockCaption>?
 
     public init(type: String, location: Location, zoom: Int, width: Int, height: Int, caption: RichBlockCaption? = nil) {
         self.type = type
-        self.location = location
+        self._location = Box(location)
         self.zoom = zoom
         self.width = width
         self.height = height
-        self.caption = caption
+        self._caption = caption.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -29,12 +37,33 @@ public struct RichBlockMap: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.location = try c.decode(Location.self, forKey: .location)
-        self.zoom = try c.decode(Int.self, forKey: .zoom)
-        self.width = try c.decode(Int.self, forKey: .width)
-        self.height = try c.decode(Int.self, forKey: .height)
-        self.caption = try c.decodeIfPresent(RichBlockCaption.self, forKey: .caption)
+        var _v_type: String? = nil
+        var _v_location: Location? = nil
+        var _v_zoom: Int? = nil
+        var _v_width: Int? = nil
+        var _v_height: Int? = nil
+        var _v_caption: RichBlockCaption? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .location: _v_location = try c.decodeIfPresent(Location.self, forKey: .location)
+            case .zoom: _v_zoom = try c.decodeIfPresent(Int.self, forKey: .zoom)
+            case .width: _v_width = try c.decodeIfPresent(Int.self, forKey: .width)
+            case .height: _v_height = try c.decodeIfPresent(Int.self, forKey: .height)
+            case .caption: _v_caption = try c.decodeIfPresent(RichBlockCaption.self, forKey: .caption)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_location else { throw DecodingError.keyNotFound(CodingKeys.location, .init(codingPath: c.codingPath, debugDescription: "missing location")) }
+        self._location = Box(_v_location)
+        guard let _v_zoom else { throw DecodingError.keyNotFound(CodingKeys.zoom, .init(codingPath: c.codingPath, debugDescription: "missing zoom")) }
+        self.zoom = _v_zoom
+        guard let _v_width else { throw DecodingError.keyNotFound(CodingKeys.width, .init(codingPath: c.codingPath, debugDescription: "missing width")) }
+        self.width = _v_width
+        guard let _v_height else { throw DecodingError.keyNotFound(CodingKeys.height, .init(codingPath: c.codingPath, debugDescription: "missing height")) }
+        self.height = _v_height
+        self._caption = _v_caption.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

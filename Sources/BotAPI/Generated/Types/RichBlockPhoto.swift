@@ -5,13 +5,17 @@ public struct RichBlockPhoto: Codable, Sendable, Equatable {
     public var type: String
     public var photo: [PhotoSize]
     public var hasSpoiler: Bool?
-    public var caption: RichBlockCaption?
+    public var caption: RichBlockCaption? {
+        get { _caption?.value }
+        set { _caption = newValue.map(Box.init) }
+    }
+    private var _caption: Box<RichBlockCaption>?
 
     public init(type: String, photo: [PhotoSize], hasSpoiler: Bool? = nil, caption: RichBlockCaption? = nil) {
         self.type = type
         self.photo = photo
         self.hasSpoiler = hasSpoiler
-        self.caption = caption
+        self._caption = caption.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -23,10 +27,24 @@ public struct RichBlockPhoto: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.photo = try c.decode([PhotoSize].self, forKey: .photo)
-        self.hasSpoiler = try c.decodeIfPresent(Bool.self, forKey: .hasSpoiler)
-        self.caption = try c.decodeIfPresent(RichBlockCaption.self, forKey: .caption)
+        var _v_type: String? = nil
+        var _v_photo: [PhotoSize]? = nil
+        var _v_hasSpoiler: Bool? = nil
+        var _v_caption: RichBlockCaption? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .photo: _v_photo = try c.decodeIfPresent([PhotoSize].self, forKey: .photo)
+            case .hasSpoiler: _v_hasSpoiler = try c.decodeIfPresent(Bool.self, forKey: .hasSpoiler)
+            case .caption: _v_caption = try c.decodeIfPresent(RichBlockCaption.self, forKey: .caption)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_photo else { throw DecodingError.keyNotFound(CodingKeys.photo, .init(codingPath: c.codingPath, debugDescription: "missing photo")) }
+        self.photo = _v_photo
+        self.hasSpoiler = _v_hasSpoiler
+        self._caption = _v_caption.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

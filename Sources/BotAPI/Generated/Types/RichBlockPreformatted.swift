@@ -3,12 +3,16 @@
 /// [RichBlockPreformatted](https://core.telegram.org/bots/api#richblockpreformatted)
 public struct RichBlockPreformatted: Codable, Sendable, Equatable {
     public var type: String
-    public var text: RichText
+    public var text: RichText {
+        get { _text.value }
+        set { _text = Box(newValue) }
+    }
+    private var _text: Box<RichText>
     public var language: String?
 
     public init(type: String, text: RichText, language: String? = nil) {
         self.type = type
-        self.text = text
+        self._text = Box(text)
         self.language = language
     }
 
@@ -20,9 +24,21 @@ public struct RichBlockPreformatted: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.text = try c.decode(RichText.self, forKey: .text)
-        self.language = try c.decodeIfPresent(String.self, forKey: .language)
+        var _v_type: String? = nil
+        var _v_text: RichText? = nil
+        var _v_language: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .text: _v_text = try c.decodeIfPresent(RichText.self, forKey: .text)
+            case .language: _v_language = try c.decodeIfPresent(String.self, forKey: .language)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self._text = Box(_v_text)
+        self.language = _v_language
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,12 +3,16 @@
 /// [RichBlockSectionHeading](https://core.telegram.org/bots/api#richblocksectionheading)
 public struct RichBlockSectionHeading: Codable, Sendable, Equatable {
     public var type: String
-    public var text: RichText
+    public var text: RichText {
+        get { _text.value }
+        set { _text = Box(newValue) }
+    }
+    private var _text: Box<RichText>
     public var size: Int
 
     public init(type: String, text: RichText, size: Int) {
         self.type = type
-        self.text = text
+        self._text = Box(text)
         self.size = size
     }
 
@@ -20,9 +24,22 @@ public struct RichBlockSectionHeading: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.text = try c.decode(RichText.self, forKey: .text)
-        self.size = try c.decode(Int.self, forKey: .size)
+        var _v_type: String? = nil
+        var _v_text: RichText? = nil
+        var _v_size: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .text: _v_text = try c.decodeIfPresent(RichText.self, forKey: .text)
+            case .size: _v_size = try c.decodeIfPresent(Int.self, forKey: .size)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self._text = Box(_v_text)
+        guard let _v_size else { throw DecodingError.keyNotFound(CodingKeys.size, .init(codingPath: c.codingPath, debugDescription: "missing size")) }
+        self.size = _v_size
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -6,14 +6,18 @@ public struct RichBlockTable: Codable, Sendable, Equatable {
     public var cells: [[RichBlockTableCell]]
     public var isBordered: Bool?
     public var isStriped: Bool?
-    public var caption: RichText?
+    public var caption: RichText? {
+        get { _caption?.value }
+        set { _caption = newValue.map(Box.init) }
+    }
+    private var _caption: Box<RichText>?
 
     public init(type: String, cells: [[RichBlockTableCell]], isBordered: Bool? = nil, isStriped: Bool? = nil, caption: RichText? = nil) {
         self.type = type
         self.cells = cells
         self.isBordered = isBordered
         self.isStriped = isStriped
-        self.caption = caption
+        self._caption = caption.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -26,11 +30,27 @@ public struct RichBlockTable: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.cells = try c.decode([[RichBlockTableCell]].self, forKey: .cells)
-        self.isBordered = try c.decodeIfPresent(Bool.self, forKey: .isBordered)
-        self.isStriped = try c.decodeIfPresent(Bool.self, forKey: .isStriped)
-        self.caption = try c.decodeIfPresent(RichText.self, forKey: .caption)
+        var _v_type: String? = nil
+        var _v_cells: [[RichBlockTableCell]]? = nil
+        var _v_isBordered: Bool? = nil
+        var _v_isStriped: Bool? = nil
+        var _v_caption: RichText? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .cells: _v_cells = try c.decodeIfPresent([[RichBlockTableCell]].self, forKey: .cells)
+            case .isBordered: _v_isBordered = try c.decodeIfPresent(Bool.self, forKey: .isBordered)
+            case .isStriped: _v_isStriped = try c.decodeIfPresent(Bool.self, forKey: .isStriped)
+            case .caption: _v_caption = try c.decodeIfPresent(RichText.self, forKey: .caption)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_cells else { throw DecodingError.keyNotFound(CodingKeys.cells, .init(codingPath: c.codingPath, debugDescription: "missing cells")) }
+        self.cells = _v_cells
+        self.isBordered = _v_isBordered
+        self.isStriped = _v_isStriped
+        self._caption = _v_caption.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

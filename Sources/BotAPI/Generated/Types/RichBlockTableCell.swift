@@ -2,7 +2,11 @@
 
 /// [RichBlockTableCell](https://core.telegram.org/bots/api#richblocktablecell)
 public struct RichBlockTableCell: Codable, Sendable, Equatable {
-    public var text: RichText?
+    public var text: RichText? {
+        get { _text?.value }
+        set { _text = newValue.map(Box.init) }
+    }
+    private var _text: Box<RichText>?
     public var isHeader: Bool?
     public var colspan: Int?
     public var rowspan: Int?
@@ -10,7 +14,7 @@ public struct RichBlockTableCell: Codable, Sendable, Equatable {
     public var valign: String
 
     public init(text: RichText? = nil, isHeader: Bool? = nil, colspan: Int? = nil, rowspan: Int? = nil, align: String, valign: String) {
-        self.text = text
+        self._text = text.map(Box.init)
         self.isHeader = isHeader
         self.colspan = colspan
         self.rowspan = rowspan
@@ -29,12 +33,30 @@ public struct RichBlockTableCell: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.text = try c.decodeIfPresent(RichText.self, forKey: .text)
-        self.isHeader = try c.decodeIfPresent(Bool.self, forKey: .isHeader)
-        self.colspan = try c.decodeIfPresent(Int.self, forKey: .colspan)
-        self.rowspan = try c.decodeIfPresent(Int.self, forKey: .rowspan)
-        self.align = try c.decode(String.self, forKey: .align)
-        self.valign = try c.decode(String.self, forKey: .valign)
+        var _v_text: RichText? = nil
+        var _v_isHeader: Bool? = nil
+        var _v_colspan: Int? = nil
+        var _v_rowspan: Int? = nil
+        var _v_align: String? = nil
+        var _v_valign: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .text: _v_text = try c.decodeIfPresent(RichText.self, forKey: .text)
+            case .isHeader: _v_isHeader = try c.decodeIfPresent(Bool.self, forKey: .isHeader)
+            case .colspan: _v_colspan = try c.decodeIfPresent(Int.self, forKey: .colspan)
+            case .rowspan: _v_rowspan = try c.decodeIfPresent(Int.self, forKey: .rowspan)
+            case .align: _v_align = try c.decodeIfPresent(String.self, forKey: .align)
+            case .valign: _v_valign = try c.decodeIfPresent(String.self, forKey: .valign)
+            }
+        }
+        self._text = _v_text.map(Box.init)
+        self.isHeader = _v_isHeader
+        self.colspan = _v_colspan
+        self.rowspan = _v_rowspan
+        guard let _v_align else { throw DecodingError.keyNotFound(CodingKeys.align, .init(codingPath: c.codingPath, debugDescription: "missing align")) }
+        self.align = _v_align
+        guard let _v_valign else { throw DecodingError.keyNotFound(CodingKeys.valign, .init(codingPath: c.codingPath, debugDescription: "missing valign")) }
+        self.valign = _v_valign
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,15 +3,23 @@
 /// [RichBlockVideo](https://core.telegram.org/bots/api#richblockvideo)
 public struct RichBlockVideo: Codable, Sendable, Equatable {
     public var type: String
-    public var video: Video
+    public var video: Video {
+        get { _video.value }
+        set { _video = Box(newValue) }
+    }
+    private var _video: Box<Video>
     public var hasSpoiler: Bool?
-    public var caption: RichBlockCaption?
+    public var caption: RichBlockCaption? {
+        get { _caption?.value }
+        set { _caption = newValue.map(Box.init) }
+    }
+    private var _caption: Box<RichBlockCaption>?
 
     public init(type: String, video: Video, hasSpoiler: Bool? = nil, caption: RichBlockCaption? = nil) {
         self.type = type
-        self.video = video
+        self._video = Box(video)
         self.hasSpoiler = hasSpoiler
-        self.caption = caption
+        self._caption = caption.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -23,10 +31,24 @@ public struct RichBlockVideo: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.video = try c.decode(Video.self, forKey: .video)
-        self.hasSpoiler = try c.decodeIfPresent(Bool.self, forKey: .hasSpoiler)
-        self.caption = try c.decodeIfPresent(RichBlockCaption.self, forKey: .caption)
+        var _v_type: String? = nil
+        var _v_video: Video? = nil
+        var _v_hasSpoiler: Bool? = nil
+        var _v_caption: RichBlockCaption? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .video: _v_video = try c.decodeIfPresent(Video.self, forKey: .video)
+            case .hasSpoiler: _v_hasSpoiler = try c.decodeIfPresent(Bool.self, forKey: .hasSpoiler)
+            case .caption: _v_caption = try c.decodeIfPresent(RichBlockCaption.self, forKey: .caption)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_video else { throw DecodingError.keyNotFound(CodingKeys.video, .init(codingPath: c.codingPath, debugDescription: "missing video")) }
+        self._video = Box(_v_video)
+        self.hasSpoiler = _v_hasSpoiler
+        self._caption = _v_caption.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

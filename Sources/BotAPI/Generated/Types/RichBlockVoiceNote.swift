@@ -3,13 +3,21 @@
 /// [RichBlockVoiceNote](https://core.telegram.org/bots/api#richblockvoicenote)
 public struct RichBlockVoiceNote: Codable, Sendable, Equatable {
     public var type: String
-    public var voiceNote: Voice
-    public var caption: RichBlockCaption?
+    public var voiceNote: Voice {
+        get { _voiceNote.value }
+        set { _voiceNote = Box(newValue) }
+    }
+    private var _voiceNote: Box<Voice>
+    public var caption: RichBlockCaption? {
+        get { _caption?.value }
+        set { _caption = newValue.map(Box.init) }
+    }
+    private var _caption: Box<RichBlockCaption>?
 
     public init(type: String, voiceNote: Voice, caption: RichBlockCaption? = nil) {
         self.type = type
-        self.voiceNote = voiceNote
-        self.caption = caption
+        self._voiceNote = Box(voiceNote)
+        self._caption = caption.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -20,9 +28,21 @@ public struct RichBlockVoiceNote: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.voiceNote = try c.decode(Voice.self, forKey: .voiceNote)
-        self.caption = try c.decodeIfPresent(RichBlockCaption.self, forKey: .caption)
+        var _v_type: String? = nil
+        var _v_voiceNote: Voice? = nil
+        var _v_caption: RichBlockCaption? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .voiceNote: _v_voiceNote = try c.decodeIfPresent(Voice.self, forKey: .voiceNote)
+            case .caption: _v_caption = try c.decodeIfPresent(RichBlockCaption.self, forKey: .caption)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_voiceNote else { throw DecodingError.keyNotFound(CodingKeys.voiceNote, .init(codingPath: c.codingPath, debugDescription: "missing voice_note")) }
+        self._voiceNote = Box(_v_voiceNote)
+        self._caption = _v_caption.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -17,8 +17,17 @@ public struct RichMessage: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.blocks = try c.decode([RichBlock].self, forKey: .blocks)
-        self.isRtl = try c.decodeIfPresent(Bool.self, forKey: .isRtl)
+        var _v_blocks: [RichBlock]? = nil
+        var _v_isRtl: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .blocks: _v_blocks = try c.decodeIfPresent([RichBlock].self, forKey: .blocks)
+            case .isRtl: _v_isRtl = try c.decodeIfPresent(Bool.self, forKey: .isRtl)
+            }
+        }
+        guard let _v_blocks else { throw DecodingError.keyNotFound(CodingKeys.blocks, .init(codingPath: c.codingPath, debugDescription: "missing blocks")) }
+        self.blocks = _v_blocks
+        self.isRtl = _v_isRtl
     }
 
     public func encode(to encoder: any Encoder) throws {

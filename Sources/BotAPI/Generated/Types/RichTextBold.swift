@@ -21,8 +21,18 @@ public struct RichTextBold: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self._text = Box(try c.decode(RichText.self, forKey: .text))
+        var _v_type: String? = nil
+        var _v_text: RichText? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .text: _v_text = try c.decodeIfPresent(RichText.self, forKey: .text)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self._text = Box(_v_text)
     }
 
     public func encode(to encoder: any Encoder) throws {

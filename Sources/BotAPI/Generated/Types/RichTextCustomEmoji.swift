@@ -20,9 +20,22 @@ public struct RichTextCustomEmoji: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.customEmojiID = try c.decode(String.self, forKey: .customEmojiID)
-        self.alternativeText = try c.decode(String.self, forKey: .alternativeText)
+        var _v_type: String? = nil
+        var _v_customEmojiID: String? = nil
+        var _v_alternativeText: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .customEmojiID: _v_customEmojiID = try c.decodeIfPresent(String.self, forKey: .customEmojiID)
+            case .alternativeText: _v_alternativeText = try c.decodeIfPresent(String.self, forKey: .alternativeText)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_customEmojiID else { throw DecodingError.keyNotFound(CodingKeys.customEmojiID, .init(codingPath: c.codingPath, debugDescription: "missing custom_emoji_id")) }
+        self.customEmojiID = _v_customEmojiID
+        guard let _v_alternativeText else { throw DecodingError.keyNotFound(CodingKeys.alternativeText, .init(codingPath: c.codingPath, debugDescription: "missing alternative_text")) }
+        self.alternativeText = _v_alternativeText
     }
 
     public func encode(to encoder: any Encoder) throws {

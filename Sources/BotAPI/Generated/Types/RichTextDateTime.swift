@@ -27,10 +27,26 @@ public struct RichTextDateTime: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self._text = Box(try c.decode(RichText.self, forKey: .text))
-        self.unixTime = try c.decode(Int.self, forKey: .unixTime)
-        self.dateTimeFormat = try c.decode(String.self, forKey: .dateTimeFormat)
+        var _v_type: String? = nil
+        var _v_text: RichText? = nil
+        var _v_unixTime: Int? = nil
+        var _v_dateTimeFormat: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .text: _v_text = try c.decodeIfPresent(RichText.self, forKey: .text)
+            case .unixTime: _v_unixTime = try c.decodeIfPresent(Int.self, forKey: .unixTime)
+            case .dateTimeFormat: _v_dateTimeFormat = try c.decodeIfPresent(String.self, forKey: .dateTimeFormat)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self._text = Box(_v_text)
+        guard let _v_unixTime else { throw DecodingError.keyNotFound(CodingKeys.unixTime, .init(codingPath: c.codingPath, debugDescription: "missing unix_time")) }
+        self.unixTime = _v_unixTime
+        guard let _v_dateTimeFormat else { throw DecodingError.keyNotFound(CodingKeys.dateTimeFormat, .init(codingPath: c.codingPath, debugDescription: "missing date_time_format")) }
+        self.dateTimeFormat = _v_dateTimeFormat
     }
 
     public func encode(to encoder: any Encoder) throws {

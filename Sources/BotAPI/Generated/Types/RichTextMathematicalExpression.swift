@@ -17,8 +17,18 @@ public struct RichTextMathematicalExpression: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.expression = try c.decode(String.self, forKey: .expression)
+        var _v_type: String? = nil
+        var _v_expression: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .expression: _v_expression = try c.decodeIfPresent(String.self, forKey: .expression)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_expression else { throw DecodingError.keyNotFound(CodingKeys.expression, .init(codingPath: c.codingPath, debugDescription: "missing expression")) }
+        self.expression = _v_expression
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -24,9 +24,22 @@ public struct RichTextPhoneNumber: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self._text = Box(try c.decode(RichText.self, forKey: .text))
-        self.phoneNumber = try c.decode(String.self, forKey: .phoneNumber)
+        var _v_type: String? = nil
+        var _v_text: RichText? = nil
+        var _v_phoneNumber: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .text: _v_text = try c.decodeIfPresent(RichText.self, forKey: .text)
+            case .phoneNumber: _v_phoneNumber = try c.decodeIfPresent(String.self, forKey: .phoneNumber)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self._text = Box(_v_text)
+        guard let _v_phoneNumber else { throw DecodingError.keyNotFound(CodingKeys.phoneNumber, .init(codingPath: c.codingPath, debugDescription: "missing phone_number")) }
+        self.phoneNumber = _v_phoneNumber
     }
 
     public func encode(to encoder: any Encoder) throws {

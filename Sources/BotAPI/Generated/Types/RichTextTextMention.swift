@@ -8,12 +8,16 @@ public struct RichTextTextMention: Codable, Sendable, Equatable {
         set { _text = Box(newValue) }
     }
     private var _text: Box<RichText>
-    public var user: User
+    public var user: User {
+        get { _user.value }
+        set { _user = Box(newValue) }
+    }
+    private var _user: Box<User>
 
     public init(type: String, text: RichText, user: User) {
         self.type = type
         self._text = Box(text)
-        self.user = user
+        self._user = Box(user)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -24,9 +28,22 @@ public struct RichTextTextMention: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self._text = Box(try c.decode(RichText.self, forKey: .text))
-        self.user = try c.decode(User.self, forKey: .user)
+        var _v_type: String? = nil
+        var _v_text: RichText? = nil
+        var _v_user: User? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .text: _v_text = try c.decodeIfPresent(RichText.self, forKey: .text)
+            case .user: _v_user = try c.decodeIfPresent(User.self, forKey: .user)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self._text = Box(_v_text)
+        guard let _v_user else { throw DecodingError.keyNotFound(CodingKeys.user, .init(codingPath: c.codingPath, debugDescription: "missing user")) }
+        self._user = Box(_v_user)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -14,7 +14,14 @@ public struct SentGuestMessage: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.inlineMessageID = try c.decode(String.self, forKey: .inlineMessageID)
+        var _v_inlineMessageID: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .inlineMessageID: _v_inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
+            }
+        }
+        guard let _v_inlineMessageID else { throw DecodingError.keyNotFound(CodingKeys.inlineMessageID, .init(codingPath: c.codingPath, debugDescription: "missing inline_message_id")) }
+        self.inlineMessageID = _v_inlineMessageID
     }
 
     public func encode(to encoder: any Encoder) throws {

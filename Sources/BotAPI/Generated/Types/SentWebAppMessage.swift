@@ -14,7 +14,13 @@ public struct SentWebAppMessage: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
+        var _v_inlineMessageID: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .inlineMessageID: _v_inlineMessageID = try c.decodeIfPresent(String.self, forKey: .inlineMessageID)
+            }
+        }
+        self.inlineMessageID = _v_inlineMessageID
     }
 
     public func encode(to encoder: any Encoder) throws {

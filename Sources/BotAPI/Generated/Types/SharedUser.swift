@@ -26,11 +26,26 @@ public struct SharedUser: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.userID = try c.decode(Int.self, forKey: .userID)
-        self.firstName = try c.decodeIfPresent(String.self, forKey: .firstName)
-        self.lastName = try c.decodeIfPresent(String.self, forKey: .lastName)
-        self.username = try c.decodeIfPresent(String.self, forKey: .username)
-        self.photo = try c.decodeIfPresent([PhotoSize].self, forKey: .photo)
+        var _v_userID: Int? = nil
+        var _v_firstName: String? = nil
+        var _v_lastName: String? = nil
+        var _v_username: String? = nil
+        var _v_photo: [PhotoSize]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .userID: _v_userID = try c.decodeIfPresent(Int.self, forKey: .userID)
+            case .firstName: _v_firstName = try c.decodeIfPresent(String.self, forKey: .firstName)
+            case .lastName: _v_lastName = try c.decodeIfPresent(String.self, forKey: .lastName)
+            case .username: _v_username = try c.decodeIfPresent(String.self, forKey: .username)
+            case .photo: _v_photo = try c.decodeIfPresent([PhotoSize].self, forKey: .photo)
+            }
+        }
+        guard let _v_userID else { throw DecodingError.keyNotFound(CodingKeys.userID, .init(codingPath: c.codingPath, debugDescription: "missing user_id")) }
+        self.userID = _v_userID
+        self.firstName = _v_firstName
+        self.lastName = _v_lastName
+        self.username = _v_username
+        self.photo = _v_photo
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -29,12 +29,34 @@ public struct ShippingAddress: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.countryCode = try c.decode(String.self, forKey: .countryCode)
-        self.state = try c.decode(String.self, forKey: .state)
-        self.city = try c.decode(String.self, forKey: .city)
-        self.streetLine1 = try c.decode(String.self, forKey: .streetLine1)
-        self.streetLine2 = try c.decode(String.self, forKey: .streetLine2)
-        self.postCode = try c.decode(String.self, forKey: .postCode)
+        var _v_countryCode: String? = nil
+        var _v_state: String? = nil
+        var _v_city: String? = nil
+        var _v_streetLine1: String? = nil
+        var _v_streetLine2: String? = nil
+        var _v_postCode: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .countryCode: _v_countryCode = try c.decodeIfPresent(String.self, forKey: .countryCode)
+            case .state: _v_state = try c.decodeIfPresent(String.self, forKey: .state)
+            case .city: _v_city = try c.decodeIfPresent(String.self, forKey: .city)
+            case .streetLine1: _v_streetLine1 = try c.decodeIfPresent(String.self, forKey: .streetLine1)
+            case .streetLine2: _v_streetLine2 = try c.decodeIfPresent(String.self, forKey: .streetLine2)
+            case .postCode: _v_postCode = try c.decodeIfPresent(String.self, forKey: .postCode)
+            }
+        }
+        guard let _v_countryCode else { throw DecodingError.keyNotFound(CodingKeys.countryCode, .init(codingPath: c.codingPath, debugDescription: "missing country_code")) }
+        self.countryCode = _v_countryCode
+        guard let _v_state else { throw DecodingError.keyNotFound(CodingKeys.state, .init(codingPath: c.codingPath, debugDescription: "missing state")) }
+        self.state = _v_state
+        guard let _v_city else { throw DecodingError.keyNotFound(CodingKeys.city, .init(codingPath: c.codingPath, debugDescription: "missing city")) }
+        self.city = _v_city
+        guard let _v_streetLine1 else { throw DecodingError.keyNotFound(CodingKeys.streetLine1, .init(codingPath: c.codingPath, debugDescription: "missing street_line1")) }
+        self.streetLine1 = _v_streetLine1
+        guard let _v_streetLine2 else { throw DecodingError.keyNotFound(CodingKeys.streetLine2, .init(codingPath: c.codingPath, debugDescription: "missing street_line2")) }
+        self.streetLine2 = _v_streetLine2
+        guard let _v_postCode else { throw DecodingError.keyNotFound(CodingKeys.postCode, .init(codingPath: c.codingPath, debugDescription: "missing post_code")) }
+        self.postCode = _v_postCode
     }
 
     public func encode(to encoder: any Encoder) throws {

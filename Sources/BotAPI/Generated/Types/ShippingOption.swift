@@ -20,9 +20,22 @@ public struct ShippingOption: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.title = try c.decode(String.self, forKey: .title)
-        self.prices = try c.decode([LabeledPrice].self, forKey: .prices)
+        var _v_id: String? = nil
+        var _v_title: String? = nil
+        var _v_prices: [LabeledPrice]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .prices: _v_prices = try c.decodeIfPresent([LabeledPrice].self, forKey: .prices)
+            }
+        }
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_title else { throw DecodingError.keyNotFound(CodingKeys.title, .init(codingPath: c.codingPath, debugDescription: "missing title")) }
+        self.title = _v_title
+        guard let _v_prices else { throw DecodingError.keyNotFound(CodingKeys.prices, .init(codingPath: c.codingPath, debugDescription: "missing prices")) }
+        self.prices = _v_prices
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,15 +3,23 @@
 /// [ShippingQuery](https://core.telegram.org/bots/api#shippingquery)
 public struct ShippingQuery: Codable, Sendable, Equatable {
     public var id: String
-    public var from: User
+    public var from: User {
+        get { _from.value }
+        set { _from = Box(newValue) }
+    }
+    private var _from: Box<User>
     public var invoicePayload: String
-    public var shippingAddress: ShippingAddress
+    public var shippingAddress: ShippingAddress {
+        get { _shippingAddress.value }
+        set { _shippingAddress = Box(newValue) }
+    }
+    private var _shippingAddress: Box<ShippingAddress>
 
     public init(id: String, from: User, invoicePayload: String, shippingAddress: ShippingAddress) {
         self.id = id
-        self.from = from
+        self._from = Box(from)
         self.invoicePayload = invoicePayload
-        self.shippingAddress = shippingAddress
+        self._shippingAddress = Box(shippingAddress)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -23,10 +31,26 @@ public struct ShippingQuery: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.from = try c.decode(User.self, forKey: .from)
-        self.invoicePayload = try c.decode(String.self, forKey: .invoicePayload)
-        self.shippingAddress = try c.decode(ShippingAddress.self, forKey: .shippingAddress)
+        var _v_id: String? = nil
+        var _v_from: User? = nil
+        var _v_invoicePayload: String? = nil
+        var _v_shippingAddress: ShippingAddress? = nil
+        for key in c.allKeys {
+            switch key {
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .from: _v_from = try c.decodeIfPresent(User.self, forKey: .from)
+            case .invoicePayload: _v_invoicePayload = try c.decodeIfPresent(String.self, forKey: .invoicePayload)
+            case .shippingAddress: _v_shippingAddress = try c.decodeIfPresent(ShippingAddress.self, forKey: .shippingAddress)
+            }
+        }
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_from else { throw DecodingError.keyNotFound(CodingKeys.from, .init(codingPath: c.codingPath, debugDescription: "missing from")) }
+        self._from = Box(_v_from)
+        guard let _v_invoicePayload else { throw DecodingError.keyNotFound(CodingKeys.invoicePayload, .init(codingPath: c.codingPath, debugDescription: "missing invoice_payload")) }
+        self.invoicePayload = _v_invoicePayload
+        guard let _v_shippingAddress else { throw DecodingError.keyNotFound(CodingKeys.shippingAddress, .init(codingPath: c.codingPath, debugDescription: "missing shipping_address")) }
+        self._shippingAddress = Box(_v_shippingAddress)
     }
 
     public func encode(to encoder: any Encoder) throws {

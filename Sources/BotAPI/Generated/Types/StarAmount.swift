@@ -17,8 +17,17 @@ public struct StarAmount: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.amount = try c.decode(Int.self, forKey: .amount)
-        self.nanostarAmount = try c.decodeIfPresent(Int.self, forKey: .nanostarAmount)
+        var _v_amount: Int? = nil
+        var _v_nanostarAmount: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .amount: _v_amount = try c.decodeIfPresent(Int.self, forKey: .amount)
+            case .nanostarAmount: _v_nanostarAmount = try c.decodeIfPresent(Int.self, forKey: .nanostarAmount)
+            }
+        }
+        guard let _v_amount else { throw DecodingError.keyNotFound(CodingKeys.amount, .init(codingPath: c.codingPath, debugDescription: "missing amount")) }
+        self.amount = _v_amount
+        self.nanostarAmount = _v_nanostarAmount
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -6,16 +6,24 @@ public struct StarTransaction: Codable, Sendable, Equatable {
     public var amount: Int
     public var nanostarAmount: Int?
     public var date: Int
-    public var source: TransactionPartner?
-    public var receiver: TransactionPartner?
+    public var source: TransactionPartner? {
+        get { _source?.value }
+        set { _source = newValue.map(Box.init) }
+    }
+    private var _source: Box<TransactionPartner>?
+    public var receiver: TransactionPartner? {
+        get { _receiver?.value }
+        set { _receiver = newValue.map(Box.init) }
+    }
+    private var _receiver: Box<TransactionPartner>?
 
     public init(id: String, amount: Int, nanostarAmount: Int? = nil, date: Int, source: TransactionPartner? = nil, receiver: TransactionPartner? = nil) {
         self.id = id
         self.amount = amount
         self.nanostarAmount = nanostarAmount
         self.date = date
-        self.source = source
-        self.receiver = receiver
+        self._source = source.map(Box.init)
+        self._receiver = receiver.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -29,12 +37,31 @@ public struct StarTransaction: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try c.decode(String.self, forKey: .id)
-        self.amount = try c.decode(Int.self, forKey: .amount)
-        self.nanostarAmount = try c.decodeIfPresent(Int.self, forKey: .nanostarAmount)
-        self.date = try c.decode(Int.self, forKey: .date)
-        self.source = try c.decodeIfPresent(TransactionPartner.self, forKey: .source)
-        self.receiver = try c.decodeIfPresent(TransactionPartner.self, forKey: .receiver)
+        var _v_id: String? = nil
+        var _v_amount: Int? = nil
+        var _v_nanostarAmount: Int? = nil
+        var _v_date: Int? = nil
+        var _v_source: TransactionPartner? = nil
+        var _v_receiver: TransactionPartner? = nil
+        for key in c.allKeys {
+            switch key {
+            case .id: _v_id = try c.decodeIfPresent(String.self, forKey: .id)
+            case .amount: _v_amount = try c.decodeIfPresent(Int.self, forKey: .amount)
+            case .nanostarAmount: _v_nanostarAmount = try c.decodeIfPresent(Int.self, forKey: .nanostarAmount)
+            case .date: _v_date = try c.decodeIfPresent(Int.self, forKey: .date)
+            case .source: _v_source = try c.decodeIfPresent(TransactionPartner.self, forKey: .source)
+            case .receiver: _v_receiver = try c.decodeIfPresent(TransactionPartner.self, forKey: .receiver)
+            }
+        }
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_amount else { throw DecodingError.keyNotFound(CodingKeys.amount, .init(codingPath: c.codingPath, debugDescription: "missing amount")) }
+        self.amount = _v_amount
+        self.nanostarAmount = _v_nanostarAmount
+        guard let _v_date else { throw DecodingError.keyNotFound(CodingKeys.date, .init(codingPath: c.codingPath, debugDescription: "missing date")) }
+        self.date = _v_date
+        self._source = _v_source.map(Box.init)
+        self._receiver = _v_receiver.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -14,7 +14,14 @@ public struct StarTransactions: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.transactions = try c.decode([StarTransaction].self, forKey: .transactions)
+        var _v_transactions: [StarTransaction]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .transactions: _v_transactions = try c.decodeIfPresent([StarTransaction].self, forKey: .transactions)
+            }
+        }
+        guard let _v_transactions else { throw DecodingError.keyNotFound(CodingKeys.transactions, .init(codingPath: c.codingPath, debugDescription: "missing transactions")) }
+        self.transactions = _v_transactions
     }
 
     public func encode(to encoder: any Encoder) throws {

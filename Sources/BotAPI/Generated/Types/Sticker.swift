@@ -9,11 +9,23 @@ public struct Sticker: Codable, Sendable, Equatable {
     public var height: Int
     public var isAnimated: Bool
     public var isVideo: Bool
-    public var thumbnail: PhotoSize?
+    public var thumbnail: PhotoSize? {
+        get { _thumbnail?.value }
+        set { _thumbnail = newValue.map(Box.init) }
+    }
+    private var _thumbnail: Box<PhotoSize>?
     public var emoji: String?
     public var setName: String?
-    public var premiumAnimation: File?
-    public var maskPosition: MaskPosition?
+    public var premiumAnimation: File? {
+        get { _premiumAnimation?.value }
+        set { _premiumAnimation = newValue.map(Box.init) }
+    }
+    private var _premiumAnimation: Box<File>?
+    public var maskPosition: MaskPosition? {
+        get { _maskPosition?.value }
+        set { _maskPosition = newValue.map(Box.init) }
+    }
+    private var _maskPosition: Box<MaskPosition>?
     public var customEmojiID: String?
     public var needsRepainting: Bool?
     public var fileSize: Int?
@@ -26,11 +38,11 @@ public struct Sticker: Codable, Sendable, Equatable {
         self.height = height
         self.isAnimated = isAnimated
         self.isVideo = isVideo
-        self.thumbnail = thumbnail
+        self._thumbnail = thumbnail.map(Box.init)
         self.emoji = emoji
         self.setName = setName
-        self.premiumAnimation = premiumAnimation
-        self.maskPosition = maskPosition
+        self._premiumAnimation = premiumAnimation.map(Box.init)
+        self._maskPosition = maskPosition.map(Box.init)
         self.customEmojiID = customEmojiID
         self.needsRepainting = needsRepainting
         self.fileSize = fileSize
@@ -56,21 +68,62 @@ public struct Sticker: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.fileID = try c.decode(String.self, forKey: .fileID)
-        self.fileUniqueID = try c.decode(String.self, forKey: .fileUniqueID)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.width = try c.decode(Int.self, forKey: .width)
-        self.height = try c.decode(Int.self, forKey: .height)
-        self.isAnimated = try c.decode(Bool.self, forKey: .isAnimated)
-        self.isVideo = try c.decode(Bool.self, forKey: .isVideo)
-        self.thumbnail = try c.decodeIfPresent(PhotoSize.self, forKey: .thumbnail)
-        self.emoji = try c.decodeIfPresent(String.self, forKey: .emoji)
-        self.setName = try c.decodeIfPresent(String.self, forKey: .setName)
-        self.premiumAnimation = try c.decodeIfPresent(File.self, forKey: .premiumAnimation)
-        self.maskPosition = try c.decodeIfPresent(MaskPosition.self, forKey: .maskPosition)
-        self.customEmojiID = try c.decodeIfPresent(String.self, forKey: .customEmojiID)
-        self.needsRepainting = try c.decodeIfPresent(Bool.self, forKey: .needsRepainting)
-        self.fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
+        var _v_fileID: String? = nil
+        var _v_fileUniqueID: String? = nil
+        var _v_type: String? = nil
+        var _v_width: Int? = nil
+        var _v_height: Int? = nil
+        var _v_isAnimated: Bool? = nil
+        var _v_isVideo: Bool? = nil
+        var _v_thumbnail: PhotoSize? = nil
+        var _v_emoji: String? = nil
+        var _v_setName: String? = nil
+        var _v_premiumAnimation: File? = nil
+        var _v_maskPosition: MaskPosition? = nil
+        var _v_customEmojiID: String? = nil
+        var _v_needsRepainting: Bool? = nil
+        var _v_fileSize: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .fileID: _v_fileID = try c.decodeIfPresent(String.self, forKey: .fileID)
+            case .fileUniqueID: _v_fileUniqueID = try c.decodeIfPresent(String.self, forKey: .fileUniqueID)
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .width: _v_width = try c.decodeIfPresent(Int.self, forKey: .width)
+            case .height: _v_height = try c.decodeIfPresent(Int.self, forKey: .height)
+            case .isAnimated: _v_isAnimated = try c.decodeIfPresent(Bool.self, forKey: .isAnimated)
+            case .isVideo: _v_isVideo = try c.decodeIfPresent(Bool.self, forKey: .isVideo)
+            case .thumbnail: _v_thumbnail = try c.decodeIfPresent(PhotoSize.self, forKey: .thumbnail)
+            case .emoji: _v_emoji = try c.decodeIfPresent(String.self, forKey: .emoji)
+            case .setName: _v_setName = try c.decodeIfPresent(String.self, forKey: .setName)
+            case .premiumAnimation: _v_premiumAnimation = try c.decodeIfPresent(File.self, forKey: .premiumAnimation)
+            case .maskPosition: _v_maskPosition = try c.decodeIfPresent(MaskPosition.self, forKey: .maskPosition)
+            case .customEmojiID: _v_customEmojiID = try c.decodeIfPresent(String.self, forKey: .customEmojiID)
+            case .needsRepainting: _v_needsRepainting = try c.decodeIfPresent(Bool.self, forKey: .needsRepainting)
+            case .fileSize: _v_fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
+            }
+        }
+        guard let _v_fileID else { throw DecodingError.keyNotFound(CodingKeys.fileID, .init(codingPath: c.codingPath, debugDescription: "missing file_id")) }
+        self.fileID = _v_fileID
+        guard let _v_fileUniqueID else { throw DecodingError.keyNotFound(CodingKeys.fileUniqueID, .init(codingPath: c.codingPath, debugDescription: "missing file_unique_id")) }
+        self.fileUniqueID = _v_fileUniqueID
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_width else { throw DecodingError.keyNotFound(CodingKeys.width, .init(codingPath: c.codingPath, debugDescription: "missing width")) }
+        self.width = _v_width
+        guard let _v_height else { throw DecodingError.keyNotFound(CodingKeys.height, .init(codingPath: c.codingPath, debugDescription: "missing height")) }
+        self.height = _v_height
+        guard let _v_isAnimated else { throw DecodingError.keyNotFound(CodingKeys.isAnimated, .init(codingPath: c.codingPath, debugDescription: "missing is_animated")) }
+        self.isAnimated = _v_isAnimated
+        guard let _v_isVideo else { throw DecodingError.keyNotFound(CodingKeys.isVideo, .init(codingPath: c.codingPath, debugDescription: "missing is_video")) }
+        self.isVideo = _v_isVideo
+        self._thumbnail = _v_thumbnail.map(Box.init)
+        self.emoji = _v_emoji
+        self.setName = _v_setName
+        self._premiumAnimation = _v_premiumAnimation.map(Box.init)
+        self._maskPosition = _v_maskPosition.map(Box.init)
+        self.customEmojiID = _v_customEmojiID
+        self.needsRepainting = _v_needsRepainting
+        self.fileSize = _v_fileSize
     }
 
     public func encode(to encoder: any Encoder) throws {

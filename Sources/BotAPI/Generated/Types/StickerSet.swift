@@ -6,14 +6,18 @@ public struct StickerSet: Codable, Sendable, Equatable {
     public var title: String
     public var stickerType: String
     public var stickers: [Sticker]
-    public var thumbnail: PhotoSize?
+    public var thumbnail: PhotoSize? {
+        get { _thumbnail?.value }
+        set { _thumbnail = newValue.map(Box.init) }
+    }
+    private var _thumbnail: Box<PhotoSize>?
 
     public init(name: String, title: String, stickerType: String, stickers: [Sticker], thumbnail: PhotoSize? = nil) {
         self.name = name
         self.title = title
         self.stickerType = stickerType
         self.stickers = stickers
-        self.thumbnail = thumbnail
+        self._thumbnail = thumbnail.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -26,11 +30,29 @@ public struct StickerSet: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.name = try c.decode(String.self, forKey: .name)
-        self.title = try c.decode(String.self, forKey: .title)
-        self.stickerType = try c.decode(String.self, forKey: .stickerType)
-        self.stickers = try c.decode([Sticker].self, forKey: .stickers)
-        self.thumbnail = try c.decodeIfPresent(PhotoSize.self, forKey: .thumbnail)
+        var _v_name: String? = nil
+        var _v_title: String? = nil
+        var _v_stickerType: String? = nil
+        var _v_stickers: [Sticker]? = nil
+        var _v_thumbnail: PhotoSize? = nil
+        for key in c.allKeys {
+            switch key {
+            case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .stickerType: _v_stickerType = try c.decodeIfPresent(String.self, forKey: .stickerType)
+            case .stickers: _v_stickers = try c.decodeIfPresent([Sticker].self, forKey: .stickers)
+            case .thumbnail: _v_thumbnail = try c.decodeIfPresent(PhotoSize.self, forKey: .thumbnail)
+            }
+        }
+        guard let _v_name else { throw DecodingError.keyNotFound(CodingKeys.name, .init(codingPath: c.codingPath, debugDescription: "missing name")) }
+        self.name = _v_name
+        guard let _v_title else { throw DecodingError.keyNotFound(CodingKeys.title, .init(codingPath: c.codingPath, debugDescription: "missing title")) }
+        self.title = _v_title
+        guard let _v_stickerType else { throw DecodingError.keyNotFound(CodingKeys.stickerType, .init(codingPath: c.codingPath, debugDescription: "missing sticker_type")) }
+        self.stickerType = _v_stickerType
+        guard let _v_stickers else { throw DecodingError.keyNotFound(CodingKeys.stickers, .init(codingPath: c.codingPath, debugDescription: "missing stickers")) }
+        self.stickers = _v_stickers
+        self._thumbnail = _v_thumbnail.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -2,11 +2,15 @@
 
 /// [Story](https://core.telegram.org/bots/api#story)
 public struct Story: Codable, Sendable, Equatable {
-    public var chat: Chat
+    public var chat: Chat {
+        get { _chat.value }
+        set { _chat = Box(newValue) }
+    }
+    private var _chat: Box<Chat>
     public var id: Int
 
     public init(chat: Chat, id: Int) {
-        self.chat = chat
+        self._chat = Box(chat)
         self.id = id
     }
 
@@ -17,8 +21,18 @@ public struct Story: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.chat = try c.decode(Chat.self, forKey: .chat)
-        self.id = try c.decode(Int.self, forKey: .id)
+        var _v_chat: Chat? = nil
+        var _v_id: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .chat: _v_chat = try c.decodeIfPresent(Chat.self, forKey: .chat)
+            case .id: _v_id = try c.decodeIfPresent(Int.self, forKey: .id)
+            }
+        }
+        guard let _v_chat else { throw DecodingError.keyNotFound(CodingKeys.chat, .init(codingPath: c.codingPath, debugDescription: "missing chat")) }
+        self._chat = Box(_v_chat)
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -2,12 +2,20 @@
 
 /// [StoryArea](https://core.telegram.org/bots/api#storyarea)
 public struct StoryArea: Codable, Sendable, Equatable {
-    public var position: StoryAreaPosition
-    public var type: StoryAreaType
+    public var position: StoryAreaPosition {
+        get { _position.value }
+        set { _position = Box(newValue) }
+    }
+    private var _position: Box<StoryAreaPosition>
+    public var type: StoryAreaType {
+        get { _type.value }
+        set { _type = Box(newValue) }
+    }
+    private var _type: Box<StoryAreaType>
 
     public init(position: StoryAreaPosition, type: StoryAreaType) {
-        self.position = position
-        self.type = type
+        self._position = Box(position)
+        self._type = Box(type)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -17,8 +25,18 @@ public struct StoryArea: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.position = try c.decode(StoryAreaPosition.self, forKey: .position)
-        self.type = try c.decode(StoryAreaType.self, forKey: .type)
+        var _v_position: StoryAreaPosition? = nil
+        var _v_type: StoryAreaType? = nil
+        for key in c.allKeys {
+            switch key {
+            case .position: _v_position = try c.decodeIfPresent(StoryAreaPosition.self, forKey: .position)
+            case .type: _v_type = try c.decodeIfPresent(StoryAreaType.self, forKey: .type)
+            }
+        }
+        guard let _v_position else { throw DecodingError.keyNotFound(CodingKeys.position, .init(codingPath: c.codingPath, debugDescription: "missing position")) }
+        self._position = Box(_v_position)
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self._type = Box(_v_type)
     }
 
     public func encode(to encoder: any Encoder) throws {

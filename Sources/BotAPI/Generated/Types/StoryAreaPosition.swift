@@ -29,12 +29,34 @@ public struct StoryAreaPosition: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.xPercentage = try c.decode(Double.self, forKey: .xPercentage)
-        self.yPercentage = try c.decode(Double.self, forKey: .yPercentage)
-        self.widthPercentage = try c.decode(Double.self, forKey: .widthPercentage)
-        self.heightPercentage = try c.decode(Double.self, forKey: .heightPercentage)
-        self.rotationAngle = try c.decode(Double.self, forKey: .rotationAngle)
-        self.cornerRadiusPercentage = try c.decode(Double.self, forKey: .cornerRadiusPercentage)
+        var _v_xPercentage: Double? = nil
+        var _v_yPercentage: Double? = nil
+        var _v_widthPercentage: Double? = nil
+        var _v_heightPercentage: Double? = nil
+        var _v_rotationAngle: Double? = nil
+        var _v_cornerRadiusPercentage: Double? = nil
+        for key in c.allKeys {
+            switch key {
+            case .xPercentage: _v_xPercentage = try c.decodeIfPresent(Double.self, forKey: .xPercentage)
+            case .yPercentage: _v_yPercentage = try c.decodeIfPresent(Double.self, forKey: .yPercentage)
+            case .widthPercentage: _v_widthPercentage = try c.decodeIfPresent(Double.self, forKey: .widthPercentage)
+            case .heightPercentage: _v_heightPercentage = try c.decodeIfPresent(Double.self, forKey: .heightPercentage)
+            case .rotationAngle: _v_rotationAngle = try c.decodeIfPresent(Double.self, forKey: .rotationAngle)
+            case .cornerRadiusPercentage: _v_cornerRadiusPercentage = try c.decodeIfPresent(Double.self, forKey: .cornerRadiusPercentage)
+            }
+        }
+        guard let _v_xPercentage else { throw DecodingError.keyNotFound(CodingKeys.xPercentage, .init(codingPath: c.codingPath, debugDescription: "missing x_percentage")) }
+        self.xPercentage = _v_xPercentage
+        guard let _v_yPercentage else { throw DecodingError.keyNotFound(CodingKeys.yPercentage, .init(codingPath: c.codingPath, debugDescription: "missing y_percentage")) }
+        self.yPercentage = _v_yPercentage
+        guard let _v_widthPercentage else { throw DecodingError.keyNotFound(CodingKeys.widthPercentage, .init(codingPath: c.codingPath, debugDescription: "missing width_percentage")) }
+        self.widthPercentage = _v_widthPercentage
+        guard let _v_heightPercentage else { throw DecodingError.keyNotFound(CodingKeys.heightPercentage, .init(codingPath: c.codingPath, debugDescription: "missing height_percentage")) }
+        self.heightPercentage = _v_heightPercentage
+        guard let _v_rotationAngle else { throw DecodingError.keyNotFound(CodingKeys.rotationAngle, .init(codingPath: c.codingPath, debugDescription: "missing rotation_angle")) }
+        self.rotationAngle = _v_rotationAngle
+        guard let _v_cornerRadiusPercentage else { throw DecodingError.keyNotFound(CodingKeys.cornerRadiusPercentage, .init(codingPath: c.codingPath, debugDescription: "missing corner_radius_percentage")) }
+        self.cornerRadiusPercentage = _v_cornerRadiusPercentage
     }
 
     public func encode(to encoder: any Encoder) throws {

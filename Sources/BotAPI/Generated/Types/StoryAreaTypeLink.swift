@@ -17,8 +17,18 @@ public struct StoryAreaTypeLink: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.url = try c.decode(String.self, forKey: .url)
+        var _v_type: String? = nil
+        var _v_url: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .url: _v_url = try c.decodeIfPresent(String.self, forKey: .url)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_url else { throw DecodingError.keyNotFound(CodingKeys.url, .init(codingPath: c.codingPath, debugDescription: "missing url")) }
+        self.url = _v_url
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -5,13 +5,17 @@ public struct StoryAreaTypeLocation: Codable, Sendable, Equatable {
     public var type: String
     public var latitude: Double
     public var longitude: Double
-    public var address: LocationAddress?
+    public var address: LocationAddress? {
+        get { _address?.value }
+        set { _address = newValue.map(Box.init) }
+    }
+    private var _address: Box<LocationAddress>?
 
     public init(type: String, latitude: Double, longitude: Double, address: LocationAddress? = nil) {
         self.type = type
         self.latitude = latitude
         self.longitude = longitude
-        self.address = address
+        self._address = address.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -23,10 +27,25 @@ public struct StoryAreaTypeLocation: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.latitude = try c.decode(Double.self, forKey: .latitude)
-        self.longitude = try c.decode(Double.self, forKey: .longitude)
-        self.address = try c.decodeIfPresent(LocationAddress.self, forKey: .address)
+        var _v_type: String? = nil
+        var _v_latitude: Double? = nil
+        var _v_longitude: Double? = nil
+        var _v_address: LocationAddress? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .latitude: _v_latitude = try c.decodeIfPresent(Double.self, forKey: .latitude)
+            case .longitude: _v_longitude = try c.decodeIfPresent(Double.self, forKey: .longitude)
+            case .address: _v_address = try c.decodeIfPresent(LocationAddress.self, forKey: .address)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_latitude else { throw DecodingError.keyNotFound(CodingKeys.latitude, .init(codingPath: c.codingPath, debugDescription: "missing latitude")) }
+        self.latitude = _v_latitude
+        guard let _v_longitude else { throw DecodingError.keyNotFound(CodingKeys.longitude, .init(codingPath: c.codingPath, debugDescription: "missing longitude")) }
+        self.longitude = _v_longitude
+        self._address = _v_address.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,13 +3,17 @@
 /// [StoryAreaTypeSuggestedReaction](https://core.telegram.org/bots/api#storyareatypesuggestedreaction)
 public struct StoryAreaTypeSuggestedReaction: Codable, Sendable, Equatable {
     public var type: String
-    public var reactionType: ReactionType
+    public var reactionType: ReactionType {
+        get { _reactionType.value }
+        set { _reactionType = Box(newValue) }
+    }
+    private var _reactionType: Box<ReactionType>
     public var isDark: Bool?
     public var isFlipped: Bool?
 
     public init(type: String, reactionType: ReactionType, isDark: Bool? = nil, isFlipped: Bool? = nil) {
         self.type = type
-        self.reactionType = reactionType
+        self._reactionType = Box(reactionType)
         self.isDark = isDark
         self.isFlipped = isFlipped
     }
@@ -23,10 +27,24 @@ public struct StoryAreaTypeSuggestedReaction: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.reactionType = try c.decode(ReactionType.self, forKey: .reactionType)
-        self.isDark = try c.decodeIfPresent(Bool.self, forKey: .isDark)
-        self.isFlipped = try c.decodeIfPresent(Bool.self, forKey: .isFlipped)
+        var _v_type: String? = nil
+        var _v_reactionType: ReactionType? = nil
+        var _v_isDark: Bool? = nil
+        var _v_isFlipped: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .reactionType: _v_reactionType = try c.decodeIfPresent(ReactionType.self, forKey: .reactionType)
+            case .isDark: _v_isDark = try c.decodeIfPresent(Bool.self, forKey: .isDark)
+            case .isFlipped: _v_isFlipped = try c.decodeIfPresent(Bool.self, forKey: .isFlipped)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_reactionType else { throw DecodingError.keyNotFound(CodingKeys.reactionType, .init(codingPath: c.codingPath, debugDescription: "missing reaction_type")) }
+        self._reactionType = Box(_v_reactionType)
+        self.isDark = _v_isDark
+        self.isFlipped = _v_isFlipped
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -23,10 +23,26 @@ public struct StoryAreaTypeWeather: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.temperature = try c.decode(Double.self, forKey: .temperature)
-        self.emoji = try c.decode(String.self, forKey: .emoji)
-        self.backgroundColor = try c.decode(Int.self, forKey: .backgroundColor)
+        var _v_type: String? = nil
+        var _v_temperature: Double? = nil
+        var _v_emoji: String? = nil
+        var _v_backgroundColor: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .temperature: _v_temperature = try c.decodeIfPresent(Double.self, forKey: .temperature)
+            case .emoji: _v_emoji = try c.decodeIfPresent(String.self, forKey: .emoji)
+            case .backgroundColor: _v_backgroundColor = try c.decodeIfPresent(Int.self, forKey: .backgroundColor)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_temperature else { throw DecodingError.keyNotFound(CodingKeys.temperature, .init(codingPath: c.codingPath, debugDescription: "missing temperature")) }
+        self.temperature = _v_temperature
+        guard let _v_emoji else { throw DecodingError.keyNotFound(CodingKeys.emoji, .init(codingPath: c.codingPath, debugDescription: "missing emoji")) }
+        self.emoji = _v_emoji
+        guard let _v_backgroundColor else { throw DecodingError.keyNotFound(CodingKeys.backgroundColor, .init(codingPath: c.codingPath, debugDescription: "missing background_color")) }
+        self.backgroundColor = _v_backgroundColor
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -9,7 +9,11 @@ public struct SuccessfulPayment: Codable, Sendable, Equatable {
     public var isRecurring: Bool?
     public var isFirstRecurring: Bool?
     public var shippingOptionID: String?
-    public var orderInfo: OrderInfo?
+    public var orderInfo: OrderInfo? {
+        get { _orderInfo?.value }
+        set { _orderInfo = newValue.map(Box.init) }
+    }
+    private var _orderInfo: Box<OrderInfo>?
     public var telegramPaymentChargeID: String
     public var providerPaymentChargeID: String
 
@@ -21,7 +25,7 @@ public struct SuccessfulPayment: Codable, Sendable, Equatable {
         self.isRecurring = isRecurring
         self.isFirstRecurring = isFirstRecurring
         self.shippingOptionID = shippingOptionID
-        self.orderInfo = orderInfo
+        self._orderInfo = orderInfo.map(Box.init)
         self.telegramPaymentChargeID = telegramPaymentChargeID
         self.providerPaymentChargeID = providerPaymentChargeID
     }
@@ -41,16 +45,45 @@ public struct SuccessfulPayment: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.currency = try c.decode(String.self, forKey: .currency)
-        self.totalAmount = try c.decode(Int.self, forKey: .totalAmount)
-        self.invoicePayload = try c.decode(String.self, forKey: .invoicePayload)
-        self.subscriptionExpirationDate = try c.decodeIfPresent(Int.self, forKey: .subscriptionExpirationDate)
-        self.isRecurring = try c.decodeIfPresent(Bool.self, forKey: .isRecurring)
-        self.isFirstRecurring = try c.decodeIfPresent(Bool.self, forKey: .isFirstRecurring)
-        self.shippingOptionID = try c.decodeIfPresent(String.self, forKey: .shippingOptionID)
-        self.orderInfo = try c.decodeIfPresent(OrderInfo.self, forKey: .orderInfo)
-        self.telegramPaymentChargeID = try c.decode(String.self, forKey: .telegramPaymentChargeID)
-        self.providerPaymentChargeID = try c.decode(String.self, forKey: .providerPaymentChargeID)
+        var _v_currency: String? = nil
+        var _v_totalAmount: Int? = nil
+        var _v_invoicePayload: String? = nil
+        var _v_subscriptionExpirationDate: Int? = nil
+        var _v_isRecurring: Bool? = nil
+        var _v_isFirstRecurring: Bool? = nil
+        var _v_shippingOptionID: String? = nil
+        var _v_orderInfo: OrderInfo? = nil
+        var _v_telegramPaymentChargeID: String? = nil
+        var _v_providerPaymentChargeID: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .currency: _v_currency = try c.decodeIfPresent(String.self, forKey: .currency)
+            case .totalAmount: _v_totalAmount = try c.decodeIfPresent(Int.self, forKey: .totalAmount)
+            case .invoicePayload: _v_invoicePayload = try c.decodeIfPresent(String.self, forKey: .invoicePayload)
+            case .subscriptionExpirationDate: _v_subscriptionExpirationDate = try c.decodeIfPresent(Int.self, forKey: .subscriptionExpirationDate)
+            case .isRecurring: _v_isRecurring = try c.decodeIfPresent(Bool.self, forKey: .isRecurring)
+            case .isFirstRecurring: _v_isFirstRecurring = try c.decodeIfPresent(Bool.self, forKey: .isFirstRecurring)
+            case .shippingOptionID: _v_shippingOptionID = try c.decodeIfPresent(String.self, forKey: .shippingOptionID)
+            case .orderInfo: _v_orderInfo = try c.decodeIfPresent(OrderInfo.self, forKey: .orderInfo)
+            case .telegramPaymentChargeID: _v_telegramPaymentChargeID = try c.decodeIfPresent(String.self, forKey: .telegramPaymentChargeID)
+            case .providerPaymentChargeID: _v_providerPaymentChargeID = try c.decodeIfPresent(String.self, forKey: .providerPaymentChargeID)
+            }
+        }
+        guard let _v_currency else { throw DecodingError.keyNotFound(CodingKeys.currency, .init(codingPath: c.codingPath, debugDescription: "missing currency")) }
+        self.currency = _v_currency
+        guard let _v_totalAmount else { throw DecodingError.keyNotFound(CodingKeys.totalAmount, .init(codingPath: c.codingPath, debugDescription: "missing total_amount")) }
+        self.totalAmount = _v_totalAmount
+        guard let _v_invoicePayload else { throw DecodingError.keyNotFound(CodingKeys.invoicePayload, .init(codingPath: c.codingPath, debugDescription: "missing invoice_payload")) }
+        self.invoicePayload = _v_invoicePayload
+        self.subscriptionExpirationDate = _v_subscriptionExpirationDate
+        self.isRecurring = _v_isRecurring
+        self.isFirstRecurring = _v_isFirstRecurring
+        self.shippingOptionID = _v_shippingOptionID
+        self._orderInfo = _v_orderInfo.map(Box.init)
+        guard let _v_telegramPaymentChargeID else { throw DecodingError.keyNotFound(CodingKeys.telegramPaymentChargeID, .init(codingPath: c.codingPath, debugDescription: "missing telegram_payment_charge_id")) }
+        self.telegramPaymentChargeID = _v_telegramPaymentChargeID
+        guard let _v_providerPaymentChargeID else { throw DecodingError.keyNotFound(CodingKeys.providerPaymentChargeID, .init(codingPath: c.codingPath, debugDescription: "missing provider_payment_charge_id")) }
+        self.providerPaymentChargeID = _v_providerPaymentChargeID
     }
 
     public func encode(to encoder: any Encoder) throws {

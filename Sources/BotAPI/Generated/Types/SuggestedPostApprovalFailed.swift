@@ -7,11 +7,15 @@ public struct SuggestedPostApprovalFailed: Codable, Sendable, Equatable {
         set { _suggestedPostMessage = newValue.map(Box.init) }
     }
     private var _suggestedPostMessage: Box<Message>?
-    public var price: SuggestedPostPrice
+    public var price: SuggestedPostPrice {
+        get { _price.value }
+        set { _price = Box(newValue) }
+    }
+    private var _price: Box<SuggestedPostPrice>
 
     public init(suggestedPostMessage: Message? = nil, price: SuggestedPostPrice) {
         self._suggestedPostMessage = suggestedPostMessage.map(Box.init)
-        self.price = price
+        self._price = Box(price)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -21,8 +25,17 @@ public struct SuggestedPostApprovalFailed: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self._suggestedPostMessage = try c.decodeIfPresent(Message.self, forKey: .suggestedPostMessage).map(Box.init)
-        self.price = try c.decode(SuggestedPostPrice.self, forKey: .price)
+        var _v_suggestedPostMessage: Message? = nil
+        var _v_price: SuggestedPostPrice? = nil
+        for key in c.allKeys {
+            switch key {
+            case .suggestedPostMessage: _v_suggestedPostMessage = try c.decodeIfPresent(Message.self, forKey: .suggestedPostMessage)
+            case .price: _v_price = try c.decodeIfPresent(SuggestedPostPrice.self, forKey: .price)
+            }
+        }
+        self._suggestedPostMessage = _v_suggestedPostMessage.map(Box.init)
+        guard let _v_price else { throw DecodingError.keyNotFound(CodingKeys.price, .init(codingPath: c.codingPath, debugDescription: "missing price")) }
+        self._price = Box(_v_price)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -7,12 +7,16 @@ public struct SuggestedPostApproved: Codable, Sendable, Equatable {
         set { _suggestedPostMessage = newValue.map(Box.init) }
     }
     private var _suggestedPostMessage: Box<Message>?
-    public var price: SuggestedPostPrice?
+    public var price: SuggestedPostPrice? {
+        get { _price?.value }
+        set { _price = newValue.map(Box.init) }
+    }
+    private var _price: Box<SuggestedPostPrice>?
     public var sendDate: Int
 
     public init(suggestedPostMessage: Message? = nil, price: SuggestedPostPrice? = nil, sendDate: Int) {
         self._suggestedPostMessage = suggestedPostMessage.map(Box.init)
-        self.price = price
+        self._price = price.map(Box.init)
         self.sendDate = sendDate
     }
 
@@ -24,9 +28,20 @@ public struct SuggestedPostApproved: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self._suggestedPostMessage = try c.decodeIfPresent(Message.self, forKey: .suggestedPostMessage).map(Box.init)
-        self.price = try c.decodeIfPresent(SuggestedPostPrice.self, forKey: .price)
-        self.sendDate = try c.decode(Int.self, forKey: .sendDate)
+        var _v_suggestedPostMessage: Message? = nil
+        var _v_price: SuggestedPostPrice? = nil
+        var _v_sendDate: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .suggestedPostMessage: _v_suggestedPostMessage = try c.decodeIfPresent(Message.self, forKey: .suggestedPostMessage)
+            case .price: _v_price = try c.decodeIfPresent(SuggestedPostPrice.self, forKey: .price)
+            case .sendDate: _v_sendDate = try c.decodeIfPresent(Int.self, forKey: .sendDate)
+            }
+        }
+        self._suggestedPostMessage = _v_suggestedPostMessage.map(Box.init)
+        self._price = _v_price.map(Box.init)
+        guard let _v_sendDate else { throw DecodingError.keyNotFound(CodingKeys.sendDate, .init(codingPath: c.codingPath, debugDescription: "missing send_date")) }
+        self.sendDate = _v_sendDate
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -21,8 +21,16 @@ public struct SuggestedPostDeclined: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self._suggestedPostMessage = try c.decodeIfPresent(Message.self, forKey: .suggestedPostMessage).map(Box.init)
-        self.comment = try c.decodeIfPresent(String.self, forKey: .comment)
+        var _v_suggestedPostMessage: Message? = nil
+        var _v_comment: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .suggestedPostMessage: _v_suggestedPostMessage = try c.decodeIfPresent(Message.self, forKey: .suggestedPostMessage)
+            case .comment: _v_comment = try c.decodeIfPresent(String.self, forKey: .comment)
+            }
+        }
+        self._suggestedPostMessage = _v_suggestedPostMessage.map(Box.init)
+        self.comment = _v_comment
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,12 +3,16 @@
 /// [SuggestedPostInfo](https://core.telegram.org/bots/api#suggestedpostinfo)
 public struct SuggestedPostInfo: Codable, Sendable, Equatable {
     public var state: String
-    public var price: SuggestedPostPrice?
+    public var price: SuggestedPostPrice? {
+        get { _price?.value }
+        set { _price = newValue.map(Box.init) }
+    }
+    private var _price: Box<SuggestedPostPrice>?
     public var sendDate: Int?
 
     public init(state: String, price: SuggestedPostPrice? = nil, sendDate: Int? = nil) {
         self.state = state
-        self.price = price
+        self._price = price.map(Box.init)
         self.sendDate = sendDate
     }
 
@@ -20,9 +24,20 @@ public struct SuggestedPostInfo: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.state = try c.decode(String.self, forKey: .state)
-        self.price = try c.decodeIfPresent(SuggestedPostPrice.self, forKey: .price)
-        self.sendDate = try c.decodeIfPresent(Int.self, forKey: .sendDate)
+        var _v_state: String? = nil
+        var _v_price: SuggestedPostPrice? = nil
+        var _v_sendDate: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .state: _v_state = try c.decodeIfPresent(String.self, forKey: .state)
+            case .price: _v_price = try c.decodeIfPresent(SuggestedPostPrice.self, forKey: .price)
+            case .sendDate: _v_sendDate = try c.decodeIfPresent(Int.self, forKey: .sendDate)
+            }
+        }
+        guard let _v_state else { throw DecodingError.keyNotFound(CodingKeys.state, .init(codingPath: c.codingPath, debugDescription: "missing state")) }
+        self.state = _v_state
+        self._price = _v_price.map(Box.init)
+        self.sendDate = _v_sendDate
     }
 
     public func encode(to encoder: any Encoder) throws {

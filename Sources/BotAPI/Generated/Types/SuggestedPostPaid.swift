@@ -9,13 +9,17 @@ public struct SuggestedPostPaid: Codable, Sendable, Equatable {
     private var _suggestedPostMessage: Box<Message>?
     public var currency: String
     public var amount: Int?
-    public var starAmount: StarAmount?
+    public var starAmount: StarAmount? {
+        get { _starAmount?.value }
+        set { _starAmount = newValue.map(Box.init) }
+    }
+    private var _starAmount: Box<StarAmount>?
 
     public init(suggestedPostMessage: Message? = nil, currency: String, amount: Int? = nil, starAmount: StarAmount? = nil) {
         self._suggestedPostMessage = suggestedPostMessage.map(Box.init)
         self.currency = currency
         self.amount = amount
-        self.starAmount = starAmount
+        self._starAmount = starAmount.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -27,10 +31,23 @@ public struct SuggestedPostPaid: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self._suggestedPostMessage = try c.decodeIfPresent(Message.self, forKey: .suggestedPostMessage).map(Box.init)
-        self.currency = try c.decode(String.self, forKey: .currency)
-        self.amount = try c.decodeIfPresent(Int.self, forKey: .amount)
-        self.starAmount = try c.decodeIfPresent(StarAmount.self, forKey: .starAmount)
+        var _v_suggestedPostMessage: Message? = nil
+        var _v_currency: String? = nil
+        var _v_amount: Int? = nil
+        var _v_starAmount: StarAmount? = nil
+        for key in c.allKeys {
+            switch key {
+            case .suggestedPostMessage: _v_suggestedPostMessage = try c.decodeIfPresent(Message.self, forKey: .suggestedPostMessage)
+            case .currency: _v_currency = try c.decodeIfPresent(String.self, forKey: .currency)
+            case .amount: _v_amount = try c.decodeIfPresent(Int.self, forKey: .amount)
+            case .starAmount: _v_starAmount = try c.decodeIfPresent(StarAmount.self, forKey: .starAmount)
+            }
+        }
+        self._suggestedPostMessage = _v_suggestedPostMessage.map(Box.init)
+        guard let _v_currency else { throw DecodingError.keyNotFound(CodingKeys.currency, .init(codingPath: c.codingPath, debugDescription: "missing currency")) }
+        self.currency = _v_currency
+        self.amount = _v_amount
+        self._starAmount = _v_starAmount.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

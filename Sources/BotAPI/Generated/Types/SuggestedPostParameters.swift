@@ -2,11 +2,15 @@
 
 /// [SuggestedPostParameters](https://core.telegram.org/bots/api#suggestedpostparameters)
 public struct SuggestedPostParameters: Codable, Sendable, Equatable {
-    public var price: SuggestedPostPrice?
+    public var price: SuggestedPostPrice? {
+        get { _price?.value }
+        set { _price = newValue.map(Box.init) }
+    }
+    private var _price: Box<SuggestedPostPrice>?
     public var sendDate: Int?
 
     public init(price: SuggestedPostPrice? = nil, sendDate: Int? = nil) {
-        self.price = price
+        self._price = price.map(Box.init)
         self.sendDate = sendDate
     }
 
@@ -17,8 +21,16 @@ public struct SuggestedPostParameters: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.price = try c.decodeIfPresent(SuggestedPostPrice.self, forKey: .price)
-        self.sendDate = try c.decodeIfPresent(Int.self, forKey: .sendDate)
+        var _v_price: SuggestedPostPrice? = nil
+        var _v_sendDate: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .price: _v_price = try c.decodeIfPresent(SuggestedPostPrice.self, forKey: .price)
+            case .sendDate: _v_sendDate = try c.decodeIfPresent(Int.self, forKey: .sendDate)
+            }
+        }
+        self._price = _v_price.map(Box.init)
+        self.sendDate = _v_sendDate
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -17,8 +17,18 @@ public struct SuggestedPostPrice: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.currency = try c.decode(String.self, forKey: .currency)
-        self.amount = try c.decode(Int.self, forKey: .amount)
+        var _v_currency: String? = nil
+        var _v_amount: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .currency: _v_currency = try c.decodeIfPresent(String.self, forKey: .currency)
+            case .amount: _v_amount = try c.decodeIfPresent(Int.self, forKey: .amount)
+            }
+        }
+        guard let _v_currency else { throw DecodingError.keyNotFound(CodingKeys.currency, .init(codingPath: c.codingPath, debugDescription: "missing currency")) }
+        self.currency = _v_currency
+        guard let _v_amount else { throw DecodingError.keyNotFound(CodingKeys.amount, .init(codingPath: c.codingPath, debugDescription: "missing amount")) }
+        self.amount = _v_amount
     }
 
     public func encode(to encoder: any Encoder) throws {

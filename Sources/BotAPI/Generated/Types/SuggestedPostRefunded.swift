@@ -21,8 +21,17 @@ public struct SuggestedPostRefunded: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self._suggestedPostMessage = try c.decodeIfPresent(Message.self, forKey: .suggestedPostMessage).map(Box.init)
-        self.reason = try c.decode(String.self, forKey: .reason)
+        var _v_suggestedPostMessage: Message? = nil
+        var _v_reason: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .suggestedPostMessage: _v_suggestedPostMessage = try c.decodeIfPresent(Message.self, forKey: .suggestedPostMessage)
+            case .reason: _v_reason = try c.decodeIfPresent(String.self, forKey: .reason)
+            }
+        }
+        self._suggestedPostMessage = _v_suggestedPostMessage.map(Box.init)
+        guard let _v_reason else { throw DecodingError.keyNotFound(CodingKeys.reason, .init(codingPath: c.codingPath, debugDescription: "missing reason")) }
+        self.reason = _v_reason
     }
 
     public func encode(to encoder: any Encoder) throws {

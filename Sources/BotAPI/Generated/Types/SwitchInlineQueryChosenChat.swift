@@ -26,11 +26,25 @@ public struct SwitchInlineQueryChosenChat: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.query = try c.decodeIfPresent(String.self, forKey: .query)
-        self.allowUserChats = try c.decodeIfPresent(Bool.self, forKey: .allowUserChats)
-        self.allowBotChats = try c.decodeIfPresent(Bool.self, forKey: .allowBotChats)
-        self.allowGroupChats = try c.decodeIfPresent(Bool.self, forKey: .allowGroupChats)
-        self.allowChannelChats = try c.decodeIfPresent(Bool.self, forKey: .allowChannelChats)
+        var _v_query: String? = nil
+        var _v_allowUserChats: Bool? = nil
+        var _v_allowBotChats: Bool? = nil
+        var _v_allowGroupChats: Bool? = nil
+        var _v_allowChannelChats: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .query: _v_query = try c.decodeIfPresent(String.self, forKey: .query)
+            case .allowUserChats: _v_allowUserChats = try c.decodeIfPresent(Bool.self, forKey: .allowUserChats)
+            case .allowBotChats: _v_allowBotChats = try c.decodeIfPresent(Bool.self, forKey: .allowBotChats)
+            case .allowGroupChats: _v_allowGroupChats = try c.decodeIfPresent(Bool.self, forKey: .allowGroupChats)
+            case .allowChannelChats: _v_allowChannelChats = try c.decodeIfPresent(Bool.self, forKey: .allowChannelChats)
+            }
+        }
+        self.query = _v_query
+        self.allowUserChats = _v_allowUserChats
+        self.allowBotChats = _v_allowBotChats
+        self.allowGroupChats = _v_allowGroupChats
+        self.allowChannelChats = _v_allowChannelChats
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -23,10 +23,24 @@ public struct TextQuote: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.text = try c.decode(String.self, forKey: .text)
-        self.entities = try c.decodeIfPresent([MessageEntity].self, forKey: .entities)
-        self.position = try c.decode(Int.self, forKey: .position)
-        self.isManual = try c.decodeIfPresent(Bool.self, forKey: .isManual)
+        var _v_text: String? = nil
+        var _v_entities: [MessageEntity]? = nil
+        var _v_position: Int? = nil
+        var _v_isManual: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .text: _v_text = try c.decodeIfPresent(String.self, forKey: .text)
+            case .entities: _v_entities = try c.decodeIfPresent([MessageEntity].self, forKey: .entities)
+            case .position: _v_position = try c.decodeIfPresent(Int.self, forKey: .position)
+            case .isManual: _v_isManual = try c.decodeIfPresent(Bool.self, forKey: .isManual)
+            }
+        }
+        guard let _v_text else { throw DecodingError.keyNotFound(CodingKeys.text, .init(codingPath: c.codingPath, debugDescription: "missing text")) }
+        self.text = _v_text
+        self.entities = _v_entities
+        guard let _v_position else { throw DecodingError.keyNotFound(CodingKeys.position, .init(codingPath: c.codingPath, debugDescription: "missing position")) }
+        self.position = _v_position
+        self.isManual = _v_isManual
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,12 +3,16 @@
 /// [TransactionPartnerAffiliateProgram](https://core.telegram.org/bots/api#transactionpartneraffiliateprogram)
 public struct TransactionPartnerAffiliateProgram: Codable, Sendable, Equatable {
     public var type: String
-    public var sponsorUser: User?
+    public var sponsorUser: User? {
+        get { _sponsorUser?.value }
+        set { _sponsorUser = newValue.map(Box.init) }
+    }
+    private var _sponsorUser: Box<User>?
     public var commissionPerMille: Int
 
     public init(type: String, sponsorUser: User? = nil, commissionPerMille: Int) {
         self.type = type
-        self.sponsorUser = sponsorUser
+        self._sponsorUser = sponsorUser.map(Box.init)
         self.commissionPerMille = commissionPerMille
     }
 
@@ -20,9 +24,21 @@ public struct TransactionPartnerAffiliateProgram: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.sponsorUser = try c.decodeIfPresent(User.self, forKey: .sponsorUser)
-        self.commissionPerMille = try c.decode(Int.self, forKey: .commissionPerMille)
+        var _v_type: String? = nil
+        var _v_sponsorUser: User? = nil
+        var _v_commissionPerMille: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .sponsorUser: _v_sponsorUser = try c.decodeIfPresent(User.self, forKey: .sponsorUser)
+            case .commissionPerMille: _v_commissionPerMille = try c.decodeIfPresent(Int.self, forKey: .commissionPerMille)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        self._sponsorUser = _v_sponsorUser.map(Box.init)
+        guard let _v_commissionPerMille else { throw DecodingError.keyNotFound(CodingKeys.commissionPerMille, .init(codingPath: c.codingPath, debugDescription: "missing commission_per_mille")) }
+        self.commissionPerMille = _v_commissionPerMille
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,13 +3,21 @@
 /// [TransactionPartnerChat](https://core.telegram.org/bots/api#transactionpartnerchat)
 public struct TransactionPartnerChat: Codable, Sendable, Equatable {
     public var type: String
-    public var chat: Chat
-    public var gift: Gift?
+    public var chat: Chat {
+        get { _chat.value }
+        set { _chat = Box(newValue) }
+    }
+    private var _chat: Box<Chat>
+    public var gift: Gift? {
+        get { _gift?.value }
+        set { _gift = newValue.map(Box.init) }
+    }
+    private var _gift: Box<Gift>?
 
     public init(type: String, chat: Chat, gift: Gift? = nil) {
         self.type = type
-        self.chat = chat
-        self.gift = gift
+        self._chat = Box(chat)
+        self._gift = gift.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -20,9 +28,21 @@ public struct TransactionPartnerChat: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.chat = try c.decode(Chat.self, forKey: .chat)
-        self.gift = try c.decodeIfPresent(Gift.self, forKey: .gift)
+        var _v_type: String? = nil
+        var _v_chat: Chat? = nil
+        var _v_gift: Gift? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .chat: _v_chat = try c.decodeIfPresent(Chat.self, forKey: .chat)
+            case .gift: _v_gift = try c.decodeIfPresent(Gift.self, forKey: .gift)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_chat else { throw DecodingError.keyNotFound(CodingKeys.chat, .init(codingPath: c.codingPath, debugDescription: "missing chat")) }
+        self._chat = Box(_v_chat)
+        self._gift = _v_gift.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,11 +3,15 @@
 /// [TransactionPartnerFragment](https://core.telegram.org/bots/api#transactionpartnerfragment)
 public struct TransactionPartnerFragment: Codable, Sendable, Equatable {
     public var type: String
-    public var withdrawalState: RevenueWithdrawalState?
+    public var withdrawalState: RevenueWithdrawalState? {
+        get { _withdrawalState?.value }
+        set { _withdrawalState = newValue.map(Box.init) }
+    }
+    private var _withdrawalState: Box<RevenueWithdrawalState>?
 
     public init(type: String, withdrawalState: RevenueWithdrawalState? = nil) {
         self.type = type
-        self.withdrawalState = withdrawalState
+        self._withdrawalState = withdrawalState.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -17,8 +21,17 @@ public struct TransactionPartnerFragment: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.withdrawalState = try c.decodeIfPresent(RevenueWithdrawalState.self, forKey: .withdrawalState)
+        var _v_type: String? = nil
+        var _v_withdrawalState: RevenueWithdrawalState? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .withdrawalState: _v_withdrawalState = try c.decodeIfPresent(RevenueWithdrawalState.self, forKey: .withdrawalState)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        self._withdrawalState = _v_withdrawalState.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

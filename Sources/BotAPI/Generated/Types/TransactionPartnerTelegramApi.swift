@@ -17,8 +17,18 @@ public struct TransactionPartnerTelegramApi: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.requestCount = try c.decode(Int.self, forKey: .requestCount)
+        var _v_type: String? = nil
+        var _v_requestCount: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .requestCount: _v_requestCount = try c.decodeIfPresent(Int.self, forKey: .requestCount)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_requestCount else { throw DecodingError.keyNotFound(CodingKeys.requestCount, .init(codingPath: c.codingPath, debugDescription: "missing request_count")) }
+        self.requestCount = _v_requestCount
     }
 
     public func encode(to encoder: any Encoder) throws {

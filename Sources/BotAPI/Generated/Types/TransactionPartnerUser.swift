@@ -4,25 +4,37 @@
 public struct TransactionPartnerUser: Codable, Sendable, Equatable {
     public var type: String
     public var transactionType: String
-    public var user: User
-    public var affiliate: AffiliateInfo?
+    public var user: User {
+        get { _user.value }
+        set { _user = Box(newValue) }
+    }
+    private var _user: Box<User>
+    public var affiliate: AffiliateInfo? {
+        get { _affiliate?.value }
+        set { _affiliate = newValue.map(Box.init) }
+    }
+    private var _affiliate: Box<AffiliateInfo>?
     public var invoicePayload: String?
     public var subscriptionPeriod: Int?
     public var paidMedia: [PaidMedia]?
     public var paidMediaPayload: String?
-    public var gift: Gift?
+    public var gift: Gift? {
+        get { _gift?.value }
+        set { _gift = newValue.map(Box.init) }
+    }
+    private var _gift: Box<Gift>?
     public var premiumSubscriptionDuration: Int?
 
     public init(type: String, transactionType: String, user: User, affiliate: AffiliateInfo? = nil, invoicePayload: String? = nil, subscriptionPeriod: Int? = nil, paidMedia: [PaidMedia]? = nil, paidMediaPayload: String? = nil, gift: Gift? = nil, premiumSubscriptionDuration: Int? = nil) {
         self.type = type
         self.transactionType = transactionType
-        self.user = user
-        self.affiliate = affiliate
+        self._user = Box(user)
+        self._affiliate = affiliate.map(Box.init)
         self.invoicePayload = invoicePayload
         self.subscriptionPeriod = subscriptionPeriod
         self.paidMedia = paidMedia
         self.paidMediaPayload = paidMediaPayload
-        self.gift = gift
+        self._gift = gift.map(Box.init)
         self.premiumSubscriptionDuration = premiumSubscriptionDuration
     }
 
@@ -41,16 +53,43 @@ public struct TransactionPartnerUser: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.type = try c.decode(String.self, forKey: .type)
-        self.transactionType = try c.decode(String.self, forKey: .transactionType)
-        self.user = try c.decode(User.self, forKey: .user)
-        self.affiliate = try c.decodeIfPresent(AffiliateInfo.self, forKey: .affiliate)
-        self.invoicePayload = try c.decodeIfPresent(String.self, forKey: .invoicePayload)
-        self.subscriptionPeriod = try c.decodeIfPresent(Int.self, forKey: .subscriptionPeriod)
-        self.paidMedia = try c.decodeIfPresent([PaidMedia].self, forKey: .paidMedia)
-        self.paidMediaPayload = try c.decodeIfPresent(String.self, forKey: .paidMediaPayload)
-        self.gift = try c.decodeIfPresent(Gift.self, forKey: .gift)
-        self.premiumSubscriptionDuration = try c.decodeIfPresent(Int.self, forKey: .premiumSubscriptionDuration)
+        var _v_type: String? = nil
+        var _v_transactionType: String? = nil
+        var _v_user: User? = nil
+        var _v_affiliate: AffiliateInfo? = nil
+        var _v_invoicePayload: String? = nil
+        var _v_subscriptionPeriod: Int? = nil
+        var _v_paidMedia: [PaidMedia]? = nil
+        var _v_paidMediaPayload: String? = nil
+        var _v_gift: Gift? = nil
+        var _v_premiumSubscriptionDuration: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .type: _v_type = try c.decodeIfPresent(String.self, forKey: .type)
+            case .transactionType: _v_transactionType = try c.decodeIfPresent(String.self, forKey: .transactionType)
+            case .user: _v_user = try c.decodeIfPresent(User.self, forKey: .user)
+            case .affiliate: _v_affiliate = try c.decodeIfPresent(AffiliateInfo.self, forKey: .affiliate)
+            case .invoicePayload: _v_invoicePayload = try c.decodeIfPresent(String.self, forKey: .invoicePayload)
+            case .subscriptionPeriod: _v_subscriptionPeriod = try c.decodeIfPresent(Int.self, forKey: .subscriptionPeriod)
+            case .paidMedia: _v_paidMedia = try c.decodeIfPresent([PaidMedia].self, forKey: .paidMedia)
+            case .paidMediaPayload: _v_paidMediaPayload = try c.decodeIfPresent(String.self, forKey: .paidMediaPayload)
+            case .gift: _v_gift = try c.decodeIfPresent(Gift.self, forKey: .gift)
+            case .premiumSubscriptionDuration: _v_premiumSubscriptionDuration = try c.decodeIfPresent(Int.self, forKey: .premiumSubscriptionDuration)
+            }
+        }
+        guard let _v_type else { throw DecodingError.keyNotFound(CodingKeys.type, .init(codingPath: c.codingPath, debugDescription: "missing type")) }
+        self.type = _v_type
+        guard let _v_transactionType else { throw DecodingError.keyNotFound(CodingKeys.transactionType, .init(codingPath: c.codingPath, debugDescription: "missing transaction_type")) }
+        self.transactionType = _v_transactionType
+        guard let _v_user else { throw DecodingError.keyNotFound(CodingKeys.user, .init(codingPath: c.codingPath, debugDescription: "missing user")) }
+        self._user = Box(_v_user)
+        self._affiliate = _v_affiliate.map(Box.init)
+        self.invoicePayload = _v_invoicePayload
+        self.subscriptionPeriod = _v_subscriptionPeriod
+        self.paidMedia = _v_paidMedia
+        self.paidMediaPayload = _v_paidMediaPayload
+        self._gift = _v_gift.map(Box.init)
+        self.premiumSubscriptionDuration = _v_premiumSubscriptionDuration
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -6,28 +6,48 @@ public struct UniqueGift: Codable, Sendable, Equatable {
     public var baseName: String
     public var name: String
     public var number: Int
-    public var model: UniqueGiftModel
-    public var symbol: UniqueGiftSymbol
-    public var backdrop: UniqueGiftBackdrop
+    public var model: UniqueGiftModel {
+        get { _model.value }
+        set { _model = Box(newValue) }
+    }
+    private var _model: Box<UniqueGiftModel>
+    public var symbol: UniqueGiftSymbol {
+        get { _symbol.value }
+        set { _symbol = Box(newValue) }
+    }
+    private var _symbol: Box<UniqueGiftSymbol>
+    public var backdrop: UniqueGiftBackdrop {
+        get { _backdrop.value }
+        set { _backdrop = Box(newValue) }
+    }
+    private var _backdrop: Box<UniqueGiftBackdrop>
     public var isPremium: Bool?
     public var isBurned: Bool?
     public var isFromBlockchain: Bool?
-    public var colors: UniqueGiftColors?
-    public var publisherChat: Chat?
+    public var colors: UniqueGiftColors? {
+        get { _colors?.value }
+        set { _colors = newValue.map(Box.init) }
+    }
+    private var _colors: Box<UniqueGiftColors>?
+    public var publisherChat: Chat? {
+        get { _publisherChat?.value }
+        set { _publisherChat = newValue.map(Box.init) }
+    }
+    private var _publisherChat: Box<Chat>?
 
     public init(giftID: String, baseName: String, name: String, number: Int, model: UniqueGiftModel, symbol: UniqueGiftSymbol, backdrop: UniqueGiftBackdrop, isPremium: Bool? = nil, isBurned: Bool? = nil, isFromBlockchain: Bool? = nil, colors: UniqueGiftColors? = nil, publisherChat: Chat? = nil) {
         self.giftID = giftID
         self.baseName = baseName
         self.name = name
         self.number = number
-        self.model = model
-        self.symbol = symbol
-        self.backdrop = backdrop
+        self._model = Box(model)
+        self._symbol = Box(symbol)
+        self._backdrop = Box(backdrop)
         self.isPremium = isPremium
         self.isBurned = isBurned
         self.isFromBlockchain = isFromBlockchain
-        self.colors = colors
-        self.publisherChat = publisherChat
+        self._colors = colors.map(Box.init)
+        self._publisherChat = publisherChat.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -47,18 +67,53 @@ public struct UniqueGift: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.giftID = try c.decode(String.self, forKey: .giftID)
-        self.baseName = try c.decode(String.self, forKey: .baseName)
-        self.name = try c.decode(String.self, forKey: .name)
-        self.number = try c.decode(Int.self, forKey: .number)
-        self.model = try c.decode(UniqueGiftModel.self, forKey: .model)
-        self.symbol = try c.decode(UniqueGiftSymbol.self, forKey: .symbol)
-        self.backdrop = try c.decode(UniqueGiftBackdrop.self, forKey: .backdrop)
-        self.isPremium = try c.decodeIfPresent(Bool.self, forKey: .isPremium)
-        self.isBurned = try c.decodeIfPresent(Bool.self, forKey: .isBurned)
-        self.isFromBlockchain = try c.decodeIfPresent(Bool.self, forKey: .isFromBlockchain)
-        self.colors = try c.decodeIfPresent(UniqueGiftColors.self, forKey: .colors)
-        self.publisherChat = try c.decodeIfPresent(Chat.self, forKey: .publisherChat)
+        var _v_giftID: String? = nil
+        var _v_baseName: String? = nil
+        var _v_name: String? = nil
+        var _v_number: Int? = nil
+        var _v_model: UniqueGiftModel? = nil
+        var _v_symbol: UniqueGiftSymbol? = nil
+        var _v_backdrop: UniqueGiftBackdrop? = nil
+        var _v_isPremium: Bool? = nil
+        var _v_isBurned: Bool? = nil
+        var _v_isFromBlockchain: Bool? = nil
+        var _v_colors: UniqueGiftColors? = nil
+        var _v_publisherChat: Chat? = nil
+        for key in c.allKeys {
+            switch key {
+            case .giftID: _v_giftID = try c.decodeIfPresent(String.self, forKey: .giftID)
+            case .baseName: _v_baseName = try c.decodeIfPresent(String.self, forKey: .baseName)
+            case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+            case .number: _v_number = try c.decodeIfPresent(Int.self, forKey: .number)
+            case .model: _v_model = try c.decodeIfPresent(UniqueGiftModel.self, forKey: .model)
+            case .symbol: _v_symbol = try c.decodeIfPresent(UniqueGiftSymbol.self, forKey: .symbol)
+            case .backdrop: _v_backdrop = try c.decodeIfPresent(UniqueGiftBackdrop.self, forKey: .backdrop)
+            case .isPremium: _v_isPremium = try c.decodeIfPresent(Bool.self, forKey: .isPremium)
+            case .isBurned: _v_isBurned = try c.decodeIfPresent(Bool.self, forKey: .isBurned)
+            case .isFromBlockchain: _v_isFromBlockchain = try c.decodeIfPresent(Bool.self, forKey: .isFromBlockchain)
+            case .colors: _v_colors = try c.decodeIfPresent(UniqueGiftColors.self, forKey: .colors)
+            case .publisherChat: _v_publisherChat = try c.decodeIfPresent(Chat.self, forKey: .publisherChat)
+            }
+        }
+        guard let _v_giftID else { throw DecodingError.keyNotFound(CodingKeys.giftID, .init(codingPath: c.codingPath, debugDescription: "missing gift_id")) }
+        self.giftID = _v_giftID
+        guard let _v_baseName else { throw DecodingError.keyNotFound(CodingKeys.baseName, .init(codingPath: c.codingPath, debugDescription: "missing base_name")) }
+        self.baseName = _v_baseName
+        guard let _v_name else { throw DecodingError.keyNotFound(CodingKeys.name, .init(codingPath: c.codingPath, debugDescription: "missing name")) }
+        self.name = _v_name
+        guard let _v_number else { throw DecodingError.keyNotFound(CodingKeys.number, .init(codingPath: c.codingPath, debugDescription: "missing number")) }
+        self.number = _v_number
+        guard let _v_model else { throw DecodingError.keyNotFound(CodingKeys.model, .init(codingPath: c.codingPath, debugDescription: "missing model")) }
+        self._model = Box(_v_model)
+        guard let _v_symbol else { throw DecodingError.keyNotFound(CodingKeys.symbol, .init(codingPath: c.codingPath, debugDescription: "missing symbol")) }
+        self._symbol = Box(_v_symbol)
+        guard let _v_backdrop else { throw DecodingError.keyNotFound(CodingKeys.backdrop, .init(codingPath: c.codingPath, debugDescription: "missing backdrop")) }
+        self._backdrop = Box(_v_backdrop)
+        self.isPremium = _v_isPremium
+        self.isBurned = _v_isBurned
+        self.isFromBlockchain = _v_isFromBlockchain
+        self._colors = _v_colors.map(Box.init)
+        self._publisherChat = _v_publisherChat.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,12 +3,16 @@
 /// [UniqueGiftBackdrop](https://core.telegram.org/bots/api#uniquegiftbackdrop)
 public struct UniqueGiftBackdrop: Codable, Sendable, Equatable {
     public var name: String
-    public var colors: UniqueGiftBackdropColors
+    public var colors: UniqueGiftBackdropColors {
+        get { _colors.value }
+        set { _colors = Box(newValue) }
+    }
+    private var _colors: Box<UniqueGiftBackdropColors>
     public var rarityPerMille: Int
 
     public init(name: String, colors: UniqueGiftBackdropColors, rarityPerMille: Int) {
         self.name = name
-        self.colors = colors
+        self._colors = Box(colors)
         self.rarityPerMille = rarityPerMille
     }
 
@@ -20,9 +24,22 @@ public struct UniqueGiftBackdrop: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.name = try c.decode(String.self, forKey: .name)
-        self.colors = try c.decode(UniqueGiftBackdropColors.self, forKey: .colors)
-        self.rarityPerMille = try c.decode(Int.self, forKey: .rarityPerMille)
+        var _v_name: String? = nil
+        var _v_colors: UniqueGiftBackdropColors? = nil
+        var _v_rarityPerMille: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+            case .colors: _v_colors = try c.decodeIfPresent(UniqueGiftBackdropColors.self, forKey: .colors)
+            case .rarityPerMille: _v_rarityPerMille = try c.decodeIfPresent(Int.self, forKey: .rarityPerMille)
+            }
+        }
+        guard let _v_name else { throw DecodingError.keyNotFound(CodingKeys.name, .init(codingPath: c.codingPath, debugDescription: "missing name")) }
+        self.name = _v_name
+        guard let _v_colors else { throw DecodingError.keyNotFound(CodingKeys.colors, .init(codingPath: c.codingPath, debugDescription: "missing colors")) }
+        self._colors = Box(_v_colors)
+        guard let _v_rarityPerMille else { throw DecodingError.keyNotFound(CodingKeys.rarityPerMille, .init(codingPath: c.codingPath, debugDescription: "missing rarity_per_mille")) }
+        self.rarityPerMille = _v_rarityPerMille
     }
 
     public func encode(to encoder: any Encoder) throws {

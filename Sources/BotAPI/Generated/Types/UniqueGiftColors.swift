@@ -29,12 +29,34 @@ public struct UniqueGiftColors: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.modelCustomEmojiID = try c.decode(String.self, forKey: .modelCustomEmojiID)
-        self.symbolCustomEmojiID = try c.decode(String.self, forKey: .symbolCustomEmojiID)
-        self.lightThemeMainColor = try c.decode(Int.self, forKey: .lightThemeMainColor)
-        self.lightThemeOtherColors = try c.decode([Int].self, forKey: .lightThemeOtherColors)
-        self.darkThemeMainColor = try c.decode(Int.self, forKey: .darkThemeMainColor)
-        self.darkThemeOtherColors = try c.decode([Int].self, forKey: .darkThemeOtherColors)
+        var _v_modelCustomEmojiID: String? = nil
+        var _v_symbolCustomEmojiID: String? = nil
+        var _v_lightThemeMainColor: Int? = nil
+        var _v_lightThemeOtherColors: [Int]? = nil
+        var _v_darkThemeMainColor: Int? = nil
+        var _v_darkThemeOtherColors: [Int]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .modelCustomEmojiID: _v_modelCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .modelCustomEmojiID)
+            case .symbolCustomEmojiID: _v_symbolCustomEmojiID = try c.decodeIfPresent(String.self, forKey: .symbolCustomEmojiID)
+            case .lightThemeMainColor: _v_lightThemeMainColor = try c.decodeIfPresent(Int.self, forKey: .lightThemeMainColor)
+            case .lightThemeOtherColors: _v_lightThemeOtherColors = try c.decodeIfPresent([Int].self, forKey: .lightThemeOtherColors)
+            case .darkThemeMainColor: _v_darkThemeMainColor = try c.decodeIfPresent(Int.self, forKey: .darkThemeMainColor)
+            case .darkThemeOtherColors: _v_darkThemeOtherColors = try c.decodeIfPresent([Int].self, forKey: .darkThemeOtherColors)
+            }
+        }
+        guard let _v_modelCustomEmojiID else { throw DecodingError.keyNotFound(CodingKeys.modelCustomEmojiID, .init(codingPath: c.codingPath, debugDescription: "missing model_custom_emoji_id")) }
+        self.modelCustomEmojiID = _v_modelCustomEmojiID
+        guard let _v_symbolCustomEmojiID else { throw DecodingError.keyNotFound(CodingKeys.symbolCustomEmojiID, .init(codingPath: c.codingPath, debugDescription: "missing symbol_custom_emoji_id")) }
+        self.symbolCustomEmojiID = _v_symbolCustomEmojiID
+        guard let _v_lightThemeMainColor else { throw DecodingError.keyNotFound(CodingKeys.lightThemeMainColor, .init(codingPath: c.codingPath, debugDescription: "missing light_theme_main_color")) }
+        self.lightThemeMainColor = _v_lightThemeMainColor
+        guard let _v_lightThemeOtherColors else { throw DecodingError.keyNotFound(CodingKeys.lightThemeOtherColors, .init(codingPath: c.codingPath, debugDescription: "missing light_theme_other_colors")) }
+        self.lightThemeOtherColors = _v_lightThemeOtherColors
+        guard let _v_darkThemeMainColor else { throw DecodingError.keyNotFound(CodingKeys.darkThemeMainColor, .init(codingPath: c.codingPath, debugDescription: "missing dark_theme_main_color")) }
+        self.darkThemeMainColor = _v_darkThemeMainColor
+        guard let _v_darkThemeOtherColors else { throw DecodingError.keyNotFound(CodingKeys.darkThemeOtherColors, .init(codingPath: c.codingPath, debugDescription: "missing dark_theme_other_colors")) }
+        self.darkThemeOtherColors = _v_darkThemeOtherColors
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -2,7 +2,11 @@
 
 /// [UniqueGiftInfo](https://core.telegram.org/bots/api#uniquegiftinfo)
 public struct UniqueGiftInfo: Codable, Sendable, Equatable {
-    public var gift: UniqueGift
+    public var gift: UniqueGift {
+        get { _gift.value }
+        set { _gift = Box(newValue) }
+    }
+    private var _gift: Box<UniqueGift>
     public var origin: String
     public var lastResaleCurrency: String?
     public var lastResaleAmount: Int?
@@ -11,7 +15,7 @@ public struct UniqueGiftInfo: Codable, Sendable, Equatable {
     public var nextTransferDate: Int?
 
     public init(gift: UniqueGift, origin: String, lastResaleCurrency: String? = nil, lastResaleAmount: Int? = nil, ownedGiftID: String? = nil, transferStarCount: Int? = nil, nextTransferDate: Int? = nil) {
-        self.gift = gift
+        self._gift = Box(gift)
         self.origin = origin
         self.lastResaleCurrency = lastResaleCurrency
         self.lastResaleAmount = lastResaleAmount
@@ -32,13 +36,33 @@ public struct UniqueGiftInfo: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.gift = try c.decode(UniqueGift.self, forKey: .gift)
-        self.origin = try c.decode(String.self, forKey: .origin)
-        self.lastResaleCurrency = try c.decodeIfPresent(String.self, forKey: .lastResaleCurrency)
-        self.lastResaleAmount = try c.decodeIfPresent(Int.self, forKey: .lastResaleAmount)
-        self.ownedGiftID = try c.decodeIfPresent(String.self, forKey: .ownedGiftID)
-        self.transferStarCount = try c.decodeIfPresent(Int.self, forKey: .transferStarCount)
-        self.nextTransferDate = try c.decodeIfPresent(Int.self, forKey: .nextTransferDate)
+        var _v_gift: UniqueGift? = nil
+        var _v_origin: String? = nil
+        var _v_lastResaleCurrency: String? = nil
+        var _v_lastResaleAmount: Int? = nil
+        var _v_ownedGiftID: String? = nil
+        var _v_transferStarCount: Int? = nil
+        var _v_nextTransferDate: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .gift: _v_gift = try c.decodeIfPresent(UniqueGift.self, forKey: .gift)
+            case .origin: _v_origin = try c.decodeIfPresent(String.self, forKey: .origin)
+            case .lastResaleCurrency: _v_lastResaleCurrency = try c.decodeIfPresent(String.self, forKey: .lastResaleCurrency)
+            case .lastResaleAmount: _v_lastResaleAmount = try c.decodeIfPresent(Int.self, forKey: .lastResaleAmount)
+            case .ownedGiftID: _v_ownedGiftID = try c.decodeIfPresent(String.self, forKey: .ownedGiftID)
+            case .transferStarCount: _v_transferStarCount = try c.decodeIfPresent(Int.self, forKey: .transferStarCount)
+            case .nextTransferDate: _v_nextTransferDate = try c.decodeIfPresent(Int.self, forKey: .nextTransferDate)
+            }
+        }
+        guard let _v_gift else { throw DecodingError.keyNotFound(CodingKeys.gift, .init(codingPath: c.codingPath, debugDescription: "missing gift")) }
+        self._gift = Box(_v_gift)
+        guard let _v_origin else { throw DecodingError.keyNotFound(CodingKeys.origin, .init(codingPath: c.codingPath, debugDescription: "missing origin")) }
+        self.origin = _v_origin
+        self.lastResaleCurrency = _v_lastResaleCurrency
+        self.lastResaleAmount = _v_lastResaleAmount
+        self.ownedGiftID = _v_ownedGiftID
+        self.transferStarCount = _v_transferStarCount
+        self.nextTransferDate = _v_nextTransferDate
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,12 +3,16 @@
 /// [UniqueGiftSymbol](https://core.telegram.org/bots/api#uniquegiftsymbol)
 public struct UniqueGiftSymbol: Codable, Sendable, Equatable {
     public var name: String
-    public var sticker: Sticker
+    public var sticker: Sticker {
+        get { _sticker.value }
+        set { _sticker = Box(newValue) }
+    }
+    private var _sticker: Box<Sticker>
     public var rarityPerMille: Int
 
     public init(name: String, sticker: Sticker, rarityPerMille: Int) {
         self.name = name
-        self.sticker = sticker
+        self._sticker = Box(sticker)
         self.rarityPerMille = rarityPerMille
     }
 
@@ -20,9 +24,22 @@ public struct UniqueGiftSymbol: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.name = try c.decode(String.self, forKey: .name)
-        self.sticker = try c.decode(Sticker.self, forKey: .sticker)
-        self.rarityPerMille = try c.decode(Int.self, forKey: .rarityPerMille)
+        var _v_name: String? = nil
+        var _v_sticker: Sticker? = nil
+        var _v_rarityPerMille: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .name: _v_name = try c.decodeIfPresent(String.self, forKey: .name)
+            case .sticker: _v_sticker = try c.decodeIfPresent(Sticker.self, forKey: .sticker)
+            case .rarityPerMille: _v_rarityPerMille = try c.decodeIfPresent(Int.self, forKey: .rarityPerMille)
+            }
+        }
+        guard let _v_name else { throw DecodingError.keyNotFound(CodingKeys.name, .init(codingPath: c.codingPath, debugDescription: "missing name")) }
+        self.name = _v_name
+        guard let _v_sticker else { throw DecodingError.keyNotFound(CodingKeys.sticker, .init(codingPath: c.codingPath, debugDescription: "missing sticker")) }
+        self._sticker = Box(_v_sticker)
+        guard let _v_rarityPerMille else { throw DecodingError.keyNotFound(CodingKeys.rarityPerMille, .init(codingPath: c.codingPath, debugDescription: "missing rarity_per_mille")) }
+        self.rarityPerMille = _v_rarityPerMille
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,59 +3,159 @@
 /// [Update](https://core.telegram.org/bots/api#update)
 public struct Update: Codable, Sendable, Equatable {
     public var updateID: Int
-    public var message: Message?
-    public var editedMessage: Message?
-    public var channelPost: Message?
-    public var editedChannelPost: Message?
-    public var businessConnection: BusinessConnection?
-    public var businessMessage: Message?
-    public var editedBusinessMessage: Message?
-    public var deletedBusinessMessages: BusinessMessagesDeleted?
-    public var guestMessage: Message?
-    public var messageReaction: MessageReactionUpdated?
-    public var messageReactionCount: MessageReactionCountUpdated?
-    public var inlineQuery: InlineQuery?
-    public var chosenInlineResult: ChosenInlineResult?
-    public var callbackQuery: CallbackQuery?
-    public var shippingQuery: ShippingQuery?
-    public var preCheckoutQuery: PreCheckoutQuery?
-    public var purchasedPaidMedia: PaidMediaPurchased?
-    public var poll: Poll?
-    public var pollAnswer: PollAnswer?
-    public var myChatMember: ChatMemberUpdated?
-    public var chatMember: ChatMemberUpdated?
-    public var chatJoinRequest: ChatJoinRequest?
-    public var chatBoost: ChatBoostUpdated?
-    public var removedChatBoost: ChatBoostRemoved?
-    public var managedBot: ManagedBotUpdated?
+    public var message: Message? {
+        get { _message?.value }
+        set { _message = newValue.map(Box.init) }
+    }
+    private var _message: Box<Message>?
+    public var editedMessage: Message? {
+        get { _editedMessage?.value }
+        set { _editedMessage = newValue.map(Box.init) }
+    }
+    private var _editedMessage: Box<Message>?
+    public var channelPost: Message? {
+        get { _channelPost?.value }
+        set { _channelPost = newValue.map(Box.init) }
+    }
+    private var _channelPost: Box<Message>?
+    public var editedChannelPost: Message? {
+        get { _editedChannelPost?.value }
+        set { _editedChannelPost = newValue.map(Box.init) }
+    }
+    private var _editedChannelPost: Box<Message>?
+    public var businessConnection: BusinessConnection? {
+        get { _businessConnection?.value }
+        set { _businessConnection = newValue.map(Box.init) }
+    }
+    private var _businessConnection: Box<BusinessConnection>?
+    public var businessMessage: Message? {
+        get { _businessMessage?.value }
+        set { _businessMessage = newValue.map(Box.init) }
+    }
+    private var _businessMessage: Box<Message>?
+    public var editedBusinessMessage: Message? {
+        get { _editedBusinessMessage?.value }
+        set { _editedBusinessMessage = newValue.map(Box.init) }
+    }
+    private var _editedBusinessMessage: Box<Message>?
+    public var deletedBusinessMessages: BusinessMessagesDeleted? {
+        get { _deletedBusinessMessages?.value }
+        set { _deletedBusinessMessages = newValue.map(Box.init) }
+    }
+    private var _deletedBusinessMessages: Box<BusinessMessagesDeleted>?
+    public var guestMessage: Message? {
+        get { _guestMessage?.value }
+        set { _guestMessage = newValue.map(Box.init) }
+    }
+    private var _guestMessage: Box<Message>?
+    public var messageReaction: MessageReactionUpdated? {
+        get { _messageReaction?.value }
+        set { _messageReaction = newValue.map(Box.init) }
+    }
+    private var _messageReaction: Box<MessageReactionUpdated>?
+    public var messageReactionCount: MessageReactionCountUpdated? {
+        get { _messageReactionCount?.value }
+        set { _messageReactionCount = newValue.map(Box.init) }
+    }
+    private var _messageReactionCount: Box<MessageReactionCountUpdated>?
+    public var inlineQuery: InlineQuery? {
+        get { _inlineQuery?.value }
+        set { _inlineQuery = newValue.map(Box.init) }
+    }
+    private var _inlineQuery: Box<InlineQuery>?
+    public var chosenInlineResult: ChosenInlineResult? {
+        get { _chosenInlineResult?.value }
+        set { _chosenInlineResult = newValue.map(Box.init) }
+    }
+    private var _chosenInlineResult: Box<ChosenInlineResult>?
+    public var callbackQuery: CallbackQuery? {
+        get { _callbackQuery?.value }
+        set { _callbackQuery = newValue.map(Box.init) }
+    }
+    private var _callbackQuery: Box<CallbackQuery>?
+    public var shippingQuery: ShippingQuery? {
+        get { _shippingQuery?.value }
+        set { _shippingQuery = newValue.map(Box.init) }
+    }
+    private var _shippingQuery: Box<ShippingQuery>?
+    public var preCheckoutQuery: PreCheckoutQuery? {
+        get { _preCheckoutQuery?.value }
+        set { _preCheckoutQuery = newValue.map(Box.init) }
+    }
+    private var _preCheckoutQuery: Box<PreCheckoutQuery>?
+    public var purchasedPaidMedia: PaidMediaPurchased? {
+        get { _purchasedPaidMedia?.value }
+        set { _purchasedPaidMedia = newValue.map(Box.init) }
+    }
+    private var _purchasedPaidMedia: Box<PaidMediaPurchased>?
+    public var poll: Poll? {
+        get { _poll?.value }
+        set { _poll = newValue.map(Box.init) }
+    }
+    private var _poll: Box<Poll>?
+    public var pollAnswer: PollAnswer? {
+        get { _pollAnswer?.value }
+        set { _pollAnswer = newValue.map(Box.init) }
+    }
+    private var _pollAnswer: Box<PollAnswer>?
+    public var myChatMember: ChatMemberUpdated? {
+        get { _myChatMember?.value }
+        set { _myChatMember = newValue.map(Box.init) }
+    }
+    private var _myChatMember: Box<ChatMemberUpdated>?
+    public var chatMember: ChatMemberUpdated? {
+        get { _chatMember?.value }
+        set { _chatMember = newValue.map(Box.init) }
+    }
+    private var _chatMember: Box<ChatMemberUpdated>?
+    public var chatJoinRequest: ChatJoinRequest? {
+        get { _chatJoinRequest?.value }
+        set { _chatJoinRequest = newValue.map(Box.init) }
+    }
+    private var _chatJoinRequest: Box<ChatJoinRequest>?
+    public var chatBoost: ChatBoostUpdated? {
+        get { _chatBoost?.value }
+        set { _chatBoost = newValue.map(Box.init) }
+    }
+    private var _chatBoost: Box<ChatBoostUpdated>?
+    public var removedChatBoost: ChatBoostRemoved? {
+        get { _removedChatBoost?.value }
+        set { _removedChatBoost = newValue.map(Box.init) }
+    }
+    private var _removedChatBoost: Box<ChatBoostRemoved>?
+    public var managedBot: ManagedBotUpdated? {
+        get { _managedBot?.value }
+        set { _managedBot = newValue.map(Box.init) }
+    }
+    private var _managedBot: Box<ManagedBotUpdated>?
 
     public init(updateID: Int, message: Message? = nil, editedMessage: Message? = nil, channelPost: Message? = nil, editedChannelPost: Message? = nil, businessConnection: BusinessConnection? = nil, businessMessage: Message? = nil, editedBusinessMessage: Message? = nil, deletedBusinessMessages: BusinessMessagesDeleted? = nil, guestMessage: Message? = nil, messageReaction: MessageReactionUpdated? = nil, messageReactionCount: MessageReactionCountUpdated? = nil, inlineQuery: InlineQuery? = nil, chosenInlineResult: ChosenInlineResult? = nil, callbackQuery: CallbackQuery? = nil, shippingQuery: ShippingQuery? = nil, preCheckoutQuery: PreCheckoutQuery? = nil, purchasedPaidMedia: PaidMediaPurchased? = nil, poll: Poll? = nil, pollAnswer: PollAnswer? = nil, myChatMember: ChatMemberUpdated? = nil, chatMember: ChatMemberUpdated? = nil, chatJoinRequest: ChatJoinRequest? = nil, chatBoost: ChatBoostUpdated? = nil, removedChatBoost: ChatBoostRemoved? = nil, managedBot: ManagedBotUpdated? = nil) {
         self.updateID = updateID
-        self.message = message
-        self.editedMessage = editedMessage
-        self.channelPost = channelPost
-        self.editedChannelPost = editedChannelPost
-        self.businessConnection = businessConnection
-        self.businessMessage = businessMessage
-        self.editedBusinessMessage = editedBusinessMessage
-        self.deletedBusinessMessages = deletedBusinessMessages
-        self.guestMessage = guestMessage
-        self.messageReaction = messageReaction
-        self.messageReactionCount = messageReactionCount
-        self.inlineQuery = inlineQuery
-        self.chosenInlineResult = chosenInlineResult
-        self.callbackQuery = callbackQuery
-        self.shippingQuery = shippingQuery
-        self.preCheckoutQuery = preCheckoutQuery
-        self.purchasedPaidMedia = purchasedPaidMedia
-        self.poll = poll
-        self.pollAnswer = pollAnswer
-        self.myChatMember = myChatMember
-        self.chatMember = chatMember
-        self.chatJoinRequest = chatJoinRequest
-        self.chatBoost = chatBoost
-        self.removedChatBoost = removedChatBoost
-        self.managedBot = managedBot
+        self._message = message.map(Box.init)
+        self._editedMessage = editedMessage.map(Box.init)
+        self._channelPost = channelPost.map(Box.init)
+        self._editedChannelPost = editedChannelPost.map(Box.init)
+        self._businessConnection = businessConnection.map(Box.init)
+        self._businessMessage = businessMessage.map(Box.init)
+        self._editedBusinessMessage = editedBusinessMessage.map(Box.init)
+        self._deletedBusinessMessages = deletedBusinessMessages.map(Box.init)
+        self._guestMessage = guestMessage.map(Box.init)
+        self._messageReaction = messageReaction.map(Box.init)
+        self._messageReactionCount = messageReactionCount.map(Box.init)
+        self._inlineQuery = inlineQuery.map(Box.init)
+        self._chosenInlineResult = chosenInlineResult.map(Box.init)
+        self._callbackQuery = callbackQuery.map(Box.init)
+        self._shippingQuery = shippingQuery.map(Box.init)
+        self._preCheckoutQuery = preCheckoutQuery.map(Box.init)
+        self._purchasedPaidMedia = purchasedPaidMedia.map(Box.init)
+        self._poll = poll.map(Box.init)
+        self._pollAnswer = pollAnswer.map(Box.init)
+        self._myChatMember = myChatMember.map(Box.init)
+        self._chatMember = chatMember.map(Box.init)
+        self._chatJoinRequest = chatJoinRequest.map(Box.init)
+        self._chatBoost = chatBoost.map(Box.init)
+        self._removedChatBoost = removedChatBoost.map(Box.init)
+        self._managedBot = managedBot.map(Box.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -89,32 +189,89 @@ public struct Update: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.updateID = try c.decode(Int.self, forKey: .updateID)
-        self.message = try c.decodeIfPresent(Message.self, forKey: .message)
-        self.editedMessage = try c.decodeIfPresent(Message.self, forKey: .editedMessage)
-        self.channelPost = try c.decodeIfPresent(Message.self, forKey: .channelPost)
-        self.editedChannelPost = try c.decodeIfPresent(Message.self, forKey: .editedChannelPost)
-        self.businessConnection = try c.decodeIfPresent(BusinessConnection.self, forKey: .businessConnection)
-        self.businessMessage = try c.decodeIfPresent(Message.self, forKey: .businessMessage)
-        self.editedBusinessMessage = try c.decodeIfPresent(Message.self, forKey: .editedBusinessMessage)
-        self.deletedBusinessMessages = try c.decodeIfPresent(BusinessMessagesDeleted.self, forKey: .deletedBusinessMessages)
-        self.guestMessage = try c.decodeIfPresent(Message.self, forKey: .guestMessage)
-        self.messageReaction = try c.decodeIfPresent(MessageReactionUpdated.self, forKey: .messageReaction)
-        self.messageReactionCount = try c.decodeIfPresent(MessageReactionCountUpdated.self, forKey: .messageReactionCount)
-        self.inlineQuery = try c.decodeIfPresent(InlineQuery.self, forKey: .inlineQuery)
-        self.chosenInlineResult = try c.decodeIfPresent(ChosenInlineResult.self, forKey: .chosenInlineResult)
-        self.callbackQuery = try c.decodeIfPresent(CallbackQuery.self, forKey: .callbackQuery)
-        self.shippingQuery = try c.decodeIfPresent(ShippingQuery.self, forKey: .shippingQuery)
-        self.preCheckoutQuery = try c.decodeIfPresent(PreCheckoutQuery.self, forKey: .preCheckoutQuery)
-        self.purchasedPaidMedia = try c.decodeIfPresent(PaidMediaPurchased.self, forKey: .purchasedPaidMedia)
-        self.poll = try c.decodeIfPresent(Poll.self, forKey: .poll)
-        self.pollAnswer = try c.decodeIfPresent(PollAnswer.self, forKey: .pollAnswer)
-        self.myChatMember = try c.decodeIfPresent(ChatMemberUpdated.self, forKey: .myChatMember)
-        self.chatMember = try c.decodeIfPresent(ChatMemberUpdated.self, forKey: .chatMember)
-        self.chatJoinRequest = try c.decodeIfPresent(ChatJoinRequest.self, forKey: .chatJoinRequest)
-        self.chatBoost = try c.decodeIfPresent(ChatBoostUpdated.self, forKey: .chatBoost)
-        self.removedChatBoost = try c.decodeIfPresent(ChatBoostRemoved.self, forKey: .removedChatBoost)
-        self.managedBot = try c.decodeIfPresent(ManagedBotUpdated.self, forKey: .managedBot)
+        var _v_updateID: Int? = nil
+        var _v_message: Message? = nil
+        var _v_editedMessage: Message? = nil
+        var _v_channelPost: Message? = nil
+        var _v_editedChannelPost: Message? = nil
+        var _v_businessConnection: BusinessConnection? = nil
+        var _v_businessMessage: Message? = nil
+        var _v_editedBusinessMessage: Message? = nil
+        var _v_deletedBusinessMessages: BusinessMessagesDeleted? = nil
+        var _v_guestMessage: Message? = nil
+        var _v_messageReaction: MessageReactionUpdated? = nil
+        var _v_messageReactionCount: MessageReactionCountUpdated? = nil
+        var _v_inlineQuery: InlineQuery? = nil
+        var _v_chosenInlineResult: ChosenInlineResult? = nil
+        var _v_callbackQuery: CallbackQuery? = nil
+        var _v_shippingQuery: ShippingQuery? = nil
+        var _v_preCheckoutQuery: PreCheckoutQuery? = nil
+        var _v_purchasedPaidMedia: PaidMediaPurchased? = nil
+        var _v_poll: Poll? = nil
+        var _v_pollAnswer: PollAnswer? = nil
+        var _v_myChatMember: ChatMemberUpdated? = nil
+        var _v_chatMember: ChatMemberUpdated? = nil
+        var _v_chatJoinRequest: ChatJoinRequest? = nil
+        var _v_chatBoost: ChatBoostUpdated? = nil
+        var _v_removedChatBoost: ChatBoostRemoved? = nil
+        var _v_managedBot: ManagedBotUpdated? = nil
+        for key in c.allKeys {
+            switch key {
+            case .updateID: _v_updateID = try c.decodeIfPresent(Int.self, forKey: .updateID)
+            case .message: _v_message = try c.decodeIfPresent(Message.self, forKey: .message)
+            case .editedMessage: _v_editedMessage = try c.decodeIfPresent(Message.self, forKey: .editedMessage)
+            case .channelPost: _v_channelPost = try c.decodeIfPresent(Message.self, forKey: .channelPost)
+            case .editedChannelPost: _v_editedChannelPost = try c.decodeIfPresent(Message.self, forKey: .editedChannelPost)
+            case .businessConnection: _v_businessConnection = try c.decodeIfPresent(BusinessConnection.self, forKey: .businessConnection)
+            case .businessMessage: _v_businessMessage = try c.decodeIfPresent(Message.self, forKey: .businessMessage)
+            case .editedBusinessMessage: _v_editedBusinessMessage = try c.decodeIfPresent(Message.self, forKey: .editedBusinessMessage)
+            case .deletedBusinessMessages: _v_deletedBusinessMessages = try c.decodeIfPresent(BusinessMessagesDeleted.self, forKey: .deletedBusinessMessages)
+            case .guestMessage: _v_guestMessage = try c.decodeIfPresent(Message.self, forKey: .guestMessage)
+            case .messageReaction: _v_messageReaction = try c.decodeIfPresent(MessageReactionUpdated.self, forKey: .messageReaction)
+            case .messageReactionCount: _v_messageReactionCount = try c.decodeIfPresent(MessageReactionCountUpdated.self, forKey: .messageReactionCount)
+            case .inlineQuery: _v_inlineQuery = try c.decodeIfPresent(InlineQuery.self, forKey: .inlineQuery)
+            case .chosenInlineResult: _v_chosenInlineResult = try c.decodeIfPresent(ChosenInlineResult.self, forKey: .chosenInlineResult)
+            case .callbackQuery: _v_callbackQuery = try c.decodeIfPresent(CallbackQuery.self, forKey: .callbackQuery)
+            case .shippingQuery: _v_shippingQuery = try c.decodeIfPresent(ShippingQuery.self, forKey: .shippingQuery)
+            case .preCheckoutQuery: _v_preCheckoutQuery = try c.decodeIfPresent(PreCheckoutQuery.self, forKey: .preCheckoutQuery)
+            case .purchasedPaidMedia: _v_purchasedPaidMedia = try c.decodeIfPresent(PaidMediaPurchased.self, forKey: .purchasedPaidMedia)
+            case .poll: _v_poll = try c.decodeIfPresent(Poll.self, forKey: .poll)
+            case .pollAnswer: _v_pollAnswer = try c.decodeIfPresent(PollAnswer.self, forKey: .pollAnswer)
+            case .myChatMember: _v_myChatMember = try c.decodeIfPresent(ChatMemberUpdated.self, forKey: .myChatMember)
+            case .chatMember: _v_chatMember = try c.decodeIfPresent(ChatMemberUpdated.self, forKey: .chatMember)
+            case .chatJoinRequest: _v_chatJoinRequest = try c.decodeIfPresent(ChatJoinRequest.self, forKey: .chatJoinRequest)
+            case .chatBoost: _v_chatBoost = try c.decodeIfPresent(ChatBoostUpdated.self, forKey: .chatBoost)
+            case .removedChatBoost: _v_removedChatBoost = try c.decodeIfPresent(ChatBoostRemoved.self, forKey: .removedChatBoost)
+            case .managedBot: _v_managedBot = try c.decodeIfPresent(ManagedBotUpdated.self, forKey: .managedBot)
+            }
+        }
+        guard let _v_updateID else { throw DecodingError.keyNotFound(CodingKeys.updateID, .init(codingPath: c.codingPath, debugDescription: "missing update_id")) }
+        self.updateID = _v_updateID
+        self._message = _v_message.map(Box.init)
+        self._editedMessage = _v_editedMessage.map(Box.init)
+        self._channelPost = _v_channelPost.map(Box.init)
+        self._editedChannelPost = _v_editedChannelPost.map(Box.init)
+        self._businessConnection = _v_businessConnection.map(Box.init)
+        self._businessMessage = _v_businessMessage.map(Box.init)
+        self._editedBusinessMessage = _v_editedBusinessMessage.map(Box.init)
+        self._deletedBusinessMessages = _v_deletedBusinessMessages.map(Box.init)
+        self._guestMessage = _v_guestMessage.map(Box.init)
+        self._messageReaction = _v_messageReaction.map(Box.init)
+        self._messageReactionCount = _v_messageReactionCount.map(Box.init)
+        self._inlineQuery = _v_inlineQuery.map(Box.init)
+        self._chosenInlineResult = _v_chosenInlineResult.map(Box.init)
+        self._callbackQuery = _v_callbackQuery.map(Box.init)
+        self._shippingQuery = _v_shippingQuery.map(Box.init)
+        self._preCheckoutQuery = _v_preCheckoutQuery.map(Box.init)
+        self._purchasedPaidMedia = _v_purchasedPaidMedia.map(Box.init)
+        self._poll = _v_poll.map(Box.init)
+        self._pollAnswer = _v_pollAnswer.map(Box.init)
+        self._myChatMember = _v_myChatMember.map(Box.init)
+        self._chatMember = _v_chatMember.map(Box.init)
+        self._chatJoinRequest = _v_chatJoinRequest.map(Box.init)
+        self._chatBoost = _v_chatBoost.map(Box.init)
+        self._removedChatBoost = _v_removedChatBoost.map(Box.init)
+        self._managedBot = _v_managedBot.map(Box.init)
     }
 
     public func encode(to encoder: any Encoder) throws {

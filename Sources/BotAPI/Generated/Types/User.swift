@@ -65,24 +65,67 @@ public struct User: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.id = try c.decode(Int.self, forKey: .id)
-        self.isBot = try c.decode(Bool.self, forKey: .isBot)
-        self.firstName = try c.decode(String.self, forKey: .firstName)
-        self.lastName = try c.decodeIfPresent(String.self, forKey: .lastName)
-        self.username = try c.decodeIfPresent(String.self, forKey: .username)
-        self.languageCode = try c.decodeIfPresent(String.self, forKey: .languageCode)
-        self.isPremium = try c.decodeIfPresent(Bool.self, forKey: .isPremium)
-        self.addedToAttachmentMenu = try c.decodeIfPresent(Bool.self, forKey: .addedToAttachmentMenu)
-        self.canJoinGroups = try c.decodeIfPresent(Bool.self, forKey: .canJoinGroups)
-        self.canReadAllGroupMessages = try c.decodeIfPresent(Bool.self, forKey: .canReadAllGroupMessages)
-        self.supportsGuestQueries = try c.decodeIfPresent(Bool.self, forKey: .supportsGuestQueries)
-        self.supportsInlineQueries = try c.decodeIfPresent(Bool.self, forKey: .supportsInlineQueries)
-        self.canConnectToBusiness = try c.decodeIfPresent(Bool.self, forKey: .canConnectToBusiness)
-        self.hasMainWebApp = try c.decodeIfPresent(Bool.self, forKey: .hasMainWebApp)
-        self.hasTopicsEnabled = try c.decodeIfPresent(Bool.self, forKey: .hasTopicsEnabled)
-        self.allowsUsersToCreateTopics = try c.decodeIfPresent(Bool.self, forKey: .allowsUsersToCreateTopics)
-        self.canManageBots = try c.decodeIfPresent(Bool.self, forKey: .canManageBots)
-        self.supportsJoinRequestQueries = try c.decodeIfPresent(Bool.self, forKey: .supportsJoinRequestQueries)
+        var _v_id: Int? = nil
+        var _v_isBot: Bool? = nil
+        var _v_firstName: String? = nil
+        var _v_lastName: String? = nil
+        var _v_username: String? = nil
+        var _v_languageCode: String? = nil
+        var _v_isPremium: Bool? = nil
+        var _v_addedToAttachmentMenu: Bool? = nil
+        var _v_canJoinGroups: Bool? = nil
+        var _v_canReadAllGroupMessages: Bool? = nil
+        var _v_supportsGuestQueries: Bool? = nil
+        var _v_supportsInlineQueries: Bool? = nil
+        var _v_canConnectToBusiness: Bool? = nil
+        var _v_hasMainWebApp: Bool? = nil
+        var _v_hasTopicsEnabled: Bool? = nil
+        var _v_allowsUsersToCreateTopics: Bool? = nil
+        var _v_canManageBots: Bool? = nil
+        var _v_supportsJoinRequestQueries: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .id: _v_id = try c.decodeIfPresent(Int.self, forKey: .id)
+            case .isBot: _v_isBot = try c.decodeIfPresent(Bool.self, forKey: .isBot)
+            case .firstName: _v_firstName = try c.decodeIfPresent(String.self, forKey: .firstName)
+            case .lastName: _v_lastName = try c.decodeIfPresent(String.self, forKey: .lastName)
+            case .username: _v_username = try c.decodeIfPresent(String.self, forKey: .username)
+            case .languageCode: _v_languageCode = try c.decodeIfPresent(String.self, forKey: .languageCode)
+            case .isPremium: _v_isPremium = try c.decodeIfPresent(Bool.self, forKey: .isPremium)
+            case .addedToAttachmentMenu: _v_addedToAttachmentMenu = try c.decodeIfPresent(Bool.self, forKey: .addedToAttachmentMenu)
+            case .canJoinGroups: _v_canJoinGroups = try c.decodeIfPresent(Bool.self, forKey: .canJoinGroups)
+            case .canReadAllGroupMessages: _v_canReadAllGroupMessages = try c.decodeIfPresent(Bool.self, forKey: .canReadAllGroupMessages)
+            case .supportsGuestQueries: _v_supportsGuestQueries = try c.decodeIfPresent(Bool.self, forKey: .supportsGuestQueries)
+            case .supportsInlineQueries: _v_supportsInlineQueries = try c.decodeIfPresent(Bool.self, forKey: .supportsInlineQueries)
+            case .canConnectToBusiness: _v_canConnectToBusiness = try c.decodeIfPresent(Bool.self, forKey: .canConnectToBusiness)
+            case .hasMainWebApp: _v_hasMainWebApp = try c.decodeIfPresent(Bool.self, forKey: .hasMainWebApp)
+            case .hasTopicsEnabled: _v_hasTopicsEnabled = try c.decodeIfPresent(Bool.self, forKey: .hasTopicsEnabled)
+            case .allowsUsersToCreateTopics: _v_allowsUsersToCreateTopics = try c.decodeIfPresent(Bool.self, forKey: .allowsUsersToCreateTopics)
+            case .canManageBots: _v_canManageBots = try c.decodeIfPresent(Bool.self, forKey: .canManageBots)
+            case .supportsJoinRequestQueries: _v_supportsJoinRequestQueries = try c.decodeIfPresent(Bool.self, forKey: .supportsJoinRequestQueries)
+            }
+        }
+        guard let _v_id else { throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: c.codingPath, debugDescription: "missing id")) }
+        self.id = _v_id
+        guard let _v_isBot else { throw DecodingError.keyNotFound(CodingKeys.isBot, .init(codingPath: c.codingPath, debugDescription: "missing is_bot")) }
+        self.isBot = _v_isBot
+        guard let _v_firstName else { throw DecodingError.keyNotFound(CodingKeys.firstName, .init(codingPath: c.codingPath, debugDescription: "missing first_name")) }
+        self.firstName = _v_firstName
+        self.lastName = _v_lastName
+        self.username = _v_username
+        self.languageCode = _v_languageCode
+        self.isPremium = _v_isPremium
+        self.addedToAttachmentMenu = _v_addedToAttachmentMenu
+        self.canJoinGroups = _v_canJoinGroups
+        self.canReadAllGroupMessages = _v_canReadAllGroupMessages
+        self.supportsGuestQueries = _v_supportsGuestQueries
+        self.supportsInlineQueries = _v_supportsInlineQueries
+        self.canConnectToBusiness = _v_canConnectToBusiness
+        self.hasMainWebApp = _v_hasMainWebApp
+        self.hasTopicsEnabled = _v_hasTopicsEnabled
+        self.allowsUsersToCreateTopics = _v_allowsUsersToCreateTopics
+        self.canManageBots = _v_canManageBots
+        self.supportsJoinRequestQueries = _v_supportsJoinRequestQueries
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -14,7 +14,14 @@ public struct UserChatBoosts: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.boosts = try c.decode([ChatBoost].self, forKey: .boosts)
+        var _v_boosts: [ChatBoost]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .boosts: _v_boosts = try c.decodeIfPresent([ChatBoost].self, forKey: .boosts)
+            }
+        }
+        guard let _v_boosts else { throw DecodingError.keyNotFound(CodingKeys.boosts, .init(codingPath: c.codingPath, debugDescription: "missing boosts")) }
+        self.boosts = _v_boosts
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -17,8 +17,18 @@ public struct UserProfileAudios: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.totalCount = try c.decode(Int.self, forKey: .totalCount)
-        self.audios = try c.decode([Audio].self, forKey: .audios)
+        var _v_totalCount: Int? = nil
+        var _v_audios: [Audio]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .totalCount: _v_totalCount = try c.decodeIfPresent(Int.self, forKey: .totalCount)
+            case .audios: _v_audios = try c.decodeIfPresent([Audio].self, forKey: .audios)
+            }
+        }
+        guard let _v_totalCount else { throw DecodingError.keyNotFound(CodingKeys.totalCount, .init(codingPath: c.codingPath, debugDescription: "missing total_count")) }
+        self.totalCount = _v_totalCount
+        guard let _v_audios else { throw DecodingError.keyNotFound(CodingKeys.audios, .init(codingPath: c.codingPath, debugDescription: "missing audios")) }
+        self.audios = _v_audios
     }
 
     public func encode(to encoder: any Encoder) throws {

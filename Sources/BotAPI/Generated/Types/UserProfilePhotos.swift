@@ -17,8 +17,18 @@ public struct UserProfilePhotos: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.totalCount = try c.decode(Int.self, forKey: .totalCount)
-        self.photos = try c.decode([[PhotoSize]].self, forKey: .photos)
+        var _v_totalCount: Int? = nil
+        var _v_photos: [[PhotoSize]]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .totalCount: _v_totalCount = try c.decodeIfPresent(Int.self, forKey: .totalCount)
+            case .photos: _v_photos = try c.decodeIfPresent([[PhotoSize]].self, forKey: .photos)
+            }
+        }
+        guard let _v_totalCount else { throw DecodingError.keyNotFound(CodingKeys.totalCount, .init(codingPath: c.codingPath, debugDescription: "missing total_count")) }
+        self.totalCount = _v_totalCount
+        guard let _v_photos else { throw DecodingError.keyNotFound(CodingKeys.photos, .init(codingPath: c.codingPath, debugDescription: "missing photos")) }
+        self.photos = _v_photos
     }
 
     public func encode(to encoder: any Encoder) throws {

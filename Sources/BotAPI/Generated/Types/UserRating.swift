@@ -23,10 +23,25 @@ public struct UserRating: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.level = try c.decode(Int.self, forKey: .level)
-        self.rating = try c.decode(Int.self, forKey: .rating)
-        self.currentLevelRating = try c.decode(Int.self, forKey: .currentLevelRating)
-        self.nextLevelRating = try c.decodeIfPresent(Int.self, forKey: .nextLevelRating)
+        var _v_level: Int? = nil
+        var _v_rating: Int? = nil
+        var _v_currentLevelRating: Int? = nil
+        var _v_nextLevelRating: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .level: _v_level = try c.decodeIfPresent(Int.self, forKey: .level)
+            case .rating: _v_rating = try c.decodeIfPresent(Int.self, forKey: .rating)
+            case .currentLevelRating: _v_currentLevelRating = try c.decodeIfPresent(Int.self, forKey: .currentLevelRating)
+            case .nextLevelRating: _v_nextLevelRating = try c.decodeIfPresent(Int.self, forKey: .nextLevelRating)
+            }
+        }
+        guard let _v_level else { throw DecodingError.keyNotFound(CodingKeys.level, .init(codingPath: c.codingPath, debugDescription: "missing level")) }
+        self.level = _v_level
+        guard let _v_rating else { throw DecodingError.keyNotFound(CodingKeys.rating, .init(codingPath: c.codingPath, debugDescription: "missing rating")) }
+        self.rating = _v_rating
+        guard let _v_currentLevelRating else { throw DecodingError.keyNotFound(CodingKeys.currentLevelRating, .init(codingPath: c.codingPath, debugDescription: "missing current_level_rating")) }
+        self.currentLevelRating = _v_currentLevelRating
+        self.nextLevelRating = _v_nextLevelRating
     }
 
     public func encode(to encoder: any Encoder) throws {

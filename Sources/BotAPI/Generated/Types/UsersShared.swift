@@ -17,8 +17,18 @@ public struct UsersShared: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.requestID = try c.decode(Int.self, forKey: .requestID)
-        self.users = try c.decode([SharedUser].self, forKey: .users)
+        var _v_requestID: Int? = nil
+        var _v_users: [SharedUser]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .requestID: _v_requestID = try c.decodeIfPresent(Int.self, forKey: .requestID)
+            case .users: _v_users = try c.decodeIfPresent([SharedUser].self, forKey: .users)
+            }
+        }
+        guard let _v_requestID else { throw DecodingError.keyNotFound(CodingKeys.requestID, .init(codingPath: c.codingPath, debugDescription: "missing request_id")) }
+        self.requestID = _v_requestID
+        guard let _v_users else { throw DecodingError.keyNotFound(CodingKeys.users, .init(codingPath: c.codingPath, debugDescription: "missing users")) }
+        self.users = _v_users
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -2,7 +2,11 @@
 
 /// [Venue](https://core.telegram.org/bots/api#venue)
 public struct Venue: Codable, Sendable, Equatable {
-    public var location: Location
+    public var location: Location {
+        get { _location.value }
+        set { _location = Box(newValue) }
+    }
+    private var _location: Box<Location>
     public var title: String
     public var address: String
     public var foursquareID: String?
@@ -11,7 +15,7 @@ public struct Venue: Codable, Sendable, Equatable {
     public var googlePlaceType: String?
 
     public init(location: Location, title: String, address: String, foursquareID: String? = nil, foursquareType: String? = nil, googlePlaceID: String? = nil, googlePlaceType: String? = nil) {
-        self.location = location
+        self._location = Box(location)
         self.title = title
         self.address = address
         self.foursquareID = foursquareID
@@ -32,13 +36,34 @@ public struct Venue: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.location = try c.decode(Location.self, forKey: .location)
-        self.title = try c.decode(String.self, forKey: .title)
-        self.address = try c.decode(String.self, forKey: .address)
-        self.foursquareID = try c.decodeIfPresent(String.self, forKey: .foursquareID)
-        self.foursquareType = try c.decodeIfPresent(String.self, forKey: .foursquareType)
-        self.googlePlaceID = try c.decodeIfPresent(String.self, forKey: .googlePlaceID)
-        self.googlePlaceType = try c.decodeIfPresent(String.self, forKey: .googlePlaceType)
+        var _v_location: Location? = nil
+        var _v_title: String? = nil
+        var _v_address: String? = nil
+        var _v_foursquareID: String? = nil
+        var _v_foursquareType: String? = nil
+        var _v_googlePlaceID: String? = nil
+        var _v_googlePlaceType: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .location: _v_location = try c.decodeIfPresent(Location.self, forKey: .location)
+            case .title: _v_title = try c.decodeIfPresent(String.self, forKey: .title)
+            case .address: _v_address = try c.decodeIfPresent(String.self, forKey: .address)
+            case .foursquareID: _v_foursquareID = try c.decodeIfPresent(String.self, forKey: .foursquareID)
+            case .foursquareType: _v_foursquareType = try c.decodeIfPresent(String.self, forKey: .foursquareType)
+            case .googlePlaceID: _v_googlePlaceID = try c.decodeIfPresent(String.self, forKey: .googlePlaceID)
+            case .googlePlaceType: _v_googlePlaceType = try c.decodeIfPresent(String.self, forKey: .googlePlaceType)
+            }
+        }
+        guard let _v_location else { throw DecodingError.keyNotFound(CodingKeys.location, .init(codingPath: c.codingPath, debugDescription: "missing location")) }
+        self._location = Box(_v_location)
+        guard let _v_title else { throw DecodingError.keyNotFound(CodingKeys.title, .init(codingPath: c.codingPath, debugDescription: "missing title")) }
+        self.title = _v_title
+        guard let _v_address else { throw DecodingError.keyNotFound(CodingKeys.address, .init(codingPath: c.codingPath, debugDescription: "missing address")) }
+        self.address = _v_address
+        self.foursquareID = _v_foursquareID
+        self.foursquareType = _v_foursquareType
+        self.googlePlaceID = _v_googlePlaceID
+        self.googlePlaceType = _v_googlePlaceType
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -7,7 +7,11 @@ public struct Video: Codable, Sendable, Equatable {
     public var width: Int
     public var height: Int
     public var duration: Int
-    public var thumbnail: PhotoSize?
+    public var thumbnail: PhotoSize? {
+        get { _thumbnail?.value }
+        set { _thumbnail = newValue.map(Box.init) }
+    }
+    private var _thumbnail: Box<PhotoSize>?
     public var cover: [PhotoSize]?
     public var startTimestamp: Int?
     public var qualities: [VideoQuality]?
@@ -21,7 +25,7 @@ public struct Video: Codable, Sendable, Equatable {
         self.width = width
         self.height = height
         self.duration = duration
-        self.thumbnail = thumbnail
+        self._thumbnail = thumbnail.map(Box.init)
         self.cover = cover
         self.startTimestamp = startTimestamp
         self.qualities = qualities
@@ -47,18 +51,51 @@ public struct Video: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.fileID = try c.decode(String.self, forKey: .fileID)
-        self.fileUniqueID = try c.decode(String.self, forKey: .fileUniqueID)
-        self.width = try c.decode(Int.self, forKey: .width)
-        self.height = try c.decode(Int.self, forKey: .height)
-        self.duration = try c.decode(Int.self, forKey: .duration)
-        self.thumbnail = try c.decodeIfPresent(PhotoSize.self, forKey: .thumbnail)
-        self.cover = try c.decodeIfPresent([PhotoSize].self, forKey: .cover)
-        self.startTimestamp = try c.decodeIfPresent(Int.self, forKey: .startTimestamp)
-        self.qualities = try c.decodeIfPresent([VideoQuality].self, forKey: .qualities)
-        self.fileName = try c.decodeIfPresent(String.self, forKey: .fileName)
-        self.mimeType = try c.decodeIfPresent(String.self, forKey: .mimeType)
-        self.fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
+        var _v_fileID: String? = nil
+        var _v_fileUniqueID: String? = nil
+        var _v_width: Int? = nil
+        var _v_height: Int? = nil
+        var _v_duration: Int? = nil
+        var _v_thumbnail: PhotoSize? = nil
+        var _v_cover: [PhotoSize]? = nil
+        var _v_startTimestamp: Int? = nil
+        var _v_qualities: [VideoQuality]? = nil
+        var _v_fileName: String? = nil
+        var _v_mimeType: String? = nil
+        var _v_fileSize: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .fileID: _v_fileID = try c.decodeIfPresent(String.self, forKey: .fileID)
+            case .fileUniqueID: _v_fileUniqueID = try c.decodeIfPresent(String.self, forKey: .fileUniqueID)
+            case .width: _v_width = try c.decodeIfPresent(Int.self, forKey: .width)
+            case .height: _v_height = try c.decodeIfPresent(Int.self, forKey: .height)
+            case .duration: _v_duration = try c.decodeIfPresent(Int.self, forKey: .duration)
+            case .thumbnail: _v_thumbnail = try c.decodeIfPresent(PhotoSize.self, forKey: .thumbnail)
+            case .cover: _v_cover = try c.decodeIfPresent([PhotoSize].self, forKey: .cover)
+            case .startTimestamp: _v_startTimestamp = try c.decodeIfPresent(Int.self, forKey: .startTimestamp)
+            case .qualities: _v_qualities = try c.decodeIfPresent([VideoQuality].self, forKey: .qualities)
+            case .fileName: _v_fileName = try c.decodeIfPresent(String.self, forKey: .fileName)
+            case .mimeType: _v_mimeType = try c.decodeIfPresent(String.self, forKey: .mimeType)
+            case .fileSize: _v_fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
+            }
+        }
+        guard let _v_fileID else { throw DecodingError.keyNotFound(CodingKeys.fileID, .init(codingPath: c.codingPath, debugDescription: "missing file_id")) }
+        self.fileID = _v_fileID
+        guard let _v_fileUniqueID else { throw DecodingError.keyNotFound(CodingKeys.fileUniqueID, .init(codingPath: c.codingPath, debugDescription: "missing file_unique_id")) }
+        self.fileUniqueID = _v_fileUniqueID
+        guard let _v_width else { throw DecodingError.keyNotFound(CodingKeys.width, .init(codingPath: c.codingPath, debugDescription: "missing width")) }
+        self.width = _v_width
+        guard let _v_height else { throw DecodingError.keyNotFound(CodingKeys.height, .init(codingPath: c.codingPath, debugDescription: "missing height")) }
+        self.height = _v_height
+        guard let _v_duration else { throw DecodingError.keyNotFound(CodingKeys.duration, .init(codingPath: c.codingPath, debugDescription: "missing duration")) }
+        self.duration = _v_duration
+        self._thumbnail = _v_thumbnail.map(Box.init)
+        self.cover = _v_cover
+        self.startTimestamp = _v_startTimestamp
+        self.qualities = _v_qualities
+        self.fileName = _v_fileName
+        self.mimeType = _v_mimeType
+        self.fileSize = _v_fileSize
     }
 
     public func encode(to encoder: any Encoder) throws {

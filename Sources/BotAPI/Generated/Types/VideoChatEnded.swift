@@ -14,7 +14,14 @@ public struct VideoChatEnded: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.duration = try c.decode(Int.self, forKey: .duration)
+        var _v_duration: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .duration: _v_duration = try c.decodeIfPresent(Int.self, forKey: .duration)
+            }
+        }
+        guard let _v_duration else { throw DecodingError.keyNotFound(CodingKeys.duration, .init(codingPath: c.codingPath, debugDescription: "missing duration")) }
+        self.duration = _v_duration
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -14,7 +14,14 @@ public struct VideoChatParticipantsInvited: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.users = try c.decode([User].self, forKey: .users)
+        var _v_users: [User]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .users: _v_users = try c.decodeIfPresent([User].self, forKey: .users)
+            }
+        }
+        guard let _v_users else { throw DecodingError.keyNotFound(CodingKeys.users, .init(codingPath: c.codingPath, debugDescription: "missing users")) }
+        self.users = _v_users
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -14,7 +14,14 @@ public struct VideoChatScheduled: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.startDate = try c.decode(Int.self, forKey: .startDate)
+        var _v_startDate: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .startDate: _v_startDate = try c.decodeIfPresent(Int.self, forKey: .startDate)
+            }
+        }
+        guard let _v_startDate else { throw DecodingError.keyNotFound(CodingKeys.startDate, .init(codingPath: c.codingPath, debugDescription: "missing start_date")) }
+        self.startDate = _v_startDate
     }
 
     public func encode(to encoder: any Encoder) throws {

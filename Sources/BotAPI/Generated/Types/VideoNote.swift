@@ -6,7 +6,11 @@ public struct VideoNote: Codable, Sendable, Equatable {
     public var fileUniqueID: String
     public var length: Int
     public var duration: Int
-    public var thumbnail: PhotoSize?
+    public var thumbnail: PhotoSize? {
+        get { _thumbnail?.value }
+        set { _thumbnail = newValue.map(Box.init) }
+    }
+    private var _thumbnail: Box<PhotoSize>?
     public var fileSize: Int?
 
     public init(fileID: String, fileUniqueID: String, length: Int, duration: Int, thumbnail: PhotoSize? = nil, fileSize: Int? = nil) {
@@ -14,7 +18,7 @@ public struct VideoNote: Codable, Sendable, Equatable {
         self.fileUniqueID = fileUniqueID
         self.length = length
         self.duration = duration
-        self.thumbnail = thumbnail
+        self._thumbnail = thumbnail.map(Box.init)
         self.fileSize = fileSize
     }
 
@@ -29,12 +33,32 @@ public struct VideoNote: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.fileID = try c.decode(String.self, forKey: .fileID)
-        self.fileUniqueID = try c.decode(String.self, forKey: .fileUniqueID)
-        self.length = try c.decode(Int.self, forKey: .length)
-        self.duration = try c.decode(Int.self, forKey: .duration)
-        self.thumbnail = try c.decodeIfPresent(PhotoSize.self, forKey: .thumbnail)
-        self.fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
+        var _v_fileID: String? = nil
+        var _v_fileUniqueID: String? = nil
+        var _v_length: Int? = nil
+        var _v_duration: Int? = nil
+        var _v_thumbnail: PhotoSize? = nil
+        var _v_fileSize: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .fileID: _v_fileID = try c.decodeIfPresent(String.self, forKey: .fileID)
+            case .fileUniqueID: _v_fileUniqueID = try c.decodeIfPresent(String.self, forKey: .fileUniqueID)
+            case .length: _v_length = try c.decodeIfPresent(Int.self, forKey: .length)
+            case .duration: _v_duration = try c.decodeIfPresent(Int.self, forKey: .duration)
+            case .thumbnail: _v_thumbnail = try c.decodeIfPresent(PhotoSize.self, forKey: .thumbnail)
+            case .fileSize: _v_fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
+            }
+        }
+        guard let _v_fileID else { throw DecodingError.keyNotFound(CodingKeys.fileID, .init(codingPath: c.codingPath, debugDescription: "missing file_id")) }
+        self.fileID = _v_fileID
+        guard let _v_fileUniqueID else { throw DecodingError.keyNotFound(CodingKeys.fileUniqueID, .init(codingPath: c.codingPath, debugDescription: "missing file_unique_id")) }
+        self.fileUniqueID = _v_fileUniqueID
+        guard let _v_length else { throw DecodingError.keyNotFound(CodingKeys.length, .init(codingPath: c.codingPath, debugDescription: "missing length")) }
+        self.length = _v_length
+        guard let _v_duration else { throw DecodingError.keyNotFound(CodingKeys.duration, .init(codingPath: c.codingPath, debugDescription: "missing duration")) }
+        self.duration = _v_duration
+        self._thumbnail = _v_thumbnail.map(Box.init)
+        self.fileSize = _v_fileSize
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -29,12 +29,33 @@ public struct VideoQuality: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.fileID = try c.decode(String.self, forKey: .fileID)
-        self.fileUniqueID = try c.decode(String.self, forKey: .fileUniqueID)
-        self.width = try c.decode(Int.self, forKey: .width)
-        self.height = try c.decode(Int.self, forKey: .height)
-        self.codec = try c.decode(String.self, forKey: .codec)
-        self.fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
+        var _v_fileID: String? = nil
+        var _v_fileUniqueID: String? = nil
+        var _v_width: Int? = nil
+        var _v_height: Int? = nil
+        var _v_codec: String? = nil
+        var _v_fileSize: Int? = nil
+        for key in c.allKeys {
+            switch key {
+            case .fileID: _v_fileID = try c.decodeIfPresent(String.self, forKey: .fileID)
+            case .fileUniqueID: _v_fileUniqueID = try c.decodeIfPresent(String.self, forKey: .fileUniqueID)
+            case .width: _v_width = try c.decodeIfPresent(Int.self, forKey: .width)
+            case .height: _v_height = try c.decodeIfPresent(Int.self, forKey: .height)
+            case .codec: _v_codec = try c.decodeIfPresent(String.self, forKey: .codec)
+            case .fileSize: _v_fileSize = try c.decodeIfPresent(Int.self, forKey: .fileSize)
+            }
+        }
+        guard let _v_fileID else { throw DecodingError.keyNotFound(CodingKeys.fileID, .init(codingPath: c.codingPath, debugDescription: "missing file_id")) }
+        self.fileID = _v_fileID
+        guard let _v_fileUniqueID else { throw DecodingError.keyNotFound(CodingKeys.fileUniqueID, .init(codingPath: c.codingPath, debugDescription: "missing file_unique_id")) }
+        self.fileUniqueID = _v_fileUniqueID
+        guard let _v_width else { throw DecodingError.keyNotFound(CodingKeys.width, .init(codingPath: c.codingPath, debugDescription: "missing width")) }
+        self.width = _v_width
+        guard let _v_height else { throw DecodingError.keyNotFound(CodingKeys.height, .init(codingPath: c.codingPath, debugDescription: "missing height")) }
+        self.height = _v_height
+        guard let _v_codec else { throw DecodingError.keyNotFound(CodingKeys.codec, .init(codingPath: c.codingPath, debugDescription: "missing codec")) }
+        self.codec = _v_codec
+        self.fileSize = _v_fileSize
     }
 
     public func encode(to encoder: any Encoder) throws {

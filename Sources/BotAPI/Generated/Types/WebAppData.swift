@@ -17,8 +17,18 @@ public struct WebAppData: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.data = try c.decode(String.self, forKey: .data)
-        self.buttonText = try c.decode(String.self, forKey: .buttonText)
+        var _v_data: String? = nil
+        var _v_buttonText: String? = nil
+        for key in c.allKeys {
+            switch key {
+            case .data: _v_data = try c.decodeIfPresent(String.self, forKey: .data)
+            case .buttonText: _v_buttonText = try c.decodeIfPresent(String.self, forKey: .buttonText)
+            }
+        }
+        guard let _v_data else { throw DecodingError.keyNotFound(CodingKeys.data, .init(codingPath: c.codingPath, debugDescription: "missing data")) }
+        self.data = _v_data
+        guard let _v_buttonText else { throw DecodingError.keyNotFound(CodingKeys.buttonText, .init(codingPath: c.codingPath, debugDescription: "missing button_text")) }
+        self.buttonText = _v_buttonText
     }
 
     public func encode(to encoder: any Encoder) throws {

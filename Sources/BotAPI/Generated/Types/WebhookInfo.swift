@@ -38,15 +38,40 @@ public struct WebhookInfo: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.url = try c.decode(String.self, forKey: .url)
-        self.hasCustomCertificate = try c.decode(Bool.self, forKey: .hasCustomCertificate)
-        self.pendingUpdateCount = try c.decode(Int.self, forKey: .pendingUpdateCount)
-        self.ipAddress = try c.decodeIfPresent(String.self, forKey: .ipAddress)
-        self.lastErrorDate = try c.decodeIfPresent(Int.self, forKey: .lastErrorDate)
-        self.lastErrorMessage = try c.decodeIfPresent(String.self, forKey: .lastErrorMessage)
-        self.lastSynchronizationErrorDate = try c.decodeIfPresent(Int.self, forKey: .lastSynchronizationErrorDate)
-        self.maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections)
-        self.allowedUpdates = try c.decodeIfPresent([String].self, forKey: .allowedUpdates)
+        var _v_url: String? = nil
+        var _v_hasCustomCertificate: Bool? = nil
+        var _v_pendingUpdateCount: Int? = nil
+        var _v_ipAddress: String? = nil
+        var _v_lastErrorDate: Int? = nil
+        var _v_lastErrorMessage: String? = nil
+        var _v_lastSynchronizationErrorDate: Int? = nil
+        var _v_maxConnections: Int? = nil
+        var _v_allowedUpdates: [String]? = nil
+        for key in c.allKeys {
+            switch key {
+            case .url: _v_url = try c.decodeIfPresent(String.self, forKey: .url)
+            case .hasCustomCertificate: _v_hasCustomCertificate = try c.decodeIfPresent(Bool.self, forKey: .hasCustomCertificate)
+            case .pendingUpdateCount: _v_pendingUpdateCount = try c.decodeIfPresent(Int.self, forKey: .pendingUpdateCount)
+            case .ipAddress: _v_ipAddress = try c.decodeIfPresent(String.self, forKey: .ipAddress)
+            case .lastErrorDate: _v_lastErrorDate = try c.decodeIfPresent(Int.self, forKey: .lastErrorDate)
+            case .lastErrorMessage: _v_lastErrorMessage = try c.decodeIfPresent(String.self, forKey: .lastErrorMessage)
+            case .lastSynchronizationErrorDate: _v_lastSynchronizationErrorDate = try c.decodeIfPresent(Int.self, forKey: .lastSynchronizationErrorDate)
+            case .maxConnections: _v_maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections)
+            case .allowedUpdates: _v_allowedUpdates = try c.decodeIfPresent([String].self, forKey: .allowedUpdates)
+            }
+        }
+        guard let _v_url else { throw DecodingError.keyNotFound(CodingKeys.url, .init(codingPath: c.codingPath, debugDescription: "missing url")) }
+        self.url = _v_url
+        guard let _v_hasCustomCertificate else { throw DecodingError.keyNotFound(CodingKeys.hasCustomCertificate, .init(codingPath: c.codingPath, debugDescription: "missing has_custom_certificate")) }
+        self.hasCustomCertificate = _v_hasCustomCertificate
+        guard let _v_pendingUpdateCount else { throw DecodingError.keyNotFound(CodingKeys.pendingUpdateCount, .init(codingPath: c.codingPath, debugDescription: "missing pending_update_count")) }
+        self.pendingUpdateCount = _v_pendingUpdateCount
+        self.ipAddress = _v_ipAddress
+        self.lastErrorDate = _v_lastErrorDate
+        self.lastErrorMessage = _v_lastErrorMessage
+        self.lastSynchronizationErrorDate = _v_lastSynchronizationErrorDate
+        self.maxConnections = _v_maxConnections
+        self.allowedUpdates = _v_allowedUpdates
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -20,9 +20,19 @@ public struct WriteAccessAllowed: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.fromRequest = try c.decodeIfPresent(Bool.self, forKey: .fromRequest)
-        self.webAppName = try c.decodeIfPresent(String.self, forKey: .webAppName)
-        self.fromAttachmentMenu = try c.decodeIfPresent(Bool.self, forKey: .fromAttachmentMenu)
+        var _v_fromRequest: Bool? = nil
+        var _v_webAppName: String? = nil
+        var _v_fromAttachmentMenu: Bool? = nil
+        for key in c.allKeys {
+            switch key {
+            case .fromRequest: _v_fromRequest = try c.decodeIfPresent(Bool.self, forKey: .fromRequest)
+            case .webAppName: _v_webAppName = try c.decodeIfPresent(String.self, forKey: .webAppName)
+            case .fromAttachmentMenu: _v_fromAttachmentMenu = try c.decodeIfPresent(Bool.self, forKey: .fromAttachmentMenu)
+            }
+        }
+        self.fromRequest = _v_fromRequest
+        self.webAppName = _v_webAppName
+        self.fromAttachmentMenu = _v_fromAttachmentMenu
     }
 
     public func encode(to encoder: any Encoder) throws {
