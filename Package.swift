@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "BotAPI", targets: ["BotAPI"]),
         .library(name: "Bus", targets: ["Bus"]),
+        .library(name: "Sim", targets: ["Sim"]),
         .library(name: "TGClusterTesting", targets: ["TGClusterTesting"]),
         .executable(name: "tgcluster", targets: ["tgcluster"]),
     ],
@@ -18,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: [
         // System libraries from Debian: module map + pkg-config, nothing else.
@@ -55,11 +58,25 @@ let package = Package(
             ]
         ),
 
-        // Helpers for tests, tgcluster's own and its users': realistic updates, and later a sim.
+        // The Bot API emulator (`tgcluster sim`).
+        .target(
+            name: "Sim",
+            dependencies: [
+                "BotAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Helpers for tests, tgcluster's own and its users': a sim to start, a stub server.
         .target(
             name: "TGClusterTesting",
             dependencies: [
                 "BotAPI",
+                "Sim",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -71,13 +88,14 @@ let package = Package(
             dependencies: [
                 "BotAPI",
                 "Bus",
+                "Sim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "tgcluster-bench",
-            dependencies: ["BotAPI", "TGClusterTesting"],
+            dependencies: ["BotAPI", "Sim", "TGClusterTesting"],
             path: "Benchmarks/tgcluster-bench"
         ),
 
@@ -85,6 +103,7 @@ let package = Package(
             name: "BotAPITests",
             dependencies: [
                 "BotAPI",
+                "Sim",
                 "TGClusterTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -96,7 +115,11 @@ let package = Package(
         ),
         .testTarget(
             name: "tgclusterTests",
-            dependencies: ["BotAPI", "TGClusterTesting"]
+            dependencies: ["BotAPI", "Sim", "TGClusterTesting"]
+        ),
+        .testTarget(
+            name: "SimTests",
+            dependencies: ["BotAPI", "Sim", "TGClusterTesting"]
         ),
     ],
     swiftLanguageModes: [.v6]

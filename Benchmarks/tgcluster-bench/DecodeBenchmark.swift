@@ -1,6 +1,6 @@
 import BotAPI
 import Foundation
-import TGClusterTesting
+import Sim
 
 /// Full decode vs the scanner vs reading only what a handler needs (issue: foundation).
 enum DecodeBenchmark {

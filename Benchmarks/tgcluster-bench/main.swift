@@ -3,7 +3,7 @@
 // Each figure is the median of several rounds, since the machine is shared and noisy.
 import BotAPI
 import Foundation
-import TGClusterTesting
+import Sim
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let suites: [String: () throws -> Void] = [

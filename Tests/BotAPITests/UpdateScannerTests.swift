@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TGClusterTesting
+import Sim
 @testable import BotAPI
 
 @Suite("UpdateScanner")

@@ -27,7 +27,12 @@ public struct UpdateFactory: Sendable {
     // MARK: - Building blocks
 
     public mutating func user(id: Int64? = nil) -> [String: Any] {
-        let id = id ?? Int64.random(in: 10_000...9_999_999_999, using: &rng)
+        if let id {
+            // A known user looks the same in every update (stable names for golden tests).
+            let name = Self.firstNames[Int(id.magnitude % UInt64(Self.firstNames.count))]
+            return ["id": id, "is_bot": false, "first_name": name, "username": "user\(id)", "language_code": "en"]
+        }
+        let id = Int64.random(in: 10_000...9_999_999_999, using: &rng)
         var u: [String: Any] = [
             "id": id, "is_bot": false,
             "first_name": Self.firstNames.randomElement(using: &rng)!,
@@ -89,6 +94,23 @@ public struct UpdateFactory: Sendable {
         let u = user(id: chatID)
         let m = message(chat: privateChat(for: u), from: u, text: text, replyDepth: reply ? 1 : 0)
         return ["update_id": takeUpdateID(), "message": m]
+    }
+
+    /// A callback query from the user of private chat `chatID`, on a message of the bot's.
+    public mutating func callbackQueryUpdate(chatID: Int64, data: String) -> [String: Any] {
+        let u = user(id: chatID)
+        let bot: [String: Any] = ["id": 1, "is_bot": true, "first_name": "Bot", "username": "bot"]
+        let m = message(chat: privateChat(for: u), from: bot, text: "pick")
+        let id = takeUpdateID()
+        let q: [String: Any] = ["id": "cq\(id)", "from": u, "message": m, "chat_instance": "\(chatID)", "data": data]
+        return ["update_id": id, "callback_query": q]
+    }
+
+    /// An inline query from user `userID`.
+    public mutating func inlineQueryUpdate(userID: Int64, query: String) -> [String: Any] {
+        let id = takeUpdateID()
+        let q: [String: Any] = ["id": "iq\(id)", "from": user(id: userID), "query": query, "offset": ""]
+        return ["update_id": id, "inline_query": q]
     }
 
     /// One update of a random kind, with the mix real bots see (mostly messages).

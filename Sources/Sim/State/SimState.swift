@@ -1,0 +1,144 @@
+import BotAPI
+import DequeModule
+import Foundation
+import NIOCore
+
+/// Everything the emulator knows, guarded by the emulator's lock: chats, messages, files,
+/// pending updates, the webhook, the parked long poll, the transcript and the counters.
+struct SimState: Sendable {
+    struct ParkedPoll: Sendable {
+        var id: UInt64
+        var limit: Int
+        var promise: EventLoopPromise<APIResult>
+        var timeout: Scheduled<Void>?
+    }
+
+    struct Webhook: Sendable, Equatable {
+        var url: String
+        var secret: String?
+        var maxConnections: Int
+        var allowedUpdates: [String]?
+        /// The token that set it: replies in webhook responses run as that bot.
+        var token: String
+    }
+
+    struct Stats: Sendable {
+        var requests = 0
+        var byMethod: [String: Int] = [:]
+        var byStatus: [Int: Int] = [:]
+        var updatesInjected = 0
+        var updatesDelivered = 0
+        var messagesSent = 0
+        var webhookRequests = 0
+        var webhookFailures = 0
+        var transcriptDropped = 0
+    }
+
+    var configuration: SimConfiguration
+    var updates: UpdateQueue
+    var chats: [Int64: ChatRecord] = [:]
+    var users: [Int64: String] = [:]
+    var messages: [MessageKey: MessageRecord] = [:]
+    var files: [String: FileRecord] = [:]
+    var filesByPath: [String: String] = [:]
+    var callbackQueries: Set<String> = []
+    var inlineQueries: Set<String> = []
+    var commands: [String: String] = [:]
+    var webhook: Webhook?
+    var lastWebhookError: (date: Int, message: String)?
+    var parked: ParkedPoll?
+    var nextPollID: UInt64 = 0
+    var flood: FloodLimiter
+    var transcript = Deque<String>()
+    var stats = Stats()
+    var nextFileNumber = 1
+
+    init(configuration: SimConfiguration) {
+        self.configuration = configuration
+        self.updates = UpdateQueue(firstID: configuration.firstUpdateID)
+        self.flood = FloodLimiter(limits: configuration.floodLimits)
+    }
+
+    /// Forgets everything but the configuration.
+    mutating func reset() {
+        let parked = self.parked
+        self = SimState(configuration: configuration)
+        self.parked = parked
+    }
+
+    // MARK: - Identity
+
+    /// The bot behind `token`: its id is the token's number, as on Telegram.
+    static func botID(token: String) -> Int64 {
+        Int64(token.split(separator: ":").first ?? "") ?? 1
+    }
+
+    static func botJSON(token: String) -> String {
+        #"{"id":\#(botID(token: token)),"is_bot":true,"first_name":"Sim Bot","username":"tgcluster_sim_bot"}"#
+    }
+
+    static var now: Int { Int(Date().timeIntervalSince1970) }
+
+    // MARK: - Chats
+
+    func chat(_ id: Int64) throws(APIError) -> ChatRecord {
+        guard let chat = chats[id] else { throw .chatNotFound }
+        return chat
+    }
+
+    /// The chat a send method targets, after Telegram's checks (exists, not blocked) and the
+    /// flood limits.
+    mutating func sendableChat(_ params: BotParams, name: String = "chat_id") throws(APIError) -> ChatRecord {
+        guard let raw = params.string(name), !raw.isEmpty else { throw .badRequest("\(name) is empty") }
+        let chat: ChatRecord
+        if let id = Int64(raw) {
+            chat = try self.chat(id)
+        } else if raw.hasPrefix("@"), let found = chats.values.first(where: { $0.username.map { "@" + $0 } == raw }) {
+            chat = found
+        } else {
+            throw .chatNotFound
+        }
+        if chat.blocked {
+            throw chat.type == "private" ? .blocked : APIError(403, "Forbidden: bot was kicked from the \(chat.type) chat")
+        }
+        if configuration.flood == .telegram,
+           let wait = flood.admit(chatID: chat.id, now: Date().timeIntervalSince1970) {
+            throw .tooManyRequests(retryAfter: wait)
+        }
+        return chat
+    }
+
+    /// Stores a new message from the bot in `chat` and returns it.
+    mutating func postMessage(in chatID: Int64, token: String, _ fill: (inout MessageRecord) -> Void) -> MessageRecord {
+        let id = chats[chatID]!.nextMessageID
+        chats[chatID]!.nextMessageID += 1
+        var record = MessageRecord(chatID: chatID, messageID: id, date: Self.now, fromBot: true,
+                                   fromJSON: Self.botJSON(token: token))
+        fill(&record)
+        messages[MessageKey(chat: chatID, message: id)] = record
+        stats.messagesSent += 1
+        return record
+    }
+
+    func render(_ record: MessageRecord) -> String {
+        let chatJSON = chats[record.chatID]?.json ?? #"{"id":\#(record.chatID),"type":"private"}"#
+        var reply: String?
+        if let r = record.replyToMessageID, let replied = messages[MessageKey(chat: record.chatID, message: r)] {
+            reply = replied.json(chatJSON: chatJSON)
+        }
+        return record.json(chatJSON: chatJSON, replyJSON: reply)
+    }
+
+    // MARK: - Transcript
+
+    mutating func record(method: String, params: BotParams, ok: Bool, errorCode: Int?) {
+        var entry = #"{"method":\#(JSONText.quoted(method)),"params":\#(params.transcriptJSON),"time":\#(Date().timeIntervalSince1970),"ok":\#(ok)"#
+        if let errorCode { entry += #","error_code":\#(errorCode)"# }
+        entry += "}"
+        transcript.append(entry)
+        if transcript.count > configuration.transcriptLimit {
+            transcript.removeFirst()
+            stats.transcriptDropped += 1
+        }
+    }
+}
