@@ -55,4 +55,74 @@ enum Tool {
                       stdout: String(decoding: await stdout, as: UTF8.self),
                       stderr: String(decoding: await stderr, as: UTF8.self))
     }
+
+    /// A started `tgcluster` whose stdout is read line by line.
+    final class Running: @unchecked Sendable {
+        let process: Process
+        private let out: Pipe
+
+        init(process: Process, out: Pipe) {
+            self.process = process
+            self.out = out
+        }
+
+        /// The first line of stdout; the process is killed if none comes within 30 s.
+        func firstLine() async throws -> String {
+            let handle = out.fileHandleForReading
+            let pid = process.processIdentifier
+            let watchdog = Task.detached {
+                try await Task.sleep(for: .seconds(30))
+                kill(pid, SIGKILL)
+            }
+            defer { watchdog.cancel() }
+            let line = await Task.detached { () -> String in
+                var bytes = Data()
+                while true {
+                    let chunk = handle.readData(ofLength: 1)
+                    if chunk.isEmpty || chunk == Data([10]) { break }
+                    bytes.append(chunk)
+                }
+                return String(decoding: bytes, as: UTF8.self)
+            }.value
+            guard !line.isEmpty else { throw ToolError(message: "tgcluster printed no first line") }
+            return line
+        }
+
+        /// Waits for the exit status; kills the process after `timeout`.
+        func wait(timeout: Duration) async throws -> Int32 {
+            let deadline = ContinuousClock.now + timeout
+            while process.isRunning {
+                if ContinuousClock.now > deadline {
+                    kill(process.processIdentifier, SIGKILL)
+                    throw ToolError(message: "tgcluster did not exit within \(timeout)")
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return process.terminationStatus
+        }
+    }
+
+    static func start(_ arguments: [String]) throws -> Running {
+        let process = Process()
+        process.executableURL = try executable
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return Running(process: process, out: out)
+    }
+
+    /// A GET with curl's command-line tool, as a user would check a server.
+    static func httpGet(_ url: String) async throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-s", "--max-time", "10", url]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = await Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
 }
