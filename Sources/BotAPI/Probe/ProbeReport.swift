@@ -76,10 +76,7 @@ public struct ProbeReport: Sendable, Codable, Equatable {
         var lines = ["probe: \(count) × \(method) at \(apiURL) (\(freshConnections ? "new connection each" : "kept-alive connection"))"]
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
         func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
-        func f(_ v: Double) -> String {
-            let r = (v * 100).rounded() / 100
-            return "\(r)"
-        }
+        func f(_ v: Double) -> String { String(format: "%.2f", v) }
         lines.append(pad("phase (ms)", 16) + ["min", "median", "p95", "max"].map { lpad($0, 10) }.joined())
         for phase in phases {
             let s = phase.milliseconds
