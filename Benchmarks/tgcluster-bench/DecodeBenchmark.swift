@@ -5,9 +5,15 @@ import Sim
 /// Full decode vs the scanner vs reading only what a handler needs (issue: foundation).
 enum DecodeBenchmark {
     static func run() throws {
-        // Realistic ~700-byte updates: private text messages that reply to another message.
+        // Realistic ~700-byte updates: group messages with a command entity that reply to
+        // another message (from another user, maybe quoting another chat).
         var factory = UpdateFactory(seed: 1)
-        let updates = (0..<2000).map { _ in factory.textMessageUpdate(reply: true) }
+        let updates = (0..<2000).map { _ -> [String: Any] in
+            let user = factory.user()
+            var message = factory.message(chat: factory.groupChat(), from: user, text: "/transaction 25 \(Int.random(in: 1000...9999, using: &factory.rng)) please, for the dinner yesterday", replyDepth: 1)
+            message["message_thread_id"] = 1
+            return ["update_id": factory.takeUpdateID(), "message": message]
+        }
         let singles = updates.map { UpdateFactory.json($0) }
         let batches = stride(from: 0, to: updates.count, by: 100).map {
             UpdateFactory.getUpdatesResponse(Array(updates[$0..<min($0 + 100, updates.count)]))

@@ -159,43 +159,39 @@ public enum UpdateScanner {
 
     /// The integer `id` member of the object at the scanner, which it consumes.
     private static func idOf(_ s: inout JSONScanner) throws(JSONScanError) -> Int64? {
-        guard try s.peek() == UInt8(ascii: "{") else {
-            try s.skipValue()
-            return nil
-        }
-        try s.beginObject()
-        var first = true
-        var id: Int64?
-        while let key = try s.nextKey(first: &first) {
-            if id == nil, s.key(key, is: "id") {
-                let c = try s.peek()
-                if c == UInt8(ascii: "-") || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) {
-                    id = try s.scanNumber()
-                } else {
-                    try s.skipValue()
-                }
-            } else {
+        try member("id", of: &s) { s throws(JSONScanError) in
+            let c = try s.peek()
+            guard c == UInt8(ascii: "-") || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) else {
                 try s.skipValue()
+                return nil
             }
+            return try s.scanNumber()
         }
-        return id
     }
 
+    /// The id of the `chat` member of the (message) object at the scanner.
     private static func chatOfMessage(_ s: inout JSONScanner) throws(JSONScanError) -> Int64? {
+        try member("chat", of: &s, idOf)
+    }
+
+    /// Walks the object at the scanner (consuming it) and reads its first member `name` with
+    /// `read`; nil if the value is not an object or has no such member.
+    private static func member<T>(_ name: StaticString, of s: inout JSONScanner,
+                                  _ read: (inout JSONScanner) throws(JSONScanError) -> T?) throws(JSONScanError) -> T? {
         guard try s.peek() == UInt8(ascii: "{") else {
             try s.skipValue()
             return nil
         }
         try s.beginObject()
         var first = true
-        var chat: Int64?
+        var found: T?
         while let key = try s.nextKey(first: &first) {
-            if s.key(key, is: "chat") {
-                chat = try idOf(&s)
+            if found == nil, s.key(key, is: name) {
+                found = try read(&s)
             } else {
                 try s.skipValue()
             }
         }
-        return chat
+        return found
     }
 }
