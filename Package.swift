@@ -54,6 +54,7 @@ let package = Package(
             name: "Bus",
             dependencies: [
                 "CZeroMQ",
+                "BotAPI",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

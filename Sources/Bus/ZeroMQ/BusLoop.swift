@@ -1,0 +1,162 @@
+internal import CZeroMQ
+import Foundation
+import Synchronization
+
+/// The one thread of a process that owns its ZeroMQ sockets.
+///
+/// It polls every socket plus a wake-up pipe. Inbound messages leave as an `AsyncStream`;
+/// outbound ones enter through a locked queue and a byte on the pipe, so `send` may be called
+/// from any thread or task while the sockets stay on this one (libzmq sockets are not
+/// thread-safe). A message that would block at the high-water mark waits in order for its
+/// socket to become writable.
+public final class BusLoop: Sendable {
+    public struct SocketSpec: Sendable {
+        public var kind: ZMQSocket.Kind
+        public var identity: String?
+        public var bind: [String] = []
+        public var connect: [String] = []
+        public var highWaterMark: Int32 = 10_000
+
+        public init(kind: ZMQSocket.Kind, identity: String? = nil, bind: [String] = [], connect: [String] = [],
+                    highWaterMark: Int32 = 10_000) {
+            self.kind = kind
+            self.identity = identity
+            self.bind = bind
+            self.connect = connect
+            self.highWaterMark = highWaterMark
+        }
+    }
+
+    /// A message received on the socket at index `socket` of the specs.
+    public struct Message: Sendable {
+        public var socket: Int
+        public var frames: [Data]
+    }
+
+    private struct Outbox: ~Copyable {
+        var queue: [(Int, [Data])] = []
+        var running = true
+    }
+
+    public let inbound: AsyncStream<Message>
+    private let continuation: AsyncStream<Message>.Continuation
+    private let outbox = Mutex(Outbox())
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+    private let done = DispatchSemaphore(value: 0)
+    private let sendErrors = Mutex(0)
+
+    /// Creates the sockets on a new thread, binds and connects them; throws if any fails.
+    public init(context: ZMQContext, sockets specs: [SocketSpec]) throws {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw ZMQError(code: errno, operation: "pipe") }
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+        (inbound, continuation) = AsyncStream.makeStream(of: Message.self, bufferingPolicy: .unbounded)
+        let started = Mutex<Result<Void, ZMQError>?>(nil)
+        let ready = DispatchSemaphore(value: 0)
+        let thread = Thread { [self] in
+            var sockets: [ZMQSocket] = []
+            do throws(ZMQError) {
+                for spec in specs {
+                    let s = try ZMQSocket(context, kind: spec.kind, identity: spec.identity, highWaterMark: spec.highWaterMark)
+                    sockets.append(s)
+                    for e in spec.bind { try s.bind(e) }
+                    for e in spec.connect { try s.connect(e) }
+                }
+                started.withLock { $0 = .success(()) }
+            } catch {
+                for s in sockets { s.close() }
+                started.withLock { $0 = .failure(error) }
+                ready.signal()
+                return
+            }
+            ready.signal()
+            self.run(sockets)
+        }
+        thread.name = "tgcluster.bus"
+        thread.start()
+        ready.wait()
+        if case .failure(let error)? = started.withLock({ $0 }) {
+            close(wakeRead)
+            close(wakeWrite)
+            continuation.finish()
+            throw error
+        }
+    }
+
+    /// Queues `frames` for the socket at index `socket`; any thread.
+    public func send(_ frames: [Data], on socket: Int) {
+        let accepted = outbox.withLock { o -> Bool in
+            guard o.running else { return false }
+            o.queue.append((socket, frames))
+            return true
+        }
+        if accepted { wake() }
+    }
+
+    /// Messages that could not be sent (a router's peer gone): counted, then dropped.
+    public var droppedSends: Int { sendErrors.withLock { $0 } }
+
+    /// Stops the thread and closes the sockets (after sending what is queued, within LINGER).
+    public func shutdown() {
+        let first = outbox.withLock { o -> Bool in
+            defer { o.running = false }
+            return o.running
+        }
+        guard first else { return }
+        wake()
+        done.wait()
+        close(wakeRead)
+        close(wakeWrite)
+    }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+    }
+
+    private func run(_ sockets: [ZMQSocket]) {
+        var pending: [[[Data]]] = Array(repeating: [], count: sockets.count)
+        var items = sockets.map { zmq_pollitem_t(socket: $0.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
+        items.append(zmq_pollitem_t(socket: nil, fd: wakeRead, events: Int16(ZMQ_POLLIN), revents: 0))
+        var drain = [UInt8](repeating: 0, count: 256)
+        var running = true
+        while running {
+            let (queued, stillRunning) = outbox.withLock { o -> ([(Int, [Data])], Bool) in
+                defer { o.queue.removeAll(keepingCapacity: true) }
+                return (o.queue, o.running)
+            }
+            running = stillRunning
+            for (index, frames) in queued where index < sockets.count { pending[index].append(frames) }
+            for (index, socket) in sockets.enumerated() {
+                while let frames = pending[index].first {
+                    do throws(ZMQError) {
+                        guard try socket.send(frames) else { break }
+                    } catch {
+                        sendErrors.withLock { $0 += 1 }
+                    }
+                    pending[index].removeFirst()
+                }
+                items[index].events = Int16(ZMQ_POLLIN) | (pending[index].isEmpty ? 0 : Int16(ZMQ_POLLOUT))
+            }
+            if !running { break }
+            let rc = zmq_poll(&items, Int32(items.count), 1000)
+            if rc < 0 { continue }  // EINTR
+            if items[sockets.count].revents != 0 {
+                while read(wakeRead, &drain, drain.count) > 0 {}
+            }
+            for (index, socket) in sockets.enumerated() where items[index].revents & Int16(ZMQ_POLLIN) != 0 {
+                // Bounded per round, so one busy socket cannot starve the others or the outbox.
+                for _ in 0..<1000 {
+                    guard let frames = try? socket.receive() else { break }
+                    continuation.yield(Message(socket: index, frames: frames))
+                }
+            }
+        }
+        for s in sockets { s.close() }
+        continuation.finish()
+        done.signal()
+    }
+}

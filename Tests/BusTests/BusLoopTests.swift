@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+@testable import Bus
+
+@Suite("BusLoop")
+struct BusLoopTests {
+    /// Receives the next message within a deadline.
+    static func next(_ loop: BusLoop, timeout: Duration = .seconds(5)) async throws -> BusLoop.Message {
+        try await withThrowingTaskGroup(of: BusLoop.Message?.self) { group in
+            group.addTask {
+                for await m in loop.inbound { return m }
+                return nil
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            guard let first else { throw TimeoutError() }
+            return first
+        }
+    }
+
+    struct TimeoutError: Error {}
+
+    @Test func routerAndDealer_exchangeMultipartMessagesOverIPC() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tgc-bus-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let endpoint = "ipc://\(dir.path)/broker.sock"
+        let context = ZMQContext()
+        let router = try BusLoop(context: context, sockets: [.init(kind: .router, bind: [endpoint])])
+        let dealer = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: "w-1", connect: [endpoint])])
+        dealer.send(Frame.ready(capacity: 8, role: .worker).encoded(), on: 0)
+        let got = try await Self.next(router)
+        #expect(got.frames[0] == Data("w-1".utf8))
+        #expect(try Frame.decode(got.frames.dropFirst()) == .ready(capacity: 8, role: .worker))
+        // And back, addressed by identity; many, in order.
+        for i in 0..<500 {
+            router.send([Data("w-1".utf8)] + Frame.ack(batch: UInt64(i)).encoded(), on: 0)
+        }
+        var last: UInt64 = 0
+        for i in 0..<500 {
+            let m = try await Self.next(dealer)
+            guard case .ack(let batch) = try Frame.decode(m.frames) else { Issue.record("expected ack"); return }
+            #expect(batch == UInt64(i))
+            last = batch
+        }
+        #expect(last == 499)
+        // To a peer that is gone: counted as dropped, not a crash.
+        router.send([Data("nobody".utf8)] + Frame.heartbeat.encoded(), on: 0)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(router.droppedSends == 1)
+        dealer.shutdown()
+        router.shutdown()
+        context.close()
+    }
+
+    @Test func bindFailure_isThrown() throws {
+        let context = ZMQContext()
+        #expect(throws: ZMQError.self) {
+            _ = try BusLoop(context: context, sockets: [.init(kind: .router, bind: ["ipc:///nonexistent-dir-xyz/a.sock"])])
+        }
+        context.close()
+    }
+
+    @Test func version_isLibzmq4() {
+        #expect(ZMQContext.version.hasPrefix("4."))
+    }
+}
