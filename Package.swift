@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "BotAPI", targets: ["BotAPI"]),
         .library(name: "Bus", targets: ["Bus"]),
         .library(name: "Sim", targets: ["Sim"]),
+        .library(name: "Cluster", targets: ["Cluster"]),
         .library(name: "TGClusterTesting", targets: ["TGClusterTesting"]),
         .executable(name: "tgcluster", targets: ["tgcluster"]),
     ],
@@ -59,6 +60,22 @@ let package = Package(
             ]
         ),
 
+        // The roles (ingest, broker, sequencer, worker, supervisor) and the handler API.
+        .target(
+            name: "Cluster",
+            dependencies: [
+                "BotAPI",
+                "Bus",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .executableTarget(
+            name: "echobot",
+            dependencies: ["Cluster"],
+            path: "Examples/EchoBot"
+        ),
         // The Bot API emulator (`tgcluster sim`).
         .target(
             name: "Sim",
@@ -117,6 +134,10 @@ let package = Package(
         .testTarget(
             name: "tgclusterTests",
             dependencies: ["BotAPI", "Sim", "TGClusterTesting"]
+        ),
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: ["BotAPI", "Bus", "Cluster", "Sim", "TGClusterTesting"]
         ),
         .testTarget(
             name: "SimTests",

@@ -1,0 +1,16 @@
+// The guide's Echobot on tgcluster: every text message is answered with the same text, in the
+// same chat. `echobot run --workers 4` runs the whole cluster; configuration from the
+// environment (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TGCLUSTER_DATA_DIR).
+import Cluster
+
+let bot = Bot()
+bot.onCommand("start") { ctx in
+    try await ctx.reply("Hi! Send me any text and I will send it back.")
+}
+bot.onText { ctx in
+    try await ctx.reply(ctx.text ?? "")
+}
+bot.onError { error, ctx in
+    ctx?.logger.error("echo failed", metadata: ["error": "\(error)"])
+}
+await Cluster.main(bot)

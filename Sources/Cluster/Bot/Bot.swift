@@ -1,0 +1,161 @@
+import BotAPI
+import Bus
+import Foundation
+import Synchronization
+
+/// A bot: its handlers, its named jobs and its error handler. Build it once at start-up (every
+/// process of the cluster runs the same binary and builds the same `Bot`), then hand it to
+/// `Cluster.main`.
+///
+/// ```swift
+/// let bot = Bot()
+/// bot.onCommand("start") { ctx in try await ctx.reply("Hi!") }
+/// bot.onText { ctx in try await ctx.reply(ctx.text ?? "") }          // concurrent, in the pool
+/// bot.onCommand("balance", .serial) { ctx in ... }                  // one at a time, in order
+/// bot.onError { error, ctx in ctx.logger.error("\(error)") }
+/// try await Cluster.main(bot)
+/// ```
+///
+/// Handlers are tried in the order they were added; the first that matches an update gets it.
+public final class Bot: Sendable {
+    /// Where a handler runs.
+    public enum Mode: Sendable {
+        /// In the worker pool, many at once (the guide's `run_async`).
+        case concurrent
+        /// In the sequencer, one at a time, in `update_id` order (shared state).
+        case serial
+    }
+
+    public typealias Handler = @Sendable (Context) async throws -> Void
+    public typealias ErrorHandler = @Sendable (any Error, Context?) async -> Void
+    public typealias JobBody = @Sendable (Data, JobContext) async throws -> Data
+
+    struct Registration: Sendable {
+        var kinds: Set<UpdateKind>
+        var matches: @Sendable (RawUpdate) -> Bool
+        var mode: Mode
+        var ordered: Bool
+        var handler: Handler
+    }
+
+    private struct Table: Sendable {
+        var handlers: [Registration] = []
+        var jobs: [String: JobBody] = [:]
+        var errorHandler: ErrorHandler?
+    }
+
+    private let table = Mutex(Table())
+
+    public init() {}
+
+    // MARK: - Handlers
+
+    /// Every update of `kinds` that `predicate` accepts.
+    public func on(_ kinds: Set<UpdateKind>, _ mode: Mode = .concurrent, ordered: Bool = true,
+                   where predicate: @escaping @Sendable (RawUpdate) -> Bool = { _ in true },
+                   _ handler: @escaping Handler) {
+        table.withLock { $0.handlers.append(Registration(kinds: kinds, matches: predicate, mode: mode, ordered: ordered, handler: handler)) }
+    }
+
+    /// Messages whose text is the command `/<name>` (with or without `@botname` and arguments).
+    public func onCommand(_ name: String, _ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
+        let command = name.hasPrefix("/") ? name : "/" + name
+        on([.message], mode, ordered: ordered, where: { raw in
+            guard let text = raw.text, text.hasPrefix(command) else { return false }
+            let rest = text.dropFirst(command.count)
+            return rest.isEmpty || rest.first == " " || rest.first == "@" || rest.first == "\n"
+        }, handler)
+    }
+
+    /// Text messages that are not commands.
+    public func onText(_ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
+        on([.message], mode, ordered: ordered, where: { raw in
+            guard let text = raw.text else { return false }
+            return !text.hasPrefix("/")
+        }, handler)
+    }
+
+    /// Text messages matching a regular expression (ICU syntax).
+    public func onText(matching pattern: String, _ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
+        let regex = try! NSRegularExpression(pattern: pattern)
+        let boxed = UncheckedSendable(regex)
+        on([.message], mode, ordered: ordered, where: { raw in
+            guard let text = raw.text else { return false }
+            return boxed.value.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+        }, handler)
+    }
+
+    /// Any message (text, photo, document, ...).
+    public func onMessage(_ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
+        on([.message], mode, ordered: ordered, handler)
+    }
+
+    /// Callback queries, optionally only those whose data starts with `prefix`.
+    public func onCallbackQuery(prefix: String? = nil, _ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
+        on([.callbackQuery], mode, ordered: ordered, where: { raw in
+            guard let prefix else { return true }
+            return raw.string(at: "callback_query", "data")?.hasPrefix(prefix) == true
+        }, handler)
+    }
+
+    /// Any update `predicate` accepts, of any kind.
+    public func on(_ mode: Mode = .concurrent, ordered: Bool = true, where predicate: @escaping @Sendable (RawUpdate) -> Bool,
+                   _ handler: @escaping Handler) {
+        on([], mode, ordered: ordered, where: predicate, handler)
+    }
+
+    /// Called with every error a handler or job throws, and for each dead-lettered update.
+    public func onError(_ handler: @escaping ErrorHandler) {
+        table.withLock { $0.errorHandler = handler }
+    }
+
+    // MARK: - Named jobs (runAsync)
+
+    /// A job the worker pool runs by name, with bytes in and out.
+    public func job(_ name: String, _ body: @escaping JobBody) {
+        precondition(!name.hasPrefix("tgcluster."), "job names starting with tgcluster. are reserved")
+        table.withLock { $0.jobs[name] = body }
+    }
+
+    /// A job with `Codable` input and output (JSON on the wire).
+    public func job<Input: Codable & Sendable, Output: Codable & Sendable>(
+        _ name: String, _ body: @escaping @Sendable (Input, JobContext) async throws -> Output
+    ) {
+        job(name) { data, ctx in
+            let input = try JSONDecoder().decode(Input.self, from: data)
+            return try JSONEncoder().encode(try await body(input, ctx))
+        }
+    }
+
+    // MARK: - Used by the roles
+
+    var handlers: [Registration] { table.withLock { $0.handlers } }
+    var errorHandler: ErrorHandler? { table.withLock { $0.errorHandler } }
+
+    func jobBody(_ name: String) -> JobBody? { table.withLock { $0.jobs[name] } }
+
+    /// The broker's routing: the first handler that matches.
+    func route(_ envelope: UpdateEnvelope) -> BrokerState.Route? {
+        let handlers = self.handlers
+        let raw = envelope.raw
+        for (i, h) in handlers.enumerated() where h.kinds.isEmpty || h.kinds.contains(envelope.kind) {
+            if h.matches(raw) {
+                return BrokerState.Route(handler: UInt16(i), serial: h.mode == .serial, ordered: h.ordered)
+            }
+        }
+        return nil
+    }
+
+    /// The update kinds the handlers want (for `allowed_updates`); empty = Telegram's default.
+    var allowedUpdates: [String] {
+        let handlers = self.handlers
+        if handlers.contains(where: { $0.kinds.isEmpty }) { return [] }
+        return Set(handlers.flatMap { $0.kinds.map(\.rawValue) }).sorted()
+    }
+}
+
+/// A value the compiler cannot prove `Sendable` but that is only read (a compiled regex).
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

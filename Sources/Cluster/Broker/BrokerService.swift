@@ -1,0 +1,191 @@
+import BotAPI
+import Bus
+import Foundation
+import Logging
+import Synchronization
+
+/// The broker process: `BrokerState` behind two ROUTER sockets (ingest; workers and the
+/// sequencer), a clock, the dead-letter file and a stats file for `tgcluster status`.
+final class BrokerService: Sendable {
+    enum Event: Sendable {
+        case message(BusLoop.Message)
+        case tick
+    }
+
+    private let configuration: ClusterConfiguration
+    private let logger: Logger
+    private let bus: BusLoop
+    private let bot: Bot
+
+    static let ingestSocket = 0
+    static let workersSocket = 1
+
+    init(bot: Bot, configuration: ClusterConfiguration, context: ZMQContext, logger: Logger) throws {
+        self.bot = bot
+        self.configuration = configuration
+        self.logger = logger
+        do {
+            bus = try BusLoop(context: context, sockets: [
+                .init(kind: .router, bind: [configuration.ingestSocket]),
+                .init(kind: .router, bind: [configuration.workersSocket], highWaterMark: 100_000),
+            ])
+        } catch {
+            throw RoleError.cannotListen("\(configuration.ingestSocket), \(configuration.workersSocket): \(error)")
+        }
+    }
+
+    /// Runs until `stop` completes and then until the work held is done (or the drain deadline).
+    func run(until stop: @escaping @Sendable () async -> Void) async {
+        var brokerConfig = BrokerState.Configuration()
+        brokerConfig.heartbeatInterval = configuration.heartbeat
+        brokerConfig.liveness = configuration.liveness
+        brokerConfig.maxAttempts = configuration.maxAttempts
+        let bot = self.bot
+        var state = BrokerState(configuration: brokerConfig) { bot.route($0) }
+        let (events, sink) = AsyncStream.makeStream(of: Event.self)
+        let stopping = Mutex(false)
+        let forward = Task {
+            for await m in bus.inbound { sink.yield(.message(m)) }
+        }
+        let heartbeat = configuration.heartbeat
+        let clock = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: heartbeat / 2)
+                sink.yield(.tick)
+            }
+        }
+        let stopper = Task {
+            await stop()
+            stopping.withLock { $0 = true }
+            sink.yield(.tick)
+        }
+        logger.info("listening", metadata: ["ingest": "\(configuration.ingestSocket)", "workers": "\(configuration.workersSocket)"])
+        var stats = StatsWriter(file: configuration.file("broker.json"))
+        var drainDeadline: ContinuousClock.Instant?
+        for await event in events {
+            let now = ContinuousClock.now
+            var actions: [BrokerState.Action] = []
+            switch event {
+            case .message(let m):
+                actions = handle(m, state: &state, now: now)
+            case .tick:
+                actions = state.tick(now: now)
+                stats.write(state, now: now)
+            }
+            perform(actions, state: &state, now: now)
+            if stopping.withLock({ $0 }) {
+                let deadline = drainDeadline ?? (now + configuration.drainDeadline)
+                drainDeadline = deadline
+                if state.pending == 0 || now > deadline {
+                    if state.pending > 0 { logger.warning("stopping with work left", metadata: ["pending": "\(state.pending)"]) }
+                    break
+                }
+            }
+        }
+        for (peer, _, _, _) in state.peerSummary {
+            bus.send([peer] + Frame.disconnect.encoded(), on: Self.workersSocket)
+        }
+        stats.write(state, now: .now)
+        forward.cancel()
+        clock.cancel()
+        stopper.cancel()
+        bus.shutdown()
+    }
+
+    private func handle(_ m: BusLoop.Message, state: inout BrokerState, now: ContinuousClock.Instant) -> [BrokerState.Action] {
+        guard let peer = m.frames.first else { return [] }
+        let frame: Frame
+        do {
+            frame = try Frame.decode(m.frames.dropFirst())
+        } catch {
+            logger.warning("dropped a frame that does not parse", metadata: ["error": "\(error)"])
+            return []
+        }
+        if m.socket == Self.ingestSocket {
+            if case .updates(let batch, let updates) = frame {
+                return state.updates(batch, updates, from: peer, now: now)
+            }
+            return []
+        }
+        return state.received(frame, from: peer, now: now)
+    }
+
+    private func perform(_ actions: [BrokerState.Action], state: inout BrokerState, now: ContinuousClock.Instant) {
+        var more: [BrokerState.Action] = []
+        for action in actions {
+            switch action {
+            case .send(let peer, let frame):
+                bus.send([peer] + frame.encoded(), on: Self.workersSocket)
+            case .answerIngest(let peer, let frame):
+                bus.send([peer] + frame.encoded(), on: Self.ingestSocket)
+            case .deadLetter(let letter):
+                more += deadLetter(letter, state: &state, now: now)
+            }
+        }
+        if !more.isEmpty { perform(more, state: &state, now: now) }
+    }
+
+    /// Records a job given up on (data dir `dead-letter.jsonl`), and hands an update's to the
+    /// bot's error handler in the pool.
+    private func deadLetter(_ letter: BrokerState.DeadLetter, state: inout BrokerState, now: ContinuousClock.Instant) -> [BrokerState.Action] {
+        var entry: [String: Any] = ["time": Date().timeIntervalSince1970, "reason": letter.reason, "attempts": Int(letter.job.attempt)]
+        var notice = DeadLetterNotice(updateID: nil, reason: letter.reason, update: nil)
+        switch letter.job.payload {
+        case .update(_, let envelope):
+            entry["update_id"] = envelope.updateID
+            entry["kind"] = envelope.kind.rawValue
+            entry["update"] = String(decoding: envelope.bytes, as: UTF8.self)
+            notice.updateID = envelope.updateID
+            notice.update = envelope.bytes
+        case .task(let name, _):
+            entry["job"] = name
+        }
+        logger.error("dead-lettered", metadata: ["update_id": "\(notice.updateID.map(String.init) ?? "-")", "reason": "\(letter.reason)"])
+        if let line = try? JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys, .withoutEscapingSlashes]) {
+            appendLine(line, to: configuration.file("dead-letter.jsonl"))
+        }
+        guard notice.updateID != nil, let input = try? JSONEncoder().encode(notice) else { return [] }
+        return state.submit(name: DeadLetterNotice.jobName, input: input, now: now)
+    }
+}
+
+func appendLine(_ line: Data, to url: URL) {
+    if !FileManager.default.fileExists(atPath: url.path) {
+        FileManager.default.createFile(atPath: url.path, contents: nil)
+    }
+    guard let handle = try? FileHandle(forWritingTo: url) else { return }
+    defer { try? handle.close() }
+    _ = try? handle.seekToEnd()
+    try? handle.write(contentsOf: line + Data([10]))
+}
+
+/// Writes the broker's figures to `broker.json` about once a second, for `tgcluster status`.
+struct StatsWriter {
+    let file: URL
+    var last: ContinuousClock.Instant?
+    var lastCompleted = 0
+    var rate = 0.0
+
+    mutating func write(_ state: BrokerState, now: ContinuousClock.Instant) {
+        if let last, now - last < .seconds(1) { return }
+        let seconds = last.map { d -> Double in let x = now - d; return Double(x.components.seconds) + Double(x.components.attoseconds) / 1e18 } ?? 1
+        rate = Double(state.counters.completed - lastCompleted) / max(seconds, 0.001)
+        lastCompleted = state.counters.completed
+        last = now
+        let sorted = state.latencies.sorted()
+        func pct(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        let c = state.counters
+        let object: [String: Any] = [
+            "pid": Int(getpid()), "time": Date().timeIntervalSince1970,
+            "queued": state.queued, "in_flight": state.inFlight, "pending": state.pending,
+            "accepted": c.accepted, "duplicates": c.duplicates, "unhandled": c.unhandled, "completed": c.completed,
+            "failed": c.failed, "requeued": c.requeued, "dead_lettered": c.deadLettered, "busy": c.busy,
+            "updates_per_second": rate, "latency_ms_p50": pct(0.5), "latency_ms_p99": pct(0.99),
+            "peers": state.peerSummary.map { ["id": String(decoding: $0.peer, as: UTF8.self), "role": $0.role == .worker ? "worker" : "sequencer",
+                                              "capacity": $0.capacity, "in_flight": $0.inFlight] },
+        ]
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        let tmp = file.appendingPathExtension("tmp")
+        if (try? data.write(to: tmp)) != nil { rename(tmp.path, file.path) }
+    }
+}

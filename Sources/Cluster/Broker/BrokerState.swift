@@ -1,0 +1,372 @@
+import BotAPI
+import Bus
+import DequeModule
+import Foundation
+
+/// The broker's logic as a pure state machine: events in (a batch from ingest, a frame from a
+/// worker, a clock tick), actions out (frames to send, dead letters). No sockets, no clock.
+///
+/// - Deduplicates updates by `update_id` (a window of recent ids).
+/// - Routes each update by the first matching handler: serial ones to the sequencer, one at a
+///   time in `update_id` order; concurrent ones to the pool.
+/// - Keeps one routing key's (chat's) updates in order across the pool: a key has at most one
+///   job in flight; different keys run concurrently. Unordered handlers and named jobs skip it.
+/// - Gives no peer more jobs than its capacity (credit); a waiting job lends its slot.
+/// - Expires a silent peer after `liveness` heartbeat intervals and requeues its jobs at the
+///   head of their keys; a job is dead-lettered after `maxAttempts` deliveries.
+/// - Bounds what it holds: a batch that would exceed `maxPending` is answered BUSY.
+public struct BrokerState: Sendable {
+    public struct Configuration: Sendable {
+        public var heartbeatInterval: Duration = .seconds(1)
+        /// Intervals of silence after which a peer is dead.
+        public var liveness = 3
+        /// Deliveries of one job before it is dead-lettered.
+        public var maxAttempts: UInt8 = 3
+        /// Jobs held (queued and in flight) before ingest is told BUSY.
+        public var maxPending = 50_000
+        public var busyRetry: Duration = .milliseconds(200)
+        /// Update ids remembered for deduplication.
+        public var dedupeWindow = 1_000_000
+
+        public init() {}
+    }
+
+    /// Where an update goes: which handler, which process kind, and whether it keeps its chat's order.
+    public struct Route: Sendable, Equatable {
+        public var handler: UInt16
+        public var serial: Bool
+        public var ordered: Bool
+
+        public init(handler: UInt16, serial: Bool, ordered: Bool) {
+            self.handler = handler
+            self.serial = serial
+            self.ordered = ordered
+        }
+    }
+
+    public enum Action: Sendable, Equatable {
+        /// Send `frame` to peer `peer` (a worker or sequencer).
+        case send(peer: Data, Frame)
+        /// Answer ingest `peer`.
+        case answerIngest(peer: Data, Frame)
+        /// Give up on a job: record it with the reason.
+        case deadLetter(DeadLetter)
+    }
+
+    public struct DeadLetter: Sendable, Equatable {
+        public var job: Job
+        public var reason: String
+    }
+
+    enum QueueKey: Hashable, Sendable {
+        case key(Int64)
+        case job(UInt64)
+    }
+
+    struct JobRecord: Sendable {
+        var payload: Job.Payload
+        var queue: QueueKey
+        var serial: Bool
+        var attempts: UInt8 = 0
+        var peer: Data?
+        var submitter: (peer: Data, taskID: UInt64)?
+        var accepted: ContinuousClock.Instant
+    }
+
+    struct Peer: Sendable {
+        var role: PeerRole
+        var capacity: Int
+        var inFlight = Set<UInt64>()
+        var lastSeen: ContinuousClock.Instant
+        var lastSent: ContinuousClock.Instant
+        var draining = false
+
+        var free: Int { draining ? 0 : max(0, capacity - inFlight.count) }
+    }
+
+    public struct Counters: Sendable, Equatable {
+        public var accepted = 0
+        public var duplicates = 0
+        public var unhandled = 0
+        public var completed = 0
+        public var failed = 0
+        public var requeued = 0
+        public var deadLettered = 0
+        public var busy = 0
+        public var malformed = 0
+    }
+
+    public let configuration: Configuration
+    private let route: @Sendable (UpdateEnvelope) -> Route?
+
+    var jobs: [UInt64: JobRecord] = [:]
+    var queues: [QueueKey: Deque<UInt64>] = [:]
+    var ready = Deque<QueueKey>()
+    var serialQueue = Deque<UInt64>()
+    var serialInFlight: UInt64?
+    var peers: [Data: Peer] = [:]
+    var rotation = Deque<Data>()
+    var nextJobID: UInt64 = 1
+    var seen = Set<Int64>()
+    var seenOrder = Deque<Int64>()
+    public private(set) var counters = Counters()
+    /// Milliseconds from acceptance to completion of recent update jobs.
+    public private(set) var latencies = Deque<Double>()
+
+    public init(configuration: Configuration = .init(), route: @escaping @Sendable (UpdateEnvelope) -> Route?) {
+        self.configuration = configuration
+        self.route = route
+    }
+
+    /// Jobs held: queued or in flight.
+    public var pending: Int { jobs.count }
+    /// Jobs waiting for a slot (pool and sequencer).
+    public var queued: Int { jobs.count - inFlight }
+    public var inFlight: Int { peers.values.reduce(0) { $0 + $1.inFlight.count } }
+    public var peerCount: Int { peers.count }
+
+    /// Per peer: role, capacity, jobs in flight.
+    public var peerSummary: [(peer: Data, role: PeerRole, capacity: Int, inFlight: Int)] {
+        peers.map { ($0.key, $0.value.role, $0.value.capacity, $0.value.inFlight.count) }.sorted { $0.peer.lexicographicallyPrecedes($1.peer) }
+    }
+
+    // MARK: - Events
+
+    /// A batch from ingest: accepted (ACK) or refused as too much (BUSY, nothing kept).
+    public mutating func updates(_ batch: UInt64, _ updates: [UpdateEnvelope], from ingest: Data,
+                                 now: ContinuousClock.Instant) -> [Action] {
+        if jobs.count + updates.count > configuration.maxPending, !updates.isEmpty {
+            counters.busy += 1
+            let ms = configuration.busyRetry.components.seconds * 1000 + configuration.busyRetry.components.attoseconds / 1_000_000_000_000_000
+            return [.answerIngest(peer: ingest, .busy(batch: batch, retryAfterMilliseconds: UInt32(ms)))]
+        }
+        for update in updates {
+            guard remember(update.updateID) else {
+                counters.duplicates += 1
+                continue
+            }
+            guard let r = route(update) else {
+                counters.unhandled += 1
+                continue
+            }
+            counters.accepted += 1
+            let id = takeJobID()
+            let payload = Job.Payload.update(handler: r.handler, update)
+            if r.serial {
+                jobs[id] = JobRecord(payload: payload, queue: .job(id), serial: true, accepted: now)
+                serialQueue.append(id)
+            } else {
+                let queue: QueueKey = r.ordered ? (update.routingKey.map { .key($0.id) } ?? .job(id)) : .job(id)
+                jobs[id] = JobRecord(payload: payload, queue: queue, serial: false, accepted: now)
+                enqueue(id, on: queue)
+            }
+        }
+        var actions: [Action] = [.answerIngest(peer: ingest, .ack(batch: batch))]
+        actions += dispatch(now: now)
+        return actions
+    }
+
+    /// A frame from a worker or the sequencer.
+    public mutating func received(_ frame: Frame, from peer: Data, now: ContinuousClock.Instant) -> [Action] {
+        if case .ready(let capacity, let role) = frame {
+            if let old = peers[peer] {
+                // A peer that says READY again has restarted: what it held is lost.
+                var actions = expire(peer, old, reason: "restarted", now: now)
+                actions += register(peer, role: role, capacity: Int(capacity), now: now)
+                return actions
+            }
+            return register(peer, role: role, capacity: Int(capacity), now: now)
+        }
+        guard peers[peer] != nil else {
+            // Unknown (the broker restarted, or the peer expired): ask it to say READY again.
+            return frame == .disconnect ? [] : [.send(peer: peer, .disconnect)]
+        }
+        peers[peer]!.lastSeen = now
+        switch frame {
+        case .heartbeat:
+            return []
+        case .disconnect:
+            peers[peer]!.draining = true
+            if peers[peer]!.inFlight.isEmpty { removePeer(peer) }
+            return dispatch(now: now)
+        case .done(let id, let outcome, let output):
+            return finish(id, outcome: outcome, output: output, from: peer, now: now)
+        case .lend:
+            peers[peer]!.capacity += 1
+            return dispatch(now: now)
+        case .reclaim:
+            peers[peer]!.capacity = max(0, peers[peer]!.capacity - 1)
+            return []
+        case .submit(let taskID, let name, let input):
+            let id = takeJobID()
+            jobs[id] = JobRecord(payload: .task(name: name, input: input), queue: .job(id), serial: false,
+                                 submitter: (peer, taskID), accepted: now)
+            enqueue(id, on: .job(id))
+            return dispatch(now: now)
+        default:
+            counters.malformed += 1
+            return []
+        }
+    }
+
+    /// A named job the broker itself starts (the error handler of a dead-lettered update).
+    public mutating func submit(name: String, input: Data, now: ContinuousClock.Instant) -> [Action] {
+        let id = takeJobID()
+        jobs[id] = JobRecord(payload: .task(name: name, input: input), queue: .job(id), serial: false, accepted: now)
+        enqueue(id, on: .job(id))
+        return dispatch(now: now)
+    }
+
+    /// The clock: expire silent peers, send heartbeats to quiet ones.
+    public mutating func tick(now: ContinuousClock.Instant) -> [Action] {
+        var actions: [Action] = []
+        let deadline = configuration.heartbeatInterval * configuration.liveness
+        for (id, peer) in peers where now - peer.lastSeen > deadline {
+            actions += expire(id, peer, reason: "silent for \(configuration.liveness) heartbeats", now: now)
+        }
+        for (id, peer) in peers where now - peer.lastSent >= configuration.heartbeatInterval {
+            peers[id]!.lastSent = now
+            actions.append(.send(peer: id, .heartbeat))
+        }
+        actions += dispatch(now: now)
+        return actions
+    }
+
+    // MARK: - Internals
+
+    private mutating func register(_ peer: Data, role: PeerRole, capacity: Int, now: ContinuousClock.Instant) -> [Action] {
+        peers[peer] = Peer(role: role, capacity: capacity, lastSeen: now, lastSent: now)
+        rotation.append(peer)
+        return dispatch(now: now)
+    }
+
+    private mutating func removePeer(_ peer: Data) {
+        peers[peer] = nil
+        rotation.removeAll { $0 == peer }
+    }
+
+    /// A peer is gone: its jobs go back to the head of their queues, or to the dead letters.
+    private mutating func expire(_ id: Data, _ peer: Peer, reason: String, now: ContinuousClock.Instant) -> [Action] {
+        removePeer(id)
+        var actions: [Action] = []
+        for jobID in peer.inFlight.sorted(by: >) {
+            guard var job = jobs[jobID] else { continue }
+            job.peer = nil
+            if job.serial { serialInFlight = nil }
+            if job.attempts >= configuration.maxAttempts {
+                actions += giveUp(jobID, job, reason: "its worker died \(job.attempts) times (last: \(reason))")
+                continue
+            }
+            counters.requeued += 1
+            jobs[jobID] = job
+            if job.serial {
+                serialQueue.prepend(jobID)
+            } else {
+                queues[job.queue, default: []].prepend(jobID)
+                ready.prepend(job.queue)
+            }
+        }
+        return actions
+    }
+
+    private mutating func giveUp(_ id: UInt64, _ job: JobRecord, reason: String) -> [Action] {
+        jobs[id] = nil
+        counters.deadLettered += 1
+        var actions: [Action] = [.deadLetter(DeadLetter(job: Job(id: id, attempt: job.attempts, payload: job.payload), reason: reason))]
+        if let submitter = job.submitter {
+            actions.append(.send(peer: submitter.peer, .result(taskID: submitter.taskID, outcome: .deadLettered, output: Data(reason.utf8))))
+        }
+        if !job.serial { release(job.queue) }
+        return actions
+    }
+
+    private mutating func finish(_ id: UInt64, outcome: Outcome, output: Data, from peer: Data, now: ContinuousClock.Instant) -> [Action] {
+        peers[peer]?.inFlight.remove(id)
+        guard let job = jobs[id], job.peer == peer else { return dispatch(now: now) }
+        jobs[id] = nil
+        if outcome == .ok { counters.completed += 1 } else { counters.failed += 1 }
+        var actions: [Action] = []
+        if let submitter = job.submitter {
+            actions.append(.send(peer: submitter.peer, .result(taskID: submitter.taskID, outcome: outcome, output: output)))
+        }
+        if case .update = job.payload {
+            let d = now - job.accepted
+            latencies.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
+            if latencies.count > 10_000 { latencies.removeFirst() }
+        }
+        if job.serial { serialInFlight = nil } else { release(job.queue) }
+        if peers[peer]?.draining == true, peers[peer]?.inFlight.isEmpty == true { removePeer(peer) }
+        actions += dispatch(now: now)
+        return actions
+    }
+
+    /// The key's job is done (or gone): its next job, if any, may go.
+    private mutating func release(_ queue: QueueKey) {
+        if queues[queue]?.isEmpty == false {
+            ready.append(queue)
+        } else {
+            queues[queue] = nil
+        }
+    }
+
+    private mutating func enqueue(_ id: UInt64, on queue: QueueKey) {
+        if let existing = queues[queue] {
+            // Busy or already waiting in `ready`: the job waits its turn behind the others.
+            queues[queue] = existing + [id]
+        } else {
+            queues[queue] = [id]
+            ready.append(queue)
+        }
+    }
+
+    /// Hands out work while there are free slots: the serial queue to a sequencer, the ready
+    /// keys to pool workers in rotation.
+    private mutating func dispatch(now: ContinuousClock.Instant) -> [Action] {
+        var actions: [Action] = []
+        if serialInFlight == nil, let next = serialQueue.first,
+           let sequencer = rotation.first(where: { peers[$0]?.role == .sequencer && peers[$0]!.free > 0 }) {
+            serialQueue.removeFirst()
+            actions.append(assign(next, to: sequencer, now: now))
+            serialInFlight = next
+        }
+        var tried = 0
+        while !ready.isEmpty, tried < rotation.count {
+            let peer = rotation.removeFirst()
+            rotation.append(peer)
+            guard let p = peers[peer], p.role == .worker, p.free > 0 else {
+                tried += 1
+                continue
+            }
+            tried = 0
+            let queue = ready.removeFirst()
+            guard let id = queues[queue]?.popFirst() else {
+                queues[queue] = nil
+                continue
+            }
+            actions.append(assign(id, to: peer, now: now))
+        }
+        return actions
+    }
+
+    private mutating func assign(_ id: UInt64, to peer: Data, now: ContinuousClock.Instant) -> Action {
+        jobs[id]!.attempts += 1
+        jobs[id]!.peer = peer
+        peers[peer]!.inFlight.insert(id)
+        peers[peer]!.lastSent = now
+        let job = jobs[id]!
+        return .send(peer: peer, .job(Job(id: id, attempt: job.attempts, payload: job.payload)))
+    }
+
+    private mutating func takeJobID() -> UInt64 {
+        defer { nextJobID += 1 }
+        return nextJobID
+    }
+
+    /// Records an update id; false if it was seen already.
+    private mutating func remember(_ id: Int64) -> Bool {
+        guard seen.insert(id).inserted else { return false }
+        seenOrder.append(id)
+        if seenOrder.count > configuration.dedupeWindow, let old = seenOrder.popFirst() { seen.remove(old) }
+        return true
+    }
+}

@@ -1,0 +1,113 @@
+import BotAPI
+import Bus
+import Foundation
+import Logging
+import Synchronization
+
+/// The ingest process (long polling): `getUpdates`, scan, hand the raw updates to the broker,
+/// and only when the broker has acknowledged the batch move the offset and poll again, at once.
+///
+/// Telegram allows one getUpdates in flight and at most 100 updates each, so the time between
+/// an answer and the next request caps the whole cluster: nothing else happens in between. A
+/// hung poll is abandoned by the client's deadline (poll timeout + margin) and repeated.
+final class IngestService: Sendable {
+    private let bot: Bot
+    private let configuration: ClusterConfiguration
+    private let client: BotClient
+    private let logger: Logger
+    private let bus: BusLoop
+    private let answers = Mutex<[UInt64: CheckedContinuation<Frame?, Never>]>([:])
+
+    init(bot: Bot, configuration: ClusterConfiguration, client: BotClient, context: ZMQContext, logger: Logger) throws {
+        self.bot = bot
+        self.configuration = configuration
+        self.client = client
+        self.logger = logger
+        bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: "ingest-\(getpid())", connect: [configuration.ingestSocket])])
+    }
+
+    /// Polls until cancelled. Throws `RoleError.badToken` on 401 (a boot error, not retried).
+    func run() async throws {
+        let consumer = Task { await consume() }
+        defer {
+            consumer.cancel()
+            bus.shutdown()
+        }
+        var offset: Int64 = 0
+        var batch: UInt64 = 0
+        let allowed = bot.allowedUpdates
+        logger.info("polling", metadata: ["api": "\(configuration.apiURL)", "timeout": "\(configuration.pollTimeout)",
+                                          "allowed_updates": "\(allowed)"])
+        while !Task.isCancelled {
+            let body: Data
+            do {
+                body = try await client.callRaw(BotMethods.GetUpdates(offset: offset == 0 ? nil : Int(offset), limit: 100,
+                                                                     timeout: configuration.pollTimeout, allowedUpdates: allowed))
+            } catch let error as BotAPIError {
+                if error.errorCode == 401 { throw RoleError.badToken(error.message) }
+                let wait: Duration = error.errorCode == 409 ? .seconds(3) : .seconds(1)
+                logger.error("getUpdates failed", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
+                try await Task.sleep(for: wait)
+                continue
+            }
+            let scanned: [ScannedUpdate]
+            do {
+                scanned = try UpdateScanner.scanResponse(body)
+            } catch {
+                logger.error("getUpdates answer does not scan; polling again", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(500))
+                continue
+            }
+            guard let last = scanned.last else { continue }
+            batch += 1
+            let envelopes = scanned.map { UpdateEnvelope($0, in: body) }
+            try await deliver(batch, envelopes)
+            offset = last.updateID + 1
+        }
+    }
+
+    /// Sends the batch until the broker ACKs it (BUSY: wait and send again; silence: send again).
+    private func deliver(_ batch: UInt64, _ envelopes: [UpdateEnvelope]) async throws {
+        let frames = Frame.updates(batch: batch, envelopes).encoded()
+        var silentFor = 0
+        while true {
+            try Task.checkCancellation()
+            let answer = await withCheckedContinuation { (continuation: CheckedContinuation<Frame?, Never>) in
+                answers.withLock { $0[batch] = continuation }
+                bus.send(frames, on: 0)
+                let timeout = configuration.heartbeat * configuration.liveness
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    answers.withLock { $0.removeValue(forKey: batch) }?.resume(returning: nil)
+                }
+            }
+            switch answer {
+            case .ack?:
+                return
+            case .busy(_, let ms)?:
+                logger.debug("broker busy", metadata: ["batch": "\(batch)"])
+                try await Task.sleep(for: .milliseconds(Int(ms)))
+            default:
+                silentFor += 1
+                if silentFor == 1 || silentFor % 20 == 0 {
+                    logger.warning("no answer from the broker; sending the batch again", metadata: ["batch": "\(batch)", "updates": "\(envelopes.count)"])
+                }
+            }
+        }
+    }
+
+    private func consume() async {
+        for await message in bus.inbound {
+            guard let frame = try? Frame.decode(message.frames) else {
+                logger.warning("dropped a frame that does not parse")
+                continue
+            }
+            let batch: UInt64
+            switch frame {
+            case .ack(let b), .busy(let b, _): batch = b
+            default: continue
+            }
+            answers.withLock { $0.removeValue(forKey: batch) }?.resume(returning: frame)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// Flags every role takes; each overrides the environment.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Journal, state and sockets (default: $TGCLUSTER_DATA_DIR or ./.tgcluster).")
+    var dataDir: String?
+
+    @Option(help: "The bot token (default: $TELEGRAM_BOT_TOKEN; prefer the environment: flags show in ps).")
+    var token: String?
+
+    @Option(name: .customLong("api-url"), help: "The Bot API base URL (default: $TELEGRAM_API_URL or https://api.telegram.org).")
+    var apiURL: String?
+
+    @Option(name: .customLong("workers-endpoint"), help: "The broker's endpoint for workers (default: ipc://<data-dir>/workers.sock; tcp://host:port for workers on other machines).")
+    var workersEndpoint: String?
+
+    @Option(name: .customLong("ingest-endpoint"), help: "The broker's endpoint for ingest (default: ipc://<data-dir>/ingest.sock).")
+    var ingestEndpoint: String?
+
+    @Option(name: .customLong("heartbeat"), help: "Heartbeat interval, e.g. 500ms; a peer silent for 4 intervals is dead.")
+    var heartbeat: String?
+
+    @Option(name: .customLong("drain-deadline"), help: "Time a stopping process gives work in flight, e.g. 30s.")
+    var drainDeadline: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func configuration() throws -> ClusterConfiguration {
+        var c = ClusterConfiguration.fromEnvironment()
+        if let dataDir { c.dataDir = dataDir }
+        if let token { c.token = token }
+        if let apiURL { c.apiURL = apiURL }
+        c.workersEndpoint = workersEndpoint
+        c.ingestEndpoint = ingestEndpoint
+        if let heartbeat { c.heartbeat = try Self.duration(heartbeat, "heartbeat") }
+        if let drainDeadline { c.drainDeadline = try Self.duration(drainDeadline, "drain-deadline") }
+        return c
+    }
+
+    /// Passes these flags on to a child process.
+    var forwarded: [String] {
+        var out: [String] = []
+        if let dataDir { out += ["--data-dir", dataDir] }
+        if let apiURL { out += ["--api-url", apiURL] }
+        if let workersEndpoint { out += ["--workers-endpoint", workersEndpoint] }
+        if let ingestEndpoint { out += ["--ingest-endpoint", ingestEndpoint] }
+        if let heartbeat { out += ["--heartbeat", heartbeat] }
+        if let drainDeadline { out += ["--drain-deadline", drainDeadline] }
+        out += ["--log-level", logLevel]
+        return out
+    }
+
+    func logger(role: String) -> Logger {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        var logger = Logger(label: "tgcluster.\(role)") { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        logger.logLevel = level
+        logger[metadataKey: "pid"] = "\(getpid())"
+        return logger
+    }
+
+    static func duration(_ text: String, _ flag: String) throws -> Duration {
+        let t = text.lowercased()
+        let scales: [(String, Double)] = [("ms", 1e-3), ("s", 1), ("m", 60)]
+        for (suffix, scale) in scales where t.hasSuffix(suffix) {
+            if let v = Double(t.dropLast(suffix.count)), v >= 0 { return .nanoseconds(Int64(v * scale * 1e9)) }
+        }
+        throw ValidationError("--\(flag): not a duration: \(text) (try 500ms or 30s)")
+    }
+}

@@ -1,0 +1,180 @@
+import ArgumentParser
+import BotAPI
+import Bus
+import Foundation
+
+/// `<bot> broker`
+struct BrokerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "broker",
+        abstract: "Run the broker: dedupe, route, keep each chat in order, hand out jobs by credit, requeue the work of dead workers.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let configuration = try common.configuration()
+        let logger = common.logger(role: "broker")
+        TerminationSignal.install()
+        ParentWatch.start(grace: configuration.drainDeadline)
+        try? FileManager.default.createDirectory(atPath: configuration.absoluteDataDir, withIntermediateDirectories: true)
+        let context = ZMQContext()
+        let service: BrokerService
+        do {
+            service = try BrokerService(bot: Cluster.bot, configuration: configuration, context: context, logger: logger)
+        } catch {
+            logger.critical("\(error)")
+            Foundation.exit(RoleError.bootFailure)
+        }
+        await service.run { await TerminationSignal.wait() }
+        context.close()
+    }
+}
+
+/// `<bot> worker`
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "worker",
+        abstract: "Run a worker: concurrent handlers and jobs, replies through one libcurl multi handle.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Handlers in flight at once in this process.")
+    var concurrency = 64
+
+    @Option(help: "A handler running longer than this is treated as a crash, e.g. 60s.")
+    var deadline = "60s"
+
+    func run() async throws {
+        var configuration = try common.configuration()
+        configuration.concurrency = concurrency
+        configuration.jobDeadline = try CommonOptions.duration(deadline, "deadline")
+        try await runWorker(role: .worker, capacity: concurrency, configuration: configuration, common: common)
+    }
+}
+
+/// `<bot> sequencer`
+struct SequencerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sequencer",
+        abstract: "Run the sequencer: serial (shared-state) handlers, one at a time, in update_id order.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "A handler running longer than this is treated as a crash, e.g. 60s.")
+    var deadline = "60s"
+
+    func run() async throws {
+        var configuration = try common.configuration()
+        configuration.jobDeadline = try CommonOptions.duration(deadline, "deadline")
+        try await runWorker(role: .sequencer, capacity: 1, configuration: configuration, common: common)
+    }
+}
+
+private func runWorker(role: PeerRole, capacity: Int, configuration: ClusterConfiguration, common: CommonOptions) async throws {
+    let name = role == .sequencer ? "sequencer" : "worker"
+    let logger = common.logger(role: name)
+    TerminationSignal.install()
+    ParentWatch.start(grace: configuration.drainDeadline)
+    let client: BotClient
+    do {
+        client = try configuration.makeClient(logger: logger)
+    } catch {
+        logger.critical("\(error)")
+        Foundation.exit(RoleError.bootFailure)
+    }
+    let context = ZMQContext()
+    let service = try WorkerService(bot: Cluster.bot, configuration: configuration, role: role, capacity: capacity,
+                                    client: client, context: context, logger: logger)
+    await service.run { await TerminationSignal.wait() }
+    client.shutdown()
+    context.close()
+}
+
+/// `<bot> ingest`
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ingest",
+        abstract: "Run ingest: long-poll getUpdates and hand each batch to the broker before confirming it.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .customLong("poll-timeout"), help: "getUpdates' long-poll timeout in seconds (0-50).")
+    var pollTimeout = 50
+
+    func validate() throws {
+        guard (0...50).contains(pollTimeout) else { throw ValidationError("--poll-timeout must be 0...50") }
+    }
+
+    func run() async throws {
+        var configuration = try common.configuration()
+        configuration.pollTimeout = pollTimeout
+        let logger = common.logger(role: "ingest")
+        TerminationSignal.install()
+        ParentWatch.start(grace: configuration.drainDeadline)
+        let client: BotClient
+        do {
+            client = try configuration.makeClient(logger: logger)
+        } catch {
+            logger.critical("\(error)")
+            Foundation.exit(RoleError.bootFailure)
+        }
+        let context = ZMQContext()
+        let service = try IngestService(bot: Cluster.bot, configuration: configuration, client: client, context: context, logger: logger)
+        let polling = Task { try await service.run() }
+        let stopper = Task {
+            await TerminationSignal.wait()
+            polling.cancel()
+        }
+        do {
+            try await polling.value
+        } catch RoleError.badToken(let message) {
+            logger.critical("the Bot API rejected the token", metadata: ["error": "\(message)"])
+            Foundation.exit(RoleError.bootFailure)
+        } catch {
+            if !(error is CancellationError) { logger.info("stopped", metadata: ["reason": "\(error)"]) }
+        }
+        stopper.cancel()
+        client.shutdown()
+        context.close()
+    }
+}
+
+/// `<bot> run`
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run",
+        abstract: "Run the whole cluster in the foreground: broker, sequencer, ingest and N workers, supervised.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Worker processes.")
+    var workers = 2
+
+    @Option(help: "Handlers in flight per worker.")
+    var concurrency = 64
+
+    @Option(help: "A handler running longer than this is treated as a crash, e.g. 60s.")
+    var deadline = "60s"
+
+    @Option(name: .customLong("poll-timeout"), help: "getUpdates' long-poll timeout in seconds (0-50).")
+    var pollTimeout = 50
+
+    func validate() throws {
+        guard (0...256).contains(workers) else { throw ValidationError("--workers must be 0...256") }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+    }
+
+    func run() async throws {
+        let configuration = try common.configuration()
+        _ = try CommonOptions.duration(deadline, "deadline")
+        let logger = common.logger(role: "supervisor")
+        guard configuration.token != nil else {
+            logger.critical("\(RoleError.noToken)")
+            Foundation.exit(RoleError.bootFailure)
+        }
+        let base = common.forwarded
+        let options = Supervisor.Options(workers: workers, childArguments: [
+            "broker": base,
+            "sequencer": base + ["--deadline", deadline],
+            "worker": base + ["--concurrency", "\(concurrency)", "--deadline", deadline],
+            "ingest": base + ["--poll-timeout", "\(pollTimeout)"],
+        ])
+        let code = await Supervisor(configuration: configuration, options: options, logger: logger).run()
+        Foundation.exit(code)
+    }
+}

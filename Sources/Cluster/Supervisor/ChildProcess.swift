@@ -1,0 +1,78 @@
+import Foundation
+
+/// Starting and reaping the supervisor's children.
+///
+/// Children get default signal dispositions, an empty signal mask and their own process group
+/// (`posix_spawn` attributes), so SIGTERM reaches them even when the supervisor runs on a thread
+/// with signals blocked, and a terminal's Ctrl-C reaches only the supervisor, which stops them in
+/// order. Only the supervisor's own pids are reaped (`waitpid(pid, ..., WNOHANG)`), never `-1`.
+enum ChildProcess {
+    /// This executable's path (children run the same binary).
+    static var executable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    static func spawn(_ arguments: [String], environment: [String: String]) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+
+        let path = executable
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, nil, &attributes, argv, envp)
+        guard rc == 0 else { throw SpawnError(code: rc, arguments: arguments) }
+        return pid
+    }
+
+    /// The exit status of `pid` if it has ended: `(code, signal)`.
+    static func reap(_ pid: pid_t) -> (code: Int32?, signal: Int32?)? {
+        var status: Int32 = 0
+        let rc = waitpid(pid, &status, WNOHANG)
+        guard rc == pid else { return nil }
+        let signal = status & 0x7f
+        if signal == 0 { return ((status >> 8) & 0xff, nil) }
+        return (nil, signal)
+    }
+
+    struct SpawnError: Error, CustomStringConvertible {
+        var code: Int32
+        var arguments: [String]
+        var description: String { "cannot start \(arguments.joined(separator: " ")): \(String(cString: strerror(code)))" }
+    }
+}
+
+/// Makes a supervised child notice when its supervisor dies, even by SIGKILL: it polls its
+/// parent pid (cheap, and unlike PR_SET_PDEATHSIG not tied to the spawning thread) and
+/// terminates itself gracefully, then hard after a grace period.
+enum ParentWatch {
+    static let variable = "TGCLUSTER_SUPERVISOR_PID"
+
+    static func start(grace: Duration) {
+        guard let expected = ProcessInfo.processInfo.environment[variable].flatMap({ pid_t($0) }) else { return }
+        let thread = Thread {
+            while getppid() == expected {
+                usleep(200_000)
+            }
+            kill(getpid(), SIGTERM)
+            let seconds = UInt32(max(1, grace.components.seconds + 2))
+            sleep(seconds)
+            _exit(1)
+        }
+        thread.name = "tgcluster.parent-watch"
+        thread.start()
+    }
+}

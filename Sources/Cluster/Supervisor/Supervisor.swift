@@ -1,0 +1,239 @@
+import Bus
+import Foundation
+import Logging
+import Synchronization
+
+/// `<bot> run`: starts broker, sequencer, ingest and N workers as children of the same binary
+/// and keeps them so (after gunicorn's arbiter).
+///
+/// Signal handlers only enqueue; one loop reaps the supervisor's own children, restarts a
+/// crashed one with exponential backoff, halts on a boot error (exit 78) or a crash loop
+/// instead of restarting forever, and fixes the number of workers (`scale` changes a number the
+/// loop acts on; the oldest worker drains first). SIGTERM/SIGINT stop in order: ingest first,
+/// then the broker, which finishes the work it holds, then workers and sequencer.
+final class Supervisor: Sendable {
+    struct Options: Sendable {
+        var workers: Int
+        /// Flags passed on to every child (`--data-dir`, `--concurrency`, ...).
+        var childArguments: [String: [String]]
+    }
+
+    struct Child: Sendable {
+        var role: String
+        var pid: pid_t
+        var started: ContinuousClock.Instant
+        var startedWall: Double
+        var restarts: Int
+        var draining = false
+    }
+
+    enum Request: Sendable {
+        case stop(Int32)
+        case scale(Int)
+    }
+
+    private let configuration: ClusterConfiguration
+    private let options: Options
+    private let logger: Logger
+    private let requests = Mutex<[Request]>([])
+    private let desired: Mutex<Int>
+
+    init(configuration: ClusterConfiguration, options: Options, logger: Logger) {
+        self.configuration = configuration
+        self.options = options
+        self.logger = logger
+        desired = Mutex(options.workers)
+    }
+
+    /// Runs until stopped; returns the process exit code.
+    func run() async -> Int32 {
+        try? FileManager.default.createDirectory(atPath: configuration.absoluteDataDir, withIntermediateDirectories: true)
+        let signals = installSignalHandlers()
+        let context = ZMQContext()
+        let control: BusLoop?
+        do {
+            control = try BusLoop(context: context, sockets: [.init(kind: .router, bind: [configuration.controlSocket])])
+        } catch {
+            logger.error("cannot open the control endpoint", metadata: ["endpoint": "\(configuration.controlSocket)", "error": "\(error)"])
+            control = nil
+        }
+        let controlTask = Task { [self] in
+            guard let control else { return }
+            for await m in control.inbound { handleControl(m, on: control) }
+        }
+        var children: [Child] = []
+        var exitCode: Int32 = 0
+        var crashTimes: [String: [ContinuousClock.Instant]] = [:]
+        var restartAt: [(role: String, at: ContinuousClock.Instant, restarts: Int)] = []
+        var workerHoldUntil = ContinuousClock.now
+
+        func start(_ role: String, restarts: Int = 0) -> Bool {
+            do {
+                let pid = try ChildProcess.spawn([role] + (options.childArguments[role] ?? []), environment: childEnvironment())
+                children.append(Child(role: role, pid: pid, started: .now, startedWall: Date().timeIntervalSince1970, restarts: restarts))
+                logger.info("started", metadata: ["role": "\(role)", "pid": "\(pid)"])
+                return true
+            } catch {
+                logger.error("cannot start a child", metadata: ["role": "\(role)", "error": "\(error)"])
+                return false
+            }
+        }
+
+        var ok = start("broker") && start("sequencer")
+        for _ in 0..<desired.withLock({ $0 }) where ok { ok = start("worker") }
+        ok = ok && start("ingest")
+        var stopping: Int32? = ok ? nil : 1
+
+        while stopping == nil {
+            try? await Task.sleep(for: .milliseconds(50))
+            let now = ContinuousClock.now
+            for request in requests.withLock({ r in defer { r.removeAll() }; return r }) {
+                switch request {
+                case .stop(let code): stopping = code
+                case .scale(let n): desired.withLock { $0 = n }
+                }
+            }
+            if stopping != nil { break }
+            // Reap our own children.
+            for child in children {
+                guard let status = ChildProcess.reap(child.pid) else { continue }
+                children.removeAll { $0.pid == child.pid }
+                let how = status.signal.map { "signal \($0)" } ?? "exit \(status.code ?? -1)"
+                if child.draining {
+                    logger.info("drained", metadata: ["role": "\(child.role)", "pid": "\(child.pid)", "status": "\(how)"])
+                    continue
+                }
+                if status.code == RoleError.bootFailure {
+                    logger.critical("a child failed to boot; stopping instead of restarting it", metadata: ["role": "\(child.role)", "pid": "\(child.pid)"])
+                    stopping = 1
+                    break
+                }
+                var times = (crashTimes[child.role] ?? []).filter { now - $0 < .seconds(30) }
+                times.append(now)
+                crashTimes[child.role] = times
+                if times.count > 10 {
+                    logger.critical("crash loop: giving up", metadata: ["role": "\(child.role)", "crashes_in_30s": "\(times.count)"])
+                    stopping = 1
+                    break
+                }
+                let delay = Duration.milliseconds(min(10_000, 100 << min(times.count - 1, 7)))
+                logger.warning("child exited; restarting", metadata: ["role": "\(child.role)", "pid": "\(child.pid)", "status": "\(how)", "in": "\(delay)"])
+                if child.role == "worker" {
+                    // The count fixer below starts the replacement once the backoff has passed.
+                    workerHoldUntil = max(workerHoldUntil, now + delay)
+                } else {
+                    restartAt.append((child.role, now + delay, child.restarts + 1))
+                }
+            }
+            if stopping != nil { break }
+            let due = restartAt.filter { $0.at <= now }
+            restartAt.removeAll { $0.at <= now }
+            for r in due { _ = start(r.role, restarts: r.restarts) }
+            // Fix the number of workers: start missing ones, drain the oldest extra ones.
+            let want = desired.withLock { $0 }
+            var active = children.filter { $0.role == "worker" && !$0.draining }.count
+            if now >= workerHoldUntil {
+                while active < want, start("worker") { active += 1 }
+            }
+            if active > want {
+                let oldest = children.indices.filter { children[$0].role == "worker" && !children[$0].draining }
+                    .sorted { children[$0].started < children[$1].started }.prefix(active - want)
+                for i in oldest {
+                    children[i].draining = true
+                    kill(children[i].pid, SIGTERM)
+                    logger.info("draining a worker", metadata: ["pid": "\(children[i].pid)"])
+                }
+            }
+            writeStatus(children)
+        }
+        exitCode = stopping ?? 0
+        await stopAll(&children)
+        writeStatus([])
+        controlTask.cancel()
+        control?.shutdown()
+        context.close()
+        signals.forEach { $0.cancel() }
+        return exitCode
+    }
+
+    /// Ingest first (no new updates), then the broker (it finishes what it holds), then the rest.
+    private func stopAll(_ children: inout [Child]) async {
+        for group in [["ingest"], ["broker"], ["worker", "sequencer"]] {
+            let members = children.filter { group.contains($0.role) }
+            for c in members { kill(c.pid, SIGTERM) }
+            let deadline = ContinuousClock.now + configuration.drainDeadline + .seconds(5)
+            var left = members
+            while !left.isEmpty {
+                left.removeAll { ChildProcess.reap($0.pid) != nil }
+                if ContinuousClock.now > deadline {
+                    for c in left {
+                        logger.warning("child did not stop in time; killing it", metadata: ["role": "\(c.role)", "pid": "\(c.pid)"])
+                        kill(c.pid, SIGKILL)
+                        _ = waitpid(c.pid, nil, 0)
+                    }
+                    break
+                }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            children.removeAll { group.contains($0.role) }
+            logger.info("stopped", metadata: ["roles": "\(group.joined(separator: ","))"])
+        }
+    }
+
+    private func childEnvironment() -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env[ParentWatch.variable] = "\(getpid())"
+        env["TGCLUSTER_DATA_DIR"] = configuration.dataDir
+        if let token = configuration.token { env["TELEGRAM_BOT_TOKEN"] = token }
+        env["TELEGRAM_API_URL"] = configuration.apiURL
+        return env
+    }
+
+    private func installSignalHandlers() -> [any DispatchSourceSignal] {
+        [SIGTERM, SIGINT, SIGQUIT].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { @Sendable [weak self] in
+                self?.requests.withLock { $0.append(.stop(0)) }
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    private func handleControl(_ m: BusLoop.Message, on bus: BusLoop) {
+        guard m.frames.count >= 2, let peer = m.frames.first,
+              let request = try? JSONSerialization.jsonObject(with: m.frames.last!) as? [String: Any] else { return }
+        var answer: [String: Any] = ["ok": true]
+        switch request["command"] as? String {
+        case "scale":
+            if let n = request["workers"] as? Int, (0...256).contains(n) {
+                requests.withLock { $0.append(.scale(n)) }
+                answer["workers"] = n
+            } else {
+                answer = ["ok": false, "error": "workers must be 0...256"]
+            }
+        case "status":
+            answer["supervisor"] = (try? JSONSerialization.jsonObject(with: Data(contentsOf: configuration.file("supervisor.json")))) ?? [:]
+            answer["broker"] = (try? JSONSerialization.jsonObject(with: Data(contentsOf: configuration.file("broker.json")))) ?? [:]
+        case "stop":
+            requests.withLock { $0.append(.stop(0)) }
+        default:
+            answer = ["ok": false, "error": "unknown command"]
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])) ?? Data("{}".utf8)
+        bus.send([peer, Data(), data], on: 0)
+    }
+
+    private func writeStatus(_ children: [Child]) {
+        let list: [[String: Any]] = children.map {
+            ["role": $0.role, "pid": Int($0.pid), "started": $0.startedWall, "restarts": $0.restarts, "draining": $0.draining]
+        }
+        let object: [String: Any] = ["pid": Int(getpid()), "desired_workers": desired.withLock { $0 }, "children": list,
+                                     "time": Date().timeIntervalSince1970]
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        let file = configuration.file("supervisor.json")
+        let tmp = file.appendingPathExtension("tmp")
+        if (try? data.write(to: tmp)) != nil { rename(tmp.path, file.path) }
+    }
+}

@@ -1,0 +1,164 @@
+import BotAPI
+import Bus
+import Foundation
+import Testing
+@testable import Cluster
+
+/// The broker's logic without sockets or clocks.
+@Suite("BrokerState")
+struct BrokerStateTests {
+    static let ingest = Data("ingest".utf8)
+    static let w1 = Data("w1".utf8)
+    static let w2 = Data("w2".utf8)
+    static let seq = Data("seq".utf8)
+
+    /// Handler 0 for everything; serial when the text starts with "/serial"; unordered for "/free".
+    static func makeState(_ configure: (inout BrokerState.Configuration) -> Void = { _ in }) -> BrokerState {
+        var c = BrokerState.Configuration()
+        configure(&c)
+        return BrokerState(configuration: c) { e in
+            let text = e.raw.text ?? ""
+            return .init(handler: 0, serial: text.hasPrefix("/serial"), ordered: !text.hasPrefix("/free"))
+        }
+    }
+
+    static func update(_ id: Int64, chat: Int64, text: String = "hi") -> UpdateEnvelope {
+        let json = #"{"update_id":\#(id),"message":{"message_id":1,"date":1,"chat":{"id":\#(chat),"type":"private"},"text":"\#(text)"}}"#
+        return UpdateEnvelope(updateID: id, kind: .message, routingKey: .chat(chat), bytes: Data(json.utf8))
+    }
+
+    static func jobs(_ actions: [BrokerState.Action], to peer: Data? = nil) -> [(peer: Data, job: Job)] {
+        actions.compactMap {
+            if case .send(let p, .job(let job)) = $0, peer == nil || p == peer { return (p, job) }
+            return nil
+        }
+    }
+
+    static func updateID(_ job: Job) -> Int64? {
+        if case .update(_, let e) = job.payload { return e.updateID }
+        return nil
+    }
+
+    let t0 = ContinuousClock.now
+
+    @Test func batch_isAcknowledged_andOneChatRunsOneAtATime() {
+        var s = Self.makeState()
+        _ = s.received(.ready(capacity: 10, role: .worker), from: Self.w1, now: t0)
+        let actions = s.updates(1, (1...3).map { Self.update($0, chat: 7) } + [Self.update(4, chat: 8)], from: Self.ingest, now: t0)
+        #expect(actions.first == .answerIngest(peer: Self.ingest, .ack(batch: 1)))
+        let sent = Self.jobs(actions)
+        // Chat 7's first and chat 8's only update go out; 2 and 3 wait for 1.
+        #expect(sent.compactMap { Self.updateID($0.job) }.sorted() == [1, 4])
+        let next = s.received(.done(jobID: sent.first { Self.updateID($0.job) == 1 }!.job.id, outcome: .ok, output: Data()), from: Self.w1, now: t0)
+        #expect(Self.jobs(next).compactMap { Self.updateID($0.job) } == [2])
+    }
+
+    @Test func credit_neverExceedsCapacity_andSpreadsOverWorkers() {
+        var s = Self.makeState()
+        _ = s.received(.ready(capacity: 2, role: .worker), from: Self.w1, now: t0)
+        _ = s.received(.ready(capacity: 2, role: .worker), from: Self.w2, now: t0)
+        let sent = Self.jobs(s.updates(1, (1...10).map { Self.update($0, chat: $0) }, from: Self.ingest, now: t0))
+        #expect(sent.count == 4)
+        #expect(sent.filter { $0.peer == Self.w1 }.count == 2)
+        #expect(sent.filter { $0.peer == Self.w2 }.count == 2)
+        #expect(s.queued == 6)
+        // A waiting job lends its slot: one more job goes to that worker.
+        #expect(Self.jobs(s.received(.lend, from: Self.w1, now: t0)).count == 1)
+    }
+
+    @Test func deadWorker_jobsGoToAnotherInOrder() {
+        var s = Self.makeState { $0.heartbeatInterval = .seconds(1); $0.liveness = 3 }
+        _ = s.received(.ready(capacity: 5, role: .worker), from: Self.w1, now: t0)
+        let first = Self.jobs(s.updates(1, (1...3).map { Self.update($0, chat: 7) }, from: Self.ingest, now: t0))
+        #expect(first.map(\.peer) == [Self.w1])
+        _ = s.received(.ready(capacity: 5, role: .worker), from: Self.w2, now: t0 + .seconds(2))
+        _ = s.received(.heartbeat, from: Self.w2, now: t0 + .seconds(4))
+        // w1 has been silent for more than 3 intervals: its job goes to w2, first of its chat, attempt 2.
+        let after = Self.jobs(s.tick(now: t0 + .milliseconds(4500)))
+        #expect(after.count == 1)
+        #expect(after[0].peer == Self.w2)
+        #expect(Self.updateID(after[0].job) == 1)
+        #expect(after[0].job.attempt == 2)
+        #expect(s.counters.requeued == 1)
+        // A late DONE from the dead worker is ignored (not double-completed).
+        _ = s.received(.done(jobID: first[0].job.id, outcome: .ok, output: Data()), from: Self.w1, now: t0 + .seconds(5))
+        #expect(s.counters.completed == 0)
+    }
+
+    @Test func poisonJob_isDeadLetteredAfterItsAttempts_andItsChatMovesOn() {
+        var s = Self.makeState { $0.maxAttempts = 3 }
+        var now = t0
+        _ = s.updates(1, [Self.update(1, chat: 9, text: "poison"), Self.update(2, chat: 9)], from: Self.ingest, now: now)
+        var letters: [BrokerState.DeadLetter] = []
+        var nextAfterwards: [Int64] = []
+        for i in 0..<3 {
+            let peer = Data("w\(i)".utf8)
+            let sent = Self.jobs(s.received(.ready(capacity: 1, role: .worker), from: peer, now: now))
+            #expect(sent.compactMap { Self.updateID($0.job) } == [1], "attempt \(i + 1)")
+            // The worker dies with it: a new process says READY under a new identity; the old expires.
+            now += .seconds(10)
+            let actions = s.tick(now: now)
+            for a in actions { if case .deadLetter(let l) = a { letters.append(l) } }
+            nextAfterwards = Self.jobs(actions).compactMap { Self.updateID($0.job) }
+        }
+        #expect(letters.count == 1)
+        #expect(letters.first.map { Self.updateID($0.job) } == 1)
+        #expect(letters.first?.reason.contains("died 3 times") == true)
+        #expect(s.counters.deadLettered == 1)
+        _ = nextAfterwards
+        let w = Data("survivor".utf8)
+        #expect(Self.jobs(s.received(.ready(capacity: 1, role: .worker), from: w, now: now)).compactMap { Self.updateID($0.job) } == [2])
+    }
+
+    @Test func duplicates_areAcknowledgedButNotRunAgain() {
+        var s = Self.makeState()
+        _ = s.updates(1, [Self.update(1, chat: 1), Self.update(2, chat: 2)], from: Self.ingest, now: t0)
+        let again = s.updates(2, [Self.update(2, chat: 2), Self.update(3, chat: 3)], from: Self.ingest, now: t0)
+        #expect(again.first == .answerIngest(peer: Self.ingest, .ack(batch: 2)))
+        #expect(s.counters.duplicates == 1)
+        #expect(s.counters.accepted == 3)
+    }
+
+    @Test func fullQueues_answerBusyAndKeepNothing() {
+        var s = Self.makeState { $0.maxPending = 5 }
+        _ = s.updates(1, (1...4).map { Self.update($0, chat: $0) }, from: Self.ingest, now: t0)
+        let busy = s.updates(2, (5...6).map { Self.update($0, chat: $0) }, from: Self.ingest, now: t0)
+        guard case .answerIngest(_, .busy(2, _))? = busy.first else { Issue.record("expected BUSY, got \(busy)"); return }
+        #expect(s.pending == 4)
+        // Resent later, the same updates are not mistaken for duplicates.
+        let sent = Self.jobs(s.received(.ready(capacity: 10, role: .worker), from: Self.w1, now: t0))
+        #expect(sent.count == 4)
+        for (_, job) in sent { _ = s.received(.done(jobID: job.id, outcome: .ok, output: Data()), from: Self.w1, now: t0) }
+        let later = s.updates(2, (5...6).map { Self.update($0, chat: $0) }, from: Self.ingest, now: t0)
+        #expect(later.first == .answerIngest(peer: Self.ingest, .ack(batch: 2)))
+        #expect(s.counters.duplicates == 0)
+    }
+
+    @Test func serialUpdates_goToTheSequencerOneAtATimeInOrder() {
+        var s = Self.makeState()
+        _ = s.received(.ready(capacity: 1, role: .sequencer), from: Self.seq, now: t0)
+        _ = s.received(.ready(capacity: 8, role: .worker), from: Self.w1, now: t0)
+        let actions = s.updates(1, [Self.update(1, chat: 1, text: "/serial a"), Self.update(2, chat: 2, text: "/serial b"),
+                                    Self.update(3, chat: 3)], from: Self.ingest, now: t0)
+        let toSeq = Self.jobs(actions, to: Self.seq)
+        #expect(toSeq.compactMap { Self.updateID($0.job) } == [1])
+        #expect(Self.jobs(actions, to: Self.w1).compactMap { Self.updateID($0.job) } == [3])
+        let next = s.received(.done(jobID: toSeq[0].job.id, outcome: .ok, output: Data()), from: Self.seq, now: t0)
+        #expect(Self.jobs(next, to: Self.seq).compactMap { Self.updateID($0.job) } == [2])
+    }
+
+    @Test func namedJobs_returnTheirResultToTheSubmitter() {
+        var s = Self.makeState()
+        _ = s.received(.ready(capacity: 1, role: .worker), from: Self.w1, now: t0)
+        _ = s.received(.ready(capacity: 1, role: .sequencer), from: Self.w2, now: t0)
+        let sent = Self.jobs(s.received(.submit(taskID: 42, name: "child", input: Data("x".utf8)), from: Self.w2, now: t0))
+        #expect(sent.count == 1 && sent[0].job.payload == .task(name: "child", input: Data("x".utf8)))
+        let done = s.received(.done(jobID: sent[0].job.id, outcome: .ok, output: Data("y".utf8)), from: Self.w1, now: t0)
+        #expect(done.contains(.send(peer: Self.w2, .result(taskID: 42, outcome: .ok, output: Data("y".utf8)))))
+    }
+
+    @Test func unknownPeer_isAskedToSayReadyAgain() {
+        var s = Self.makeState()
+        #expect(s.received(.heartbeat, from: Self.w1, now: t0) == [.send(peer: Self.w1, .disconnect)])
+    }
+}
