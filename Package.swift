@@ -76,6 +76,11 @@ let package = Package(
             dependencies: ["Cluster"],
             path: "Examples/EchoBot"
         ),
+        .executableTarget(
+            name: "tgcluster-testbot",
+            dependencies: ["Cluster"],
+            path: "Tests/ClusterTestBot"
+        ),
         // The Bot API emulator (`tgcluster sim`).
         .target(
             name: "Sim",
@@ -107,6 +112,7 @@ let package = Package(
                 "BotAPI",
                 "Bus",
                 "Sim",
+                "Cluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

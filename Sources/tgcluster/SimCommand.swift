@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Cluster
 import Sim
 
 /// `tgcluster sim`: the local Bot API emulator.
@@ -65,7 +66,7 @@ struct SimCommand: AsyncParsableCommand {
         }
         FileHandle.standardOutput.write(Data("listening on \(configuration.host):\(server.port)\n".utf8))
         FileHandle.standardOutput.synchronizeFile()
-        await Signals.wait(for: [SIGTERM, SIGINT])
+        await TerminationSignal.wait()
         try await server.shutdown()
     }
 }

@@ -162,3 +162,65 @@ struct BrokerStateTests {
         #expect(s.received(.heartbeat, from: Self.w1, now: t0) == [.send(peer: Self.w1, .disconnect)])
     }
 }
+
+extension BrokerStateTests {
+    @Test func workerDeath_quarantinesItsJobs_soInnocentOnesFinishAndOnlyThePoisonIsDeadLettered() {
+        var s = Self.makeState { $0.maxAttempts = 3 }
+        var now = t0
+        // Poison (chat 1) and an innocent (chat 2) share the first worker.
+        var sent = Self.jobs(s.received(.ready(capacity: 4, role: .worker), from: Data("a".utf8), now: now))
+        sent = Self.jobs(s.updates(1, [Self.update(1, chat: 1), Self.update(2, chat: 2)], from: Self.ingest, now: now))
+        #expect(sent.count == 2)
+        now += .seconds(10)
+        _ = s.tick(now: now)  // "a" died with both
+        // A new worker gets them one at a time: each alone on it.
+        let b = Data("b".utf8)
+        let first = Self.jobs(s.received(.ready(capacity: 4, role: .worker), from: b, now: now))
+        #expect(first.count == 1, "a quarantined job runs alone")
+        var innocentDone = false
+        var letters = 0
+        var current = first
+        var worker = b
+        for round in 0..<6 where !current.isEmpty {
+            let job = current[0].job
+            if Self.updateID(job) == 2 {
+                innocentDone = true
+                current = Self.jobs(s.received(.done(jobID: job.id, outcome: .ok, output: Data()), from: worker, now: now))
+                continue
+            }
+            // The poison kills this worker too.
+            now += .seconds(10)
+            let actions = s.tick(now: now)
+            letters += actions.filter { if case .deadLetter = $0 { return true } else { return false } }.count
+            worker = Data("w\(round)".utf8)
+            current = Self.jobs(s.received(.ready(capacity: 4, role: .worker), from: worker, now: now))
+        }
+        #expect(innocentDone)
+        #expect(letters == 1)
+        #expect(s.counters.deadLettered == 1)
+        #expect(s.counters.completed == 1)
+    }
+
+    @Test func quarantinedJob_doesNotStarveUnderLoad() {
+        var s = Self.makeState()
+        var now = t0
+        let a = Data("a".utf8), b = Data("b".utf8)
+        _ = s.received(.ready(capacity: 2, role: .worker), from: a, now: now)
+        _ = s.received(.ready(capacity: 2, role: .worker), from: b, now: now)
+        let sent = Self.jobs(s.updates(1, (1...4).map { Self.update($0, chat: $0) }, from: Self.ingest, now: now))
+        // b dies with two jobs; they are quarantined; a keeps receiving other work meanwhile.
+        _ = s.received(.heartbeat, from: a, now: now + .seconds(2))
+        now += .seconds(4)
+        _ = s.received(.heartbeat, from: a, now: now)
+        _ = s.tick(now: now)
+        #expect(s.counters.requeued == 2, "b expired")
+        _ = s.updates(2, (10...20).map { Self.update($0, chat: $0) }, from: Self.ingest, now: now)
+        // a finishes its jobs: being reserved, it gets a quarantined one next, alone.
+        var next: [(peer: Data, job: Job)] = []
+        for (p, job) in sent where p == a {
+            next += Self.jobs(s.received(.done(jobID: job.id, outcome: .ok, output: Data()), from: a, now: now))
+        }
+        #expect(next.count == 1)
+        #expect(next.first.map { Self.updateID($0.job)! <= 4 } == true, "the quarantined job went first: \(next.map { Self.updateID($0.job) })")
+    }
+}

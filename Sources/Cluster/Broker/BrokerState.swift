@@ -13,7 +13,9 @@ import Foundation
 ///   job in flight; different keys run concurrently. Unordered handlers and named jobs skip it.
 /// - Gives no peer more jobs than its capacity (credit); a waiting job lends its slot.
 /// - Expires a silent peer after `liveness` heartbeat intervals and requeues its jobs at the
-///   head of their keys; a job is dead-lettered after `maxAttempts` deliveries.
+///   head of their keys. A requeued job is quarantined: it runs alone on a worker from then
+///   on, so a poison update that kills its process is dead-lettered after `maxAttempts`
+///   deliveries while the innocent jobs that shared its first process finish normally.
 /// - Bounds what it holds: a batch that would exceed `maxPending` is answered BUSY.
 public struct BrokerState: Sendable {
     public struct Configuration: Sendable {
@@ -71,6 +73,9 @@ public struct BrokerState: Sendable {
         var peer: Data?
         var submitter: (peer: Data, taskID: UInt64)?
         var accepted: ContinuousClock.Instant
+        /// Was in flight on a worker that died: from now on it runs alone on its worker, so
+        /// that a poison job is told apart from the innocent jobs that shared its process.
+        var quarantined = false
     }
 
     struct Peer: Sendable {
@@ -80,8 +85,13 @@ public struct BrokerState: Sendable {
         var lastSeen: ContinuousClock.Instant
         var lastSent: ContinuousClock.Instant
         var draining = false
+        /// Running a quarantined job: gets nothing else meanwhile.
+        var exclusive = false
+        /// Kept free of new work until idle, for a waiting quarantined job (no starvation).
+        var reserved = false
 
-        var free: Int { draining ? 0 : max(0, capacity - inFlight.count) }
+        var free: Int { draining || exclusive || reserved ? 0 : max(0, capacity - inFlight.count) }
+        var idle: Bool { !draining && capacity > 0 && inFlight.isEmpty }
     }
 
     public struct Counters: Sendable, Equatable {
@@ -252,6 +262,7 @@ public struct BrokerState: Sendable {
         for jobID in peer.inFlight.sorted(by: >) {
             guard var job = jobs[jobID] else { continue }
             job.peer = nil
+            job.quarantined = true
             if job.serial { serialInFlight = nil }
             if job.attempts >= configuration.maxAttempts {
                 actions += giveUp(jobID, job, reason: "its worker died \(job.attempts) times (last: \(reason))")
@@ -283,6 +294,7 @@ public struct BrokerState: Sendable {
     private mutating func finish(_ id: UInt64, outcome: Outcome, output: Data, from peer: Data, now: ContinuousClock.Instant) -> [Action] {
         peers[peer]?.inFlight.remove(id)
         guard let job = jobs[id], job.peer == peer else { return dispatch(now: now) }
+        if job.quarantined { peers[peer]?.exclusive = false }
         jobs[id] = nil
         if outcome == .ok { counters.completed += 1 } else { counters.failed += 1 }
         var actions: [Action] = []
@@ -329,29 +341,54 @@ public struct BrokerState: Sendable {
             actions.append(assign(next, to: sequencer, now: now))
             serialInFlight = next
         }
-        var tried = 0
-        while !ready.isEmpty, tried < rotation.count {
+        var deferred: [QueueKey] = []
+        while let queue = ready.popFirst() {
+            guard let head = queues[queue]?.first, let job = jobs[head] else {
+                if queues[queue]?.isEmpty == true { queues[queue] = nil }
+                continue
+            }
+            let peer = job.quarantined ? idleWorker() : nextWorkerWithFreeSlot()
+            guard let peer else {
+                deferred.append(queue)
+                // No free slot anywhere: nothing else can go either (an idle worker has slots).
+                if !job.quarantined { break }
+                // Let one worker run dry so that the quarantined job gets it.
+                if !peers.values.contains(where: { $0.reserved }),
+                   let busy = rotation.first(where: { peers[$0].map { $0.role == .worker && !$0.draining } ?? false }) {
+                    peers[busy]!.reserved = true
+                }
+                continue
+            }
+            queues[queue]!.removeFirst()
+            actions.append(assign(head, to: peer, now: now))
+        }
+        ready = Deque(deferred) + ready
+        return actions
+    }
+
+    /// The next pool worker in rotation with a free slot (moved to the back).
+    private mutating func nextWorkerWithFreeSlot() -> Data? {
+        for _ in 0..<rotation.count {
             let peer = rotation.removeFirst()
             rotation.append(peer)
-            guard let p = peers[peer], p.role == .worker, p.free > 0 else {
-                tried += 1
-                continue
-            }
-            tried = 0
-            let queue = ready.removeFirst()
-            guard let id = queues[queue]?.popFirst() else {
-                queues[queue] = nil
-                continue
-            }
-            actions.append(assign(id, to: peer, now: now))
+            if let p = peers[peer], p.role == .worker, p.free > 0 { return peer }
         }
-        return actions
+        return nil
+    }
+
+    /// A pool worker with nothing in flight, for a quarantined job.
+    private func idleWorker() -> Data? {
+        rotation.first { peers[$0].map { $0.role == .worker && $0.idle } ?? false }
     }
 
     private mutating func assign(_ id: UInt64, to peer: Data, now: ContinuousClock.Instant) -> Action {
         jobs[id]!.attempts += 1
         jobs[id]!.peer = peer
         peers[peer]!.inFlight.insert(id)
+        if jobs[id]!.quarantined {
+            peers[peer]!.exclusive = true
+            peers[peer]!.reserved = false
+        }
         peers[peer]!.lastSent = now
         let job = jobs[id]!
         return .send(peer: peer, .job(Job(id: id, attempt: job.attempts, payload: job.payload)))

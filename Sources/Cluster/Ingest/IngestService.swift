@@ -27,13 +27,30 @@ final class IngestService: Sendable {
     }
 
     /// Polls until cancelled. Throws `RoleError.badToken` on 401 (a boot error, not retried).
+    ///
+    /// On the way out it confirms what the broker accepted (getUpdates with the new offset and
+    /// no wait), so that a restart does not fetch those updates again.
     func run() async throws {
         let consumer = Task { await consume() }
+        var offset: Int64 = 0
         defer {
             consumer.cancel()
             bus.shutdown()
         }
-        var offset: Int64 = 0
+        do {
+            try await poll(&offset)
+        } catch {
+            if offset > 0 {
+                let confirm = Task.detached { [client] in
+                    _ = try? await client.callRaw(BotMethods.GetUpdates(offset: Int(offset), limit: 1, timeout: 0))
+                }
+                await confirm.value
+            }
+            throw error
+        }
+    }
+
+    private func poll(_ offset: inout Int64) async throws {
         var batch: UInt64 = 0
         let allowed = bot.allowedUpdates
         logger.info("polling", metadata: ["api": "\(configuration.apiURL)", "timeout": "\(configuration.pollTimeout)",
