@@ -1,19 +1,20 @@
 // tgcluster-bench: the project's benchmarks, run by scripts/bench (release build).
 //
-// Each figure is the median of several rounds, since the machine is shared and noisy.
-import BotAPI
+// Each figure is a median of several rounds or a whole-run figure on a fixed workload, since
+// the machine is shared and noisy. `tgcluster-bench <suite> [options]`.
 import Foundation
-import Sim
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let suites: [String: () throws -> Void] = [
-    "decode": DecodeBenchmark.run,
-]
-let chosen = arguments.isEmpty ? suites.keys.sorted() : arguments
-for name in chosen {
-    guard let suite = suites[name] else {
-        FileHandle.standardError.write(Data("unknown benchmark \(name); have: \(suites.keys.sorted().joined(separator: ", "))\n".utf8))
-        exit(2)
-    }
-    try suite()
+guard let suite = arguments.first else {
+    print("usage: tgcluster-bench decode | cluster [--peers] [--quick]")
+    exit(2)
+}
+switch suite {
+case "decode":
+    try DecodeBenchmark.run()
+case "cluster":
+    try await ClusterBenchmark.run(arguments: Array(arguments.dropFirst()))
+default:
+    FileHandle.standardError.write(Data("unknown benchmark \(suite); have: decode, cluster\n".utf8))
+    exit(2)
 }

@@ -28,11 +28,14 @@ public struct Context: Sendable {
         return text.split(separator: " ").dropFirst().map(String.init)
     }
 
-    /// Sends `text` to the chat the update came from.
+    /// Sends `text` to the chat the update came from. The sent message is decoded only if its
+    /// `message()` is asked for: most handlers never look at it, and a full decode costs more
+    /// than the rest of an echo.
     @discardableResult
-    public func reply(_ text: String, replyMarkup: ReplyMarkup? = nil) async throws -> Message {
+    public func reply(_ text: String, replyMarkup: ReplyMarkup? = nil) async throws -> SentMessage {
         guard let chat = chatID ?? raw.routingKey?.id else { throw ContextError(message: "this update has no chat to reply to") }
-        return try await client.sendMessage(chatID: .id(chat), text: text, replyMarkup: replyMarkup)
+        let response = try await client.send(BotMethods.SendMessage(chatID: .id(chat), text: text, replyMarkup: replyMarkup))
+        return SentMessage(response: response.body)
     }
 
     /// Runs the bot's job `name` in the worker pool; await the promise's value when needed.
@@ -40,6 +43,17 @@ public struct Context: Sendable {
     /// cannot deadlock a bounded pool.
     public func runAsync<Input: Encodable>(_ name: String, _ input: Input) throws -> JobPromise {
         try jobs.submit(name, input: JSONEncoder().encode(input))
+    }
+}
+
+/// The answer to a send: the `Message` Telegram returned, decoded on demand.
+public struct SentMessage: Sendable {
+    /// The raw `{"ok":true,"result":{...}}` body.
+    public let response: Data
+
+    public func message() throws -> Message {
+        struct Envelope: Decodable { var result: Message }
+        return try JSONDecoder().decode(Envelope.self, from: response).result
     }
 }
 

@@ -1,0 +1,182 @@
+import Foundation
+import Sim
+import TGClusterTesting
+
+/// Echobot end to end against the emulator: throughput, latency from injection to reply, CPU
+/// of every bot process per 1,000 updates, and peak RSS; python-telegram-bot and aiogram on the
+/// same workload with `--peers`.
+enum ClusterBenchmark {
+    struct Target {
+        var name: String
+        var command: [String]
+        /// The processes to measure besides the main one (the cluster's children).
+        var childrenFile: String?
+    }
+
+    struct Result {
+        var updatesPerSecond: Double
+        var p50: Double
+        var p99: Double
+        var cpuMicrosPerUpdate: Double
+        var rssMB: Double
+    }
+
+    static var binDir: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent() }
+
+    static func run(arguments: [String]) async throws {
+        let peers = arguments.contains("--peers")
+        let quick = arguments.contains("--quick")
+        let n = quick ? 2000 : 5000
+        let chats = quick ? 200 : 500
+        print("cluster: echobot, \(n) updates over \(chats) chats injected at once; release build; the emulator runs in this process (not counted)")
+        print(pad("what", 34) + lpad("updates/s", 11) + lpad("p50 ms", 9) + lpad("p99 ms", 9) + lpad("CPU µs/upd", 12) + lpad("RSS MB", 8))
+        var results: [String: Result] = [:]
+        for latency in [0, 50] {
+            for workers in [1, 2, 4] {
+                let target = Target(name: "echobot \(workers) worker\(workers > 1 ? "s" : "")",
+                                    command: [binDir.appendingPathComponent("echobot").path, "run", "--workers", "\(workers)",
+                                              "--concurrency", "256", "--poll-timeout", "10"],
+                                    childrenFile: "supervisor.json")
+                let r = try await measure(target, latency: latency, updates: n, chats: chats)
+                results["\(workers)/\(latency)"] = r
+                report("\(target.name), \(latency) ms", r)
+            }
+        }
+        let light = try await lightLoad()
+        print("added latency at light load (200 updates/s, 0 ms, 4 workers): p50 \(fixed(light.p50, 2)) ms, p99 \(fixed(light.p99, 2)) ms")
+        guard peers else { return }
+        let venv = URL(fileURLWithPath: ".build/venv-peers/bin/python").path
+        guard FileManager.default.isExecutableFile(atPath: venv) else {
+            print("peers: no venv at .build/venv-peers (scripts/bench --peers creates it)")
+            return
+        }
+        for latency in [0, 50] {
+            let ours = results["4/\(latency)"]!
+            for (name, script) in [("python-telegram-bot (256)", "scripts/peers/ptb_echo.py"), ("aiogram 3", "scripts/peers/aiogram_echo.py")] {
+                let target = Target(name: name, command: [venv, script], childrenFile: nil)
+                let r = try await measure(target, latency: latency, updates: n, chats: chats, argumentsAfterURL: true)
+                report("\(name), \(latency) ms", r)
+                print("  echobot ×4 vs \(name): \(fixed(ours.updatesPerSecond / r.updatesPerSecond, 1))× the throughput, "
+                      + "\(fixed(r.cpuMicrosPerUpdate / ours.cpuMicrosPerUpdate, 1))× less CPU per update")
+            }
+        }
+    }
+
+    static func report(_ name: String, _ r: Result) {
+        print(pad(name, 34) + lpad(fixed(r.updatesPerSecond, 0), 11) + lpad(fixed(r.p50, 1), 9) + lpad(fixed(r.p99, 1), 9)
+              + lpad(fixed(r.cpuMicrosPerUpdate, 1), 12) + lpad(fixed(r.rssMB, 1), 8))
+    }
+
+    /// Starts the target against a fresh emulator, injects the workload, waits for every reply.
+    static func measure(_ target: Target, latency: Int, updates: Int, chats: Int, argumentsAfterURL: Bool = false) async throws -> Result {
+        let sim = try await SimHarness.start { $0.latency = .milliseconds(latency) }
+        defer { Task { try? await sim.shutdown() } }
+        let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: target.command[0])
+        process.arguments = Array(target.command.dropFirst()) + (argumentsAfterURL ? [sim.baseURL, sim.token, "256"] : [])
+        var env = ProcessInfo.processInfo.environment
+        env["TELEGRAM_BOT_TOKEN"] = sim.token
+        env["TELEGRAM_API_URL"] = sim.baseURL
+        env["TGCLUSTER_DATA_DIR"] = dataDir
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Ready: the cluster's broker sees its workers; a python bot has polled once.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if target.childrenFile != nil {
+                let broker = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dataDir + "/broker.json")))) as? [String: Any]
+                if let peers = broker?["peers"] as? [Any], peers.count >= 2 { break }
+            } else if ((try await sim.stats())["by_method"] as? [String: Int])?["getUpdates"] ?? 0 > 0 {
+                break
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let pids = [process.processIdentifier] + children(dataDir, target)
+        let cpu0 = pids.reduce(0) { $0 + cpuTicks($1) }
+        let start = Date().timeIntervalSince1970
+        try await sim.generate(updates, chats: chats)
+        while ((try await sim.stats())["messages_sent"] as? Int ?? 0) < updates {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let end = Date().timeIntervalSince1970
+        let cpu1 = pids.reduce(0) { $0 + cpuTicks($1) }
+        let rss = pids.reduce(0) { $0 + peakRSSKB($1) }
+        let times = try await sim.transcript().compactMap { $0["method"] as? String == "sendMessage" ? $0["time"] as? Double : nil }
+            .map { ($0 - start) * 1000 }.sorted()
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return Result(updatesPerSecond: Double(updates) / (end - start),
+                      p50: times[times.count / 2], p99: times[min(times.count - 1, times.count * 99 / 100)],
+                      cpuMicrosPerUpdate: Double(cpu1 - cpu0) / ticks * 1e6 / Double(updates),
+                      rssMB: Double(rss) / 1024)
+    }
+
+    /// 200 updates/s for 5 s into an idle 4-worker cluster: the latency the cluster adds.
+    static func lightLoad() async throws -> (p50: Double, p99: Double) {
+        let sim = try await SimHarness.start()
+        defer { Task { try? await sim.shutdown() } }
+        let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let process = Process()
+        process.executableURL = binDir.appendingPathComponent("echobot")
+        process.arguments = ["run", "--workers", "4", "--poll-timeout", "10"]
+        var env = ProcessInfo.processInfo.environment
+        env["TELEGRAM_BOT_TOKEN"] = sim.token
+        env["TELEGRAM_API_URL"] = sim.baseURL
+        env["TGCLUSTER_DATA_DIR"] = dataDir
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try await Task.sleep(for: .seconds(2))
+        var sent: [String: Double] = [:]
+        for i in 0..<1000 {
+            let text = "light \(i)"
+            sent[text] = Date().timeIntervalSince1970
+            try await sim.inject(text: text, chatID: Int64(1000 + i % 50))
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        while ((try await sim.stats())["messages_sent"] as? Int ?? 0) < 1000 { try await Task.sleep(for: .milliseconds(20)) }
+        var latencies: [Double] = []
+        for call in try await sim.transcript() where call["method"] as? String == "sendMessage" {
+            guard let params = call["params"] as? [String: Any], let text = params["text"] as? String,
+                  let t0 = sent[text], let t1 = call["time"] as? Double else { continue }
+            latencies.append((t1 - t0) * 1000)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        latencies.sort()
+        return (latencies[latencies.count / 2], latencies[latencies.count * 99 / 100])
+    }
+
+    static func children(_ dataDir: String, _ target: Target) -> [pid_t] {
+        guard let file = target.childrenFile,
+              let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dataDir + "/" + file)))) as? [String: Any]
+        else { return [] }
+        return (object["children"] as? [[String: Any]] ?? []).compactMap { ($0["pid"] as? Int).map { pid_t($0) } }
+    }
+
+    /// utime + stime of a process, in clock ticks (/proc/<pid>/stat fields 14 and 15).
+    static func cpuTicks(_ pid: pid_t) -> Int {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13 else { return 0 }
+        return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
+    }
+
+    /// VmHWM: the process's peak resident set, kB.
+    static func peakRSSKB(_ pid: pid_t) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+}
