@@ -99,8 +99,9 @@ enum ClusterBenchmark {
         try await Task.sleep(for: .milliseconds(300))
         let pids = [process.processIdentifier] + children(dataDir, target)
         let cpu0 = pids.reduce(0) { $0 + cpuTicks($1) }
-        let start = Date().timeIntervalSince1970
+        // The updates become visible to getUpdates together when the injection returns.
         try await sim.generate(updates, chats: chats)
+        let start = Date().timeIntervalSince1970
         while ((try await sim.stats())["messages_sent"] as? Int ?? 0) < updates {
             try await Task.sleep(for: .milliseconds(10))
         }

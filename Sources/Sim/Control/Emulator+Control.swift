@@ -22,24 +22,37 @@ extension Emulator {
         } else {
             throw .badRequest("expected a JSON object with \"updates\" or \"generate\"")
         }
-        let ids = try state.withLock { s throws(APIError) -> [Int64] in
-            var ids: [Int64] = []
-            ids.reserveCapacity(updates.count)
-            for var update in updates {
-                if update["update_id"] == nil { update["update_id"] = s.updates.takeID() }
-                guard let data = Self.serialize(update) else { throw .badRequest("an update could not be serialized") }
-                let scanned: ScannedUpdate
-                do {
-                    scanned = try UpdateScanner.scanUpdate(data)
-                } catch {
-                    throw .badRequest("not an update: \(error)")
-                }
-                s.learn(from: update, kind: scanned.kind)
-                s.updates.push(UpdateQueue.Entry(id: scanned.updateID, kind: scanned.kind, key: scanned.routingKey, bytes: data))
-                s.stats.updatesInjected += 1
-                ids.append(scanned.updateID)
+        // Ids are reserved under the lock; the JSON work happens outside it, so Bot API calls
+        // are not held up by a large injection.
+        let missing = updates.filter { $0["update_id"] == nil }.count
+        var nextID = state.withLock { s -> Int64 in
+            let first = s.updates.nextID
+            for _ in 0..<missing { _ = s.updates.takeID() }
+            return first
+        }
+        var prepared: [(update: [String: Any], entry: UpdateQueue.Entry)] = []
+        prepared.reserveCapacity(updates.count)
+        for var update in updates {
+            if update["update_id"] == nil {
+                update["update_id"] = nextID
+                nextID += 1
             }
-            return ids
+            guard let data = Self.serialize(update) else { throw .badRequest("an update could not be serialized") }
+            let scanned: ScannedUpdate
+            do {
+                scanned = try UpdateScanner.scanUpdate(data)
+            } catch {
+                throw .badRequest("not an update: \(error)")
+            }
+            prepared.append((update, UpdateQueue.Entry(id: scanned.updateID, kind: scanned.kind, key: scanned.routingKey, bytes: data)))
+        }
+        let ids = state.withLock { s -> [Int64] in
+            for (update, entry) in prepared {
+                s.learn(from: update, kind: entry.kind)
+                s.updates.push(entry)
+                s.stats.updatesInjected += 1
+            }
+            return prepared.map(\.entry.id)
         }
         updatesArrived()
         return ids
