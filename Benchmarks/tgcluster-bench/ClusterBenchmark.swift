@@ -18,7 +18,10 @@ enum ClusterBenchmark {
         var p50: Double
         var p99: Double
         var cpuMicrosPerUpdate: Double
+        /// Sum of the processes' peak RSS: counts the shared libraries once per process.
         var rssMB: Double
+        /// Peak of the summed PSS (shared pages divided among the processes that map them).
+        var pssMB: Double
     }
 
     static var binDir: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent() }
@@ -29,7 +32,8 @@ enum ClusterBenchmark {
         let n = quick ? 2000 : 5000
         let chats = quick ? 200 : 500
         print("cluster: echobot, \(n) updates over \(chats) chats injected at once; release build; the emulator runs in this process (not counted)")
-        print(pad("what", 34) + lpad("updates/s", 11) + lpad("p50 ms", 9) + lpad("p99 ms", 9) + lpad("CPU µs/upd", 12) + lpad("RSS MB", 8))
+        print(pad("what", 34) + lpad("updates/s", 11) + lpad("p50 ms", 9) + lpad("p99 ms", 9) + lpad("CPU µs/upd", 12)
+              + lpad("PSS MB", 8) + lpad("ΣRSS MB", 9))
         var results: [String: Result] = [:]
         for latency in [0, 50] {
             for workers in [1, 2, 4] {
@@ -64,7 +68,7 @@ enum ClusterBenchmark {
 
     static func report(_ name: String, _ r: Result) {
         print(pad(name, 34) + lpad(fixed(r.updatesPerSecond, 0), 11) + lpad(fixed(r.p50, 1), 9) + lpad(fixed(r.p99, 1), 9)
-              + lpad(fixed(r.cpuMicrosPerUpdate, 1), 12) + lpad(fixed(r.rssMB, 1), 8))
+              + lpad(fixed(r.cpuMicrosPerUpdate, 1), 12) + lpad(fixed(r.pssMB, 1), 8) + lpad(fixed(r.rssMB, 1), 9))
     }
 
     /// Starts the target against a fresh emulator, injects the workload, waits for every reply.
@@ -102,9 +106,14 @@ enum ClusterBenchmark {
         // The updates become visible to getUpdates together when the injection returns.
         try await sim.generate(updates, chats: chats)
         let start = Date().timeIntervalSince1970
+        var peakPSS = pids.reduce(0) { $0 + pssKB($1) }
+        var polls = 0
         while ((try await sim.stats())["messages_sent"] as? Int ?? 0) < updates {
             try await Task.sleep(for: .milliseconds(10))
+            polls += 1
+            if polls % 5 == 0 { peakPSS = max(peakPSS, pids.reduce(0) { $0 + pssKB($1) }) }
         }
+        peakPSS = max(peakPSS, pids.reduce(0) { $0 + pssKB($1) })
         let end = Date().timeIntervalSince1970
         let cpu1 = pids.reduce(0) { $0 + cpuTicks($1) }
         let rss = pids.reduce(0) { $0 + peakRSSKB($1) }
@@ -116,7 +125,7 @@ enum ClusterBenchmark {
         return Result(updatesPerSecond: Double(updates) / (end - start),
                       p50: times[times.count / 2], p99: times[min(times.count - 1, times.count * 99 / 100)],
                       cpuMicrosPerUpdate: Double(cpu1 - cpu0) / ticks * 1e6 / Double(updates),
-                      rssMB: Double(rss) / 1024)
+                      rssMB: Double(rss) / 1024, pssMB: Double(peakPSS) / 1024)
     }
 
     /// 200 updates/s for 5 s into an idle 4-worker cluster: the latency the cluster adds.
@@ -172,6 +181,13 @@ enum ClusterBenchmark {
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 13 else { return 0 }
         return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
+    }
+
+    /// The process's proportional set size, kB (/proc/<pid>/smaps_rollup).
+    static func pssKB(_ pid: pid_t) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Pss:") }) else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 
     /// VmHWM: the process's peak resident set, kB.

@@ -92,6 +92,14 @@ public final class BotClient: Sendable {
         return try await send(request, method: M.name)
     }
 
+    /// Calls a method by name with a JSON body written by the caller: the hot path of replies,
+    /// which skips `JSONEncoder` for parameters a few string concatenations can write.
+    public func send(methodName: String, json: Data) async throws -> HTTPResponse {
+        let request = HTTPRequest(url: url(methodName), body: .bytes(json, contentType: "application/json"),
+                                  connectTimeout: configuration.connectTimeout, totalTimeout: configuration.requestTimeout)
+        return try await send(request, method: methodName)
+    }
+
     /// Calls a method by name with no parameters, on a new connection if `freshConnection`:
     /// what `tgcluster probe` measures.
     public func send(methodName: String, freshConnection: Bool = false) async throws -> HTTPResponse {

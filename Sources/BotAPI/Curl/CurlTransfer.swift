@@ -129,35 +129,47 @@ final class CurlTransfer {
         body.append(contentsOf: pointer)
     }
 
+    /// Keeps the two headers the client uses; the rest are skipped without building strings.
     fileprivate func appendHeader(_ line: UnsafeRawBufferPointer) {
-        guard let text = String(bytes: line, encoding: .utf8) else { return }
-        if text.hasPrefix("HTTP/") {
+        if Self.hasPrefix(line, "http/") {
             // A new response (after 100 Continue or a redirect): forget the previous headers.
             retryAfter = nil
             contentType = nil
-            return
+        } else if Self.hasPrefix(line, "retry-after:") {
+            retryAfter = Int(Self.value(line, after: 12))
+        } else if Self.hasPrefix(line, "content-type:") {
+            contentType = Self.value(line, after: 13)
         }
-        guard let colon = text.firstIndex(of: ":") else { return }
-        let name = text[..<colon].lowercased()
-        let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-        switch name {
-        case "retry-after": retryAfter = Int(value)
-        case "content-type": contentType = value
-        default: break
-        }
+    }
+
+    private static func hasPrefix(_ line: UnsafeRawBufferPointer, _ lowercased: StaticString) -> Bool {
+        let n = lowercased.utf8CodeUnitCount
+        guard line.count >= n else { return false }
+        let p = lowercased.utf8Start
+        for i in 0..<n where line[i] | 0x20 != p[i] | 0x20 { return false }
+        return true
+    }
+
+    private static func value(_ line: UnsafeRawBufferPointer, after n: Int) -> String {
+        var start = n, end = line.count
+        while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
+        while end > start, [0x20, 0x09, 0x0D, 0x0A].contains(line[end - 1]) { end -= 1 }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<end]), as: UTF8.self)
     }
 
     private func set(_ option: CURLoption, _ value: Int) throws {
-        try check(CCurlShims_easy_setopt_long(easy, option, value), "\(option)")
+        try check(CCurlShims_easy_setopt_long(easy, option, value), "option \(option.rawValue)")
     }
 
     private func set(_ option: CURLoption, string: String) throws {
-        try check(CCurlShims_easy_setopt_string(easy, option, string), "\(option)")
+        try check(CCurlShims_easy_setopt_string(easy, option, string), "option \(option.rawValue)")
     }
 
-    private func check(_ code: CURLcode, _ what: String) throws {
+    /// `what` is built only on failure: describing a C enum goes through reflection, which
+    /// cost more than the rest of a request when it ran for every option.
+    private func check(_ code: CURLcode, _ what: @autoclosure () -> String) throws {
         guard code == CURLE_OK else {
-            throw CurlError(code: Int32(code.rawValue), operation: "curl_easy_setopt(\(what))",
+            throw CurlError(code: Int32(code.rawValue), operation: "curl_easy_setopt(\(what()))",
                             message: String(cString: curl_easy_strerror(code)))
         }
     }

@@ -34,8 +34,12 @@ public struct Context: Sendable {
     @discardableResult
     public func reply(_ text: String, replyMarkup: ReplyMarkup? = nil) async throws -> SentMessage {
         guard let chat = chatID ?? raw.routingKey?.id else { throw ContextError(message: "this update has no chat to reply to") }
-        let response = try await client.send(BotMethods.SendMessage(chatID: .id(chat), text: text, replyMarkup: replyMarkup))
-        return SentMessage(response: response.body)
+        if let replyMarkup {
+            let response = try await client.send(BotMethods.SendMessage(chatID: .id(chat), text: text, replyMarkup: replyMarkup))
+            return SentMessage(response: response.body)
+        }
+        let body = #"{"chat_id":\#(chat),"text":\#(JSONFields.quoted(text))}"#
+        return SentMessage(response: try await client.send(methodName: "sendMessage", json: Data(body.utf8)).body)
     }
 
     /// Runs the bot's job `name` in the worker pool; await the promise's value when needed.
