@@ -27,11 +27,17 @@ public final class BusLoop: Sendable {
         }
     }
 
-    /// A message received on the socket at index `socket` of the specs.
+    /// A message received on the socket at index `socket` of the specs, or a clock tick
+    /// (`socket == BusLoop.tick`, no frames) when the loop was created with a tick interval.
     public struct Message: Sendable {
         public var socket: Int
         public var frames: [Data]
+
+        public var isTick: Bool { socket == BusLoop.tick }
     }
+
+    /// The `socket` of a tick message.
+    public static let tick = -1
 
     private struct Outbox: ~Copyable {
         var queue: [(Int, [Data])] = []
@@ -46,8 +52,13 @@ public final class BusLoop: Sendable {
     private let done = DispatchSemaphore(value: 0)
     private let sendErrors = Mutex(0)
 
+    private let tickInterval: Duration?
+
     /// Creates the sockets on a new thread, binds and connects them; throws if any fails.
-    public init(context: ZMQContext, sockets specs: [SocketSpec]) throws {
+    /// With `tick`, a tick message joins `inbound` at that interval: a single-threaded consumer
+    /// (the broker) then needs no second stream to merge its clock into.
+    public init(context: ZMQContext, sockets specs: [SocketSpec], tick: Duration? = nil) throws {
+        tickInterval = tick
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw ZMQError(code: errno, operation: "pipe") }
         for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
@@ -123,6 +134,8 @@ public final class BusLoop: Sendable {
         items.append(zmq_pollitem_t(socket: nil, fd: wakeRead, events: Int16(ZMQ_POLLIN), revents: 0))
         var drain = [UInt8](repeating: 0, count: 256)
         var running = true
+        let clock = ContinuousClock()
+        var nextTick = tickInterval.map { clock.now + $0 }
         while running {
             let (queued, stillRunning) = outbox.withLock { o -> ([(Int, [Data])], Bool) in
                 defer { o.queue.removeAll(keepingCapacity: true) }
@@ -142,7 +155,16 @@ public final class BusLoop: Sendable {
                 items[index].events = Int16(ZMQ_POLLIN) | (pending[index].isEmpty ? 0 : Int16(ZMQ_POLLOUT))
             }
             if !running { break }
-            let rc = zmq_poll(&items, Int32(items.count), 1000)
+            var timeout: Int = 1000
+            if let due = nextTick {
+                let left = due - clock.now
+                timeout = max(0, min(1000, Int(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000) + 1))
+            }
+            let rc = zmq_poll(&items, Int32(items.count), timeout)
+            if let due = nextTick, clock.now >= due, let interval = tickInterval {
+                continuation.yield(Message(socket: Self.tick, frames: []))
+                nextTick = max(due + interval, clock.now)
+            }
             if rc < 0 { continue }  // EINTR
             if items[sockets.count].revents != 0 {
                 while read(wakeRead, &drain, drain.count) > 0 {}

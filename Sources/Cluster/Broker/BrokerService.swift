@@ -7,11 +7,6 @@ import Synchronization
 /// The broker process: `BrokerState` behind two ROUTER sockets (ingest; workers and the
 /// sequencer), a clock, the dead-letter file and a stats file for `tgcluster status`.
 final class BrokerService: Sendable {
-    enum Event: Sendable {
-        case message(BusLoop.Message)
-        case tick
-    }
-
     private let configuration: ClusterConfiguration
     private let logger: Logger
     private let bus: BusLoop
@@ -28,7 +23,7 @@ final class BrokerService: Sendable {
             bus = try BusLoop(context: context, sockets: [
                 .init(kind: .router, bind: [configuration.ingestSocket]),
                 .init(kind: .router, bind: [configuration.workersSocket], highWaterMark: 100_000),
-            ])
+            ], tick: configuration.heartbeat / 2)
         } catch {
             throw RoleError.cannotListen("\(configuration.ingestSocket), \(configuration.workersSocket): \(error)")
         }
@@ -42,35 +37,24 @@ final class BrokerService: Sendable {
         brokerConfig.maxAttempts = configuration.maxAttempts
         let bot = self.bot
         var state = BrokerState(configuration: brokerConfig) { bot.route($0) }
-        let (events, sink) = AsyncStream.makeStream(of: Event.self)
         let stopping = Mutex(false)
-        let forward = Task {
-            for await m in bus.inbound { sink.yield(.message(m)) }
-        }
-        let heartbeat = configuration.heartbeat
-        let clock = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: heartbeat / 2)
-                sink.yield(.tick)
-            }
-        }
         let stopper = Task {
             await stop()
             stopping.withLock { $0 = true }
-            sink.yield(.tick)
         }
         logger.info("listening", metadata: ["ingest": "\(configuration.ingestSocket)", "workers": "\(configuration.workersSocket)"])
         var stats = StatsWriter(file: configuration.file("broker.json"))
         var drainDeadline: ContinuousClock.Instant?
-        for await event in events {
+        // One stream, one consumer: messages and the clock's ticks arrive in order from the bus
+        // thread, and the state machine runs without locks.
+        for await m in bus.inbound {
             let now = ContinuousClock.now
             var actions: [BrokerState.Action] = []
-            switch event {
-            case .message(let m):
-                actions = handle(m, state: &state, now: now)
-            case .tick:
+            if m.isTick {
                 actions = state.tick(now: now)
                 stats.write(state, now: now)
+            } else {
+                actions = handle(m, state: &state, now: now)
             }
             perform(actions, state: &state, now: now)
             if stopping.withLock({ $0 }) {
@@ -86,8 +70,6 @@ final class BrokerService: Sendable {
             bus.send([peer] + Frame.disconnect.encoded(), on: Self.workersSocket)
         }
         stats.write(state, now: .now)
-        forward.cancel()
-        clock.cancel()
         stopper.cancel()
         bus.shutdown()
     }
