@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // System libraries from Debian: module map + pkg-config, nothing else.
@@ -69,6 +70,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .executableTarget(
@@ -77,8 +79,13 @@ let package = Package(
             path: "Examples/EchoBot"
         ),
         .executableTarget(
+            name: "bankbot",
+            dependencies: ["Cluster", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Examples/BankBot"
+        ),
+        .executableTarget(
             name: "tgcluster-testbot",
-            dependencies: ["Cluster"],
+            dependencies: ["Cluster", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/ClusterTestBot"
         ),
         // The Bot API emulator (`tgcluster sim`).
@@ -119,8 +126,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "tgcluster-bench",
-            dependencies: ["BotAPI", "Sim", "TGClusterTesting"],
+            dependencies: ["BotAPI", "Sim", "TGClusterTesting", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/tgcluster-bench"
+        ),
+        // The sequencer benchmark's bot: the smallest serial handlers.
+        .executableTarget(
+            name: "counterbot",
+            dependencies: ["Cluster", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Benchmarks/CounterBot"
         ),
 
         .testTarget(
@@ -143,7 +156,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["BotAPI", "Bus", "Cluster", "Sim", "TGClusterTesting"]
+            dependencies: ["BotAPI", "Bus", "Cluster", "Sim", "TGClusterTesting", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "SimTests",

@@ -135,17 +135,7 @@ enum ClusterBenchmark {
         let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
-        let process = Process()
-        process.executableURL = binDir.appendingPathComponent("echobot")
-        process.arguments = ["run", "--workers", "4", "--poll-timeout", "10"]
-        var env = ProcessInfo.processInfo.environment
-        env["TELEGRAM_BOT_TOKEN"] = sim.token
-        env["TELEGRAM_API_URL"] = sim.baseURL
-        env["TGCLUSTER_DATA_DIR"] = dataDir
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try launch("echobot", ["run", "--workers", "4", "--poll-timeout", "10"], sim: sim, dataDir: dataDir)
         try await Task.sleep(for: .seconds(2))
         var sent: [String: Double] = [:]
         for i in 0..<1000 {
@@ -165,6 +155,22 @@ enum ClusterBenchmark {
         process.waitUntilExit()
         latencies.sort()
         return (latencies[latencies.count / 2], latencies[latencies.count * 99 / 100])
+    }
+
+    /// Starts one of the built bots against `sim`, its output discarded.
+    static func launch(_ executable: String, _ arguments: [String], sim: SimHarness, dataDir: String) throws -> Process {
+        let process = Process()
+        process.executableURL = binDir.appendingPathComponent(executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["TELEGRAM_BOT_TOKEN"] = sim.token
+        env["TELEGRAM_API_URL"] = sim.baseURL
+        env["TGCLUSTER_DATA_DIR"] = dataDir
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
     }
 
     static func children(_ dataDir: String, _ target: Target) -> [pid_t] {

@@ -57,6 +57,24 @@ struct BusLoopTests {
         context.close()
     }
 
+    @Test func heartbeat_goesOutFromTheBusThread_whileNothingElseIsSent() async throws {
+        let endpoint = "inproc://beat-\(UUID().uuidString.prefix(8))"
+        let context = ZMQContext()
+        let router = try BusLoop(context: context, sockets: [.init(kind: .router, bind: [endpoint])])
+        let dealer = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: "w-2", connect: [endpoint])],
+                                 heartbeat: .init(socket: 0, frames: Frame.heartbeat.encoded(), interval: .milliseconds(50)))
+        // No task of ours sends anything: the beats come from the loop itself, at the interval.
+        let started = ContinuousClock.now
+        for _ in 0..<3 {
+            let m = try await Self.next(router)
+            #expect(try Frame.decode(m.frames.dropFirst()) == .heartbeat)
+        }
+        #expect(ContinuousClock.now - started >= .milliseconds(100))
+        dealer.shutdown()
+        router.shutdown()
+        context.close()
+    }
+
     @Test func bindFailure_isThrown() throws {
         let context = ZMQContext()
         #expect(throws: ZMQError.self) {

@@ -134,17 +134,60 @@ struct BrokerStateTests {
         #expect(s.counters.duplicates == 0)
     }
 
-    @Test func serialUpdates_goToTheSequencerOneAtATimeInOrder() {
+    @Test func serialUpdates_goToTheSequencerInOrder_upToItsCredit() {
         var s = Self.makeState()
-        _ = s.received(.ready(capacity: 1, role: .sequencer), from: Self.seq, now: t0)
+        _ = s.received(.ready(capacity: 2, role: .sequencer), from: Self.seq, now: t0)
         _ = s.received(.ready(capacity: 8, role: .worker), from: Self.w1, now: t0)
         let actions = s.updates(1, [Self.update(1, chat: 1, text: "/serial a"), Self.update(2, chat: 2, text: "/serial b"),
-                                    Self.update(3, chat: 3)], from: Self.ingest, now: t0)
+                                    Self.update(3, chat: 3), Self.update(4, chat: 1, text: "/serial c")], from: Self.ingest, now: t0)
         let toSeq = Self.jobs(actions, to: Self.seq)
-        #expect(toSeq.compactMap { Self.updateID($0.job) } == [1])
+        #expect(toSeq.compactMap { Self.updateID($0.job) } == [1, 2])
         #expect(Self.jobs(actions, to: Self.w1).compactMap { Self.updateID($0.job) } == [3])
         let next = s.received(.done(jobID: toSeq[0].job.id, outcome: .ok, output: Data()), from: Self.seq, now: t0)
-        #expect(Self.jobs(next, to: Self.seq).compactMap { Self.updateID($0.job) } == [2])
+        #expect(Self.jobs(next, to: Self.seq).compactMap { Self.updateID($0.job) } == [4])
+    }
+
+    @Test func deadSequencer_itsJobsGoToTheNewOneFirst_inOrder_oneAtATime() {
+        var s = Self.makeState()
+        let seq2 = Data("seq2".utf8)
+        _ = s.received(.ready(capacity: 8, role: .sequencer), from: Self.seq, now: t0)
+        let first = Self.jobs(s.updates(1, (1...3).map { Self.update($0, chat: $0, text: "/serial") }, from: Self.ingest, now: t0))
+        #expect(first.count == 3)
+        _ = s.updates(2, [Self.update(4, chat: 4, text: "/serial")], from: Self.ingest, now: t0)
+        // A new sequencer replaces the old one at once (one store, one writer).
+        var sent = Self.jobs(s.received(.ready(capacity: 8, role: .sequencer), from: seq2, now: t0))
+        var order: [Int64] = []
+        while let (_, job) = sent.first {
+            #expect(sent.count == 1, "a requeued serial job runs alone")
+            order.append(Self.updateID(job)!)
+            sent = Self.jobs(s.received(.done(jobID: job.id, outcome: .ok, output: Data()), from: seq2, now: t0))
+            if order.count == 3 { break }
+        }
+        #expect(order == [1, 2, 3])
+        #expect(sent.compactMap { Self.updateID($0.job) } == [4])
+    }
+
+    @Test func outboxJobs_runInEmissionOrderPerKey_onceWhileHeld_andAreReportedBack() {
+        var s = Self.makeState()
+        _ = s.received(.ready(capacity: 8, role: .sequencer), from: Self.seq, now: t0)
+        _ = s.received(.ready(capacity: 8, role: .worker), from: Self.w1, now: t0)
+        func emit(_ id: UInt64, from peer: Data = Self.seq) -> [BrokerState.Action] {
+            s.received(.emit(Emission(outboxID: id, key: .chat(5), name: "n", input: Data("\(id)".utf8))), from: peer, now: t0)
+        }
+        let a = Self.jobs(emit(1))
+        #expect(a.count == 1 && a[0].job.payload == .outbox(id: 1, name: "n", input: Data("1".utf8)))
+        #expect(Self.jobs(emit(2)).isEmpty, "chat 5 has a job in flight")
+        // A restarted sequencer sends both again: nothing runs twice; the new one gets the answers.
+        let seq2 = Data("seq2".utf8)
+        _ = s.received(.ready(capacity: 8, role: .sequencer), from: seq2, now: t0)
+        #expect(Self.jobs(emit(1, from: seq2)).isEmpty)
+        #expect(Self.jobs(emit(2, from: seq2)).isEmpty)
+        let done = s.received(.done(jobID: a[0].job.id, outcome: .ok, output: Data()), from: Self.w1, now: t0)
+        #expect(done.contains(.send(peer: seq2, .emitted(outboxID: 1, outcome: .ok, output: Data()))))
+        let b = Self.jobs(done)
+        #expect(b.count == 1 && b[0].job.payload == .outbox(id: 2, name: "n", input: Data("2".utf8)))
+        // Finished recently: sent again, it is answered at once and not run.
+        #expect(emit(1, from: seq2) == [.send(peer: seq2, .emitted(outboxID: 1, outcome: .ok, output: Data()))])
     }
 
     @Test func namedJobs_returnTheirResultToTheSubmitter() {

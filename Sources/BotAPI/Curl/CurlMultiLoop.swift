@@ -30,6 +30,8 @@ public final class CurlMultiLoop: Sendable {
         var nextID: UInt64 = 0
         var running = true
         var finished = false
+        /// A `curl_multi_wakeup` is on its way: later commands ride on it.
+        var wakePending = false
     }
 
     private let shared = Mutex(Shared())
@@ -65,13 +67,14 @@ public final class CurlMultiLoop: Sendable {
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let accepted = shared.withLock { s -> Bool in
-                    guard s.running else { return false }
+                let accepted = shared.withLock { s -> (Bool, Bool) in
+                    guard s.running else { return (false, false) }
                     s.commands.append(.start(id, request, continuation))
-                    return true
+                    defer { s.wakePending = true }
+                    return (true, !s.wakePending)
                 }
-                if accepted {
-                    curl_multi_wakeup(multi)
+                if accepted.0 {
+                    if accepted.1 { curl_multi_wakeup(multi) }
                 } else {
                     continuation.resume(throwing: CurlError(code: -1, operation: "perform", message: "client is shut down"))
                 }
@@ -116,7 +119,10 @@ public final class CurlMultiLoop: Sendable {
 
         while true {
             let (commands, running) = shared.withLock { s -> ([Command], Bool) in
-                defer { s.commands.removeAll(keepingCapacity: true) }
+                defer {
+                    s.commands.removeAll(keepingCapacity: true)
+                    s.wakePending = false
+                }
                 return (s.commands, s.running)
             }
             if !running { break }

@@ -33,6 +33,13 @@ public struct RawUpdate: Sendable {
         return nil
     }
 
+    /// The sender: `from.id` of the update's object (message, callback query, inline query, ...).
+    public var userID: Int64? {
+        if let id = int64(at: kind.rawValue, "from", "id") { return id }
+        if case .user(let id) = routingKey { return id }
+        return nil
+    }
+
     /// The text of a message-like update (`message.text`, `edited_message.text`, ...).
     public var text: String? { string(at: kind.rawValue, "text") }
 

@@ -1,3 +1,4 @@
+import BotAPI
 import Foundation
 
 /// Big-endian fixed-width fields for the wire frames.
@@ -16,6 +17,14 @@ struct ByteWriter {
         data.append(contentsOf: bytes)
     }
     mutating func bytes(_ d: Data) { data.append(d) }
+    /// Kind u8 (0 none, 1 chat, 2 user) and the id as i64.
+    mutating func routingKey(_ key: RoutingKey?) {
+        switch key {
+        case .chat(let id)?: u8(1); i64(id)
+        case .user(let id)?: u8(2); i64(id)
+        case nil: u8(0); i64(0)
+        }
+    }
 }
 
 struct ByteReader {
@@ -50,6 +59,17 @@ struct ByteReader {
     mutating func shortString() throws(FrameError) -> String {
         let n = Int(try u8())
         return String(decoding: try take(n), as: UTF8.self)
+    }
+
+    mutating func routingKey() throws(FrameError) -> RoutingKey? {
+        let kind = try u8()
+        let id = try i64()
+        switch kind {
+        case 0: return nil
+        case 1: return .chat(id)
+        case 2: return .user(id)
+        default: throw FrameError("unknown routing key kind \(kind)")
+        }
     }
 
     func expectEnd() throws(FrameError) {

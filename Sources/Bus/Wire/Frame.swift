@@ -28,8 +28,14 @@ public enum Frame: Sendable, Equatable {
     case submit(taskID: UInt64, name: String, input: Data)
     /// Broker → the submitter: the named job finished.
     case result(taskID: UInt64, outcome: Outcome, output: Data)
+    /// Sequencer → broker: run a committed outbox job in the pool, after the earlier jobs of
+    /// its routing key (sent again, with the same id, until EMITTED comes back).
+    case emit(Emission)
+    /// Broker → sequencer: the outbox job finished (or was given up).
+    case emitted(outboxID: UInt64, outcome: Outcome, output: Data)
 
-    public static let version: UInt8 = 1
+    /// 2: the sequencer's outbox (EMIT, EMITTED, outbox jobs).
+    public static let version: UInt8 = 2
     static let magic = Data("TGC".utf8)
 
     public var header: Data { Frame.magic + Data([Frame.version]) }
@@ -70,6 +76,11 @@ public enum Frame: Sendable, Equatable {
                 w.u8(1)
                 w.shortString(name)
                 extra = [input]
+            case .outbox(let outboxID, let name, let input):
+                w.u8(2)
+                w.u64(outboxID)
+                w.shortString(name)
+                extra = [input]
             }
         case .done(let id, let outcome, let output):
             command = .done
@@ -85,6 +96,17 @@ public enum Frame: Sendable, Equatable {
             extra = [input]
         case .result(let id, let outcome, let output):
             command = .result
+            w.u64(id)
+            w.u8(outcome.rawValue)
+            extra = [output]
+        case .emit(let e):
+            command = .emit
+            w.u64(e.outboxID)
+            w.routingKey(e.key)
+            w.shortString(e.name)
+            extra = [e.input]
+        case .emitted(let id, let outcome, let output):
+            command = .emitted
             w.u64(id)
             w.u8(outcome.rawValue)
             extra = [output]
@@ -130,6 +152,10 @@ public enum Frame: Sendable, Equatable {
             case 1:
                 let name = try r.shortString()
                 frame = .job(Job(id: id, attempt: attempt, payload: .task(name: name, input: try one())))
+            case 2:
+                let outboxID = try r.u64()
+                let name = try r.shortString()
+                frame = .job(Job(id: id, attempt: attempt, payload: .outbox(id: outboxID, name: name, input: try one())))
             default:
                 throw FrameError("unknown job kind")
             }
@@ -147,10 +173,20 @@ public enum Frame: Sendable, Equatable {
             let id = try r.u64()
             guard let outcome = Outcome(rawValue: try r.u8()) else { throw FrameError("unknown outcome") }
             frame = .result(taskID: id, outcome: outcome, output: try one())
+        case .emit:
+            let id = try r.u64()
+            let key = try r.routingKey()
+            let name = try r.shortString()
+            frame = .emit(Emission(outboxID: id, key: key, name: name, input: try one()))
+        case .emitted:
+            let id = try r.u64()
+            guard let outcome = Outcome(rawValue: try r.u8()) else { throw FrameError("unknown outcome") }
+            frame = .emitted(outboxID: id, outcome: outcome, output: try one())
         }
         try r.expectEnd()
-        if case .updates = frame {} else if case .job = frame {} else if case .done = frame {} else if case .submit = frame {} else if case .result = frame {} else {
-            guard rest.isEmpty else { throw FrameError("unexpected payload frames") }
+        switch frame {
+        case .updates, .job, .done, .submit, .result, .emit, .emitted: break
+        default: guard rest.isEmpty else { throw FrameError("unexpected payload frames") }
         }
         return frame
     }
@@ -159,7 +195,7 @@ public enum Frame: Sendable, Equatable {
         case ready = 0x01, heartbeat = 0x02, disconnect = 0x03
         case updates = 0x10, ack = 0x11, busy = 0x12
         case job = 0x20, done = 0x21, lend = 0x22, reclaim = 0x23
-        case submit = 0x30, result = 0x31
+        case submit = 0x30, result = 0x31, emit = 0x32, emitted = 0x33
     }
 }
 
@@ -186,6 +222,8 @@ public struct Job: Sendable, Equatable {
         case update(handler: UInt16, UpdateEnvelope)
         /// Run the bot's job named `name` on `input`.
         case task(name: String, input: Data)
+        /// A job from the sequencer's outbox: like `task`, with the outbox id as an idempotency key.
+        case outbox(id: UInt64, name: String, input: Data)
     }
 
     public var id: UInt64
@@ -197,5 +235,22 @@ public struct Job: Sendable, Equatable {
         self.id = id
         self.attempt = attempt
         self.payload = payload
+    }
+}
+
+/// A job a serial handler emitted, committed in the sequencer's outbox.
+public struct Emission: Sendable, Equatable {
+    /// The outbox row: stable across re-sends, so the broker runs it once while it lives.
+    public var outboxID: UInt64
+    /// Jobs of one key run in emission order (and after that chat's earlier updates).
+    public var key: RoutingKey?
+    public var name: String
+    public var input: Data
+
+    public init(outboxID: UInt64, key: RoutingKey?, name: String, input: Data) {
+        self.outboxID = outboxID
+        self.key = key
+        self.name = name
+        self.input = input
     }
 }

@@ -30,11 +30,7 @@ public struct UpdateEnvelope: Sendable, Equatable {
 
     func encode(into w: inout ByteWriter) {
         w.i64(updateID)
-        switch routingKey {
-        case .chat(let id)?: w.u8(1); w.i64(id)
-        case .user(let id)?: w.u8(2); w.i64(id)
-        case nil: w.u8(0); w.i64(0)
-        }
+        w.routingKey(routingKey)
         w.shortString(kind.rawValue)
         w.bytes(bytes)
     }
@@ -48,14 +44,7 @@ public struct UpdateEnvelope: Sendable, Equatable {
     public init(decoding data: Data) throws(FrameError) {
         var r = ByteReader(data)
         updateID = try r.i64()
-        let keyKind = try r.u8()
-        let key = try r.i64()
-        switch keyKind {
-        case 0: routingKey = nil
-        case 1: routingKey = .chat(key)
-        case 2: routingKey = .user(key)
-        default: throw FrameError("unknown routing key kind \(keyKind)")
-        }
+        routingKey = try r.routingKey()
         kind = UpdateKind(rawValue: try r.shortString())
         bytes = Data(r.remaining)
     }

@@ -39,9 +39,28 @@ public final class BusLoop: Sendable {
     /// The `socket` of a tick message.
     public static let tick = -1
 
+    /// A message the loop itself sends on `socket` whenever nothing else went out on it for
+    /// `interval`. Heartbeats sent from the I/O thread say that the process is alive even when
+    /// its handlers keep every thread of Swift's pool busy (a blocking SQLite call, a tight
+    /// loop): liveness then measures the process, and the handler deadline the handlers.
+    public struct Heartbeat: Sendable {
+        public var socket: Int
+        public var frames: [Data]
+        public var interval: Duration
+
+        public init(socket: Int, frames: [Data], interval: Duration) {
+            self.socket = socket
+            self.frames = frames
+            self.interval = interval
+        }
+    }
+
     private struct Outbox: ~Copyable {
         var queue: [(Int, [Data])] = []
         var running = true
+        /// A wake-up byte is on its way: later sends need not write another (one syscall per
+        /// burst instead of one per message).
+        var wakePending = false
     }
 
     public let inbound: AsyncStream<Message>
@@ -53,12 +72,14 @@ public final class BusLoop: Sendable {
     private let sendErrors = Mutex(0)
 
     private let tickInterval: Duration?
+    private let heartbeat: Heartbeat?
 
     /// Creates the sockets on a new thread, binds and connects them; throws if any fails.
     /// With `tick`, a tick message joins `inbound` at that interval: a single-threaded consumer
     /// (the broker) then needs no second stream to merge its clock into.
-    public init(context: ZMQContext, sockets specs: [SocketSpec], tick: Duration? = nil) throws {
+    public init(context: ZMQContext, sockets specs: [SocketSpec], tick: Duration? = nil, heartbeat: Heartbeat? = nil) throws {
         tickInterval = tick
+        self.heartbeat = heartbeat
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw ZMQError(code: errno, operation: "pipe") }
         for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
@@ -99,12 +120,14 @@ public final class BusLoop: Sendable {
 
     /// Queues `frames` for the socket at index `socket`; any thread.
     public func send(_ frames: [Data], on socket: Int) {
-        let accepted = outbox.withLock { o -> Bool in
+        let needsWake = outbox.withLock { o -> Bool in
             guard o.running else { return false }
             o.queue.append((socket, frames))
+            if o.wakePending { return false }
+            o.wakePending = true
             return true
         }
-        if accepted { wake() }
+        if needsWake { wake() }
     }
 
     /// Messages that could not be sent (a router's peer gone): counted, then dropped.
@@ -136,17 +159,26 @@ public final class BusLoop: Sendable {
         var running = true
         let clock = ContinuousClock()
         var nextTick = tickInterval.map { clock.now + $0 }
+        var nextBeat = heartbeat.map { clock.now + $0.interval }
         while running {
             let (queued, stillRunning) = outbox.withLock { o -> ([(Int, [Data])], Bool) in
-                defer { o.queue.removeAll(keepingCapacity: true) }
+                defer {
+                    o.queue.removeAll(keepingCapacity: true)
+                    o.wakePending = false
+                }
                 return (o.queue, o.running)
             }
             running = stillRunning
             for (index, frames) in queued where index < sockets.count { pending[index].append(frames) }
+            if let beat = heartbeat, let due = nextBeat, clock.now >= due {
+                if pending[beat.socket].isEmpty { pending[beat.socket].append(beat.frames) }
+                nextBeat = clock.now + beat.interval
+            }
             for (index, socket) in sockets.enumerated() {
                 while let frames = pending[index].first {
                     do throws(ZMQError) {
                         guard try socket.send(frames) else { break }
+                        if index == heartbeat?.socket, let beat = heartbeat { nextBeat = clock.now + beat.interval }
                     } catch {
                         sendErrors.withLock { $0 += 1 }
                     }
@@ -156,9 +188,9 @@ public final class BusLoop: Sendable {
             }
             if !running { break }
             var timeout: Int = 1000
-            if let due = nextTick {
+            for due in [nextTick, nextBeat].compactMap({ $0 }) {
                 let left = due - clock.now
-                timeout = max(0, min(1000, Int(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000) + 1))
+                timeout = max(0, min(timeout, Int(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000) + 1))
             }
             let rc = zmq_poll(&items, Int32(items.count), timeout)
             if let due = nextTick, clock.now >= due, let interval = tickInterval {

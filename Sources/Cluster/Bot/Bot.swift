@@ -1,6 +1,7 @@
 import BotAPI
 import Bus
 import Foundation
+import GRDB
 import Synchronization
 
 /// A bot: its handlers, its named jobs and its error handler. Build it once at start-up (every
@@ -38,7 +39,14 @@ public final class Bot: Sendable {
         var handler: Handler
     }
 
+    /// One step of the bot's schema (GRDB's migrator runs them in order, once each).
+    public struct Migration: Sendable {
+        public var identifier: String
+        public var body: @Sendable (Database) throws -> Void
+    }
+
     private struct Table: Sendable {
+        var migrations: [Migration] = []
         var handlers: [Registration] = []
         var jobs: [String: JobBody] = [:]
         var errorHandler: ErrorHandler?
@@ -108,6 +116,23 @@ public final class Bot: Sendable {
     public func onError(_ handler: @escaping ErrorHandler) {
         table.withLock { $0.errorHandler = handler }
     }
+
+    // MARK: - State
+
+    /// A versioned step of the schema of the bot's tables in the sequencer's store, run once,
+    /// in the order declared, when the sequencer starts (GRDB's `DatabaseMigrator`).
+    ///
+    /// ```swift
+    /// bot.migration("v1") { db in
+    ///     try db.create(table: "account") { t in t.primaryKey("user", .integer); t.column("balance", .integer).notNull() }
+    /// }
+    /// ```
+    public func migration(_ identifier: String, _ body: @escaping @Sendable (Database) throws -> Void) {
+        precondition(!identifier.hasPrefix("tgcluster."), "migration names starting with tgcluster. are reserved")
+        table.withLock { $0.migrations.append(Migration(identifier: identifier, body: body)) }
+    }
+
+    var migrations: [Migration] { table.withLock { $0.migrations } }
 
     // MARK: - Named jobs (runAsync)
 

@@ -1,9 +1,16 @@
 import BotAPI
 import Foundation
+import GRDB
 import Logging
 
 /// What a handler gets: the update (raw, with a typed decode on demand), the Bot API client,
 /// a logger carrying the update id, and `runAsync` for jobs in the pool.
+///
+/// In a `.serial` handler (the sequencer) the context is transactional: `state` and
+/// `conversation` read and write the store, and `reply`, `send` and `runAsync` do not act at
+/// once but add jobs to the outbox, which the worker pool runs after the update commits, in
+/// the order emitted. A serial handler may run again before it commits (after a crash), so it
+/// should act on the world only through these; `client` calls happen immediately.
 public struct Context: Sendable {
     /// The update as Telegram sent it; reading a field costs a walk over the bytes.
     public let raw: RawUpdate
@@ -13,8 +20,40 @@ public struct Context: Sendable {
     /// How many times this update has been delivered (more than 1 after a worker died).
     public let attempt: Int
     let jobs: JobRunner
+    /// Set for a serial handler: its share of the sequencer's transaction.
+    let session: SerialSession?
+
+    init(raw: RawUpdate, client: BotClient, logger: Logger, attempt: Int, jobs: JobRunner, session: SerialSession? = nil) {
+        self.raw = raw
+        self.client = client
+        self.logger = logger
+        self.attempt = attempt
+        self.jobs = jobs
+        self.session = session
+    }
+
+    /// Whether this handler runs in the sequencer (transactional) or the pool.
+    public var isSerial: Bool { session != nil }
+
+    /// The bot's tables, for serial handlers (throws in a concurrent one).
+    public var state: State {
+        get throws {
+            guard let session else { throw ContextError(message: "ctx.state is only for .serial handlers (they run in the sequencer)") }
+            return State(session: session)
+        }
+    }
+
+    /// The dialogue state of this chat and user, for serial handlers.
+    public var conversation: Conversation {
+        get throws {
+            guard let session else { throw ContextError(message: "ctx.conversation is only for .serial handlers") }
+            return Conversation(session: session)
+        }
+    }
 
     public var updateID: Int64 { raw.updateID }
+    /// The user the update came from (`from.id` of its message, query, ...).
+    public var userID: Int64? { raw.userID }
     public var chatID: Int64? { raw.chatID }
     /// The message text, for message updates.
     public var text: String? { raw.text }
@@ -31,9 +70,18 @@ public struct Context: Sendable {
     /// Sends `text` to the chat the update came from. The sent message is decoded only if its
     /// `message()` is asked for: most handlers never look at it, and a full decode costs more
     /// than the rest of an echo.
+    ///
+    /// In a serial handler the message is sent after the update commits (its `response` is
+    /// then empty).
     @discardableResult
     public func reply(_ text: String, replyMarkup: ReplyMarkup? = nil) async throws -> SentMessage {
         guard let chat = chatID ?? raw.routingKey?.id else { throw ContextError(message: "this update has no chat to reply to") }
+        if session != nil {
+            if let replyMarkup {
+                return try await send(BotMethods.SendMessage(chatID: .id(chat), text: text, replyMarkup: replyMarkup))
+            }
+            return try await send(methodName: "sendMessage", json: Data(#"{"chat_id":\#(chat),"text":\#(JSONFields.quoted(text))}"#.utf8))
+        }
         if let replyMarkup {
             let response = try await client.send(BotMethods.SendMessage(chatID: .id(chat), text: text, replyMarkup: replyMarkup))
             return SentMessage(response: response.body)
@@ -42,11 +90,45 @@ public struct Context: Sendable {
         return SentMessage(response: try await client.send(methodName: "sendMessage", json: Data(body.utf8)).body)
     }
 
+    /// Calls a Bot API method: at once in a concurrent handler, after the commit (in the
+    /// outbox, in order with this chat's other jobs) in a serial one. Deferred calls carry JSON
+    /// parameters only (no uploads).
+    @discardableResult
+    public func send<M: BotMethod>(_ method: M) async throws -> SentMessage {
+        if session != nil {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.withoutEscapingSlashes]
+            return try await send(methodName: M.name, json: encoder.encode(method))
+        }
+        return SentMessage(response: try await client.send(method).body)
+    }
+
+    /// `send` with parameters written by the caller as JSON.
+    @discardableResult
+    public func send(methodName: String, json: Data) async throws -> SentMessage {
+        if let session {
+            session.emit(DeferredCall.jobName, input: DeferredCall.input(method: methodName, json: json), key: session.key)
+            return SentMessage(response: Data())
+        }
+        return SentMessage(response: try await client.send(methodName: methodName, json: json).body)
+    }
+
     /// Runs the bot's job `name` in the worker pool; await the promise's value when needed.
     /// While a handler waits on it, its slot is lent to the pool, so nested jobs of any depth
     /// cannot deadlock a bounded pool.
+    ///
+    /// From a serial handler the job goes into the outbox and runs after the commit, after this
+    /// chat's earlier jobs; its promise cannot be awaited inside the same handler (it has not
+    /// run yet), and the job gets an idempotency key (`JobContext.key`) that stays the same if
+    /// it is delivered twice.
     public func runAsync<Input: Encodable>(_ name: String, _ input: Input) throws -> JobPromise {
-        try jobs.submit(name, input: JSONEncoder().encode(input))
+        let data = try JSONEncoder().encode(input)
+        if let session {
+            session.emit(name, input: data, key: session.key)
+            return JobPromise(task: Task { throw JobError(job: name, reason: "emitted by a serial handler: it runs after this update commits, so it cannot be awaited here") },
+                              runner: jobs)
+        }
+        return try jobs.submit(name, input: data)
     }
 }
 
@@ -65,7 +147,29 @@ public struct SentMessage: Sendable {
 public struct JobContext: Sendable {
     public let client: BotClient
     public let logger: Logger
+    /// For a job from a serial handler's outbox, a key that is the same on every delivery of
+    /// this job (`outbox-<n>`): write idempotently under it (delivery is at-least-once).
+    public let key: String?
     let jobs: JobRunner
+    let databases: SharedDatabase?
+
+    init(client: BotClient, logger: Logger, key: String? = nil, jobs: JobRunner, databases: SharedDatabase? = nil) {
+        self.client = client
+        self.logger = logger
+        self.key = key
+        self.jobs = jobs
+        self.databases = databases
+    }
+
+    /// The sequencer's store, opened by this worker process for writes that commute (appends
+    /// keyed by `key`, such as a log). Shared state that must change in order belongs in
+    /// serial handlers.
+    public var database: DatabaseQueue {
+        get throws {
+            guard let databases else { throw ContextError(message: "no data dir configured") }
+            return try databases.queue()
+        }
+    }
 
     public func runAsync<Input: Encodable>(_ name: String, _ input: Input) throws -> JobPromise {
         try jobs.submit(name, input: JSONEncoder().encode(input))

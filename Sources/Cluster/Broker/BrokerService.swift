@@ -102,6 +102,9 @@ final class BrokerService: Sendable {
                 bus.send([peer] + frame.encoded(), on: Self.ingestSocket)
             case .deadLetter(let letter):
                 more += deadLetter(letter, state: &state, now: now)
+            case .lost(let peer, let reason, let requeued):
+                logger.warning("peer lost; its jobs go to others", metadata: ["peer": "\(String(decoding: peer, as: UTF8.self))",
+                                                                            "reason": "\(reason)", "jobs": "\(requeued)"])
             }
         }
         if !more.isEmpty { perform(more, state: &state, now: now) }
@@ -121,6 +124,9 @@ final class BrokerService: Sendable {
             notice.update = envelope.bytes
         case .task(let name, _):
             entry["job"] = name
+        case .outbox(let id, let name, _):
+            entry["job"] = name
+            entry["outbox_id"] = id
         }
         logger.error("dead-lettered", metadata: ["update_id": "\(notice.updateID.map(String.init) ?? "-")", "reason": "\(letter.reason)"])
         if let line = try? JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys, .withoutEscapingSlashes]) {

@@ -7,8 +7,11 @@ import Foundation
 /// worker, a clock tick), actions out (frames to send, dead letters). No sockets, no clock.
 ///
 /// - Deduplicates updates by `update_id` (a window of recent ids).
-/// - Routes each update by the first matching handler: serial ones to the sequencer, one at a
-///   time in `update_id` order; concurrent ones to the pool.
+/// - Routes each update by the first matching handler: serial ones to the sequencer, in
+///   `update_id` order, as many at once as its credit allows (it commits them in groups);
+///   concurrent ones to the pool.
+/// - Runs the sequencer's committed outbox jobs (EMIT) in the pool, in emission order per
+///   key, once per outbox id while it holds or recently finished them; EMITTED reports back.
 /// - Keeps one routing key's (chat's) updates in order across the pool: a key has at most one
 ///   job in flight; different keys run concurrently. Unordered handlers and named jobs skip it.
 /// - Gives no peer more jobs than its capacity (credit); a waiting job lends its slot.
@@ -29,6 +32,9 @@ public struct BrokerState: Sendable {
         public var busyRetry: Duration = .milliseconds(200)
         /// Update ids remembered for deduplication.
         public var dedupeWindow = 1_000_000
+        /// Finished outbox jobs remembered, so a sequencer that re-sends one after a restart
+        /// is answered at once instead of running it twice.
+        public var outboxWindow = 100_000
 
         public init() {}
     }
@@ -53,6 +59,8 @@ public struct BrokerState: Sendable {
         case answerIngest(peer: Data, Frame)
         /// Give up on a job: record it with the reason.
         case deadLetter(DeadLetter)
+        /// A peer was declared gone; `requeued` of its jobs went back to the queues.
+        case lost(peer: Data, reason: String, requeued: Int)
     }
 
     public struct DeadLetter: Sendable, Equatable {
@@ -113,7 +121,12 @@ public struct BrokerState: Sendable {
     var queues: [QueueKey: Deque<UInt64>] = [:]
     var ready = Deque<QueueKey>()
     var serialQueue = Deque<UInt64>()
-    var serialInFlight: UInt64?
+    var serialInFlight = 0
+    /// Outbox id → job id, for the outbox jobs held.
+    var outbox: [UInt64: UInt64] = [:]
+    /// Outbox ids finished recently, with how they ended.
+    var outboxDone: [UInt64: Outcome] = [:]
+    var outboxDoneOrder = Deque<UInt64>()
     var peers: [Data: Peer] = [:]
     var rotation = Deque<Data>()
     var nextJobID: UInt64 = 1
@@ -179,13 +192,19 @@ public struct BrokerState: Sendable {
     /// A frame from a worker or the sequencer.
     public mutating func received(_ frame: Frame, from peer: Data, now: ContinuousClock.Instant) -> [Action] {
         if case .ready(let capacity, let role) = frame {
+            var actions: [Action] = []
+            if role == .sequencer {
+                // There is one sequencer (it holds the store's lock): a new one means the old
+                // one is gone, and the serial jobs it held must go to the new one first, in order.
+                for (id, old) in peers where id != peer && old.role == .sequencer {
+                    actions += expire(id, old, reason: "replaced by a new sequencer", now: now)
+                }
+            }
             if let old = peers[peer] {
                 // A peer that says READY again has restarted: what it held is lost.
-                var actions = expire(peer, old, reason: "restarted", now: now)
-                actions += register(peer, role: role, capacity: Int(capacity), now: now)
-                return actions
+                actions += expire(peer, old, reason: "restarted", now: now)
             }
-            return register(peer, role: role, capacity: Int(capacity), now: now)
+            return actions + register(peer, role: role, capacity: Int(capacity), now: now)
         }
         guard peers[peer] != nil else {
             // Unknown (the broker restarted, or the peer expired): ask it to say READY again.
@@ -213,6 +232,8 @@ public struct BrokerState: Sendable {
                                  submitter: (peer, taskID), accepted: now)
             enqueue(id, on: .job(id))
             return dispatch(now: now)
+        case .emit(let e):
+            return emit(e, from: peer, now: now)
         default:
             counters.malformed += 1
             return []
@@ -244,6 +265,40 @@ public struct BrokerState: Sendable {
 
     // MARK: - Internals
 
+    /// An outbox job from the sequencer: queued behind its key's earlier work, once per id.
+    private mutating func emit(_ e: Emission, from peer: Data, now: ContinuousClock.Instant) -> [Action] {
+        if let outcome = outboxDone[e.outboxID] {
+            return [.send(peer: peer, .emitted(outboxID: e.outboxID, outcome: outcome, output: Data()))]
+        }
+        if let held = outbox[e.outboxID] {
+            // Sent again by a restarted sequencer: answer the new one when it finishes.
+            jobs[held]?.submitter = (peer, e.outboxID)
+            return []
+        }
+        let id = takeJobID()
+        let queue: QueueKey = e.key.map { .key($0.id) } ?? .job(id)
+        jobs[id] = JobRecord(payload: .outbox(id: e.outboxID, name: e.name, input: e.input), queue: queue, serial: false,
+                             submitter: (peer, e.outboxID), accepted: now)
+        outbox[e.outboxID] = id
+        enqueue(id, on: queue)
+        return dispatch(now: now)
+    }
+
+    /// What the submitter of a finished job is told: RESULT for `runAsync`, EMITTED for the outbox.
+    private mutating func report(_ job: JobRecord, outcome: Outcome, output: Data) -> Action? {
+        if case .outbox(let outboxID, _, _) = job.payload {
+            outbox[outboxID] = nil
+            outboxDone[outboxID] = outcome
+            outboxDoneOrder.append(outboxID)
+            if outboxDoneOrder.count > configuration.outboxWindow, let old = outboxDoneOrder.popFirst() { outboxDone[old] = nil }
+        }
+        guard let submitter = job.submitter else { return nil }
+        if case .outbox(let outboxID, _, _) = job.payload {
+            return .send(peer: submitter.peer, .emitted(outboxID: outboxID, outcome: outcome, output: output))
+        }
+        return .send(peer: submitter.peer, .result(taskID: submitter.taskID, outcome: outcome, output: output))
+    }
+
     private mutating func register(_ peer: Data, role: PeerRole, capacity: Int, now: ContinuousClock.Instant) -> [Action] {
         peers[peer] = Peer(role: role, capacity: capacity, lastSeen: now, lastSent: now)
         rotation.append(peer)
@@ -258,12 +313,12 @@ public struct BrokerState: Sendable {
     /// A peer is gone: its jobs go back to the head of their queues, or to the dead letters.
     private mutating func expire(_ id: Data, _ peer: Peer, reason: String, now: ContinuousClock.Instant) -> [Action] {
         removePeer(id)
-        var actions: [Action] = []
+        var actions: [Action] = [.lost(peer: id, reason: reason, requeued: peer.inFlight.count)]
         for jobID in peer.inFlight.sorted(by: >) {
             guard var job = jobs[jobID] else { continue }
             job.peer = nil
             job.quarantined = true
-            if job.serial { serialInFlight = nil }
+            if job.serial { serialInFlight -= 1 }
             if job.attempts >= configuration.maxAttempts {
                 actions += giveUp(jobID, job, reason: "its worker died \(job.attempts) times (last: \(reason))")
                 continue
@@ -284,9 +339,7 @@ public struct BrokerState: Sendable {
         jobs[id] = nil
         counters.deadLettered += 1
         var actions: [Action] = [.deadLetter(DeadLetter(job: Job(id: id, attempt: job.attempts, payload: job.payload), reason: reason))]
-        if let submitter = job.submitter {
-            actions.append(.send(peer: submitter.peer, .result(taskID: submitter.taskID, outcome: .deadLettered, output: Data(reason.utf8))))
-        }
+        if let answer = report(job, outcome: .deadLettered, output: Data(reason.utf8)) { actions.append(answer) }
         if !job.serial { release(job.queue) }
         return actions
     }
@@ -298,15 +351,13 @@ public struct BrokerState: Sendable {
         jobs[id] = nil
         if outcome == .ok { counters.completed += 1 } else { counters.failed += 1 }
         var actions: [Action] = []
-        if let submitter = job.submitter {
-            actions.append(.send(peer: submitter.peer, .result(taskID: submitter.taskID, outcome: outcome, output: output)))
-        }
+        if let answer = report(job, outcome: outcome, output: output) { actions.append(answer) }
         if case .update = job.payload {
             let d = now - job.accepted
             latencies.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
             if latencies.count > 10_000 { latencies.removeFirst() }
         }
-        if job.serial { serialInFlight = nil } else { release(job.queue) }
+        if job.serial { serialInFlight -= 1 } else { release(job.queue) }
         if peers[peer]?.draining == true, peers[peer]?.inFlight.isEmpty == true { removePeer(peer) }
         actions += dispatch(now: now)
         return actions
@@ -331,15 +382,18 @@ public struct BrokerState: Sendable {
         }
     }
 
-    /// Hands out work while there are free slots: the serial queue to a sequencer, the ready
-    /// keys to pool workers in rotation.
+    /// Hands out work while there are free slots: the serial queue to the sequencer (in order,
+    /// up to its credit; a quarantined job alone), the ready keys to pool workers in rotation.
     private mutating func dispatch(now: ContinuousClock.Instant) -> [Action] {
         var actions: [Action] = []
-        if serialInFlight == nil, let next = serialQueue.first,
-           let sequencer = rotation.first(where: { peers[$0]?.role == .sequencer && peers[$0]!.free > 0 }) {
-            serialQueue.removeFirst()
-            actions.append(assign(next, to: sequencer, now: now))
-            serialInFlight = next
+        if let sequencer = rotation.first(where: { peers[$0]?.role == .sequencer }) {
+            while let next = serialQueue.first, let job = jobs[next], peers[sequencer]!.free > 0 {
+                if job.quarantined && serialInFlight > 0 { break }
+                serialQueue.removeFirst()
+                actions.append(assign(next, to: sequencer, now: now))
+                serialInFlight += 1
+                if job.quarantined { break }
+            }
         }
         var deferred: [QueueKey] = []
         while let queue = ready.popFirst() {

@@ -2,6 +2,7 @@ import ArgumentParser
 import BotAPI
 import Bus
 import Foundation
+import Logging
 
 /// `<bot> broker`
 struct BrokerCommand: AsyncParsableCommand {
@@ -53,7 +54,7 @@ struct WorkerCommand: AsyncParsableCommand {
 /// `<bot> sequencer`
 struct SequencerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sequencer",
-        abstract: "Run the sequencer: serial (shared-state) handlers, one at a time, in update_id order.")
+        abstract: "Run the sequencer: serial (shared-state) handlers, one at a time, in update_id order, against the SQLite store, with a transactional outbox.")
 
     @OptionGroup var common: CommonOptions
 
@@ -63,22 +64,39 @@ struct SequencerCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = try common.configuration()
         configuration.jobDeadline = try CommonOptions.duration(deadline, "deadline")
-        try await runWorker(role: .sequencer, capacity: 1, configuration: configuration, common: common)
+        let (logger, client) = bootClientRole("sequencer", configuration: configuration, common: common)
+        try? FileManager.default.createDirectory(atPath: configuration.absoluteDataDir, withIntermediateDirectories: true)
+        let context = ZMQContext()
+        let service: SequencerService
+        do {
+            service = try SequencerService(bot: Cluster.bot, configuration: configuration, client: client, context: context, logger: logger)
+        } catch {
+            // A migration that fails or a store that cannot open is a boot error, not a crash to retry.
+            logger.critical("the state store cannot start", metadata: ["error": "\(error)"])
+            Foundation.exit(RoleError.bootFailure)
+        }
+        await service.run { await TerminationSignal.wait() }
+        client.shutdown()
+        context.close()
     }
 }
 
-private func runWorker(role: PeerRole, capacity: Int, configuration: ClusterConfiguration, common: CommonOptions) async throws {
-    let name = role == .sequencer ? "sequencer" : "worker"
+/// What every role that calls the Bot API does first: a logger, signals, the parent watch, and
+/// the client (no token is a boot error).
+private func bootClientRole(_ name: String, configuration: ClusterConfiguration, common: CommonOptions) -> (Logger, BotClient) {
     let logger = common.logger(role: name)
     TerminationSignal.install()
     ParentWatch.start(grace: configuration.drainDeadline)
-    let client: BotClient
     do {
-        client = try configuration.makeClient(logger: logger)
+        return (logger, try configuration.makeClient(logger: logger))
     } catch {
         logger.critical("\(error)")
         Foundation.exit(RoleError.bootFailure)
     }
+}
+
+private func runWorker(role: PeerRole, capacity: Int, configuration: ClusterConfiguration, common: CommonOptions) async throws {
+    let (logger, client) = bootClientRole(role == .sequencer ? "sequencer" : "worker", configuration: configuration, common: common)
     let context = ZMQContext()
     let service = try WorkerService(bot: Cluster.bot, configuration: configuration, role: role, capacity: capacity,
                                     client: client, context: context, logger: logger)
@@ -104,16 +122,7 @@ struct IngestCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = try common.configuration()
         configuration.pollTimeout = pollTimeout
-        let logger = common.logger(role: "ingest")
-        TerminationSignal.install()
-        ParentWatch.start(grace: configuration.drainDeadline)
-        let client: BotClient
-        do {
-            client = try configuration.makeClient(logger: logger)
-        } catch {
-            logger.critical("\(error)")
-            Foundation.exit(RoleError.bootFailure)
-        }
+        let (logger, client) = bootClientRole("ingest", configuration: configuration, common: common)
         let context = ZMQContext()
         let service = try IngestService(bot: Cluster.bot, configuration: configuration, client: client, context: context, logger: logger)
         let polling = Task { try await service.run() }

@@ -69,6 +69,8 @@ enum RoleError: Error, CustomStringConvertible {
     static let bootFailure: Int32 = 78
     /// A handler ran past its deadline; the process is restarted.
     static let hung: Int32 = 70
+    /// The sequencer's store could not commit (EX_IOERR): restarted with backoff.
+    static let storeFailure: Int32 = 74
 
     var description: String {
         switch self {

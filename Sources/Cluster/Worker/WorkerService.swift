@@ -27,6 +27,7 @@ final class WorkerService: JobSubmitting, Sendable {
     private let logger: Logger
     private let bus: BusLoop
     private let state = Mutex(State())
+    private let databases: SharedDatabase
 
     init(bot: Bot, configuration: ClusterConfiguration, role: PeerRole, capacity: Int, client: BotClient,
          context: ZMQContext, logger: Logger) throws {
@@ -36,8 +37,10 @@ final class WorkerService: JobSubmitting, Sendable {
         self.capacity = capacity
         self.client = client
         self.logger = logger
+        databases = SharedDatabase(path: configuration.file("state.sqlite").path)
         let identity = "\(role == .sequencer ? "sequencer" : "worker")-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: identity, connect: [configuration.workersSocket])])
+        bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: identity, connect: [configuration.workersSocket])],
+                          heartbeat: .init(socket: 0, frames: Frame.heartbeat.encoded(), interval: configuration.heartbeat))
     }
 
     private func send(_ frame: Frame) {
@@ -60,6 +63,7 @@ final class WorkerService: JobSubmitting, Sendable {
         ticker.cancel()
         consumer.cancel()
         bus.shutdown()
+        databases.close()
     }
 
     private func consume() async {
@@ -95,8 +99,8 @@ final class WorkerService: JobSubmitting, Sendable {
 
     private func tick() async {
         while !Task.isCancelled {
+            // Heartbeats go out from the bus thread; this checks handlers and the broker.
             try? await Task.sleep(for: configuration.heartbeat)
-            send(.heartbeat)
             let now = ContinuousClock.now
             let (hung, silent) = state.withLock { s in
                 (s.running.first { now - $0.value.started > configuration.jobDeadline },
@@ -136,10 +140,22 @@ final class WorkerService: JobSubmitting, Sendable {
                 await bot.errorHandler?(error, ctx)
                 finish(job.id, .failed, Data("\(error)".utf8))
             }
+        case .outbox(let outboxID, let name, let input):
+            await run(job, name: name, input: input, key: "outbox-\(outboxID)", started: started)
         case .task(let name, let input):
+            await run(job, name: name, input: input, key: nil, started: started)
+        }
+    }
+
+    private func run(_ job: Job, name: String, input: Data, key: String?, started: ContinuousClock.Instant) async {
             state.withLock { $0.running[job.id] = (started, "job \(name)") }
             var logger = self.logger
             logger[metadataKey: "job"] = "\(name)"
+            if let key { logger[metadataKey: "job_key"] = "\(key)" }
+            if name == DeferredCall.jobName {
+                await deferredCall(job, input: input, logger: logger)
+                return
+            }
             if name == DeadLetterNotice.jobName {
                 await reportDeadLetter(input, logger: logger)
                 finish(job.id, .ok, Data())
@@ -151,13 +167,29 @@ final class WorkerService: JobSubmitting, Sendable {
                 return
             }
             do {
-                let output = try await body(input, JobContext(client: client, logger: logger, jobs: JobRunner(backend: self)))
+                let ctx = JobContext(client: client, logger: logger, key: key, jobs: JobRunner(backend: self), databases: databases)
+                let output = try await body(input, ctx)
                 finish(job.id, .ok, output)
             } catch {
                 logger.error("job failed", metadata: ["error": "\(error)"])
                 await bot.errorHandler?(error, nil)
                 finish(job.id, .failed, Data("\(error)".utf8))
             }
+    }
+
+    /// A Bot API call a serial handler made (`reply`, `send`), now that its update committed.
+    private func deferredCall(_ job: Job, input: Data, logger: Logger) async {
+        guard let call = DeferredCall.parse(input) else {
+            finish(job.id, .failed, Data("malformed deferred call".utf8))
+            return
+        }
+        do {
+            let response = try await client.send(methodName: call.method, json: call.json)
+            finish(job.id, .ok, response.body)
+        } catch {
+            logger.error("deferred call failed", metadata: ["method": "\(call.method)", "error": "\(error)"])
+            await bot.errorHandler?(error, nil)
+            finish(job.id, .failed, Data("\(error)".utf8))
         }
     }
 

@@ -20,7 +20,8 @@ final class RunningCluster: @unchecked Sendable {
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".build/debug")
     }
 
-    init(workers: Int, concurrency: Int = 16, extra: [String] = [], executable: String = "tgcluster-testbot") async throws {
+    init(workers: Int, concurrency: Int = 16, extra: [String] = [], executable: String = "tgcluster-testbot",
+         environment: [String: String] = [:]) async throws {
         sim = try await SimHarness.start()
         dataDir = "/tmp/tgc-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
@@ -34,6 +35,7 @@ final class RunningCluster: @unchecked Sendable {
         env["TELEGRAM_BOT_TOKEN"] = sim.token
         env["TELEGRAM_API_URL"] = sim.baseURL
         env["TGCLUSTER_DATA_DIR"] = dataDir
+        env.merge(environment) { $1 }
         process.environment = env
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
@@ -80,6 +82,11 @@ final class RunningCluster: @unchecked Sendable {
         kill(process.processIdentifier, signal)
         try await waitUntil("the supervisor to exit", timeout: timeout) { !self.process.isRunning }
         return process.terminationStatus
+    }
+
+    /// The pid of the first child in `role`.
+    func child(_ role: String) -> pid_t? {
+        children().first { $0.role == role }?.pid
     }
 
     func logText() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }

@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import TGClusterTesting
+
+/// The sequencer: serial updates/s with durable (fsync'd) group commits, and the latency of
+/// the outbox hop, from a handler's commit to its reply reaching the emulator.
+enum SequencerBenchmark {
+    static func run(arguments: [String]) async throws {
+        let quick = arguments.contains("--quick")
+        let n = quick ? 5000 : 20_000
+        print("sequencer: counterbot (Benchmarks/CounterBot), 2 workers; release build; WAL, synchronous=FULL")
+        var rates: [Double] = []
+        var groups: [Double] = []
+        for _ in 0..<3 {
+            let r = try await throughput(updates: n)
+            rates.append(r.rate)
+            groups.append(r.perCommit)
+        }
+        print("  serial updates/s, \(n) /inc queued before start (3 rounds, median): \(fixed(median(rates), 0)) "
+              + "(rounds: \(rates.map { fixed($0, 0) }.joined(separator: ", ")); ~\(fixed(median(groups), 0)) updates per commit)")
+        let hop = try await outboxHop(updates: quick ? 500 : 1000)
+        print("  outbox hop at 200 updates/s (commit → reply at the emulator): p50 \(fixed(hop.p50, 2)) ms, p99 \(fixed(hop.p99, 2)) ms")
+        print("  the same updates end to end (injection → reply): p50 \(fixed(hop.e2e50, 2)) ms, p99 \(fixed(hop.e2e99, 2)) ms")
+    }
+
+    static func start(_ sim: SimHarness, dataDir: String) throws -> Process {
+        try ClusterBenchmark.launch("counterbot", ["run", "--workers", "2", "--poll-timeout", "10"], sim: sim, dataDir: dataDir)
+    }
+
+    static func message(_ text: String, chat: Int64) -> [String: Any] {
+        let user: [String: Any] = ["id": chat, "is_bot": false, "first_name": "U"]
+        return ["message": ["message_id": 1, "date": Int(Date().timeIntervalSince1970),
+                            "chat": ["id": chat, "type": "private"], "from": user, "text": text]]
+    }
+
+    /// N updates waiting in the emulator, then the cluster: the rate at which they are applied.
+    static func throughput(updates n: Int) async throws -> (rate: Double, perCommit: Double) {
+        let sim = try await SimHarness.start()
+        defer { Task { try? await sim.shutdown() } }
+        let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        for start in stride(from: 0, to: n, by: 1000) {
+            _ = try await sim.inject((start..<min(n, start + 1000)).map { message("/inc", chat: Int64(1000 + $0 % 500)) })
+        }
+        let process = try start(sim, dataDir: dataDir)
+        defer { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() }
+        let db = dataDir + "/state.sqlite"
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline, (try? query(db, "SELECT COUNT(*) FROM tgcluster_applied").first) ?? 0 < Double(n) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let span = try query(db, "SELECT MIN(applied_at), MAX(applied_at) FROM tgcluster_applied")
+        let counter = try query(db, "SELECT value FROM counter")[0]
+        precondition(Int(counter) == n, "counter \(counter) after \(n) updates")
+        let groups = try query(db, "SELECT COUNT(DISTINCT commit_group) FROM tgcluster_applied")[0]
+        return (Double(n) / (span[1] - span[0]), Double(n) / max(1, groups))
+    }
+
+    /// 200 updates/s into an idle cluster; each reply's arrival minus its update's commit.
+    static func outboxHop(updates n: Int) async throws -> (p50: Double, p99: Double, e2e50: Double, e2e99: Double) {
+        let sim = try await SimHarness.start()
+        defer { Task { try? await sim.shutdown() } }
+        let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let process = try start(sim, dataDir: dataDir)
+        defer { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() }
+        try await Task.sleep(for: .seconds(2))
+        var injected: [Int64: Double] = [:]
+        for i in 0..<n {
+            let t = Date().timeIntervalSince1970
+            let id = try await sim.inject([message("/inc_reply", chat: Int64(1000 + i % 50))])[0]
+            injected[id] = t
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline, ((try await sim.stats())["messages_sent"] as? Int ?? 0) < n {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let applied = try rows(dataDir + "/state.sqlite", "SELECT update_id, applied_at FROM tgcluster_applied")
+        var commit: [Int64: Double] = [:]
+        for r in applied { commit[Int64(r[0])] = r[1] }
+        var hops: [Double] = []
+        var e2e: [Double] = []
+        for call in try await sim.transcript() where call["method"] as? String == "sendMessage" {
+            guard let params = call["params"] as? [String: Any], let text = params["text"] as? String,
+                  let id = Int64(text.dropFirst("count ".count)), let t = call["time"] as? Double else { continue }
+            if let c = commit[id] { hops.append((t - c) * 1000) }
+            if let i = injected[id] { e2e.append((t - i) * 1000) }
+        }
+        hops.sort()
+        e2e.sort()
+        return (hops[hops.count / 2], hops[hops.count * 99 / 100], e2e[e2e.count / 2], e2e[e2e.count * 99 / 100])
+    }
+
+    static func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+
+    static func query(_ path: String, _ sql: String) throws -> [Double] {
+        try rows(path, sql).first ?? []
+    }
+
+    /// A read-only look at the store.
+    static func rows(_ path: String, _ sql: String) throws -> [[Double]] {
+        var c = Configuration()
+        c.readonly = true
+        c.busyMode = .timeout(5)
+        let db = try DatabaseQueue(path: path, configuration: c)
+        defer { try? db.close() }
+        return try db.read { db in
+            try Row.fetchAll(db, sql: sql).map { row in (0..<row.count).map { (row[$0] as Double?) ?? 0 } }
+        }
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}

@@ -1,0 +1,20 @@
+// The guide's bank, safe: balances change in the sequencer, one update at a time, in order;
+// the notifications and log entries leave as jobs after the commit.
+//
+//   bankbot run --workers 4          (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TGCLUSTER_DATA_DIR)
+//
+// BANKBOT_MODE=naive runs the guide's unsafe version instead, for comparison: concurrent
+// handlers in the pool that read both balances, await a send, then write them back.
+import Cluster
+import Foundation
+import GRDB
+
+let bot = Bot()
+let startingBalance = 1000
+
+if ProcessInfo.processInfo.environment["BANKBOT_MODE"] == "naive" {
+    NaiveBank.register(on: bot)
+} else {
+    Bank.register(on: bot)
+}
+await Cluster.main(bot)

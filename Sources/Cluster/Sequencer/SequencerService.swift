@@ -1,0 +1,309 @@
+import BotAPI
+import Bus
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+
+/// The sequencer process: runs serial handlers one at a time, in the order the broker hands
+/// them out (`update_id` order), against the SQLite store, and commits them in groups.
+///
+/// A group is whatever arrived while the previous one was committing (up to `maxGroup`): one
+/// `BEGIN IMMEDIATE`, then per update a savepoint around its handler, the row that records it
+/// as applied and the outbox rows of the jobs it emitted; one `COMMIT` (one fsync) for all.
+/// Only after the commit are the updates acknowledged (DONE) and the new outbox rows sent
+/// (EMIT). So a crash at any instant leaves each update either applied with all its jobs
+/// recorded, or not at all; an update found applied is acknowledged without running again;
+/// and outbox rows not yet reported finished are sent again after any restart, in order.
+final class SequencerService: JobSubmitting, Sendable {
+    private struct Inbox: Sendable {
+        var jobs: [Job] = []
+        var finished: [(UInt64, Outcome)] = []
+        /// Send every pending outbox row again (at start, and when the broker restarted).
+        var resend = true
+        var lastHeard = ContinuousClock.now
+        var lastReady = ContinuousClock.now
+        var running: (started: ContinuousClock.Instant, updateID: Int64)?
+        var draining = false
+        var busy = false
+    }
+
+    static let maxGroup = 512
+
+    private let bot: Bot
+    private let configuration: ClusterConfiguration
+    private let client: BotClient
+    private let logger: Logger
+    private let bus: BusLoop
+    private let store: StateStore
+    private let inbox = Mutex(Inbox())
+    private let wake: AsyncStream<Void>
+    private let wakeUp: AsyncStream<Void>.Continuation
+    /// The number of the next group commit (only the processor task touches it).
+    private let nextGroup = Mutex<Int64>(1)
+
+    init(bot: Bot, configuration: ClusterConfiguration, client: BotClient, context: ZMQContext, logger: Logger) throws {
+        self.bot = bot
+        self.configuration = configuration
+        self.client = client
+        self.logger = logger
+        store = try StateStore(path: configuration.file("state.sqlite").path, migrations: bot.migrations)
+        let last = try store.access { db in try Int64.fetchOne(db, sql: "SELECT MAX(commit_group) FROM tgcluster_applied") } ?? 0
+        nextGroup.withLock { $0 = last + 1 }
+        (wake, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let identity = "sequencer-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: identity, connect: [configuration.workersSocket])],
+                          heartbeat: .init(socket: 0, frames: Frame.heartbeat.encoded(), interval: configuration.heartbeat))
+        } catch {
+            try? store.close()
+            throw error
+        }
+    }
+
+    private func send(_ frame: Frame) {
+        bus.send(frame.encoded(), on: 0)
+    }
+
+    private var ready: Frame { .ready(capacity: UInt32(Self.maxGroup), role: .sequencer) }
+
+    /// Runs until `stop` completes, then finishes the group in progress and what it was sent.
+    func run(until stop: @escaping @Sendable () async -> Void) async {
+        send(ready)
+        logger.info("ready", metadata: ["store": "\(configuration.file("state.sqlite").path)", "broker": "\(configuration.workersSocket)"])
+        let consumer = Task { await consume() }
+        let ticker = Task { await tick() }
+        let processor = Task { await process() }
+        wakeUp.yield()
+        await stop()
+        inbox.withLock { $0.draining = true }
+        send(.disconnect)
+        let deadline = ContinuousClock.now + configuration.drainDeadline
+        while ContinuousClock.now < deadline, inbox.withLock({ $0.busy || !$0.jobs.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        wakeUp.finish()
+        await processor.value
+        ticker.cancel()
+        consumer.cancel()
+        bus.shutdown()
+        do { try store.close() } catch { logger.error("closing the store failed", metadata: ["error": "\(error)"]) }
+    }
+
+    private func consume() async {
+        for await message in bus.inbound {
+            let frame: Frame
+            do {
+                frame = try Frame.decode(message.frames)
+            } catch {
+                logger.warning("dropped a frame that does not parse", metadata: ["error": "\(error)"])
+                continue
+            }
+            let now = ContinuousClock.now
+            var sayReady = false
+            inbox.withLock { s in
+                s.lastHeard = now
+                switch frame {
+                case .job(let job):
+                    s.jobs.append(job)
+                case .emitted(let id, let outcome, _):
+                    s.finished.append((id, outcome))
+                case .disconnect where !s.draining:
+                    // The broker does not know us: it restarted, and has lost what it held of
+                    // the outbox. Introduce ourselves once (it answers each message so) and
+                    // send the pending outbox again.
+                    if now - s.lastReady > configuration.heartbeat {
+                        s.lastReady = now
+                        s.resend = true
+                        sayReady = true
+                    }
+                default:
+                    break
+                }
+            }
+            if sayReady {
+                logger.debug("the broker does not know the sequencer; saying READY again")
+                send(ready)
+            }
+            wakeUp.yield()
+        }
+    }
+
+    private func tick() async {
+        while !Task.isCancelled {
+            // Heartbeats go out from the bus thread; this checks handlers and the broker.
+            try? await Task.sleep(for: configuration.heartbeat)
+            let now = ContinuousClock.now
+            let (hung, silent) = inbox.withLock { s in
+                (s.running.flatMap { now - $0.started > configuration.jobDeadline ? $0.updateID : nil },
+                 now - s.lastHeard > configuration.heartbeat * configuration.liveness && !s.draining)
+            }
+            if let hung {
+                logger.error("a serial handler ran past its deadline; exiting so that the update is retried",
+                             metadata: ["update_id": "\(hung)", "deadline": "\(configuration.jobDeadline)"])
+                exit(RoleError.hung)
+            }
+            if silent {
+                inbox.withLock { s in
+                    s.lastHeard = now
+                    s.lastReady = now
+                    s.resend = true
+                }
+                send(ready)
+                wakeUp.yield()
+            }
+        }
+    }
+
+    /// The one task that touches the store: takes what has arrived, commits it as a group.
+    private func process() async {
+        for await _ in wake {
+            while true {
+                let (jobs, finished, resend) = inbox.withLock { s -> ([Job], [(UInt64, Outcome)], Bool) in
+                    let n = min(s.jobs.count, Self.maxGroup)
+                    let taken = Array(s.jobs.prefix(n))
+                    s.jobs.removeFirst(n)
+                    defer { s.finished.removeAll(); s.resend = false }
+                    s.busy = !taken.isEmpty || !s.finished.isEmpty || s.resend
+                    return (taken, s.finished, s.resend)
+                }
+                if jobs.isEmpty && finished.isEmpty && !resend { break }
+                if resend { sendPendingOutbox() }
+                if !jobs.isEmpty || !finished.isEmpty { await commitGroup(jobs, finished: finished) }
+                inbox.withLock { $0.busy = false }
+            }
+        }
+    }
+
+    /// Every outbox row not yet reported finished, in emission order.
+    private func sendPendingOutbox() {
+        do {
+            let rows = try store.access { db in
+                try Row.fetchAll(db, sql: "SELECT id, name, input, key_kind, key_id FROM tgcluster_outbox WHERE status = 'pending' ORDER BY id")
+            }
+            for row in rows {
+                send(.emit(Emission(outboxID: UInt64(row["id"] as Int64), key: Self.key(kind: row["key_kind"], id: row["key_id"]),
+                                    name: row["name"], input: row["input"])))
+            }
+            if !rows.isEmpty { logger.info("outbox sent again", metadata: ["jobs": "\(rows.count)"]) }
+        } catch {
+            logger.error("reading the outbox failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func commitGroup(_ jobs: [Job], finished: [(UInt64, Outcome)]) async {
+        var dones: [(UInt64, Outcome, Data)] = []
+        var emissions: [Emission] = []
+        let group = nextGroup.withLock { g -> Int64 in
+            defer { g += 1 }
+            return g
+        }
+        do {
+            try store.access { db in try db.beginTransaction(.immediate) }
+            if !finished.isEmpty {
+                let now = Date().timeIntervalSince1970
+                try store.access { db in
+                    for (id, outcome) in finished {
+                        try db.execute(sql: "UPDATE tgcluster_outbox SET status = ?, finished_at = ? WHERE id = ? AND status = 'pending'",
+                                       arguments: [outcome == .ok ? "ok" : outcome == .failed ? "failed" : "dead", now, Int64(id)])
+                    }
+                }
+            }
+            for job in jobs {
+                guard case .update(let index, let envelope) = job.payload else {
+                    dones.append((job.id, .failed, Data("the sequencer runs serial handlers only".utf8)))
+                    continue
+                }
+                let applied = try store.access { db in
+                    try Bool.fetchOne(db, sql: "SELECT 1 FROM tgcluster_applied WHERE update_id = ?", arguments: [envelope.updateID]) ?? false
+                }
+                if applied {
+                    logger.debug("already applied", metadata: ["update_id": "\(envelope.updateID)"])
+                    dones.append((job.id, .ok, Data()))
+                    continue
+                }
+                let (outcome, error, emitted) = try await apply(handler: Int(index), envelope, attempt: Int(job.attempt))
+                try store.access { db in
+                    try db.execute(sql: "INSERT INTO tgcluster_applied(update_id, outcome, error, applied_at, commit_group) VALUES (?, ?, ?, ?, ?)",
+                                   arguments: [envelope.updateID, outcome == .ok ? "ok" : "failed", error, Date().timeIntervalSince1970, group])
+                    for e in emitted {
+                        let (kind, keyID) = Self.columns(e.key)
+                        try db.execute(sql: """
+                            INSERT INTO tgcluster_outbox(update_id, name, input, key_kind, key_id, status, created_at)
+                            VALUES (?, ?, ?, ?, ?, 'pending', ?)
+                            """, arguments: [envelope.updateID, e.name, e.input, kind, keyID, Date().timeIntervalSince1970])
+                        emissions.append(Emission(outboxID: UInt64(db.lastInsertedRowID), key: e.key, name: e.name, input: e.input))
+                    }
+                }
+                dones.append((job.id, outcome, Data((error ?? "").utf8)))
+            }
+            try store.access { db in try db.commit() }
+        } catch {
+            // Nothing of the group is acknowledged: the broker hands it out again when this
+            // process is replaced. A store that cannot commit (full disk, I/O error) must not
+            // look alive, so the process exits and the supervisor restarts it with backoff.
+            logger.critical("the group could not be committed; exiting", metadata: ["error": "\(error)", "updates": "\(jobs.count)"])
+            try? store.access { db in if db.isInsideTransaction { try db.rollback() } }
+            exit(RoleError.storeFailure)
+        }
+        for (id, outcome, output) in dones { send(.done(jobID: id, outcome: outcome, output: output)) }
+        for e in emissions { send(.emit(e)) }
+    }
+
+    /// Runs one serial handler inside a savepoint; an error rolls back its writes (the update
+    /// is still recorded as applied, with the error, and the error handler's own deferred
+    /// calls are kept).
+    private func apply(handler index: Int, _ envelope: UpdateEnvelope, attempt: Int) async throws
+        -> (Outcome, String?, [SerialSession.Emitted]) {
+        let raw = envelope.raw
+        var logger = self.logger
+        logger[metadataKey: "update_id"] = "\(envelope.updateID)"
+        let handlers = bot.handlers
+        guard index < handlers.count else { return (.failed, "no handler \(index)", []) }
+        let session = SerialSession(store: store, updateID: envelope.updateID, key: envelope.routingKey, chatID: raw.chatID, userID: raw.userID)
+        let ctx = Context(raw: raw, client: client, logger: logger, attempt: attempt, jobs: JobRunner(backend: self), session: session)
+        try store.access { db in try db.execute(sql: "SAVEPOINT tgcluster_update") }
+        inbox.withLock { $0.running = (.now, envelope.updateID) }
+        defer { inbox.withLock { $0.running = nil } }
+        do {
+            try await handlers[index].handler(ctx)
+            try store.access { db in try db.execute(sql: "RELEASE tgcluster_update") }
+            return (.ok, nil, session.emissions)
+        } catch {
+            try store.access { db in
+                try db.execute(sql: "ROLLBACK TO tgcluster_update")
+                try db.execute(sql: "RELEASE tgcluster_update")
+            }
+            logger.error("serial handler failed; its writes are rolled back", metadata: ["error": "\(error)"])
+            let reporting = SerialSession(store: store, updateID: envelope.updateID, key: envelope.routingKey, chatID: raw.chatID, userID: raw.userID)
+            await bot.errorHandler?(error, Context(raw: raw, client: client, logger: logger, attempt: attempt,
+                                                   jobs: JobRunner(backend: self), session: reporting))
+            return (.failed, "\(error)", reporting.emissions)
+        }
+    }
+
+    static func columns(_ key: RoutingKey?) -> (Int, Int64) {
+        switch key {
+        case .chat(let id)?: return (1, id)
+        case .user(let id)?: return (2, id)
+        case nil: return (0, 0)
+        }
+    }
+
+    static func key(kind: Int, id: Int64) -> RoutingKey? {
+        switch kind {
+        case 1: return .chat(id)
+        case 2: return .user(id)
+        default: return nil
+        }
+    }
+
+    // MARK: - JobSubmitting (serial handlers emit through the outbox instead)
+
+    func submit(name: String, input: Data) async throws -> Data {
+        throw JobError(job: name, reason: "a serial handler's jobs go through the outbox")
+    }
+
+    func lend() {}
+    func reclaim() {}
+}
