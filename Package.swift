@@ -79,6 +79,11 @@ let package = Package(
             path: "Examples/EchoBot"
         ),
         .executableTarget(
+            name: "timerbot",
+            dependencies: ["Cluster"],
+            path: "Examples/TimerBot"
+        ),
+        .executableTarget(
             name: "bankbot",
             dependencies: ["Cluster", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Examples/BankBot"

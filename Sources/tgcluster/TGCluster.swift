@@ -6,6 +6,6 @@ struct TGCluster: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tgcluster",
         abstract: "Run and measure Telegram bots as clusters of processes.",
-        subcommands: [SimCommand.self, ProbeCommand.self, StatusCommand.self, ScaleCommand.self]
+        subcommands: [SimCommand.self, ProbeCommand.self, StatusCommand.self, ScaleCommand.self, JobsCommand.self]
     )
 }

@@ -1,6 +1,8 @@
-// A bot for the cluster's integration tests: echo, nested jobs, a poison update, a hang.
+// A bot for the cluster's integration tests: echo, nested jobs, a poison update, a hang, and
+// serial handlers with state, a conversation, a rollback and an outbox job's result.
 import Cluster
 import Foundation
+import GRDB
 
 let bot = Bot()
 
@@ -29,6 +31,90 @@ bot.onCommand("hang") { _ in
 bot.onCommand("fail") { _ in
     struct Failure: Error {}
     throw Failure()
+}
+// The sequencer: a two-step dialogue whose answers start with "a: ".
+bot.migration("testbot.v1") { db in
+    try db.execute(sql: "CREATE TABLE note(chat INTEGER NOT NULL, text TEXT NOT NULL)")
+}
+bot.onCommand("survey", .serial) { ctx in
+    try ctx.conversation.set("name")
+    try await ctx.reply("Your name?")
+}
+bot.onText(matching: "^a: ", .serial) { ctx in
+    let answer = String((ctx.text ?? "").dropFirst(3))
+    switch try ctx.conversation.state {
+    case "name"?:
+        try ctx.conversation.set("age", data: ["name": answer])
+        try await ctx.reply("Your age, \(answer)?")
+    case "age"?:
+        let name = try ctx.conversation.data["name"] ?? "?"
+        try ctx.conversation.end()
+        try await ctx.reply("Thanks \(name), \(answer)")
+    default:
+        try await ctx.reply("no survey going on")
+    }
+}
+// Writes, then throws: the write is rolled back, the error handler's reply is still sent.
+bot.onCommand("breakit", .serial) { ctx in
+    try ctx.state.write { db in try db.execute(sql: "INSERT INTO note(chat, text) VALUES (?, 'rolled back')", arguments: [ctx.chatID]) }
+    struct Broken: Error {}
+    throw Broken()
+}
+bot.onCommand("note", .serial) { ctx in
+    try ctx.state.write { db in try db.execute(sql: "INSERT INTO note(chat, text) VALUES (?, 'kept')", arguments: [ctx.chatID]) }
+    let n = try ctx.state.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM note WHERE chat = ?", arguments: [ctx.chatID]) ?? 0 }
+    try await ctx.reply("notes: \(n)")
+}
+// An outbox job's result, read by a later serial handler.
+bot.job("square") { (n: Int, _: JobContext) in n * n }
+bot.onCommand("square", .serial) { ctx in
+    let promise = try ctx.runAsync("square", Int(ctx.arguments.first ?? "0") ?? 0)
+    try await ctx.reply("job \(promise.key ?? "-")")
+}
+bot.onCommand("result", .serial) { ctx in
+    switch try ctx.outboxJob(ctx.arguments.first ?? "") {
+    case .finished(let data)?: try await ctx.reply("result: \(String(decoding: data, as: UTF8.self))")
+    case .pending?: try await ctx.reply("result: pending")
+    case .failed(let why)?: try await ctx.reply("result failed: \(why)")
+    case nil: try await ctx.reply("result: no such job")
+    }
+}
+// The JobQueue: /burst N ms schedules N one-shot jobs due evenly over the next ms (serial, one
+// transaction); /every K ms schedules K repeating jobs (concurrent: through the sequencer);
+// /later s policy grace schedules one beep s seconds ahead with a misfire policy.
+bot.timer("shot") { (i: Int, ctx: TimerContext) in
+    try await ctx.reply("shot \(i)")
+}
+bot.timer("tick") { (i: Int, _: TimerContext) in }
+bot.timer("beep") { (text: String, ctx: TimerContext) in
+    try await ctx.reply("beep \(text)")
+}
+bot.onCommand("burst", .serial) { ctx in
+    let n = Int(ctx.arguments.first ?? "") ?? 0
+    let span = Double(ctx.arguments.dropFirst().first ?? "") ?? 1000
+    let start = Date().addingTimeInterval(1)
+    for i in 0..<n {
+        try await ctx.jobQueue.runOnce("shot", at: start.addingTimeInterval(span / 1000 * Double(i) / Double(max(n, 1))),
+                                      name: "shot", payload: i, chatID: ctx.chatID)
+    }
+    try await ctx.reply("burst: \(n)")
+}
+bot.onCommand("every") { ctx in
+    let n = Int(ctx.arguments.first ?? "") ?? 0
+    let ms = Int(ctx.arguments.dropFirst().first ?? "") ?? 500
+    for i in 0..<n {
+        try await ctx.jobQueue.runRepeating("tick", every: .milliseconds(ms), name: "tick", payload: i)
+    }
+    let listed = try await ctx.jobQueue.jobs(named: "tick").count
+    try await ctx.reply("every: \(listed)")
+}
+bot.onCommand("later", .serial) { ctx in
+    let seconds = Double(ctx.arguments.first ?? "") ?? 1
+    let policy = MisfirePolicy(rawValue: ctx.arguments.dropFirst().first ?? "once") ?? .runOnce
+    let grace = Double(ctx.arguments.dropFirst(2).first ?? "") ?? 60
+    try await ctx.jobQueue.runOnce("beep", after: .milliseconds(Int(seconds * 1000)), name: "later-\(policy.rawValue)",
+                                  payload: policy.rawValue, chatID: ctx.chatID, misfire: policy, grace: .milliseconds(Int(grace * 1000)))
+    try await ctx.reply("later: \(policy.rawValue)")
 }
 bot.onText { ctx in
     try await ctx.reply(ctx.text ?? "")

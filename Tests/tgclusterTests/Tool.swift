@@ -42,8 +42,8 @@ enum Tool {
         try process.run()
         let deadline = ContinuousClock.now + timeout
         // Read while it runs, so a full pipe never blocks the child.
-        async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-        async let stderr = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+        async let stdout = offPool { out.fileHandleForReading.readDataToEndOfFile() }
+        async let stderr = offPool { err.fileHandleForReading.readDataToEndOfFile() }
         while process.isRunning {
             if ContinuousClock.now > deadline {
                 process.terminate()
@@ -75,7 +75,7 @@ enum Tool {
                 kill(pid, SIGKILL)
             }
             defer { watchdog.cancel() }
-            let line = await Task.detached { () -> String in
+            let line = await offPool { () -> String in
                 var bytes = Data()
                 while true {
                     let chunk = handle.readData(ofLength: 1)
@@ -83,7 +83,7 @@ enum Tool {
                     bytes.append(chunk)
                 }
                 return String(decoding: bytes, as: UTF8.self)
-            }.value
+            }
             guard !line.isEmpty else { throw ToolError(message: "tgcluster printed no first line") }
             return line
         }
@@ -121,8 +121,17 @@ enum Tool {
         let out = Pipe()
         process.standardOutput = out
         try process.run()
-        let data = await Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-        process.waitUntilExit()
+        let data = await offPool { out.fileHandleForReading.readDataToEndOfFile() }
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Runs a blocking call (a pipe read) on a thread of its own: on Swift's cooperative pool (two
+/// threads on this machine) two such reads would stall every other test, and deadlock one
+/// whose child waits on a server in this process.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: body()) }
     }
 }

@@ -30,6 +30,8 @@ public final class Bot: Sendable {
     public typealias Handler = @Sendable (Context) async throws -> Void
     public typealias ErrorHandler = @Sendable (any Error, Context?) async -> Void
     public typealias JobBody = @Sendable (Data, JobContext) async throws -> Data
+    public typealias TimerBody = @Sendable (Data, TimerContext) async throws -> Void
+    public typealias StartUp = @Sendable (JobQueue) async throws -> Void
 
     struct Registration: Sendable {
         var kinds: Set<UpdateKind>
@@ -49,6 +51,8 @@ public final class Bot: Sendable {
         var migrations: [Migration] = []
         var handlers: [Registration] = []
         var jobs: [String: JobBody] = [:]
+        var timers: [String: TimerBody] = [:]
+        var startUp: [StartUp] = []
         var errorHandler: ErrorHandler?
     }
 
@@ -152,7 +156,28 @@ public final class Bot: Sendable {
         }
     }
 
+    // MARK: - Scheduled jobs (the JobQueue)
+
+    /// A callback for scheduled jobs (`ctx.jobs.runOnce("beep", ...)`), run in the worker pool
+    /// when a job comes due, with the job's payload (JSON on the wire).
+    public func timer<Payload: Decodable & Sendable>(_ name: String, _ body: @escaping @Sendable (Payload, TimerContext) async throws -> Void) {
+        precondition(!name.hasPrefix("tgcluster."), "timer names starting with tgcluster. are reserved")
+        table.withLock {
+            $0.timers[name] = { data, ctx in try await body(try JSONDecoder().decode(Payload.self, from: data), ctx) }
+        }
+    }
+
+    /// Runs in the sequencer each time it starts, in a transaction: schedule the bot's standing
+    /// jobs here. A job added here with a name that an active job of the same callback already
+    /// has is kept, not added again, so restarts do not multiply it.
+    public func atStart(_ body: @escaping StartUp) {
+        table.withLock { $0.startUp.append(body) }
+    }
+
     // MARK: - Used by the roles
+
+    func timerBody(_ name: String) -> TimerBody? { table.withLock { $0.timers[name] } }
+    var startUpHooks: [StartUp] { table.withLock { $0.startUp } }
 
     var handlers: [Registration] { table.withLock { $0.handlers } }
     var errorHandler: ErrorHandler? { table.withLock { $0.errorHandler } }

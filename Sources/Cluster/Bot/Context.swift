@@ -22,14 +22,23 @@ public struct Context: Sendable {
     let jobs: JobRunner
     /// Set for a serial handler: its share of the sequencer's transaction.
     let session: SerialSession?
+    let databases: SharedDatabase?
 
-    init(raw: RawUpdate, client: BotClient, logger: Logger, attempt: Int, jobs: JobRunner, session: SerialSession? = nil) {
+    init(raw: RawUpdate, client: BotClient, logger: Logger, attempt: Int, jobs: JobRunner, session: SerialSession? = nil,
+         databases: SharedDatabase? = nil) {
         self.raw = raw
         self.client = client
         self.logger = logger
         self.attempt = attempt
         self.jobs = jobs
         self.session = session
+        self.databases = databases
+    }
+
+    /// The JobQueue: schedule, list, cancel, pause and resume stored jobs.
+    public var jobQueue: JobQueue {
+        if let session { return JobQueue(backend: .store(session, keepExisting: false)) }
+        return JobQueue(backend: .remote(jobs, databases))
     }
 
     /// Whether this handler runs in the sequencer (transactional) or the pool.
@@ -107,7 +116,7 @@ public struct Context: Sendable {
     @discardableResult
     public func send(methodName: String, json: Data) async throws -> SentMessage {
         if let session {
-            session.emit(DeferredCall.jobName, input: DeferredCall.input(method: methodName, json: json), key: session.key)
+            try session.emit(DeferredCall.jobName, input: DeferredCall.input(method: methodName, json: json), key: session.key)
             return SentMessage(response: Data())
         }
         return SentMessage(response: try await client.send(methodName: methodName, json: json).body)
@@ -124,12 +133,37 @@ public struct Context: Sendable {
     public func runAsync<Input: Encodable>(_ name: String, _ input: Input) throws -> JobPromise {
         let data = try JSONEncoder().encode(input)
         if let session {
-            session.emit(name, input: data, key: session.key)
-            return JobPromise(task: Task { throw JobError(job: name, reason: "emitted by a serial handler: it runs after this update commits, so it cannot be awaited here") },
-                              runner: jobs)
+            let id = try session.emit(name, input: data, key: session.key)
+            return JobPromise(task: Task { throw JobError(job: name, reason: "emitted by a serial handler: it runs after this update commits, so it cannot be awaited here; read it later with ctx.outboxJob(promise.key)") },
+                              runner: jobs, key: "outbox-\(id)")
         }
         return try jobs.submit(name, input: data)
     }
+
+    /// How a job a serial handler emitted earlier (by its `JobPromise.key`) stands: nil if no
+    /// such job, `.pending` until it finished, then its output. For serial handlers: the read
+    /// is part of the update's transaction, so replays see the same answer.
+    public func outboxJob(_ key: String) throws -> OutboxJobState? {
+        guard let session else { throw ContextError(message: "ctx.outboxJob is only for .serial handlers") }
+        guard key.hasPrefix("outbox-"), let id = Int64(key.dropFirst("outbox-".count)) else { return nil }
+        guard let row = try session.store.access({ db in
+            try Row.fetchOne(db, sql: "SELECT status, output FROM tgcluster_outbox WHERE id = ?", arguments: [id])
+        }) else { return nil }
+        let status: String = row["status"]
+        let output: Data = row["output"] ?? Data()
+        switch status {
+        case "pending": return .pending
+        case "ok": return .finished(output)
+        default: return .failed(String(decoding: output, as: UTF8.self))
+        }
+    }
+}
+
+/// Where an outbox job stands, for a later serial handler (`Context.outboxJob`).
+public enum OutboxJobState: Sendable, Equatable {
+    case pending
+    case finished(Data)
+    case failed(String)
 }
 
 /// The answer to a send: the `Message` Telegram returned, decoded on demand.
@@ -173,6 +207,36 @@ public struct JobContext: Sendable {
 
     public func runAsync<Input: Encodable>(_ name: String, _ input: Input) throws -> JobPromise {
         try jobs.submit(name, input: JSONEncoder().encode(input))
+    }
+
+    /// The JobQueue (changes go to the sequencer).
+    public var jobQueue: JobQueue { JobQueue(backend: .remote(jobs, databases)) }
+}
+
+/// What a timer callback gets when its scheduled job comes due: the job, the Bot API client,
+/// the JobQueue (to schedule or cancel more), and `reply` to the job's chat.
+public struct TimerContext: Sendable {
+    public let client: BotClient
+    public let logger: Logger
+    public let scheduleID: Int64
+    public let name: String
+    public let chatID: Int64?
+    public let userID: Int64?
+    /// When this run was due (`Date()` minus this is the lateness).
+    public let scheduledFor: Date
+    /// The same on every delivery of this run (at-least-once): write idempotently under it.
+    public let key: String
+    let jobs: JobRunner
+    let databases: SharedDatabase?
+
+    public var jobQueue: JobQueue { JobQueue(backend: .remote(jobs, databases)) }
+
+    /// Sends `text` to the job's chat.
+    @discardableResult
+    public func reply(_ text: String) async throws -> SentMessage {
+        guard let chatID else { throw ContextError(message: "job \(name) has no chat to reply to") }
+        let body = #"{"chat_id":\#(chatID),"text":\#(JSONFields.quoted(text))}"#
+        return SentMessage(response: try await client.send(methodName: "sendMessage", json: Data(body.utf8)).body)
     }
 }
 

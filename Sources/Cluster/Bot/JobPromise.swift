@@ -4,6 +4,15 @@ import Foundation
 public struct JobPromise: Sendable {
     let task: Task<Data, any Error>
     let runner: JobRunner
+    /// For a job a serial handler emitted: its outbox key (`outbox-<n>`), to look it up later
+    /// with `Context.outboxJob` and the idempotency key its job sees as `JobContext.key`.
+    public let key: String?
+
+    init(task: Task<Data, any Error>, runner: JobRunner, key: String? = nil) {
+        self.task = task
+        self.runner = runner
+        self.key = key
+    }
 
     /// The job's output bytes; throws `JobError` if the job failed or was given up.
     public func data() async throws -> Data {

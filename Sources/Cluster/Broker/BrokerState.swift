@@ -228,9 +228,11 @@ public struct BrokerState: Sendable {
             return []
         case .submit(let taskID, let name, let input):
             let id = takeJobID()
-            jobs[id] = JobRecord(payload: .task(name: name, input: input), queue: .job(id), serial: false,
+            // tgcluster's own serial requests (the JobQueue's changes) go to the sequencer, in order.
+            let serial = name.hasPrefix("tgcluster.serial.")
+            jobs[id] = JobRecord(payload: .task(name: name, input: input), queue: .job(id), serial: serial,
                                  submitter: (peer, taskID), accepted: now)
-            enqueue(id, on: .job(id))
+            if serial { serialQueue.append(id) } else { enqueue(id, on: .job(id)) }
             return dispatch(now: now)
         case .emit(let e):
             return emit(e, from: peer, now: now)

@@ -18,7 +18,7 @@ import Synchronization
 final class SequencerService: JobSubmitting, Sendable {
     private struct Inbox: Sendable {
         var jobs: [Job] = []
-        var finished: [(UInt64, Outcome)] = []
+        var finished: [(UInt64, Outcome, Data)] = []
         /// Send every pending outbox row again (at start, and when the broker restarted).
         var resend = true
         var lastHeard = ContinuousClock.now
@@ -26,7 +26,17 @@ final class SequencerService: JobSubmitting, Sendable {
         var running: (started: ContinuousClock.Instant, updateID: Int64)?
         var draining = false
         var busy = false
+        /// A scheduled job is due: fire what is due in the next group.
+        var timerDue = false
     }
+
+    /// The one timer of the JobQueue: armed for the earliest next run, whatever the number of
+    /// jobs (no polling, no timer per job).
+    private struct Alarm: Sendable {
+        var due: Date?
+        var task: Task<Void, Never>?
+    }
+    private let alarm = Mutex(Alarm())
 
     static let maxGroup = 512
 
@@ -74,6 +84,7 @@ final class SequencerService: JobSubmitting, Sendable {
         let consumer = Task { await consume() }
         let ticker = Task { await tick() }
         let processor = Task { await process() }
+        await runStartUpHooks()
         wakeUp.yield()
         await stop()
         inbox.withLock { $0.draining = true }
@@ -84,6 +95,7 @@ final class SequencerService: JobSubmitting, Sendable {
         }
         wakeUp.finish()
         await processor.value
+        alarm.withLock { $0.task?.cancel() }
         ticker.cancel()
         consumer.cancel()
         bus.shutdown()
@@ -106,8 +118,8 @@ final class SequencerService: JobSubmitting, Sendable {
                 switch frame {
                 case .job(let job):
                     s.jobs.append(job)
-                case .emitted(let id, let outcome, _):
-                    s.finished.append((id, outcome))
+                case .emitted(let id, let outcome, let output):
+                    s.finished.append((id, outcome, output))
                 case .disconnect where !s.draining:
                     // The broker does not know us: it restarted, and has lost what it held of
                     // the outbox. Introduce ourselves once (it answers each message so) and
@@ -159,17 +171,17 @@ final class SequencerService: JobSubmitting, Sendable {
     private func process() async {
         for await _ in wake {
             while true {
-                let (jobs, finished, resend) = inbox.withLock { s -> ([Job], [(UInt64, Outcome)], Bool) in
+                let (jobs, finished, resend, timerDue) = inbox.withLock { s -> ([Job], [(UInt64, Outcome, Data)], Bool, Bool) in
                     let n = min(s.jobs.count, Self.maxGroup)
                     let taken = Array(s.jobs.prefix(n))
                     s.jobs.removeFirst(n)
-                    defer { s.finished.removeAll(); s.resend = false }
-                    s.busy = !taken.isEmpty || !s.finished.isEmpty || s.resend
-                    return (taken, s.finished, s.resend)
+                    defer { s.finished.removeAll(); s.resend = false; s.timerDue = false }
+                    s.busy = !taken.isEmpty || !s.finished.isEmpty || s.resend || s.timerDue
+                    return (taken, s.finished, s.resend, s.timerDue)
                 }
-                if jobs.isEmpty && finished.isEmpty && !resend { break }
+                if jobs.isEmpty && finished.isEmpty && !resend && !timerDue { break }
                 if resend { sendPendingOutbox() }
-                if !jobs.isEmpty || !finished.isEmpty { await commitGroup(jobs, finished: finished) }
+                if !jobs.isEmpty || !finished.isEmpty || timerDue { await commitGroup(jobs, finished: finished, fireTimers: timerDue) }
                 inbox.withLock { $0.busy = false }
             }
         }
@@ -191,7 +203,7 @@ final class SequencerService: JobSubmitting, Sendable {
         }
     }
 
-    private func commitGroup(_ jobs: [Job], finished: [(UInt64, Outcome)]) async {
+    private func commitGroup(_ jobs: [Job], finished: [(UInt64, Outcome, Data)], fireTimers: Bool = false) async {
         var dones: [(UInt64, Outcome, Data)] = []
         var emissions: [Emission] = []
         let group = nextGroup.withLock { g -> Int64 in
@@ -203,38 +215,60 @@ final class SequencerService: JobSubmitting, Sendable {
             if !finished.isEmpty {
                 let now = Date().timeIntervalSince1970
                 try store.access { db in
-                    for (id, outcome) in finished {
-                        try db.execute(sql: "UPDATE tgcluster_outbox SET status = ?, finished_at = ? WHERE id = ? AND status = 'pending'",
-                                       arguments: [outcome == .ok ? "ok" : outcome == .failed ? "failed" : "dead", now, Int64(id)])
+                    for (id, outcome, output) in finished {
+                        try db.execute(sql: "UPDATE tgcluster_outbox SET status = ?, output = ?, finished_at = ? WHERE id = ? AND status = 'pending'",
+                                       arguments: [outcome == .ok ? "ok" : outcome == .failed ? "failed" : "dead", output, now, Int64(id)])
                     }
                 }
             }
+            if fireTimers {
+                let fired = try store.access { db in
+                    // A millisecond of slack: the timer may wake a hair before the due time.
+                    try ScheduleStore.fireDue(db, now: Date().addingTimeInterval(0.001)) { name, input, key in
+                        let e = try Outbox.insert(db, updateID: nil, name: name, input: input, key: key)
+                        emissions.append(e)
+                        return e.outboxID
+                    }
+                }
+                if fired > 0 { logger.debug("scheduled jobs fired", metadata: ["count": "\(fired)"]) }
+            }
             for job in jobs {
+                if case .task(ScheduleRequest.jobName, let input) = job.payload {
+                    // A JobQueue change from a concurrent handler or a job: applied once (its token).
+                    do {
+                        let request = try JSONDecoder().decode(ScheduleRequest.self, from: input)
+                        let ids = try store.access { db in try ScheduleStore.apply(request, db, now: Date()) }
+                        dones.append((job.id, .ok, try JSONEncoder().encode(ids)))
+                    } catch {
+                        dones.append((job.id, .failed, Data("\(error)".utf8)))
+                    }
+                    continue
+                }
                 guard case .update(let index, let envelope) = job.payload else {
                     dones.append((job.id, .failed, Data("the sequencer runs serial handlers only".utf8)))
                     continue
                 }
-                let applied = try store.access { db in
-                    try Bool.fetchOne(db, sql: "SELECT 1 FROM tgcluster_applied WHERE update_id = ?", arguments: [envelope.updateID]) ?? false
+                let digest = Self.digest(envelope.bytes)
+                let earlier = try store.access { db in
+                    try Row.fetchOne(db, sql: "SELECT digest, applied_at FROM tgcluster_applied WHERE update_id = ?", arguments: [envelope.updateID])
                 }
-                if applied {
+                if let earlier, earlier["digest"] as Int64 == digest || Date().timeIntervalSince1970 - (earlier["applied_at"] as Double) < 86_400 {
+                    if earlier["digest"] as Int64 != digest {
+                        logger.warning("an update id seen today came again with other bytes; treated as the same update",
+                                       metadata: ["update_id": "\(envelope.updateID)"])
+                    }
                     logger.debug("already applied", metadata: ["update_id": "\(envelope.updateID)"])
                     dones.append((job.id, .ok, Data()))
                     continue
                 }
                 let (outcome, error, emitted) = try await apply(handler: Int(index), envelope, attempt: Int(job.attempt))
                 try store.access { db in
-                    try db.execute(sql: "INSERT INTO tgcluster_applied(update_id, outcome, error, applied_at, commit_group) VALUES (?, ?, ?, ?, ?)",
-                                   arguments: [envelope.updateID, outcome == .ok ? "ok" : "failed", error, Date().timeIntervalSince1970, group])
-                    for e in emitted {
-                        let (kind, keyID) = Self.columns(e.key)
-                        try db.execute(sql: """
-                            INSERT INTO tgcluster_outbox(update_id, name, input, key_kind, key_id, status, created_at)
-                            VALUES (?, ?, ?, ?, ?, 'pending', ?)
-                            """, arguments: [envelope.updateID, e.name, e.input, kind, keyID, Date().timeIntervalSince1970])
-                        emissions.append(Emission(outboxID: UInt64(db.lastInsertedRowID), key: e.key, name: e.name, input: e.input))
-                    }
+                    try db.execute(sql: """
+                        INSERT OR REPLACE INTO tgcluster_applied(update_id, digest, outcome, error, applied_at, commit_group)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """, arguments: [envelope.updateID, digest, outcome == .ok ? "ok" : "failed", error, Date().timeIntervalSince1970, group])
                 }
+                emissions += emitted
                 dones.append((job.id, outcome, Data((error ?? "").utf8)))
             }
             try store.access { db in try db.commit() }
@@ -248,13 +282,68 @@ final class SequencerService: JobSubmitting, Sendable {
         }
         for (id, outcome, output) in dones { send(.done(jobID: id, outcome: outcome, output: output)) }
         for e in emissions { send(.emit(e)) }
+        armAlarm()
+    }
+
+    /// Sets the JobQueue's timer for the earliest next run (cheap: an indexed MIN), replacing
+    /// the armed one only when that changed.
+    private func armAlarm() {
+        let due: Date?
+        do {
+            due = try store.access { db in try ScheduleStore.nextDue(db) }
+        } catch {
+            logger.error("reading the schedule failed", metadata: ["error": "\(error)"])
+            return
+        }
+        alarm.withLock { a in
+            guard a.due != due || a.task == nil else { return }
+            a.task?.cancel()
+            a.due = due
+            guard let due else {
+                a.task = nil
+                return
+            }
+            a.task = Task { [weak self] in
+                let wait = due.timeIntervalSinceNow
+                if wait > 0 {
+                    do { try await Task.sleep(for: .microseconds(Int64(wait * 1_000_000)), tolerance: .microseconds(100)) } catch { return }
+                }
+                guard let self else { return }
+                // Fired: the next armAlarm sets a new one whatever the earliest run is then
+                // (an early wake-up that finds nothing due must not leave the timer unset).
+                self.alarm.withLock { $0.due = nil; $0.task = nil }
+                self.inbox.withLock { $0.timerDue = true }
+                self.wakeUp.yield()
+            }
+        }
+    }
+
+    /// The bot's `atStart` hooks, in one transaction, before any update.
+    private func runStartUpHooks() async {
+        let hooks = bot.startUpHooks
+        guard !hooks.isEmpty else {
+            armAlarm()
+            return
+        }
+        let session = SerialSession(store: store, updateID: 0, key: nil, chatID: nil, userID: nil)
+        do {
+            try store.access { db in try db.beginTransaction(.immediate) }
+            for hook in hooks { try await hook(JobQueue(backend: .store(session, keepExisting: true))) }
+            try store.access { db in try db.commit() }
+            for e in session.emissions { send(.emit(e)) }
+        } catch {
+            logger.critical("a start-up hook failed", metadata: ["error": "\(error)"])
+            try? store.access { db in if db.isInsideTransaction { try db.rollback() } }
+            exit(RoleError.bootFailure)
+        }
+        armAlarm()
     }
 
     /// Runs one serial handler inside a savepoint; an error rolls back its writes (the update
     /// is still recorded as applied, with the error, and the error handler's own deferred
     /// calls are kept).
     private func apply(handler index: Int, _ envelope: UpdateEnvelope, attempt: Int) async throws
-        -> (Outcome, String?, [SerialSession.Emitted]) {
+        -> (Outcome, String?, [Emission]) {
         let raw = envelope.raw
         var logger = self.logger
         logger[metadataKey: "update_id"] = "\(envelope.updateID)"
@@ -280,6 +369,17 @@ final class SequencerService: JobSubmitting, Sendable {
                                                    jobs: JobRunner(backend: self), session: reporting))
             return (.failed, "\(error)", reporting.emissions)
         }
+    }
+
+    /// FNV-1a, 64 bits, of an update's bytes: tells a redelivery from a new update that reuses
+    /// an old id.
+    static func digest(_ bytes: Data) -> Int64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes {
+            h ^= UInt64(b)
+            h &*= 0x100_0000_01b3
+        }
+        return Int64(bitPattern: h)
     }
 
     static func columns(_ key: RoutingKey?) -> (Int, Int64) {

@@ -4,8 +4,11 @@ import GRDB
 /// The sequencer's SQLite store (`<data-dir>/state.sqlite`, WAL, `synchronous=FULL`): the
 /// bot's own tables, and three of tgcluster's in the same file so that one commit covers them:
 ///
-/// - `tgcluster_applied`: every serial update applied (its id, outcome, time). An update found
-///   here is never applied again; it is also the journal the tests check exactly-once against.
+/// - `tgcluster_applied`: every serial update applied (its id, a digest of its bytes, outcome,
+///   time, commit group). An update found here is not applied again; it is also the journal
+///   the tests check exactly-once against. Telegram restarts ids at a random value after a
+///   week without updates, so an id found with other bytes, applied more than a day ago (the
+///   longest Telegram keeps an update), is a new update and replaces the row.
 /// - `tgcluster_outbox`: the jobs serial handlers emitted, in emission order; a row stays
 ///   `pending` until the broker reports it finished, and is sent again after any restart.
 /// - `tgcluster_conversation`: per chat and user, a dialogue's state (`ctx.conversation`).
@@ -57,6 +60,7 @@ final class StateStore: @unchecked Sendable {
             try db.execute(sql: """
                 CREATE TABLE tgcluster_applied (
                     update_id INTEGER PRIMARY KEY,
+                    digest INTEGER NOT NULL,         -- FNV-1a of the update's bytes
                     outcome TEXT NOT NULL,           -- ok | failed
                     error TEXT,
                     applied_at REAL NOT NULL,
@@ -70,10 +74,37 @@ final class StateStore: @unchecked Sendable {
                     key_kind INTEGER NOT NULL,       -- 0 none, 1 chat, 2 user
                     key_id INTEGER NOT NULL,
                     status TEXT NOT NULL,            -- pending | ok | failed | dead
+                    output BLOB,                     -- the job's result, once finished
                     created_at REAL NOT NULL,
                     finished_at REAL
                 );
                 CREATE INDEX tgcluster_outbox_pending ON tgcluster_outbox(status) WHERE status = 'pending';
+                CREATE TABLE tgcluster_schedule (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    request TEXT UNIQUE,             -- idempotency token of the request that added it
+                    name TEXT NOT NULL,
+                    callback TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    chat_id INTEGER,
+                    user_id INTEGER,
+                    trigger TEXT NOT NULL,           -- JSON (Trigger)
+                    misfire TEXT NOT NULL,           -- once | all | skip
+                    grace REAL NOT NULL,
+                    next_run REAL,                   -- NULL: will not run again
+                    paused INTEGER NOT NULL DEFAULT 0,
+                    runs INTEGER NOT NULL DEFAULT 0,
+                    last_run REAL,
+                    created_at REAL NOT NULL
+                );
+                CREATE INDEX tgcluster_schedule_due ON tgcluster_schedule(next_run) WHERE paused = 0 AND next_run IS NOT NULL;
+                CREATE INDEX tgcluster_schedule_name ON tgcluster_schedule(name, chat_id);
+                CREATE TABLE tgcluster_firing (
+                    schedule_id INTEGER NOT NULL,
+                    scheduled_for REAL NOT NULL,
+                    fired_at REAL NOT NULL,
+                    outbox_id INTEGER NOT NULL,
+                    PRIMARY KEY (schedule_id, scheduled_for)
+                );
                 CREATE TABLE tgcluster_conversation (
                     chat_id INTEGER NOT NULL,
                     user_id INTEGER NOT NULL,

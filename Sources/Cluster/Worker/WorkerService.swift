@@ -127,7 +127,8 @@ final class WorkerService: JobSubmitting, Sendable {
             var logger = self.logger
             logger[metadataKey: "update_id"] = "\(envelope.updateID)"
             let handlers = bot.handlers
-            let ctx = Context(raw: envelope.raw, client: client, logger: logger, attempt: Int(job.attempt), jobs: JobRunner(backend: self))
+            let ctx = Context(raw: envelope.raw, client: client, logger: logger, attempt: Int(job.attempt), jobs: JobRunner(backend: self),
+                              databases: databases)
             guard Int(index) < handlers.count else {
                 finish(job.id, .failed, Data("no handler \(index)".utf8))
                 return
@@ -156,6 +157,10 @@ final class WorkerService: JobSubmitting, Sendable {
                 await deferredCall(job, input: input, logger: logger)
                 return
             }
+            if name == Firing.jobName {
+                await fire(job, input: input, key: key ?? "job-\(job.id)", logger: logger)
+                return
+            }
             if name == DeadLetterNotice.jobName {
                 await reportDeadLetter(input, logger: logger)
                 finish(job.id, .ok, Data())
@@ -175,6 +180,32 @@ final class WorkerService: JobSubmitting, Sendable {
                 await bot.errorHandler?(error, nil)
                 finish(job.id, .failed, Data("\(error)".utf8))
             }
+    }
+
+    /// A scheduled job came due: its timer callback runs here.
+    private func fire(_ job: Job, input: Data, key: String, logger: Logger) async {
+        guard let firing = try? JSONDecoder().decode(Firing.self, from: input) else {
+            finish(job.id, .failed, Data("malformed firing".utf8))
+            return
+        }
+        var logger = logger
+        logger[metadataKey: "schedule_id"] = "\(firing.scheduleID)"
+        guard let body = bot.timerBody(firing.callback) else {
+            logger.error("no timer with this name is registered on the bot", metadata: ["timer": "\(firing.callback)"])
+            finish(job.id, .failed, Data("no timer named \(firing.callback)".utf8))
+            return
+        }
+        let ctx = TimerContext(client: client, logger: logger, scheduleID: firing.scheduleID, name: firing.name, chatID: firing.chatID,
+                               userID: firing.userID, scheduledFor: firing.scheduledFor, key: key, jobs: JobRunner(backend: self),
+                               databases: databases)
+        do {
+            try await body(firing.payload, ctx)
+            finish(job.id, .ok, Data())
+        } catch {
+            logger.error("timer failed", metadata: ["error": "\(error)"])
+            await bot.errorHandler?(error, nil)
+            finish(job.id, .failed, Data("\(error)".utf8))
+        }
     }
 
     /// A Bot API call a serial handler made (`reply`, `send`), now that its update committed.
@@ -207,7 +238,7 @@ final class WorkerService: JobSubmitting, Sendable {
         let error = DeadLetterError(updateID: notice.updateID, reason: notice.reason)
         logger.error("update dead-lettered", metadata: ["reason": "\(notice.reason)"])
         let ctx = notice.update.flatMap { try? RawUpdate(bytes: $0) }.map {
-            Context(raw: $0, client: client, logger: logger, attempt: 0, jobs: JobRunner(backend: self))
+            Context(raw: $0, client: client, logger: logger, attempt: 0, jobs: JobRunner(backend: self), databases: databases)
         }
         await bot.errorHandler?(error, ctx)
     }

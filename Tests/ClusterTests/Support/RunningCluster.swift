@@ -21,11 +21,11 @@ final class RunningCluster: @unchecked Sendable {
     }
 
     init(workers: Int, concurrency: Int = 16, extra: [String] = [], executable: String = "tgcluster-testbot",
-         environment: [String: String] = [:]) async throws {
-        sim = try await SimHarness.start()
-        dataDir = "/tmp/tgc-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        log = URL(fileURLWithPath: dataDir).appendingPathComponent("cluster.log")
+         environment: [String: String] = [:], dataDir: String? = nil, firstUpdateID: Int64 = 100_000_000) async throws {
+        sim = try await SimHarness.start { $0.firstUpdateID = firstUpdateID }
+        self.dataDir = dataDir ?? "/tmp/tgc-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: self.dataDir, withIntermediateDirectories: true)
+        log = URL(fileURLWithPath: self.dataDir).appendingPathComponent("cluster.log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process = Process()
         process.executableURL = Self.binDir.appendingPathComponent(executable)
@@ -34,7 +34,7 @@ final class RunningCluster: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         env["TELEGRAM_BOT_TOKEN"] = sim.token
         env["TELEGRAM_API_URL"] = sim.baseURL
-        env["TGCLUSTER_DATA_DIR"] = dataDir
+        env["TGCLUSTER_DATA_DIR"] = self.dataDir
         env.merge(environment) { $1 }
         process.environment = env
         let handle = try FileHandle(forWritingTo: log)
@@ -91,11 +91,11 @@ final class RunningCluster: @unchecked Sendable {
 
     func logText() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    func cleanUp() async {
+    func cleanUp(keepData: Bool = false) async {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         for c in children() where c.pid > 0 { kill(c.pid, SIGKILL) }
         try? await sim.shutdown()
-        try? FileManager.default.removeItem(atPath: dataDir)
+        if !keepData { try? FileManager.default.removeItem(atPath: dataDir) }
     }
 }
 
