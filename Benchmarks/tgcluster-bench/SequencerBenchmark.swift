@@ -21,6 +21,71 @@ enum SequencerBenchmark {
         let hop = try await outboxHop(updates: quick ? 500 : 1000)
         print("  outbox hop at 200 updates/s (commit → reply at the emulator): p50 \(fixed(hop.p50, 2)) ms, p99 \(fixed(hop.p99, 2)) ms")
         print("  the same updates end to end (injection → reply): p50 \(fixed(hop.e2e50, 2)) ms, p99 \(fixed(hop.e2e99, 2)) ms")
+        let late = try await lateness(jobs: quick ? 3000 : 10_000)
+        print("  JobQueue: \(late.jobs) pending one-shots firing at 1,000/s: lateness (due → callback starts in a worker) "
+              + "p50 \(fixed(late.p50, 2)) ms, p99 \(fixed(late.p99, 2)) ms, max \(fixed(late.max, 1)) ms")
+        let idle = try await idleCPU(pending: quick ? 20_000 : 100_000)
+        print("  JobQueue: sequencer idle with \(idle.pending) pending jobs: \(fixed(idle.percent, 2))% of a core over 10 s")
+    }
+
+    /// `jobs` one-shots due at 1,000/s over 100 chats; lateness as each callback measures it.
+    static func lateness(jobs n: Int) async throws -> (jobs: Int, p50: Double, p99: Double, max: Double) {
+        let sim = try await SimHarness.start()
+        defer { Task { try? await sim.shutdown() } }
+        let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        // The emulator learns the chats from their messages first.
+        _ = try await sim.inject((0..<100).map { message("/inc", chat: 1000 + Int64($0)) })
+        let process = try start(sim, dataDir: dataDir)
+        defer { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() }
+        try await Task.sleep(for: .seconds(2))
+        _ = try await sim.inject([message("/schedule \(n) 3000 \(n) 100", chat: 999)])
+        let deadline = ContinuousClock.now + .seconds(Double(n) / 1000 + 30)
+        var values: [Double] = []
+        while ContinuousClock.now < deadline {
+            values = try await sim.transcript().compactMap { call in
+                guard call["method"] as? String == "sendMessage", let p = call["params"] as? [String: Any],
+                      let text = p["text"] as? String, text.hasPrefix("late ") else { return nil }
+                return Double(text.dropFirst(5))
+            }
+            if values.count >= n { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        values.sort()
+        guard !values.isEmpty else { throw BenchError("no job fired") }
+        return (values.count, values[values.count / 2], values[values.count * 99 / 100], values.last!)
+    }
+
+    /// The sequencer's CPU over 10 s with `pending` jobs due in an hour: the cost of waiting.
+    static func idleCPU(pending n: Int) async throws -> (pending: Int, percent: Double) {
+        let sim = try await SimHarness.start()
+        defer { Task { try? await sim.shutdown() } }
+        let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let process = try start(sim, dataDir: dataDir)
+        defer { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() }
+        try await Task.sleep(for: .seconds(2))
+        _ = try await sim.inject([message("/schedule \(n) 3600000 60000 100", chat: 999)])
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline, ((try await sim.stats())["messages_sent"] as? Int ?? 0) < 1 {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        try await Task.sleep(for: .seconds(2))
+        let pids = try rowsOfSupervisor(dataDir, role: "sequencer")
+        let before = pids.reduce(0) { $0 + ClusterBenchmark.cpuTicks($1) }
+        try await Task.sleep(for: .seconds(10))
+        let after = pids.reduce(0) { $0 + ClusterBenchmark.cpuTicks($1) }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (n, Double(after - before) / ticks / 10 * 100)
+    }
+
+    static func rowsOfSupervisor(_ dataDir: String, role: String) throws -> [pid_t] {
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dataDir + "/supervisor.json"))) as? [String: Any]
+        return (object?["children"] as? [[String: Any]] ?? []).compactMap {
+            $0["role"] as? String == role ? ($0["pid"] as? Int).map { pid_t($0) } : nil
+        }
     }
 
     static func start(_ sim: SimHarness, dataDir: String) throws -> Process {

@@ -200,6 +200,18 @@ struct BrokerStateTests {
         #expect(done.contains(.send(peer: Self.w2, .result(taskID: 42, outcome: .ok, output: Data("y".utf8)))))
     }
 
+    @Test func readyAgainFromAKnownPeer_keepsItsJobs_noRequeue() {
+        var s = Self.makeState()
+        _ = s.received(.ready(capacity: 4, role: .worker), from: Self.w1, now: t0)
+        let sent = Self.jobs(s.updates(1, [Self.update(1, chat: 1)], from: Self.ingest, now: t0))
+        #expect(sent.count == 1)
+        // A burst of READYs (each answer to a broker that forgot it): nothing requeued, nothing doubled.
+        for _ in 0..<5 { #expect(Self.jobs(s.received(.ready(capacity: 4, role: .worker), from: Self.w1, now: t0)).isEmpty) }
+        #expect(s.counters.requeued == 0 && s.inFlight == 1)
+        _ = s.received(.done(jobID: sent[0].job.id, outcome: .ok, output: Data()), from: Self.w1, now: t0)
+        #expect(s.counters.completed == 1)
+    }
+
     @Test func unknownPeer_isAskedToSayReadyAgain() {
         var s = Self.makeState()
         #expect(s.received(.heartbeat, from: Self.w1, now: t0) == [.send(peer: Self.w1, .disconnect)])

@@ -62,10 +62,12 @@ struct WebhookTests {
             return pending == 0
         }
         let elapsed = clock.now - start
-        // 12 updates, 3 at a time, 100 ms each: about 400 ms; 1 at a time would be 1.2 s.
+        // 12 updates, at most 3 at a time, 100 ms each: at least 400 ms. That more than one
+        // went at once shows in the connections (kept alive, a new one only when all are busy),
+        // not in a wall-clock bound that a loaded machine would break.
         #expect(elapsed >= .milliseconds(380), "\(elapsed)")
-        #expect(elapsed < .milliseconds(1100), "\(elapsed)")
         #expect(receiver.connections <= 3)
+        #expect(receiver.connections >= 2, "deliveries went one at a time")
         try await sim.shutdown()
         try await receiver.shutdown()
     }

@@ -5,12 +5,18 @@ import Logging
 import Synchronization
 
 /// The broker process: `BrokerState` behind two ROUTER sockets (ingest; workers and the
-/// sequencer), a clock, the dead-letter file and a stats file for `tgcluster status`.
+/// sequencer), the update journal, a clock, the dead-letter file and a stats file for
+/// `tgcluster status`.
+///
+/// A batch from ingest is journaled before the state machine takes it, and its ACK leaves only
+/// once the journal's fsync covers it; a batch the journal cannot write (full disk) is
+/// answered BUSY and nothing of it is kept, so ingest holds it and Telegram keeps it.
 final class BrokerService: Sendable {
     private let configuration: ClusterConfiguration
     private let logger: Logger
     private let bus: BusLoop
     private let bot: Bot
+    private let journal: Journal
 
     static let ingestSocket = 0
     static let workersSocket = 1
@@ -19,6 +25,13 @@ final class BrokerService: Sendable {
         self.bot = bot
         self.configuration = configuration
         self.logger = logger
+        var journalConfig = Journal.Configuration(directory: configuration.file("journal"))
+        journalConfig.retention = configuration.journalRetention
+        journalConfig.archive = configuration.journalArchive
+        if ProcessInfo.processInfo.environment["TGCLUSTER_JOURNAL_FAULTS"] == "1" {
+            journalConfig.faultMarker = configuration.file("journal").appendingPathComponent("FULL")
+        }
+        journal = Journal(configuration: journalConfig, logger: logger)
         do {
             bus = try BusLoop(context: context, sockets: [
                 .init(kind: .router, bind: [configuration.ingestSocket]),
@@ -37,6 +50,18 @@ final class BrokerService: Sendable {
         brokerConfig.maxAttempts = configuration.maxAttempts
         let bot = self.bot
         var state = BrokerState(configuration: brokerConfig) { bot.route($0) }
+        do {
+            let recovered = try journal.recover()
+            if recovered.records > 0 {
+                logger.info("journal recovered", metadata: ["segments": "\(recovered.segments)", "records": "\(recovered.records)",
+                                                            "unfinished": "\(recovered.unfinished.count)", "skipped": "\(recovered.skipped)",
+                                                            "truncated_bytes": "\(recovered.truncatedBytes)"])
+            }
+            perform(state.recover(unfinished: recovered.unfinished, seen: recovered.seen, now: .now), state: &state, now: .now)
+        } catch {
+            logger.critical("the journal cannot be read", metadata: ["error": "\(error)"])
+            Foundation.exit(RoleError.bootFailure)
+        }
         let stopping = Mutex(false)
         let stopper = Task {
             await stop()
@@ -45,6 +70,7 @@ final class BrokerService: Sendable {
         logger.info("listening", metadata: ["ingest": "\(configuration.ingestSocket)", "workers": "\(configuration.workersSocket)"])
         var stats = StatsWriter(file: configuration.file("broker.json"))
         var drainDeadline: ContinuousClock.Instant?
+        var ticks = 0
         // One stream, one consumer: messages and the clock's ticks arrive in order from the bus
         // thread, and the state machine runs without locks.
         for await m in bus.inbound {
@@ -53,6 +79,8 @@ final class BrokerService: Sendable {
             if m.isTick {
                 actions = state.tick(now: now)
                 stats.write(state, now: now)
+                ticks += 1
+                if ticks % 120 == 0 { journal.prune() }
             } else {
                 actions = handle(m, state: &state, now: now)
             }
@@ -71,6 +99,10 @@ final class BrokerService: Sendable {
         }
         stats.write(state, now: .now)
         stopper.cancel()
+        let flushed = DispatchSemaphore(value: 0)
+        journal.whenDurable { flushed.signal() }
+        _ = flushed.wait(timeout: .now() + 5)
+        journal.close()
         bus.shutdown()
     }
 
@@ -85,6 +117,16 @@ final class BrokerService: Sendable {
         }
         if m.socket == Self.ingestSocket {
             if case .updates(let batch, let updates) = frame {
+                let fresh = state.fresh(updates)
+                if !fresh.isEmpty {
+                    do {
+                        try journal.append(accepted: fresh)
+                    } catch {
+                        logger.error("journal: cannot write; intake stops until it can (ingest keeps the batch)",
+                                     metadata: ["error": "\(error)", "batch": "\(batch)"])
+                        return [.answerIngest(peer: peer, .busy(batch: batch, retryAfterMilliseconds: 1000))]
+                    }
+                }
                 return state.updates(batch, updates, from: peer, now: now)
             }
             return []
@@ -99,7 +141,16 @@ final class BrokerService: Sendable {
             case .send(let peer, let frame):
                 bus.send([peer] + frame.encoded(), on: Self.workersSocket)
             case .answerIngest(let peer, let frame):
-                bus.send([peer] + frame.encoded(), on: Self.ingestSocket)
+                if case .ack = frame {
+                    // Only what the journal has on disk is acknowledged.
+                    let bus = self.bus
+                    let frames = [peer] + frame.encoded()
+                    journal.whenDurable { bus.send(frames, on: Self.ingestSocket) }
+                } else {
+                    bus.send([peer] + frame.encoded(), on: Self.ingestSocket)
+                }
+            case .completed(let updateID):
+                journal.complete(updateID)
             case .deadLetter(let letter):
                 more += deadLetter(letter, state: &state, now: now)
             case .lost(let peer, let reason, let requeued):

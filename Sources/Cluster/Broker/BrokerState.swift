@@ -61,6 +61,8 @@ public struct BrokerState: Sendable {
         case deadLetter(DeadLetter)
         /// A peer was declared gone; `requeued` of its jobs went back to the queues.
         case lost(peer: Data, reason: String, requeued: Int)
+        /// An update's job is over (done, failed or dead-lettered): journal its completion.
+        case completed(updateID: Int64)
     }
 
     public struct DeadLetter: Sendable, Equatable {
@@ -155,6 +157,35 @@ public struct BrokerState: Sendable {
 
     // MARK: - Events
 
+    /// The updates of a batch that `updates` would accept (not seen, handled by some handler),
+    /// for the journal to make durable first; nothing is recorded.
+    public func fresh(_ updates: [UpdateEnvelope]) -> [UpdateEnvelope] {
+        if jobs.count + updates.count > configuration.maxPending { return [] }
+        var ids = Set<Int64>()
+        return updates.filter { !seen.contains($0.updateID) && ids.insert($0.updateID).inserted && route($0) != nil }
+    }
+
+    /// Updates read back from the journal at start: every id is remembered (Telegram may send
+    /// them again), and the unfinished ones are queued again, in order.
+    public mutating func recover(unfinished: [UpdateEnvelope], seen ids: [Int64], now: ContinuousClock.Instant) -> [Action] {
+        for id in ids { _ = remember(id) }
+        for update in unfinished {
+            guard let r = route(update) else { continue }
+            counters.accepted += 1
+            let id = takeJobID()
+            let payload = Job.Payload.update(handler: r.handler, update)
+            if r.serial {
+                jobs[id] = JobRecord(payload: payload, queue: .job(id), serial: true, accepted: now)
+                serialQueue.append(id)
+            } else {
+                let queue: QueueKey = r.ordered ? (update.routingKey.map { .key($0.id) } ?? .job(id)) : .job(id)
+                jobs[id] = JobRecord(payload: payload, queue: queue, serial: false, accepted: now)
+                enqueue(id, on: queue)
+            }
+        }
+        return dispatch(now: now)
+    }
+
     /// A batch from ingest: accepted (ACK) or refused as too much (BUSY, nothing kept).
     public mutating func updates(_ batch: UInt64, _ updates: [UpdateEnvelope], from ingest: Data,
                                  now: ContinuousClock.Instant) -> [Action] {
@@ -200,9 +231,13 @@ public struct BrokerState: Sendable {
                     actions += expire(id, old, reason: "replaced by a new sequencer", now: now)
                 }
             }
-            if let old = peers[peer] {
-                // A peer that says READY again has restarted: what it held is lost.
-                actions += expire(peer, old, reason: "restarted", now: now)
+            if peers[peer] != nil {
+                // The same identity again: not a restart (a restarted process has a new
+                // identity, `<role>-<pid>-<random>`) but a peer that lost track of the broker
+                // for a while. Its jobs are still running: keep them.
+                peers[peer]!.capacity = Int(capacity)
+                peers[peer]!.lastSeen = now
+                return actions + dispatch(now: now)
             }
             return actions + register(peer, role: role, capacity: Int(capacity), now: now)
         }
@@ -342,6 +377,7 @@ public struct BrokerState: Sendable {
         counters.deadLettered += 1
         var actions: [Action] = [.deadLetter(DeadLetter(job: Job(id: id, attempt: job.attempts, payload: job.payload), reason: reason))]
         if let answer = report(job, outcome: .deadLettered, output: Data(reason.utf8)) { actions.append(answer) }
+        if case .update(_, let envelope) = job.payload { actions.append(.completed(updateID: envelope.updateID)) }
         if !job.serial { release(job.queue) }
         return actions
     }
@@ -354,7 +390,8 @@ public struct BrokerState: Sendable {
         if outcome == .ok { counters.completed += 1 } else { counters.failed += 1 }
         var actions: [Action] = []
         if let answer = report(job, outcome: outcome, output: output) { actions.append(answer) }
-        if case .update = job.payload {
+        if case .update(_, let envelope) = job.payload {
+            actions.append(.completed(updateID: envelope.updateID))
             let d = now - job.accepted
             latencies.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
             if latencies.count > 10_000 { latencies.removeFirst() }

@@ -26,6 +26,10 @@ public struct ClusterConfiguration: Sendable {
     public var pollTimeout = 50
     /// Time a stopping process gives work in flight to finish.
     public var drainDeadline: Duration = .seconds(30)
+    /// Completed journal segments are kept this long (`--journal-retention`), then removed.
+    public var journalRetention: Duration = .seconds(24 * 3600)
+    /// Move completed segments to `journal/archive/` instead of removing them.
+    public var journalArchive = false
 
     public init() {}
 

@@ -16,6 +16,7 @@ final class WorkerService: JobSubmitting, Sendable {
         var nextTaskID: UInt64 = 1
         var running: [UInt64: (started: ContinuousClock.Instant, description: String)] = [:]
         var lastHeard = ContinuousClock.now
+        var lastReady = ContinuousClock.now
         var draining = false
     }
 
@@ -87,7 +88,15 @@ final class WorkerService: JobSubmitting, Sendable {
                     waiter?.resume(throwing: JobError(job: "#\(taskID)", reason: String(decoding: output, as: UTF8.self)))
                 }
             case .disconnect:
-                if !state.withLock({ $0.draining }) {
+                // The broker answers every message from a peer it does not know so: say READY
+                // once per heartbeat interval, not once per answer.
+                let now = ContinuousClock.now
+                let again = state.withLock { s -> Bool in
+                    guard !s.draining, now - s.lastReady > configuration.heartbeat else { return false }
+                    s.lastReady = now
+                    return true
+                }
+                if again {
                     logger.debug("the broker does not know this process (or is leaving); saying READY again")
                     send(.ready(capacity: UInt32(capacity), role: role))
                 }
