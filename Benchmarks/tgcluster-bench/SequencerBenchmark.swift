@@ -30,11 +30,8 @@ enum SequencerBenchmark {
 
     /// `jobs` one-shots due at 1,000/s over 100 chats; lateness as each callback measures it.
     static func lateness(jobs n: Int) async throws -> (jobs: Int, p50: Double, p99: Double, max: Double) {
-        let sim = try await SimHarness.start()
-        defer { Task { try? await sim.shutdown() } }
-        let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let (sim, dataDir) = try await setUp()
+        defer { tearDown(sim, dataDir) }
         // The emulator learns the chats from their messages first.
         _ = try await sim.inject((0..<100).map { message("/inc", chat: 1000 + Int64($0)) })
         let process = try start(sim, dataDir: dataDir)
@@ -59,11 +56,8 @@ enum SequencerBenchmark {
 
     /// The sequencer's CPU over 10 s with `pending` jobs due in an hour: the cost of waiting.
     static func idleCPU(pending n: Int) async throws -> (pending: Int, percent: Double) {
-        let sim = try await SimHarness.start()
-        defer { Task { try? await sim.shutdown() } }
-        let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let (sim, dataDir) = try await setUp()
+        defer { tearDown(sim, dataDir) }
         let process = try start(sim, dataDir: dataDir)
         defer { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() }
         try await Task.sleep(for: .seconds(2))
@@ -100,11 +94,8 @@ enum SequencerBenchmark {
 
     /// N updates waiting in the emulator, then the cluster: the rate at which they are applied.
     static func throughput(updates n: Int) async throws -> (rate: Double, perCommit: Double) {
-        let sim = try await SimHarness.start()
-        defer { Task { try? await sim.shutdown() } }
-        let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let (sim, dataDir) = try await setUp()
+        defer { tearDown(sim, dataDir) }
         for start in stride(from: 0, to: n, by: 1000) {
             _ = try await sim.inject((start..<min(n, start + 1000)).map { message("/inc", chat: Int64(1000 + $0 % 500)) })
         }
@@ -124,11 +115,8 @@ enum SequencerBenchmark {
 
     /// 200 updates/s into an idle cluster; each reply's arrival minus its update's commit.
     static func outboxHop(updates n: Int) async throws -> (p50: Double, p99: Double, e2e50: Double, e2e99: Double) {
-        let sim = try await SimHarness.start()
-        defer { Task { try? await sim.shutdown() } }
-        let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let (sim, dataDir) = try await setUp()
+        defer { tearDown(sim, dataDir) }
         let process = try start(sim, dataDir: dataDir)
         defer { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() }
         try await Task.sleep(for: .seconds(2))
@@ -157,6 +145,19 @@ enum SequencerBenchmark {
         hops.sort()
         e2e.sort()
         return (hops[hops.count / 2], hops[hops.count * 99 / 100], e2e[e2e.count / 2], e2e[e2e.count * 99 / 100])
+    }
+
+    /// A fresh emulator and data dir for one measurement.
+    static func setUp() async throws -> (SimHarness, String) {
+        let sim = try await SimHarness.start()
+        let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        return (sim, dataDir)
+    }
+
+    static func tearDown(_ sim: SimHarness, _ dataDir: String) {
+        Task { try? await sim.shutdown() }
+        try? FileManager.default.removeItem(atPath: dataDir)
     }
 
     static func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }

@@ -171,17 +171,7 @@ public struct BrokerState: Sendable {
         for id in ids { _ = remember(id) }
         for update in unfinished {
             guard let r = route(update) else { continue }
-            counters.accepted += 1
-            let id = takeJobID()
-            let payload = Job.Payload.update(handler: r.handler, update)
-            if r.serial {
-                jobs[id] = JobRecord(payload: payload, queue: .job(id), serial: true, accepted: now)
-                serialQueue.append(id)
-            } else {
-                let queue: QueueKey = r.ordered ? (update.routingKey.map { .key($0.id) } ?? .job(id)) : .job(id)
-                jobs[id] = JobRecord(payload: payload, queue: queue, serial: false, accepted: now)
-                enqueue(id, on: queue)
-            }
+            admit(update, r, now: now)
         }
         return dispatch(now: now)
     }
@@ -203,17 +193,7 @@ public struct BrokerState: Sendable {
                 counters.unhandled += 1
                 continue
             }
-            counters.accepted += 1
-            let id = takeJobID()
-            let payload = Job.Payload.update(handler: r.handler, update)
-            if r.serial {
-                jobs[id] = JobRecord(payload: payload, queue: .job(id), serial: true, accepted: now)
-                serialQueue.append(id)
-            } else {
-                let queue: QueueKey = r.ordered ? (update.routingKey.map { .key($0.id) } ?? .job(id)) : .job(id)
-                jobs[id] = JobRecord(payload: payload, queue: queue, serial: false, accepted: now)
-                enqueue(id, on: queue)
-            }
+            admit(update, r, now: now)
         }
         var actions: [Action] = [.answerIngest(peer: ingest, .ack(batch: batch))]
         actions += dispatch(now: now)
@@ -301,6 +281,21 @@ public struct BrokerState: Sendable {
     }
 
     // MARK: - Internals
+
+    /// Queues an accepted update: serial ones for the sequencer, others behind their key.
+    private mutating func admit(_ update: UpdateEnvelope, _ r: Route, now: ContinuousClock.Instant) {
+        counters.accepted += 1
+        let id = takeJobID()
+        let payload = Job.Payload.update(handler: r.handler, update)
+        if r.serial {
+            jobs[id] = JobRecord(payload: payload, queue: .job(id), serial: true, accepted: now)
+            serialQueue.append(id)
+        } else {
+            let queue: QueueKey = r.ordered ? (update.routingKey.map { .key($0.id) } ?? .job(id)) : .job(id)
+            jobs[id] = JobRecord(payload: payload, queue: queue, serial: false, accepted: now)
+            enqueue(id, on: queue)
+        }
+    }
 
     /// An outbox job from the sequencer: queued behind its key's earlier work, once per id.
     private mutating func emit(_ e: Emission, from peer: Data, now: ContinuousClock.Instant) -> [Action] {

@@ -1,0 +1,213 @@
+import ArgumentParser
+import BotAPI
+import Foundation
+import Sim
+
+/// `tgcluster replay updates.jsonl`: feeds a capture into an emulator at its recorded pace (or
+/// faster), waits for the bot to go idle, writes the transcript of the bot's calls and compares
+/// it with an expected one: golden tests of a bot from real traffic.
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "replay",
+        abstract: "Replay captured updates into a Bot API emulator; write and compare the bot's transcript.",
+        discussion: """
+        Without --api-url an emulator is started here (flood limits off) and, with --bot, the bot too, with \
+        TELEGRAM_API_URL, TELEGRAM_BOT_TOKEN and a fresh TGCLUSTER_DATA_DIR pointing at it. \
+        --expect compares per chat, in order, ignoring dates, message ids and other per-run values; \
+        a difference prints a diff and exits 1.
+        """)
+
+    @Argument(help: "A capture: one {\"received_at\": …, \"update\": {…}} per line (tgcluster capture export).")
+    var file: String
+    @Option(name: .customLong("api-url"), help: "An emulator the bot already talks to (default: start one).") var apiURL: String?
+    @Option(help: "The bot token for the started emulator.") var token = "123456789:REPLAY-token_0123456789"
+    @Option(help: "The bot to run against the started emulator, as a shell command (e.g. \".build/release/echobot run --workers 2\").")
+    var bot: String?
+    @Option(help: "1x (recorded pacing), 10x, any Nx, or max.") var speed = "max"
+    @Option(help: "Write the bot's calls here, one JSON object per line.") var transcript: String?
+    @Option(help: "Compare the bot's calls with this transcript.") var expect: String?
+    @Option(help: "Idle: no new call for this long after the last update was delivered.") var idle = "1500ms"
+    @Option(help: "Give up after this long.") var timeout = "300s"
+
+    func run() async throws {
+        let factor: Double?
+        if speed == "max" { factor = nil } else if speed.hasSuffix("x"), let f = Double(speed.dropLast()), f > 0 { factor = f } else {
+            throw ValidationError("--speed must be max or Nx (1x, 10x, ...)")
+        }
+        guard let idleFor = DurationText.parse(idle), let limit = DurationText.parse(timeout) else { throw ValidationError("bad --idle or --timeout") }
+        let entries: [(Double, Any)]
+        do {
+            entries = try Data(contentsOf: URL(fileURLWithPath: file)).split(separator: 10).filter { !$0.isEmpty }.map { line in
+                guard let o = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let u = o["update"] else {
+                    throw TranscriptError("a capture line has no update")
+                }
+                return ((o["received_at"] as? Double) ?? 0, u)
+            }
+        } catch {
+            CLI.fail("cannot read \(file): \(error)")
+        }
+        var server: SimServer?
+        var configuration = SimConfiguration()
+        configuration.port = 0
+        configuration.flood = .off
+        let base: String
+        if let apiURL {
+            base = apiURL
+        } else {
+            let s = try await SimServer(configuration: configuration, threads: 2)
+            server = s
+            base = s.baseURL
+            FileHandle.standardError.write(Data("replay: emulator at \(base)\n".utf8))
+        }
+        let http = CurlMultiLoop()
+        let control = Control(http: http, base: base)
+        var child: Process?
+        var dataDir: String?
+        defer {
+            if let child, child.isRunning {
+                kill(child.processIdentifier, SIGTERM)
+                let deadline = Date().addingTimeInterval(30)
+                while child.isRunning, Date() < deadline { usleep(20_000) }
+                if child.isRunning { kill(child.processIdentifier, SIGKILL) }
+            }
+            if let dataDir { try? FileManager.default.removeItem(atPath: dataDir) }
+            http.shutdown()
+        }
+        let started = ContinuousClock.now
+        if let bot {
+            let dir = NSTemporaryDirectory() + "tgc-replay-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            dataDir = dir
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "exec " + bot]
+            var env = ProcessInfo.processInfo.environment
+            env["TELEGRAM_API_URL"] = base
+            env["TELEGRAM_BOT_TOKEN"] = token
+            env["TGCLUSTER_DATA_DIR"] = dir
+            p.environment = env
+            let log = dir + "/bot.log"
+            FileManager.default.createFile(atPath: log, contents: nil)
+            p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            p.standardError = p.standardOutput
+            try p.run()
+            child = p
+            // Ready when it has polled once.
+            while try await control.methodCount("getUpdates") == 0 {
+                guard p.isRunning else { CLI.fail("the bot exited (\(p.terminationStatus)) before polling; its log: \(log)") }
+                guard ContinuousClock.now - started < .seconds(60) else { CLI.fail("the bot did not poll within 60 s") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        let before = try await control.transcript().count
+        var progress = Progress(total: entries.count)
+        let t0 = entries.first?.0 ?? 0
+        let feedStart = ContinuousClock.now
+        var i = 0
+        while i < entries.count {
+            var batch: [Any] = []
+            if let factor {
+                let due = feedStart + .milliseconds(Int64((entries[i].0 - t0) / factor * 1000))
+                try await Task.sleep(until: due)
+                while i < entries.count, feedStart + .milliseconds(Int64((entries[i].0 - t0) / factor * 1000)) <= .now, batch.count < 100 {
+                    batch.append(entries[i].1)
+                    i += 1
+                }
+            } else {
+                while i < entries.count, batch.count < 100 {
+                    batch.append(entries[i].1)
+                    i += 1
+                }
+            }
+            try await control.inject(batch)
+            progress.advance(to: i)
+        }
+        progress.finish()
+        // Idle: everything delivered, and no new call for `idle`.
+        var last = -1
+        var quietSince = ContinuousClock.now
+        while true {
+            guard ContinuousClock.now - started < limit else { CLI.fail("the bot did not go idle within \(timeout)") }
+            let pending = try await control.pending()
+            let count = try await control.transcript().count
+            if count != last || pending > 0 {
+                last = count
+                quietSince = .now
+            } else if ContinuousClock.now - quietSince >= idleFor {
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let calls = Array(try await control.transcript().dropFirst(before))
+        FileHandle.standardError.write(Data("replay: \(entries.count) updates, \(calls.count) calls by the bot\n".utf8))
+        if let transcript {
+            var out = Data()
+            for call in calls {
+                let kept = call.filter { ["method", "params", "ok"].contains($0.key) }
+                out.append(try JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys, .withoutEscapingSlashes]))
+                out.append(10)
+            }
+            try out.write(to: URL(fileURLWithPath: transcript))
+        }
+        try? await server?.shutdown()
+        if let expect {
+            let expected = try TranscriptComparison.read(jsonl: Data(contentsOf: URL(fileURLWithPath: expect)))
+            let diff = TranscriptComparison.differences(expected: expected, actual: calls)
+            if !diff.isEmpty {
+                print("replay: the transcript differs from \(expect):")
+                for line in diff { print(line) }
+                throw ExitCode(1)
+            }
+            print("replay: the transcript matches \(expect) (\(calls.count) calls)")
+        }
+    }
+
+    /// The emulator's control API.
+    struct Control {
+        let http: CurlMultiLoop
+        let base: String
+
+        func get(_ path: String) async throws -> [String: Any] {
+            let r = try await http.perform(HTTPRequest(url: base + path))
+            guard r.status == 200, let o = try JSONSerialization.jsonObject(with: r.body) as? [String: Any] else {
+                throw TranscriptError("\(path): HTTP \(r.status)")
+            }
+            return o
+        }
+
+        func inject(_ updates: [Any]) async throws {
+            let body = try JSONSerialization.data(withJSONObject: ["updates": updates])
+            let r = try await http.perform(HTTPRequest(url: base + "/sim/updates", body: .bytes(body, contentType: "application/json")))
+            guard r.status == 200 else { throw TranscriptError("injecting updates: HTTP \(r.status): \(String(decoding: r.body, as: UTF8.self))") }
+        }
+
+        func transcript() async throws -> [[String: Any]] { try await get("/sim/transcript")["calls"] as? [[String: Any]] ?? [] }
+        func pending() async throws -> Int { try await get("/sim/stats")["updates_pending"] as? Int ?? 0 }
+        func methodCount(_ m: String) async throws -> Int { (try await get("/sim/stats")["by_method"] as? [String: Int])?[m] ?? 0 }
+    }
+
+    /// A bar on a terminal, plain lines every 10% otherwise.
+    struct Progress {
+        let total: Int
+        let terminal = isatty(2) != 0
+        var lastTenth = -1
+
+        init(total: Int) { self.total = total }
+
+        mutating func advance(to n: Int) {
+            if terminal {
+                let width = 30, filled = total == 0 ? width : width * n / total
+                FileHandle.standardError.write(Data("\rreplay [\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(n)/\(total)".utf8))
+            } else {
+                let tenth = total == 0 ? 10 : n * 10 / total
+                if tenth != lastTenth {
+                    lastTenth = tenth
+                    FileHandle.standardError.write(Data("replay: \(n)/\(total) updates fed\n".utf8))
+                }
+            }
+        }
+
+        func finish() {
+            if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        }
+    }
+}
