@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // System libraries from Debian: module map + pkg-config, nothing else.
@@ -71,6 +72,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .executableTarget(
@@ -131,7 +136,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "tgcluster-bench",
-            dependencies: ["BotAPI", "Sim", "TGClusterTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["BotAPI", "Bus", "Cluster", "Sim", "TGClusterTesting", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/tgcluster-bench"
         ),
         // The sequencer benchmark's bot: the smallest serial handlers.

@@ -6,7 +6,7 @@ import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let suite = arguments.first else {
-    print("usage: tgcluster-bench decode | cluster [--peers] [--quick] | sequencer [--quick]")
+    print("usage: tgcluster-bench decode | cluster [--peers] [--quick] | sequencer [--quick] | journal")
     exit(2)
 }
 switch suite {
@@ -14,9 +14,11 @@ case "decode":
     try DecodeBenchmark.run()
 case "cluster":
     try await ClusterBenchmark.run(arguments: Array(arguments.dropFirst()))
+case "journal":
+    try JournalBenchmark.run()
 case "sequencer":
     try await SequencerBenchmark.run(arguments: Array(arguments.dropFirst()))
 default:
-    FileHandle.standardError.write(Data("unknown benchmark \(suite); have: decode, cluster, sequencer\n".utf8))
+    FileHandle.standardError.write(Data("unknown benchmark \(suite); have: decode, cluster, sequencer, journal\n".utf8))
     exit(2)
 }

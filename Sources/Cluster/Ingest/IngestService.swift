@@ -15,15 +15,14 @@ final class IngestService: Sendable {
     private let configuration: ClusterConfiguration
     private let client: BotClient
     private let logger: Logger
-    private let bus: BusLoop
-    private let answers = Mutex<[UInt64: CheckedContinuation<Frame?, Never>]>([:])
+    private let link: BrokerLink
 
     init(bot: Bot, configuration: ClusterConfiguration, client: BotClient, context: ZMQContext, logger: Logger) throws {
         self.bot = bot
         self.configuration = configuration
         self.client = client
         self.logger = logger
-        bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: "ingest-\(getpid())", connect: [configuration.ingestSocket])])
+        link = try BrokerLink(configuration: configuration, context: context, logger: logger)
     }
 
     /// Polls until cancelled. Throws `RoleError.badToken` on 401 (a boot error, not retried).
@@ -31,12 +30,8 @@ final class IngestService: Sendable {
     /// On the way out it confirms what the broker accepted (getUpdates with the new offset and
     /// no wait), so that a restart does not fetch those updates again.
     func run() async throws {
-        let consumer = Task { await consume() }
         var offset: Int64 = 0
-        defer {
-            consumer.cancel()
-            bus.shutdown()
-        }
+        defer { link.close() }
         do {
             try await poll(&offset)
         } catch {
@@ -51,7 +46,6 @@ final class IngestService: Sendable {
     }
 
     private func poll(_ offset: inout Int64) async throws {
-        var batch: UInt64 = 0
         let allowed = bot.allowedUpdates
         logger.info("polling", metadata: ["api": "\(configuration.apiURL)", "timeout": "\(configuration.pollTimeout)",
                                           "allowed_updates": "\(allowed)"])
@@ -76,29 +70,18 @@ final class IngestService: Sendable {
                 continue
             }
             guard let last = scanned.last else { continue }
-            batch += 1
             let envelopes = scanned.map { UpdateEnvelope($0, in: body) }
-            try await deliver(batch, envelopes)
+            try await deliver(link.takeBatchID(), envelopes)
             offset = last.updateID + 1
         }
     }
 
     /// Sends the batch until the broker ACKs it (BUSY: wait and send again; silence: send again).
     private func deliver(_ batch: UInt64, _ envelopes: [UpdateEnvelope]) async throws {
-        let frames = Frame.updates(batch: batch, envelopes).encoded()
         var silentFor = 0
         while true {
             try Task.checkCancellation()
-            let answer = await withCheckedContinuation { (continuation: CheckedContinuation<Frame?, Never>) in
-                answers.withLock { $0[batch] = continuation }
-                bus.send(frames, on: 0)
-                let timeout = configuration.heartbeat * configuration.liveness
-                Task {
-                    try? await Task.sleep(for: timeout)
-                    answers.withLock { $0.removeValue(forKey: batch) }?.resume(returning: nil)
-                }
-            }
-            switch answer {
+            switch await link.send(batch, envelopes, timeout: configuration.heartbeat * configuration.liveness) {
             case .ack?:
                 return
             case .busy(_, let ms)?:
@@ -110,21 +93,6 @@ final class IngestService: Sendable {
                     logger.warning("no answer from the broker; sending the batch again", metadata: ["batch": "\(batch)", "updates": "\(envelopes.count)"])
                 }
             }
-        }
-    }
-
-    private func consume() async {
-        for await message in bus.inbound {
-            guard let frame = try? Frame.decode(message.frames) else {
-                logger.warning("dropped a frame that does not parse")
-                continue
-            }
-            let batch: UInt64
-            switch frame {
-            case .ack(let b), .busy(let b, _): batch = b
-            default: continue
-            }
-            answers.withLock { $0.removeValue(forKey: batch) }?.resume(returning: frame)
         }
     }
 }

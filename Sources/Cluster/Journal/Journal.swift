@@ -16,28 +16,30 @@ import Synchronization
 /// is deleted once older than the retention (or kept under `archive/` when archiving).
 ///
 /// Used from the broker's loop; the `fsync`s run on a thread of their own.
-final class Journal: @unchecked Sendable {
-    struct Configuration: Sendable {
-        var directory: URL
+public final class Journal: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var directory: URL
         /// A segment is closed and a new one started past this size.
-        var segmentBytes = 64 << 20
+        public var segmentBytes = 64 << 20
         /// Completed segments are kept this long (for `tgcluster capture export`), then removed.
-        var retention: Duration = .seconds(24 * 3600)
+        public var retention: Duration = .seconds(24 * 3600)
         /// Move completed segments to `archive/` instead of deleting them.
-        var archive = false
+        public var archive = false
         /// Testing: while this file exists every write fails as on a full disk.
-        var faultMarker: URL?
+        public var faultMarker: URL?
+
+        public init(directory: URL) { self.directory = directory }
     }
 
-    struct Recovered {
+    public struct Recovered: Sendable {
         /// Accepted and not completed, in journal order.
-        var unfinished: [UpdateEnvelope] = []
+        public var unfinished: [UpdateEnvelope] = []
         /// Every update id in the retained journal (for deduplication).
-        var seen: [Int64] = []
-        var segments = 0
-        var records = 0
-        var skipped = 0
-        var truncatedBytes = 0
+        public var seen: [Int64] = []
+        public var segments = 0
+        public var records = 0
+        public var skipped = 0
+        public var truncatedBytes = 0
     }
 
     private struct Segment {
@@ -65,13 +67,13 @@ final class Journal: @unchecked Sendable {
         var failed: Int32 = 0
     }
 
-    init(configuration: Configuration, logger: Logger) {
+    public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
     }
 
     /// Reads the journal back (repairing a torn tail) and opens the segment to append to.
-    func recover() throws -> Recovered {
+    public func recover() throws -> Recovered {
         let fm = FileManager.default
         try fm.createDirectory(at: configuration.directory, withIntermediateDirectories: true)
         let names = try fm.contentsOfDirectory(atPath: configuration.directory.path)
@@ -126,7 +128,7 @@ final class Journal: @unchecked Sendable {
 
     /// Appends accepted updates (not yet durable: see `whenDurable`). Throws on a write error
     /// (a full disk): the caller must not acknowledge them.
-    func append(accepted envelopes: [UpdateEnvelope], receivedAt: Double = Date().timeIntervalSince1970) throws {
+    public func append(accepted envelopes: [UpdateEnvelope], receivedAt: Double = Date().timeIntervalSince1970) throws {
         var data = Data()
         for e in envelopes { data.append(JournalRecord.accepted(e, receivedAt: receivedAt).encoded()) }
         try write(data)
@@ -139,14 +141,14 @@ final class Journal: @unchecked Sendable {
     }
 
     /// Records that an update's job is finished (made durable by the next group's fsync).
-    func complete(_ updateID: Int64) {
+    public func complete(_ updateID: Int64) {
         guard let number = open.removeValue(forKey: updateID) else { return }
         try? write(JournalRecord.completed(updateID: updateID).encoded())
         if let i = segments.firstIndex(where: { $0.number == number }) { segments[i].outstanding -= 1 }
     }
 
     /// Runs `body` (on the sync thread) once everything appended so far is on disk.
-    func whenDurable(_ body: @escaping @Sendable () -> Void) {
+    public func whenDurable(_ body: @escaping @Sendable () -> Void) {
         let start = sync.withLock { s -> Bool in
             s.waiting.append(body)
             if s.running { return false }
@@ -175,9 +177,9 @@ final class Journal: @unchecked Sendable {
     }
 
     /// Bytes written since start (for status).
-    var bytesWritten: Int { written }
+    public var bytesWritten: Int { written }
 
-    func close() {
+    public func close() {
         guard !closed else { return }
         closed = true
         fdLock.withLock { _ in
@@ -270,7 +272,7 @@ final class Journal: @unchecked Sendable {
     var segmentCount: Int { segments.count }
 }
 
-struct JournalError: Error, CustomStringConvertible {
-    var description: String
+public struct JournalError: Error, CustomStringConvertible {
+    public var description: String
     init(_ d: String) { description = d }
 }

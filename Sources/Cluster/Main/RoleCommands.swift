@@ -108,9 +108,10 @@ private func runWorker(role: PeerRole, capacity: Int, configuration: ClusterConf
 /// `<bot> ingest`
 struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ingest",
-        abstract: "Run ingest: long-poll getUpdates and hand each batch to the broker before confirming it.")
+        abstract: "Run ingest: long-poll getUpdates (or serve the webhook) and hand each update to the broker before confirming it.")
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var webhook: WebhookOptions
 
     @Option(name: .customLong("poll-timeout"), help: "getUpdates' long-poll timeout in seconds (0-50).")
     var pollTimeout = 50
@@ -124,6 +125,24 @@ struct IngestCommand: AsyncParsableCommand {
         configuration.pollTimeout = pollTimeout
         let (logger, client) = bootClientRole("ingest", configuration: configuration, common: common)
         let context = ZMQContext()
+        if webhook.webhook {
+            do {
+                let service = try WebhookIngestService(bot: Cluster.bot, configuration: configuration, options: webhook, client: client,
+                                                       context: context, logger: logger)
+                try await service.run { await TerminationSignal.wait() }
+            } catch let error as RoleError {
+                logger.critical("\(error)")
+                Foundation.exit(RoleError.bootFailure)
+            }
+            client.shutdown()
+            context.close()
+            return
+        }
+        if webhook.register {
+            // Back to polling: Telegram refuses getUpdates while a webhook is set.
+            _ = try? await client.call(BotMethods.DeleteWebhook())
+            logger.info("webhook deleted (polling)")
+        }
         let service = try IngestService(bot: Cluster.bot, configuration: configuration, client: client, context: context, logger: logger)
         let polling = Task { try await service.run() }
         let stopper = Task {
@@ -150,6 +169,10 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run the whole cluster in the foreground: broker, sequencer, ingest and N workers, supervised.")
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var webhook: WebhookOptions
+
+    @Option(help: "Ingest processes (several serve one webhook port; polling uses one).")
+    var ingests = 1
 
     @Option(help: "Worker processes.")
     var workers = 2
@@ -165,6 +188,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be 0...256") }
+        guard (1...16).contains(ingests) else { throw ValidationError("--ingests must be 1...16") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
     }
 
@@ -181,9 +205,11 @@ struct RunCommand: AsyncParsableCommand {
             "broker": base,
             "sequencer": base + ["--deadline", deadline],
             "worker": base + ["--concurrency", "\(concurrency)", "--deadline", deadline],
-            "ingest": base + ["--poll-timeout", "\(pollTimeout)"],
+            "ingest": base + ["--poll-timeout", "\(pollTimeout)"] + webhook.forwarded,
         ])
-        let code = await Supervisor(configuration: configuration, options: options, logger: logger).run()
+        var supervised = options
+        supervised.ingests = webhook.webhook ? ingests : 1
+        let code = await Supervisor(configuration: configuration, options: supervised, logger: logger).run()
         Foundation.exit(code)
     }
 }

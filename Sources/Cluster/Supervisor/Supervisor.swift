@@ -16,6 +16,8 @@ final class Supervisor: Sendable {
         var workers: Int
         /// Flags passed on to every child (`--data-dir`, `--concurrency`, ...).
         var childArguments: [String: [String]]
+        /// Ingest processes (several share a webhook port).
+        var ingests = 1
     }
 
     struct Child: Sendable {
@@ -81,7 +83,7 @@ final class Supervisor: Sendable {
 
         var ok = start("broker") && start("sequencer")
         for _ in 0..<desired.withLock({ $0 }) where ok { ok = start("worker") }
-        ok = ok && start("ingest")
+        for _ in 0..<max(1, options.ingests) where ok { ok = start("ingest") }
         var stopping: Int32? = ok ? nil : 1
 
         while stopping == nil {

@@ -12,7 +12,10 @@ final class SharedDatabase: Sendable {
     func queue() throws -> DatabaseQueue {
         try opened.withLock { q in
             if let q { return q }
-            let new = try DatabaseQueue(path: path, configuration: StateStore.configuration(unsafeTransactions: false))
+            var c = StateStore.configuration(unsafeTransactions: false)
+            // The sequencer commits group after group; a worker's write may wait a while for its turn.
+            c.busyMode = .timeout(60)
+            let new = try DatabaseQueue(path: path, configuration: c)
             q = new
             return new
         }

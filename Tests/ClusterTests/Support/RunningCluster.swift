@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import Sim
 import Testing
 import TGClusterTesting
 
@@ -21,8 +22,12 @@ final class RunningCluster: @unchecked Sendable {
     }
 
     init(workers: Int, concurrency: Int = 16, extra: [String] = [], executable: String = "tgcluster-testbot",
-         environment: [String: String] = [:], dataDir: String? = nil, firstUpdateID: Int64 = 100_000_000) async throws {
-        sim = try await SimHarness.start { $0.firstUpdateID = firstUpdateID }
+         environment: [String: String] = [:], dataDir: String? = nil, firstUpdateID: Int64 = 100_000_000,
+         simConfigure: (inout SimConfiguration) -> Void = { _ in }) async throws {
+        sim = try await SimHarness.start {
+            $0.firstUpdateID = firstUpdateID
+            simConfigure(&$0)
+        }
         self.dataDir = dataDir ?? "/tmp/tgc-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: self.dataDir, withIntermediateDirectories: true)
         log = URL(fileURLWithPath: self.dataDir).appendingPathComponent("cluster.log")
