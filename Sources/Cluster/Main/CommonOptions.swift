@@ -28,6 +28,12 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("journal-retention"), help: "How long completed journal segments are kept (for capture export), e.g. 24h.")
+    var journalRetention: String?
+
+    @Flag(name: .customLong("journal-archive"), help: "Move completed journal segments to journal/archive/ instead of deleting them.")
+    var journalArchive = false
+
     func configuration() throws -> ClusterConfiguration {
         var c = ClusterConfiguration.fromEnvironment()
         if let dataDir { c.dataDir = dataDir }
@@ -37,6 +43,8 @@ struct CommonOptions: ParsableArguments {
         c.ingestEndpoint = ingestEndpoint
         if let heartbeat { c.heartbeat = try Self.duration(heartbeat, "heartbeat") }
         if let drainDeadline { c.drainDeadline = try Self.duration(drainDeadline, "drain-deadline") }
+        if let journalRetention { c.journalRetention = try Self.duration(journalRetention, "journal-retention") }
+        c.journalArchive = journalArchive
         return c
     }
 
@@ -49,6 +57,8 @@ struct CommonOptions: ParsableArguments {
         if let ingestEndpoint { out += ["--ingest-endpoint", ingestEndpoint] }
         if let heartbeat { out += ["--heartbeat", heartbeat] }
         if let drainDeadline { out += ["--drain-deadline", drainDeadline] }
+        if let journalRetention { out += ["--journal-retention", journalRetention] }
+        if journalArchive { out.append("--journal-archive") }
         out += ["--log-level", logLevel]
         return out
     }
@@ -67,7 +77,7 @@ struct CommonOptions: ParsableArguments {
 
     static func duration(_ text: String, _ flag: String) throws -> Duration {
         let t = text.lowercased()
-        let scales: [(String, Double)] = [("ms", 1e-3), ("s", 1), ("m", 60)]
+        let scales: [(String, Double)] = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
         for (suffix, scale) in scales where t.hasSuffix(suffix) {
             if let v = Double(t.dropLast(suffix.count)), v >= 0 { return .nanoseconds(Int64(v * scale * 1e9)) }
         }
