@@ -8,13 +8,15 @@ import TGClusterTesting
 @Suite("Journal (processes)", .serialized)
 struct JournalIntegrationTests {
     static let noteChat: Int64 = 9_000
+    /// 6 rounds of this many echoes and 50 notes: 20,000 updates.
+    static let perRound = 3283
 
     @Test func brokerAndIngestKilled_midRun_noUpdateLost_noneAppliedTwice() async throws {
         let cluster = try await RunningCluster(workers: 2, concurrency: 16)
         do {
-            // Echoes over 60 chats, and serial notes in one chat woven in.
+            // 20,000 updates: echoes over 60 chats, and serial notes in one chat woven in.
             for round in 0..<6 {
-                try await cluster.sim.generate(1000, chats: 60, firstChatID: 100_000 + Int64(round) * 1000)
+                try await cluster.sim.generate(Self.perRound, chats: 60, firstChatID: 100_000 + Int64(round) * 1000)
                 _ = try await cluster.sim.inject((0..<50).map { i in
                     var u = TestUpdates.message("/note", chat: Self.noteChat)
                     u["update_id"] = nil
@@ -24,20 +26,25 @@ struct JournalIntegrationTests {
             func answered() async throws -> Int {
                 try await cluster.replies().filter { $0.key != Self.noteChat }.values.reduce(0) { $0 + Set($1).count }
             }
-            for (threshold, role) in [(1200, "broker"), (2600, "ingest"), (4000, "broker")] {
+            // Kill points at random (printed, so a failure can be replayed by hand).
+            var rng = SystemRandomNumberGenerator()
+            let points = [(Int.random(in: 1500...5000, using: &rng), "broker"), (Int.random(in: 7000...11_000, using: &rng), "ingest"),
+                          (Int.random(in: 13_000...17_000, using: &rng), "broker")]
+            print("journal: kill points \(points)")
+            for (threshold, role) in points {
                 try await waitUntil("\(threshold) answered", timeout: .seconds(90)) { try await answered() >= threshold }
                 let pid = try #require(cluster.child(role))
                 kill(pid, SIGKILL)
                 try await waitUntil("a new \(role)", timeout: .seconds(30)) { (cluster.child(role) ?? pid) != pid }
             }
-            try await waitUntil("6,000 answered", timeout: .seconds(120)) { try await answered() >= 6000 }
+            try await waitUntil("every echo answered", timeout: .seconds(180)) { try await answered() >= 6 * Self.perRound }
             try await waitUntil("300 notes applied", timeout: .seconds(60)) {
                 try await cluster.replies()[Self.noteChat]?.contains("notes: 300") == true
             }
             let replies = try await cluster.replies()
             var duplicates = 0
             for round in 0..<6 {
-                for (chat, texts) in expectedEcho(chats: 60, count: 1000, firstChat: 100_000 + Int64(round) * 1000) {
+                for (chat, texts) in expectedEcho(chats: 60, count: Self.perRound, firstChat: 100_000 + Int64(round) * 1000) {
                     let got = replies[chat] ?? []
                     #expect(Set(got) == Set(texts), "chat \(chat) lost an update")
                     duplicates += got.count - Set(got).count
@@ -50,7 +57,7 @@ struct JournalIntegrationTests {
             let notes = try await db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM note WHERE chat = ?", arguments: [Self.noteChat]) }
             #expect(notes == 300)
             #expect(replies[Self.noteChat]?.filter { $0 == "notes: 300" }.count ?? 0 >= 1)
-            print("journal: 6000 echoes + 300 serial notes through 2 broker kills and 1 ingest kill; \(duplicates) echoes repeated (in flight at a kill)")
+            print("journal: \(6 * Self.perRound) echoes + 300 serial notes through 2 broker kills and 1 ingest kill; \(duplicates) echoes repeated (in flight at a kill)")
             try await Task.sleep(for: .milliseconds(500))
             #expect(cluster.logText().contains("journal recovered"))
             #expect(try await cluster.stop() == 0)
