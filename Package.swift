@@ -43,6 +43,9 @@ let package = Package(
             dependencies: ["CCurl"]
         ),
 
+        // glibc's spawn extensions hidden behind _GNU_SOURCE (close inherited descriptors).
+        .target(name: "CSpawnShims"),
+
         // Telegram types (generated), the update scanner and the libcurl client.
         .target(
             name: "BotAPI",
@@ -68,6 +71,7 @@ let package = Package(
             dependencies: [
                 "BotAPI",
                 "Bus",
+                "CSpawnShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),

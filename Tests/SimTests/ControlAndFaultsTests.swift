@@ -65,11 +65,16 @@ struct ControlAndFaultsTests {
             _ = try await client.getMe()
             samples.append(clock.now - start)
         }
-        #expect(samples.allSatisfy { $0 >= .milliseconds(70) && $0 < .milliseconds(400) }, "\(samples)")
+        // A lower bound is exact; an upper one only says "not stuck" on a loaded machine.
+        #expect(samples.allSatisfy { $0 >= .milliseconds(70) && $0 < .seconds(2) }, "\(samples)")
         sim.emulator.reconfigure { $0.latency = .zero; $0.jitter = .zero }
-        let start = clock.now
-        _ = try await client.getMe()
-        #expect(clock.now - start < .milliseconds(60))
+        var fastest = Duration.seconds(1)
+        for _ in 0..<5 {
+            let start = clock.now
+            _ = try await client.getMe()
+            fastest = min(fastest, clock.now - start)
+        }
+        #expect(fastest < .milliseconds(60), "the latency did not go away: \(fastest)")
         client.shutdown()
         try await sim.shutdown()
     }

@@ -1,3 +1,4 @@
+internal import CSpawnShims
 import Foundation
 
 /// Starting and reaping the supervisor's children.
@@ -12,7 +13,15 @@ enum ChildProcess {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    static func spawn(_ arguments: [String], environment: [String: String]) throws -> pid_t {
+    /// Starts `executable` with `arguments`; its pid.
+    ///
+    /// The child inherits stdin, stdout and stderr and no other descriptor: without
+    /// `closefrom`, a descriptor another thread opened without CLOEXEC (a socket, a pipe,
+    /// Foundation.Process's exit-watch socketpair) would live on in every child and grandchild,
+    /// and whoever waits for its other end to close would wait for the whole tree. `output`,
+    /// when given, is a file the child's stdout and stderr append to.
+    static func spawn(_ arguments: [String], environment: [String: String], executable path: String = executable,
+                      output: String? = nil) throws -> pid_t {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -25,7 +34,17 @@ enum ChildProcess {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
 
-        let path = executable
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var rc = CSpawnShims_addclosefrom(&actions, 3)
+        guard rc == 0 else { throw SpawnError(code: rc, arguments: arguments) }
+        if let output {
+            rc = posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+            if rc == 0 { rc = posix_spawn_file_actions_adddup2(&actions, 1, 2) }
+            guard rc == 0 else { throw SpawnError(code: rc, arguments: arguments) }
+        }
+
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -33,7 +52,7 @@ enum ChildProcess {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, nil, &attributes, argv, envp)
+        rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
         guard rc == 0 else { throw SpawnError(code: rc, arguments: arguments) }
         return pid
     }

@@ -9,7 +9,7 @@ import TGClusterTesting
 final class RunningCluster: @unchecked Sendable {
     let sim: SimHarness
     let dataDir: String
-    let process: Process
+    let process: SpawnedProcess
     let log: URL
 
     static var binDir: URL {
@@ -32,22 +32,23 @@ final class RunningCluster: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: self.dataDir, withIntermediateDirectories: true)
         log = URL(fileURLWithPath: self.dataDir).appendingPathComponent("cluster.log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
-        process = Process()
-        process.executableURL = Self.binDir.appendingPathComponent(executable)
-        process.arguments = ["run", "--workers", "\(workers)", "--concurrency", "\(concurrency)", "--poll-timeout", "2",
-                             "--heartbeat", "250ms", "--drain-deadline", "10s"] + extra
         var env = ProcessInfo.processInfo.environment
         env["TELEGRAM_BOT_TOKEN"] = sim.token
         env["TELEGRAM_API_URL"] = sim.baseURL
         env["TGCLUSTER_DATA_DIR"] = self.dataDir
         env.merge(environment) { $1 }
-        process.environment = env
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        try await waitUntil("\(workers) workers and the sequencer ready", timeout: .seconds(60)) {
-            self.peers().count == workers + 1
+        process = try SpawnedProcess(
+            executable: Self.binDir.appendingPathComponent(executable).path,
+            arguments: ["run", "--workers", "\(workers)", "--concurrency", "\(concurrency)", "--poll-timeout", "2",
+                        "--heartbeat", "250ms", "--drain-deadline", "10s"] + extra,
+            environment: env, output: log.path)
+        do {
+            try await waitUntil("\(workers) workers and the sequencer ready", timeout: .seconds(60)) {
+                self.peers().count == workers + 1
+            }
+        } catch {
+            await cleanUp()
+            throw WaitTimeout(what: "\(error)\n\(logText().suffix(3000))")
         }
     }
 
