@@ -1,0 +1,74 @@
+@testable import Cluster
+import Foundation
+import Testing
+
+/// How the supervisor starts its children: a clean signal state, a process group of its own,
+/// and no inherited descriptor beyond stdin, stdout and stderr.
+@Suite("ChildProcess")
+struct ChildProcessTests {
+    /// A field of `/proc/<pid>/status`, e.g. `SigBlk`.
+    static func status(_ pid: pid_t, _ field: String) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+            return line.dropFirst(field.count + 1).trimmingCharacters(in: .whitespaces)
+        }
+        return nil
+    }
+
+    @Test func spawnedFromABlockedThread_childHasEmptyMaskDefaultSignalsNoExtraDescriptors() throws {
+        // What a Dispatch thread or a supervisor that ignores SIGTERM would pass on.
+        var block = sigset_t(), old = sigset_t()
+        sigemptyset(&block)
+        sigaddset(&block, SIGTERM)
+        sigaddset(&block, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &block, &old)
+        let previous = signal(SIGPIPE, SIG_IGN)
+        // A descriptor without CLOEXEC, as another thread (or Foundation.Process) may hold.
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let pid: pid_t
+        do {
+            defer {
+                pthread_sigmask(SIG_SETMASK, &old, nil)
+                signal(SIGPIPE, previous)
+            }
+            pid = try ChildProcess.spawn(["30"], environment: [:], executable: "/bin/sleep")
+        }
+        defer {
+            kill(pid, SIGKILL)
+            _ = waitpid(pid, nil, 0)
+            close(fds[0])
+            close(fds[1])
+        }
+        #expect(Self.status(pid, "SigBlk") == "0000000000000000")
+        // Standard signals only: glibc keeps its internal real-time signals (32, 33) out of
+        // sigfillset, so the runner's dispositions of those may pass through.
+        let ignored = UInt64(Self.status(pid, "SigIgn") ?? "", radix: 16)
+        let standard: UInt64 = 0x7fff_ffff  // bit n-1 stands for signal n
+        #expect(ignored.map { $0 & standard } == 0, "ignored signals: \(Self.status(pid, "SigIgn") ?? "?")")
+        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").compactMap { Int32($0) }.sorted()
+        #expect(open.allSatisfy { $0 <= 2 }, "the child inherited descriptors \(open)")
+        #expect(getpgid(pid) == pid, "the child should lead a process group of its own")
+        #expect(ChildProcess.reap(pid) == nil)
+        kill(pid, SIGTERM)  // default disposition: it ends
+        var status: (code: Int32?, signal: Int32?)?
+        for _ in 0..<200 where status == nil {
+            status = ChildProcess.reap(pid)
+            usleep(10_000)
+        }
+        #expect(status?.signal == SIGTERM)
+    }
+
+    @Test func output_appendsStdoutAndStderrToAFile() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tgc-spawn-\(UUID().uuidString.prefix(6)).log").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let pid = try ChildProcess.spawn(["-c", "echo out; echo err >&2; exit 3"], environment: [:], executable: "/bin/sh", output: file)
+        var status: (code: Int32?, signal: Int32?)?
+        for _ in 0..<500 where status == nil {
+            status = ChildProcess.reap(pid)
+            usleep(10_000)
+        }
+        #expect(status?.code == 3)
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "out\nerr\n")
+    }
+}
