@@ -84,6 +84,9 @@ struct ReplayCommand: AsyncParsableCommand {
             env["TELEGRAM_API_URL"] = base
             env["TELEGRAM_BOT_TOKEN"] = token
             env["TGCLUSTER_DATA_DIR"] = dir
+            // The started emulator keeps no flood limits (replay runs at full speed); the bot
+            // need not either, unless told.
+            if server != nil, env["TGCLUSTER_FLOOD"] == nil { env["TGCLUSTER_FLOOD"] = "off" }
             p.environment = env
             let log = dir + "/bot.log"
             FileManager.default.createFile(atPath: log, contents: nil)

@@ -39,6 +39,17 @@ struct BrokerStateTests {
         return nil
     }
 
+    /// `duration` passes with the broker awake, ticking as its loop does; every action.
+    static func passTime(_ s: inout BrokerState, _ now: inout ContinuousClock.Instant, _ duration: Duration) -> [BrokerState.Action] {
+        let end = now + duration
+        var actions: [BrokerState.Action] = []
+        while now < end {
+            now += s.configuration.heartbeatInterval / 2
+            actions += s.tick(now: now)
+        }
+        return actions
+    }
+
     let t0 = ContinuousClock.now
 
     @Test func batch_isAcknowledged_andOneChatRunsOneAtATime() {
@@ -85,6 +96,27 @@ struct BrokerStateTests {
         #expect(s.counters.completed == 0)
     }
 
+    @Test func brokerStall_isNotBlamedOnItsWorkers_butLaterSilenceIs() {
+        var s = Self.makeState { $0.heartbeatInterval = .seconds(1); $0.liveness = 3 }
+        _ = s.received(.ready(capacity: 5, role: .worker), from: Self.w1, now: t0)
+        _ = s.updates(1, [Self.update(1, chat: 7)], from: Self.ingest, now: t0)
+        _ = s.tick(now: t0 + .milliseconds(500))
+        // The broker itself ran nothing for 10 s: its next tick must not expire w1, whose
+        // heartbeats wait unread in the socket.
+        let afterStall = s.tick(now: t0 + .milliseconds(10_500))
+        #expect(!afterStall.contains { if case .lost = $0 { return true }; return false })
+        #expect(s.counters.requeued == 0)
+        // Ticks on time again, and w1 stays silent for more than 3 intervals: now it is dead.
+        var now = t0 + .milliseconds(10_500)
+        var lost = false
+        for _ in 0..<10 where !lost {
+            now += .milliseconds(500)
+            lost = s.tick(now: now).contains { if case .lost = $0 { return true }; return false }
+        }
+        #expect(lost && s.counters.requeued == 1)
+        #expect(now - (t0 + .milliseconds(10_500)) <= .seconds(4))
+    }
+
     @Test func poisonJob_isDeadLetteredAfterItsAttempts_andItsChatMovesOn() {
         var s = Self.makeState { $0.maxAttempts = 3 }
         var now = t0
@@ -96,8 +128,7 @@ struct BrokerStateTests {
             let sent = Self.jobs(s.received(.ready(capacity: 1, role: .worker), from: peer, now: now))
             #expect(sent.compactMap { Self.updateID($0.job) } == [1], "attempt \(i + 1)")
             // The worker dies with it: a new process says READY under a new identity; the old expires.
-            now += .seconds(10)
-            let actions = s.tick(now: now)
+            let actions = Self.passTime(&s, &now, .seconds(10))
             for a in actions { if case .deadLetter(let l) = a { letters.append(l) } }
             nextAfterwards = Self.jobs(actions).compactMap { Self.updateID($0.job) }
         }
@@ -226,8 +257,7 @@ extension BrokerStateTests {
         var sent = Self.jobs(s.received(.ready(capacity: 4, role: .worker), from: Data("a".utf8), now: now))
         sent = Self.jobs(s.updates(1, [Self.update(1, chat: 1), Self.update(2, chat: 2)], from: Self.ingest, now: now))
         #expect(sent.count == 2)
-        now += .seconds(10)
-        _ = s.tick(now: now)  // "a" died with both
+        _ = Self.passTime(&s, &now, .seconds(10))  // "a" died with both
         // A new worker gets them one at a time: each alone on it.
         let b = Data("b".utf8)
         let first = Self.jobs(s.received(.ready(capacity: 4, role: .worker), from: b, now: now))
@@ -244,8 +274,7 @@ extension BrokerStateTests {
                 continue
             }
             // The poison kills this worker too.
-            now += .seconds(10)
-            let actions = s.tick(now: now)
+            let actions = Self.passTime(&s, &now, .seconds(10))
             letters += actions.filter { if case .deadLetter = $0 { return true } else { return false } }.count
             worker = Data("w\(round)".utf8)
             current = Self.jobs(s.received(.ready(capacity: 4, role: .worker), from: worker, now: now))

@@ -23,10 +23,21 @@ struct ProbeCommandTests {
             #expect(s.min <= s.median && s.median <= s.p95 && s.p95 <= s.max, "\(phase)")
         }
         #expect(report.phases.last!.milliseconds.min > 0)
-        #expect(report.verdict == .excellent, "loopback should be excellent: \(report.verdictText)")
+        // Loopback is excellent on a quiet machine; a loaded one may take longer, so the
+        // verdict is checked against the median it reports (the thresholds are tested below).
+        #expect(report.verdict == ProbeReport.judge(medianMilliseconds: report.phases.last!.milliseconds.median).0, "\(report.verdictText)")
         #expect(server.requests.count == 5)
         #expect(server.connections == 5, "each call should open its own connection")
         try await server.shutdown()
+    }
+
+    @Test func verdict_followsTheGuidesRuleOfThumb() {
+        #expect(ProbeReport.judge(medianMilliseconds: 0.4).0 == .excellent)
+        #expect(ProbeReport.judge(medianMilliseconds: 15).0 == .excellent)
+        #expect(ProbeReport.judge(medianMilliseconds: 15.1).0 == .good)
+        #expect(ProbeReport.judge(medianMilliseconds: 50).0 == .good)
+        let slow = ProbeReport.judge(medianMilliseconds: 120)
+        #expect(slow.0 == .slow && slow.1.contains("120.0 ms") && slow.1.contains("webhooks"))
     }
 
     @Test func reuse_measuresOneKeptAliveConnection() async throws {
@@ -36,7 +47,7 @@ struct ProbeCommandTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("probe: 4 × getWebhookInfo"))
         #expect(result.stdout.contains("tls handshake"))
-        #expect(result.stdout.contains("verdict: excellent"))
+        #expect(result.stdout.contains("verdict: "))
         #expect(server.connections == 1)
         #expect(server.requests.allSatisfy { $0.botMethod == "getWebhookInfo" })
         try await server.shutdown()

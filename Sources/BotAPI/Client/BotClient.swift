@@ -20,6 +20,9 @@ public final class BotClient: Sendable {
         /// by then is hung, and is abandoned and repeated.
         public var longPollMargin: Duration = .seconds(10)
         public var retry: RetryPolicy = .init()
+        /// Paces calls that post a message (Telegram's flood limits); nil sends at once and
+        /// relies on retrying 429 after `retry_after`.
+        public var limiter: (any FloodLimiting)?
         public var curl: CurlMultiLoop.Configuration = .init()
 
         public static let defaultAPIURL = "https://api.telegram.org"
@@ -111,18 +114,22 @@ public final class BotClient: Sendable {
 
     private func send(_ request: HTTPRequest, method: String) async throws -> HTTPResponse {
         let policy = configuration.retry
+        let limiter = configuration.limiter
+        let target = limiter == nil ? nil : FloodTarget.of(method: method, body: request.body)
         var attempt = 0
         while true {
             attempt += 1
             var failure: BotAPIError
             var wait: Duration
             do {
+                if let limiter, let target { try await limiter.admit(target) }
                 let response = try await loop.perform(request)
                 if (200..<300).contains(response.status) { return response }
                 failure = apiError(method, response, attempt: attempt)
                 wait = policy.backoff(afterAttempt: attempt)
                 if failure.errorCode == 429 {
                     wait = .seconds(failure.retryAfter ?? 1)
+                    if let limiter, let target { limiter.penalize(target, retryAfter: wait) }
                     if wait > policy.maxRetryAfter { throw failure }
                 }
             } catch let error as CurlError {

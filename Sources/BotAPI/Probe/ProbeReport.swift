@@ -56,18 +56,19 @@ public struct ProbeReport: Sendable, Codable, Equatable {
             ("pretransfer", \.preTransfer), ("start_transfer", \.startTransfer), ("total", \.total),
         ]
         phases = columns.map { name, path in Phase(name: name, milliseconds: Stats(samples.map { ms($0[keyPath: path]) })) }
-        let median = phases.last!.milliseconds.median
+        (verdict, verdictText) = Self.judge(medianMilliseconds: phases.last!.milliseconds.median)
+    }
+
+    /// The guide's rule of thumb for the median total time of a call.
+    public static func judge(medianMilliseconds median: Double) -> (Verdict, String) {
         let shown = (median * 10).rounded() / 10
         switch median {
         case ...15:
-            verdict = .excellent
-            verdictText = "excellent: median \(shown) ms, as close as Central Europe (≤ 15 ms)"
+            return (.excellent, "excellent: median \(shown) ms, as close as Central Europe (≤ 15 ms)")
         case ...50:
-            verdict = .good
-            verdictText = "good: median \(shown) ms (≤ 50 ms)"
+            return (.good, "good: median \(shown) ms (≤ 50 ms)")
         default:
-            verdict = .slow
-            verdictText = "slow: median \(shown) ms (> 50 ms); run the bot on a server closer to the Bot API, or use webhooks"
+            return (.slow, "slow: median \(shown) ms (> 50 ms); run the bot on a server closer to the Bot API, or use webhooks")
         }
     }
 

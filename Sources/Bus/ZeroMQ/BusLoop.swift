@@ -193,20 +193,23 @@ public final class BusLoop: Sendable {
                 timeout = max(0, min(timeout, Int(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000) + 1))
             }
             let rc = zmq_poll(&items, Int32(items.count), timeout)
+            if rc >= 0 {
+                if items[sockets.count].revents != 0 {
+                    while read(wakeRead, &drain, drain.count) > 0 {}
+                }
+                for (index, socket) in sockets.enumerated() where items[index].revents & Int16(ZMQ_POLLIN) != 0 {
+                    // Bounded per round, so one busy socket cannot starve the others or the outbox.
+                    for _ in 0..<1000 {
+                        guard let frames = try? socket.receive() else { break }
+                        continuation.yield(Message(socket: index, frames: frames))
+                    }
+                }
+            }
+            // The tick after what was read: after a stall, the heartbeats that waited in the
+            // sockets reach the consumer before the clock that would call their senders silent.
             if let due = nextTick, clock.now >= due, let interval = tickInterval {
                 continuation.yield(Message(socket: Self.tick, frames: []))
                 nextTick = max(due + interval, clock.now)
-            }
-            if rc < 0 { continue }  // EINTR
-            if items[sockets.count].revents != 0 {
-                while read(wakeRead, &drain, drain.count) > 0 {}
-            }
-            for (index, socket) in sockets.enumerated() where items[index].revents & Int16(ZMQ_POLLIN) != 0 {
-                // Bounded per round, so one busy socket cannot starve the others or the outbox.
-                for _ in 0..<1000 {
-                    guard let frames = try? socket.receive() else { break }
-                    continuation.yield(Message(socket: index, frames: frames))
-                }
             }
         }
         for s in sockets { s.close() }

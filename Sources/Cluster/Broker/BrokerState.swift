@@ -130,6 +130,8 @@ public struct BrokerState: Sendable {
     var outboxDone: [UInt64: Outcome] = [:]
     var outboxDoneOrder = Deque<UInt64>()
     var peers: [Data: Peer] = [:]
+    /// When `tick` last ran, to tell the broker's own stalls from silent peers.
+    var lastTick: ContinuousClock.Instant?
     var rotation = Deque<Data>()
     var nextJobID: UInt64 = 1
     var seen = Set<Int64>()
@@ -266,9 +268,19 @@ public struct BrokerState: Sendable {
     }
 
     /// The clock: expire silent peers, send heartbeats to quiet ones.
+    ///
+    /// Silence is counted in time the broker was listening. A tick that comes much later than
+    /// the one before means the broker itself did not run (a starved CPU, a stopped process):
+    /// its peers' heartbeats are still queued unread, so the gap is forgiven rather than blamed
+    /// on every peer at once, which would requeue the work of healthy workers and run it twice.
     public mutating func tick(now: ContinuousClock.Instant) -> [Action] {
         var actions: [Action] = []
         let deadline = configuration.heartbeatInterval * configuration.liveness
+        if let last = lastTick, now - last > configuration.heartbeatInterval {
+            let stall = now - last - configuration.heartbeatInterval / 2
+            for id in peers.keys { peers[id]!.lastSeen = min(now, peers[id]!.lastSeen + stall) }
+        }
+        lastTick = now
         for (id, peer) in peers where now - peer.lastSeen > deadline {
             actions += expire(id, peer, reason: "silent for \(configuration.liveness) heartbeats", now: now)
         }

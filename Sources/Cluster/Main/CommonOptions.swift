@@ -31,6 +31,9 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("journal-retention"), help: "How long completed journal segments are kept (for capture export), e.g. 24h.")
     var journalRetention: String?
 
+    @Option(help: "Telegram's flood limits, kept by all processes together: telegram (about 1 message/s per chat, 18/min per group), off, or chat=RATE[/BURST],group=...,global=... in messages/s (default: $TGCLUSTER_FLOOD or telegram).")
+    var flood: String?
+
     @Flag(name: .customLong("journal-archive"), help: "Move completed journal segments to journal/archive/ instead of deleting them.")
     var journalArchive = false
 
@@ -45,6 +48,9 @@ struct CommonOptions: ParsableArguments {
         if let drainDeadline { c.drainDeadline = try Self.duration(drainDeadline, "drain-deadline") }
         if let journalRetention { c.journalRetention = try Self.duration(journalRetention, "journal-retention") }
         c.journalArchive = journalArchive
+        if let spec = flood ?? ProcessInfo.processInfo.environment["TGCLUSTER_FLOOD"], !spec.isEmpty {
+            do { c.flood = try FloodLimits.parse(spec) } catch { throw ValidationError(error.description) }
+        }
         return c
     }
 
@@ -59,6 +65,7 @@ struct CommonOptions: ParsableArguments {
         if let drainDeadline { out += ["--drain-deadline", drainDeadline] }
         if let journalRetention { out += ["--journal-retention", journalRetention] }
         if journalArchive { out.append("--journal-archive") }
+        if let flood { out += ["--flood", flood] }
         out += ["--log-level", logLevel]
         return out
     }

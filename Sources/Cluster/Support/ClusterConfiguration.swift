@@ -30,6 +30,9 @@ public struct ClusterConfiguration: Sendable {
     public var journalRetention: Duration = .seconds(24 * 3600)
     /// Move completed segments to `journal/archive/` instead of removing them.
     public var journalArchive = false
+    /// The flood limits every process keeps to, together (`--flood`, `TGCLUSTER_FLOOD`); nil sends
+    /// at once and only retries 429s.
+    public var flood: FloodLimits? = FloodLimits()
 
     public init() {}
 
@@ -56,7 +59,17 @@ public struct ClusterConfiguration: Sendable {
 
     func makeClient(logger: Logger) throws -> BotClient {
         guard let token else { throw RoleError.noToken }
-        return BotClient(configuration: BotClient.Configuration(token: token, apiURL: apiURL), logger: logger)
+        var client = BotClient.Configuration(token: token, apiURL: apiURL)
+        if let flood {
+            do {
+                try? FileManager.default.createDirectory(atPath: absoluteDataDir, withIntermediateDirectories: true)
+                client.limiter = try FloodGate(path: file("flood.shm").path, limits: flood)
+            } catch {
+                // Still correct without it: 429s are retried after retry_after.
+                logger.warning("flood limits off: the shared table cannot be opened", metadata: ["error": "\(error)"])
+            }
+        }
+        return BotClient(configuration: client, logger: logger)
     }
 }
 

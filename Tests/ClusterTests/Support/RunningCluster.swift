@@ -36,6 +36,7 @@ final class RunningCluster: @unchecked Sendable {
         env["TELEGRAM_BOT_TOKEN"] = sim.token
         env["TELEGRAM_API_URL"] = sim.baseURL
         env["TGCLUSTER_DATA_DIR"] = self.dataDir
+        env["TGCLUSTER_FLOOD"] = "off"  // as the harness's emulator, unless a test says otherwise
         env.merge(environment) { $1 }
         process = try SpawnedProcess(
             executable: Self.binDir.appendingPathComponent(executable).path,
