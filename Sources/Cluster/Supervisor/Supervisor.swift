@@ -68,6 +68,8 @@ final class Supervisor: Sendable {
         var crashTimes: [String: [ContinuousClock.Instant]] = [:]
         var restartAt: [(role: String, at: ContinuousClock.Instant, restarts: Int)] = []
         var workerHoldUntil = ContinuousClock.now
+        var lastStatus = ""
+        var lastStatusAt = ContinuousClock.now
 
         func start(_ role: String, restarts: Int = 0) -> Bool {
             do {
@@ -146,7 +148,14 @@ final class Supervisor: Sendable {
                     logger.info("draining a worker", metadata: ["pid": "\(children[i].pid)"])
                 }
             }
-            writeStatus(children)
+            // Written when a child or the desired count changes, else once a second: the loop
+            // runs every 50 ms and an idle supervisor should cost next to nothing.
+            let signature = children.map { "\($0.pid)\($0.draining)" }.joined(separator: ",") + "/\(want)"
+            if signature != lastStatus || now - lastStatusAt >= .seconds(1) {
+                writeStatus(children)
+                lastStatus = signature
+                lastStatusAt = now
+            }
         }
         exitCode = stopping ?? 0
         await stopAll(&children)
