@@ -78,18 +78,12 @@ enum ClusterBenchmark {
         let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: target.command[0])
-        process.arguments = Array(target.command.dropFirst()) + (argumentsAfterURL ? [sim.baseURL, sim.token, "256"] : [])
         var env = ProcessInfo.processInfo.environment
         env["TELEGRAM_BOT_TOKEN"] = sim.token
         env["TELEGRAM_API_URL"] = sim.baseURL
         env["TGCLUSTER_DATA_DIR"] = dataDir
         env["TGCLUSTER_FLOOD"] = "off"  // the emulator's limits are off too
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try BenchProcess(target.command + (argumentsAfterURL ? [sim.baseURL, sim.token, "256"] : []), environment: env)
         // Ready: the cluster's broker sees its workers; a python bot has polled once.
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
@@ -120,8 +114,7 @@ enum ClusterBenchmark {
         let rss = pids.reduce(0) { $0 + peakRSSKB($1) }
         let times = try await sim.transcript().compactMap { $0["method"] as? String == "sendMessage" ? $0["time"] as? Double : nil }
             .map { ($0 - start) * 1000 }.sorted()
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        process.stop()
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         return Result(updatesPerSecond: Double(updates) / (end - start),
                       p50: times[times.count / 2], p99: times[min(times.count - 1, times.count * 99 / 100)],
@@ -152,27 +145,19 @@ enum ClusterBenchmark {
                   let t0 = sent[text], let t1 = call["time"] as? Double else { continue }
             latencies.append((t1 - t0) * 1000)
         }
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        process.stop()
         latencies.sort()
         return (latencies[latencies.count / 2], latencies[latencies.count * 99 / 100])
     }
 
     /// Starts one of the built bots against `sim`, its output discarded.
-    static func launch(_ executable: String, _ arguments: [String], sim: SimHarness, dataDir: String) throws -> Process {
-        let process = Process()
-        process.executableURL = binDir.appendingPathComponent(executable)
-        process.arguments = arguments
+    static func launch(_ executable: String, _ arguments: [String], sim: SimHarness, dataDir: String) throws -> BenchProcess {
         var env = ProcessInfo.processInfo.environment
         env["TELEGRAM_BOT_TOKEN"] = sim.token
         env["TELEGRAM_API_URL"] = sim.baseURL
         env["TGCLUSTER_DATA_DIR"] = dataDir
         env["TGCLUSTER_FLOOD"] = "off"  // the emulator's limits are off too
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+        return try BenchProcess([binDir.appendingPathComponent(executable).path] + arguments, environment: env)
     }
 
     static func children(_ dataDir: String, _ target: Target) -> [pid_t] {

@@ -35,7 +35,7 @@ enum SequencerBenchmark {
         // The emulator learns the chats from their messages first.
         _ = try await sim.inject((0..<100).map { message("/inc", chat: 1000 + Int64($0)) })
         let process = try start(sim, dataDir: dataDir)
-        defer { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() }
+        defer { process.stop() }
         try await Task.sleep(for: .seconds(2))
         _ = try await sim.inject([message("/schedule \(n) 3000 \(n) 100", chat: 999)])
         let deadline = ContinuousClock.now + .seconds(Double(n) / 1000 + 30)
@@ -59,7 +59,7 @@ enum SequencerBenchmark {
         let (sim, dataDir) = try await setUp()
         defer { tearDown(sim, dataDir) }
         let process = try start(sim, dataDir: dataDir)
-        defer { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() }
+        defer { process.stop() }
         try await Task.sleep(for: .seconds(2))
         _ = try await sim.inject([message("/schedule \(n) 3600000 60000 100", chat: 999)])
         let deadline = ContinuousClock.now + .seconds(120)
@@ -82,7 +82,7 @@ enum SequencerBenchmark {
         }
     }
 
-    static func start(_ sim: SimHarness, dataDir: String) throws -> Process {
+    static func start(_ sim: SimHarness, dataDir: String) throws -> BenchProcess {
         try ClusterBenchmark.launch("counterbot", ["run", "--workers", "2", "--poll-timeout", "10"], sim: sim, dataDir: dataDir)
     }
 
@@ -100,7 +100,7 @@ enum SequencerBenchmark {
             _ = try await sim.inject((start..<min(n, start + 1000)).map { message("/inc", chat: Int64(1000 + $0 % 500)) })
         }
         let process = try start(sim, dataDir: dataDir)
-        defer { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() }
+        defer { process.stop() }
         let db = dataDir + "/state.sqlite"
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline, (try? query(db, "SELECT COUNT(*) FROM tgcluster_applied").first) ?? 0 < Double(n) {
@@ -118,7 +118,7 @@ enum SequencerBenchmark {
         let (sim, dataDir) = try await setUp()
         defer { tearDown(sim, dataDir) }
         let process = try start(sim, dataDir: dataDir)
-        defer { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() }
+        defer { process.stop() }
         try await Task.sleep(for: .seconds(2))
         var injected: [Int64: Double] = [:]
         for i in 0..<n {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BotAPI
+import Cluster
 import Foundation
 import Sim
 
@@ -60,14 +61,20 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         let http = CurlMultiLoop()
         let control = Control(http: http, base: base)
-        var child: Process?
+        var child: pid_t?
         var dataDir: String?
         defer {
-            if let child, child.isRunning {
-                kill(child.processIdentifier, SIGTERM)
+            if let child, ChildProcess.reap(child) == nil {
+                kill(child, SIGTERM)
                 let deadline = Date().addingTimeInterval(30)
-                while child.isRunning, Date() < deadline { usleep(20_000) }
-                if child.isRunning { kill(child.processIdentifier, SIGKILL) }
+                while ChildProcess.reap(child) == nil {
+                    if Date() > deadline {
+                        kill(child, SIGKILL)
+                        _ = waitpid(child, nil, 0)
+                        break
+                    }
+                    usleep(20_000)
+                }
             }
             if let dataDir { try? FileManager.default.removeItem(atPath: dataDir) }
             http.shutdown()
@@ -77,9 +84,6 @@ struct ReplayCommand: AsyncParsableCommand {
             let dir = NSTemporaryDirectory() + "tgc-replay-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             dataDir = dir
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", "exec " + bot]
             var env = ProcessInfo.processInfo.environment
             env["TELEGRAM_API_URL"] = base
             env["TELEGRAM_BOT_TOKEN"] = token
@@ -87,16 +91,20 @@ struct ReplayCommand: AsyncParsableCommand {
             // The started emulator keeps no flood limits (replay runs at full speed); the bot
             // need not either, unless told.
             if server != nil, env["TGCLUSTER_FLOOD"] == nil { env["TGCLUSTER_FLOOD"] = "off" }
-            p.environment = env
             let log = dir + "/bot.log"
-            FileManager.default.createFile(atPath: log, contents: nil)
-            p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            p.standardError = p.standardOutput
-            try p.run()
-            child = p
+            // A clean start (default signals, empty mask): the bot must hear the SIGTERM that
+            // stops it, and this command runs on a thread that blocks signals.
+            let pid = try ChildProcess.spawn(["-c", "exec " + bot], environment: env, executable: "/bin/sh", output: log,
+                                             newProcessGroup: false)
+            child = pid
+            var exited: (code: Int32?, signal: Int32?)?
             // Ready when it has polled once.
             while try await control.methodCount("getUpdates") == 0 {
-                guard p.isRunning else { CLI.fail("the bot exited (\(p.terminationStatus)) before polling; its log: \(log)") }
+                exited = exited ?? ChildProcess.reap(pid)
+                if let exited {
+                    child = nil
+                    CLI.fail("the bot exited (\(exited.code.map { "status \($0)" } ?? "signal \(exited.signal ?? 0)")) before polling; its log: \(log)")
+                }
                 guard ContinuousClock.now - started < .seconds(60) else { CLI.fail("the bot did not poll within 60 s") }
                 try await Task.sleep(for: .milliseconds(50))
             }

@@ -1,15 +1,16 @@
 internal import CSpawnShims
 import Foundation
 
-/// Starting and reaping the supervisor's children.
+/// Starting and reaping the supervisor's children (public for tools that start a bot, such as
+/// the benchmarks: the same clean start, reaped by pid).
 ///
 /// Children get default signal dispositions, an empty signal mask and their own process group
 /// (`posix_spawn` attributes), so SIGTERM reaches them even when the supervisor runs on a thread
 /// with signals blocked, and a terminal's Ctrl-C reaches only the supervisor, which stops them in
 /// order. Only the supervisor's own pids are reaped (`waitpid(pid, ..., WNOHANG)`), never `-1`.
-enum ChildProcess {
+public enum ChildProcess {
     /// This executable's path (children run the same binary).
-    static var executable: String {
+    public static var executable: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
@@ -19,9 +20,10 @@ enum ChildProcess {
     /// `closefrom`, a descriptor another thread opened without CLOEXEC (a socket, a pipe,
     /// Foundation.Process's exit-watch socketpair) would live on in every child and grandchild,
     /// and whoever waits for its other end to close would wait for the whole tree. `output`,
-    /// when given, is a file the child's stdout and stderr append to.
-    static func spawn(_ arguments: [String], environment: [String: String], executable path: String = executable,
-                      output: String? = nil) throws -> pid_t {
+    /// when given, is a file the child's stdout and stderr append to. `newProcessGroup: false`
+    /// keeps the child in the caller's group, so a terminal's Ctrl-C reaches it too.
+    public static func spawn(_ arguments: [String], environment: [String: String], executable path: String = executable,
+                             output: String? = nil, newProcessGroup: Bool = true) throws -> Int32 {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -32,7 +34,8 @@ enum ChildProcess {
         sigfillset(&all)
         posix_spawnattr_setsigdefault(&attributes, &all)
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        let group = newProcessGroup ? POSIX_SPAWN_SETPGROUP : 0
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | group))
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -58,7 +61,7 @@ enum ChildProcess {
     }
 
     /// The exit status of `pid` if it has ended: `(code, signal)`.
-    static func reap(_ pid: pid_t) -> (code: Int32?, signal: Int32?)? {
+    public static func reap(_ pid: Int32) -> (code: Int32?, signal: Int32?)? {
         var status: Int32 = 0
         let rc = waitpid(pid, &status, WNOHANG)
         guard rc == pid else { return nil }
@@ -67,10 +70,10 @@ enum ChildProcess {
         return (nil, signal)
     }
 
-    struct SpawnError: Error, CustomStringConvertible {
-        var code: Int32
-        var arguments: [String]
-        var description: String { "cannot start \(arguments.joined(separator: " ")): \(String(cString: strerror(code)))" }
+    public struct SpawnError: Error, CustomStringConvertible {
+        public var code: Int32
+        public var arguments: [String]
+        public var description: String { "cannot start \(arguments.joined(separator: " ")): \(String(cString: strerror(code)))" }
     }
 }
 
