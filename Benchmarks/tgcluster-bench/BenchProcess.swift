@@ -16,15 +16,6 @@ final class BenchProcess {
 
     /// SIGTERM, then SIGKILL if it has not exited after `grace`; returns once it is reaped.
     func stop(grace: Duration = .seconds(20)) {
-        kill(processIdentifier, SIGTERM)
-        let deadline = ContinuousClock.now + grace
-        while ChildProcess.reap(processIdentifier) == nil {
-            if ContinuousClock.now > deadline {
-                kill(processIdentifier, SIGKILL)
-                _ = waitpid(processIdentifier, nil, 0)
-                return
-            }
-            usleep(20_000)
-        }
+        ChildProcess.terminate(processIdentifier, grace: grace)
     }
 }

@@ -78,12 +78,7 @@ enum ClusterBenchmark {
         let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
-        var env = ProcessInfo.processInfo.environment
-        env["TELEGRAM_BOT_TOKEN"] = sim.token
-        env["TELEGRAM_API_URL"] = sim.baseURL
-        env["TGCLUSTER_DATA_DIR"] = dataDir
-        env["TGCLUSTER_FLOOD"] = "off"  // the emulator's limits are off too
-        let process = try BenchProcess(target.command + (argumentsAfterURL ? [sim.baseURL, sim.token, "256"] : []), environment: env)
+        let process = try launch(target.command + (argumentsAfterURL ? [sim.baseURL, sim.token, "256"] : []), sim: sim, dataDir: dataDir)
         // Ready: the cluster's broker sees its workers; a python bot has polled once.
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
@@ -152,12 +147,17 @@ enum ClusterBenchmark {
 
     /// Starts one of the built bots against `sim`, its output discarded.
     static func launch(_ executable: String, _ arguments: [String], sim: SimHarness, dataDir: String) throws -> BenchProcess {
+        try launch([binDir.appendingPathComponent(executable).path] + arguments, sim: sim, dataDir: dataDir)
+    }
+
+    /// Starts `command` against `sim` with the bot's environment, its output discarded.
+    static func launch(_ command: [String], sim: SimHarness, dataDir: String) throws -> BenchProcess {
         var env = ProcessInfo.processInfo.environment
         env["TELEGRAM_BOT_TOKEN"] = sim.token
         env["TELEGRAM_API_URL"] = sim.baseURL
         env["TGCLUSTER_DATA_DIR"] = dataDir
         env["TGCLUSTER_FLOOD"] = "off"  // the emulator's limits are off too
-        return try BenchProcess([binDir.appendingPathComponent(executable).path] + arguments, environment: env)
+        return try BenchProcess(command, environment: env)
     }
 
     static func children(_ dataDir: String, _ target: Target) -> [pid_t] {

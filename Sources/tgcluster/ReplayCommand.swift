@@ -64,18 +64,7 @@ struct ReplayCommand: AsyncParsableCommand {
         var child: pid_t?
         var dataDir: String?
         defer {
-            if let child, ChildProcess.reap(child) == nil {
-                kill(child, SIGTERM)
-                let deadline = Date().addingTimeInterval(30)
-                while ChildProcess.reap(child) == nil {
-                    if Date() > deadline {
-                        kill(child, SIGKILL)
-                        _ = waitpid(child, nil, 0)
-                        break
-                    }
-                    usleep(20_000)
-                }
-            }
+            if let child { ChildProcess.terminate(child, grace: .seconds(30)) }
             if let dataDir { try? FileManager.default.removeItem(atPath: dataDir) }
             http.shutdown()
         }

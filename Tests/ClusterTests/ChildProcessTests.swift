@@ -71,4 +71,19 @@ struct ChildProcessTests {
         #expect(status?.code == 3)
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "out\nerr\n")
     }
+
+    @Test func terminate_endsAChildThatIgnoresSIGTERM_afterItsGrace() throws {
+        let stubborn = try ChildProcess.spawn(["-c", "trap '' TERM; sleep 30"], environment: [:], executable: "/bin/sh")
+        usleep(100_000)  // the trap is set
+        let clock = ContinuousClock()
+        let start = clock.now
+        ChildProcess.terminate(stubborn, grace: .milliseconds(300))
+        let took = clock.now - start
+        #expect(took >= .milliseconds(300) && took < .seconds(5), "\(took)")
+        #expect(kill(stubborn, 0) != 0, "reaped: the pid is gone")
+        let polite = try ChildProcess.spawn(["30"], environment: [:], executable: "/bin/sleep")
+        let again = clock.now
+        ChildProcess.terminate(polite, grace: .seconds(10))
+        #expect(clock.now - again < .seconds(5), "SIGTERM alone ends it")
+    }
 }

@@ -70,6 +70,22 @@ public enum ChildProcess {
         return (nil, signal)
     }
 
+    /// SIGTERM to `pid`, then SIGKILL if it has not exited after `grace`; returns once it is
+    /// reaped (blocking the calling thread, in steps of 20 ms).
+    public static func terminate(_ pid: Int32, grace: Duration) {
+        guard reap(pid) == nil else { return }
+        kill(pid, SIGTERM)
+        let deadline = ContinuousClock.now + grace
+        while reap(pid) == nil {
+            if ContinuousClock.now > deadline {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, nil, 0)
+                return
+            }
+            usleep(20_000)
+        }
+    }
+
     public struct SpawnError: Error, CustomStringConvertible {
         public var code: Int32
         public var arguments: [String]
