@@ -11,8 +11,9 @@ let package = Package(
     products: [
         .library(name: "BotAPI", targets: ["BotAPI"]),
         .library(name: "Bus", targets: ["Bus"]),
+        .library(name: "Wire", targets: ["Wire"]),
         .library(name: "Sim", targets: ["Sim"]),
-        .library(name: "Cluster", targets: ["Cluster"]),
+        .library(name: "TGCluster", targets: ["TGCluster"]),
         .library(name: "TGClusterTesting", targets: ["TGClusterTesting"]),
         .executable(name: "tgcluster", targets: ["tgcluster"]),
     ],
@@ -56,22 +57,41 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // ZeroMQ sockets and, later, the cluster's frames.
+        // ZeroMQ only: context, sockets, the I/O thread. Knows no Telegram and no cluster protocol.
         .target(
             name: "Bus",
             dependencies: [
                 "CZeroMQ",
-                "BotAPI",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-
-        // The roles (ingest, broker, sequencer, worker, supervisor) and the handler API.
+        // The cluster protocol: frames, typed commands, update envelopes, the byte codec
+        // (docs/PROTOCOL.md). The journal reuses its codec.
         .target(
-            name: "Cluster",
+            name: "Wire",
+            dependencies: ["BotAPI"]
+        ),
+
+        // The handler API: what a bot author writes against (Bot, contexts, shared state,
+        // conversations, the JobQueue, triggers). Knows no role, no socket, no runtime table: it
+        // reaches the runtime through one protocol of effects (`HandlerEffects`).
+        .target(
+            name: "TGBot",
             dependencies: [
                 "BotAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The roles (ingest, broker, sequencer, worker, supervisor), the journal and the flood
+        // gate: each a state machine and a thin I/O shell. Internals are `package`, not public.
+        .target(
+            name: "ClusterRuntime",
+            dependencies: [
+                "BotAPI",
+                "TGBot",
                 "Bus",
+                "Wire",
                 "CSpawnShims",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -84,24 +104,35 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // What a bot imports: the handler API and the Bot API types re-exported, and `Cluster.main`.
+        .target(
+            name: "TGCluster",
+            dependencies: [
+                "BotAPI",
+                "TGBot",
+                "ClusterRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .executableTarget(
             name: "echobot",
-            dependencies: ["Cluster"],
+            dependencies: ["TGCluster"],
             path: "Examples/EchoBot"
         ),
         .executableTarget(
             name: "timerbot",
-            dependencies: ["Cluster"],
+            dependencies: ["TGCluster"],
             path: "Examples/TimerBot"
         ),
         .executableTarget(
             name: "bankbot",
-            dependencies: ["Cluster", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["TGCluster"],
             path: "Examples/BankBot"
         ),
         .executableTarget(
             name: "tgcluster-testbot",
-            dependencies: ["Cluster", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["TGCluster"],
             path: "Tests/ClusterTestBot"
         ),
         // The Bot API emulator (`tgcluster sim`).
@@ -135,21 +166,22 @@ let package = Package(
                 "BotAPI",
                 "Bus",
                 "Sim",
-                "Cluster",
+                "TGBot",
+                "ClusterRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "tgcluster-bench",
-            dependencies: ["BotAPI", "Bus", "Cluster", "Sim", "TGClusterTesting", .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: ["BotAPI", "Bus", "Wire", "TGBot", "ClusterRuntime", "Sim", "TGClusterTesting",
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/tgcluster-bench"
         ),
         // The sequencer benchmark's bot: the smallest serial handlers.
         .executableTarget(
             name: "counterbot",
-            dependencies: ["Cluster", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["TGCluster"],
             path: "Benchmarks/CounterBot"
         ),
 
@@ -168,12 +200,21 @@ let package = Package(
             dependencies: ["Bus"]
         ),
         .testTarget(
+            name: "WireTests",
+            dependencies: ["Wire", "BotAPI"]
+        ),
+        .testTarget(
             name: "tgclusterTests",
             dependencies: ["BotAPI", "Sim", "TGClusterTesting"]
         ),
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["BotAPI", "Bus", "Cluster", "Sim", "TGClusterTesting", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["BotAPI", "Bus", "Wire", "TGBot", "ClusterRuntime", "Sim", "TGClusterTesting",
+                           .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "TGBotTests",
+            dependencies: ["TGBot", "BotAPI"]
         ),
         .testTarget(
             name: "SimTests",

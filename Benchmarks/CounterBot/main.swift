@@ -4,9 +4,8 @@
 //   /inc_reply  the same, and replies "count <update_id>" through the outbox
 //   /schedule N start_ms span_ms chats   N one-shot "ping" jobs due evenly over span_ms from
 //               start_ms ahead, over `chats` chats (from 1000); each ping replies its lateness
-import Cluster
+import TGCluster
 import Foundation
-import GRDB
 
 let bot = Bot()
 bot.migration("counter.v1") { db in

@@ -1,4 +1,4 @@
-import Cluster
+import ClusterRuntime
 import Foundation
 
 /// A process the benchmark starts and stops: spawned by `ChildProcess` (default signal

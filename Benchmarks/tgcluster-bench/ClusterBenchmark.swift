@@ -1,3 +1,4 @@
+import ClusterRuntime
 import Foundation
 import Sim
 import TGClusterTesting
@@ -83,8 +84,7 @@ enum ClusterBenchmark {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if target.childrenFile != nil {
-                let broker = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dataDir + "/broker.json")))) as? [String: Any]
-                if let peers = broker?["peers"] as? [Any], peers.count >= 2 { break }
+                if let peers = BrokerStatus.read(dataDir: dataDir)?.peers, peers.count >= 2 { break }
             } else if ((try await sim.stats())["by_method"] as? [String: Int])?["getUpdates"] ?? 0 > 0 {
                 break
             }
@@ -161,10 +161,8 @@ enum ClusterBenchmark {
     }
 
     static func children(_ dataDir: String, _ target: Target) -> [pid_t] {
-        guard let file = target.childrenFile,
-              let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dataDir + "/" + file)))) as? [String: Any]
-        else { return [] }
-        return (object["children"] as? [[String: Any]] ?? []).compactMap { ($0["pid"] as? Int).map { pid_t($0) } }
+        guard target.childrenFile != nil, let status = SupervisorStatus.read(dataDir: dataDir) else { return [] }
+        return status.children.map { pid_t($0.pid) }
     }
 
     /// utime + stime of a process, in clock ticks (/proc/<pid>/stat fields 14 and 15).

@@ -1,6 +1,6 @@
 import BotAPI
-import Bus
-import Cluster
+import Wire
+import ClusterRuntime
 import Foundation
 import Logging
 import Sim

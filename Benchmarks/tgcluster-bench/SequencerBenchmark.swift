@@ -1,3 +1,4 @@
+import ClusterRuntime
 import Foundation
 import GRDB
 import TGClusterTesting
@@ -76,10 +77,8 @@ enum SequencerBenchmark {
     }
 
     static func rowsOfSupervisor(_ dataDir: String, role: String) throws -> [pid_t] {
-        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dataDir + "/supervisor.json"))) as? [String: Any]
-        return (object?["children"] as? [[String: Any]] ?? []).compactMap {
-            $0["role"] as? String == role ? ($0["pid"] as? Int).map { pid_t($0) } : nil
-        }
+        guard let status = SupervisorStatus.read(dataDir: dataDir) else { throw CocoaError(.fileReadNoSuchFile) }
+        return status.children.filter { $0.role == role }.map { pid_t($0.pid) }
     }
 
     static func start(_ sim: SimHarness, dataDir: String) throws -> BenchProcess {

@@ -1,6 +1,5 @@
-import Cluster
+import TGCluster
 import Foundation
-import GRDB
 
 /// The safe bank: every command that touches balances is `.serial`.
 enum Bank {

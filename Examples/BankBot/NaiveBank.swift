@@ -1,6 +1,5 @@
-import Cluster
+import TGCluster
 import Foundation
-import GRDB
 
 /// The guide's unsafe bank, kept to show the race the sequencer prevents: concurrent handlers
 /// read both balances, await a network call, then write back what they computed. Two

@@ -5,9 +5,8 @@
 //
 // BANKBOT_MODE=naive runs the guide's unsafe version instead, for comparison: concurrent
 // handlers in the pool that read both balances, await a send, then write them back.
-import Cluster
+import TGCluster
 import Foundation
-import GRDB
 
 let bot = Bot()
 let startingBalance = 1000

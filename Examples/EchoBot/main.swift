@@ -1,7 +1,7 @@
 // The guide's Echobot on tgcluster: every text message is answered with the same text, in the
 // same chat. `echobot run --workers 4` runs the whole cluster; configuration from the
 // environment (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TGCLUSTER_DATA_DIR).
-import Cluster
+import TGCluster
 
 let bot = Bot()
 bot.onCommand("start") { ctx in

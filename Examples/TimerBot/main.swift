@@ -3,7 +3,7 @@
 //   /unset           "Timer successfully cancelled!" (or that there was none)
 //
 //   timerbot run --workers 2          (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TGCLUSTER_DATA_DIR)
-import Cluster
+import TGCluster
 import Foundation
 
 let bot = Bot()

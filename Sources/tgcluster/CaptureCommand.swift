@@ -1,5 +1,5 @@
 import ArgumentParser
-import Cluster
+import ClusterRuntime
 import Foundation
 
 /// `tgcluster capture export`: the journal's updates as JSONL, for replay and golden tests.

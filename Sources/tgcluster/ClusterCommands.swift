@@ -1,5 +1,5 @@
 import ArgumentParser
-import Cluster
+import ClusterRuntime
 import Foundation
 
 /// `tgcluster scale --workers N`: changes a running cluster's worker count.
@@ -36,8 +36,9 @@ struct StatusCommand: AsyncParsableCommand {
         do {
             let status = try await ControlClient(dataDir: dir).status()
             if json {
-                let data = try JSONSerialization.data(withJSONObject: status, options: [.prettyPrinted, .sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(status), as: UTF8.self))
             } else {
                 print(StatusReport.render(status))
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Cluster
+import ClusterRuntime
+import TGBot
 import Foundation
 
 /// `tgcluster jobs`: the scheduled jobs of a data dir, soonest first.

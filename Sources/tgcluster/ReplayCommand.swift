@@ -1,6 +1,6 @@
 import ArgumentParser
 import BotAPI
-import Cluster
+import ClusterRuntime
 import Foundation
 import Sim
 

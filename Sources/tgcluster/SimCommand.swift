@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Cluster
+import ClusterRuntime
 import Sim
 
 /// `tgcluster sim`: the local Bot API emulator.

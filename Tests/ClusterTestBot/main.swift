@@ -1,10 +1,14 @@
 // A bot for the cluster's integration tests: echo, nested jobs, a poison update, a hang, and
 // serial handlers with state, a conversation, a rollback and an outbox job's result.
-import Cluster
+import TGCluster
 import Foundation
-import GRDB
 
 let bot = Bot()
+
+/// The bot's own type called `State`: `import TGCluster` must leave the name free.
+enum State: String {
+    case name, age
+}
 
 // The guide's nested example: a parent job runs two children, each runs a grandchild.
 bot.job("grandchild") { (n: Int, _: JobContext) in n + 1 }
@@ -28,6 +32,14 @@ bot.onCommand("crash") { _ in
 bot.onCommand("hang") { _ in
     try await Task.sleep(for: .seconds(3600))
 }
+// Handlers that hold a pool thread and never give it back: a spin and a blocking sleep.
+bot.onCommand("spin") { _ in
+    var n = 0
+    while !Task.isCancelled { n &+= 1 }
+}
+bot.onCommand("block") { _ in
+    while true { usleep(100_000) }
+}
 bot.onCommand("fail") { _ in
     struct Failure: Error {}
     throw Failure()
@@ -37,16 +49,16 @@ bot.migration("testbot.v1") { db in
     try db.execute(sql: "CREATE TABLE note(chat INTEGER NOT NULL, text TEXT NOT NULL)")
 }
 bot.onCommand("survey", .serial) { ctx in
-    try ctx.conversation.set("name")
+    try ctx.conversation.set(State.name.rawValue)
     try await ctx.reply("Your name?")
 }
 bot.onText(matching: "^a: ", .serial) { ctx in
     let answer = String((ctx.text ?? "").dropFirst(3))
-    switch try ctx.conversation.state {
-    case "name"?:
-        try ctx.conversation.set("age", data: ["name": answer])
+    switch try ctx.conversation.state.flatMap(State.init(rawValue:)) {
+    case .name?:
+        try ctx.conversation.set(State.age.rawValue, data: ["name": answer])
         try await ctx.reply("Your age, \(answer)?")
-    case "age"?:
+    case .age?:
         let name = try ctx.conversation.data["name"] ?? "?"
         try ctx.conversation.end()
         try await ctx.reply("Thanks \(name), \(answer)")

@@ -54,8 +54,8 @@ struct BankBotIntegrationTests {
     /// Waits until the broker holds nothing and has finished at least `jobs` jobs.
     static func waitForIdle(_ cluster: RunningCluster, jobs: Int, timeout: Duration) async throws {
         try await waitUntil("\(jobs) jobs finished and the broker idle", timeout: timeout) {
-            let b = cluster.broker()
-            return (b["completed"] as? Int ?? 0) + (b["failed"] as? Int ?? 0) >= jobs && b["pending"] as? Int == 0
+            guard let b = cluster.broker() else { return false }
+            return b.completed + b.failed >= jobs && b.pending == 0
         }
     }
 
@@ -79,7 +79,7 @@ struct BankBotIntegrationTests {
             try await waitUntil("the outbox empty", timeout: .seconds(180)) {
                 try await db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM tgcluster_outbox WHERE status = 'pending'") ?? 1 } == 0
             }
-            try await waitUntil("the broker idle", timeout: .seconds(60)) { cluster.broker()["pending"] as? Int == 0 }
+            try await waitUntil("the broker idle", timeout: .seconds(60)) { cluster.broker()?.pending == 0 }
             #expect(cluster.child("sequencer") != sequencer, "the sequencer was restarted")
 
             // Money is conserved, and every balance is what the recorded transfers make it.

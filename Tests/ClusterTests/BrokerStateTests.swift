@@ -1,8 +1,8 @@
 import BotAPI
-import Bus
+import Wire
 import Foundation
 import Testing
-@testable import Cluster
+@testable import ClusterRuntime
 
 /// The broker's logic without sockets or clocks.
 @Suite("BrokerState")
@@ -54,7 +54,7 @@ struct BrokerStateTests {
 
     @Test func batch_isAcknowledged_andOneChatRunsOneAtATime() {
         var s = Self.makeState()
-        _ = s.received(.ready(capacity: 10, role: .worker), from: Self.w1, now: t0)
+        _ = s.received(.ready(Ready(capacity: 10, role: .worker)), from: Self.w1, now: t0)
         let actions = s.updates(1, (1...3).map { Self.update($0, chat: 7) } + [Self.update(4, chat: 8)], from: Self.ingest, now: t0)
         #expect(actions.first == .answerIngest(peer: Self.ingest, .ack(batch: 1)))
         let sent = Self.jobs(actions)
@@ -66,8 +66,8 @@ struct BrokerStateTests {
 
     @Test func credit_neverExceedsCapacity_andSpreadsOverWorkers() {
         var s = Self.makeState()
-        _ = s.received(.ready(capacity: 2, role: .worker), from: Self.w1, now: t0)
-        _ = s.received(.ready(capacity: 2, role: .worker), from: Self.w2, now: t0)
+        _ = s.received(.ready(Ready(capacity: 2, role: .worker)), from: Self.w1, now: t0)
+        _ = s.received(.ready(Ready(capacity: 2, role: .worker)), from: Self.w2, now: t0)
         let sent = Self.jobs(s.updates(1, (1...10).map { Self.update($0, chat: $0) }, from: Self.ingest, now: t0))
         #expect(sent.count == 4)
         #expect(sent.filter { $0.peer == Self.w1 }.count == 2)
@@ -79,10 +79,10 @@ struct BrokerStateTests {
 
     @Test func deadWorker_jobsGoToAnotherInOrder() {
         var s = Self.makeState { $0.heartbeatInterval = .seconds(1); $0.liveness = 3 }
-        _ = s.received(.ready(capacity: 5, role: .worker), from: Self.w1, now: t0)
+        _ = s.received(.ready(Ready(capacity: 5, role: .worker)), from: Self.w1, now: t0)
         let first = Self.jobs(s.updates(1, (1...3).map { Self.update($0, chat: 7) }, from: Self.ingest, now: t0))
         #expect(first.map(\.peer) == [Self.w1])
-        _ = s.received(.ready(capacity: 5, role: .worker), from: Self.w2, now: t0 + .seconds(2))
+        _ = s.received(.ready(Ready(capacity: 5, role: .worker)), from: Self.w2, now: t0 + .seconds(2))
         _ = s.received(.heartbeat, from: Self.w2, now: t0 + .seconds(4))
         // w1 has been silent for more than 3 intervals: its job goes to w2, first of its chat, attempt 2.
         let after = Self.jobs(s.tick(now: t0 + .milliseconds(4500)))
@@ -98,7 +98,7 @@ struct BrokerStateTests {
 
     @Test func brokerStall_isNotBlamedOnItsWorkers_butLaterSilenceIs() {
         var s = Self.makeState { $0.heartbeatInterval = .seconds(1); $0.liveness = 3 }
-        _ = s.received(.ready(capacity: 5, role: .worker), from: Self.w1, now: t0)
+        _ = s.received(.ready(Ready(capacity: 5, role: .worker)), from: Self.w1, now: t0)
         _ = s.updates(1, [Self.update(1, chat: 7)], from: Self.ingest, now: t0)
         _ = s.tick(now: t0 + .milliseconds(500))
         // The broker itself ran nothing for 10 s: its next tick must not expire w1, whose
@@ -125,7 +125,7 @@ struct BrokerStateTests {
         var nextAfterwards: [Int64] = []
         for i in 0..<3 {
             let peer = Data("w\(i)".utf8)
-            let sent = Self.jobs(s.received(.ready(capacity: 1, role: .worker), from: peer, now: now))
+            let sent = Self.jobs(s.received(.ready(Ready(capacity: 1, role: .worker)), from: peer, now: now))
             #expect(sent.compactMap { Self.updateID($0.job) } == [1], "attempt \(i + 1)")
             // The worker dies with it: a new process says READY under a new identity; the old expires.
             let actions = Self.passTime(&s, &now, .seconds(10))
@@ -138,7 +138,7 @@ struct BrokerStateTests {
         #expect(s.counters.deadLettered == 1)
         _ = nextAfterwards
         let w = Data("survivor".utf8)
-        #expect(Self.jobs(s.received(.ready(capacity: 1, role: .worker), from: w, now: now)).compactMap { Self.updateID($0.job) } == [2])
+        #expect(Self.jobs(s.received(.ready(Ready(capacity: 1, role: .worker)), from: w, now: now)).compactMap { Self.updateID($0.job) } == [2])
     }
 
     @Test func duplicates_areAcknowledgedButNotRunAgain() {
@@ -157,7 +157,7 @@ struct BrokerStateTests {
         guard case .answerIngest(_, .busy(2, _))? = busy.first else { Issue.record("expected BUSY, got \(busy)"); return }
         #expect(s.pending == 4)
         // Resent later, the same updates are not mistaken for duplicates.
-        let sent = Self.jobs(s.received(.ready(capacity: 10, role: .worker), from: Self.w1, now: t0))
+        let sent = Self.jobs(s.received(.ready(Ready(capacity: 10, role: .worker)), from: Self.w1, now: t0))
         #expect(sent.count == 4)
         for (_, job) in sent { _ = s.received(.done(jobID: job.id, outcome: .ok, output: Data()), from: Self.w1, now: t0) }
         let later = s.updates(2, (5...6).map { Self.update($0, chat: $0) }, from: Self.ingest, now: t0)
@@ -167,8 +167,8 @@ struct BrokerStateTests {
 
     @Test func serialUpdates_goToTheSequencerInOrder_upToItsCredit() {
         var s = Self.makeState()
-        _ = s.received(.ready(capacity: 2, role: .sequencer), from: Self.seq, now: t0)
-        _ = s.received(.ready(capacity: 8, role: .worker), from: Self.w1, now: t0)
+        _ = s.received(.ready(Ready(capacity: 2, role: .sequencer)), from: Self.seq, now: t0)
+        _ = s.received(.ready(Ready(capacity: 8, role: .worker)), from: Self.w1, now: t0)
         let actions = s.updates(1, [Self.update(1, chat: 1, text: "/serial a"), Self.update(2, chat: 2, text: "/serial b"),
                                     Self.update(3, chat: 3), Self.update(4, chat: 1, text: "/serial c")], from: Self.ingest, now: t0)
         let toSeq = Self.jobs(actions, to: Self.seq)
@@ -181,12 +181,12 @@ struct BrokerStateTests {
     @Test func deadSequencer_itsJobsGoToTheNewOneFirst_inOrder_oneAtATime() {
         var s = Self.makeState()
         let seq2 = Data("seq2".utf8)
-        _ = s.received(.ready(capacity: 8, role: .sequencer), from: Self.seq, now: t0)
+        _ = s.received(.ready(Ready(capacity: 8, role: .sequencer)), from: Self.seq, now: t0)
         let first = Self.jobs(s.updates(1, (1...3).map { Self.update($0, chat: $0, text: "/serial") }, from: Self.ingest, now: t0))
         #expect(first.count == 3)
         _ = s.updates(2, [Self.update(4, chat: 4, text: "/serial")], from: Self.ingest, now: t0)
         // A new sequencer replaces the old one at once (one store, one writer).
-        var sent = Self.jobs(s.received(.ready(capacity: 8, role: .sequencer), from: seq2, now: t0))
+        var sent = Self.jobs(s.received(.ready(Ready(capacity: 8, role: .sequencer)), from: seq2, now: t0))
         var order: [Int64] = []
         while let (_, job) = sent.first {
             #expect(sent.count == 1, "a requeued serial job runs alone")
@@ -200,44 +200,72 @@ struct BrokerStateTests {
 
     @Test func outboxJobs_runInEmissionOrderPerKey_onceWhileHeld_andAreReportedBack() {
         var s = Self.makeState()
-        _ = s.received(.ready(capacity: 8, role: .sequencer), from: Self.seq, now: t0)
-        _ = s.received(.ready(capacity: 8, role: .worker), from: Self.w1, now: t0)
+        _ = s.received(.ready(Ready(capacity: 8, role: .sequencer)), from: Self.seq, now: t0)
+        _ = s.received(.ready(Ready(capacity: 8, role: .worker)), from: Self.w1, now: t0)
         func emit(_ id: UInt64, from peer: Data = Self.seq) -> [BrokerState.Action] {
-            s.received(.emit(Emission(outboxID: id, key: .chat(5), name: "n", input: Data("\(id)".utf8))), from: peer, now: t0)
+            s.received(.emit(Emission(outboxID: id, key: .chat(5), action: .job(name: "n", input: Data("\(id)".utf8)))), from: peer, now: t0)
         }
         let a = Self.jobs(emit(1))
-        #expect(a.count == 1 && a[0].job.payload == .outbox(id: 1, name: "n", input: Data("1".utf8)))
+        #expect(a.count == 1 && a[0].job.payload == .outbox(id: 1, .job(name: "n", input: Data("1".utf8))))
         #expect(Self.jobs(emit(2)).isEmpty, "chat 5 has a job in flight")
         // A restarted sequencer sends both again: nothing runs twice; the new one gets the answers.
         let seq2 = Data("seq2".utf8)
-        _ = s.received(.ready(capacity: 8, role: .sequencer), from: seq2, now: t0)
+        _ = s.received(.ready(Ready(capacity: 8, role: .sequencer)), from: seq2, now: t0)
         #expect(Self.jobs(emit(1, from: seq2)).isEmpty)
         #expect(Self.jobs(emit(2, from: seq2)).isEmpty)
         let done = s.received(.done(jobID: a[0].job.id, outcome: .ok, output: Data()), from: Self.w1, now: t0)
         #expect(done.contains(.send(peer: seq2, .emitted(outboxID: 1, outcome: .ok, output: Data()))))
         let b = Self.jobs(done)
-        #expect(b.count == 1 && b[0].job.payload == .outbox(id: 2, name: "n", input: Data("2".utf8)))
+        #expect(b.count == 1 && b[0].job.payload == .outbox(id: 2, .job(name: "n", input: Data("2".utf8))))
         // Finished recently: sent again, it is answered at once and not run.
         #expect(emit(1, from: seq2) == [.send(peer: seq2, .emitted(outboxID: 1, outcome: .ok, output: Data()))])
     }
 
     @Test func namedJobs_returnTheirResultToTheSubmitter() {
         var s = Self.makeState()
-        _ = s.received(.ready(capacity: 1, role: .worker), from: Self.w1, now: t0)
-        _ = s.received(.ready(capacity: 1, role: .sequencer), from: Self.w2, now: t0)
+        _ = s.received(.ready(Ready(capacity: 1, role: .worker)), from: Self.w1, now: t0)
+        _ = s.received(.ready(Ready(capacity: 1, role: .sequencer)), from: Self.w2, now: t0)
         let sent = Self.jobs(s.received(.submit(taskID: 42, name: "child", input: Data("x".utf8)), from: Self.w2, now: t0))
         #expect(sent.count == 1 && sent[0].job.payload == .task(name: "child", input: Data("x".utf8)))
         let done = s.received(.done(jobID: sent[0].job.id, outcome: .ok, output: Data("y".utf8)), from: Self.w1, now: t0)
         #expect(done.contains(.send(peer: Self.w2, .result(taskID: 42, outcome: .ok, output: Data("y".utf8)))))
     }
 
+    @Test func aPeerWithAnotherHandlerTable_isRefused_andGetsNoWork() {
+        var s = Self.makeState { $0.fingerprint = 0xAAAA; $0.program = "echobot" }
+        let refused = s.received(.ready(Ready(capacity: 8, role: .worker, fingerprint: 0xBBBB, program: "bankbot")), from: Self.w1, now: t0)
+        guard case .send(Self.w1, .refuse(let reason))? = refused.first else {
+            Issue.record("expected REFUSE, got \(refused)")
+            return
+        }
+        #expect(reason.contains("bankbot") && reason.contains("echobot"))
+        #expect(reason.contains("000000000000bbbb") && reason.contains("000000000000aaaa"))
+        #expect(refused.contains(.refused(peer: Self.w1, reason: reason)))
+        #expect(s.peerCount == 0)
+        // It gets nothing: an update waits for a worker that runs this bot.
+        #expect(Self.jobs(s.updates(1, [Self.update(1, chat: 7)], from: Self.ingest, now: t0)).isEmpty)
+        let same = Self.jobs(s.received(.ready(Ready(capacity: 8, role: .worker, fingerprint: 0xAAAA, program: "echobot")), from: Self.w2, now: t0))
+        #expect(same.map(\.peer) == [Self.w2])
+    }
+
+    @Test func jobQueueChanges_goToTheSequencerInOrder_andAnswerTheSubmitter() {
+        var s = Self.makeState()
+        _ = s.received(.ready(Ready(capacity: 4, role: .worker)), from: Self.w1, now: t0)
+        #expect(Self.jobs(s.received(.schedule(taskID: 9, change: Data("{}".utf8)), from: Self.w1, now: t0)).isEmpty,
+                "no sequencer yet: a change waits for it, never runs in the pool")
+        let sent = Self.jobs(s.received(.ready(Ready(capacity: 4, role: .sequencer)), from: Self.seq, now: t0))
+        #expect(sent.count == 1 && sent[0].peer == Self.seq && sent[0].job.payload == .schedule(Data("{}".utf8)))
+        let done = s.received(.done(jobID: sent[0].job.id, outcome: .ok, output: Data("[1]".utf8)), from: Self.seq, now: t0)
+        #expect(done.contains(.send(peer: Self.w1, .result(taskID: 9, outcome: .ok, output: Data("[1]".utf8)))))
+    }
+
     @Test func readyAgainFromAKnownPeer_keepsItsJobs_noRequeue() {
         var s = Self.makeState()
-        _ = s.received(.ready(capacity: 4, role: .worker), from: Self.w1, now: t0)
+        _ = s.received(.ready(Ready(capacity: 4, role: .worker)), from: Self.w1, now: t0)
         let sent = Self.jobs(s.updates(1, [Self.update(1, chat: 1)], from: Self.ingest, now: t0))
         #expect(sent.count == 1)
         // A burst of READYs (each answer to a broker that forgot it): nothing requeued, nothing doubled.
-        for _ in 0..<5 { #expect(Self.jobs(s.received(.ready(capacity: 4, role: .worker), from: Self.w1, now: t0)).isEmpty) }
+        for _ in 0..<5 { #expect(Self.jobs(s.received(.ready(Ready(capacity: 4, role: .worker)), from: Self.w1, now: t0)).isEmpty) }
         #expect(s.counters.requeued == 0 && s.inFlight == 1)
         _ = s.received(.done(jobID: sent[0].job.id, outcome: .ok, output: Data()), from: Self.w1, now: t0)
         #expect(s.counters.completed == 1)
@@ -254,13 +282,13 @@ extension BrokerStateTests {
         var s = Self.makeState { $0.maxAttempts = 3 }
         var now = t0
         // Poison (chat 1) and an innocent (chat 2) share the first worker.
-        var sent = Self.jobs(s.received(.ready(capacity: 4, role: .worker), from: Data("a".utf8), now: now))
+        var sent = Self.jobs(s.received(.ready(Ready(capacity: 4, role: .worker)), from: Data("a".utf8), now: now))
         sent = Self.jobs(s.updates(1, [Self.update(1, chat: 1), Self.update(2, chat: 2)], from: Self.ingest, now: now))
         #expect(sent.count == 2)
         _ = Self.passTime(&s, &now, .seconds(10))  // "a" died with both
         // A new worker gets them one at a time: each alone on it.
         let b = Data("b".utf8)
-        let first = Self.jobs(s.received(.ready(capacity: 4, role: .worker), from: b, now: now))
+        let first = Self.jobs(s.received(.ready(Ready(capacity: 4, role: .worker)), from: b, now: now))
         #expect(first.count == 1, "a quarantined job runs alone")
         var innocentDone = false
         var letters = 0
@@ -277,7 +305,7 @@ extension BrokerStateTests {
             let actions = Self.passTime(&s, &now, .seconds(10))
             letters += actions.filter { if case .deadLetter = $0 { return true } else { return false } }.count
             worker = Data("w\(round)".utf8)
-            current = Self.jobs(s.received(.ready(capacity: 4, role: .worker), from: worker, now: now))
+            current = Self.jobs(s.received(.ready(Ready(capacity: 4, role: .worker)), from: worker, now: now))
         }
         #expect(innocentDone)
         #expect(letters == 1)
@@ -289,8 +317,8 @@ extension BrokerStateTests {
         var s = Self.makeState()
         var now = t0
         let a = Data("a".utf8), b = Data("b".utf8)
-        _ = s.received(.ready(capacity: 2, role: .worker), from: a, now: now)
-        _ = s.received(.ready(capacity: 2, role: .worker), from: b, now: now)
+        _ = s.received(.ready(Ready(capacity: 2, role: .worker)), from: a, now: now)
+        _ = s.received(.ready(Ready(capacity: 2, role: .worker)), from: b, now: now)
         let sent = Self.jobs(s.updates(1, (1...4).map { Self.update($0, chat: $0) }, from: Self.ingest, now: now))
         // b dies with two jobs; they are quarantined; a keeps receiving other work meanwhile.
         _ = s.received(.heartbeat, from: a, now: now + .seconds(2))

@@ -1,4 +1,4 @@
-import Cluster
+import ClusterRuntime
 import Foundation
 import Testing
 import TGClusterTesting
@@ -20,7 +20,7 @@ struct ClusterIntegrationTests {
                 #expect(replies[chat] == texts, "chat \(chat) out of order or incomplete")
             }
             // The work really was spread over the pool.
-            #expect(cluster.peers().filter { $0["role"] as? String == "worker" }.count == 4)
+            #expect(cluster.peers().filter { $0.role == "worker" }.count == 4)
             #expect(try await cluster.stop() == 0)
             #expect(cluster.children().isEmpty)
         } catch {
@@ -124,7 +124,7 @@ struct ClusterIntegrationTests {
             let control = ControlClient(dataDir: cluster.dataDir)
             try await cluster.sim.generate(1500, chats: 30)
             try await control.scale(workers: 6)
-            try await waitUntil("6 workers", timeout: .seconds(30)) { cluster.peers().filter { $0["role"] as? String == "worker" }.count == 6 }
+            try await waitUntil("6 workers", timeout: .seconds(30)) { cluster.peers().filter { $0.role == "worker" }.count == 6 }
             try await cluster.sim.generate(1500, chats: 30, firstChatID: 200_000)
             try await control.scale(workers: 1)
             try await waitUntil("1 worker", timeout: .seconds(30)) { cluster.children().filter { $0.role == "worker" }.count == 1 }
@@ -139,7 +139,7 @@ struct ClusterIntegrationTests {
                 }
             }
             let status = try await control.status()
-            #expect((status["supervisor"] as? [String: Any])?["desired_workers"] as? Int == 1)
+            #expect(status.supervisor?.desiredWorkers == 1)
             #expect(try await cluster.stop() == 0)
         } catch {
             Issue.record("\(error)\n\(cluster.logText().suffix(3000))")

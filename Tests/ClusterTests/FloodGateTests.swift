@@ -1,5 +1,5 @@
 import BotAPI
-@testable import Cluster
+@testable import ClusterRuntime
 import Foundation
 import Synchronization
 import Testing

@@ -1,5 +1,5 @@
 import Foundation
-import Cluster
+import ClusterRuntime
 import GRDB
 import Testing
 import TGClusterTesting

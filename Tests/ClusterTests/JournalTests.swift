@@ -1,9 +1,9 @@
 import BotAPI
-import Bus
+import Wire
 import Foundation
 import Logging
 import Testing
-@testable import Cluster
+@testable import ClusterRuntime
 
 /// The update journal's files: round trip, a torn tail, a flipped byte, retention, a full disk.
 @Suite("Journal")

@@ -1,4 +1,4 @@
-import Cluster
+import ClusterRuntime
 import Foundation
 import Testing
 

@@ -27,7 +27,7 @@ struct SequencerIntegrationTests {
             let job = try await Self.ask(first, "/square 7")
             #expect(job.hasPrefix("job outbox-"))
             key = String(job.dropFirst("job ".count))
-            try await waitUntil("the square job done", timeout: .seconds(20)) { first.broker()["pending"] as? Int == 0 }
+            try await waitUntil("the square job done", timeout: .seconds(20)) { first.broker()?.pending == 0 }
             #expect(try await first.stop() == 0)
         } catch {
             Issue.record("\(error)\n\(first.logText().suffix(3000))")

@@ -1,4 +1,4 @@
-import Cluster
+import ClusterRuntime
 import Testing
 
 @Suite("WebhookPolicy")

@@ -68,13 +68,17 @@ struct ControlAndFaultsTests {
         // A lower bound is exact; an upper one only says "not stuck" on a loaded machine.
         #expect(samples.allSatisfy { $0 >= .milliseconds(70) && $0 < .seconds(2) }, "\(samples)")
         sim.emulator.reconfigure { $0.latency = .zero; $0.jitter = .zero }
-        var fastest = Duration.seconds(1)
-        for _ in 0..<5 {
+        // With the latency on, no answer can come sooner than 70 ms (80 ms less the 10 ms
+        // jitter), however idle the machine: one faster answer proves it gone. A loaded machine
+        // (the suites run in parallel with whole clusters) slows some calls, not all of them.
+        var fastest = Duration.seconds(10)
+        let give = clock.now + .seconds(20)
+        for _ in 0..<200 where fastest >= .milliseconds(70) && clock.now < give {
             let start = clock.now
             _ = try await client.getMe()
             fastest = min(fastest, clock.now - start)
         }
-        #expect(fastest < .milliseconds(60), "the latency did not go away: \(fastest)")
+        #expect(fastest < .milliseconds(70), "the latency did not go away: \(fastest)")
         client.shutdown()
         try await sim.shutdown()
     }

@@ -1,4 +1,4 @@
-import Cluster
+import ClusterRuntime
 import Foundation
 import Sim
 import Testing
@@ -54,19 +54,16 @@ final class RunningCluster: @unchecked Sendable {
     }
 
     /// Peers registered at the broker (from its stats file).
-    func peers() -> [[String: Any]] {
-        broker()["peers"] as? [[String: Any]] ?? []
+    func peers() -> [BrokerStatus.Peer] {
+        broker()?.peers ?? []
     }
 
-    func broker() -> [String: Any] {
-        let url = URL(fileURLWithPath: dataDir).appendingPathComponent("broker.json")
-        return (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any] ?? [:]
+    func broker() -> BrokerStatus? {
+        BrokerStatus.read(dataDir: dataDir)
     }
 
     func children() -> [(role: String, pid: pid_t)] {
-        let url = URL(fileURLWithPath: dataDir).appendingPathComponent("supervisor.json")
-        let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any] ?? [:]
-        return (object["children"] as? [[String: Any]] ?? []).map { ($0["role"] as? String ?? "", pid_t($0["pid"] as? Int ?? 0)) }
+        (SupervisorStatus.read(dataDir: dataDir)?.children ?? []).map { ($0.role, pid_t($0.pid)) }
     }
 
     /// Successful sendMessage texts per chat, in arrival order.

@@ -1,4 +1,4 @@
-@testable import Cluster
+@testable import ClusterRuntime
 import Foundation
 import Synchronization
 

@@ -1,0 +1,211 @@
+import BotAPI
+import Bus
+import Wire
+import Foundation
+import TGBot
+import Logging
+import Synchronization
+
+/// The broker process: `BrokerState` behind two ROUTER sockets (ingest; workers and the
+/// sequencer), the update journal, a clock, the dead-letter file and a stats file for
+/// `tgcluster status`.
+///
+/// A batch from ingest is journaled before the state machine takes it, and its ACK leaves only
+/// once the journal's fsync covers it; a batch the journal cannot write (full disk) is
+/// answered BUSY and nothing of it is kept, so ingest holds it and Telegram keeps it.
+final class BrokerService: Sendable {
+    private let configuration: ClusterConfiguration
+    private let logger: Logger
+    private let bus: BusLoop
+    private let bot: Bot
+    private let journal: Journal
+
+    static let ingestSocket = 0
+    static let workersSocket = 1
+    /// A DEALER to the supervisor's control endpoint: peers declared lost are reported there.
+    static let supervisorSocket = 2
+
+    init(bot: Bot, configuration: ClusterConfiguration, context: ZMQContext, logger: Logger) throws {
+        self.bot = bot
+        self.configuration = configuration
+        self.logger = logger
+        var journalConfig = Journal.Configuration(directory: configuration.file("journal"))
+        journalConfig.retention = configuration.journalRetention
+        journalConfig.archive = configuration.journalArchive
+        if ProcessInfo.processInfo.environment["TGCLUSTER_JOURNAL_FAULTS"] == "1" {
+            journalConfig.faultMarker = configuration.file("journal").appendingPathComponent("FULL")
+        }
+        journal = Journal(configuration: journalConfig, logger: logger)
+        do {
+            bus = try BusLoop(context: context, sockets: [
+                .init(kind: .router, bind: [configuration.ingestSocket]),
+                .init(kind: .router, bind: [configuration.workersSocket], highWaterMark: 100_000),
+                .init(kind: .dealer, connect: [configuration.controlSocket], highWaterMark: 100),
+            ], tick: configuration.heartbeat / 2)
+        } catch {
+            throw RoleError.cannotListen("\(configuration.ingestSocket), \(configuration.workersSocket): \(error)")
+        }
+    }
+
+    /// Runs until `stop` completes and then until the work held is done (or the drain deadline).
+    func run(until stop: @escaping @Sendable () async -> Void) async {
+        var brokerConfig = BrokerState.Configuration()
+        brokerConfig.heartbeatInterval = configuration.heartbeat
+        brokerConfig.liveness = configuration.liveness
+        brokerConfig.maxAttempts = configuration.maxAttempts
+        brokerConfig.fingerprint = bot.fingerprint
+        brokerConfig.program = Bot.programName
+        let bot = self.bot
+        var state = BrokerState(configuration: brokerConfig) { e in
+            bot.route(e.raw, kind: e.kind).map { BrokerState.Route(handler: $0.handler, serial: $0.serial, ordered: $0.ordered) }
+        }
+        do {
+            let recovered = try journal.recover()
+            if recovered.records > 0 {
+                logger.info("journal recovered", metadata: ["segments": "\(recovered.segments)", "records": "\(recovered.records)",
+                                                            "unfinished": "\(recovered.unfinished.count)", "skipped": "\(recovered.skipped)",
+                                                            "truncated_bytes": "\(recovered.truncatedBytes)"])
+            }
+            perform(state.recover(unfinished: recovered.unfinished, seen: recovered.seen, now: .now), state: &state, now: .now)
+        } catch {
+            logger.critical("the journal cannot be read", metadata: ["error": "\(error)"])
+            Foundation.exit(RoleError.bootFailure)
+        }
+        let stopping = Mutex(false)
+        let stopper = Task {
+            await stop()
+            stopping.withLock { $0 = true }
+        }
+        logger.info("listening", metadata: ["ingest": "\(configuration.ingestSocket)", "workers": "\(configuration.workersSocket)"])
+        var stats = StatsWriter(file: configuration.file("broker.json"))
+        var drainDeadline: ContinuousClock.Instant?
+        var ticks = 0
+        // One stream, one consumer: messages and the clock's ticks arrive in order from the bus
+        // thread, and the state machine runs without locks.
+        for await m in bus.inbound {
+            let now = ContinuousClock.now
+            var actions: [BrokerState.Action] = []
+            if m.isTick {
+                actions = state.tick(now: now)
+                stats.write(state, now: now)
+                ticks += 1
+                if ticks % 120 == 0 { journal.prune() }
+            } else {
+                actions = handle(m, state: &state, now: now)
+            }
+            perform(actions, state: &state, now: now)
+            if stopping.withLock({ $0 }) {
+                let deadline = drainDeadline ?? (now + configuration.drainDeadline)
+                drainDeadline = deadline
+                if state.pending == 0 || now > deadline {
+                    if state.pending > 0 { logger.warning("stopping with work left", metadata: ["pending": "\(state.pending)"]) }
+                    break
+                }
+            }
+        }
+        for peer in state.peerSummary {
+            bus.send([peer.peer] + Frame.disconnect.encoded(), on: Self.workersSocket)
+        }
+        stats.write(state, now: .now)
+        stopper.cancel()
+        let flushed = DispatchSemaphore(value: 0)
+        journal.whenDurable { flushed.signal() }
+        _ = flushed.wait(timeout: .now() + 5)
+        journal.close()
+        bus.shutdown()
+    }
+
+    private func handle(_ m: BusLoop.Message, state: inout BrokerState, now: ContinuousClock.Instant) -> [BrokerState.Action] {
+        guard let peer = m.frames.first else { return [] }
+        let frame: Frame
+        do {
+            frame = try Frame.decode(m.frames.dropFirst())
+        } catch {
+            logger.warning("dropped a frame that does not parse", metadata: ["error": "\(error)"])
+            return []
+        }
+        if m.socket == Self.supervisorSocket { return [] }  // the supervisor's answers
+        if m.socket == Self.ingestSocket {
+            if case .updates(let batch, let updates) = frame {
+                let fresh = state.fresh(updates)
+                if !fresh.isEmpty {
+                    do {
+                        try journal.append(accepted: fresh)
+                    } catch {
+                        logger.error("journal: cannot write; intake stops until it can (ingest keeps the batch)",
+                                     metadata: ["error": "\(error)", "batch": "\(batch)"])
+                        return [.answerIngest(peer: peer, .busy(batch: batch, retryAfterMilliseconds: 1000))]
+                    }
+                }
+                return state.updates(batch, updates, from: peer, now: now)
+            }
+            return []
+        }
+        return state.received(frame, from: peer, now: now)
+    }
+
+    private func perform(_ actions: [BrokerState.Action], state: inout BrokerState, now: ContinuousClock.Instant) {
+        var more: [BrokerState.Action] = []
+        for action in actions {
+            switch action {
+            case .send(let peer, let frame):
+                bus.send([peer] + frame.encoded(), on: Self.workersSocket)
+            case .answerIngest(let peer, let frame):
+                if case .ack = frame {
+                    // Only what the journal has on disk is acknowledged.
+                    let bus = self.bus
+                    let frames = [peer] + frame.encoded()
+                    journal.whenDurable { bus.send(frames, on: Self.ingestSocket) }
+                } else {
+                    bus.send([peer] + frame.encoded(), on: Self.ingestSocket)
+                }
+            case .completed(let updateID):
+                journal.complete(updateID)
+            case .deadLetter(let letter):
+                more += deadLetter(letter, state: &state, now: now)
+            case .refused(let peer, let reason):
+                logger.error("peer refused", metadata: ["peer": "\(String(decoding: peer, as: UTF8.self))", "reason": "\(reason)"])
+            case .lost(let peer, let pid, let role, let reason, let requeued):
+                logger.warning("peer lost; its jobs go to others", metadata: ["peer": "\(String(decoding: peer, as: UTF8.self))",
+                                                                            "reason": "\(reason)", "jobs": "\(requeued)"])
+                // A process the broker gave up on must not come back and finish jobs that now
+                // run elsewhere: its supervisor kills it (gunicorn's arbiter does the same).
+                let request = ControlRequest(command: .peerLost, pid: Int(pid), role: role.name, reason: reason)
+                if pid > 0, let json = try? JSONEncoder().encode(request) {
+                    bus.send([Data(), json], on: Self.supervisorSocket)
+                }
+            }
+        }
+        if !more.isEmpty { perform(more, state: &state, now: now) }
+    }
+
+    /// Records a job given up on (data dir `dead-letter.jsonl`), and hands an update's to the
+    /// bot's error handler in the pool.
+    private func deadLetter(_ letter: BrokerState.DeadLetter, state: inout BrokerState, now: ContinuousClock.Instant) -> [BrokerState.Action] {
+        var entry = DeadLetterEntry(reason: letter.reason)
+        entry.attempts = Int(letter.job.attempt)
+        switch letter.job.payload {
+        case .update(_, let envelope):
+            entry.updateID = envelope.updateID
+            entry.kind = envelope.kind.rawValue
+            entry.update = String(decoding: envelope.bytes, as: UTF8.self)
+        case .task(let name, _):
+            entry.job = name
+        case .outbox(let id, let action):
+            switch action {
+            case .job(let name, _): entry.job = name
+            case .call(let method, _): entry.job = "call \(method)"
+            case .fire(let firing): entry.job = "fire \(firing.callback)"
+            }
+            entry.outboxID = id
+        case .deadLetter:
+            entry.job = "dead-letter notice"
+        case .schedule:
+            entry.job = "schedule change"
+        }
+        logger.error("dead-lettered", metadata: ["update_id": "\(entry.updateID.map(String.init) ?? "-")", "reason": "\(letter.reason)"])
+        entry.append(to: configuration.file("dead-letter.jsonl"))
+        guard case .update(_, let envelope) = letter.job.payload else { return [] }
+        return state.submit(.deadLetter(DeadLetterNotice(updateID: envelope.updateID, reason: letter.reason, update: envelope.bytes)), now: now)
+    }
+}

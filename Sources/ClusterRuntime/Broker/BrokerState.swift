@@ -1,0 +1,546 @@
+import BotAPI
+import Wire
+import DequeModule
+import Foundation
+
+/// The broker's logic as a pure state machine: events in (a batch from ingest, a frame from a
+/// worker, a clock tick), actions out (frames to send, dead letters). No sockets, no clock.
+///
+/// - Deduplicates updates by `update_id` (a window of recent ids).
+/// - Routes each update by the first matching handler: serial ones to the sequencer, in
+///   `update_id` order, as many at once as its credit allows (it commits them in groups);
+///   concurrent ones to the pool.
+/// - Runs the sequencer's committed outbox jobs (EMIT) in the pool, in emission order per
+///   key, once per outbox id while it holds or recently finished them; EMITTED reports back.
+/// - Keeps one routing key's (chat's) updates in order across the pool: a key has at most one
+///   job in flight; different keys run concurrently. Unordered handlers and named jobs skip it.
+/// - Gives no peer more jobs than its capacity (credit); a waiting job lends its slot.
+/// - Expires a silent peer after `liveness` heartbeat intervals and requeues its jobs at the
+///   head of their keys. A requeued job is quarantined: it runs alone on a worker from then
+///   on, so a poison update that kills its process is dead-lettered after `maxAttempts`
+///   deliveries while the innocent jobs that shared its first process finish normally.
+/// - Bounds what it holds: a batch that would exceed `maxPending` is answered BUSY.
+package struct BrokerState: Sendable {
+    package struct Configuration: Sendable {
+        package var heartbeatInterval: Duration = .seconds(1)
+        /// Intervals of silence after which a peer is dead.
+        package var liveness = 3
+        /// Deliveries of one job before it is dead-lettered.
+        package var maxAttempts: UInt8 = 3
+        /// Jobs held (queued and in flight) before ingest is told BUSY.
+        package var maxPending = 50_000
+        package var busyRetry: Duration = .milliseconds(200)
+        /// Update ids remembered for deduplication.
+        package var dedupeWindow = 1_000_000
+        /// Finished outbox jobs remembered, so a sequencer that re-sends one after a restart
+        /// is answered at once instead of running it twice.
+        package var outboxWindow = 100_000
+        /// The fingerprint of the broker's own handler tables; a READY with another is refused.
+        /// nil admits any peer (tests of the state machine alone).
+        package var fingerprint: UInt64?
+        /// The broker's program name, for the refusal that names both sides.
+        package var program = ""
+
+        package init() {}
+    }
+
+    /// Where an update goes: which handler, which process kind, and whether it keeps its chat's order.
+    package struct Route: Sendable, Equatable {
+        package var handler: UInt16
+        package var serial: Bool
+        package var ordered: Bool
+
+        package init(handler: UInt16, serial: Bool, ordered: Bool) {
+            self.handler = handler
+            self.serial = serial
+            self.ordered = ordered
+        }
+    }
+
+    package enum Action: Sendable, Equatable {
+        /// Send `frame` to peer `peer` (a worker or sequencer).
+        case send(peer: Data, Frame)
+        /// Answer ingest `peer`.
+        case answerIngest(peer: Data, Frame)
+        /// Give up on a job: record it with the reason.
+        case deadLetter(DeadLetter)
+        /// A peer was declared gone; `requeued` of its jobs went back to the queues. The
+        /// supervisor of its host kills `pid` if it still runs (a hung or stopped process).
+        case lost(peer: Data, pid: UInt32, role: PeerRole, reason: String, requeued: Int)
+        /// A peer was not admitted (REFUSE sent); it runs nothing.
+        case refused(peer: Data, reason: String)
+        /// An update's job is over (done, failed or dead-lettered): journal its completion.
+        case completed(updateID: Int64)
+    }
+
+    package struct DeadLetter: Sendable, Equatable {
+        package var job: Job
+        package var reason: String
+    }
+
+    enum QueueKey: Hashable, Sendable {
+        case key(Int64)
+        case job(UInt64)
+    }
+
+    struct JobRecord: Sendable {
+        var payload: Job.Payload
+        var queue: QueueKey
+        var serial: Bool
+        var attempts: UInt8 = 0
+        var peer: Data?
+        var submitter: (peer: Data, taskID: UInt64)?
+        var accepted: ContinuousClock.Instant
+        /// Was in flight on a worker that died: from now on it runs alone on its worker, so
+        /// that a poison job is told apart from the innocent jobs that shared its process.
+        var quarantined = false
+    }
+
+    struct Peer: Sendable {
+        var role: PeerRole
+        var pid: UInt32
+        var capacity: Int
+        var inFlight = Set<UInt64>()
+        var lastSeen: ContinuousClock.Instant
+        var lastSent: ContinuousClock.Instant
+        var draining = false
+        /// Running a quarantined job: gets nothing else meanwhile.
+        var exclusive = false
+        /// Kept free of new work until idle, for a waiting quarantined job (no starvation).
+        var reserved = false
+
+        var free: Int { draining || exclusive || reserved ? 0 : max(0, capacity - inFlight.count) }
+        var idle: Bool { !draining && capacity > 0 && inFlight.isEmpty }
+    }
+
+    package struct Counters: Sendable, Equatable {
+        package var accepted = 0
+        package var duplicates = 0
+        package var unhandled = 0
+        package var completed = 0
+        package var failed = 0
+        package var requeued = 0
+        package var deadLettered = 0
+        package var busy = 0
+        package var malformed = 0
+    }
+
+    package let configuration: Configuration
+    private let route: @Sendable (UpdateEnvelope) -> Route?
+
+    var jobs: [UInt64: JobRecord] = [:]
+    var queues: [QueueKey: Deque<UInt64>] = [:]
+    var ready = Deque<QueueKey>()
+    var serialQueue = Deque<UInt64>()
+    var serialInFlight = 0
+    /// Outbox id → job id, for the outbox jobs held.
+    var outbox: [UInt64: UInt64] = [:]
+    /// Outbox ids finished recently, with how they ended.
+    var outboxDone: [UInt64: Outcome] = [:]
+    var outboxDoneOrder = Deque<UInt64>()
+    var peers: [Data: Peer] = [:]
+    /// When `tick` last ran, to tell the broker's own stalls from silent peers.
+    var lastTick: ContinuousClock.Instant?
+    var rotation = Deque<Data>()
+    var nextJobID: UInt64 = 1
+    var seen = Set<Int64>()
+    var seenOrder = Deque<Int64>()
+    package private(set) var counters = Counters()
+    /// Milliseconds from acceptance to completion of recent update jobs.
+    package private(set) var latencies = Deque<Double>()
+
+    package init(configuration: Configuration = .init(), route: @escaping @Sendable (UpdateEnvelope) -> Route?) {
+        self.configuration = configuration
+        self.route = route
+    }
+
+    /// Jobs held: queued or in flight.
+    package var pending: Int { jobs.count }
+    /// Jobs waiting for a slot (pool and sequencer).
+    package var queued: Int { jobs.count - inFlight }
+    package var inFlight: Int { peers.values.reduce(0) { $0 + $1.inFlight.count } }
+    package var peerCount: Int { peers.count }
+
+    /// One peer as `tgcluster status` shows it.
+    package struct PeerSummary: Sendable, Equatable {
+        package var peer: Data
+        package var role: PeerRole
+        package var pid: UInt32
+        package var capacity: Int
+        package var inFlight: Int
+    }
+
+    /// Every peer, by identity.
+    package var peerSummary: [PeerSummary] {
+        peers.map { PeerSummary(peer: $0.key, role: $0.value.role, pid: $0.value.pid, capacity: $0.value.capacity, inFlight: $0.value.inFlight.count) }
+            .sorted { $0.peer.lexicographicallyPrecedes($1.peer) }
+    }
+
+    // MARK: - Events
+
+    /// The updates of a batch that `updates` would accept (not seen, handled by some handler),
+    /// for the journal to make durable first; nothing is recorded.
+    package func fresh(_ updates: [UpdateEnvelope]) -> [UpdateEnvelope] {
+        if jobs.count + updates.count > configuration.maxPending { return [] }
+        var ids = Set<Int64>()
+        return updates.filter { !seen.contains($0.updateID) && ids.insert($0.updateID).inserted && route($0) != nil }
+    }
+
+    /// Updates read back from the journal at start: every id is remembered (Telegram may send
+    /// them again), and the unfinished ones are queued again, in order.
+    package mutating func recover(unfinished: [UpdateEnvelope], seen ids: [Int64], now: ContinuousClock.Instant) -> [Action] {
+        for id in ids { _ = remember(id) }
+        for update in unfinished {
+            guard let r = route(update) else { continue }
+            admit(update, r, now: now)
+        }
+        return dispatch(now: now)
+    }
+
+    /// A batch from ingest: accepted (ACK) or refused as too much (BUSY, nothing kept).
+    package mutating func updates(_ batch: UInt64, _ updates: [UpdateEnvelope], from ingest: Data,
+                                 now: ContinuousClock.Instant) -> [Action] {
+        if jobs.count + updates.count > configuration.maxPending, !updates.isEmpty {
+            counters.busy += 1
+            let ms = configuration.busyRetry.components.seconds * 1000 + configuration.busyRetry.components.attoseconds / 1_000_000_000_000_000
+            return [.answerIngest(peer: ingest, .busy(batch: batch, retryAfterMilliseconds: UInt32(ms)))]
+        }
+        for update in updates {
+            guard remember(update.updateID) else {
+                counters.duplicates += 1
+                continue
+            }
+            guard let r = route(update) else {
+                counters.unhandled += 1
+                continue
+            }
+            admit(update, r, now: now)
+        }
+        var actions: [Action] = [.answerIngest(peer: ingest, .ack(batch: batch))]
+        actions += dispatch(now: now)
+        return actions
+    }
+
+    /// A frame from a worker or the sequencer.
+    package mutating func received(_ frame: Frame, from peer: Data, now: ContinuousClock.Instant) -> [Action] {
+        if case .ready(let ready) = frame {
+            let capacity = ready.capacity, role = ready.role
+            if let own = configuration.fingerprint, ready.fingerprint != own {
+                let reason = "handler tables differ: the peer runs \(ready.program.isEmpty ? "?" : ready.program) (fingerprint "
+                    + "\(Self.hex(ready.fingerprint))), the broker runs \(configuration.program.isEmpty ? "?" : configuration.program) "
+                    + "(fingerprint \(Self.hex(own))); every process of a cluster must run the same build of the same bot"
+                var actions: [Action] = [.send(peer: peer, .refuse(reason: reason)), .refused(peer: peer, reason: reason)]
+                if let known = peers[peer] { actions += expire(peer, known, reason: "refused", now: now) }
+                return actions
+            }
+            var actions: [Action] = []
+            if role == .sequencer {
+                // There is one sequencer (it holds the store's lock): a new one means the old
+                // one is gone, and the serial jobs it held must go to the new one first, in order.
+                for (id, old) in peers where id != peer && old.role == .sequencer {
+                    actions += expire(id, old, reason: "replaced by a new sequencer", now: now)
+                }
+            }
+            if peers[peer] != nil {
+                // The same identity again: not a restart (a restarted process has a new
+                // identity, `<role>-<pid>-<random>`) but a peer that lost track of the broker
+                // for a while. Its jobs are still running: keep them.
+                peers[peer]!.capacity = Int(capacity)
+                peers[peer]!.lastSeen = now
+                return actions + dispatch(now: now)
+            }
+            return actions + register(peer, role: role, pid: ready.pid, capacity: Int(capacity), now: now)
+        }
+        guard peers[peer] != nil else {
+            // Unknown (the broker restarted, or the peer expired): ask it to say READY again.
+            return frame == .disconnect ? [] : [.send(peer: peer, .disconnect)]
+        }
+        peers[peer]!.lastSeen = now
+        switch frame {
+        case .heartbeat:
+            return []
+        case .disconnect:
+            peers[peer]!.draining = true
+            if peers[peer]!.inFlight.isEmpty { removePeer(peer) }
+            return dispatch(now: now)
+        case .done(let id, let outcome, let output):
+            return finish(id, outcome: outcome, output: output, from: peer, now: now)
+        case .lend:
+            peers[peer]!.capacity += 1
+            return dispatch(now: now)
+        case .reclaim:
+            peers[peer]!.capacity = max(0, peers[peer]!.capacity - 1)
+            return []
+        case .submit(let taskID, let name, let input):
+            let id = takeJobID()
+            jobs[id] = JobRecord(payload: .task(name: name, input: input), queue: .job(id), serial: false,
+                                 submitter: (peer, taskID), accepted: now)
+            enqueue(id, on: .job(id))
+            return dispatch(now: now)
+        case .schedule(let taskID, let change):
+            // JobQueue changes go to the sequencer, in order with the serial updates.
+            let id = takeJobID()
+            jobs[id] = JobRecord(payload: .schedule(change), queue: .job(id), serial: true, submitter: (peer, taskID), accepted: now)
+            serialQueue.append(id)
+            return dispatch(now: now)
+        case .emit(let e):
+            return emit(e, from: peer, now: now)
+        default:
+            counters.malformed += 1
+            return []
+        }
+    }
+
+    /// A job the broker itself starts in the pool (the error handler's notice of a dead letter).
+    package mutating func submit(_ payload: Job.Payload, now: ContinuousClock.Instant) -> [Action] {
+        let id = takeJobID()
+        jobs[id] = JobRecord(payload: payload, queue: .job(id), serial: false, accepted: now)
+        enqueue(id, on: .job(id))
+        return dispatch(now: now)
+    }
+
+    /// The clock: expire silent peers, send heartbeats to quiet ones.
+    ///
+    /// Silence is counted in time the broker was listening. A tick that comes much later than
+    /// the one before means the broker itself did not run (a starved CPU, a stopped process):
+    /// its peers' heartbeats are still queued unread, so the gap is forgiven rather than blamed
+    /// on every peer at once, which would requeue the work of healthy workers and run it twice.
+    package mutating func tick(now: ContinuousClock.Instant) -> [Action] {
+        var actions: [Action] = []
+        let deadline = configuration.heartbeatInterval * configuration.liveness
+        if let last = lastTick, now - last > configuration.heartbeatInterval {
+            let stall = now - last - configuration.heartbeatInterval / 2
+            for id in peers.keys { peers[id]!.lastSeen = min(now, peers[id]!.lastSeen + stall) }
+        }
+        lastTick = now
+        for (id, peer) in peers where now - peer.lastSeen > deadline {
+            actions += expire(id, peer, reason: "silent for \(configuration.liveness) heartbeats", now: now)
+        }
+        for (id, peer) in peers where now - peer.lastSent >= configuration.heartbeatInterval {
+            peers[id]!.lastSent = now
+            actions.append(.send(peer: id, .heartbeat))
+        }
+        actions += dispatch(now: now)
+        return actions
+    }
+
+    // MARK: - Internals
+
+    /// Queues an accepted update: serial ones for the sequencer, others behind their key.
+    private mutating func admit(_ update: UpdateEnvelope, _ r: Route, now: ContinuousClock.Instant) {
+        counters.accepted += 1
+        let id = takeJobID()
+        let payload = Job.Payload.update(handler: r.handler, update)
+        if r.serial {
+            jobs[id] = JobRecord(payload: payload, queue: .job(id), serial: true, accepted: now)
+            serialQueue.append(id)
+        } else {
+            let queue: QueueKey = r.ordered ? (update.routingKey.map { .key($0.id) } ?? .job(id)) : .job(id)
+            jobs[id] = JobRecord(payload: payload, queue: queue, serial: false, accepted: now)
+            enqueue(id, on: queue)
+        }
+    }
+
+    /// An outbox job from the sequencer: queued behind its key's earlier work, once per id.
+    private mutating func emit(_ e: Emission, from peer: Data, now: ContinuousClock.Instant) -> [Action] {
+        if let outcome = outboxDone[e.outboxID] {
+            return [.send(peer: peer, .emitted(outboxID: e.outboxID, outcome: outcome, output: Data()))]
+        }
+        if let held = outbox[e.outboxID] {
+            // Sent again by a restarted sequencer: answer the new one when it finishes.
+            jobs[held]?.submitter = (peer, e.outboxID)
+            return []
+        }
+        let id = takeJobID()
+        let queue: QueueKey = e.key.map { .key($0.id) } ?? .job(id)
+        jobs[id] = JobRecord(payload: .outbox(id: e.outboxID, e.action), queue: queue, serial: false,
+                             submitter: (peer, e.outboxID), accepted: now)
+        outbox[e.outboxID] = id
+        enqueue(id, on: queue)
+        return dispatch(now: now)
+    }
+
+    /// What the submitter of a finished job is told: RESULT for `runAsync`, EMITTED for the outbox.
+    private mutating func report(_ job: JobRecord, outcome: Outcome, output: Data) -> Action? {
+        if case .outbox(let outboxID, _) = job.payload {
+            outbox[outboxID] = nil
+            outboxDone[outboxID] = outcome
+            outboxDoneOrder.append(outboxID)
+            if outboxDoneOrder.count > configuration.outboxWindow, let old = outboxDoneOrder.popFirst() { outboxDone[old] = nil }
+        }
+        guard let submitter = job.submitter else { return nil }
+        if case .outbox(let outboxID, _) = job.payload {
+            return .send(peer: submitter.peer, .emitted(outboxID: outboxID, outcome: outcome, output: output))
+        }
+        return .send(peer: submitter.peer, .result(taskID: submitter.taskID, outcome: outcome, output: output))
+    }
+
+    private mutating func register(_ peer: Data, role: PeerRole, pid: UInt32, capacity: Int, now: ContinuousClock.Instant) -> [Action] {
+        peers[peer] = Peer(role: role, pid: pid, capacity: capacity, lastSeen: now, lastSent: now)
+        rotation.append(peer)
+        return dispatch(now: now)
+    }
+
+    private mutating func removePeer(_ peer: Data) {
+        peers[peer] = nil
+        rotation.removeAll { $0 == peer }
+    }
+
+    /// A peer is gone: its jobs go back to the head of their queues, or to the dead letters.
+    private mutating func expire(_ id: Data, _ peer: Peer, reason: String, now: ContinuousClock.Instant) -> [Action] {
+        removePeer(id)
+        var actions: [Action] = [.lost(peer: id, pid: peer.pid, role: peer.role, reason: reason, requeued: peer.inFlight.count)]
+        for jobID in peer.inFlight.sorted(by: >) {
+            guard var job = jobs[jobID] else { continue }
+            job.peer = nil
+            job.quarantined = true
+            if job.serial { serialInFlight -= 1 }
+            if job.attempts >= configuration.maxAttempts {
+                actions += giveUp(jobID, job, reason: "its worker died \(job.attempts) times (last: \(reason))")
+                continue
+            }
+            counters.requeued += 1
+            jobs[jobID] = job
+            if job.serial {
+                serialQueue.prepend(jobID)
+            } else {
+                queues[job.queue, default: []].prepend(jobID)
+                ready.prepend(job.queue)
+            }
+        }
+        return actions
+    }
+
+    private mutating func giveUp(_ id: UInt64, _ job: JobRecord, reason: String) -> [Action] {
+        jobs[id] = nil
+        counters.deadLettered += 1
+        var actions: [Action] = [.deadLetter(DeadLetter(job: Job(id: id, attempt: job.attempts, payload: job.payload), reason: reason))]
+        if let answer = report(job, outcome: .deadLettered, output: Data(reason.utf8)) { actions.append(answer) }
+        if case .update(_, let envelope) = job.payload { actions.append(.completed(updateID: envelope.updateID)) }
+        if !job.serial { release(job.queue) }
+        return actions
+    }
+
+    private mutating func finish(_ id: UInt64, outcome: Outcome, output: Data, from peer: Data, now: ContinuousClock.Instant) -> [Action] {
+        peers[peer]?.inFlight.remove(id)
+        guard let job = jobs[id], job.peer == peer else { return dispatch(now: now) }
+        if job.quarantined { peers[peer]?.exclusive = false }
+        jobs[id] = nil
+        if outcome == .ok { counters.completed += 1 } else { counters.failed += 1 }
+        var actions: [Action] = []
+        if let answer = report(job, outcome: outcome, output: output) { actions.append(answer) }
+        if case .update(_, let envelope) = job.payload {
+            actions.append(.completed(updateID: envelope.updateID))
+            let d = now - job.accepted
+            latencies.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
+            if latencies.count > 10_000 { latencies.removeFirst() }
+        }
+        if job.serial { serialInFlight -= 1 } else { release(job.queue) }
+        if peers[peer]?.draining == true, peers[peer]?.inFlight.isEmpty == true { removePeer(peer) }
+        actions += dispatch(now: now)
+        return actions
+    }
+
+    /// The key's job is done (or gone): its next job, if any, may go.
+    private mutating func release(_ queue: QueueKey) {
+        if queues[queue]?.isEmpty == false {
+            ready.append(queue)
+        } else {
+            queues[queue] = nil
+        }
+    }
+
+    private mutating func enqueue(_ id: UInt64, on queue: QueueKey) {
+        if let existing = queues[queue] {
+            // Busy or already waiting in `ready`: the job waits its turn behind the others.
+            queues[queue] = existing + [id]
+        } else {
+            queues[queue] = [id]
+            ready.append(queue)
+        }
+    }
+
+    /// Hands out work while there are free slots: the serial queue to the sequencer (in order,
+    /// up to its credit; a quarantined job alone), the ready keys to pool workers in rotation.
+    private mutating func dispatch(now: ContinuousClock.Instant) -> [Action] {
+        var actions: [Action] = []
+        if let sequencer = rotation.first(where: { peers[$0]?.role == .sequencer }) {
+            while let next = serialQueue.first, let job = jobs[next], peers[sequencer]!.free > 0 {
+                if job.quarantined && serialInFlight > 0 { break }
+                serialQueue.removeFirst()
+                actions.append(assign(next, to: sequencer, now: now))
+                serialInFlight += 1
+                if job.quarantined { break }
+            }
+        }
+        var deferred: [QueueKey] = []
+        while let queue = ready.popFirst() {
+            guard let head = queues[queue]?.first, let job = jobs[head] else {
+                if queues[queue]?.isEmpty == true { queues[queue] = nil }
+                continue
+            }
+            let peer = job.quarantined ? idleWorker() : nextWorkerWithFreeSlot()
+            guard let peer else {
+                deferred.append(queue)
+                // No free slot anywhere: nothing else can go either (an idle worker has slots).
+                if !job.quarantined { break }
+                // Let one worker run dry so that the quarantined job gets it.
+                if !peers.values.contains(where: { $0.reserved }),
+                   let busy = rotation.first(where: { peers[$0].map { $0.role == .worker && !$0.draining } ?? false }) {
+                    peers[busy]!.reserved = true
+                }
+                continue
+            }
+            queues[queue]!.removeFirst()
+            actions.append(assign(head, to: peer, now: now))
+        }
+        ready = Deque(deferred) + ready
+        return actions
+    }
+
+    /// The next pool worker in rotation with a free slot (moved to the back).
+    private mutating func nextWorkerWithFreeSlot() -> Data? {
+        for _ in 0..<rotation.count {
+            let peer = rotation.removeFirst()
+            rotation.append(peer)
+            if let p = peers[peer], p.role == .worker, p.free > 0 { return peer }
+        }
+        return nil
+    }
+
+    /// A pool worker with nothing in flight, for a quarantined job.
+    private func idleWorker() -> Data? {
+        rotation.first { peers[$0].map { $0.role == .worker && $0.idle } ?? false }
+    }
+
+    private mutating func assign(_ id: UInt64, to peer: Data, now: ContinuousClock.Instant) -> Action {
+        jobs[id]!.attempts += 1
+        jobs[id]!.peer = peer
+        peers[peer]!.inFlight.insert(id)
+        if jobs[id]!.quarantined {
+            peers[peer]!.exclusive = true
+            peers[peer]!.reserved = false
+        }
+        peers[peer]!.lastSent = now
+        let job = jobs[id]!
+        return .send(peer: peer, .job(Job(id: id, attempt: job.attempts, payload: job.payload)))
+    }
+
+    static func hex(_ v: UInt64) -> String {
+        let digits = String(v, radix: 16)
+        return String(repeating: "0", count: max(0, 16 - digits.count)) + digits
+    }
+
+    private mutating func takeJobID() -> UInt64 {
+        defer { nextJobID += 1 }
+        return nextJobID
+    }
+
+    /// Records an update id; false if it was seen already.
+    private mutating func remember(_ id: Int64) -> Bool {
+        guard seen.insert(id).inserted else { return false }
+        seenOrder.append(id)
+        if seenOrder.count > configuration.dedupeWindow, let old = seenOrder.popFirst() { seen.remove(old) }
+        return true
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+/// The broker's figures, written to `<data-dir>/broker.json` about once a second and shown
+/// by `tgcluster status` (through the supervisor's control endpoint).
+package struct BrokerStatus: Codable, Sendable, Equatable {
+    /// One worker or sequencer as the broker sees it.
+    package struct Peer: Codable, Sendable, Equatable {
+        package var id: String
+        package var role: String
+        package var pid: Int
+        package var capacity: Int
+        package var inFlight: Int
+
+        enum CodingKeys: String, CodingKey {
+            case id, role, pid, capacity
+            case inFlight = "in_flight"
+        }
+    }
+
+    package var pid: Int
+    /// Unix seconds.
+    package var time: Double
+    package var queued: Int
+    package var inFlight: Int
+    package var pending: Int
+    package var accepted: Int
+    package var duplicates: Int
+    package var unhandled: Int
+    package var completed: Int
+    package var failed: Int
+    package var requeued: Int
+    package var deadLettered: Int
+    package var busy: Int
+    package var updatesPerSecond: Double
+    package var latencyP50: Double
+    package var latencyP99: Double
+    package var peers: [Peer]
+
+    enum CodingKeys: String, CodingKey {
+        case pid, time, queued, pending, accepted, duplicates, unhandled, completed, failed, requeued, busy, peers
+        case inFlight = "in_flight"
+        case deadLettered = "dead_lettered"
+        case updatesPerSecond = "updates_per_second"
+        case latencyP50 = "latency_ms_p50"
+        case latencyP99 = "latency_ms_p99"
+    }
+
+    /// The status file of a data dir; nil when there is none (yet) or it does not parse.
+    package static func read(dataDir: String) -> BrokerStatus? {
+        StatusFile.read(BrokerStatus.self, from: URL(fileURLWithPath: dataDir).appendingPathComponent("broker.json"))
+    }
+}

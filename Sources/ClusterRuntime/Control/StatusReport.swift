@@ -1,0 +1,30 @@
+import Foundation
+
+/// `tgcluster status` as text: processes, queues, throughput, latency.
+package enum StatusReport {
+    package static func render(_ status: ControlAnswer, now: Double = Date().timeIntervalSince1970) -> String {
+        var lines: [String] = []
+        let supervisor = status.supervisor
+        lines.append("supervisor pid \(supervisor.map { "\($0.pid)" } ?? "?"), workers wanted: \(supervisor.map { "\($0.desiredWorkers)" } ?? "?")")
+        func pad(_ s: String, _ n: Int, left: Bool = false) -> String {
+            let fill = String(repeating: " ", count: max(0, n - s.count))
+            return left ? s + fill : fill + s
+        }
+        func row(_ cells: [String]) -> String {
+            pad(cells[0], 11, left: true) + pad(cells[1], 8) + pad(cells[2], 10) + pad(cells[3], 10) + pad(cells[4], 11)
+        }
+        lines.append(row(["role", "pid", "uptime", "restarts", "in flight"]))
+        let peers = status.broker?.peers ?? []
+        for child in supervisor?.children ?? [] {
+            let inFlight = peers.first { $0.pid == child.pid }?.inFlight
+            let role = child.role + (child.draining ? "*" : "")
+            lines.append(row([role, "\(child.pid)", "\(Int(now - child.started))s", "\(child.restarts)", inFlight.map(String.init) ?? "-"]))
+        }
+        let b = status.broker
+        lines.append("queued \(b?.queued ?? 0), in flight \(b?.inFlight ?? 0), completed \(b?.completed ?? 0), failed \(b?.failed ?? 0), "
+                     + "requeued \(b?.requeued ?? 0), dead-lettered \(b?.deadLettered ?? 0), duplicates \(b?.duplicates ?? 0)")
+        lines.append(String(format: "%.0f updates/s; handler latency p50 %.2f ms, p99 %.2f ms",
+                            b?.updatesPerSecond ?? 0, b?.latencyP50 ?? 0, b?.latencyP99 ?? 0))
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,143 @@
+import Atomics
+import BotAPI
+import Foundation
+
+/// Telegram's flood limits for the whole cluster: one table of GCRA buckets in a file that
+/// every process of the bot on this machine maps (`<data-dir>/flood.shm`).
+///
+/// Each bucket is one 64-bit word updated by compare-and-swap, so a worker never waits on a
+/// lock or a round trip to reserve a message slot, and the limit of a chat holds however its
+/// updates are spread over the workers (a chat's consecutive jobs often land on different
+/// ones). Chats map to 65,536 slots by a hash: two chats that share a slot share a budget,
+/// which errs on the slow side. Workers on other machines (`tcp://` endpoints) have a table
+/// of their own, so there the limits hold per machine.
+///
+/// With a bot-wide rate set, a message reserves its chat's slot first and then the bot's at
+/// the time the chat allows; it waits for both.
+package final class FloodGate: FloodLimiting, @unchecked Sendable {
+    static let slotCount = 1 << 16
+    static let headerSize = 64
+    static let magic: Int64 = 0x3144_4F4F_4C46_4754  // "TGFLOOD1", little-endian
+    /// A stored time further ahead than this is not believed (see `GCRA.reserve`).
+    static let horizon: Int64 = 15 * 60 * 1_000_000_000
+
+    package let limits: FloodLimits
+    private let chat: GCRA?
+    private let group: GCRA?
+    private let global: GCRA?
+    private let base: UnsafeMutableRawPointer
+    private let size: Int
+    private let clock: @Sendable () -> Int64
+
+    /// Maps (creating if needed) the table at `path`.
+    package convenience init(path: String, limits: FloodLimits) throws {
+        try self.init(path: path, limits: limits, clock: FloodGate.monotonicNanoseconds)
+    }
+
+    init(path: String, limits: FloodLimits, clock: @escaping @Sendable () -> Int64) throws {
+        self.limits = limits
+        chat = GCRA(rate: limits.chatRate, burst: limits.chatBurst)
+        group = GCRA(rate: limits.groupRate, burst: limits.groupBurst)
+        global = GCRA(rate: limits.globalRate, burst: limits.globalBurst)
+        self.clock = clock
+        size = Self.headerSize + (Self.slotCount + 1) * 8
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw FloodGateError(operation: "open \(path)", code: errno) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FloodGateError(operation: "fstat", code: errno) }
+        // A new file (or one of another layout) is sized to ours; its zeros are empty buckets.
+        if Int(info.st_size) != size, ftruncate(fd, off_t(size)) != 0 {
+            throw FloodGateError(operation: "ftruncate", code: errno)
+        }
+        guard let map = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), map != MAP_FAILED else {
+            throw FloodGateError(operation: "mmap", code: errno)
+        }
+        base = map
+        base.storeBytes(of: Self.magic, as: Int64.self)
+        base.storeBytes(of: Int64(Self.slotCount), toByteOffset: 8, as: Int64.self)
+    }
+
+    /// Unmapping never blocks, so it may happen here; the file stays for the other processes.
+    deinit {
+        munmap(base, size)
+    }
+
+    package func admit(_ target: FloodTarget) async throws {
+        let wait = reserve(target, now: clock())
+        if wait > 0 { try await Task.sleep(for: .nanoseconds(wait)) }
+    }
+
+    package func penalize(_ target: FloodTarget, retryAfter: Duration) {
+        guard let rule = rule(for: target) else { return }
+        let delay = retryAfter.components.seconds * 1_000_000_000 + retryAfter.components.attoseconds / 1_000_000_000
+        let now = clock()
+        update(slot(for: target)) { rule.penalize(tat: $0, now: now, delay: delay) }
+    }
+
+    /// Reserves a slot for a message to `target` at `now`; the nanoseconds to wait before sending.
+    func reserve(_ target: FloodTarget, now: Int64) -> Int64 {
+        var wait: Int64 = 0
+        if let rule = rule(for: target) {
+            wait = reserve(slot(for: target), rule, now: now)
+        }
+        if let global {
+            wait += reserve(globalSlot, global, now: now + wait)
+        }
+        return wait
+    }
+
+    private func rule(for target: FloodTarget) -> GCRA? {
+        target.isGroup ? group : chat
+    }
+
+    private func reserve(_ slot: UnsafeAtomic<Int64>, _ rule: GCRA, now: Int64) -> Int64 {
+        var wait: Int64 = 0
+        update(slot) { stored in
+            let r = rule.reserve(tat: stored, now: now, horizon: Self.horizon)
+            wait = r.wait
+            return r.tat
+        }
+        return wait
+    }
+
+    /// Compare-and-swap until `transform` of the current value is stored.
+    private func update(_ slot: UnsafeAtomic<Int64>, _ transform: (Int64) -> Int64) {
+        var current = slot.load(ordering: .relaxed)
+        while true {
+            let (done, seen) = slot.compareExchange(expected: current, desired: transform(current), ordering: .relaxed)
+            if done { return }
+            current = seen
+        }
+    }
+
+    private var globalSlot: UnsafeAtomic<Int64> { atomic(at: Self.headerSize) }
+
+    private func slot(for target: FloodTarget) -> UnsafeAtomic<Int64> {
+        // splitmix64's finalizer spreads neighbouring ids over the table.
+        var z = UInt64(bitPattern: target.chatID) &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        let index = Int(z & UInt64(Self.slotCount - 1))
+        return atomic(at: Self.headerSize + 8 + index * 8)
+    }
+
+    private func atomic(at offset: Int) -> UnsafeAtomic<Int64> {
+        UnsafeAtomic(at: (base + offset).assumingMemoryBound(to: Int64.AtomicRepresentation.self))
+    }
+
+    /// CLOCK_MONOTONIC: one clock for every process on the machine.
+    static let monotonicNanoseconds: @Sendable () -> Int64 = {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+}
+
+/// A flood table that cannot be opened or mapped.
+package struct FloodGateError: Error, CustomStringConvertible {
+    package var operation: String
+    package var code: Int32
+    package var description: String { "flood table: \(operation) failed: \(String(cString: strerror(code)))" }
+}

@@ -1,0 +1,69 @@
+import BotAPI
+import Bus
+import Wire
+import Foundation
+import Logging
+import Synchronization
+
+/// An ingest process's line to the broker: UPDATES out, ACK or BUSY back, matched by batch id.
+/// Shared by long polling (one batch at a time) and the webhook (a batch per request, many at
+/// once).
+final class BrokerLink: Sendable {
+    private let bus: BusLoop
+    private let logger: Logger
+    private let answers = Mutex<[UInt64: CheckedContinuation<Frame?, Never>]>([:])
+    private let nextBatch = Mutex<UInt64>(0)
+    private let consumer = Mutex<Task<Void, Never>?>(nil)
+
+    init(configuration: ClusterConfiguration, context: ZMQContext, logger: Logger) throws {
+        self.logger = logger
+        bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: "ingest-\(getpid())-\(UInt32.random(in: 0...UInt32.max))",
+                                                             connect: [configuration.ingestSocket])])
+        let inbound = bus.inbound
+        let task = Task { [weak self, logger] in
+            for await message in inbound {
+                guard let frame = try? Frame.decode(message.frames) else {
+                    logger.warning("dropped a frame that does not parse")
+                    continue
+                }
+                let batch: UInt64
+                switch frame {
+                case .ack(let b), .busy(let b, _): batch = b
+                default: continue
+                }
+                self?.answer(batch, frame)
+            }
+        }
+        consumer.withLock { $0 = task }
+    }
+
+    func takeBatchID() -> UInt64 {
+        nextBatch.withLock { n in
+            n += 1
+            return n
+        }
+    }
+
+    /// Sends the batch once; the broker's answer (ACK or BUSY), or nil after `timeout`.
+    func send(_ batch: UInt64, _ envelopes: [UpdateEnvelope], timeout: Duration) async -> Frame? {
+        let frames = Frame.updates(batch: batch, envelopes).encoded()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Frame?, Never>) in
+            answers.withLock { $0[batch] = continuation }
+            bus.send(frames, on: 0)
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                self?.answer(batch, nil)
+            }
+        }
+    }
+
+    private func answer(_ batch: UInt64, _ frame: Frame?) {
+        answers.withLock { $0.removeValue(forKey: batch) }?.resume(returning: frame)
+    }
+
+    func close() {
+        consumer.withLock { $0?.cancel() }
+        bus.shutdown()
+        for waiter in answers.withLock({ a in defer { a.removeAll() }; return Array(a.values) }) { waiter.resume(returning: nil) }
+    }
+}

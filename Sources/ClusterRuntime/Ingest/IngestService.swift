@@ -1,0 +1,100 @@
+import BotAPI
+import Bus
+import Wire
+import Foundation
+import TGBot
+import Logging
+import Synchronization
+
+/// The ingest process (long polling): `getUpdates`, scan, hand the raw updates to the broker,
+/// and only when the broker has acknowledged the batch move the offset and poll again, at once.
+///
+/// Telegram allows one getUpdates in flight and at most 100 updates each, so the time between
+/// an answer and the next request caps the whole cluster: nothing else happens in between. A
+/// hung poll is abandoned by the client's deadline (poll timeout + margin) and repeated.
+final class IngestService: Sendable {
+    private let bot: Bot
+    private let configuration: ClusterConfiguration
+    private let client: BotClient
+    private let logger: Logger
+    private let link: BrokerLink
+
+    init(bot: Bot, configuration: ClusterConfiguration, client: BotClient, context: ZMQContext, logger: Logger) throws {
+        self.bot = bot
+        self.configuration = configuration
+        self.client = client
+        self.logger = logger
+        link = try BrokerLink(configuration: configuration, context: context, logger: logger)
+    }
+
+    /// Polls until cancelled. Throws `RoleError.badToken` on 401 (a boot error, not retried).
+    ///
+    /// On the way out it confirms what the broker accepted (getUpdates with the new offset and
+    /// no wait), so that a restart does not fetch those updates again.
+    func run() async throws {
+        var offset: Int64 = 0
+        defer { link.close() }
+        do {
+            try await poll(&offset)
+        } catch {
+            if offset > 0 {
+                let confirm = Task.detached { [client] in
+                    _ = try? await client.callRaw(BotMethods.GetUpdates(offset: Int(offset), limit: 1, timeout: 0))
+                }
+                await confirm.value
+            }
+            throw error
+        }
+    }
+
+    private func poll(_ offset: inout Int64) async throws {
+        let allowed = bot.allowedUpdates
+        logger.info("polling", metadata: ["api": "\(configuration.apiURL)", "timeout": "\(configuration.pollTimeout)",
+                                          "allowed_updates": "\(allowed)"])
+        while !Task.isCancelled {
+            let body: Data
+            do {
+                body = try await client.callRaw(BotMethods.GetUpdates(offset: offset == 0 ? nil : Int(offset), limit: 100,
+                                                                     timeout: configuration.pollTimeout, allowedUpdates: allowed))
+            } catch let error as BotAPIError {
+                if error.errorCode == 401 { throw RoleError.badToken(error.message) }
+                let wait: Duration = error.errorCode == 409 ? .seconds(3) : .seconds(1)
+                logger.error("getUpdates failed", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
+                try await Task.sleep(for: wait)
+                continue
+            }
+            let scanned: [ScannedUpdate]
+            do {
+                scanned = try UpdateScanner.scanResponse(body)
+            } catch {
+                logger.error("getUpdates answer does not scan; polling again", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(500))
+                continue
+            }
+            guard let last = scanned.last else { continue }
+            let envelopes = scanned.map { UpdateEnvelope($0, in: body) }
+            try await deliver(link.takeBatchID(), envelopes)
+            offset = last.updateID + 1
+        }
+    }
+
+    /// Sends the batch until the broker ACKs it (BUSY: wait and send again; silence: send again).
+    private func deliver(_ batch: UInt64, _ envelopes: [UpdateEnvelope]) async throws {
+        var silentFor = 0
+        while true {
+            try Task.checkCancellation()
+            switch await link.send(batch, envelopes, timeout: configuration.heartbeat * configuration.liveness) {
+            case .ack?:
+                return
+            case .busy(_, let ms)?:
+                logger.debug("broker busy", metadata: ["batch": "\(batch)"])
+                try await Task.sleep(for: .milliseconds(Int(ms)))
+            default:
+                silentFor += 1
+                if silentFor == 1 || silentFor % 20 == 0 {
+                    logger.warning("no answer from the broker; sending the batch again", metadata: ["batch": "\(batch)", "updates": "\(envelopes.count)"])
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,278 @@
+import BotAPI
+import Wire
+import Foundation
+import Logging
+import Synchronization
+
+/// The broker's update journal: an append-only, segmented log in `<data-dir>/journal/`
+/// (`segment-<n>.log`), one checksummed record per accepted update and per completed one.
+///
+/// The broker appends an accepted batch and acknowledges it to ingest only from `whenDurable`,
+/// which runs after an `fsync` that covers it; one `fsync` serves every batch appended while
+/// the previous one ran (group commit). On start, `recover` reads every segment: a torn or
+/// damaged tail is truncated (with a log line), a damaged record in the middle is skipped and
+/// reported, and the updates accepted but not completed come back in order for the broker to
+/// hand out again. A segment whose updates are all completed, and that is no longer written,
+/// is deleted once older than the retention (or kept under `archive/` when archiving).
+///
+/// Used from the broker's loop; the `fsync`s run on a thread of their own.
+package final class Journal: @unchecked Sendable {
+    package struct Configuration: Sendable {
+        package var directory: URL
+        /// A segment is closed and a new one started past this size.
+        package var segmentBytes = 64 << 20
+        /// Completed segments are kept this long (for `tgcluster capture export`), then removed.
+        package var retention: Duration = .seconds(24 * 3600)
+        /// Move completed segments to `archive/` instead of deleting them.
+        package var archive = false
+        /// Testing: while this file exists every write fails as on a full disk.
+        package var faultMarker: URL?
+
+        package init(directory: URL) { self.directory = directory }
+    }
+
+    package struct Recovered: Sendable {
+        /// Accepted and not completed, in journal order.
+        package var unfinished: [UpdateEnvelope] = []
+        /// Every update id in the retained journal (for deduplication).
+        package var seen: [Int64] = []
+        package var segments = 0
+        package var records = 0
+        package var skipped = 0
+        package var truncatedBytes = 0
+    }
+
+    private struct Segment {
+        var number: Int
+        var url: URL
+        var outstanding = 0
+        var lastWrite = Date()
+    }
+
+    private let configuration: Configuration
+    private let logger: Logger
+    private var segments: [Segment] = []
+    private var fd: Int32 = -1
+    private var size = 0
+    private var written = 0
+    /// update id → segment number of its accepted record, while not completed.
+    private var open: [Int64: Int] = [:]
+    private let sync = Mutex(SyncState())
+    private let fdLock = Mutex(())
+    private var closed = false
+
+    private struct SyncState {
+        var waiting: [@Sendable () -> Void] = []
+        var running = false
+        var failed: Int32 = 0
+    }
+
+    package init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Reads the journal back (repairing a torn tail) and opens the segment to append to.
+    package func recover() throws -> Recovered {
+        let fm = FileManager.default
+        try fm.createDirectory(at: configuration.directory, withIntermediateDirectories: true)
+        let names = try fm.contentsOfDirectory(atPath: configuration.directory.path)
+            .compactMap { name -> Int? in
+                guard name.hasPrefix("segment-"), name.hasSuffix(".log") else { return nil }
+                return Int(name.dropFirst("segment-".count).dropLast(".log".count))
+            }.sorted()
+        var result = Recovered()
+        var accepted: [(Int, UpdateEnvelope)] = []
+        var completed = Set<Int64>()
+        for (index, number) in names.enumerated() {
+            let url = segmentURL(number)
+            let data = try Data(contentsOf: url)
+            let read = JournalReader.read(data)
+            result.segments += 1
+            result.records += read.records.count
+            if read.skipped > 0 {
+                result.skipped += read.skipped
+                logger.error("journal: damaged records skipped", metadata: ["segment": "\(url.lastPathComponent)", "records": "\(read.skipped)"])
+            }
+            if read.tornBytes > 0 {
+                result.truncatedBytes += read.tornBytes
+                logger.warning("journal: torn tail truncated", metadata: ["segment": "\(url.lastPathComponent)", "bytes": "\(read.tornBytes)",
+                                                                          "last": "\(index == names.count - 1)"])
+                let handle = try FileHandle(forWritingTo: url)
+                try handle.truncate(atOffset: UInt64(read.validEnd))
+                try handle.synchronize()
+                try handle.close()
+            }
+            let modified = (try? fm.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? Date()
+            segments.append(Segment(number: number, url: url, lastWrite: modified ?? Date()))
+            for record in read.records {
+                switch record {
+                case .accepted(let envelope, _):
+                    accepted.append((number, envelope))
+                    result.seen.append(envelope.updateID)
+                case .completed(let id):
+                    completed.insert(id)
+                }
+            }
+        }
+        var pending = Set<Int64>()
+        for (number, envelope) in accepted where !completed.contains(envelope.updateID) && pending.insert(envelope.updateID).inserted {
+            result.unfinished.append(envelope)
+            open[envelope.updateID] = number
+            if let i = segments.firstIndex(where: { $0.number == number }) { segments[i].outstanding += 1 }
+        }
+        try startSegment((names.last ?? 0) + 1)
+        prune()
+        return result
+    }
+
+    /// Appends accepted updates (not yet durable: see `whenDurable`). Throws on a write error
+    /// (a full disk): the caller must not acknowledge them.
+    package func append(accepted envelopes: [UpdateEnvelope], receivedAt: Double = Date().timeIntervalSince1970) throws {
+        var data = Data()
+        for e in envelopes { data.append(JournalRecord.accepted(e, receivedAt: receivedAt).encoded()) }
+        try write(data)
+        let number = segments[segments.count - 1].number
+        for e in envelopes where open[e.updateID] == nil {
+            open[e.updateID] = number
+            segments[segments.count - 1].outstanding += 1
+        }
+        if size >= configuration.segmentBytes { try rotate() }
+    }
+
+    /// Records that an update's job is finished (made durable by the next group's fsync).
+    package func complete(_ updateID: Int64) {
+        guard let number = open.removeValue(forKey: updateID) else { return }
+        try? write(JournalRecord.completed(updateID: updateID).encoded())
+        if let i = segments.firstIndex(where: { $0.number == number }) { segments[i].outstanding -= 1 }
+    }
+
+    /// Runs `body` (on the sync thread) once everything appended so far is on disk.
+    package func whenDurable(_ body: @escaping @Sendable () -> Void) {
+        let start = sync.withLock { s -> Bool in
+            s.waiting.append(body)
+            if s.running { return false }
+            s.running = true
+            return true
+        }
+        guard start else { return }
+        Thread.detachNewThread { [self] in
+            while true {
+                let batch = sync.withLock { s -> [@Sendable () -> Void] in
+                    defer { s.waiting.removeAll() }
+                    if s.waiting.isEmpty { s.running = false }
+                    return s.waiting
+                }
+                if batch.isEmpty { return }
+                let rc = fdLock.withLock { _ in fdatasync(fd) }
+                if rc != 0 {
+                    let e = errno
+                    logger.error("journal: fsync failed; not acknowledging", metadata: ["error": "\(String(cString: strerror(e)))"])
+                    sync.withLock { $0.failed = e }
+                    continue
+                }
+                for body in batch { body() }
+            }
+        }
+    }
+
+    /// Bytes written since start (for status).
+    package var bytesWritten: Int { written }
+
+    package func close() {
+        guard !closed else { return }
+        closed = true
+        fdLock.withLock { _ in
+            if fd >= 0 {
+                _ = fsync(fd)
+                Foundation.close(fd)
+                fd = -1
+            }
+        }
+    }
+
+    deinit {
+        assert(closed || fd < 0, "Journal was not closed")
+    }
+
+    // MARK: - Files
+
+    private func segmentURL(_ number: Int) -> URL {
+        configuration.directory.appendingPathComponent(String(format: "segment-%012d.log", number))
+    }
+
+    private func write(_ data: Data) throws {
+        if let marker = configuration.faultMarker, FileManager.default.fileExists(atPath: marker.path) {
+            throw JournalError("write failed: \(String(cString: strerror(ENOSPC))) (injected by \(marker.lastPathComponent))")
+        }
+        var offset = 0
+        while offset < data.count {
+            let n = data.withUnsafeBytes { raw in Foundation.write(fd, raw.baseAddress! + offset, data.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let e = errno
+                // A partial record may now end the file: the next start truncates it.
+                throw JournalError("write failed: \(String(cString: strerror(e)))")
+            }
+            offset += n
+        }
+        size += data.count
+        written += data.count
+        segments[segments.count - 1].lastWrite = Date()
+    }
+
+    private func startSegment(_ number: Int) throws {
+        let url = segmentURL(number)
+        let newFD = Foundation.open(url.path, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0o644)
+        guard newFD >= 0 else { throw JournalError("cannot open \(url.path): \(String(cString: strerror(errno)))") }
+        fdLock.withLock { _ in
+            if fd >= 0 {
+                _ = fsync(fd)
+                Foundation.close(fd)
+            }
+            fd = newFD
+        }
+        // The directory entry itself must survive a power loss.
+        let dir = Foundation.open(configuration.directory.path, O_RDONLY)
+        if dir >= 0 {
+            _ = fsync(dir)
+            Foundation.close(dir)
+        }
+        size = 0
+        segments.append(Segment(number: number, url: url))
+    }
+
+    private func rotate() throws {
+        try startSegment(segments[segments.count - 1].number + 1)
+        prune()
+    }
+
+    /// Removes (or archives) the completed segments older than the retention; never the
+    /// segment being written.
+    func prune(now: Date = Date()) {
+        var kept: [Segment] = []
+        for (i, s) in segments.enumerated() {
+            let active = i == segments.count - 1
+            if !active, s.outstanding <= 0, now.timeIntervalSince(s.lastWrite) >= Double(configuration.retention.components.seconds) {
+                if configuration.archive {
+                    let archive = configuration.directory.appendingPathComponent("archive")
+                    try? FileManager.default.createDirectory(at: archive, withIntermediateDirectories: true)
+                    try? FileManager.default.moveItem(at: s.url, to: archive.appendingPathComponent(s.url.lastPathComponent))
+                } else {
+                    try? FileManager.default.removeItem(at: s.url)
+                }
+                continue
+            }
+            kept.append(s)
+        }
+        segments = kept
+    }
+
+    /// Segments on disk now (tests, status).
+    var segmentCount: Int { segments.count }
+}
+
+package struct JournalError: Error, CustomStringConvertible {
+    package var description: String
+    init(_ d: String) { description = d }
+}

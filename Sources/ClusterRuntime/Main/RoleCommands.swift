@@ -1,0 +1,217 @@
+import ArgumentParser
+import BotAPI
+import Bus
+import Wire
+import Foundation
+import TGBot
+import Logging
+
+/// `<bot> broker`
+struct BrokerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "broker",
+        abstract: "Run the broker: dedupe, route, keep each chat in order, hand out jobs by credit, requeue the work of dead workers.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let configuration = try common.configuration()
+        let logger = common.logger(role: "broker")
+        TerminationSignal.install()
+        ParentWatch.start(grace: configuration.drainDeadline)
+        try? FileManager.default.createDirectory(atPath: configuration.absoluteDataDir, withIntermediateDirectories: true)
+        let context = ZMQContext()
+        let service: BrokerService
+        do {
+            service = try BrokerService(bot: Roles.bot, configuration: configuration, context: context, logger: logger)
+        } catch {
+            logger.critical("\(error)")
+            Foundation.exit(RoleError.bootFailure)
+        }
+        await service.run { await TerminationSignal.wait() }
+        context.close()
+    }
+}
+
+/// `<bot> worker`
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "worker",
+        abstract: "Run a worker: concurrent handlers and jobs, replies through one libcurl multi handle.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Handlers in flight at once in this process.")
+    var concurrency = 64
+
+    @Option(help: "A handler running longer than this is treated as a crash, e.g. 60s.")
+    var deadline = "60s"
+
+    func run() async throws {
+        var configuration = try common.configuration()
+        configuration.concurrency = concurrency
+        configuration.jobDeadline = try CommonOptions.duration(deadline, "deadline")
+        try await runWorker(role: .worker, capacity: concurrency, configuration: configuration, common: common)
+    }
+}
+
+/// `<bot> sequencer`
+struct SequencerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sequencer",
+        abstract: "Run the sequencer: serial (shared-state) handlers, one at a time, in update_id order, against the SQLite store, with a transactional outbox.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "A handler running longer than this is treated as a crash, e.g. 60s.")
+    var deadline = "60s"
+
+    func run() async throws {
+        var configuration = try common.configuration()
+        configuration.jobDeadline = try CommonOptions.duration(deadline, "deadline")
+        let (logger, client) = bootClientRole("sequencer", configuration: configuration, common: common)
+        try? FileManager.default.createDirectory(atPath: configuration.absoluteDataDir, withIntermediateDirectories: true)
+        let context = ZMQContext()
+        let service: SequencerService
+        do {
+            service = try SequencerService(bot: Roles.bot, configuration: configuration, client: client, context: context, logger: logger)
+        } catch {
+            // A migration that fails or a store that cannot open is a boot error, not a crash to retry.
+            logger.critical("the state store cannot start", metadata: ["error": "\(error)"])
+            Foundation.exit(RoleError.bootFailure)
+        }
+        await service.run { await TerminationSignal.wait() }
+        client.shutdown()
+        context.close()
+    }
+}
+
+/// What every role that calls the Bot API does first: a logger, signals, the parent watch, and
+/// the client (no token is a boot error).
+private func bootClientRole(_ name: String, configuration: ClusterConfiguration, common: CommonOptions) -> (Logger, BotClient) {
+    let logger = common.logger(role: name)
+    TerminationSignal.install()
+    ParentWatch.start(grace: configuration.drainDeadline)
+    do {
+        return (logger, try configuration.makeClient(logger: logger))
+    } catch {
+        logger.critical("\(error)")
+        Foundation.exit(RoleError.bootFailure)
+    }
+}
+
+private func runWorker(role: PeerRole, capacity: Int, configuration: ClusterConfiguration, common: CommonOptions) async throws {
+    let (logger, client) = bootClientRole(role == .sequencer ? "sequencer" : "worker", configuration: configuration, common: common)
+    let context = ZMQContext()
+    let service = try WorkerService(bot: Roles.bot, configuration: configuration, role: role, capacity: capacity,
+                                    client: client, context: context, logger: logger)
+    await service.run { await TerminationSignal.wait() }
+    client.shutdown()
+    context.close()
+}
+
+/// `<bot> ingest`
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ingest",
+        abstract: "Run ingest: long-poll getUpdates (or serve the webhook) and hand each update to the broker before confirming it.")
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var webhook: WebhookOptions
+
+    @Option(name: .customLong("poll-timeout"), help: "getUpdates' long-poll timeout in seconds (0-50).")
+    var pollTimeout = 50
+
+    func validate() throws {
+        guard (0...50).contains(pollTimeout) else { throw ValidationError("--poll-timeout must be 0...50") }
+    }
+
+    func run() async throws {
+        var configuration = try common.configuration()
+        configuration.pollTimeout = pollTimeout
+        let (logger, client) = bootClientRole("ingest", configuration: configuration, common: common)
+        let context = ZMQContext()
+        if webhook.webhook {
+            do {
+                let service = try WebhookIngestService(bot: Roles.bot, configuration: configuration, options: webhook, client: client,
+                                                       context: context, logger: logger)
+                try await service.run { await TerminationSignal.wait() }
+            } catch let error as RoleError {
+                logger.critical("\(error)")
+                Foundation.exit(RoleError.bootFailure)
+            }
+            client.shutdown()
+            context.close()
+            return
+        }
+        if webhook.register {
+            // Back to polling: Telegram refuses getUpdates while a webhook is set.
+            _ = try? await client.call(BotMethods.DeleteWebhook())
+            logger.info("webhook deleted (polling)")
+        }
+        let service = try IngestService(bot: Roles.bot, configuration: configuration, client: client, context: context, logger: logger)
+        let polling = Task { try await service.run() }
+        let stopper = Task {
+            await TerminationSignal.wait()
+            polling.cancel()
+        }
+        do {
+            try await polling.value
+        } catch RoleError.badToken(let message) {
+            logger.critical("the Bot API rejected the token", metadata: ["error": "\(message)"])
+            Foundation.exit(RoleError.bootFailure)
+        } catch {
+            if !(error is CancellationError) { logger.info("stopped", metadata: ["reason": "\(error)"]) }
+        }
+        stopper.cancel()
+        client.shutdown()
+        context.close()
+    }
+}
+
+/// `<bot> run`
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run",
+        abstract: "Run the whole cluster in the foreground: broker, sequencer, ingest and N workers, supervised.")
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var webhook: WebhookOptions
+
+    @Option(help: "Ingest processes (several serve one webhook port; polling uses one).")
+    var ingests = 1
+
+    @Option(help: "Worker processes.")
+    var workers = 2
+
+    @Option(help: "Handlers in flight per worker.")
+    var concurrency = 64
+
+    @Option(help: "A handler running longer than this is treated as a crash, e.g. 60s.")
+    var deadline = "60s"
+
+    @Option(name: .customLong("poll-timeout"), help: "getUpdates' long-poll timeout in seconds (0-50).")
+    var pollTimeout = 50
+
+    func validate() throws {
+        guard (0...256).contains(workers) else { throw ValidationError("--workers must be 0...256") }
+        guard (1...16).contains(ingests) else { throw ValidationError("--ingests must be 1...16") }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+    }
+
+    func run() async throws {
+        let configuration = try common.configuration()
+        _ = try CommonOptions.duration(deadline, "deadline")
+        let logger = common.logger(role: "supervisor")
+        guard configuration.token != nil else {
+            logger.critical("\(RoleError.noToken)")
+            Foundation.exit(RoleError.bootFailure)
+        }
+        let base = common.forwarded
+        let options = Supervisor.Options(workers: workers, childArguments: [
+            "broker": base,
+            "sequencer": base + ["--deadline", deadline],
+            "worker": base + ["--concurrency", "\(concurrency)", "--deadline", deadline],
+            "ingest": base + ["--poll-timeout", "\(pollTimeout)"] + webhook.forwarded,
+        ])
+        var supervised = options
+        supervised.ingests = webhook.webhook ? ingests : 1
+        let code = await Supervisor(configuration: configuration, options: supervised, logger: logger).run()
+        Foundation.exit(code)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Synchronization
+
+/// Watches the deadline of every job a peer runs, from a thread of its own.
+///
+/// A task on Swift's shared pool cannot do this: handlers that block every pool thread (a
+/// blocking call, a spin) would stop it, while the bus thread keeps heartbeating and the broker
+/// keeps believing the process healthy. A plain thread that sleeps between checks needs none
+/// of the pool. A task cannot be killed, so a job past its deadline ends the process (the
+/// broker hands its jobs to another peer, the supervisor starts a new one).
+final class HangWatchdog: Sendable {
+    /// A running job: when it started and what it is, for the log.
+    struct Entry: Sendable, Equatable {
+        var started: ContinuousClock.Instant
+        var what: String
+    }
+
+    private struct State: ~Copyable {
+        var running: [UInt64: Entry] = [:]
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
+    private let deadline: Duration
+    private let wake = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Starts the thread: every `interval` it looks for a job older than `deadline` and calls
+    /// `onHang` with it (which is expected not to return: it exits the process).
+    init(deadline: Duration, interval: Duration, onHang: @escaping @Sendable (UInt64, Entry) -> Void) {
+        self.deadline = deadline
+        let thread = Thread { [self] in
+            let wait = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+            while wake.wait(timeout: .now() + wait) == .timedOut {
+                let (stopped, hung) = state.withLock { s in (s.stopped, Self.overdue(s.running, now: .now, deadline: self.deadline)) }
+                if stopped { break }
+                if let (id, entry) = hung { onHang(id, entry) }
+            }
+            done.signal()
+        }
+        thread.name = "tgcluster.watchdog"
+        thread.start()
+    }
+
+    /// The oldest job past `deadline` at `now`, if any (pure: tested without threads).
+    static func overdue(_ running: [UInt64: Entry], now: ContinuousClock.Instant, deadline: Duration) -> (UInt64, Entry)? {
+        running.filter { now - $0.value.started > deadline }.min { $0.value.started < $1.value.started }.map { ($0.key, $0.value) }
+    }
+
+    func started(_ id: UInt64, _ what: String, at now: ContinuousClock.Instant = .now) {
+        state.withLock { $0.running[id] = Entry(started: now, what: what) }
+    }
+
+    func finished(_ id: UInt64) {
+        state.withLock { _ = $0.running.removeValue(forKey: id) }
+    }
+
+    /// Jobs running now.
+    var count: Int { state.withLock { $0.running.count } }
+
+    /// Stops the thread and waits for it.
+    func stop() {
+        let first = state.withLock { s -> Bool in
+            defer { s.stopped = true }
+            return !s.stopped
+        }
+        guard first else { return }
+        wake.signal()
+        done.wait()
+    }
+}

@@ -1,0 +1,380 @@
+import BotAPI
+import Bus
+import Wire
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+import TGBot
+
+/// The sequencer process: runs serial handlers one at a time, in the order the broker hands
+/// them out (`update_id` order), against the SQLite store, and commits them in groups.
+///
+/// A group is whatever arrived while the previous one was committing (up to `maxGroup`): one
+/// `BEGIN IMMEDIATE`, then per update a savepoint around its handler, the row that records it
+/// as applied and the outbox rows of the jobs it emitted; one `COMMIT` (one fsync) for all.
+/// Only after the commit are the updates acknowledged (DONE) and the new outbox rows sent
+/// (EMIT). So a crash at any instant leaves each update either applied with all its jobs
+/// recorded, or not at all; an update found applied is acknowledged without running again;
+/// and outbox rows not yet reported finished are sent again after any restart, in order.
+final class SequencerService: Sendable {
+    private struct Inbox: Sendable {
+        var jobs: [Job] = []
+        var finished: [(UInt64, Outcome, Data)] = []
+        /// Send every pending outbox row again (at start, and when the broker restarted).
+        var resend = true
+        var lastHeard = ContinuousClock.now
+        var lastReady = ContinuousClock.now
+        var draining = false
+        var busy = false
+        /// A scheduled job is due: fire what is due in the next group.
+        var timerDue = false
+    }
+
+    /// The one timer of the JobQueue: armed for the earliest next run, whatever the number of
+    /// jobs (no polling, no timer per job).
+    private struct Alarm: Sendable {
+        var due: Date?
+        var task: Task<Void, Never>?
+    }
+    private let alarm = Mutex(Alarm())
+
+    static let maxGroup = 512
+
+    private let bot: Bot
+    private let configuration: ClusterConfiguration
+    private let client: BotClient
+    private let logger: Logger
+    private let bus: BusLoop
+    private let store: StateStore
+    private let inbox = Mutex(Inbox())
+    private let watchdog: HangWatchdog
+    private let wake: AsyncStream<Void>
+    private let wakeUp: AsyncStream<Void>.Continuation
+    /// The number of the next group commit (only the processor task touches it).
+    private let nextGroup = Mutex<Int64>(1)
+
+    init(bot: Bot, configuration: ClusterConfiguration, client: BotClient, context: ZMQContext, logger: Logger) throws {
+        self.bot = bot
+        self.configuration = configuration
+        self.client = client
+        self.logger = logger
+        store = try StateStore(path: configuration.file("state.sqlite").path, migrations: bot.migrations)
+        let last = try store.access { db in try Int64.fetchOne(db, sql: "SELECT MAX(commit_group) FROM tgcluster_applied") } ?? 0
+        nextGroup.withLock { $0 = last + 1 }
+        (wake, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let identity = "sequencer-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: identity, connect: [configuration.workersSocket])],
+                          heartbeat: .init(socket: 0, frames: Frame.heartbeat.encoded(), interval: configuration.heartbeat))
+        } catch {
+            try? store.close()
+            throw error
+        }
+        watchdog = HangWatchdog(deadline: configuration.jobDeadline, interval: min(configuration.heartbeat, .milliseconds(250))) { _, job in
+            logger.error("a serial handler ran past its deadline; exiting so that the update is retried",
+                         metadata: ["what": "\(job.what)", "deadline": "\(configuration.jobDeadline)"])
+            exit(RoleError.hung)
+        }
+    }
+
+    private func send(_ frame: Frame) {
+        bus.send(frame.encoded(), on: 0)
+    }
+
+    private var ready: Frame {
+        .ready(Ready(capacity: UInt32(Self.maxGroup), role: .sequencer, fingerprint: bot.fingerprint, program: Bot.programName,
+                     pid: UInt32(getpid())))
+    }
+
+    /// Runs until `stop` completes, then finishes the group in progress and what it was sent.
+    func run(until stop: @escaping @Sendable () async -> Void) async {
+        send(ready)
+        logger.info("ready", metadata: ["store": "\(configuration.file("state.sqlite").path)", "broker": "\(configuration.workersSocket)"])
+        let consumer = Task { await consume() }
+        let ticker = Task { await tick() }
+        let processor = Task { await process() }
+        await runStartUpHooks()
+        wakeUp.yield()
+        await stop()
+        inbox.withLock { $0.draining = true }
+        send(.disconnect)
+        let deadline = ContinuousClock.now + configuration.drainDeadline
+        while ContinuousClock.now < deadline, inbox.withLock({ $0.busy || !$0.jobs.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        wakeUp.finish()
+        await processor.value
+        alarm.withLock { $0.task?.cancel() }
+        ticker.cancel()
+        consumer.cancel()
+        watchdog.stop()
+        bus.shutdown()
+        do { try store.close() } catch { logger.error("closing the store failed", metadata: ["error": "\(error)"]) }
+    }
+
+    private func consume() async {
+        for await message in bus.inbound {
+            let frame: Frame
+            do {
+                frame = try Frame.decode(message.frames)
+            } catch {
+                logger.warning("dropped a frame that does not parse", metadata: ["error": "\(error)"])
+                continue
+            }
+            let now = ContinuousClock.now
+            var sayReady = false
+            inbox.withLock { s in
+                s.lastHeard = now
+                switch frame {
+                case .job(let job):
+                    s.jobs.append(job)
+                case .emitted(let id, let outcome, let output):
+                    s.finished.append((id, outcome, output))
+                case .refuse(let reason):
+                    logger.critical("the broker refused this process", metadata: ["reason": "\(reason)"])
+                    exit(RoleError.bootFailure)
+                case .disconnect where !s.draining:
+                    // The broker does not know us: it restarted, and has lost what it held of
+                    // the outbox. Introduce ourselves once (it answers each message so) and
+                    // send the pending outbox again.
+                    if now - s.lastReady > configuration.heartbeat {
+                        s.lastReady = now
+                        s.resend = true
+                        sayReady = true
+                    }
+                default:
+                    break
+                }
+            }
+            if sayReady {
+                logger.debug("the broker does not know the sequencer; saying READY again")
+                send(ready)
+            }
+            wakeUp.yield()
+        }
+    }
+
+    private func tick() async {
+        while !Task.isCancelled {
+            // Heartbeats go out from the bus thread and deadlines are the watchdog thread's;
+            // this only notices a broker that went silent.
+            try? await Task.sleep(for: configuration.heartbeat)
+            let now = ContinuousClock.now
+            let silent = inbox.withLock { s in now - s.lastHeard > configuration.heartbeat * configuration.liveness && !s.draining }
+            if silent {
+                inbox.withLock { s in
+                    s.lastHeard = now
+                    s.lastReady = now
+                    s.resend = true
+                }
+                send(ready)
+                wakeUp.yield()
+            }
+        }
+    }
+
+    /// The one task that touches the store: takes what has arrived, commits it as a group.
+    private func process() async {
+        for await _ in wake {
+            while true {
+                let (jobs, finished, resend, timerDue) = inbox.withLock { s -> ([Job], [(UInt64, Outcome, Data)], Bool, Bool) in
+                    let n = min(s.jobs.count, Self.maxGroup)
+                    let taken = Array(s.jobs.prefix(n))
+                    s.jobs.removeFirst(n)
+                    defer { s.finished.removeAll(); s.resend = false; s.timerDue = false }
+                    s.busy = !taken.isEmpty || !s.finished.isEmpty || s.resend || s.timerDue
+                    return (taken, s.finished, s.resend, s.timerDue)
+                }
+                if jobs.isEmpty && finished.isEmpty && !resend && !timerDue { break }
+                if resend { sendPendingOutbox() }
+                if !jobs.isEmpty || !finished.isEmpty || timerDue { await commitGroup(jobs, finished: finished, fireTimers: timerDue) }
+                inbox.withLock { $0.busy = false }
+            }
+        }
+    }
+
+    /// Every outbox row not yet reported finished, in emission order.
+    private func sendPendingOutbox() {
+        do {
+            let rows = try store.access { db in try OutboxStore.pending(db) }
+            for e in rows { send(.emit(e)) }
+            if !rows.isEmpty { logger.info("outbox sent again", metadata: ["jobs": "\(rows.count)"]) }
+        } catch {
+            logger.error("reading the outbox failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func commitGroup(_ jobs: [Job], finished: [(UInt64, Outcome, Data)], fireTimers: Bool = false) async {
+        var dones: [(UInt64, Outcome, Data)] = []
+        var emissions: [Emission] = []
+        let group = nextGroup.withLock { g -> Int64 in
+            defer { g += 1 }
+            return g
+        }
+        do {
+            try store.access { db in try db.beginTransaction(.immediate) }
+            if !finished.isEmpty {
+                try store.access { db in try OutboxStore.finish(db, finished.map { (id: $0.0, outcome: $0.1, output: $0.2) }, now: Date()) }
+            }
+            if fireTimers {
+                let fired = try store.access { db in
+                    // A millisecond of slack: the timer may wake a hair before the due time.
+                    try ScheduleStore.fireDue(db, now: Date().addingTimeInterval(0.001)) { action, key in
+                        let e = try OutboxStore.insert(db, updateID: nil, action: action, key: key)
+                        emissions.append(e)
+                        return e.outboxID
+                    }
+                }
+                if fired > 0 { logger.debug("scheduled jobs fired", metadata: ["count": "\(fired)"]) }
+            }
+            for job in jobs {
+                if case .schedule(let input) = job.payload {
+                    // A JobQueue change from a concurrent handler or a job: applied once (its token).
+                    do {
+                        let request = try JSONDecoder().decode(ScheduleRequest.self, from: input)
+                        let ids = try store.access { db in try ScheduleStore.apply(request, db, now: Date()) }
+                        dones.append((job.id, .ok, try JSONEncoder().encode(ids)))
+                    } catch {
+                        dones.append((job.id, .failed, Data("\(error)".utf8)))
+                    }
+                    continue
+                }
+                guard case .update(let index, let envelope) = job.payload else {
+                    dones.append((job.id, .failed, Data("the sequencer runs serial handlers only".utf8)))
+                    continue
+                }
+                let digest = Self.digest(envelope.bytes)
+                let earlier = try store.access { db in
+                    try Row.fetchOne(db, sql: "SELECT digest, applied_at FROM tgcluster_applied WHERE update_id = ?", arguments: [envelope.updateID])
+                }
+                if let earlier, earlier["digest"] as Int64 == digest || Date().timeIntervalSince1970 - (earlier["applied_at"] as Double) < 86_400 {
+                    if earlier["digest"] as Int64 != digest {
+                        logger.warning("an update id seen today came again with other bytes; treated as the same update",
+                                       metadata: ["update_id": "\(envelope.updateID)"])
+                    }
+                    logger.debug("already applied", metadata: ["update_id": "\(envelope.updateID)"])
+                    dones.append((job.id, .ok, Data()))
+                    continue
+                }
+                let (outcome, error, emitted) = try await apply(handler: Int(index), envelope, attempt: Int(job.attempt))
+                try store.access { db in
+                    try db.execute(sql: """
+                        INSERT OR REPLACE INTO tgcluster_applied(update_id, digest, outcome, error, applied_at, commit_group)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """, arguments: [envelope.updateID, digest, outcome == .ok ? "ok" : "failed", error, Date().timeIntervalSince1970, group])
+                }
+                emissions += emitted
+                dones.append((job.id, outcome, Data((error ?? "").utf8)))
+            }
+            try store.access { db in try db.commit() }
+        } catch {
+            // Nothing of the group is acknowledged: the broker hands it out again when this
+            // process is replaced. A store that cannot commit (full disk, I/O error) must not
+            // look alive, so the process exits and the supervisor restarts it with backoff.
+            logger.critical("the group could not be committed; exiting", metadata: ["error": "\(error)", "updates": "\(jobs.count)"])
+            try? store.access { db in if db.isInsideTransaction { try db.rollback() } }
+            exit(RoleError.storeFailure)
+        }
+        for (id, outcome, output) in dones { send(.done(jobID: id, outcome: outcome, output: output)) }
+        for e in emissions { send(.emit(e)) }
+        armAlarm()
+    }
+
+    /// Sets the JobQueue's timer for the earliest next run (cheap: an indexed MIN), replacing
+    /// the armed one only when that changed.
+    private func armAlarm() {
+        let due: Date?
+        do {
+            due = try store.access { db in try ScheduleStore.nextDue(db) }
+        } catch {
+            logger.error("reading the schedule failed", metadata: ["error": "\(error)"])
+            return
+        }
+        alarm.withLock { a in
+            guard a.due != due || a.task == nil else { return }
+            a.task?.cancel()
+            a.due = due
+            guard let due else {
+                a.task = nil
+                return
+            }
+            a.task = Task { [weak self] in
+                let wait = due.timeIntervalSinceNow
+                if wait > 0 {
+                    do { try await Task.sleep(for: .microseconds(Int64(wait * 1_000_000)), tolerance: .microseconds(100)) } catch { return }
+                }
+                guard let self else { return }
+                // Fired: the next armAlarm sets a new one whatever the earliest run is then
+                // (an early wake-up that finds nothing due must not leave the timer unset).
+                self.alarm.withLock { $0.due = nil; $0.task = nil }
+                self.inbox.withLock { $0.timerDue = true }
+                self.wakeUp.yield()
+            }
+        }
+    }
+
+    /// The bot's `atStart` hooks, in one transaction, before any update.
+    private func runStartUpHooks() async {
+        let hooks = bot.startUpHooks
+        guard !hooks.isEmpty else {
+            armAlarm()
+            return
+        }
+        let session = SerialSession(store: store, updateID: 0, key: nil, chatID: nil, userID: nil)
+        do {
+            try store.access { db in try db.beginTransaction(.immediate) }
+            for hook in hooks { try await hook(JobQueue(effects: SerialEffects(session: session, keepExisting: true))) }
+            try store.access { db in try db.commit() }
+            for e in session.emissions { send(.emit(e)) }
+        } catch {
+            logger.critical("a start-up hook failed", metadata: ["error": "\(error)"])
+            try? store.access { db in if db.isInsideTransaction { try db.rollback() } }
+            exit(RoleError.bootFailure)
+        }
+        armAlarm()
+    }
+
+    /// Runs one serial handler inside a savepoint; an error rolls back its writes (the update
+    /// is still recorded as applied, with the error, and the error handler's own deferred
+    /// calls are kept).
+    private func apply(handler index: Int, _ envelope: UpdateEnvelope, attempt: Int) async throws
+        -> (Outcome, String?, [Emission]) {
+        let raw = envelope.raw
+        var logger = self.logger
+        logger[metadataKey: "update_id"] = "\(envelope.updateID)"
+        let handlers = bot.handlers
+        guard index < handlers.count else { return (.failed, "no handler \(index)", []) }
+        let session = SerialSession(store: store, updateID: envelope.updateID, key: envelope.routingKey, chatID: raw.chatID, userID: raw.userID)
+        let ctx = Context(raw: raw, client: client, logger: logger, attempt: attempt, effects: SerialEffects(session: session))
+        try store.access { db in try db.execute(sql: "SAVEPOINT tgcluster_update") }
+        watchdog.started(UInt64(bitPattern: envelope.updateID), "update \(envelope.updateID)")
+        defer { watchdog.finished(UInt64(bitPattern: envelope.updateID)) }
+        do {
+            try await handlers[index].handler(ctx)
+            try store.access { db in try db.execute(sql: "RELEASE tgcluster_update") }
+            return (.ok, nil, session.emissions)
+        } catch {
+            try store.access { db in
+                try db.execute(sql: "ROLLBACK TO tgcluster_update")
+                try db.execute(sql: "RELEASE tgcluster_update")
+            }
+            logger.error("serial handler failed; its writes are rolled back", metadata: ["error": "\(error)"])
+            let reporting = SerialSession(store: store, updateID: envelope.updateID, key: envelope.routingKey, chatID: raw.chatID, userID: raw.userID)
+            await bot.errorHandler?(error, Context(raw: raw, client: client, logger: logger, attempt: attempt,
+                                                   effects: SerialEffects(session: reporting)))
+            return (.failed, "\(error)", reporting.emissions)
+        }
+    }
+
+    /// FNV-1a, 64 bits, of an update's bytes: tells a redelivery from a new update that reuses
+    /// an old id.
+    static func digest(_ bytes: Data) -> Int64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes {
+            h ^= UInt64(b)
+            h &*= 0x100_0000_01b3
+        }
+        return Int64(bitPattern: h)
+    }
+}

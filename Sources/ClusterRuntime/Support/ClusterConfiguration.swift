@@ -1,0 +1,99 @@
+import BotAPI
+import Foundation
+
+/// Configuration shared by the roles. Environment first (`TELEGRAM_BOT_TOKEN`,
+/// `TELEGRAM_API_URL`, `TGCLUSTER_DATA_DIR`), flags override (see each role's `--help`).
+package struct ClusterConfiguration: Sendable {
+    /// The bot token; needed by ingest and by the roles that call the Bot API.
+    package var token: String?
+    package var apiURL = BotClient.Configuration.defaultAPIURL
+    /// Journal, state and sockets (`TGCLUSTER_DATA_DIR`, default `./.tgcluster`).
+    package var dataDir = "./.tgcluster"
+    /// Where the broker listens for ingest; default `ipc://<data-dir>/ingest.sock`.
+    package var ingestEndpoint: String?
+    /// Where the broker listens for workers and the sequencer; default `ipc://<data-dir>/workers.sock`.
+    package var workersEndpoint: String?
+    /// Heartbeats both ways at this interval; a peer silent for `liveness` intervals is dead.
+    package var heartbeat: Duration = .milliseconds(500)
+    package var liveness = 4
+    /// Handlers in flight per worker (`--concurrency`).
+    package var concurrency = 64
+    /// A handler or job running longer than this is treated as a crash (`--deadline`).
+    package var jobDeadline: Duration = .seconds(60)
+    /// Deliveries of one job before it is dead-lettered.
+    package var maxAttempts: UInt8 = 3
+    /// getUpdates' long-poll timeout, seconds (Telegram caps it at 50).
+    package var pollTimeout = 50
+    /// Time a stopping process gives work in flight to finish.
+    package var drainDeadline: Duration = .seconds(30)
+    /// Completed journal segments are kept this long (`--journal-retention`), then removed.
+    package var journalRetention: Duration = .seconds(24 * 3600)
+    /// Move completed segments to `journal/archive/` instead of removing them.
+    package var journalArchive = false
+    /// The flood limits every process keeps to, together (`--flood`, `TGCLUSTER_FLOOD`); nil sends
+    /// at once and only retries 429s.
+    package var flood: FloodLimits? = FloodLimits()
+
+    package init() {}
+
+    /// From the process environment.
+    package static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> ClusterConfiguration {
+        var c = ClusterConfiguration()
+        c.token = env["TELEGRAM_BOT_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if let url = env["TELEGRAM_API_URL"], !url.isEmpty { c.apiURL = url }
+        if let dir = env["TGCLUSTER_DATA_DIR"], !dir.isEmpty { c.dataDir = dir }
+        return c
+    }
+
+    var absoluteDataDir: String {
+        URL(fileURLWithPath: dataDir).standardizedFileURL.path
+    }
+
+    var ingestSocket: String { ingestEndpoint ?? "ipc://\(absoluteDataDir)/ingest.sock" }
+    var workersSocket: String { workersEndpoint ?? "ipc://\(absoluteDataDir)/workers.sock" }
+    var controlSocket: String { "ipc://\(absoluteDataDir)/control.sock" }
+
+    func file(_ name: String) -> URL {
+        URL(fileURLWithPath: absoluteDataDir).appendingPathComponent(name)
+    }
+
+    func makeClient(logger: Logger) throws -> BotClient {
+        guard let token else { throw RoleError.noToken }
+        var client = BotClient.Configuration(token: token, apiURL: apiURL)
+        if let flood {
+            do {
+                try? FileManager.default.createDirectory(atPath: absoluteDataDir, withIntermediateDirectories: true)
+                client.limiter = try FloodGate(path: file("flood.shm").path, limits: flood)
+            } catch {
+                // Still correct without it: 429s are retried after retry_after.
+                logger.warning("flood limits off: the shared table cannot be opened", metadata: ["error": "\(error)"])
+            }
+        }
+        return BotClient(configuration: client, logger: logger)
+    }
+}
+
+import Logging
+
+/// Why a role cannot start: reported, and the process exits with `RoleError.bootFailure` so
+/// the supervisor halts instead of restart-looping.
+enum RoleError: Error, CustomStringConvertible {
+    case noToken
+    case badToken(String)
+    case cannotListen(String)
+
+    /// EX_CONFIG from sysexits.h.
+    static let bootFailure: Int32 = 78
+    /// A handler ran past its deadline; the process is restarted.
+    static let hung: Int32 = 70
+    /// The sequencer's store could not commit (EX_IOERR): restarted with backoff.
+    static let storeFailure: Int32 = 74
+
+    var description: String {
+        switch self {
+        case .noToken: return "no bot token: set TELEGRAM_BOT_TOKEN or pass --token"
+        case .badToken(let m): return "the Bot API rejected the token: \(m)"
+        case .cannotListen(let m): return "cannot listen: \(m)"
+        }
+    }
+}

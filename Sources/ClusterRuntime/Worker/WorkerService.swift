@@ -1,0 +1,286 @@
+import BotAPI
+import Bus
+import Wire
+import Foundation
+import Logging
+import Synchronization
+import TGBot
+
+/// A worker (or the sequencer, with capacity 1 and serial handlers): takes jobs from the
+/// broker, runs them as Swift tasks, acknowledges each when its handler has finished.
+///
+/// READY with its capacity, heartbeats both ways, READY again when the broker does not know it
+/// (the broker restarted). A handler running past the deadline makes the process exit: a task
+/// cannot be killed, and the broker hands its jobs to another worker.
+final class WorkerService: Sendable {
+    private struct State: Sendable {
+        var results: [UInt64: CheckedContinuation<Data, any Error>] = [:]
+        var nextTaskID: UInt64 = 1
+        var lastHeard = ContinuousClock.now
+        var lastReady = ContinuousClock.now
+        var draining = false
+    }
+
+    private let bot: Bot
+    private let configuration: ClusterConfiguration
+    private let role: PeerRole
+    private let capacity: Int
+    private let client: BotClient
+    private let logger: Logger
+    private let bus: BusLoop
+    private let state = Mutex(State())
+    private let databases: SharedDatabase
+    private let watchdog: HangWatchdog
+
+    init(bot: Bot, configuration: ClusterConfiguration, role: PeerRole, capacity: Int, client: BotClient,
+         context: ZMQContext, logger: Logger) throws {
+        self.bot = bot
+        self.configuration = configuration
+        self.role = role
+        self.capacity = capacity
+        self.client = client
+        self.logger = logger
+        databases = SharedDatabase(path: configuration.file("state.sqlite").path)
+        watchdog = HangWatchdog(deadline: configuration.jobDeadline, interval: min(configuration.heartbeat, .milliseconds(250))) { id, job in
+            logger.error("a handler ran past its deadline; exiting so that its work is retried elsewhere",
+                         metadata: ["job": "\(id)", "what": "\(job.what)", "deadline": "\(configuration.jobDeadline)"])
+            exit(RoleError.hung)
+        }
+        let identity = "\(role == .sequencer ? "sequencer" : "worker")-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: identity, connect: [configuration.workersSocket])],
+                          heartbeat: .init(socket: 0, frames: Frame.heartbeat.encoded(), interval: configuration.heartbeat))
+    }
+
+    /// What this process's handlers and jobs do through their contexts.
+    private var effects: PoolEffects { PoolEffects(client: client, worker: self, databases: databases) }
+
+    private func send(_ frame: Frame) {
+        bus.send(frame.encoded(), on: 0)
+    }
+
+    private var ready: Frame {
+        .ready(Ready(capacity: UInt32(capacity), role: role, fingerprint: bot.fingerprint, program: Bot.programName,
+                     pid: UInt32(getpid())))
+    }
+
+    /// Runs until `stop` completes, then drains: DISCONNECT, finish what is in flight.
+    func run(until stop: @escaping @Sendable () async -> Void) async {
+        send(ready)
+        logger.info("ready", metadata: ["capacity": "\(capacity)", "broker": "\(configuration.workersSocket)"])
+        let consumer = Task { await consume() }
+        let ticker = Task { await tick() }
+        await stop()
+        state.withLock { $0.draining = true }
+        send(.disconnect)
+        let deadline = ContinuousClock.now + configuration.drainDeadline
+        while ContinuousClock.now < deadline, watchdog.count > 0 {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        ticker.cancel()
+        consumer.cancel()
+        watchdog.stop()
+        bus.shutdown()
+        databases.close()
+    }
+
+    private func consume() async {
+        for await message in bus.inbound {
+            let frame: Frame
+            do {
+                frame = try Frame.decode(message.frames)
+            } catch {
+                logger.warning("dropped a frame that does not parse", metadata: ["error": "\(error)"])
+                continue
+            }
+            state.withLock { $0.lastHeard = .now }
+            switch frame {
+            case .job(let job):
+                Task { await self.execute(job) }
+            case .result(let taskID, let outcome, let output):
+                let waiter = state.withLock { $0.results.removeValue(forKey: taskID) }
+                if outcome == .ok {
+                    waiter?.resume(returning: output)
+                } else {
+                    waiter?.resume(throwing: JobError(job: "#\(taskID)", reason: String(decoding: output, as: UTF8.self)))
+                }
+            case .refuse(let reason):
+                logger.critical("the broker refused this process", metadata: ["reason": "\(reason)"])
+                exit(RoleError.bootFailure)
+            case .disconnect:
+                // The broker answers every message from a peer it does not know so: say READY
+                // once per heartbeat interval, not once per answer.
+                let now = ContinuousClock.now
+                let again = state.withLock { s -> Bool in
+                    guard !s.draining, now - s.lastReady > configuration.heartbeat else { return false }
+                    s.lastReady = now
+                    return true
+                }
+                if again {
+                    logger.debug("the broker does not know this process (or is leaving); saying READY again")
+                    send(ready)
+                }
+            default:
+                break
+            }
+        }
+    }
+
+    private func tick() async {
+        while !Task.isCancelled {
+            // Heartbeats go out from the bus thread and deadlines are the watchdog thread's;
+            // this only notices a broker that went silent.
+            try? await Task.sleep(for: configuration.heartbeat)
+            let now = ContinuousClock.now
+            let silent = state.withLock { s in now - s.lastHeard > configuration.heartbeat * configuration.liveness && !s.draining }
+            if silent {
+                // The broker is gone or restarted: introduce ourselves again (any answer counts).
+                state.withLock { $0.lastHeard = now }
+                send(ready)
+            }
+        }
+    }
+
+    private func execute(_ job: Job) async {
+        let started = ContinuousClock.now
+        switch job.payload {
+        case .update(let index, let envelope):
+            watchdog.started(job.id, "update \(envelope.updateID)", at: started)
+            var logger = self.logger
+            logger[metadataKey: "update_id"] = "\(envelope.updateID)"
+            let handlers = bot.handlers
+            let ctx = Context(raw: envelope.raw, client: client, logger: logger, attempt: Int(job.attempt), effects: effects)
+            guard Int(index) < handlers.count else {
+                finish(job.id, .failed, Data("no handler \(index)".utf8))
+                return
+            }
+            do {
+                try await handlers[Int(index)].handler(ctx)
+                finish(job.id, .ok, Data())
+            } catch {
+                logger.error("handler failed", metadata: ["error": "\(error)"])
+                await bot.errorHandler?(error, ctx)
+                finish(job.id, .failed, Data("\(error)".utf8))
+            }
+        case .outbox(let outboxID, .job(let name, let input)):
+            await run(job, name: name, input: input, key: "outbox-\(outboxID)", started: started)
+        case .outbox(let outboxID, .call(let method, let parameters)):
+            watchdog.started(job.id, "call \(method)", at: started)
+            await deferredCall(job, method: method, parameters: parameters, logger: jobLogger(key: "outbox-\(outboxID)"))
+        case .outbox(let outboxID, .fire(let firing)):
+            watchdog.started(job.id, "timer \(firing.callback)", at: started)
+            await fire(job, firing, key: "outbox-\(outboxID)", logger: jobLogger(key: "outbox-\(outboxID)"))
+        case .task(let name, let input):
+            await run(job, name: name, input: input, key: nil, started: started)
+        case .deadLetter(let notice):
+            watchdog.started(job.id, "dead-letter notice", at: started)
+            await reportDeadLetter(notice, logger: logger)
+            finish(job.id, .ok, Data())
+        case .schedule:
+            finish(job.id, .failed, Data("JobQueue changes are the sequencer's".utf8))
+        }
+    }
+
+    private func jobLogger(key: String) -> Logger {
+        var logger = self.logger
+        logger[metadataKey: "job_key"] = "\(key)"
+        return logger
+    }
+
+    private func run(_ job: Job, name: String, input: Data, key: String?, started: ContinuousClock.Instant) async {
+        watchdog.started(job.id, "job \(name)", at: started)
+        var logger = self.logger
+        logger[metadataKey: "job"] = "\(name)"
+        if let key { logger[metadataKey: "job_key"] = "\(key)" }
+        guard let body = bot.jobBody(name) else {
+            logger.error("no job with this name is registered on the bot")
+            finish(job.id, .failed, Data("no job named \(name)".utf8))
+            return
+        }
+        do {
+            let ctx = JobContext(client: client, logger: logger, key: key, effects: effects)
+            let output = try await body(input, ctx)
+            finish(job.id, .ok, output)
+        } catch {
+            logger.error("job failed", metadata: ["error": "\(error)"])
+            await bot.errorHandler?(error, nil)
+            finish(job.id, .failed, Data("\(error)".utf8))
+        }
+    }
+
+    /// A scheduled job came due: its timer callback runs here.
+    private func fire(_ job: Job, _ firing: TimerFiring, key: String, logger: Logger) async {
+        var logger = logger
+        logger[metadataKey: "schedule_id"] = "\(firing.scheduleID)"
+        guard let body = bot.timerBody(firing.callback) else {
+            logger.error("no timer with this name is registered on the bot", metadata: ["timer": "\(firing.callback)"])
+            finish(job.id, .failed, Data("no timer named \(firing.callback)".utf8))
+            return
+        }
+        let ctx = TimerContext(client: client, logger: logger, scheduleID: firing.scheduleID, name: firing.name, chatID: firing.chatID,
+                               userID: firing.userID, scheduledFor: Date(timeIntervalSince1970: firing.scheduledFor), key: key, effects: effects)
+        do {
+            try await body(firing.payload, ctx)
+            finish(job.id, .ok, Data())
+        } catch {
+            logger.error("timer failed", metadata: ["error": "\(error)"])
+            await bot.errorHandler?(error, nil)
+            finish(job.id, .failed, Data("\(error)".utf8))
+        }
+    }
+
+    /// A Bot API call a serial handler made (`reply`, `send`), now that its update committed.
+    private func deferredCall(_ job: Job, method: String, parameters: Data, logger: Logger) async {
+        do {
+            let response = try await client.send(methodName: method, json: parameters)
+            finish(job.id, .ok, response.body)
+        } catch {
+            logger.error("deferred call failed", metadata: ["method": "\(method)", "error": "\(error)"])
+            await bot.errorHandler?(error, nil)
+            finish(job.id, .failed, Data("\(error)".utf8))
+        }
+    }
+
+    private func finish(_ id: UInt64, _ outcome: Outcome, _ output: Data) {
+        watchdog.finished(id)
+        send(.done(jobID: id, outcome: outcome, output: output))
+    }
+
+    /// A poison update the broker gave up on reaches the bot's error handler here, without its
+    /// handler running again.
+    private func reportDeadLetter(_ notice: DeadLetterNotice, logger: Logger) async {
+        var logger = logger
+        logger[metadataKey: "update_id"] = "\(notice.updateID ?? 0)"
+        let error = DeadLetterError(updateID: notice.updateID, reason: notice.reason)
+        logger.error("update dead-lettered", metadata: ["reason": "\(notice.reason)"])
+        let ctx = (notice.update.isEmpty ? nil : try? RawUpdate(bytes: notice.update)).map {
+            Context(raw: $0, client: client, logger: logger, attempt: 0, effects: effects)
+        }
+        await bot.errorHandler?(error, ctx)
+    }
+
+    // MARK: - Jobs and JobQueue changes on behalf of handlers (PoolEffects)
+
+    func submit(name: String, input: Data) async throws -> Data {
+        try await request { .submit(taskID: $0, name: name, input: input) }
+    }
+
+    func schedule(change: Data) async throws -> Data {
+        try await request { .schedule(taskID: $0, change: change) }
+    }
+
+    /// Sends the frame `make` builds with a new task id; returns the RESULT's output.
+    private func request(_ make: (UInt64) -> Frame) async throws -> Data {
+        try await withCheckedThrowingContinuation { continuation in
+            let id = state.withLock { s -> UInt64 in
+                let id = s.nextTaskID
+                s.nextTaskID += 1
+                s.results[id] = continuation
+                return id
+            }
+            send(make(id))
+        }
+    }
+
+    func lend() { send(.lend) }
+    func reclaim() { send(.reclaim) }
+}

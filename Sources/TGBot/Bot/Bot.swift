@@ -1,0 +1,247 @@
+import BotAPI
+import Foundation
+import GRDB
+import Synchronization
+
+/// A bot: its handlers, its named jobs and its error handler. Build it once at start-up (every
+/// process of the cluster runs the same binary and builds the same `Bot`), then hand it to
+/// `Cluster.main`.
+///
+/// ```swift
+/// let bot = Bot()
+/// bot.onCommand("start") { ctx in try await ctx.reply("Hi!") }
+/// bot.onText { ctx in try await ctx.reply(ctx.text ?? "") }          // concurrent, in the pool
+/// bot.onCommand("balance", .serial) { ctx in ... }                  // one at a time, in order
+/// bot.onError { error, ctx in ctx.logger.error("\(error)") }
+/// try await Cluster.main(bot)
+/// ```
+///
+/// Handlers are tried in the order they were added; the first that matches an update gets it.
+public final class Bot: Sendable {
+    /// Where a handler runs.
+    public enum Mode: Sendable {
+        /// In the worker pool, many at once (the guide's `run_async`).
+        case concurrent
+        /// In the sequencer, one at a time, in `update_id` order (shared state).
+        case serial
+    }
+
+    public typealias Handler = @Sendable (Context) async throws -> Void
+    public typealias ErrorHandler = @Sendable (any Error, Context?) async -> Void
+    public typealias JobBody = @Sendable (Data, JobContext) async throws -> Data
+    public typealias TimerBody = @Sendable (Data, TimerContext) async throws -> Void
+    public typealias StartUp = @Sendable (JobQueue) async throws -> Void
+
+    package struct Registration: Sendable {
+        /// What the handler matches, in words (`command /start`): part of the fingerprint.
+        package var label: String
+        package var kinds: Set<UpdateKind>
+        package var matches: @Sendable (RawUpdate) -> Bool
+        package var mode: Mode
+        package var ordered: Bool
+        package var handler: Handler
+    }
+
+    /// Where an update goes: the index of its handler, which process kind, and whether it keeps
+    /// its chat's order.
+    package struct Route: Sendable, Equatable {
+        package var handler: UInt16
+        package var serial: Bool
+        package var ordered: Bool
+    }
+
+    /// One step of the bot's schema (GRDB's migrator runs them in order, once each).
+    public struct Migration: Sendable {
+        public var identifier: String
+        public var body: @Sendable (Database) throws -> Void
+    }
+
+    private struct Table: Sendable {
+        var migrations: [Migration] = []
+        var handlers: [Registration] = []
+        var jobs: [String: JobBody] = [:]
+        var timers: [String: TimerBody] = [:]
+        var startUp: [StartUp] = []
+        var errorHandler: ErrorHandler?
+    }
+
+    private let table = Mutex(Table())
+
+    public init() {}
+
+    // MARK: - Handlers
+
+    /// Every update of `kinds` that `predicate` accepts.
+    public func on(_ kinds: Set<UpdateKind>, _ mode: Mode = .concurrent, ordered: Bool = true,
+                   where predicate: @escaping @Sendable (RawUpdate) -> Bool = { _ in true },
+                   _ handler: @escaping Handler) {
+        register("on", kinds, mode, ordered, predicate, handler)
+    }
+
+    private func register(_ label: String, _ kinds: Set<UpdateKind>, _ mode: Mode, _ ordered: Bool,
+                          _ predicate: @escaping @Sendable (RawUpdate) -> Bool, _ handler: @escaping Handler) {
+        let registration = Registration(label: label, kinds: kinds, matches: predicate, mode: mode, ordered: ordered, handler: handler)
+        table.withLock { $0.handlers.append(registration) }
+    }
+
+    /// Messages whose text is the command `/<name>` (with or without `@botname` and arguments).
+    public func onCommand(_ name: String, _ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
+        let command = name.hasPrefix("/") ? name : "/" + name
+        register("command \(command)", [.message], mode, ordered, { raw in
+            guard let text = raw.text, text.hasPrefix(command) else { return false }
+            let rest = text.dropFirst(command.count)
+            return rest.isEmpty || rest.first == " " || rest.first == "@" || rest.first == "\n"
+        }, handler)
+    }
+
+    /// Text messages that are not commands.
+    public func onText(_ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
+        register("text", [.message], mode, ordered, { raw in
+            guard let text = raw.text else { return false }
+            return !text.hasPrefix("/")
+        }, handler)
+    }
+
+    /// Text messages matching a regular expression (ICU syntax).
+    public func onText(matching pattern: String, _ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
+        let regex = try! NSRegularExpression(pattern: pattern)
+        let boxed = UncheckedSendable(regex)
+        register("text ~ \(pattern)", [.message], mode, ordered, { raw in
+            guard let text = raw.text else { return false }
+            return boxed.value.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+        }, handler)
+    }
+
+    /// Any message (text, photo, document, ...).
+    public func onMessage(_ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
+        register("message", [.message], mode, ordered, { _ in true }, handler)
+    }
+
+    /// Callback queries, optionally only those whose data starts with `prefix`.
+    public func onCallbackQuery(prefix: String? = nil, _ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
+        register("callback \(prefix ?? "*")", [.callbackQuery], mode, ordered, { raw in
+            guard let prefix else { return true }
+            return raw.string(at: "callback_query", "data")?.hasPrefix(prefix) == true
+        }, handler)
+    }
+
+    /// Any update `predicate` accepts, of any kind.
+    public func on(_ mode: Mode = .concurrent, ordered: Bool = true, where predicate: @escaping @Sendable (RawUpdate) -> Bool,
+                   _ handler: @escaping Handler) {
+        register("on", [], mode, ordered, predicate, handler)
+    }
+
+    /// Called with every error a handler or job throws, and for each dead-lettered update.
+    public func onError(_ handler: @escaping ErrorHandler) {
+        table.withLock { $0.errorHandler = handler }
+    }
+
+    // MARK: - State
+
+    /// A versioned step of the schema of the bot's tables in the sequencer's store, run once,
+    /// in the order declared, when the sequencer starts (GRDB's `DatabaseMigrator`).
+    ///
+    /// ```swift
+    /// bot.migration("v1") { db in
+    ///     try db.create(table: "account") { t in t.primaryKey("user", .integer); t.column("balance", .integer).notNull() }
+    /// }
+    /// ```
+    public func migration(_ identifier: String, _ body: @escaping @Sendable (Database) throws -> Void) {
+        precondition(!identifier.hasPrefix("tgcluster."), "migration names starting with tgcluster. are reserved")
+        table.withLock { $0.migrations.append(Migration(identifier: identifier, body: body)) }
+    }
+
+    package var migrations: [Migration] { table.withLock { $0.migrations } }
+
+    // MARK: - Named jobs (runAsync)
+
+    /// A job the worker pool runs by name, with bytes in and out.
+    public func job(_ name: String, _ body: @escaping JobBody) {
+        table.withLock { $0.jobs[name] = body }
+    }
+
+    /// A job with `Codable` input and output (JSON on the wire).
+    public func job<Input: Codable & Sendable, Output: Codable & Sendable>(
+        _ name: String, _ body: @escaping @Sendable (Input, JobContext) async throws -> Output
+    ) {
+        job(name) { data, ctx in
+            let input = try JSONDecoder().decode(Input.self, from: data)
+            return try JSONEncoder().encode(try await body(input, ctx))
+        }
+    }
+
+    // MARK: - Scheduled jobs (the JobQueue)
+
+    /// A callback for scheduled jobs (`ctx.jobs.runOnce("beep", ...)`), run in the worker pool
+    /// when a job comes due, with the job's payload (JSON on the wire).
+    public func timer<Payload: Decodable & Sendable>(_ name: String, _ body: @escaping @Sendable (Payload, TimerContext) async throws -> Void) {
+        table.withLock {
+            $0.timers[name] = { data, ctx in try await body(try JSONDecoder().decode(Payload.self, from: data), ctx) }
+        }
+    }
+
+    /// Runs in the sequencer each time it starts, in a transaction: schedule the bot's standing
+    /// jobs here. A job added here with a name that an active job of the same callback already
+    /// has is kept, not added again, so restarts do not multiply it.
+    public func atStart(_ body: @escaping StartUp) {
+        table.withLock { $0.startUp.append(body) }
+    }
+
+    // MARK: - Used by the roles
+
+    package func timerBody(_ name: String) -> TimerBody? { table.withLock { $0.timers[name] } }
+    package var startUpHooks: [StartUp] { table.withLock { $0.startUp } }
+
+    package var handlers: [Registration] { table.withLock { $0.handlers } }
+    package var errorHandler: ErrorHandler? { table.withLock { $0.errorHandler } }
+
+    package func jobBody(_ name: String) -> JobBody? { table.withLock { $0.jobs[name] } }
+
+    /// The broker's routing: the first handler that matches an update of `kind`.
+    package func route(_ raw: RawUpdate, kind: UpdateKind) -> Route? {
+        let handlers = self.handlers
+        for (i, h) in handlers.enumerated() where h.kinds.isEmpty || h.kinds.contains(kind) {
+            if h.matches(raw) {
+                return Route(handler: UInt16(i), serial: h.mode == .serial, ordered: h.ordered)
+            }
+        }
+        return nil
+    }
+
+    /// A hash (FNV-1a, 64 bits) of the bot's tables: its handlers in order (what each matches,
+    /// its mode and ordering), its job and timer names and its migrations. The broker routes by
+    /// handler index, so every process of a cluster must have the same tables; READY carries
+    /// this and the broker refuses a peer whose value differs. Closures cannot be hashed: two
+    /// builds whose handlers differ only in their bodies look alike (deploy whole clusters).
+    public var fingerprint: UInt64 {
+        table.withLock { t in
+            var lines = ["tgcluster handler table v1"]
+            for (i, h) in t.handlers.enumerated() {
+                lines.append("handler \(i) \(h.label) kinds=\(h.kinds.map(\.rawValue).sorted().joined(separator: ",")) "
+                             + "mode=\(h.mode == .serial ? "serial" : "concurrent") ordered=\(h.ordered)")
+            }
+            lines += t.jobs.keys.sorted().map { "job \($0)" }
+            lines += t.timers.keys.sorted().map { "timer \($0)" }
+            lines += t.migrations.map { "migration \($0.identifier)" }
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in lines.joined(separator: "\n").utf8 {
+                h ^= UInt64(b)
+                h &*= 0x100_0000_01b3
+            }
+            return h
+        }
+    }
+
+    /// This executable's name, as peers name themselves in READY.
+    package static var programName: String {
+        URL(fileURLWithPath: CommandLine.arguments.first ?? "bot").lastPathComponent
+    }
+
+    /// The update kinds the handlers want (for `allowed_updates`); empty = Telegram's default.
+    package var allowedUpdates: [String] {
+        let handlers = self.handlers
+        if handlers.contains(where: { $0.kinds.isEmpty }) { return [] }
+        return Set(handlers.flatMap { $0.kinds.map(\.rawValue) }).sorted()
+    }
+}
+

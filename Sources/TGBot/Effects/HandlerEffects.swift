@@ -1,0 +1,52 @@
+import Foundation
+import GRDB
+
+/// What a handler's context asks of the runtime: the one seam between the handler API and the
+/// roles. The worker pool answers at once; the sequencer answers inside the update's
+/// transaction, through its outbox, so that nothing a serial handler does reaches the world
+/// before its update commits. `TGClusterTesting`'s handler tester records instead.
+///
+/// The handler API knows no role, no socket and no runtime table: everything below is named
+/// by what a handler means, not by how a role does it.
+package protocol HandlerEffects: Sendable {
+    /// True in the sequencer: calls and jobs are deferred until the update commits.
+    var isSerial: Bool { get }
+
+    /// A Bot API call with JSON parameters: its response body (empty when deferred).
+    func call(method: String, json: Data) async throws -> Data
+
+    /// The bot's named job `name` in the pool (`runAsync`).
+    func runAsync(_ name: String, input: Data) throws -> JobPromise
+
+    /// A job waits on another: lend its slot to the pool meanwhile (no nested deadlock).
+    func lend()
+    /// The waiting job resumed.
+    func reclaim()
+
+    /// Applies a JobQueue change, once; the ids it touched.
+    func schedule(_ request: ScheduleRequest) async throws -> [Int64]
+    /// The active scheduled jobs, by name and/or chat, soonest first.
+    func scheduledJobs(named name: String?, chatID: Int64?) async throws -> [ScheduledJob]
+
+    /// Runs `body` on the shared store inside the update's transaction (serial only).
+    func withStore<T>(_ body: (Database) throws -> T) throws -> T
+    /// A chat and user's dialogue state (serial only).
+    func conversation(chat: Int64, user: Int64) throws -> ConversationRecord?
+    func setConversation(_ record: ConversationRecord?, chat: Int64, user: Int64) throws
+    /// How an outbox job emitted earlier stands (serial only).
+    func outboxJob(id: Int64) throws -> OutboxJobState?
+
+    /// The shared store opened by this process, for a job's own commuting writes (pool only).
+    func database() throws -> DatabaseQueue
+}
+
+/// A dialogue's state as stored: its name and the values collected so far.
+package struct ConversationRecord: Sendable, Equatable {
+    package var state: String?
+    package var data: [String: String]
+
+    package init(state: String?, data: [String: String]) {
+        self.state = state
+        self.data = data
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// Reads what `ByteWriter` wrote; every read checks the length, so a short or damaged frame is
+/// a `FrameError`, never a crash.
+package struct ByteReader {
+    package let data: Data
+    package var offset: Int
+
+    package init(_ data: Data) {
+        self.data = data
+        self.offset = data.startIndex
+    }
+
+    package var remaining: Data { data[offset...] }
+    package var isAtEnd: Bool { offset == data.endIndex }
+
+    package mutating func take(_ n: Int) throws(FrameError) -> Data {
+        guard n >= 0, data.endIndex - offset >= n else { throw FrameError("frame too short") }
+        defer { offset += n }
+        return data[offset..<(offset + n)]
+    }
+
+    private mutating func integer<T: FixedWidthInteger>(_: T.Type) throws(FrameError) -> T {
+        let size = MemoryLayout<T>.size
+        guard data.endIndex - offset >= size else { throw FrameError("frame too short") }
+        var v: T = 0
+        for i in offset..<(offset + size) { v = v << 8 | T(data[i]) }
+        offset += size
+        return v
+    }
+
+    package mutating func u8() throws(FrameError) -> UInt8 { try integer(UInt8.self) }
+    package mutating func u16() throws(FrameError) -> UInt16 { try integer(UInt16.self) }
+    package mutating func u32() throws(FrameError) -> UInt32 { try integer(UInt32.self) }
+    package mutating func u64() throws(FrameError) -> UInt64 { try integer(UInt64.self) }
+    package mutating func i64() throws(FrameError) -> Int64 { Int64(bitPattern: try u64()) }
+    package mutating func f64() throws(FrameError) -> Double { Double(bitPattern: try u64()) }
+
+    package mutating func bool() throws(FrameError) -> Bool {
+        switch try u8() {
+        case 0: return false
+        case 1: return true
+        default: throw FrameError("a flag that is neither 0 nor 1")
+        }
+    }
+
+    package mutating func string() throws(FrameError) -> String {
+        let n = Int(try u16())
+        return String(decoding: try take(n), as: UTF8.self)
+    }
+
+    package mutating func shortString() throws(FrameError) -> String {
+        let n = Int(try u8())
+        return String(decoding: try take(n), as: UTF8.self)
+    }
+
+    package mutating func optionalI64() throws(FrameError) -> Int64? {
+        let present = try bool()
+        let v = try i64()
+        return present ? v : nil
+    }
+
+    package func expectEnd() throws(FrameError) {
+        guard offset == data.endIndex else { throw FrameError("trailing bytes in frame") }
+    }
+}

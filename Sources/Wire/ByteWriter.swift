@@ -1,0 +1,40 @@
+import Foundation
+
+/// Big-endian fixed-width fields, the one codec of the cluster's frames and of the journal.
+package struct ByteWriter {
+    package var data = Data()
+
+    package init() {}
+
+    package mutating func u8(_ v: UInt8) { data.append(v) }
+    package mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.bigEndian) { data.append(contentsOf: $0) } }
+    package mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.bigEndian) { data.append(contentsOf: $0) } }
+    package mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.bigEndian) { data.append(contentsOf: $0) } }
+    package mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
+    package mutating func f64(_ v: Double) { u64(v.bitPattern) }
+    package mutating func bool(_ v: Bool) { u8(v ? 1 : 0) }
+
+    /// A string of at most 65,535 UTF-8 bytes, u16-length-prefixed. Longer text (an error
+    /// message) is cut at the limit rather than refused: it is for people, not for matching.
+    package mutating func string(_ s: String) {
+        let bytes = s.utf8.prefix(Int(UInt16.max))
+        u16(UInt16(bytes.count))
+        data.append(contentsOf: bytes)
+    }
+
+    /// A string of at most 255 UTF-8 bytes, u8-length-prefixed (an update's kind in the
+    /// envelope, whose layout the journal keeps on disk).
+    package mutating func shortString(_ s: String) {
+        let bytes = s.utf8.prefix(255)
+        u8(UInt8(bytes.count))
+        data.append(contentsOf: bytes)
+    }
+
+    /// An optional i64: presence u8, then the value (0 when absent), fixed width either way.
+    package mutating func optionalI64(_ v: Int64?) {
+        bool(v != nil)
+        i64(v ?? 0)
+    }
+
+    package mutating func bytes(_ d: Data) { data.append(d) }
+}

@@ -1,0 +1,184 @@
+import Foundation
+
+/// The cluster's messages. Every message is `[header][command][arguments][payload...]` (a
+/// ROUTER puts the peer's identity in front); the protocol is specified in docs/PROTOCOL.md.
+///
+/// Control traffic has commands and kinds of its own: a Bot API call from the outbox, a timer
+/// firing, a dead-letter notice and a JobQueue change are never user job names.
+public enum Frame: Sendable, Equatable {
+    /// Worker or sequencer → broker: ready for `capacity` jobs at once, running this bot.
+    case ready(Ready)
+    /// Either way; any message also counts as a heartbeat.
+    case heartbeat
+    /// Either way: the sender is leaving (a draining worker, a stopping broker), or the broker
+    /// does not know the peer (it must say READY again).
+    case disconnect
+    /// Broker → peer: not admitted (another bot's handler table); the peer must stop, not retry.
+    case refuse(reason: String)
+    /// Ingest → broker: a batch of updates to accept.
+    case updates(batch: UInt64, [UpdateEnvelope])
+    /// Broker → ingest: the batch is accepted (ingest may confirm it to Telegram).
+    case ack(batch: UInt64)
+    /// Broker → ingest: the queues are full; send the batch again after the delay.
+    case busy(batch: UInt64, retryAfterMilliseconds: UInt32)
+    /// Broker → worker or sequencer: run this.
+    case job(Job)
+    /// Worker → broker: the job finished.
+    case done(jobID: UInt64, outcome: Outcome, output: Data)
+    /// Worker → broker: a job is waiting on another; lend its slot (capacity + 1) meanwhile.
+    case lend
+    /// Worker → broker: the waiting job resumed; take the lent slot back (capacity − 1).
+    case reclaim
+    /// Worker → broker: run the named job in the pool (`runAsync`).
+    case submit(taskID: UInt64, name: String, input: Data)
+    /// Broker → the submitter: the submitted job or JobQueue change finished.
+    case result(taskID: UInt64, outcome: Outcome, output: Data)
+    /// Sequencer → broker: run a committed outbox row in the pool, after the earlier jobs of
+    /// its routing key (sent again, with the same id, until EMITTED comes back).
+    case emit(Emission)
+    /// Broker → sequencer: the outbox row finished (or was given up).
+    case emitted(outboxID: UInt64, outcome: Outcome, output: Data)
+    /// Worker → broker → sequencer: apply a JobQueue change (JSON), once; answered by RESULT.
+    case schedule(taskID: UInt64, change: Data)
+
+    /// 3: typed control commands (REFUSE, SCHEDULE, outbox action kinds, dead-letter jobs) and
+    /// the handler-table fingerprint in READY.
+    public static let version: UInt8 = 3
+    static let magic = Data("TGC".utf8)
+
+    public static var header: Data { magic + Data([version]) }
+
+    /// The frames, header first.
+    public func encoded() -> [Data] {
+        var w = ByteWriter()
+        var payload: [Data] = []
+        switch self {
+        case .ready(let ready):
+            w.u32(ready.capacity)
+            w.u8(ready.role.rawValue)
+            w.u64(ready.fingerprint)
+            w.u32(ready.pid)
+            w.string(ready.program)
+        case .heartbeat, .disconnect, .lend, .reclaim:
+            break
+        case .refuse(let reason):
+            w.string(reason)
+        case .updates(let batch, let updates):
+            w.u64(batch)
+            payload = updates.map(\.encoded)
+        case .ack(let batch):
+            w.u64(batch)
+        case .busy(let batch, let ms):
+            w.u64(batch)
+            w.u32(ms)
+        case .job(let job):
+            payload = [job.encode(into: &w)]
+        case .done(let id, let outcome, let output), .result(let id, let outcome, let output), .emitted(let id, let outcome, let output):
+            w.u64(id)
+            w.u8(outcome.rawValue)
+            payload = [output]
+        case .submit(let id, let name, let input):
+            w.u64(id)
+            w.string(name)
+            payload = [input]
+        case .emit(let e):
+            w.u64(e.outboxID)
+            w.routingKey(e.key)
+            payload = [e.action.encode(into: &w)]
+        case .schedule(let id, let change):
+            w.u64(id)
+            payload = [change]
+        }
+        return [Frame.header, Data([command.rawValue]), w.data] + payload
+    }
+
+    /// Parses `[header][command][arguments][payload...]`; throws `FrameError` for anything else.
+    public static func decode<C: Collection<Data>>(_ frames: C) throws(FrameError) -> Frame {
+        let parts = Array(frames)
+        guard parts.count >= 3 else { throw FrameError("expected header, command and arguments; got \(parts.count) frames") }
+        guard parts[0].count == 4, parts[0].prefix(3) == magic else { throw FrameError("not a tgcluster header") }
+        guard parts[0].last == version else { throw FrameError("protocol version \(parts[0].last!) (this is \(version))") }
+        guard parts[1].count == 1, let command = Command(rawValue: parts[1].first!) else { throw FrameError("unknown command") }
+        var r = ByteReader(parts[2])
+        let rest = Array(parts.dropFirst(3))
+        if command.payloadFrames == 1, rest.count != 1 { throw FrameError("expected one payload frame, got \(rest.count)") }
+        if command.payloadFrames == 0, !rest.isEmpty { throw FrameError("unexpected payload frames") }
+        let payload = rest.first ?? Data()
+        let frame: Frame
+        switch command {
+        case .ready:
+            let capacity = try r.u32()
+            guard let role = PeerRole(rawValue: try r.u8()) else { throw FrameError("unknown role") }
+            let fingerprint = try r.u64()
+            let pid = try r.u32()
+            frame = .ready(Ready(capacity: capacity, role: role, fingerprint: fingerprint, program: try r.string(), pid: pid))
+        case .heartbeat: frame = .heartbeat
+        case .disconnect: frame = .disconnect
+        case .refuse: frame = .refuse(reason: try r.string())
+        case .updates:
+            let batch = try r.u64()
+            var updates: [UpdateEnvelope] = []
+            for d in rest { updates.append(try UpdateEnvelope(decoding: d)) }
+            frame = .updates(batch: batch, updates)
+        case .ack: frame = .ack(batch: try r.u64())
+        case .busy: frame = .busy(batch: try r.u64(), retryAfterMilliseconds: try r.u32())
+        case .job: frame = .job(try Job(decoding: &r, payload: payload))
+        case .done, .result, .emitted:
+            let id = try r.u64()
+            guard let outcome = Outcome(rawValue: try r.u8()) else { throw FrameError("unknown outcome") }
+            frame = command == .done ? .done(jobID: id, outcome: outcome, output: payload)
+                : command == .result ? .result(taskID: id, outcome: outcome, output: payload)
+                : .emitted(outboxID: id, outcome: outcome, output: payload)
+        case .lend: frame = .lend
+        case .reclaim: frame = .reclaim
+        case .submit:
+            let id = try r.u64()
+            frame = .submit(taskID: id, name: try r.string(), input: payload)
+        case .emit:
+            let id = try r.u64()
+            let key = try r.routingKey()
+            frame = .emit(Emission(outboxID: id, key: key, action: try OutboxAction.decode(&r, payload: payload)))
+        case .schedule:
+            frame = .schedule(taskID: try r.u64(), change: payload)
+        }
+        try r.expectEnd()
+        return frame
+    }
+
+    var command: Command {
+        switch self {
+        case .ready: return .ready
+        case .heartbeat: return .heartbeat
+        case .disconnect: return .disconnect
+        case .refuse: return .refuse
+        case .updates: return .updates
+        case .ack: return .ack
+        case .busy: return .busy
+        case .job: return .job
+        case .done: return .done
+        case .lend: return .lend
+        case .reclaim: return .reclaim
+        case .submit: return .submit
+        case .result: return .result
+        case .emit: return .emit
+        case .emitted: return .emitted
+        case .schedule: return .schedule
+        }
+    }
+
+    enum Command: UInt8 {
+        case ready = 0x01, heartbeat = 0x02, disconnect = 0x03, refuse = 0x04
+        case updates = 0x10, ack = 0x11, busy = 0x12
+        case job = 0x20, done = 0x21, lend = 0x22, reclaim = 0x23
+        case submit = 0x30, result = 0x31, emit = 0x32, emitted = 0x33, schedule = 0x34
+
+        /// Payload frames after the arguments: one, none, or any number (-1, UPDATES).
+        var payloadFrames: Int {
+            switch self {
+            case .updates: return -1
+            case .job, .done, .submit, .result, .emit, .emitted, .schedule: return 1
+            default: return 0
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// A unit of work handed to a worker or the sequencer (JOB).
+public struct Job: Sendable, Equatable {
+    public enum Payload: Sendable, Equatable {
+        /// Run handler number `handler` of the bot on this update.
+        case update(handler: UInt16, UpdateEnvelope)
+        /// Run the bot's job named `name` on `input` (`runAsync`).
+        case task(name: String, input: Data)
+        /// A committed outbox row of the sequencer; its id is the idempotency key.
+        case outbox(id: UInt64, OutboxAction)
+        /// Tell the bot's error handler that a job was given up on.
+        case deadLetter(DeadLetterNotice)
+        /// Apply a change to the JobQueue (the sequencer only; JSON of the change).
+        case schedule(Data)
+
+        enum Kind: UInt8 {
+            case update = 0, task = 1, outbox = 2, deadLetter = 3, schedule = 4
+        }
+    }
+
+    public var id: UInt64
+    /// 1 for the first delivery; more after the worker running it died.
+    public var attempt: UInt8
+    public var payload: Payload
+
+    public init(id: UInt64, attempt: UInt8, payload: Payload) {
+        self.id = id
+        self.attempt = attempt
+        self.payload = payload
+    }
+
+    func encode(into w: inout ByteWriter) -> Data {
+        w.u64(id)
+        w.u8(attempt)
+        switch payload {
+        case .update(let handler, let envelope):
+            w.u8(Payload.Kind.update.rawValue)
+            w.u16(handler)
+            return envelope.encoded
+        case .task(let name, let input):
+            w.u8(Payload.Kind.task.rawValue)
+            w.string(name)
+            return input
+        case .outbox(let outboxID, let action):
+            w.u8(Payload.Kind.outbox.rawValue)
+            w.u64(outboxID)
+            return action.encode(into: &w)
+        case .deadLetter(let notice):
+            w.u8(Payload.Kind.deadLetter.rawValue)
+            w.optionalI64(notice.updateID)
+            w.string(notice.reason)
+            return notice.update
+        case .schedule(let change):
+            w.u8(Payload.Kind.schedule.rawValue)
+            return change
+        }
+    }
+
+    init(decoding r: inout ByteReader, payload data: Data) throws(FrameError) {
+        id = try r.u64()
+        attempt = try r.u8()
+        guard let kind = Payload.Kind(rawValue: try r.u8()) else { throw FrameError("unknown job kind") }
+        switch kind {
+        case .update:
+            let handler = try r.u16()
+            payload = .update(handler: handler, try UpdateEnvelope(decoding: data))
+        case .task:
+            payload = .task(name: try r.string(), input: data)
+        case .outbox:
+            let outboxID = try r.u64()
+            payload = .outbox(id: outboxID, try OutboxAction.decode(&r, payload: data))
+        case .deadLetter:
+            let updateID = try r.optionalI64()
+            payload = .deadLetter(DeadLetterNotice(updateID: updateID, reason: try r.string(), update: data))
+        case .schedule:
+            payload = .schedule(data)
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import ClusterRuntime
+
+@Suite("HangWatchdog")
+struct HangWatchdogTests {
+    let t0 = ContinuousClock.now
+
+    @Test func overdue_isTheOldestJobPastTheDeadline_andNothingBefore() {
+        let running: [UInt64: HangWatchdog.Entry] = [
+            1: .init(started: t0 + .seconds(5), what: "young"),
+            2: .init(started: t0, what: "oldest"),
+            3: .init(started: t0 + .seconds(1), what: "old"),
+        ]
+        #expect(HangWatchdog.overdue(running, now: t0 + .seconds(10), deadline: .seconds(10)) == nil, "exactly at the deadline is not past it")
+        #expect(HangWatchdog.overdue(running, now: t0 + .seconds(12), deadline: .seconds(10))?.0 == 2)
+        #expect(HangWatchdog.overdue([:], now: t0 + .seconds(99), deadline: .seconds(1)) == nil)
+    }
+
+    /// The check runs on its own thread: it fires while the calling thread is blocked, and a
+    /// finished job is forgotten.
+    @Test func aJobPastItsDeadline_isReportedFromTheWatchdogsThread_aFinishedOneNever() {
+        let fired = Mutex<[UInt64]>([])
+        let watchdog = HangWatchdog(deadline: .milliseconds(200), interval: .milliseconds(20)) { id, _ in
+            fired.withLock { if !$0.contains(id) { $0.append(id) } }
+        }
+        watchdog.started(1, "stuck")
+        watchdog.started(2, "quick")
+        watchdog.finished(2)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while fired.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline { usleep(10_000) }  // a blocked thread
+        watchdog.stop()
+        #expect(fired.withLock { $0 } == [1])
+        #expect(watchdog.count == 1)
+    }
+}

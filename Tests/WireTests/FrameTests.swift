@@ -1,0 +1,88 @@
+import BotAPI
+import Foundation
+import Testing
+@testable import Wire
+
+@Suite("Frame")
+struct FrameTests {
+    static let envelope = UpdateEnvelope(updateID: 100_000_007, kind: .message, routingKey: .chat(-1_001_234),
+                                         bytes: Data(#"{"update_id":100000007,"message":{"text":"hi"}}"#.utf8))
+
+    static let firing = TimerFiring(scheduleID: 3, name: "timer-42", callback: "beep", payload: Data("30".utf8), chatID: 42,
+                                    userID: nil, scheduledFor: 1_790_000_000.25)
+
+    static let all: [Frame] = [
+        .ready(Ready(capacity: 64, role: .worker)), .ready(Ready(capacity: 1, role: .sequencer)), .heartbeat, .disconnect,
+        .updates(batch: 9, [envelope, UpdateEnvelope(updateID: 1, kind: .poll, routingKey: nil, bytes: Data("{}".utf8))]),
+        .updates(batch: 10, []), .ack(batch: 9), .busy(batch: 9, retryAfterMilliseconds: 250),
+        .job(Job(id: 77, attempt: 2, payload: .update(handler: 3, envelope))),
+        .job(Job(id: 78, attempt: 1, payload: .task(name: "child", input: Data([1, 2, 3])))),
+        .done(jobID: 77, outcome: .ok, output: Data()), .done(jobID: 78, outcome: .failed, output: Data("boom".utf8)),
+        .lend, .reclaim, .submit(taskID: 5, name: "grandchild", input: Data("{}".utf8)),
+        .result(taskID: 5, outcome: .deadLettered, output: Data("gave up".utf8)),
+        .job(Job(id: 79, attempt: 1, payload: .outbox(id: 12, .job(name: "notify", input: Data("{}".utf8))))),
+        .job(Job(id: 80, attempt: 1, payload: .outbox(id: 13, .call(method: "sendMessage", parameters: Data(#"{"chat_id":1,"text":"a\nb"}"#.utf8))))),
+        .job(Job(id: 81, attempt: 3, payload: .outbox(id: 14, .fire(firing)))),
+        .job(Job(id: 82, attempt: 1, payload: .deadLetter(DeadLetterNotice(updateID: 7, reason: "its worker died 3 times", update: Data("{}".utf8))))),
+        .job(Job(id: 83, attempt: 1, payload: .deadLetter(DeadLetterNotice(updateID: nil, reason: "", update: Data())))),
+        .job(Job(id: 84, attempt: 1, payload: .schedule(Data(#"{"operation":"cancel","id":3}"#.utf8)))),
+        .emit(Emission(outboxID: 12, key: .chat(-5), action: .job(name: "notify", input: Data("{}".utf8)))),
+        .emit(Emission(outboxID: 13, key: nil, action: .call(method: "sendMessage", parameters: Data()))),
+        .emit(Emission(outboxID: 14, key: .user(9), action: .fire(firing))),
+        .emitted(outboxID: 12, outcome: .ok, output: Data("x".utf8)),
+        .ready(Ready(capacity: 64, role: .worker, fingerprint: 0xdead_beef_0123_4567, program: "echobot", pid: 4242)),
+        .refuse(reason: "handler tables differ"),
+        .schedule(taskID: 6, change: Data("{}".utf8)),
+    ]
+
+    @Test func everyCommand_roundTrips() throws {
+        for frame in Self.all {
+            let parts = frame.encoded()
+            #expect(parts[0] == Data("TGC".utf8) + Data([3]))
+            #expect(try Frame.decode(parts) == frame)
+        }
+    }
+
+    /// Control traffic is typed: no command or job kind carries a reserved job name.
+    @Test func controlWork_isTyped_notAReservedJobName() {
+        for frame in Self.all {
+            let bytes = frame.encoded().reduce(Data(), +)
+            #expect(bytes.range(of: Data("tgcluster.".utf8)) == nil, "\(frame)")
+        }
+    }
+
+    @Test func aVersion2Peer_isRefusedByItsHeader() {
+        var parts = Frame.heartbeat.encoded()
+        parts[0] = Data("TGC".utf8) + Data([2])
+        #expect(throws: FrameError("protocol version 2 (this is 3)")) { try Frame.decode(parts) }
+    }
+
+    @Test func badFrames_areErrorsNotCrashes() {
+        let good = Frame.job(Job(id: 1, attempt: 1, payload: .update(handler: 0, Self.envelope))).encoded()
+        #expect(throws: FrameError.self) { try Frame.decode([Data]()) }
+        #expect(throws: FrameError.self) { try Frame.decode([Data("XYZ\u{1}".utf8), Data([2]), Data()]) }
+        #expect(throws: FrameError.self) { try Frame.decode([Data("TGC".utf8) + Data([9]), Data([2]), Data()]) }
+        #expect(throws: FrameError.self) { try Frame.decode([good[0], Data([0xEE]), Data()]) }
+        #expect(throws: FrameError.self) { try Frame.decode([good[0], good[1], good[2].prefix(5)] + good.dropFirst(3)) }
+        #expect(throws: FrameError.self) { try Frame.decode(Array(good.prefix(3))) }
+        // Every truncation and random corruption of every command: thrown or decoded, never a trap.
+        var rng = SystemRandomNumberGenerator()
+        for frame in Self.all {
+            let parts = frame.encoded()
+            for i in parts.indices {
+                for cut in 0..<parts[i].count {
+                    var broken = parts
+                    broken[i] = parts[i].prefix(cut)
+                    _ = try? Frame.decode(broken)
+                }
+                for _ in 0..<50 where !parts[i].isEmpty {
+                    var broken = parts
+                    var bytes = [UInt8](parts[i])
+                    bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+                    broken[i] = Data(bytes)
+                    _ = try? Frame.decode(broken)
+                }
+            }
+        }
+    }
+}
