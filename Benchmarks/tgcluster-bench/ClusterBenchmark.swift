@@ -28,6 +28,11 @@ enum ClusterBenchmark {
     static var binDir: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent() }
 
     static func run(arguments: [String]) async throws {
+        if let option = arguments.first(where: { $0.hasPrefix("--baseline=") }) {
+            let rounds = arguments.first { $0.hasPrefix("--rounds=") }.flatMap { Int($0.dropFirst("--rounds=".count)) } ?? 3
+            try await compare(baseline: String(option.dropFirst("--baseline=".count)), rounds: rounds)
+            return
+        }
         let peers = arguments.contains("--peers")
         let quick = arguments.contains("--quick")
         let n = quick ? 2000 : 5000
@@ -63,6 +68,34 @@ enum ClusterBenchmark {
                 report("\(name), \(latency) ms", r)
                 print("  echobot ×4 vs \(name): \(fixed(ours.updatesPerSecond / r.updatesPerSecond, 1))× the throughput, "
                       + "\(fixed(r.cpuMicrosPerUpdate / ours.cpuMicrosPerUpdate, 1))× less CPU per update")
+            }
+        }
+    }
+
+    /// This build's echobot against another build's (`--baseline=DIR`, a `.build/release` of an
+    /// earlier commit), in alternating rounds on the same emulator and workload, so that the
+    /// machine's drift hits both alike; medians and their ratio.
+    static func compare(baseline: String, rounds: Int) async throws {
+        let n = 5000, chats = 500
+        print("cluster compare: echobot 4 workers, \(n) updates over \(chats) chats; \(rounds) alternating rounds; medians")
+        print("  this build: \(binDir.path)\n  baseline:   \(baseline)")
+        for latency in [0, 50] {
+            var ours: [Result] = [], theirs: [Result] = []
+            for _ in 0..<rounds {
+                for (dir, into) in [(binDir.path, 0), (baseline, 1)] {
+                    let target = Target(name: "echobot", command: [URL(fileURLWithPath: dir).appendingPathComponent("echobot").path, "run",
+                                                                   "--workers", "4", "--concurrency", "256", "--poll-timeout", "10"],
+                                        childrenFile: "supervisor.json")
+                    let r = try await measure(target, latency: latency, updates: n, chats: chats)
+                    if into == 0 { ours.append(r) } else { theirs.append(r) }
+                }
+            }
+            func median(_ rs: [Result], _ f: (Result) -> Double) -> Double { rs.map(f).sorted()[rs.count / 2] }
+            for (name, f) in [("updates/s", { (r: Result) in r.updatesPerSecond }), ("CPU µs/update", { $0.cpuMicrosPerUpdate }),
+                              ("p50 ms", { $0.p50 }), ("PSS MB", { $0.pssMB })] as [(String, (Result) -> Double)] {
+                let a = median(ours, f), b = median(theirs, f)
+                print("  \(latency) ms  \(pad(name, 14)) this \(lpad(fixed(a, 1), 9))  baseline \(lpad(fixed(b, 1), 9))  ratio \(fixed(a / b, 2))"
+                      + "   (this: \(ours.map { fixed(f($0), 0) }.joined(separator: " ")); baseline: \(theirs.map { fixed(f($0), 0) }.joined(separator: " ")))")
             }
         }
     }

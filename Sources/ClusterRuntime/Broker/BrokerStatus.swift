@@ -15,6 +15,24 @@ package struct BrokerStatus: Codable, Sendable, Equatable {
             case id, role, pid, capacity
             case inFlight = "in_flight"
         }
+
+        package init(id: String, role: String, pid: Int, capacity: Int, inFlight: Int) {
+            self.id = id
+            self.role = role
+            self.pid = pid
+            self.capacity = capacity
+            self.inFlight = inFlight
+        }
+
+        /// `pid` is absent in files of protocol 2 brokers (read by the benchmark's baseline).
+        package init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            id = try c.decode(String.self, forKey: .id)
+            role = try c.decode(String.self, forKey: .role)
+            pid = try c.decodeIfPresent(Int.self, forKey: .pid) ?? 0
+            capacity = try c.decode(Int.self, forKey: .capacity)
+            inFlight = try c.decode(Int.self, forKey: .inFlight)
+        }
     }
 
     package var pid: Int

@@ -23,9 +23,6 @@ final class SequencerService: Sendable {
         var finished: [(UInt64, Outcome, Data)] = []
         /// Send every pending outbox row again (at start, and when the broker restarted).
         var resend = true
-        var lastHeard = ContinuousClock.now
-        var lastReady = ContinuousClock.now
-        var draining = false
         var busy = false
         /// A scheduled job is due: fire what is due in the next group.
         var timerDue = false
@@ -45,7 +42,7 @@ final class SequencerService: Sendable {
     private let configuration: ClusterConfiguration
     private let client: BotClient
     private let logger: Logger
-    private let bus: BusLoop
+    private let link: PeerLink
     private let store: StateStore
     private let inbox = Mutex(Inbox())
     private let watchdog: HangWatchdog
@@ -60,13 +57,15 @@ final class SequencerService: Sendable {
         self.client = client
         self.logger = logger
         store = try StateStore(path: configuration.file("state.sqlite").path, migrations: bot.migrations)
-        let last = try store.access { db in try Int64.fetchOne(db, sql: "SELECT MAX(commit_group) FROM tgcluster_applied") } ?? 0
+        let last = try store.access { db in try AppliedStore.lastGroup(db) }
         nextGroup.withLock { $0 = last + 1 }
         (wake, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let identity = "sequencer-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let ready = Ready(capacity: UInt32(Self.maxGroup), role: .sequencer, fingerprint: bot.fingerprint, program: Bot.programName,
+                          pid: UInt32(getpid()))
         do {
-            bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: identity, connect: [configuration.workersSocket])],
-                          heartbeat: .init(socket: 0, frames: Frame.heartbeat.encoded(), interval: configuration.heartbeat))
+            link = try PeerLink(ready: ready, endpoint: configuration.workersSocket,
+                                configuration: .init(heartbeat: configuration.heartbeat, liveness: configuration.liveness),
+                                context: context, logger: logger)
         } catch {
             try? store.close()
             throw error
@@ -79,26 +78,22 @@ final class SequencerService: Sendable {
     }
 
     private func send(_ frame: Frame) {
-        bus.send(frame.encoded(), on: 0)
-    }
-
-    private var ready: Frame {
-        .ready(Ready(capacity: UInt32(Self.maxGroup), role: .sequencer, fingerprint: bot.fingerprint, program: Bot.programName,
-                     pid: UInt32(getpid())))
+        link.send(frame)
     }
 
     /// Runs until `stop` completes, then finishes the group in progress and what it was sent.
     func run(until stop: @escaping @Sendable () async -> Void) async {
-        send(ready)
+        link.start(onFrame: { [self] frame in received(frame) }, onBrokerForgot: { [self] in
+            // The broker restarted and lost what it held of the outbox: send the pending rows again.
+            inbox.withLock { $0.resend = true }
+            wakeUp.yield()
+        })
         logger.info("ready", metadata: ["store": "\(configuration.file("state.sqlite").path)", "broker": "\(configuration.workersSocket)"])
-        let consumer = Task { await consume() }
-        let ticker = Task { await tick() }
         let processor = Task { await process() }
         await runStartUpHooks()
         wakeUp.yield()
         await stop()
-        inbox.withLock { $0.draining = true }
-        send(.disconnect)
+        link.drain()
         let deadline = ContinuousClock.now + configuration.drainDeadline
         while ContinuousClock.now < deadline, inbox.withLock({ $0.busy || !$0.jobs.isEmpty }) {
             try? await Task.sleep(for: .milliseconds(20))
@@ -106,72 +101,23 @@ final class SequencerService: Sendable {
         wakeUp.finish()
         await processor.value
         alarm.withLock { $0.task?.cancel() }
-        ticker.cancel()
-        consumer.cancel()
         watchdog.stop()
-        bus.shutdown()
+        link.close()
         do { try store.close() } catch { logger.error("closing the store failed", metadata: ["error": "\(error)"]) }
     }
 
-    private func consume() async {
-        for await message in bus.inbound {
-            let frame: Frame
-            do {
-                frame = try Frame.decode(message.frames)
-            } catch {
-                logger.warning("dropped a frame that does not parse", metadata: ["error": "\(error)"])
-                continue
-            }
-            let now = ContinuousClock.now
-            var sayReady = false
-            inbox.withLock { s in
-                s.lastHeard = now
-                switch frame {
-                case .job(let job):
-                    s.jobs.append(job)
-                case .emitted(let id, let outcome, let output):
-                    s.finished.append((id, outcome, output))
-                case .refuse(let reason):
-                    logger.critical("the broker refused this process", metadata: ["reason": "\(reason)"])
-                    exit(RoleError.bootFailure)
-                case .disconnect where !s.draining:
-                    // The broker does not know us: it restarted, and has lost what it held of
-                    // the outbox. Introduce ourselves once (it answers each message so) and
-                    // send the pending outbox again.
-                    if now - s.lastReady > configuration.heartbeat {
-                        s.lastReady = now
-                        s.resend = true
-                        sayReady = true
-                    }
-                default:
-                    break
-                }
-            }
-            if sayReady {
-                logger.debug("the broker does not know the sequencer; saying READY again")
-                send(ready)
-            }
-            wakeUp.yield()
+    /// A frame for the sequencer itself (the session handled the rest): queued for the processor.
+    private func received(_ frame: Frame) {
+        switch frame {
+        case .job(let job):
+            inbox.withLock { $0.jobs.append(job) }
+        case .emitted(let id, let outcome, let output):
+            inbox.withLock { $0.finished.append((id, outcome, output)) }
+        default:
+            logger.debug("ignored a frame the sequencer does not take", metadata: ["frame": "\(frame)"])
+            return
         }
-    }
-
-    private func tick() async {
-        while !Task.isCancelled {
-            // Heartbeats go out from the bus thread and deadlines are the watchdog thread's;
-            // this only notices a broker that went silent.
-            try? await Task.sleep(for: configuration.heartbeat)
-            let now = ContinuousClock.now
-            let silent = inbox.withLock { s in now - s.lastHeard > configuration.heartbeat * configuration.liveness && !s.draining }
-            if silent {
-                inbox.withLock { s in
-                    s.lastHeard = now
-                    s.lastReady = now
-                    s.resend = true
-                }
-                send(ready)
-                wakeUp.yield()
-            }
-        }
+        wakeUp.yield()
     }
 
     /// The one task that touches the store: takes what has arrived, commits it as a group.
@@ -244,12 +190,10 @@ final class SequencerService: Sendable {
                     dones.append((job.id, .failed, Data("the sequencer runs serial handlers only".utf8)))
                     continue
                 }
-                let digest = Self.digest(envelope.bytes)
-                let earlier = try store.access { db in
-                    try Row.fetchOne(db, sql: "SELECT digest, applied_at FROM tgcluster_applied WHERE update_id = ?", arguments: [envelope.updateID])
-                }
-                if let earlier, earlier["digest"] as Int64 == digest || Date().timeIntervalSince1970 - (earlier["applied_at"] as Double) < 86_400 {
-                    if earlier["digest"] as Int64 != digest {
+                let digest = AppliedStore.digest(envelope.bytes)
+                let verdict = try store.access { db in try AppliedStore.verdict(db, updateID: envelope.updateID, digest: digest, now: Date()) }
+                if verdict != .new {
+                    if verdict == .appliedWithOtherBytes {
                         logger.warning("an update id seen today came again with other bytes; treated as the same update",
                                        metadata: ["update_id": "\(envelope.updateID)"])
                     }
@@ -259,10 +203,8 @@ final class SequencerService: Sendable {
                 }
                 let (outcome, error, emitted) = try await apply(handler: Int(index), envelope, attempt: Int(job.attempt))
                 try store.access { db in
-                    try db.execute(sql: """
-                        INSERT OR REPLACE INTO tgcluster_applied(update_id, digest, outcome, error, applied_at, commit_group)
-                        VALUES (?, ?, ?, ?, ?, ?)
-                        """, arguments: [envelope.updateID, digest, outcome == .ok ? "ok" : "failed", error, Date().timeIntervalSince1970, group])
+                    try AppliedStore.record(db, updateID: envelope.updateID, digest: digest, failed: outcome == .ok ? nil : (error ?? ""),
+                                            now: Date(), group: group)
                 }
                 emissions += emitted
                 dones.append((job.id, outcome, Data((error ?? "").utf8)))
@@ -365,16 +307,5 @@ final class SequencerService: Sendable {
                                                    effects: SerialEffects(session: reporting)))
             return (.failed, "\(error)", reporting.emissions)
         }
-    }
-
-    /// FNV-1a, 64 bits, of an update's bytes: tells a redelivery from a new update that reuses
-    /// an old id.
-    static func digest(_ bytes: Data) -> Int64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes {
-            h ^= UInt64(b)
-            h &*= 0x100_0000_01b3
-        }
-        return Int64(bitPattern: h)
     }
 }

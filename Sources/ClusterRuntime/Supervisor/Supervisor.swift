@@ -20,15 +20,6 @@ final class Supervisor: Sendable {
         var ingests = 1
     }
 
-    struct Child: Sendable {
-        var role: String
-        var pid: pid_t
-        var started: ContinuousClock.Instant
-        var startedWall: Double
-        var restarts: Int
-        var draining = false
-    }
-
     enum Request: Sendable {
         case stop(Int32)
         case scale(Int)
@@ -65,117 +56,84 @@ final class Supervisor: Sendable {
             guard let control else { return }
             for await m in control.inbound { handleControl(m, on: control) }
         }
-        var children: [Child] = []
-        var exitCode: Int32 = 0
-        var crashTimes: [String: [ContinuousClock.Instant]] = [:]
-        var restartAt: [(role: String, at: ContinuousClock.Instant, restarts: Int)] = []
-        var workerHoldUntil = ContinuousClock.now
-        var lastStatus = ""
-        var lastStatusAt = ContinuousClock.now
-
-        func start(_ role: String, restarts: Int = 0) -> Bool {
-            do {
-                let pid = try ChildProcess.spawn([role] + (options.childArguments[role] ?? []), environment: childEnvironment())
-                children.append(Child(role: role, pid: pid, started: .now, startedWall: Date().timeIntervalSince1970, restarts: restarts))
-                logger.info("started", metadata: ["role": "\(role)", "pid": "\(pid)"])
-                return true
-            } catch {
-                logger.error("cannot start a child", metadata: ["role": "\(role)", "error": "\(error)"])
-                return false
+        var state = SupervisorState(configuration: .init(workers: desired.withLock { $0 }, ingests: options.ingests), now: .now)
+        var booting = true
+        var exitCode: Int32?
+        func perform(_ actions: [SupervisorState.Action]) {
+            var more: [SupervisorState.Action] = []
+            for action in actions {
+                switch action {
+                case .spawn(let role, let restarts):
+                    do {
+                        let pid = try ChildProcess.spawn([role] + (options.childArguments[role] ?? []), environment: childEnvironment())
+                        state.spawned(role: role, pid: pid, restarts: restarts, now: .now, wall: Date().timeIntervalSince1970)
+                        logger.info("started", metadata: ["role": "\(role)", "pid": "\(pid)"])
+                    } catch {
+                        logger.error("cannot start a child", metadata: ["role": "\(role)", "error": "\(error)"])
+                        more += state.spawnFailed(role: role, restarts: restarts, booting: booting, now: .now)
+                    }
+                case .kill(let pid, let signal):
+                    kill(pid, signal)
+                case .stop(let code):
+                    exitCode = code
+                case .writeStatus:
+                    writeStatus(state.children)
+                case .report(let report):
+                    log(report)
+                }
             }
+            if !more.isEmpty { perform(more) }
         }
 
-        var ok = start("broker") && start("sequencer")
-        for _ in 0..<desired.withLock({ $0 }) where ok { ok = start("worker") }
-        for _ in 0..<max(1, options.ingests) where ok { ok = start("ingest") }
-        var stopping: Int32? = ok ? nil : 1
-
-        while stopping == nil {
+        perform(state.boot())
+        booting = false
+        while exitCode == nil {
             try? await Task.sleep(for: .milliseconds(50))
-            let now = ContinuousClock.now
             for request in requests.withLock({ r in defer { r.removeAll() }; return r }) {
                 switch request {
-                case .stop(let code): stopping = code
-                case .scale(let n): desired.withLock { $0 = n }
-                case .peerLost(let pid, let role, let reason):
-                    // Only a child of ours in that role: a pid the broker names is nothing else here.
-                    guard children.contains(where: { $0.pid == pid && $0.role == role }) else { break }
-                    logger.warning("killing a child the broker declared lost", metadata: ["role": "\(role)", "pid": "\(pid)", "reason": "\(reason)"])
-                    kill(pid, SIGKILL)
+                case .stop(let code): perform(state.stop(code: code))
+                case .scale(let n):
+                    desired.withLock { $0 = n }
+                    state.scale(to: n)
+                case .peerLost(let pid, let role, let reason): perform(state.peerLost(pid: pid, role: role, reason: reason))
                 }
             }
-            if stopping != nil { break }
-            // Reap our own children.
-            for child in children {
+            // Reap our own children, by pid (a waitpid(-1) would steal other code's).
+            for child in state.children {
                 guard let status = ChildProcess.reap(child.pid) else { continue }
-                children.removeAll { $0.pid == child.pid }
-                let how = status.signal.map { "signal \($0)" } ?? "exit \(status.code ?? -1)"
-                if child.draining {
-                    logger.info("drained", metadata: ["role": "\(child.role)", "pid": "\(child.pid)", "status": "\(how)"])
-                    continue
-                }
-                if status.code == RoleError.bootFailure {
-                    logger.critical("a child failed to boot; stopping instead of restarting it", metadata: ["role": "\(child.role)", "pid": "\(child.pid)"])
-                    stopping = 1
-                    break
-                }
-                var times = (crashTimes[child.role] ?? []).filter { now - $0 < .seconds(30) }
-                times.append(now)
-                crashTimes[child.role] = times
-                if times.count > 10 {
-                    logger.critical("crash loop: giving up", metadata: ["role": "\(child.role)", "crashes_in_30s": "\(times.count)"])
-                    stopping = 1
-                    break
-                }
-                let delay = Duration.milliseconds(min(10_000, 100 << min(times.count - 1, 7)))
-                logger.warning("child exited; restarting", metadata: ["role": "\(child.role)", "pid": "\(child.pid)", "status": "\(how)", "in": "\(delay)"])
-                if child.role == "worker" {
-                    // The count fixer below starts the replacement once the backoff has passed.
-                    workerHoldUntil = max(workerHoldUntil, now + delay)
-                } else {
-                    restartAt.append((child.role, now + delay, child.restarts + 1))
-                }
+                perform(state.exited(pid: child.pid, status: .init(code: status.code, signal: status.signal), now: .now))
             }
-            if stopping != nil { break }
-            let due = restartAt.filter { $0.at <= now }
-            restartAt.removeAll { $0.at <= now }
-            for r in due { _ = start(r.role, restarts: r.restarts) }
-            // Fix the number of workers: start missing ones, drain the oldest extra ones.
-            let want = desired.withLock { $0 }
-            var active = children.filter { $0.role == "worker" && !$0.draining }.count
-            if now >= workerHoldUntil {
-                while active < want, start("worker") { active += 1 }
-            }
-            if active > want {
-                let oldest = children.indices.filter { children[$0].role == "worker" && !children[$0].draining }
-                    .sorted { children[$0].started < children[$1].started }.prefix(active - want)
-                for i in oldest {
-                    children[i].draining = true
-                    kill(children[i].pid, SIGTERM)
-                    logger.info("draining a worker", metadata: ["pid": "\(children[i].pid)"])
-                }
-            }
-            // Written when a child or the desired count changes, else once a second: the loop
-            // runs every 50 ms and an idle supervisor should cost next to nothing.
-            let signature = children.map { "\($0.pid)\($0.draining)" }.joined(separator: ",") + "/\(want)"
-            if signature != lastStatus || now - lastStatusAt >= .seconds(1) {
-                writeStatus(children)
-                lastStatus = signature
-                lastStatusAt = now
-            }
+            perform(state.tick(now: .now))
         }
-        exitCode = stopping ?? 0
+        var children = state.children
         await stopAll(&children)
         writeStatus([])
         controlTask.cancel()
         control?.shutdown()
         context.close()
         signals.forEach { $0.cancel() }
-        return exitCode
+        return exitCode ?? 0
+    }
+
+    private func log(_ report: SupervisorState.Report) {
+        switch report {
+        case .drained(let role, let pid, let status):
+            logger.info("drained", metadata: ["role": "\(role)", "pid": "\(pid)", "status": "\(status)"])
+        case .restarting(let role, let pid, let status, let delay):
+            logger.warning("child exited; restarting", metadata: ["role": "\(role)", "pid": "\(pid)", "status": "\(status)", "in": "\(delay)"])
+        case .bootFailure(let role, let pid):
+            logger.critical("a child failed to boot; stopping instead of restarting it", metadata: ["role": "\(role)", "pid": "\(pid)"])
+        case .crashLoop(let role, let crashes):
+            logger.critical("crash loop: giving up", metadata: ["role": "\(role)", "crashes": "\(crashes)"])
+        case .killingLost(let role, let pid, let reason):
+            logger.warning("killing a child the broker declared lost", metadata: ["role": "\(role)", "pid": "\(pid)", "reason": "\(reason)"])
+        case .drainingWorker(let pid):
+            logger.info("draining a worker", metadata: ["pid": "\(pid)"])
+        }
     }
 
     /// Ingest first (no new updates), then the broker (it finishes what it holds), then the rest.
-    private func stopAll(_ children: inout [Child]) async {
+    private func stopAll(_ children: inout [SupervisorState.Child]) async {
         for group in [["ingest"], ["broker"], ["worker", "sequencer"]] {
             let members = children.filter { group.contains($0.role) }
             for c in members { kill(c.pid, SIGTERM) }
@@ -251,7 +209,7 @@ final class Supervisor: Sendable {
         }
     }
 
-    private func writeStatus(_ children: [Child]) {
+    private func writeStatus(_ children: [SupervisorState.Child]) {
         let status = SupervisorStatus(
             pid: Int(getpid()), desiredWorkers: desired.withLock { $0 },
             children: children.map { .init(role: $0.role, pid: Int($0.pid), started: $0.startedWall, restarts: $0.restarts, draining: $0.draining) },

@@ -6,19 +6,17 @@ import Logging
 import Synchronization
 import TGBot
 
-/// A worker (or the sequencer, with capacity 1 and serial handlers): takes jobs from the
-/// broker, runs them as Swift tasks, acknowledges each when its handler has finished.
+/// A worker: takes jobs from the broker, runs them as Swift tasks, acknowledges each when its
+/// handler has finished.
 ///
-/// READY with its capacity, heartbeats both ways, READY again when the broker does not know it
-/// (the broker restarted). A handler running past the deadline makes the process exit: a task
-/// cannot be killed, and the broker hands its jobs to another worker.
+/// The protocol's peer side (READY, READY again, drain, refusal) is `PeerSession` behind
+/// `PeerLink`. A handler running past the deadline makes the process exit (`HangWatchdog`): a
+/// task cannot be killed, and the broker hands its jobs to another worker.
 final class WorkerService: Sendable {
-    private struct State: Sendable {
+    /// `runAsync` and JobQueue requests waiting for their RESULT.
+    private struct Waiting: Sendable {
         var results: [UInt64: CheckedContinuation<Data, any Error>] = [:]
         var nextTaskID: UInt64 = 1
-        var lastHeard = ContinuousClock.now
-        var lastReady = ContinuousClock.now
-        var draining = false
     }
 
     private let bot: Bot
@@ -27,8 +25,8 @@ final class WorkerService: Sendable {
     private let capacity: Int
     private let client: BotClient
     private let logger: Logger
-    private let bus: BusLoop
-    private let state = Mutex(State())
+    private let link: PeerLink
+    private let state = Mutex(Waiting())
     private let databases: SharedDatabase
     private let watchdog: HangWatchdog
 
@@ -46,97 +44,49 @@ final class WorkerService: Sendable {
                          metadata: ["job": "\(id)", "what": "\(job.what)", "deadline": "\(configuration.jobDeadline)"])
             exit(RoleError.hung)
         }
-        let identity = "\(role == .sequencer ? "sequencer" : "worker")-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: identity, connect: [configuration.workersSocket])],
-                          heartbeat: .init(socket: 0, frames: Frame.heartbeat.encoded(), interval: configuration.heartbeat))
+        let ready = Ready(capacity: UInt32(capacity), role: role, fingerprint: bot.fingerprint, program: Bot.programName,
+                          pid: UInt32(getpid()))
+        link = try PeerLink(ready: ready, endpoint: configuration.workersSocket,
+                            configuration: .init(heartbeat: configuration.heartbeat, liveness: configuration.liveness),
+                            context: context, logger: logger)
     }
 
     /// What this process's handlers and jobs do through their contexts.
     private var effects: PoolEffects { PoolEffects(client: client, worker: self, databases: databases) }
 
     private func send(_ frame: Frame) {
-        bus.send(frame.encoded(), on: 0)
-    }
-
-    private var ready: Frame {
-        .ready(Ready(capacity: UInt32(capacity), role: role, fingerprint: bot.fingerprint, program: Bot.programName,
-                     pid: UInt32(getpid())))
+        link.send(frame)
     }
 
     /// Runs until `stop` completes, then drains: DISCONNECT, finish what is in flight.
     func run(until stop: @escaping @Sendable () async -> Void) async {
-        send(ready)
+        link.start { [self] frame in received(frame) }
         logger.info("ready", metadata: ["capacity": "\(capacity)", "broker": "\(configuration.workersSocket)"])
-        let consumer = Task { await consume() }
-        let ticker = Task { await tick() }
         await stop()
-        state.withLock { $0.draining = true }
-        send(.disconnect)
+        link.drain()
         let deadline = ContinuousClock.now + configuration.drainDeadline
         while ContinuousClock.now < deadline, watchdog.count > 0 {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        ticker.cancel()
-        consumer.cancel()
         watchdog.stop()
-        bus.shutdown()
+        link.close()
         databases.close()
     }
 
-    private func consume() async {
-        for await message in bus.inbound {
-            let frame: Frame
-            do {
-                frame = try Frame.decode(message.frames)
-            } catch {
-                logger.warning("dropped a frame that does not parse", metadata: ["error": "\(error)"])
-                continue
+    /// A frame for the worker itself (the session handled the rest).
+    private func received(_ frame: Frame) {
+        switch frame {
+        case .job(let job):
+            Task { await self.execute(job) }
+        case .result(let taskID, let outcome, let output):
+            let waiter = state.withLock { $0.results.removeValue(forKey: taskID) }
+            if outcome == .ok {
+                waiter?.resume(returning: output)
+            } else {
+                waiter?.resume(throwing: JobError(job: "#\(taskID)", reason: String(decoding: output, as: UTF8.self)))
             }
-            state.withLock { $0.lastHeard = .now }
-            switch frame {
-            case .job(let job):
-                Task { await self.execute(job) }
-            case .result(let taskID, let outcome, let output):
-                let waiter = state.withLock { $0.results.removeValue(forKey: taskID) }
-                if outcome == .ok {
-                    waiter?.resume(returning: output)
-                } else {
-                    waiter?.resume(throwing: JobError(job: "#\(taskID)", reason: String(decoding: output, as: UTF8.self)))
-                }
-            case .refuse(let reason):
-                logger.critical("the broker refused this process", metadata: ["reason": "\(reason)"])
-                exit(RoleError.bootFailure)
-            case .disconnect:
-                // The broker answers every message from a peer it does not know so: say READY
-                // once per heartbeat interval, not once per answer.
-                let now = ContinuousClock.now
-                let again = state.withLock { s -> Bool in
-                    guard !s.draining, now - s.lastReady > configuration.heartbeat else { return false }
-                    s.lastReady = now
-                    return true
-                }
-                if again {
-                    logger.debug("the broker does not know this process (or is leaving); saying READY again")
-                    send(ready)
-                }
-            default:
-                break
-            }
-        }
-    }
-
-    private func tick() async {
-        while !Task.isCancelled {
-            // Heartbeats go out from the bus thread and deadlines are the watchdog thread's;
-            // this only notices a broker that went silent.
-            try? await Task.sleep(for: configuration.heartbeat)
-            let now = ContinuousClock.now
-            let silent = state.withLock { s in now - s.lastHeard > configuration.heartbeat * configuration.liveness && !s.draining }
-            if silent {
-                // The broker is gone or restarted: introduce ourselves again (any answer counts).
-                state.withLock { $0.lastHeard = now }
-                send(ready)
-            }
+        default:
+            logger.debug("ignored a frame a worker does not take", metadata: ["frame": "\(frame)"])
         }
     }
 

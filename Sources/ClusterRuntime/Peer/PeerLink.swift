@@ -1,0 +1,82 @@
+import Bus
+import Foundation
+import Logging
+import Synchronization
+import Wire
+
+/// The I/O shell around `PeerSession` that worker and sequencer share: a DEALER to the
+/// broker's worker endpoint on its own bus thread (which also sends the heartbeats), a task
+/// that decodes frames and feeds the session, and a clock task. The role sees only the frames
+/// meant for it (`onFrame`) and the broker's restarts (`onBrokerForgot`).
+final class PeerLink: Sendable {
+    private let bus: BusLoop
+    private let session: Mutex<PeerSession>
+    private let logger: Logger
+    private let heartbeat: Duration
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+
+    init(ready: Ready, endpoint: String, configuration: PeerSession.Configuration, context: ZMQContext, logger: Logger) throws {
+        self.logger = logger
+        heartbeat = configuration.heartbeat
+        session = Mutex(PeerSession(ready: ready, configuration: configuration, now: .now))
+        let identity = "\(ready.role.name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: identity, connect: [endpoint])],
+                          heartbeat: .init(socket: 0, frames: Frame.heartbeat.encoded(), interval: configuration.heartbeat))
+    }
+
+    /// Says READY and starts reading; `onFrame` runs on the reading task, in arrival order.
+    func start(onFrame: @escaping @Sendable (Frame) -> Void, onBrokerForgot: @escaping @Sendable () -> Void = {}) {
+        perform(session.withLock { $0.start(now: .now) }, onFrame: onFrame, onBrokerForgot: onBrokerForgot)
+        let reader = Task { [self] in
+            for await message in bus.inbound {
+                let frame: Frame
+                do {
+                    frame = try Frame.decode(message.frames)
+                } catch {
+                    logger.warning("dropped a frame that does not parse", metadata: ["error": "\(error)"])
+                    continue
+                }
+                perform(session.withLock { $0.received(frame, now: .now) }, onFrame: onFrame, onBrokerForgot: onBrokerForgot)
+            }
+        }
+        let clock = Task { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: heartbeat)
+                perform(session.withLock { $0.tick(now: .now) }, onFrame: onFrame, onBrokerForgot: onBrokerForgot)
+            }
+        }
+        tasks.withLock { $0 = [reader, clock] }
+    }
+
+    func send(_ frame: Frame) {
+        bus.send(frame.encoded(), on: 0)
+    }
+
+    /// DISCONNECT: the broker sends nothing more; READY is not said again.
+    func drain() {
+        perform(session.withLock { $0.drain() }, onFrame: { _ in }, onBrokerForgot: {})
+    }
+
+    /// Stops reading and closes the socket (after what is queued, within LINGER).
+    func close() {
+        tasks.withLock { $0.forEach { $0.cancel() } }
+        bus.shutdown()
+    }
+
+    private func perform(_ actions: [PeerSession.Action], onFrame: (Frame) -> Void, onBrokerForgot: () -> Void) {
+        for action in actions {
+            switch action {
+            case .send(let frame):
+                if case .ready = frame { logger.debug("saying READY", metadata: ["broker_silent_or_restarted": "\(true)"]) }
+                send(frame)
+            case .brokerForgot:
+                onBrokerForgot()
+            case .deliver(let frame):
+                onFrame(frame)
+            case .refused(let reason):
+                logger.critical("the broker refused this process", metadata: ["reason": "\(reason)"])
+                exit(RoleError.bootFailure)
+            }
+        }
+    }
+}

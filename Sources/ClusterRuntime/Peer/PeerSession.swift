@@ -1,0 +1,90 @@
+import Wire
+
+/// The peer side of the protocol, shared by worker and sequencer, as a pure state machine:
+/// frames and clock ticks in, actions out, the clock passed in (after the ZeroMQ guide's
+/// Paranoid Pirate worker).
+///
+/// - READY at start, with the peer's capacity and fingerprint.
+/// - A broker that answers DISCONNECT does not know this peer (it restarted, or expired it):
+///   READY again, at most once per heartbeat interval (the broker answers every message so).
+/// - A broker silent for `liveness` intervals is gone or restarted: READY again (any answer
+///   counts as heard), once per silent period.
+/// - Both mean the broker may have lost what it held: `brokerForgot` (the sequencer sends its
+///   pending outbox again).
+/// - REFUSE is final: the peer runs another bot's handler table and must stop.
+/// - Draining: DISCONNECT once, and no READY any more whatever the broker says.
+///
+/// Heartbeats go out from the bus thread (`BusLoop.Heartbeat`), not from here: a process whose
+/// handlers hold every thread must still look alive; the deadline is the watchdog's.
+struct PeerSession: Sendable {
+    struct Configuration: Sendable {
+        var heartbeat: Duration
+        /// Intervals of silence after which the broker is presumed gone.
+        var liveness: Int
+    }
+
+    enum Action: Sendable, Equatable {
+        /// Send this frame to the broker (READY, DISCONNECT).
+        case send(Frame)
+        /// The broker may have restarted and lost what it held of this peer's work.
+        case brokerForgot
+        /// Hand this frame to the role (JOB, RESULT, EMITTED).
+        case deliver(Frame)
+        /// The broker refused this peer: stop with the boot-error code, never retry.
+        case refused(reason: String)
+    }
+
+    let configuration: Configuration
+    let ready: Ready
+    private(set) var lastHeard: ContinuousClock.Instant
+    private(set) var lastReady: ContinuousClock.Instant
+    private(set) var draining = false
+
+    init(ready: Ready, configuration: Configuration, now: ContinuousClock.Instant) {
+        self.ready = ready
+        self.configuration = configuration
+        lastHeard = now
+        lastReady = now
+    }
+
+    /// The first message.
+    mutating func start(now: ContinuousClock.Instant) -> [Action] {
+        lastReady = now
+        lastHeard = now
+        return [.send(.ready(ready))]
+    }
+
+    /// A frame from the broker; any frame counts as heard.
+    mutating func received(_ frame: Frame, now: ContinuousClock.Instant) -> [Action] {
+        lastHeard = now
+        switch frame {
+        case .heartbeat:
+            return []
+        case .refuse(let reason):
+            return [.refused(reason: reason)]
+        case .disconnect:
+            guard !draining, now - lastReady > configuration.heartbeat else { return [] }
+            lastReady = now
+            return [.send(.ready(ready)), .brokerForgot]
+        default:
+            return [.deliver(frame)]
+        }
+    }
+
+    /// The clock (about every heartbeat interval).
+    mutating func tick(now: ContinuousClock.Instant) -> [Action] {
+        guard !draining, now - lastHeard > configuration.heartbeat * configuration.liveness else { return [] }
+        // Introduce ourselves again; the silence counts from now, so this repeats once per
+        // silent period, not once per tick.
+        lastHeard = now
+        lastReady = now
+        return [.send(.ready(ready)), .brokerForgot]
+    }
+
+    /// Stop taking work: the broker gives this peer nothing more; what runs finishes.
+    mutating func drain() -> [Action] {
+        guard !draining else { return [] }
+        draining = true
+        return [.send(.disconnect)]
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+import Wire
+@testable import ClusterRuntime
+
+/// The peer side of the protocol (worker and sequencer) without sockets or clocks.
+@Suite("PeerSession")
+struct PeerSessionTests {
+    let t0 = ContinuousClock.now
+    static let ready = Ready(capacity: 8, role: .worker, fingerprint: 42, program: "bot", pid: 7)
+    static let config = PeerSession.Configuration(heartbeat: .milliseconds(500), liveness: 4)
+
+    func started() -> PeerSession {
+        var s = PeerSession(ready: Self.ready, configuration: Self.config, now: t0)
+        #expect(s.start(now: t0) == [.send(.ready(Self.ready))])
+        return s
+    }
+
+    @Test func work_isDelivered_heartbeatsAreNot_andEverythingCountsAsHeard() {
+        var s = started()
+        let job = Frame.job(Job(id: 1, attempt: 1, payload: .task(name: "x", input: Data())))
+        #expect(s.received(job, now: t0 + .seconds(1)) == [.deliver(job)])
+        #expect(s.received(.heartbeat, now: t0 + .seconds(2)) == [])
+        #expect(s.lastHeard == t0 + .seconds(2))
+        #expect(s.tick(now: t0 + .seconds(3)) == [], "1 s of silence is within 4 heartbeats")
+    }
+
+    @Test func disconnectFromABrokerThatForgotUs_meansReadyAgain_atMostOncePerHeartbeat() {
+        var s = started()
+        #expect(s.received(.disconnect, now: t0 + .milliseconds(100)) == [], "too soon after the first READY")
+        let again: [PeerSession.Action] = [.send(.ready(Self.ready)), .brokerForgot]
+        #expect(s.received(.disconnect, now: t0 + .milliseconds(600)) == again)
+        // The broker answers every message of an unknown peer so: one READY per interval.
+        for ms in stride(from: 650, to: 1100, by: 50) {
+            #expect(s.received(.disconnect, now: t0 + .milliseconds(ms)) == [])
+        }
+        #expect(s.received(.disconnect, now: t0 + .milliseconds(1150)) == again)
+    }
+
+    @Test func aSilentBroker_isGreetedAgain_oncePerSilentPeriod() {
+        var s = started()
+        #expect(s.tick(now: t0 + .seconds(2)) == [], "exactly 4 heartbeats is not past it")
+        let again: [PeerSession.Action] = [.send(.ready(Self.ready)), .brokerForgot]
+        #expect(s.tick(now: t0 + .milliseconds(2100)) == again)
+        #expect(s.tick(now: t0 + .milliseconds(2600)) == [], "the silence counts from the READY")
+        #expect(s.tick(now: t0 + .milliseconds(4200)) == again)
+    }
+
+    @Test func refusal_isFinal() {
+        var s = started()
+        #expect(s.received(.refuse(reason: "other tables"), now: t0) == [.refused(reason: "other tables")])
+    }
+
+    @Test func draining_saysDisconnectOnce_andNeverReadyAgain() {
+        var s = started()
+        #expect(s.drain() == [.send(.disconnect)])
+        #expect(s.drain() == [])
+        #expect(s.received(.disconnect, now: t0 + .seconds(5)) == [])
+        #expect(s.tick(now: t0 + .seconds(60)) == [])
+        // Results of work still running keep arriving.
+        let result = Frame.result(taskID: 3, outcome: .ok, output: Data())
+        #expect(s.received(result, now: t0 + .seconds(61)) == [.deliver(result)])
+    }
+}
