@@ -1,0 +1,226 @@
+import BotAPI
+import DequeModule
+import Foundation
+import Wire
+
+/// The broker's queues, credit and peers: what the events of `BrokerState` do to them.
+extension BrokerState {
+
+    /// Queues an accepted update: serial ones for the sequencer, others behind their key.
+    mutating func admit(_ update: UpdateEnvelope, _ r: Route, now: ContinuousClock.Instant) {
+        counters.accepted += 1
+        let id = takeJobID()
+        let payload = Job.Payload.update(handler: r.handler, update)
+        if r.serial {
+            jobs[id] = JobRecord(payload: payload, queue: .job(id), serial: true, accepted: now)
+            serialQueue.append(id)
+        } else {
+            let queue: QueueKey = r.ordered ? (update.routingKey.map { .key($0.id) } ?? .job(id)) : .job(id)
+            jobs[id] = JobRecord(payload: payload, queue: queue, serial: false, accepted: now)
+            enqueue(id, on: queue)
+        }
+    }
+
+    /// An outbox job from the sequencer: queued behind its key's earlier work, once per id.
+    mutating func emit(_ e: Emission, from peer: Data, now: ContinuousClock.Instant) -> [Action] {
+        if let outcome = outboxDone[e.outboxID] {
+            return [.send(peer: peer, .emitted(outboxID: e.outboxID, outcome: outcome, output: Data()))]
+        }
+        if let held = outbox[e.outboxID] {
+            // Sent again by a restarted sequencer: answer the new one when it finishes.
+            jobs[held]?.submitter = (peer, e.outboxID)
+            return []
+        }
+        let id = takeJobID()
+        let queue: QueueKey = e.key.map { .key($0.id) } ?? .job(id)
+        jobs[id] = JobRecord(payload: .outbox(id: e.outboxID, e.action), queue: queue, serial: false,
+                             submitter: (peer, e.outboxID), accepted: now)
+        outbox[e.outboxID] = id
+        enqueue(id, on: queue)
+        return dispatch(now: now)
+    }
+
+    /// What the submitter of a finished job is told: RESULT for `runAsync`, EMITTED for the outbox.
+    mutating func report(_ job: JobRecord, outcome: Outcome, output: Data) -> Action? {
+        if case .outbox(let outboxID, _) = job.payload {
+            outbox[outboxID] = nil
+            outboxDone[outboxID] = outcome
+            outboxDoneOrder.append(outboxID)
+            if outboxDoneOrder.count > configuration.outboxWindow, let old = outboxDoneOrder.popFirst() { outboxDone[old] = nil }
+        }
+        guard let submitter = job.submitter else { return nil }
+        if case .outbox(let outboxID, _) = job.payload {
+            return .send(peer: submitter.peer, .emitted(outboxID: outboxID, outcome: outcome, output: output))
+        }
+        return .send(peer: submitter.peer, .result(taskID: submitter.taskID, outcome: outcome, output: output))
+    }
+
+    mutating func register(_ peer: Data, role: PeerRole, pid: UInt32, capacity: Int, now: ContinuousClock.Instant) -> [Action] {
+        peers[peer] = Peer(role: role, pid: pid, capacity: capacity, lastSeen: now, lastSent: now)
+        rotation.append(peer)
+        return dispatch(now: now)
+    }
+
+    mutating func removePeer(_ peer: Data) {
+        peers[peer] = nil
+        rotation.removeAll { $0 == peer }
+    }
+
+    /// A peer is gone: its jobs go back to the head of their queues, or to the dead letters.
+    mutating func expire(_ id: Data, _ peer: Peer, reason: String, now: ContinuousClock.Instant) -> [Action] {
+        removePeer(id)
+        var actions: [Action] = [.lost(peer: id, pid: peer.pid, role: peer.role, reason: reason, requeued: peer.inFlight.count)]
+        for jobID in peer.inFlight.sorted(by: >) {
+            guard var job = jobs[jobID] else { continue }
+            job.peer = nil
+            job.quarantined = true
+            if job.serial { serialInFlight -= 1 }
+            if job.attempts >= configuration.maxAttempts {
+                actions += giveUp(jobID, job, reason: "its worker died \(job.attempts) times (last: \(reason))")
+                continue
+            }
+            counters.requeued += 1
+            jobs[jobID] = job
+            if job.serial {
+                serialQueue.prepend(jobID)
+            } else {
+                queues[job.queue, default: []].prepend(jobID)
+                ready.prepend(job.queue)
+            }
+        }
+        return actions
+    }
+
+    mutating func giveUp(_ id: UInt64, _ job: JobRecord, reason: String) -> [Action] {
+        jobs[id] = nil
+        counters.deadLettered += 1
+        var actions: [Action] = [.deadLetter(DeadLetter(job: Job(id: id, attempt: job.attempts, payload: job.payload), reason: reason))]
+        if let answer = report(job, outcome: .deadLettered, output: Data(reason.utf8)) { actions.append(answer) }
+        if case .update(_, let envelope) = job.payload { actions.append(.completed(updateID: envelope.updateID)) }
+        if !job.serial { release(job.queue) }
+        return actions
+    }
+
+    mutating func finish(_ id: UInt64, outcome: Outcome, output: Data, from peer: Data, now: ContinuousClock.Instant) -> [Action] {
+        peers[peer]?.inFlight.remove(id)
+        guard let job = jobs[id], job.peer == peer else { return dispatch(now: now) }
+        if job.quarantined { peers[peer]?.exclusive = false }
+        jobs[id] = nil
+        if outcome == .ok { counters.completed += 1 } else { counters.failed += 1 }
+        var actions: [Action] = []
+        if let answer = report(job, outcome: outcome, output: output) { actions.append(answer) }
+        if case .update(_, let envelope) = job.payload {
+            actions.append(.completed(updateID: envelope.updateID))
+            let d = now - job.accepted
+            latencies.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
+            if latencies.count > 10_000 { latencies.removeFirst() }
+        }
+        if job.serial { serialInFlight -= 1 } else { release(job.queue) }
+        if peers[peer]?.draining == true, peers[peer]?.inFlight.isEmpty == true { removePeer(peer) }
+        actions += dispatch(now: now)
+        return actions
+    }
+
+    /// The key's job is done (or gone): its next job, if any, may go.
+    mutating func release(_ queue: QueueKey) {
+        if queues[queue]?.isEmpty == false {
+            ready.append(queue)
+        } else {
+            queues[queue] = nil
+        }
+    }
+
+    mutating func enqueue(_ id: UInt64, on queue: QueueKey) {
+        if let existing = queues[queue] {
+            // Busy or already waiting in `ready`: the job waits its turn behind the others.
+            queues[queue] = existing + [id]
+        } else {
+            queues[queue] = [id]
+            ready.append(queue)
+        }
+    }
+
+    /// Hands out work while there are free slots: the serial queue to the sequencer (in order,
+    /// up to its credit; a quarantined job alone), the ready keys to pool workers in rotation.
+    mutating func dispatch(now: ContinuousClock.Instant) -> [Action] {
+        var actions: [Action] = []
+        if let sequencer = rotation.first(where: { peers[$0]?.role == .sequencer }) {
+            while let next = serialQueue.first, let job = jobs[next], peers[sequencer]!.free > 0 {
+                if job.quarantined && serialInFlight > 0 { break }
+                serialQueue.removeFirst()
+                actions.append(assign(next, to: sequencer, now: now))
+                serialInFlight += 1
+                if job.quarantined { break }
+            }
+        }
+        var deferred: [QueueKey] = []
+        while let queue = ready.popFirst() {
+            guard let head = queues[queue]?.first, let job = jobs[head] else {
+                if queues[queue]?.isEmpty == true { queues[queue] = nil }
+                continue
+            }
+            let peer = job.quarantined ? idleWorker() : nextWorkerWithFreeSlot()
+            guard let peer else {
+                deferred.append(queue)
+                // No free slot anywhere: nothing else can go either (an idle worker has slots).
+                if !job.quarantined { break }
+                // Let one worker run dry so that the quarantined job gets it.
+                if !peers.values.contains(where: { $0.reserved }),
+                   let busy = rotation.first(where: { peers[$0].map { $0.role == .worker && !$0.draining } ?? false }) {
+                    peers[busy]!.reserved = true
+                }
+                continue
+            }
+            queues[queue]!.removeFirst()
+            actions.append(assign(head, to: peer, now: now))
+        }
+        ready = Deque(deferred) + ready
+        return actions
+    }
+
+    /// The next pool worker in rotation with a free slot (moved to the back).
+    mutating func nextWorkerWithFreeSlot() -> Data? {
+        for _ in 0..<rotation.count {
+            let peer = rotation.removeFirst()
+            rotation.append(peer)
+            if let p = peers[peer], p.role == .worker, p.free > 0 { return peer }
+        }
+        return nil
+    }
+
+    /// A pool worker with nothing in flight, for a quarantined job.
+    func idleWorker() -> Data? {
+        rotation.first { peers[$0].map { $0.role == .worker && $0.idle } ?? false }
+    }
+
+    mutating func assign(_ id: UInt64, to peer: Data, now: ContinuousClock.Instant) -> Action {
+        jobs[id]!.attempts += 1
+        jobs[id]!.peer = peer
+        peers[peer]!.inFlight.insert(id)
+        if jobs[id]!.quarantined {
+            peers[peer]!.exclusive = true
+            peers[peer]!.reserved = false
+        }
+        peers[peer]!.lastSent = now
+        let job = jobs[id]!
+        return .send(peer: peer, .job(Job(id: id, attempt: job.attempts, payload: job.payload)))
+    }
+
+    static func hex(_ v: UInt64) -> String {
+        let digits = String(v, radix: 16)
+        return String(repeating: "0", count: max(0, 16 - digits.count)) + digits
+    }
+
+    mutating func takeJobID() -> UInt64 {
+        defer { nextJobID += 1 }
+        return nextJobID
+    }
+
+    /// Records an update id; false if it was seen already.
+    mutating func remember(_ id: Int64) -> Bool {
+        guard seen.insert(id).inserted else { return false }
+        seenOrder.append(id)
+        if seenOrder.count > configuration.dedupeWindow, let old = seenOrder.popFirst() { seen.remove(old) }
+        return true
+    }
+}
