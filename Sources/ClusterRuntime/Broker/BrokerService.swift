@@ -116,7 +116,8 @@ final class BrokerService: Sendable {
     }
 
     private func handle(_ m: BusLoop.Message, state: inout BrokerState, now: ContinuousClock.Instant) -> [BrokerState.Action] {
-        guard let peer = m.frames.first else { return [] }
+        // The supervisor's answers to peer-lost reports are JSON, not frames: nothing to do.
+        guard m.socket != Self.supervisorSocket, let peer = m.frames.first else { return [] }
         let frame: Frame
         do {
             frame = try Frame.decode(m.frames.dropFirst())
@@ -124,7 +125,6 @@ final class BrokerService: Sendable {
             logger.warning("dropped a frame that does not parse", metadata: ["error": "\(error)"])
             return []
         }
-        if m.socket == Self.supervisorSocket { return [] }  // the supervisor's answers
         if m.socket == Self.ingestSocket {
             if case .updates(let batch, let updates) = frame {
                 let fresh = state.fresh(updates)

@@ -49,7 +49,7 @@ struct WorkerCommand: AsyncParsableCommand {
         var configuration = try common.configuration()
         configuration.concurrency = concurrency
         configuration.jobDeadline = try CommonOptions.duration(deadline, "deadline")
-        try await runWorker(role: .worker, capacity: concurrency, configuration: configuration, common: common)
+        try await runWorker(capacity: concurrency, configuration: configuration, common: common)
     }
 }
 
@@ -97,10 +97,10 @@ private func bootClientRole(_ name: String, configuration: ClusterConfiguration,
     }
 }
 
-private func runWorker(role: PeerRole, capacity: Int, configuration: ClusterConfiguration, common: CommonOptions) async throws {
-    let (logger, client) = bootClientRole(role == .sequencer ? "sequencer" : "worker", configuration: configuration, common: common)
+private func runWorker(capacity: Int, configuration: ClusterConfiguration, common: CommonOptions) async throws {
+    let (logger, client) = bootClientRole("worker", configuration: configuration, common: common)
     let context = ZMQContext()
-    let service = try WorkerService(bot: Roles.bot, configuration: configuration, role: role, capacity: capacity,
+    let service = try WorkerService(bot: Roles.bot, configuration: configuration, capacity: capacity,
                                     client: client, context: context, logger: logger)
     await service.run { await TerminationSignal.wait() }
     client.shutdown()

@@ -67,7 +67,7 @@ final class PeerLink: Sendable {
         for action in actions {
             switch action {
             case .send(let frame):
-                if case .ready = frame { logger.debug("saying READY", metadata: ["broker_silent_or_restarted": "\(true)"]) }
+                if case .ready = frame { logger.debug("saying READY") }
                 send(frame)
             case .brokerForgot:
                 onBrokerForgot()

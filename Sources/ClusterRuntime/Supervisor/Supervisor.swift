@@ -31,13 +31,11 @@ final class Supervisor: Sendable {
     private let options: Options
     private let logger: Logger
     private let requests = Mutex<[Request]>([])
-    private let desired: Mutex<Int>
 
     init(configuration: ClusterConfiguration, options: Options, logger: Logger) {
         self.configuration = configuration
         self.options = options
         self.logger = logger
-        desired = Mutex(options.workers)
     }
 
     /// Runs until stopped; returns the process exit code.
@@ -56,7 +54,7 @@ final class Supervisor: Sendable {
             guard let control else { return }
             for await m in control.inbound { handleControl(m, on: control) }
         }
-        var state = SupervisorState(configuration: .init(workers: desired.withLock { $0 }, ingests: options.ingests), now: .now)
+        var state = SupervisorState(configuration: .init(workers: options.workers, ingests: options.ingests), now: .now)
         var booting = true
         var exitCode: Int32?
         func perform(_ actions: [SupervisorState.Action]) {
@@ -64,6 +62,8 @@ final class Supervisor: Sendable {
             for action in actions {
                 switch action {
                 case .spawn(let role, let restarts):
+                    // A failed spawn at boot stops the cluster: the rest of the boot list is not started.
+                    guard state.stopping == nil else { continue }
                     do {
                         let pid = try ChildProcess.spawn([role] + (options.childArguments[role] ?? []), environment: childEnvironment())
                         state.spawned(role: role, pid: pid, restarts: restarts, now: .now, wall: Date().timeIntervalSince1970)
@@ -77,7 +77,7 @@ final class Supervisor: Sendable {
                 case .stop(let code):
                     exitCode = code
                 case .writeStatus:
-                    writeStatus(state.children)
+                    writeStatus(state.children, desiredWorkers: state.desiredWorkers)
                 case .report(let report):
                     log(report)
                 }
@@ -92,9 +92,7 @@ final class Supervisor: Sendable {
             for request in requests.withLock({ r in defer { r.removeAll() }; return r }) {
                 switch request {
                 case .stop(let code): perform(state.stop(code: code))
-                case .scale(let n):
-                    desired.withLock { $0 = n }
-                    state.scale(to: n)
+                case .scale(let n): state.scale(to: n)
                 case .peerLost(let pid, let role, let reason): perform(state.peerLost(pid: pid, role: role, reason: reason))
                 }
             }
@@ -107,7 +105,7 @@ final class Supervisor: Sendable {
         }
         var children = state.children
         await stopAll(&children)
-        writeStatus([])
+        writeStatus([], desiredWorkers: state.desiredWorkers)
         controlTask.cancel()
         control?.shutdown()
         context.close()
@@ -209,9 +207,9 @@ final class Supervisor: Sendable {
         }
     }
 
-    private func writeStatus(_ children: [SupervisorState.Child]) {
+    private func writeStatus(_ children: [SupervisorState.Child], desiredWorkers: Int) {
         let status = SupervisorStatus(
-            pid: Int(getpid()), desiredWorkers: desired.withLock { $0 },
+            pid: Int(getpid()), desiredWorkers: desiredWorkers,
             children: children.map { .init(role: $0.role, pid: Int($0.pid), started: $0.startedWall, restarts: $0.restarts, draining: $0.draining) },
             time: Date().timeIntervalSince1970)
         StatusFile.write(status, to: configuration.file("supervisor.json"))

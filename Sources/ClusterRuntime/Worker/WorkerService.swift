@@ -21,7 +21,6 @@ final class WorkerService: Sendable {
 
     private let bot: Bot
     private let configuration: ClusterConfiguration
-    private let role: PeerRole
     private let capacity: Int
     private let client: BotClient
     private let logger: Logger
@@ -30,11 +29,10 @@ final class WorkerService: Sendable {
     private let databases: SharedDatabase
     private let watchdog: HangWatchdog
 
-    init(bot: Bot, configuration: ClusterConfiguration, role: PeerRole, capacity: Int, client: BotClient,
+    init(bot: Bot, configuration: ClusterConfiguration, capacity: Int, client: BotClient,
          context: ZMQContext, logger: Logger) throws {
         self.bot = bot
         self.configuration = configuration
-        self.role = role
         self.capacity = capacity
         self.client = client
         self.logger = logger
@@ -44,7 +42,7 @@ final class WorkerService: Sendable {
                          metadata: ["job": "\(id)", "what": "\(job.what)", "deadline": "\(configuration.jobDeadline)"])
             exit(RoleError.hung)
         }
-        let ready = Ready(capacity: UInt32(capacity), role: role, fingerprint: bot.fingerprint, program: Bot.programName,
+        let ready = Ready(capacity: UInt32(capacity), role: .worker, fingerprint: bot.fingerprint, program: Bot.programName,
                           pid: UInt32(getpid()))
         link = try PeerLink(ready: ready, endpoint: configuration.workersSocket,
                             configuration: .init(heartbeat: configuration.heartbeat, liveness: configuration.liveness),
