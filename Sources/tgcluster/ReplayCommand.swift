@@ -34,7 +34,8 @@ struct ReplayCommand: AsyncParsableCommand {
         if speed == "max" { factor = nil } else if speed.hasSuffix("x"), let f = Double(speed.dropLast()), f > 0 { factor = f } else {
             throw ValidationError("--speed must be max or Nx (1x, 10x, ...)")
         }
-        guard let idleFor = DurationText.parse(idle), let limit = DurationText.parse(timeout) else { throw ValidationError("bad --idle or --timeout") }
+        let idleFor = try DurationText.parse(idle, flag: "idle")
+        let limit = try DurationText.parse(timeout, flag: "timeout")
         let entries: [(Double, Any)]
         do {
             entries = try Data(contentsOf: URL(fileURLWithPath: file)).split(separator: 10).filter { !$0.isEmpty }.map { line in

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import ClusterRuntime
+import Logging
+import ServiceLifecycle
+import UnixSignals
 import Sim
 
 /// `tgcluster sim`: the local Bot API emulator.
@@ -35,15 +38,11 @@ struct SimCommand: AsyncParsableCommand {
         c.host = host
         c.port = port
         c.token = token
-        func duration(_ text: String, _ flag: String) throws -> Duration {
-            guard let d = DurationText.parse(text) else { throw ValidationError("--\(flag): not a duration: \(text) (try 50ms or 2s)") }
-            return d
-        }
-        c.latency = try duration(latency, "latency")
-        c.jitter = try duration(jitter, "jitter")
-        c.slowDelay = try duration(slowDelay, "slow-delay")
-        c.webhookTimeout = try duration(webhookTimeout, "webhook-timeout")
-        c.webhookRetryBase = try duration(webhookRetryBase, "webhook-retry-base")
+        c.latency = try DurationText.parse(latency, flag: "latency")
+        c.jitter = try DurationText.parse(jitter, flag: "jitter")
+        c.slowDelay = try DurationText.parse(slowDelay, flag: "slow-delay")
+        c.webhookTimeout = try DurationText.parse(webhookTimeout, flag: "webhook-timeout")
+        c.webhookRetryBase = try DurationText.parse(webhookRetryBase, flag: "webhook-retry-base")
         guard let mode = SimConfiguration.FloodMode(rawValue: flood) else { throw ValidationError("--flood must be telegram or off") }
         c.flood = mode
         for (value, flag) in [(fault5xx, "fault-5xx"), (faultDrop, "fault-drop"), (faultSlow, "fault-slow")] where !(0...1).contains(value) {
@@ -66,7 +65,12 @@ struct SimCommand: AsyncParsableCommand {
         }
         FileHandle.standardOutput.write(Data("listening on \(configuration.host):\(server.port)\n".utf8))
         FileHandle.standardOutput.synchronizeFile()
-        await TerminationSignal.wait()
-        try await server.shutdown()
+        // Serves until SIGTERM or SIGINT, then stops the server (one service in a group).
+        let serving = ClosureService {
+            try? await gracefulShutdown()
+            try await server.shutdown()
+        }
+        try await ServiceGroup(services: [serving], gracefulShutdownSignals: [.sigterm, .sigint],
+                               logger: Logger(label: "tgcluster.sim")).run()
     }
 }

@@ -134,14 +134,4 @@ struct ControlAndFaultsTests {
         let admitted = (0..<40).filter { global.admit(chatID: Int64(100 + $0), now: t0) == nil }.count
         #expect(admitted == 30)
     }
-
-    @Test func durations_parseAsFlagsSpellThem() {
-        #expect(DurationText.parse("50ms") == .milliseconds(50))
-        #expect(DurationText.parse("2s") == .seconds(2))
-        #expect(DurationText.parse("1.5s") == .milliseconds(1500))
-        #expect(DurationText.parse("250us") == .microseconds(250))
-        #expect(DurationText.parse("40") == .milliseconds(40))
-        #expect(DurationText.parse("fast") == nil)
-        #expect(DurationText.parse("-1s") == nil)
-    }
 }

@@ -4,6 +4,7 @@ import Wire
 import Foundation
 import TGBot
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// The broker process: `BrokerState` behind two ROUTER sockets (ingest; workers and the
@@ -207,5 +208,12 @@ final class BrokerService: Sendable {
         entry.append(to: configuration.file("dead-letter.jsonl"))
         guard case .update(_, let envelope) = letter.job.payload else { return [] }
         return state.submit(.deadLetter(DeadLetterNotice(updateID: envelope.updateID, reason: letter.reason, update: envelope.bytes)), now: now)
+    }
+}
+
+extension BrokerService: Service {
+    /// Runs until the process's service group shuts down gracefully (SIGTERM, SIGINT).
+    func run() async {
+        await run(until: { try? await gracefulShutdown() })
     }
 }

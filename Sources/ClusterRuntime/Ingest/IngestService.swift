@@ -4,6 +4,7 @@ import Wire
 import Foundation
 import TGBot
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// The ingest process (long polling): `getUpdates`, scan, hand the raw updates to the broker,
@@ -12,7 +13,7 @@ import Synchronization
 /// Telegram allows one getUpdates in flight and at most 100 updates each, so the time between
 /// an answer and the next request caps the whole cluster: nothing else happens in between. A
 /// hung poll is abandoned by the client's deadline (poll timeout + margin) and repeated.
-final class IngestService: Sendable {
+final class IngestService: Service {
     private let bot: Bot
     private let configuration: ClusterConfiguration
     private let client: BotClient
@@ -27,11 +28,21 @@ final class IngestService: Sendable {
         link = try BrokerLink(configuration: configuration, context: context, logger: logger)
     }
 
-    /// Polls until cancelled. Throws `RoleError.badToken` on 401 (a boot error, not retried).
-    ///
-    /// On the way out it confirms what the broker accepted (getUpdates with the new offset and
-    /// no wait), so that a restart does not fetch those updates again.
+    /// Polls until the process's service group shuts down gracefully (the long poll in flight is
+    /// cancelled then). Throws `RoleError.badToken` on 401 (a boot error, not retried).
     func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await self.pollUntilCancelled() }
+        } catch let error as RoleError {
+            throw error
+        } catch {
+            if !(error is CancellationError) { logger.info("stopped", metadata: ["reason": "\(error)"]) }
+        }
+    }
+
+    /// Polls until cancelled. On the way out it confirms what the broker accepted (getUpdates
+    /// with the new offset and no wait), so that a restart does not fetch those updates again.
+    private func pollUntilCancelled() async throws {
         var offset: Int64 = 0
         defer { link.close() }
         do {

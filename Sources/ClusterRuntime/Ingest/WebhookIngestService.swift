@@ -4,6 +4,7 @@ import Wire
 import Foundation
 import TGBot
 import Logging
+import ServiceLifecycle
 
 /// The ingest process in webhook mode: the HTTP server, the broker link, and (with
 /// `--register`) the `setWebhook` call that points Telegram at it.
@@ -67,5 +68,12 @@ final class WebhookIngestService: Sendable {
         }
         await stop()
         await server.shutdown()
+    }
+}
+
+extension WebhookIngestService: Service {
+    /// Serves until the process's service group shuts down gracefully (SIGTERM, SIGINT).
+    func run() async throws {
+        try await run(until: { try? await gracefulShutdown() })
     }
 }

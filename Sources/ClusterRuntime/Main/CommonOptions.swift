@@ -44,9 +44,9 @@ struct CommonOptions: ParsableArguments {
         if let apiURL { c.apiURL = apiURL }
         c.workersEndpoint = workersEndpoint
         c.ingestEndpoint = ingestEndpoint
-        if let heartbeat { c.heartbeat = try Self.duration(heartbeat, "heartbeat") }
-        if let drainDeadline { c.drainDeadline = try Self.duration(drainDeadline, "drain-deadline") }
-        if let journalRetention { c.journalRetention = try Self.duration(journalRetention, "journal-retention") }
+        if let heartbeat { c.heartbeat = try DurationText.parse(heartbeat, flag: "heartbeat") }
+        if let drainDeadline { c.drainDeadline = try DurationText.parse(drainDeadline, flag: "drain-deadline") }
+        if let journalRetention { c.journalRetention = try DurationText.parse(journalRetention, flag: "journal-retention") }
         c.journalArchive = journalArchive
         if let spec = flood ?? ProcessInfo.processInfo.environment["TGCLUSTER_FLOOD"], !spec.isEmpty {
             do { c.flood = try FloodLimits.parse(spec) } catch { throw ValidationError(error.description) }
@@ -80,14 +80,5 @@ struct CommonOptions: ParsableArguments {
         logger.logLevel = level
         logger[metadataKey: "pid"] = "\(getpid())"
         return logger
-    }
-
-    static func duration(_ text: String, _ flag: String) throws -> Duration {
-        let t = text.lowercased()
-        let scales: [(String, Double)] = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in scales where t.hasSuffix(suffix) {
-            if let v = Double(t.dropLast(suffix.count)), v >= 0 { return .nanoseconds(Int64(v * scale * 1e9)) }
-        }
-        throw ValidationError("--\(flag): not a duration: \(text) (try 500ms or 30s)")
     }
 }

@@ -5,6 +5,7 @@ import Wire
 import Foundation
 import TGBot
 import Logging
+import ServiceLifecycle
 
 /// `<bot> broker`
 struct BrokerCommand: AsyncParsableCommand {
@@ -16,19 +17,16 @@ struct BrokerCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try common.configuration()
         let logger = common.logger(role: "broker")
-        TerminationSignal.install()
-        ParentWatch.start(grace: configuration.drainDeadline)
         try? FileManager.default.createDirectory(atPath: configuration.absoluteDataDir, withIntermediateDirectories: true)
         let context = ZMQContext()
         let service: BrokerService
         do {
             service = try BrokerService(bot: Roles.bot, configuration: configuration, context: context, logger: logger)
         } catch {
-            logger.critical("\(error)")
-            Foundation.exit(RoleError.bootFailure)
+            RoleLifecycle.bootFailure("\(error)", logger: logger)
         }
-        await service.run { await TerminationSignal.wait() }
-        context.close()
+        await RoleLifecycle.run(service, after: [.init("zeromq") { context.close() }],
+                                drainDeadline: configuration.drainDeadline, logger: logger)
     }
 }
 
@@ -48,7 +46,7 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = try common.configuration()
         configuration.concurrency = concurrency
-        configuration.jobDeadline = try CommonOptions.duration(deadline, "deadline")
+        configuration.jobDeadline = try DurationText.parse(deadline, flag: "deadline")
         try await runWorker(capacity: concurrency, configuration: configuration, common: common)
     }
 }
@@ -65,7 +63,7 @@ struct SequencerCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = try common.configuration()
-        configuration.jobDeadline = try CommonOptions.duration(deadline, "deadline")
+        configuration.jobDeadline = try DurationText.parse(deadline, flag: "deadline")
         let (logger, client) = bootClientRole("sequencer", configuration: configuration, common: common)
         try? FileManager.default.createDirectory(atPath: configuration.absoluteDataDir, withIntermediateDirectories: true)
         let context = ZMQContext()
@@ -74,27 +72,27 @@ struct SequencerCommand: AsyncParsableCommand {
             service = try SequencerService(bot: Roles.bot, configuration: configuration, client: client, context: context, logger: logger)
         } catch {
             // A migration that fails or a store that cannot open is a boot error, not a crash to retry.
-            logger.critical("the state store cannot start", metadata: ["error": "\(error)"])
-            Foundation.exit(RoleError.bootFailure)
+            RoleLifecycle.bootFailure("the state store cannot start: \(error)", logger: logger)
         }
-        await service.run { await TerminationSignal.wait() }
-        client.shutdown()
-        context.close()
+        await RoleLifecycle.run(service, after: resources(context: context, client: client),
+                                drainDeadline: configuration.drainDeadline, logger: logger)
     }
 }
 
-/// What every role that calls the Bot API does first: a logger, signals, the parent watch, and
-/// the client (no token is a boot error).
+/// What every role that calls the Bot API does first: a logger and the client (no token is a
+/// boot error).
 private func bootClientRole(_ name: String, configuration: ClusterConfiguration, common: CommonOptions) -> (Logger, BotClient) {
     let logger = common.logger(role: name)
-    TerminationSignal.install()
-    ParentWatch.start(grace: configuration.drainDeadline)
     do {
         return (logger, try configuration.makeClient(logger: logger))
     } catch {
-        logger.critical("\(error)")
-        Foundation.exit(RoleError.bootFailure)
+        RoleLifecycle.bootFailure("\(error)", logger: logger)
     }
+}
+
+/// The resources of a role that calls the Bot API, closed after the role in reverse order.
+private func resources(context: ZMQContext, client: BotClient) -> [ClosingService] {
+    [.init("zeromq") { context.close() }, .init("libcurl") { client.shutdown() }]
 }
 
 private func runWorker(capacity: Int, configuration: ClusterConfiguration, common: CommonOptions) async throws {
@@ -102,9 +100,8 @@ private func runWorker(capacity: Int, configuration: ClusterConfiguration, commo
     let context = ZMQContext()
     let service = try WorkerService(bot: Roles.bot, configuration: configuration, capacity: capacity,
                                     client: client, context: context, logger: logger)
-    await service.run { await TerminationSignal.wait() }
-    client.shutdown()
-    context.close()
+    await RoleLifecycle.run(service, after: resources(context: context, client: client),
+                            drainDeadline: configuration.drainDeadline, logger: logger)
 }
 
 /// `<bot> ingest`
@@ -127,41 +124,20 @@ struct IngestCommand: AsyncParsableCommand {
         configuration.pollTimeout = pollTimeout
         let (logger, client) = bootClientRole("ingest", configuration: configuration, common: common)
         let context = ZMQContext()
+        let service: any Service
         if webhook.webhook {
-            do {
-                let service = try WebhookIngestService(bot: Roles.bot, configuration: configuration, options: webhook, client: client,
-                                                       context: context, logger: logger)
-                try await service.run { await TerminationSignal.wait() }
-            } catch let error as RoleError {
-                logger.critical("\(error)")
-                Foundation.exit(RoleError.bootFailure)
+            service = try WebhookIngestService(bot: Roles.bot, configuration: configuration, options: webhook, client: client,
+                                               context: context, logger: logger)
+        } else {
+            if webhook.register {
+                // Back to polling: Telegram refuses getUpdates while a webhook is set.
+                _ = try? await client.call(BotMethods.DeleteWebhook())
+                logger.info("webhook deleted (polling)")
             }
-            client.shutdown()
-            context.close()
-            return
+            service = try IngestService(bot: Roles.bot, configuration: configuration, client: client, context: context, logger: logger)
         }
-        if webhook.register {
-            // Back to polling: Telegram refuses getUpdates while a webhook is set.
-            _ = try? await client.call(BotMethods.DeleteWebhook())
-            logger.info("webhook deleted (polling)")
-        }
-        let service = try IngestService(bot: Roles.bot, configuration: configuration, client: client, context: context, logger: logger)
-        let polling = Task { try await service.run() }
-        let stopper = Task {
-            await TerminationSignal.wait()
-            polling.cancel()
-        }
-        do {
-            try await polling.value
-        } catch RoleError.badToken(let message) {
-            logger.critical("the Bot API rejected the token", metadata: ["error": "\(message)"])
-            Foundation.exit(RoleError.bootFailure)
-        } catch {
-            if !(error is CancellationError) { logger.info("stopped", metadata: ["reason": "\(error)"]) }
-        }
-        stopper.cancel()
-        client.shutdown()
-        context.close()
+        await RoleLifecycle.run(service, after: resources(context: context, client: client),
+                                drainDeadline: configuration.drainDeadline, logger: logger)
     }
 }
 
@@ -196,7 +172,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try common.configuration()
-        _ = try CommonOptions.duration(deadline, "deadline")
+        _ = try DurationText.parse(deadline, flag: "deadline")
         let logger = common.logger(role: "supervisor")
         guard configuration.token != nil else {
             logger.critical("\(RoleError.noToken)")
@@ -211,7 +187,9 @@ struct RunCommand: AsyncParsableCommand {
         ])
         var supervised = options
         supervised.ingests = webhook.webhook ? ingests : 1
-        let code = await Supervisor(configuration: configuration, options: supervised, logger: logger).run()
-        Foundation.exit(code)
+        let supervisor = Supervisor(configuration: configuration, options: supervised, logger: logger)
+        let group = ServiceGroup(services: [supervisor], gracefulShutdownSignals: Supervisor.stopSignals, logger: logger)
+        try? await group.run()
+        Foundation.exit(supervisor.exitCode)
     }
 }

@@ -4,6 +4,7 @@ import Wire
 import Foundation
 import GRDB
 import Logging
+import ServiceLifecycle
 import Synchronization
 import TGBot
 
@@ -307,5 +308,12 @@ final class SequencerService: Sendable {
                                                    effects: SerialEffects(session: reporting)))
             return (.failed, "\(error)", reporting.emissions)
         }
+    }
+}
+
+extension SequencerService: Service {
+    /// Runs until the process's service group shuts down gracefully (SIGTERM, SIGINT).
+    func run() async {
+        await run(until: { try? await gracefulShutdown() })
     }
 }

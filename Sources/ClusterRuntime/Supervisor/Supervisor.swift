@@ -1,6 +1,8 @@
 import Bus
 import Foundation
 import Logging
+import ServiceLifecycle
+import UnixSignals
 import Synchronization
 
 /// `<bot> run`: starts broker, sequencer, ingest and N workers as children of the same binary
@@ -9,9 +11,10 @@ import Synchronization
 /// Signal handlers only enqueue; one loop reaps the supervisor's own children, restarts a
 /// crashed one with exponential backoff, halts on a boot error (exit 78) or a crash loop
 /// instead of restarting forever, and fixes the number of workers (`scale` changes a number the
-/// loop acts on; the oldest worker drains first). SIGTERM/SIGINT stop in order: ingest first,
-/// then the broker, which finishes the work it holds, then workers and sequencer.
-final class Supervisor: Sendable {
+/// loop acts on; the oldest worker drains first). SIGTERM/SIGINT/SIGQUIT (the service group's
+/// graceful shutdown) stop in order: ingest first, then the broker, which finishes the work it
+/// holds, then workers and sequencer.
+final class Supervisor: Service {
     struct Options: Sendable {
         var workers: Int
         /// Flags passed on to every child (`--data-dir`, `--concurrency`, ...).
@@ -31,6 +34,10 @@ final class Supervisor: Sendable {
     private let options: Options
     private let logger: Logger
     private let requests = Mutex<[Request]>([])
+    private let outcome = Mutex<Int32>(0)
+
+    /// The signals that stop the cluster in order.
+    static let stopSignals: [UnixSignal] = [.sigterm, .sigint, .sigquit]
 
     init(configuration: ClusterConfiguration, options: Options, logger: Logger) {
         self.configuration = configuration
@@ -38,10 +45,23 @@ final class Supervisor: Sendable {
         self.logger = logger
     }
 
-    /// Runs until stopped; returns the process exit code.
-    func run() async -> Int32 {
+    /// The process's exit code once `run` has returned: 0 after a stop, 78 after a boot error.
+    var exitCode: Int32 { outcome.withLock { $0 } }
+
+    /// Runs until stopped: a graceful shutdown of its service group only enqueues a stop, which
+    /// the loop carries out (the children in order).
+    func run() async {
+        let code = await withGracefulShutdownHandler {
+            await supervise()
+        } onGracefulShutdown: { [self] in
+            requests.withLock { $0.append(.stop(0)) }
+        }
+        outcome.withLock { $0 = code }
+    }
+
+    /// The arbiter's loop; returns the process exit code.
+    private func supervise() async -> Int32 {
         try? FileManager.default.createDirectory(atPath: configuration.absoluteDataDir, withIntermediateDirectories: true)
-        let signals = installSignalHandlers()
         let context = ZMQContext()
         let control: BusLoop?
         do {
@@ -56,7 +76,7 @@ final class Supervisor: Sendable {
         }
         var state = SupervisorState(configuration: .init(workers: options.workers, ingests: options.ingests), now: .now)
         var booting = true
-        var exitCode: Int32?
+        var stopCode: Int32?
         func perform(_ actions: [SupervisorState.Action]) {
             var more: [SupervisorState.Action] = []
             for action in actions {
@@ -75,7 +95,7 @@ final class Supervisor: Sendable {
                 case .kill(let pid, let signal):
                     kill(pid, signal)
                 case .stop(let code):
-                    exitCode = code
+                    stopCode = code
                 case .writeStatus:
                     writeStatus(state.children, desiredWorkers: state.desiredWorkers)
                 case .report(let report):
@@ -87,7 +107,7 @@ final class Supervisor: Sendable {
 
         perform(state.boot())
         booting = false
-        while exitCode == nil {
+        while stopCode == nil {
             try? await Task.sleep(for: .milliseconds(50))
             for request in requests.withLock({ r in defer { r.removeAll() }; return r }) {
                 switch request {
@@ -109,8 +129,7 @@ final class Supervisor: Sendable {
         controlTask.cancel()
         control?.shutdown()
         context.close()
-        signals.forEach { $0.cancel() }
-        return exitCode ?? 0
+        return stopCode ?? 0
     }
 
     private func log(_ report: SupervisorState.Report) {
@@ -161,18 +180,6 @@ final class Supervisor: Sendable {
         if let token = configuration.token { env["TELEGRAM_BOT_TOKEN"] = token }
         env["TELEGRAM_API_URL"] = configuration.apiURL
         return env
-    }
-
-    private func installSignalHandlers() -> [any DispatchSourceSignal] {
-        [SIGTERM, SIGINT, SIGQUIT].map { sig in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { @Sendable [weak self] in
-                self?.requests.withLock { $0.append(.stop(0)) }
-            }
-            source.resume()
-            return source
-        }
     }
 
     private func handleControl(_ m: BusLoop.Message, on bus: BusLoop) {

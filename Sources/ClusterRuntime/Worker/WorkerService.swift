@@ -3,6 +3,7 @@ import Bus
 import Wire
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 import TGBot
 
@@ -231,4 +232,11 @@ final class WorkerService: Sendable {
 
     func lend() { send(.lend) }
     func reclaim() { send(.reclaim) }
+}
+
+extension WorkerService: Service {
+    /// Runs until the process's service group shuts down gracefully (SIGTERM, SIGINT).
+    func run() async {
+        await run(until: { try? await gracefulShutdown() })
+    }
 }

@@ -1,0 +1,36 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// How every role process lives, on swift-service-lifecycle: the resources first, the role
+/// last, in one `ServiceGroup`; SIGTERM and SIGINT (and the supervisor's death, through
+/// `ParentWatch`) start a graceful shutdown in reverse order: the role drains, then the
+/// resources close. A `RoleError` out of the role is a boot error: exit 78, which the supervisor
+/// does not restart. The group is only the frame: the hot path runs on the bus threads and the
+/// roles' own tasks, never through it.
+enum RoleLifecycle {
+    /// The signals that stop a role gracefully.
+    static let stopSignals: [UnixSignal] = [.sigterm, .sigint]
+
+    /// Runs `role` after `resources`; returns when all have stopped.
+    static func run(_ role: any Service, after resources: [ClosingService], drainDeadline: Duration, logger: Logger) async {
+        ParentWatch.start(grace: drainDeadline)
+        let group = ServiceGroup(services: resources + [role], gracefulShutdownSignals: stopSignals, logger: logger)
+        do {
+            try await group.run()
+        } catch let error as RoleError {
+            logger.critical("\(error)")
+            Foundation.exit(RoleError.bootFailure)
+        } catch {
+            logger.error("stopped on an error", metadata: ["error": "\(error)"])
+            Foundation.exit(1)
+        }
+    }
+
+    /// Boot errors before the group runs (a store that cannot open, no token): exit 78.
+    static func bootFailure(_ message: String, logger: Logger) -> Never {
+        logger.critical("\(message)")
+        Foundation.exit(RoleError.bootFailure)
+    }
+}
