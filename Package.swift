@@ -128,10 +128,22 @@ let package = Package(
             dependencies: ["TGCluster"],
             path: "Examples/TimerBot"
         ),
+        // The bank's handlers, a library so that its tests build the same bot (the layout the
+        // README recommends); `bankbot` is the two-line executable around it.
+        .target(
+            name: "Bank",
+            dependencies: ["TGCluster"],
+            path: "Examples/Bank"
+        ),
         .executableTarget(
             name: "bankbot",
-            dependencies: ["TGCluster"],
+            dependencies: ["Bank", "TGCluster"],
             path: "Examples/BankBot"
+        ),
+        .testTarget(
+            name: "BankTests",
+            dependencies: ["Bank", "TGCluster", "TGClusterTesting"],
+            path: "Examples/BankTests"
         ),
         .executableTarget(
             name: "tgcluster-testbot",
@@ -151,12 +163,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Helpers for tests, tgcluster's own and its users': a sim to start, a stub server.
+        // Helpers for tests, tgcluster's own and its users': the handler tester (a bot's handlers
+        // in the test process), the cluster harness (`withCluster`), a sim to start, a stub server.
         .target(
             name: "TGClusterTesting",
             dependencies: [
                 "BotAPI",
                 "Sim",
+                "TGBot",
+                "Wire",
+                "ClusterRuntime",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

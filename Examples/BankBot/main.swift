@@ -5,11 +5,11 @@
 //
 // BANKBOT_MODE=naive runs the guide's unsafe version instead, for comparison: concurrent
 // handlers in the pool that read both balances, await a send, then write them back.
-import TGCluster
+import Bank
 import Foundation
+import TGCluster
 
 let bot = Bot()
-let startingBalance = 1000
 
 if ProcessInfo.processInfo.environment["BANKBOT_MODE"] == "naive" {
     NaiveBank.register(on: bot)

@@ -19,6 +19,8 @@ public final class SimHarness: Sendable {
 
     public var baseURL: String { server.baseURL }
     public var emulator: Emulator { server.emulator }
+    /// The control API (`/sim/...`) over HTTP, as another process would speak it.
+    public var control: SimControlClient { SimControlClient(baseURL: baseURL, http: http) }
 
     private init(server: SimServer, token: String) {
         self.server = server
@@ -85,18 +87,13 @@ public final class SimHarness: Sendable {
     /// Queues updates (objects as Telegram sends them; `update_id` assigned where missing).
     @discardableResult
     public func inject(_ updates: [[String: Any]]) async throws -> [Int64] {
-        let r = try await request("/sim/updates", body: try JSONSerialization.data(withJSONObject: ["updates": updates]))
-        guard r.status == 200, let ids = r.json["update_ids"] as? [NSNumber] else { throw HarnessError(response: r) }
-        return ids.map(\.int64Value)
+        try await control.inject(updates)
     }
 
     /// Queues `count` generated updates of `kind` from `chats` private chats, round robin.
     @discardableResult
     public func generate(_ count: Int, chats: Int, kind: String = "text", firstChatID: Int64 = 100_000) async throws -> [Int64] {
-        let spec: [String: Any] = ["messages": count, "chats": chats, "kind": kind, "first_chat_id": firstChatID]
-        let r = try await request("/sim/updates", body: try JSONSerialization.data(withJSONObject: ["generate": spec]))
-        guard r.status == 200, let ids = r.json["update_ids"] as? [NSNumber] else { throw HarnessError(response: r) }
-        return ids.map(\.int64Value)
+        try await control.generate(["messages": count, "chats": chats, "kind": kind, "first_chat_id": firstChatID])
     }
 
     /// A private text message from user `chatID`.
@@ -111,16 +108,10 @@ public final class SimHarness: Sendable {
 
     /// The bot's calls so far, oldest first: `method`, `params`, `time`, `ok`.
     public func transcript() async throws -> [[String: Any]] {
-        let r = try await request("/sim/transcript")
-        return r.json["calls"] as? [[String: Any]] ?? []
+        try await control.transcript()
     }
 
     public func stats() async throws -> [String: Any] {
-        try await request("/sim/stats").json
-    }
-
-    public struct HarnessError: Error, CustomStringConvertible {
-        public var response: Response
-        public var description: String { "sim answered \(response.status): \(response.text)" }
+        try await control.stats()
     }
 }

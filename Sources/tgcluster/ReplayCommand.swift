@@ -36,9 +36,48 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         let idleFor = try DurationText.parse(idle, flag: "idle")
         let limit = try DurationText.parse(timeout, flag: "timeout")
-        let entries: [(Double, Any)]
+        let entries = readCapture()
+        var server: SimServer?
+        let base: String
+        if let apiURL {
+            base = apiURL
+        } else {
+            var configuration = SimConfiguration()
+            configuration.port = 0
+            configuration.flood = .off
+            let s = try await SimServer(configuration: configuration, threads: 2)
+            server = s
+            base = s.baseURL
+            FileHandle.standardError.write(Data("replay: emulator at \(base)\n".utf8))
+        }
+        let http = CurlMultiLoop()
+        let control = SimControlClient(baseURL: base, http: http)
+        var child: (pid: pid_t, dataDir: String)?
+        defer {
+            if let child {
+                ChildProcess.terminate(child.pid, grace: .seconds(30))
+                try? FileManager.default.removeItem(atPath: child.dataDir)
+            }
+            http.shutdown()
+        }
+        let started = ContinuousClock.now
+        if let bot {
+            child = try await startBot(bot, base: base, ownEmulator: server != nil, control: control)
+        }
+        let before = try await control.transcript().count
+        try await feed(entries, factor: factor, control: control)
+        try await waitUntilIdle(control: control, started: started, limit: limit, idle: idleFor)
+        let calls = Array(try await control.transcript().dropFirst(before))
+        FileHandle.standardError.write(Data("replay: \(entries.count) updates, \(calls.count) calls by the bot\n".utf8))
+        if let transcript { try write(calls, to: transcript) }
+        try? await server?.shutdown()
+        if let expect { try compare(calls, with: expect) }
+    }
+
+    /// The capture's updates with the time each was received.
+    private func readCapture() -> [(receivedAt: Double, update: Any)] {
         do {
-            entries = try Data(contentsOf: URL(fileURLWithPath: file)).split(separator: 10).filter { !$0.isEmpty }.map { line in
+            return try Data(contentsOf: URL(fileURLWithPath: file)).split(separator: 10).filter { !$0.isEmpty }.map { line in
                 guard let o = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let u = o["update"] else {
                     throw TranscriptError("a capture line has no update")
                 }
@@ -47,83 +86,65 @@ struct ReplayCommand: AsyncParsableCommand {
         } catch {
             CLI.fail("cannot read \(file): \(error)")
         }
-        var server: SimServer?
-        var configuration = SimConfiguration()
-        configuration.port = 0
-        configuration.flood = .off
-        let base: String
-        if let apiURL {
-            base = apiURL
-        } else {
-            let s = try await SimServer(configuration: configuration, threads: 2)
-            server = s
-            base = s.baseURL
-            FileHandle.standardError.write(Data("replay: emulator at \(base)\n".utf8))
-        }
-        let http = CurlMultiLoop()
-        let control = Control(http: http, base: base)
-        var child: pid_t?
-        var dataDir: String?
-        defer {
-            if let child { ChildProcess.terminate(child, grace: .seconds(30)) }
-            if let dataDir { try? FileManager.default.removeItem(atPath: dataDir) }
-            http.shutdown()
-        }
+    }
+
+    /// Starts the bot against the emulator at `base` with a fresh data directory; returns once
+    /// it has polled.
+    private func startBot(_ bot: String, base: String, ownEmulator: Bool, control: SimControlClient) async throws -> (pid: pid_t, dataDir: String) {
         let started = ContinuousClock.now
-        if let bot {
-            let dir = NSTemporaryDirectory() + "tgc-replay-\(UUID().uuidString.prefix(8))"
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            dataDir = dir
-            var env = ProcessInfo.processInfo.environment
-            env["TELEGRAM_API_URL"] = base
-            env["TELEGRAM_BOT_TOKEN"] = token
-            env["TGCLUSTER_DATA_DIR"] = dir
-            // The started emulator keeps no flood limits (replay runs at full speed); the bot
-            // need not either, unless told.
-            if server != nil, env["TGCLUSTER_FLOOD"] == nil { env["TGCLUSTER_FLOOD"] = "off" }
-            let log = dir + "/bot.log"
-            // A clean start (default signals, empty mask): the bot must hear the SIGTERM that
-            // stops it, and this command runs on a thread that blocks signals.
-            let pid = try ChildProcess.spawn(["-c", "exec " + bot], environment: env, executable: "/bin/sh", output: log,
-                                             newProcessGroup: false)
-            child = pid
-            var exited: (code: Int32?, signal: Int32?)?
-            // Ready when it has polled once.
-            while try await control.methodCount("getUpdates") == 0 {
-                exited = exited ?? ChildProcess.reap(pid)
-                if let exited {
-                    child = nil
-                    CLI.fail("the bot exited (\(exited.code.map { "status \($0)" } ?? "signal \(exited.signal ?? 0)")) before polling; its log: \(log)")
-                }
-                guard ContinuousClock.now - started < .seconds(60) else { CLI.fail("the bot did not poll within 60 s") }
-                try await Task.sleep(for: .milliseconds(50))
+        let dir = NSTemporaryDirectory() + "tgc-replay-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var env = ProcessInfo.processInfo.environment
+        env["TELEGRAM_API_URL"] = base
+        env["TELEGRAM_BOT_TOKEN"] = token
+        env["TGCLUSTER_DATA_DIR"] = dir
+        // The started emulator keeps no flood limits (replay runs at full speed); the bot
+        // need not either, unless told.
+        if ownEmulator, env["TGCLUSTER_FLOOD"] == nil { env["TGCLUSTER_FLOOD"] = "off" }
+        let log = dir + "/bot.log"
+        // A clean start (default signals, empty mask): the bot must hear the SIGTERM that
+        // stops it, and this command runs on a thread that blocks signals.
+        let pid = try ChildProcess.spawn(["-c", "exec " + bot], environment: env, executable: "/bin/sh", output: log,
+                                         newProcessGroup: false)
+        // Ready when it has polled once.
+        while try await control.calls(of: "getUpdates") == 0 {
+            if let exited = ChildProcess.reap(pid) {
+                CLI.fail("the bot exited (\(exited.code.map { "status \($0)" } ?? "signal \(exited.signal ?? 0)")) before polling; its log: \(log)")
             }
+            guard ContinuousClock.now - started < .seconds(60) else {
+                ChildProcess.terminate(pid, grace: .seconds(5))
+                CLI.fail("the bot did not poll within 60 s")
+            }
+            try await Task.sleep(for: .milliseconds(50))
         }
-        let before = try await control.transcript().count
+        return (pid, dir)
+    }
+
+    /// Injects the updates in batches of up to 100, at the recorded pace divided by `factor`
+    /// (as fast as possible without one).
+    private func feed(_ entries: [(receivedAt: Double, update: Any)], factor: Double?, control: SimControlClient) async throws {
         var progress = Progress(total: entries.count)
-        let t0 = entries.first?.0 ?? 0
+        let t0 = entries.first?.receivedAt ?? 0
         let feedStart = ContinuousClock.now
+        func due(_ i: Int) -> ContinuousClock.Instant {
+            feedStart + .milliseconds(Int64((entries[i].receivedAt - t0) / (factor ?? 1) * 1000))
+        }
         var i = 0
         while i < entries.count {
             var batch: [Any] = []
-            if let factor {
-                let due = feedStart + .milliseconds(Int64((entries[i].0 - t0) / factor * 1000))
-                try await Task.sleep(until: due)
-                while i < entries.count, feedStart + .milliseconds(Int64((entries[i].0 - t0) / factor * 1000)) <= .now, batch.count < 100 {
-                    batch.append(entries[i].1)
-                    i += 1
-                }
-            } else {
-                while i < entries.count, batch.count < 100 {
-                    batch.append(entries[i].1)
-                    i += 1
-                }
+            if factor != nil { try await Task.sleep(until: due(i)) }
+            while i < entries.count, batch.count < 100, factor == nil || due(i) <= .now {
+                batch.append(entries[i].update)
+                i += 1
             }
             try await control.inject(batch)
             progress.advance(to: i)
         }
         progress.finish()
-        // Idle: everything delivered, and no new call for `idle`.
+    }
+
+    /// Idle: everything delivered, and no new call for `idle`.
+    private func waitUntilIdle(control: SimControlClient, started: ContinuousClock.Instant, limit: Duration, idle: Duration) async throws {
         var last = -1
         var quietSince = ContinuousClock.now
         while true {
@@ -133,57 +154,34 @@ struct ReplayCommand: AsyncParsableCommand {
             if count != last || pending > 0 {
                 last = count
                 quietSince = .now
-            } else if ContinuousClock.now - quietSince >= idleFor {
-                break
+            } else if ContinuousClock.now - quietSince >= idle {
+                return
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let calls = Array(try await control.transcript().dropFirst(before))
-        FileHandle.standardError.write(Data("replay: \(entries.count) updates, \(calls.count) calls by the bot\n".utf8))
-        if let transcript {
-            var out = Data()
-            for call in calls {
-                let kept = call.filter { ["method", "params", "ok"].contains($0.key) }
-                out.append(try JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys, .withoutEscapingSlashes]))
-                out.append(10)
-            }
-            try out.write(to: URL(fileURLWithPath: transcript))
-        }
-        try? await server?.shutdown()
-        if let expect {
-            let expected = try TranscriptComparison.read(jsonl: Data(contentsOf: URL(fileURLWithPath: expect)))
-            let diff = TranscriptComparison.differences(expected: expected, actual: calls)
-            if !diff.isEmpty {
-                print("replay: the transcript differs from \(expect):")
-                for line in diff { print(line) }
-                throw ExitCode(1)
-            }
-            print("replay: the transcript matches \(expect) (\(calls.count) calls)")
-        }
     }
 
-    /// The emulator's control API.
-    struct Control {
-        let http: CurlMultiLoop
-        let base: String
-
-        func get(_ path: String) async throws -> [String: Any] {
-            let r = try await http.perform(HTTPRequest(url: base + path))
-            guard r.status == 200, let o = try JSONSerialization.jsonObject(with: r.body) as? [String: Any] else {
-                throw TranscriptError("\(path): HTTP \(r.status)")
-            }
-            return o
+    /// The calls as JSON lines: method, params, ok.
+    private func write(_ calls: [[String: Any]], to path: String) throws {
+        var out = Data()
+        for call in calls {
+            let kept = call.filter { ["method", "params", "ok"].contains($0.key) }
+            out.append(try JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys, .withoutEscapingSlashes]))
+            out.append(10)
         }
+        try out.write(to: URL(fileURLWithPath: path))
+    }
 
-        func inject(_ updates: [Any]) async throws {
-            let body = try JSONSerialization.data(withJSONObject: ["updates": updates])
-            let r = try await http.perform(HTTPRequest(url: base + "/sim/updates", body: .bytes(body, contentType: "application/json")))
-            guard r.status == 200 else { throw TranscriptError("injecting updates: HTTP \(r.status): \(String(decoding: r.body, as: UTF8.self))") }
+    /// Compares per chat, in order; a difference is printed and exits 1.
+    private func compare(_ calls: [[String: Any]], with path: String) throws {
+        let expected = try TranscriptComparison.read(jsonl: Data(contentsOf: URL(fileURLWithPath: path)))
+        let diff = TranscriptComparison.differences(expected: expected, actual: calls)
+        if !diff.isEmpty {
+            print("replay: the transcript differs from \(path):")
+            for line in diff { print(line) }
+            throw ExitCode(1)
         }
-
-        func transcript() async throws -> [[String: Any]] { try await get("/sim/transcript")["calls"] as? [[String: Any]] ?? [] }
-        func pending() async throws -> Int { try await get("/sim/stats")["updates_pending"] as? Int ?? 0 }
-        func methodCount(_ m: String) async throws -> Int { (try await get("/sim/stats")["by_method"] as? [String: Int])?[m] ?? 0 }
+        print("replay: the transcript matches \(path) (\(calls.count) calls)")
     }
 
     /// A bar on a terminal, plain lines every 10% otherwise.

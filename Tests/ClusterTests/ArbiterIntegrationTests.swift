@@ -10,7 +10,7 @@ struct ArbiterIntegrationTests {
     /// liveness interval, and without the supervisor's kill the process would wake later and
     /// finish jobs that ran elsewhere meanwhile.
     @Test func aStoppedWorker_declaredLostByTheBroker_isKilledAndReplaced() async throws {
-        let cluster = try await RunningCluster(workers: 2)
+        let cluster = try await ClusterHarness(bot: testBot, workers: 2)
         var victim: pid_t = 0
         do {
             victim = try #require(cluster.children().first { $0.role == "worker" }).pid

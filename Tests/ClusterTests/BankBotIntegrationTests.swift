@@ -52,7 +52,7 @@ struct BankBotIntegrationTests {
     }
 
     /// Waits until the broker holds nothing and has finished at least `jobs` jobs.
-    static func waitForIdle(_ cluster: RunningCluster, jobs: Int, timeout: Duration) async throws {
+    static func waitForIdle(_ cluster: ClusterHarness, jobs: Int, timeout: Duration) async throws {
         try await waitUntil("\(jobs) jobs finished and the broker idle", timeout: timeout) {
             guard let b = cluster.broker() else { return false }
             return b.completed + b.failed >= jobs && b.pending == 0
@@ -60,8 +60,7 @@ struct BankBotIntegrationTests {
     }
 
     @Test func safeBank_5000Transfers_workerAndSequencerKilled_moneyConserved_eachAppliedOnce_sideEffectsInOrder() async throws {
-        let cluster = try await RunningCluster(workers: 3, concurrency: 8, executable: "bankbot")
-        do {
+        try await withCluster(bot: "bankbot", workers: 3, concurrency: 8) { cluster in
             let transfers = Self.transfers(5000, seed: 42)
             let bySender = try await Self.inject(transfers, into: cluster.sim)
             let state = cluster.dataDir + "/state.sqlite"
@@ -107,30 +106,7 @@ struct BankBotIntegrationTests {
 
             // Every chat got, per transfer in order: the three notifications, or one refusal;
             // a repeat only right after itself (a job in flight on the killed worker).
-            let replies = try await cluster.replies()
-            var repeats = 0
-            for (sender, ids) in bySender {
-                var expected: [String] = []
-                for id in ids {
-                    expected += acceptedIDs.contains(id) ? ["Preparing...", "Transferring money...", "Done!"] : ["Refused:"]
-                }
-                let got = Array((replies[sender] ?? []).drop { $0.hasPrefix("Account") })
-                var i = 0
-                var previous: String?
-                for (j, text) in got.enumerated() {
-                    let matches = { (want: String) in want == "Refused:" ? text.hasPrefix("Refused:") : text == want }
-                    if i < expected.count, matches(expected[i]) {
-                        previous = text
-                        i += 1
-                    } else if text == previous {
-                        repeats += 1
-                    } else {
-                        Issue.record("chat \(sender): unexpected \(text) at step \(i) of \(expected.count); expected \(expected[max(0, i - 4)..<min(expected.count, i + 4)]); got \(got[max(0, j - 4)..<min(got.count, j + 4)])")
-                        break
-                    }
-                }
-                #expect(i == expected.count, "chat \(sender): \(i) of \(expected.count) notifications")
-            }
+            let repeats = Self.checkNotifications(bySender: bySender, replies: try await cluster.replies(), accepted: acceptedIDs)
             #expect(repeats <= 8, "\(repeats) repeated messages (at most the killed worker's 8 jobs in flight)")
 
             // The guide's three log entries per transfer, in order, none missing or doubled.
@@ -142,15 +118,40 @@ struct BankBotIntegrationTests {
             #expect(wrong.isEmpty, "log entries wrong for \(wrong.count) transfers, e.g. \(wrong.prefix(3)); \(cluster.logText().split(separator: "\n").filter { $0.contains("error") }.prefix(5))")
             print("bank: \(accepted.count) transfers accepted of 5000, \(repeats) repeated messages after the worker kill")
             #expect(try await cluster.stop() == 0)
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(4000))")
         }
-        await cluster.cleanUp()
+    }
+
+    /// Every chat got, per transfer in order, the three notifications or one refusal; a repeat
+    /// only right after itself (a job in flight on the killed worker). Returns the repeats.
+    static func checkNotifications(bySender: [Int64: [Int64]], replies: [Int64: [String]], accepted acceptedIDs: Set<Int64>) -> Int {
+        var repeats = 0
+        for (sender, ids) in bySender {
+            var expected: [String] = []
+            for id in ids {
+                expected += acceptedIDs.contains(id) ? ["Preparing...", "Transferring money...", "Done!"] : ["Refused:"]
+            }
+            let got = Array((replies[sender] ?? []).drop { $0.hasPrefix("Account") })
+            var i = 0
+            var previous: String?
+            for (j, text) in got.enumerated() {
+                let matches = { (want: String) in want == "Refused:" ? text.hasPrefix("Refused:") : text == want }
+                if i < expected.count, matches(expected[i]) {
+                    previous = text
+                    i += 1
+                } else if text == previous {
+                    repeats += 1
+                } else {
+                    Issue.record("chat \(sender): unexpected \(text) at step \(i) of \(expected.count); expected \(expected[max(0, i - 4)..<min(expected.count, i + 4)]); got \(got[max(0, j - 4)..<min(got.count, j + 4)])")
+                    break
+                }
+            }
+            #expect(i == expected.count, "chat \(sender): \(i) of \(expected.count) notifications")
+        }
+        return repeats
     }
 
     @Test func naiveBank_sameWorkload_createsOrDestroysMoney() async throws {
-        let cluster = try await RunningCluster(workers: 3, concurrency: 8, executable: "bankbot", environment: ["BANKBOT_MODE": "naive"])
-        do {
+        try await withCluster(bot: "bankbot", workers: 3, concurrency: 8, environment: ["BANKBOT_MODE": "naive"]) { cluster in
             let transfers = Self.transfers(2000, seed: 42)
             _ = try await Self.inject(transfers, into: cluster.sim)
             try await Self.waitForIdle(cluster, jobs: 2050, timeout: .seconds(120))
@@ -159,10 +160,7 @@ struct BankBotIntegrationTests {
             print("naive bank: the sum of balances is \(total), not \(Self.users.count * 1000)")
             #expect(total != Self.users.count * 1000, "the naive bank should lose track of money under concurrency")
             #expect(try await cluster.stop() == 0)
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(4000))")
         }
-        await cluster.cleanUp()
     }
 }
 

@@ -8,8 +8,7 @@ import TGClusterTesting
 @Suite("Cluster (processes)", .serialized)
 struct ClusterIntegrationTests {
     @Test func cleanRun_everyUpdateAnsweredOnce_inOrderPerChat_acrossFourWorkers() async throws {
-        let cluster = try await RunningCluster(workers: 4)
-        do {
+        try await withCluster(bot: testBot, workers: 4) { cluster in
             try await cluster.sim.generate(2000, chats: 100)
             try await waitUntil("2000 replies", timeout: .seconds(60)) { try await cluster.replyCount() >= 2000 }
             try await Task.sleep(for: .milliseconds(300))
@@ -23,15 +22,11 @@ struct ClusterIntegrationTests {
             #expect(cluster.peers().filter { $0.role == "worker" }.count == 4)
             #expect(try await cluster.stop() == 0)
             #expect(cluster.children().isEmpty)
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
         }
-        await cluster.cleanUp()
     }
 
     @Test func killedWorker_losesNoUpdate() async throws {
-        let cluster = try await RunningCluster(workers: 3, concurrency: 8)
-        do {
+        try await withCluster(bot: testBot, workers: 3, concurrency: 8) { cluster in
             try await cluster.sim.generate(3000, chats: 60)
             try await waitUntil("the first replies", timeout: .seconds(30)) { try await cluster.replyCount() >= 300 }
             let victim = try #require(cluster.children().first { $0.role == "worker" })
@@ -53,15 +48,11 @@ struct ClusterIntegrationTests {
                 cluster.children().filter { $0.role == "worker" }.count == 3 && !isAlive(victim.pid)
             }
             #expect(try await cluster.stop() == 0)
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
         }
-        await cluster.cleanUp()
     }
 
     @Test func nestedJobs_completeWithTwoWorkersOfConcurrencyOne() async throws {
-        let cluster = try await RunningCluster(workers: 2, concurrency: 1)
-        do {
+        try await withCluster(bot: testBot, workers: 2, concurrency: 1) { cluster in
             try await cluster.sim.inject(text: "/nested 1", chatID: 4242)
             try await cluster.sim.inject(text: "/nested 10", chatID: 4343)
             try await waitUntil("both nested results", timeout: .seconds(30)) { try await cluster.replyCount() >= 2 }
@@ -70,15 +61,11 @@ struct ClusterIntegrationTests {
             #expect(replies[4242] == ["nested: 10"])
             #expect(replies[4343] == ["nested: 46"])
             #expect(try await cluster.stop() == 0)
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
         }
-        await cluster.cleanUp()
     }
 
     @Test func poisonUpdate_isDeadLettered_whileOthersAreServed() async throws {
-        let cluster = try await RunningCluster(workers: 2, concurrency: 8)
-        do {
+        try await withCluster(bot: testBot, workers: 2, concurrency: 8) { cluster in
             try await cluster.sim.inject(text: "/crash", chatID: 666)
             try await cluster.sim.generate(1000, chats: 50)
             try await waitUntil("1000 answers and the dead letter", timeout: .seconds(120)) {
@@ -96,15 +83,11 @@ struct ClusterIntegrationTests {
                 #expect(Set(replies[chat] ?? []) == Set(texts), "chat \(chat)")
             }
             #expect(try await cluster.stop() == 0)
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
         }
-        await cluster.cleanUp()
     }
 
     @Test func hangingHandler_isTreatedAsACrash() async throws {
-        let cluster = try await RunningCluster(workers: 2, concurrency: 4, extra: ["--deadline", "1s"])
-        do {
+        try await withCluster(bot: testBot, workers: 2, concurrency: 4, extra: ["--deadline", "1s"]) { cluster in
             try await cluster.sim.inject(text: "/hang", chatID: 777)
             try await cluster.sim.inject(text: "still here", chatID: 778)
             try await waitUntil("the hang dead-lettered", timeout: .seconds(60)) { try await cluster.replies()[777] != nil }
@@ -112,15 +95,11 @@ struct ClusterIntegrationTests {
             #expect(replies[778] == ["still here"])
             #expect(replies[777]?.first?.hasPrefix("dead-lettered") == true)
             #expect(try await cluster.stop() == 0)
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
         }
-        await cluster.cleanUp()
     }
 
     @Test func scaling_2to6to1_underLoad_losesNothing() async throws {
-        let cluster = try await RunningCluster(workers: 2, concurrency: 8)
-        do {
+        try await withCluster(bot: testBot, workers: 2, concurrency: 8) { cluster in
             let control = ControlClient(dataDir: cluster.dataDir)
             try await cluster.sim.generate(1500, chats: 30)
             try await control.scale(workers: 6)
@@ -141,27 +120,20 @@ struct ClusterIntegrationTests {
             let status = try await control.status()
             #expect(status.supervisor?.desiredWorkers == 1)
             #expect(try await cluster.stop() == 0)
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
         }
-        await cluster.cleanUp()
     }
 
     @Test func sigterm_drainsAndExitsZero_andAKilledSupervisorLeavesNoOrphans() async throws {
-        let cluster = try await RunningCluster(workers: 2)
-        do {
+        try await withCluster(bot: testBot, workers: 2) { cluster in
             try await cluster.sim.generate(500, chats: 10)
             try await waitUntil("some replies", timeout: .seconds(30)) { try await cluster.replyCount() >= 50 }
             let pids = cluster.children().map(\.pid)
             #expect(pids.count == 5)
             #expect(try await cluster.stop() == 0)
             #expect(pids.allSatisfy { !isAlive($0) }, "a child outlived the supervisor")
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
         }
-        await cluster.cleanUp()
 
-        let second = try await RunningCluster(workers: 2)
+        let second = try await ClusterHarness(bot: testBot, workers: 2)
         let pids = second.children().map(\.pid)
         kill(second.process.processIdentifier, SIGKILL)
         do {

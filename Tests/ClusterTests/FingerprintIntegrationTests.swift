@@ -9,15 +9,14 @@ struct FingerprintIntegrationTests {
     /// An echobot worker pointed at a testbot cluster: without the fingerprint it would join and
     /// run testbot updates with echobot's handler table (`/nested 2` would be echoed back).
     @Test func aWorkerOfAnotherBot_isRefused_exitsWithABootError_andRunsNothing() async throws {
-        let cluster = try await RunningCluster(workers: 1)
-        do {
+        try await withCluster(bot: testBot, workers: 1) { cluster in
             let log = cluster.dataDir + "/foreign-worker.log"
             var env = ProcessInfo.processInfo.environment
             env["TELEGRAM_BOT_TOKEN"] = cluster.sim.token
             env["TELEGRAM_API_URL"] = cluster.sim.baseURL
             env["TGCLUSTER_DATA_DIR"] = cluster.dataDir
             env["TGCLUSTER_FLOOD"] = "off"
-            let foreign = try SpawnedProcess(executable: RunningCluster.binDir.appendingPathComponent("echobot").path,
+            let foreign = try SpawnedProcess(executable: ClusterHarness.binDir.appendingPathComponent("echobot").path,
                                              arguments: ["worker", "--heartbeat", "250ms", "--concurrency", "64"],
                                              environment: env, output: log)
             // Meanwhile updates flow: none may reach the foreign worker.
@@ -33,9 +32,6 @@ struct FingerprintIntegrationTests {
             }
             #expect(cluster.peers().count == 2, "the cluster's own worker and sequencer only")
             #expect(try await cluster.stop() == 0)
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
         }
-        await cluster.cleanUp()
     }
 }

@@ -9,10 +9,8 @@ import TGClusterTesting
 struct FloodIntegrationTests {
     /// 32 messages in 4 chats (8 each, at once); every one answered; the 429s the emulator gave.
     func burst(flood: String) async throws -> Int {
-        let cluster = try await RunningCluster(workers: 4, environment: ["TGCLUSTER_FLOOD": flood],
-                                               simConfigure: { $0.flood = .telegram })
-        var refused = -1
-        do {
+        try await withCluster(bot: testBot, workers: 4, environment: ["TGCLUSTER_FLOOD": flood],
+                              simConfigure: { $0.flood = .telegram }) { cluster in
             try await cluster.sim.generate(32, chats: 4)
             try await waitUntil("32 answers", timeout: .seconds(60)) {
                 try await cluster.replies().values.reduce(0) { $0 + Set($1).count } >= 32
@@ -22,13 +20,10 @@ struct FloodIntegrationTests {
                 #expect(replies[chat] == texts, "chat \(chat): each answered once, in order")
             }
             let byStatus = try await cluster.sim.stats()["by_status"] as? [String: Int] ?? [:]
-            refused = byStatus["429"] ?? 0
+            let refused = byStatus["429"] ?? 0
             #expect(try await cluster.stop() == 0)
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
+            return refused
         }
-        await cluster.cleanUp()
-        return refused
     }
 
     @Test func fourWorkers_keepTheLimitsTogether_noneRefused_andWithoutThemSomeAre() async throws {

@@ -16,8 +16,7 @@ struct JobQueueIntegrationTests {
     }
 
     @Test func thousandOneShotsAndTwentyRepeating_throughSequencerAndWorkerKills_fireOnceOnCadence() async throws {
-        let cluster = try await RunningCluster(workers: 2, concurrency: 8)
-        do {
+        try await withCluster(bot: testBot, workers: 2, concurrency: 8) { cluster in
             try await cluster.sim.inject(text: "/every 20 500", chatID: 4001)
             try await waitUntil("20 repeating jobs", timeout: .seconds(30)) { try await cluster.replies()[4001] == ["every: 20"] }
             try await cluster.sim.inject(text: "/burst 1000 10000", chatID: 4000)
@@ -69,14 +68,11 @@ struct JobQueueIntegrationTests {
                 #expect(gaps.allSatisfy { abs($0 - 0.5) < 0.001 }, "job \(id): gaps \(gaps.filter { abs($0 - 0.5) >= 0.001 })")
             }
             #expect(try await cluster.stop() == 0)
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
         }
-        await cluster.cleanUp()
     }
 
     @Test func timersSetBeforeAFullStop_fireAfterTheRestart_perTheirMisfirePolicy() async throws {
-        let first = try await RunningCluster(workers: 1)
+        let first = try await ClusterHarness(bot: testBot, workers: 1)
         do {
             try await first.sim.inject(text: "/later 3 once 0.2", chatID: 4100)
             try await first.sim.inject(text: "/later 3 skip 0.2", chatID: 4101)
@@ -98,7 +94,7 @@ struct JobQueueIntegrationTests {
         // Both 3 s timers come due while the cluster is down, and are past their grace when it is back.
         try await Task.sleep(until: stopped + .seconds(3.5))
 
-        let second = try await RunningCluster(workers: 1, dataDir: first.dataDir, firstUpdateID: 200_000_000)
+        let second = try await ClusterHarness(bot: testBot, workers: 1, dataDir: first.dataDir, firstUpdateID: 200_000_000)
         do {
             // The new emulator has not seen these chats (it answers "chat not found", as Telegram
             // would for an unknown chat): what counts is that the timer made its call, once.

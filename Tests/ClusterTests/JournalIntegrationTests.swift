@@ -12,8 +12,7 @@ struct JournalIntegrationTests {
     static let perRound = 3283
 
     @Test func brokerAndIngestKilled_midRun_noUpdateLost_noneAppliedTwice() async throws {
-        let cluster = try await RunningCluster(workers: 2, concurrency: 16)
-        do {
+        try await withCluster(bot: testBot, workers: 2, concurrency: 16) { cluster in
             // 20,000 updates: echoes over 60 chats, and serial notes in one chat woven in.
             for round in 0..<6 {
                 try await cluster.sim.generate(Self.perRound, chats: 60, firstChatID: 100_000 + Int64(round) * 1000)
@@ -61,15 +60,11 @@ struct JournalIntegrationTests {
             try await Task.sleep(for: .milliseconds(500))
             #expect(cluster.logText().contains("journal recovered"))
             #expect(try await cluster.stop() == 0)
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
         }
-        await cluster.cleanUp()
     }
 
     @Test func fullDisk_stopsIntake_telegramKeepsTheUpdates_andNothingIsLost() async throws {
-        let cluster = try await RunningCluster(workers: 1, environment: ["TGCLUSTER_JOURNAL_FAULTS": "1"])
-        do {
+        try await withCluster(bot: testBot, workers: 1, environment: ["TGCLUSTER_JOURNAL_FAULTS": "1"]) { cluster in
             try await cluster.sim.generate(100, chats: 10)
             try await waitUntil("100 answered", timeout: .seconds(30)) { try await cluster.replyCount() >= 100 }
             let marker = cluster.dataDir + "/journal/FULL"
@@ -87,10 +82,7 @@ struct JournalIntegrationTests {
                 #expect(replies[chat] == texts, "chat \(chat)")
             }
             #expect(try await cluster.stop() == 0)
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
         }
-        await cluster.cleanUp()
     }
 }
 

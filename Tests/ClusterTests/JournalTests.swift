@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Testing
 @testable import ClusterRuntime
+import TGClusterTesting
 
 /// The update journal's files: round trip, a torn tail, a flipped byte, retention, a full disk.
 @Suite("Journal")

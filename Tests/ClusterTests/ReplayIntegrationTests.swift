@@ -14,7 +14,7 @@ struct ReplayIntegrationTests {
     /// Runs a built executable of this package; its stdout and stderr together.
     static func tool(_ name: String, _ arguments: [String]) async throws -> ToolResult {
         let p = Process()
-        p.executableURL = RunningCluster.binDir.appendingPathComponent(name)
+        p.executableURL = ClusterHarness.binDir.appendingPathComponent(name)
         p.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for key in ["TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "TGCLUSTER_DATA_DIR"] { env[key] = nil }
@@ -33,7 +33,7 @@ struct ReplayIntegrationTests {
 
     /// Captures `inject`'s traffic on a real cluster of `bot`, then checks the golden loop.
     func goldenLoop(bot: String, inject: (SimHarness) async throws -> Void, replies: Int, change: (String, String)) async throws {
-        let cluster = try await RunningCluster(workers: 1, executable: bot)
+        let cluster = try await ClusterHarness(bot: bot, workers: 1)
         do {
             try await inject(cluster.sim)
             try await waitUntil("\(replies) replies", timeout: .seconds(60)) { try await cluster.replyCount() >= replies }
@@ -48,7 +48,7 @@ struct ReplayIntegrationTests {
         #expect(export.status == 0, "\(export.output)")
         try Data(export.output.utf8).write(to: URL(fileURLWithPath: dir + "/capture.jsonl"))
         #expect(export.output.split(separator: "\n").count >= 1)
-        let botCommand = RunningCluster.binDir.appendingPathComponent(bot).path + " run --workers 1 --poll-timeout 1"
+        let botCommand = ClusterHarness.binDir.appendingPathComponent(bot).path + " run --workers 1 --poll-timeout 1"
         let record = try await Self.tool("tgcluster", ["replay", dir + "/capture.jsonl", "--bot", botCommand, "--transcript", dir + "/golden.jsonl"])
         #expect(record.status == 0, "\(record.output)")
         let golden = try String(contentsOfFile: dir + "/golden.jsonl", encoding: .utf8)

@@ -9,7 +9,7 @@ struct SequencerIntegrationTests {
     static let chat: Int64 = 5150
 
     /// Injects `text` and waits for the chat's next reply.
-    static func ask(_ cluster: RunningCluster, _ text: String) async throws -> String {
+    static func ask(_ cluster: ClusterHarness, _ text: String) async throws -> String {
         let before = try await cluster.replies()[chat]?.count ?? 0
         try await cluster.sim.inject(text: text, chatID: chat)
         try await waitUntil("a reply to \(text)", timeout: .seconds(30)) { try await cluster.replies()[chat]?.count ?? 0 > before }
@@ -17,7 +17,7 @@ struct SequencerIntegrationTests {
     }
 
     @Test func conversationAndOutboxResults_surviveAFullRestart_andAFailedHandlerRollsBack() async throws {
-        let first = try await RunningCluster(workers: 1)
+        let first = try await ClusterHarness(bot: testBot, workers: 1)
         var key = ""
         do {
             #expect(try await Self.ask(first, "/survey") == "Your name?")
@@ -35,7 +35,7 @@ struct SequencerIntegrationTests {
         await first.cleanUp(keepData: true)
 
         // Telegram's ids go on where they were; a new emulator must not start over.
-        let second = try await RunningCluster(workers: 1, dataDir: first.dataDir, firstUpdateID: 200_000_000)
+        let second = try await ClusterHarness(bot: testBot, workers: 1, dataDir: first.dataDir, firstUpdateID: 200_000_000)
         do {
             #expect(try await Self.ask(second, "a: 36") == "Thanks Ada, 36", "the dialogue's state survived the restart")
             #expect(try await Self.ask(second, "a: again") == "no survey going on")

@@ -6,7 +6,7 @@ import TGClusterTesting
 /// outlives a full stop of the cluster.
 @Suite("TimerBot (processes)", .serialized)
 struct TimerBotIntegrationTests {
-    static func ask(_ cluster: RunningCluster, _ text: String, chat: Int64) async throws -> String {
+    static func ask(_ cluster: ClusterHarness, _ text: String, chat: Int64) async throws -> String {
         let before = try await cluster.replies()[chat]?.count ?? 0
         try await cluster.sim.inject(text: text, chatID: chat)
         try await waitUntil("a reply to \(text)", timeout: .seconds(30)) { try await cluster.replies()[chat]?.count ?? 0 > before }
@@ -14,7 +14,7 @@ struct TimerBotIntegrationTests {
     }
 
     @Test func setUnsetUsage_andATimerSurvivesAFullRestart() async throws {
-        let first = try await RunningCluster(workers: 1, executable: "timerbot")
+        let first = try await ClusterHarness(bot: "timerbot", workers: 1)
         do {
             #expect(try await Self.ask(first, "/set", chat: 61) == "Usage: /set <seconds>")
             #expect(try await Self.ask(first, "/set -3", chat: 61) == "Usage: /set <seconds>")
@@ -30,7 +30,7 @@ struct TimerBotIntegrationTests {
             Issue.record("\(error)\n\(first.logText().suffix(3000))")
         }
         await first.cleanUp(keepData: true)
-        let second = try await RunningCluster(workers: 1, executable: "timerbot", dataDir: first.dataDir, firstUpdateID: 200_000_000)
+        let second = try await ClusterHarness(bot: "timerbot", workers: 1, dataDir: first.dataDir, firstUpdateID: 200_000_000)
         do {
             try await second.sim.inject(text: "hello", chatID: 64)  // the new emulator learns the chat
             try await waitUntil("the beep after the restart", timeout: .seconds(20)) {

@@ -11,9 +11,8 @@ struct WatchdogIntegrationTests {
     /// needs no pool thread notices. The echoes queued behind them are answered by the restarted
     /// worker and the blockers are dead-lettered after their attempts.
     @Test func handlersBlockingEveryPoolThread_areCaughtByTheDeadline_andTheWorkGoesOn() async throws {
-        let cluster = try await RunningCluster(workers: 1, concurrency: 16, extra: ["--deadline", "2s"])
         let blockers = max(2, ProcessInfo.processInfo.activeProcessorCount)
-        do {
+        try await withCluster(bot: testBot, workers: 1, concurrency: 16, extra: ["--deadline", "2s"]) { cluster in
             for i in 0..<blockers { try await cluster.sim.inject(text: i % 2 == 0 ? "/spin" : "/block", chatID: 9000 + Int64(i)) }
             try await Task.sleep(for: .milliseconds(500))
             for i in 0..<5 { try await cluster.sim.inject(text: "innocent \(i)", chatID: 9100 + Int64(i)) }
@@ -26,9 +25,6 @@ struct WatchdogIntegrationTests {
             for i in 0..<blockers { #expect(replies[9000 + Int64(i)]?.first?.hasPrefix("dead-lettered") == true) }
             #expect(cluster.logText().contains("ran past its deadline"))
             #expect(try await cluster.stop() == 0)
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
         }
-        await cluster.cleanUp()
     }
 }

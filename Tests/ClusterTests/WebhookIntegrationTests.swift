@@ -45,9 +45,8 @@ struct WebhookIntegrationTests {
 
     @Test func registeredWebhook_eachUpdateOnce_throughABrokerRestart_badRequestsRefused() async throws {
         let port = Self.freePort()
-        let cluster = try await RunningCluster(workers: 2, extra: Self.webhookArguments(port: port),
-                                               simConfigure: { $0.webhookRetryBase = .milliseconds(100) })
-        do {
+        try await withCluster(bot: testBot, workers: 2, extra: Self.webhookArguments(port: port),
+                                               simConfigure: { $0.webhookRetryBase = .milliseconds(100) }) { cluster in
             try await waitUntil("the webhook registered", timeout: .seconds(20)) {
                 (try await cluster.sim.stats())["webhook_url"] as? String == "http://127.0.0.1:\(port)/tg/hook"
             }
@@ -88,10 +87,7 @@ struct WebhookIntegrationTests {
             let letters = try String(contentsOfFile: cluster.dataDir + "/dead-letter.jsonl", encoding: .utf8)
             #expect(letters.contains("\"source\":\"webhook\"") && letters.contains("oops"))
             #expect(try await cluster.stop() == 0)
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
         }
-        await cluster.cleanUp()
     }
 
     @Test func tls_withASelfSignedCertificate_servesTheWebhook() async throws {
@@ -109,9 +105,8 @@ struct WebhookIntegrationTests {
         #expect(openssl.terminationStatus == 0)
         let port = Self.freePort()
         // Not registered: the emulator does not trust a self-signed certificate; a client that does (curl -k) posts.
-        let cluster = try await RunningCluster(workers: 1, extra: ["--webhook", "--listen", "127.0.0.1:\(port)", "--url", "https://127.0.0.1:\(port)/tg/hook",
-                                                                   "--secret", Self.secret, "--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem"])
-        do {
+        try await withCluster(bot: testBot, workers: 1, extra: ["--webhook", "--listen", "127.0.0.1:\(port)", "--url", "https://127.0.0.1:\(port)/tg/hook",
+                                                                   "--secret", Self.secret, "--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem"]) { cluster in
             try await cluster.sim.inject(text: "warm up", chatID: 888)  // the emulator learns chat 888
             let update = #"{"update_id":900000001,"message":{"message_id":1,"date":1,"chat":{"id":888,"type":"private"},"text":"over tls"}}"#
             var status = 0
@@ -124,9 +119,6 @@ struct WebhookIntegrationTests {
                     "plain HTTP on the TLS port must not work")
             try await waitUntil("the reply", timeout: .seconds(20)) { try await cluster.replies()[888]?.contains("over tls") == true }
             #expect(try await cluster.stop() == 0)
-        } catch {
-            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
         }
-        await cluster.cleanUp()
     }
 }

@@ -103,20 +103,7 @@ public final class CurlMultiLoop: Sendable {
     // MARK: - Loop thread
 
     private func runLoop() {
-        var transfers: [UInt64: CurlTransfer] = [:]
-        var byHandle: [UnsafeMutableRawPointer: UInt64] = [:]
-        var cancelledEarly = Set<UInt64>()
-        var idleHandles: [UnsafeMutableRawPointer] = []
-
-        func finish(_ id: UInt64, _ result: Result<HTTPResponse, any Error>) {
-            guard let transfer = transfers.removeValue(forKey: id) else { return }
-            byHandle[transfer.easy] = nil
-            curl_multi_remove_handle(multi, transfer.easy)
-            transfer.releaseRequestResources()
-            idleHandles.append(transfer.easy)
-            transfer.continuation.resume(with: result)
-        }
-
+        var loop = LoopState(multi: multi)
         while true {
             let (commands, running) = shared.withLock { s -> ([Command], Bool) in
                 defer {
@@ -128,40 +115,71 @@ public final class CurlMultiLoop: Sendable {
             if !running { break }
             for command in commands {
                 switch command {
-                case .start(let id, let request, let continuation):
-                    if cancelledEarly.remove(id) != nil {
-                        continuation.resume(throwing: CancellationError())
-                        continue
-                    }
-                    let easy = idleHandles.popLast() ?? curl_easy_init()
-                    guard let easy else {
-                        continuation.resume(throwing: CurlError(code: 27, operation: "curl_easy_init", message: "out of memory"))
-                        continue
-                    }
-                    curl_easy_reset(easy)
-                    let transfer = CurlTransfer(easy: easy, request: request, continuation: continuation)
-                    do {
-                        try transfer.configure()
-                    } catch {
-                        transfer.releaseRequestResources()
-                        idleHandles.append(easy)
-                        continuation.resume(throwing: error)
-                        continue
-                    }
-                    transfers[id] = transfer
-                    byHandle[easy] = id
-                    curl_multi_add_handle(multi, easy)
-                case .cancel(let id):
-                    if transfers[id] != nil {
-                        finish(id, .failure(CancellationError()))
-                    } else {
-                        cancelledEarly.insert(id)
-                    }
+                case .start(let id, let request, let continuation): loop.start(id, request, continuation)
+                case .cancel(let id): loop.cancel(id)
                 }
             }
-
             var stillRunning: Int32 = 0
             curl_multi_perform(multi, &stillRunning)
+            loop.collectFinished()
+            var fds: Int32 = 0
+            curl_multi_poll(multi, nil, 0, 1000, &fds)
+        }
+        // Shutting down: fail what is left, then free every handle on this thread.
+        let leftover = shared.withLock { s -> [Command] in
+            defer { s.commands.removeAll() }
+            return s.commands
+        }
+        loop.shutDown(leftover)
+        shared.withLock { $0.finished = true }
+        done.signal()
+    }
+
+    /// What only the loop thread touches: the transfers in flight by id and by easy handle,
+    /// cancellations that came before their start, and easy handles kept for reuse.
+    private struct LoopState {
+        let multi: UnsafeMutableRawPointer
+        var transfers: [UInt64: CurlTransfer] = [:]
+        var byHandle: [UnsafeMutableRawPointer: UInt64] = [:]
+        var cancelledEarly = Set<UInt64>()
+        var idleHandles: [UnsafeMutableRawPointer] = []
+
+        init(multi: UnsafeMutableRawPointer) { self.multi = multi }
+
+        mutating func start(_ id: UInt64, _ request: HTTPRequest, _ continuation: CheckedContinuation<HTTPResponse, any Error>) {
+            if cancelledEarly.remove(id) != nil {
+                continuation.resume(throwing: CancellationError())
+                return
+            }
+            guard let easy = idleHandles.popLast() ?? curl_easy_init() else {
+                continuation.resume(throwing: CurlError(code: 27, operation: "curl_easy_init", message: "out of memory"))
+                return
+            }
+            curl_easy_reset(easy)
+            let transfer = CurlTransfer(easy: easy, request: request, continuation: continuation)
+            do {
+                try transfer.configure()
+            } catch {
+                transfer.releaseRequestResources()
+                idleHandles.append(easy)
+                continuation.resume(throwing: error)
+                return
+            }
+            transfers[id] = transfer
+            byHandle[easy] = id
+            curl_multi_add_handle(multi, easy)
+        }
+
+        mutating func cancel(_ id: UInt64) {
+            if transfers[id] != nil {
+                finish(id, .failure(CancellationError()))
+            } else {
+                cancelledEarly.insert(id)
+            }
+        }
+
+        /// Completes the transfers libcurl reports done.
+        mutating func collectFinished() {
             var queued: Int32 = 0
             while let message = curl_multi_info_read(multi, &queued) {
                 guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
@@ -175,25 +193,28 @@ public final class CurlMultiLoop: Sendable {
             }
             // Cancellations of finished or never-started ids would otherwise accumulate.
             if cancelledEarly.count > 4096 { cancelledEarly.removeAll() }
-            var fds: Int32 = 0
-            curl_multi_poll(multi, nil, 0, 1000, &fds)
         }
 
-        // Shutting down: fail what is left, then free every handle on this thread.
-        let leftover = shared.withLock { s -> [Command] in
-            defer { s.commands.removeAll() }
-            return s.commands
+        mutating func finish(_ id: UInt64, _ result: Result<HTTPResponse, any Error>) {
+            guard let transfer = transfers.removeValue(forKey: id) else { return }
+            byHandle[transfer.easy] = nil
+            curl_multi_remove_handle(multi, transfer.easy)
+            transfer.releaseRequestResources()
+            idleHandles.append(transfer.easy)
+            transfer.continuation.resume(with: result)
         }
-        for case .start(_, _, let continuation) in leftover {
-            continuation.resume(throwing: CurlError(code: -1, operation: "perform", message: "client is shut down"))
+
+        /// Fails the requests not started and the transfers in flight; frees every handle.
+        mutating func shutDown(_ leftover: [Command]) {
+            for case .start(_, _, let continuation) in leftover {
+                continuation.resume(throwing: CurlError(code: -1, operation: "perform", message: "client is shut down"))
+            }
+            for id in Array(transfers.keys) {
+                finish(id, .failure(CurlError(code: -1, operation: "perform", message: "client is shut down")))
+            }
+            for easy in idleHandles { curl_easy_cleanup(easy) }
+            curl_multi_cleanup(multi)
         }
-        for id in Array(transfers.keys) {
-            finish(id, .failure(CurlError(code: -1, operation: "perform", message: "client is shut down")))
-        }
-        for easy in idleHandles { curl_easy_cleanup(easy) }
-        curl_multi_cleanup(multi)
-        shared.withLock { $0.finished = true }
-        done.signal()
     }
 }
 

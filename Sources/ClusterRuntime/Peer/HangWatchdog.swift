@@ -8,7 +8,7 @@ import Synchronization
 /// keeps believing the process healthy. A plain thread that sleeps between checks needs none
 /// of the pool. A task cannot be killed, so a job past its deadline ends the process (the
 /// broker hands its jobs to another peer, the supervisor starts a new one).
-final class HangWatchdog: Sendable {
+package final class HangWatchdog: Sendable {
     /// A running job: when it started and what it is, for the log.
     struct Entry: Sendable, Equatable {
         var started: ContinuousClock.Instant

@@ -11,10 +11,9 @@ import TGBot
 /// The sequencer process: runs serial handlers one at a time, in the order the broker hands
 /// them out (`update_id` order), against the SQLite store, and commits them in groups.
 ///
-/// A group is whatever arrived while the previous one was committing (up to `maxGroup`): one
-/// `BEGIN IMMEDIATE`, then per update a savepoint around its handler, the row that records it
-/// as applied and the outbox rows of the jobs it emitted; one `COMMIT` (one fsync) for all.
-/// Only after the commit are the updates acknowledged (DONE) and the new outbox rows sent
+/// A group is whatever arrived while the previous one was committing (up to `maxGroup`),
+/// committed in one transaction by `GroupCommit` (a savepoint per update, its applied row, its
+/// outbox rows; one fsync for all). Only after the commit are the updates acknowledged (DONE) and the new outbox rows sent
 /// (EMIT). So a crash at any instant leaves each update either applied with all its jobs
 /// recorded, or not at all; an update found applied is acknowledged without running again;
 /// and outbox rows not yet reported finished are sent again after any restart, in order.
@@ -49,8 +48,7 @@ final class SequencerService: Sendable {
     private let watchdog: HangWatchdog
     private let wake: AsyncStream<Void>
     private let wakeUp: AsyncStream<Void>.Continuation
-    /// The number of the next group commit (only the processor task touches it).
-    private let nextGroup = Mutex<Int64>(1)
+    private let groups: GroupCommit
 
     init(bot: Bot, configuration: ClusterConfiguration, client: BotClient, context: ZMQContext, logger: Logger) throws {
         self.bot = bot
@@ -58,8 +56,6 @@ final class SequencerService: Sendable {
         self.client = client
         self.logger = logger
         store = try StateStore(path: configuration.file("state.sqlite").path, migrations: bot.migrations)
-        let last = try store.access { db in try AppliedStore.lastGroup(db) }
-        nextGroup.withLock { $0 = last + 1 }
         (wake, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let ready = Ready(capacity: UInt32(Self.maxGroup), role: .sequencer, fingerprint: bot.fingerprint, program: Bot.programName,
                           pid: UInt32(getpid()))
@@ -75,6 +71,14 @@ final class SequencerService: Sendable {
             logger.error("a serial handler ran past its deadline; exiting so that the update is retried",
                          metadata: ["what": "\(job.what)", "deadline": "\(configuration.jobDeadline)"])
             exit(RoleError.hung)
+        }
+        do {
+            groups = try GroupCommit(bot: bot, store: store, client: client, logger: logger, watchdog: watchdog)
+        } catch {
+            watchdog.stop()
+            link.close()
+            try? store.close()
+            throw error
         }
     }
 
@@ -153,74 +157,18 @@ final class SequencerService: Sendable {
     }
 
     private func commitGroup(_ jobs: [Job], finished: [(UInt64, Outcome, Data)], fireTimers: Bool = false) async {
-        var dones: [(UInt64, Outcome, Data)] = []
-        var emissions: [Emission] = []
-        let group = nextGroup.withLock { g -> Int64 in
-            defer { g += 1 }
-            return g
-        }
+        let result: GroupCommit.Result
         do {
-            try store.access { db in try db.beginTransaction(.immediate) }
-            if !finished.isEmpty {
-                try store.access { db in try OutboxStore.finish(db, finished.map { (id: $0.0, outcome: $0.1, output: $0.2) }, now: Date()) }
-            }
-            if fireTimers {
-                let fired = try store.access { db in
-                    // A millisecond of slack: the timer may wake a hair before the due time.
-                    try ScheduleStore.fireDue(db, now: Date().addingTimeInterval(0.001)) { action, key in
-                        let e = try OutboxStore.insert(db, updateID: nil, action: action, key: key)
-                        emissions.append(e)
-                        return e.outboxID
-                    }
-                }
-                if fired > 0 { logger.debug("scheduled jobs fired", metadata: ["count": "\(fired)"]) }
-            }
-            for job in jobs {
-                if case .schedule(let input) = job.payload {
-                    // A JobQueue change from a concurrent handler or a job: applied once (its token).
-                    do {
-                        let request = try JSONDecoder().decode(ScheduleRequest.self, from: input)
-                        let ids = try store.access { db in try ScheduleStore.apply(request, db, now: Date()) }
-                        dones.append((job.id, .ok, try JSONEncoder().encode(ids)))
-                    } catch {
-                        dones.append((job.id, .failed, Data("\(error)".utf8)))
-                    }
-                    continue
-                }
-                guard case .update(let index, let envelope) = job.payload else {
-                    dones.append((job.id, .failed, Data("the sequencer runs serial handlers only".utf8)))
-                    continue
-                }
-                let digest = AppliedStore.digest(envelope.bytes)
-                let verdict = try store.access { db in try AppliedStore.verdict(db, updateID: envelope.updateID, digest: digest, now: Date()) }
-                if verdict != .new {
-                    if verdict == .appliedWithOtherBytes {
-                        logger.warning("an update id seen today came again with other bytes; treated as the same update",
-                                       metadata: ["update_id": "\(envelope.updateID)"])
-                    }
-                    logger.debug("already applied", metadata: ["update_id": "\(envelope.updateID)"])
-                    dones.append((job.id, .ok, Data()))
-                    continue
-                }
-                let (outcome, error, emitted) = try await apply(handler: Int(index), envelope, attempt: Int(job.attempt))
-                try store.access { db in
-                    try AppliedStore.record(db, updateID: envelope.updateID, digest: digest, failed: outcome == .ok ? nil : (error ?? ""),
-                                            now: Date(), group: group)
-                }
-                emissions += emitted
-                dones.append((job.id, outcome, Data((error ?? "").utf8)))
-            }
-            try store.access { db in try db.commit() }
+            result = try await groups.commit(jobs, finished: finished, fireTimers: fireTimers)
         } catch {
             // Nothing of the group is acknowledged: the broker hands it out again when this
             // process is replaced. A store that cannot commit (full disk, I/O error) must not
             // look alive, so the process exits and the supervisor restarts it with backoff.
             logger.critical("the group could not be committed; exiting", metadata: ["error": "\(error)", "updates": "\(jobs.count)"])
-            try? store.access { db in if db.isInsideTransaction { try db.rollback() } }
             exit(RoleError.storeFailure)
         }
-        for (id, outcome, output) in dones { send(.done(jobID: id, outcome: outcome, output: output)) }
-        for e in emissions { send(.emit(e)) }
+        for done in result.dones { send(.done(jobID: done.jobID, outcome: done.outcome, output: done.output)) }
+        for e in result.emissions { send(.emit(e)) }
         armAlarm()
     }
 
@@ -259,55 +207,13 @@ final class SequencerService: Sendable {
 
     /// The bot's `atStart` hooks, in one transaction, before any update.
     private func runStartUpHooks() async {
-        let hooks = bot.startUpHooks
-        guard !hooks.isEmpty else {
-            armAlarm()
-            return
-        }
-        let session = SerialSession(store: store, updateID: 0, key: nil, chatID: nil, userID: nil)
         do {
-            try store.access { db in try db.beginTransaction(.immediate) }
-            for hook in hooks { try await hook(JobQueue(effects: SerialEffects(session: session, keepExisting: true))) }
-            try store.access { db in try db.commit() }
-            for e in session.emissions { send(.emit(e)) }
+            for e in try await groups.runStartUpHooks() { send(.emit(e)) }
         } catch {
             logger.critical("a start-up hook failed", metadata: ["error": "\(error)"])
-            try? store.access { db in if db.isInsideTransaction { try db.rollback() } }
             exit(RoleError.bootFailure)
         }
         armAlarm()
-    }
-
-    /// Runs one serial handler inside a savepoint; an error rolls back its writes (the update
-    /// is still recorded as applied, with the error, and the error handler's own deferred
-    /// calls are kept).
-    private func apply(handler index: Int, _ envelope: UpdateEnvelope, attempt: Int) async throws
-        -> (Outcome, String?, [Emission]) {
-        let raw = envelope.raw
-        var logger = self.logger
-        logger[metadataKey: "update_id"] = "\(envelope.updateID)"
-        let handlers = bot.handlers
-        guard index < handlers.count else { return (.failed, "no handler \(index)", []) }
-        let session = SerialSession(store: store, updateID: envelope.updateID, key: envelope.routingKey, chatID: raw.chatID, userID: raw.userID)
-        let ctx = Context(raw: raw, client: client, logger: logger, attempt: attempt, effects: SerialEffects(session: session))
-        try store.access { db in try db.execute(sql: "SAVEPOINT tgcluster_update") }
-        watchdog.started(UInt64(bitPattern: envelope.updateID), "update \(envelope.updateID)")
-        defer { watchdog.finished(UInt64(bitPattern: envelope.updateID)) }
-        do {
-            try await handlers[index].handler(ctx)
-            try store.access { db in try db.execute(sql: "RELEASE tgcluster_update") }
-            return (.ok, nil, session.emissions)
-        } catch {
-            try store.access { db in
-                try db.execute(sql: "ROLLBACK TO tgcluster_update")
-                try db.execute(sql: "RELEASE tgcluster_update")
-            }
-            logger.error("serial handler failed; its writes are rolled back", metadata: ["error": "\(error)"])
-            let reporting = SerialSession(store: store, updateID: envelope.updateID, key: envelope.routingKey, chatID: raw.chatID, userID: raw.userID)
-            await bot.errorHandler?(error, Context(raw: raw, client: client, logger: logger, attempt: attempt,
-                                                   effects: SerialEffects(session: reporting)))
-            return (.failed, "\(error)", reporting.emissions)
-        }
     }
 }
 

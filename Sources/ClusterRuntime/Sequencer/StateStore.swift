@@ -19,13 +19,13 @@ import GRDB
 /// several `inDatabase` calls (GRDB's `allowsUnsafeTransactions`): a group commit spans many
 /// async handlers, each in its own savepoint. Not thread-safe: the sequencer uses it from one
 /// task at a time.
-final class StateStore: @unchecked Sendable {
+package final class StateStore: @unchecked Sendable {
     let queue: DatabaseQueue
     private var lockFD: Int32 = -1
     private var closed = false
 
     /// Opens (creating) the store and takes the writer's lock, waiting up to `lockTimeout`.
-    init(path: String, migrations: [Bot.Migration], lockTimeout: Duration = .seconds(30)) throws {
+    package init(path: String, migrations: [Bot.Migration], lockTimeout: Duration = .seconds(30)) throws {
         lockFD = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard lockFD >= 0 else { throw StoreError("cannot open \(path).lock: \(String(cString: strerror(errno)))") }
         let deadline = ContinuousClock.now + lockTimeout
@@ -121,11 +121,11 @@ final class StateStore: @unchecked Sendable {
     }
 
     /// Runs `body` on the connection (inside whatever transaction is open).
-    func access<T>(_ body: (Database) throws -> T) throws -> T {
+    package func access<T>(_ body: (Database) throws -> T) throws -> T {
         try queue.inDatabase(body)
     }
 
-    func close() throws {
+    package func close() throws {
         guard !closed else { return }
         closed = true
         try queue.close()

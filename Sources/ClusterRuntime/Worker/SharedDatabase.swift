@@ -3,11 +3,11 @@ import GRDB
 import Synchronization
 
 /// A worker's connection to the sequencer's store, opened on first use (most bots never ask).
-final class SharedDatabase: Sendable {
+package final class SharedDatabase: Sendable {
     private let path: String
     private let opened = Mutex<DatabaseQueue?>(nil)
 
-    init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
     func queue() throws -> DatabaseQueue {
         try opened.withLock { q in
@@ -21,7 +21,7 @@ final class SharedDatabase: Sendable {
         }
     }
 
-    func close() {
+    package func close() {
         opened.withLock { q in
             try? q?.close()
             q = nil

@@ -13,7 +13,7 @@ import TGBot
 /// The protocol's peer side (READY, READY again, drain, refusal) is `PeerSession` behind
 /// `PeerLink`. A handler running past the deadline makes the process exit (`HangWatchdog`): a
 /// task cannot be killed, and the broker hands its jobs to another worker.
-final class WorkerService: Sendable {
+final class WorkerService: JobPool {
     /// `runAsync` and JobQueue requests waiting for their RESULT.
     private struct Waiting: Sendable {
         var results: [UInt64: CheckedContinuation<Data, any Error>] = [:]
@@ -51,7 +51,7 @@ final class WorkerService: Sendable {
     }
 
     /// What this process's handlers and jobs do through their contexts.
-    private var effects: PoolEffects { PoolEffects(client: client, worker: self, databases: databases) }
+    private var effects: PoolEffects { PoolEffects(client: client, pool: self, databases: databases) }
 
     private func send(_ frame: Frame) {
         link.send(frame)
@@ -90,103 +90,9 @@ final class WorkerService: Sendable {
     }
 
     private func execute(_ job: Job) async {
-        let started = ContinuousClock.now
-        switch job.payload {
-        case .update(let index, let envelope):
-            watchdog.started(job.id, "update \(envelope.updateID)", at: started)
-            var logger = self.logger
-            logger[metadataKey: "update_id"] = "\(envelope.updateID)"
-            let handlers = bot.handlers
-            let ctx = Context(raw: envelope.raw, client: client, logger: logger, attempt: Int(job.attempt), effects: effects)
-            guard Int(index) < handlers.count else {
-                finish(job.id, .failed, Data("no handler \(index)".utf8))
-                return
-            }
-            do {
-                try await handlers[Int(index)].handler(ctx)
-                finish(job.id, .ok, Data())
-            } catch {
-                logger.error("handler failed", metadata: ["error": "\(error)"])
-                await bot.errorHandler?(error, ctx)
-                finish(job.id, .failed, Data("\(error)".utf8))
-            }
-        case .outbox(let outboxID, .job(let name, let input)):
-            await run(job, name: name, input: input, key: "outbox-\(outboxID)", started: started)
-        case .outbox(let outboxID, .call(let method, let parameters)):
-            watchdog.started(job.id, "call \(method)", at: started)
-            await deferredCall(job, method: method, parameters: parameters, logger: jobLogger(key: "outbox-\(outboxID)"))
-        case .outbox(let outboxID, .fire(let firing)):
-            watchdog.started(job.id, "timer \(firing.callback)", at: started)
-            await fire(job, firing, key: "outbox-\(outboxID)", logger: jobLogger(key: "outbox-\(outboxID)"))
-        case .task(let name, let input):
-            await run(job, name: name, input: input, key: nil, started: started)
-        case .deadLetter(let notice):
-            watchdog.started(job.id, "dead-letter notice", at: started)
-            await reportDeadLetter(notice, logger: logger)
-            finish(job.id, .ok, Data())
-        case .schedule:
-            finish(job.id, .failed, Data("JobQueue changes are the sequencer's".utf8))
-        }
-    }
-
-    private func jobLogger(key: String) -> Logger {
-        var logger = self.logger
-        logger[metadataKey: "job_key"] = "\(key)"
-        return logger
-    }
-
-    private func run(_ job: Job, name: String, input: Data, key: String?, started: ContinuousClock.Instant) async {
-        watchdog.started(job.id, "job \(name)", at: started)
-        var logger = self.logger
-        logger[metadataKey: "job"] = "\(name)"
-        if let key { logger[metadataKey: "job_key"] = "\(key)" }
-        guard let body = bot.jobBody(name) else {
-            logger.error("no job with this name is registered on the bot")
-            finish(job.id, .failed, Data("no job named \(name)".utf8))
-            return
-        }
-        do {
-            let ctx = JobContext(client: client, logger: logger, key: key, effects: effects)
-            let output = try await body(input, ctx)
-            finish(job.id, .ok, output)
-        } catch {
-            logger.error("job failed", metadata: ["error": "\(error)"])
-            await bot.errorHandler?(error, nil)
-            finish(job.id, .failed, Data("\(error)".utf8))
-        }
-    }
-
-    /// A scheduled job came due: its timer callback runs here.
-    private func fire(_ job: Job, _ firing: TimerFiring, key: String, logger: Logger) async {
-        var logger = logger
-        logger[metadataKey: "schedule_id"] = "\(firing.scheduleID)"
-        guard let body = bot.timerBody(firing.callback) else {
-            logger.error("no timer with this name is registered on the bot", metadata: ["timer": "\(firing.callback)"])
-            finish(job.id, .failed, Data("no timer named \(firing.callback)".utf8))
-            return
-        }
-        let ctx = TimerContext(client: client, logger: logger, scheduleID: firing.scheduleID, name: firing.name, chatID: firing.chatID,
-                               userID: firing.userID, scheduledFor: Date(timeIntervalSince1970: firing.scheduledFor), key: key, effects: effects)
-        do {
-            try await body(firing.payload, ctx)
-            finish(job.id, .ok, Data())
-        } catch {
-            logger.error("timer failed", metadata: ["error": "\(error)"])
-            await bot.errorHandler?(error, nil)
-            finish(job.id, .failed, Data("\(error)".utf8))
-        }
-    }
-
-    /// A Bot API call a serial handler made (`reply`, `send`), now that its update committed.
-    private func deferredCall(_ job: Job, method: String, parameters: Data, logger: Logger) async {
-        do {
-            let response = try await client.send(methodName: method, json: parameters)
-            finish(job.id, .ok, response.body)
-        } catch {
-            logger.error("deferred call failed", metadata: ["method": "\(method)", "error": "\(error)"])
-            await bot.errorHandler?(error, nil)
-            finish(job.id, .failed, Data("\(error)".utf8))
-        }
+        watchdog.started(job.id, JobRunner.describe(job), at: .now)
+        let (outcome, output) = await JobRunner(bot: bot, client: client, logger: logger, effects: effects).run(job)
+        finish(job.id, outcome, output)
     }
 
     private func finish(_ id: UInt64, _ outcome: Outcome, _ output: Data) {
@@ -194,26 +100,13 @@ final class WorkerService: Sendable {
         send(.done(jobID: id, outcome: outcome, output: output))
     }
 
-    /// A poison update the broker gave up on reaches the bot's error handler here, without its
-    /// handler running again.
-    private func reportDeadLetter(_ notice: DeadLetterNotice, logger: Logger) async {
-        var logger = logger
-        logger[metadataKey: "update_id"] = "\(notice.updateID ?? 0)"
-        let error = DeadLetterError(updateID: notice.updateID, reason: notice.reason)
-        logger.error("update dead-lettered", metadata: ["reason": "\(notice.reason)"])
-        let ctx = (notice.update.isEmpty ? nil : try? RawUpdate(bytes: notice.update)).map {
-            Context(raw: $0, client: client, logger: logger, attempt: 0, effects: effects)
-        }
-        await bot.errorHandler?(error, ctx)
-    }
-
     // MARK: - Jobs and JobQueue changes on behalf of handlers (PoolEffects)
 
-    func submit(name: String, input: Data) async throws -> Data {
+    package func submit(name: String, input: Data) async throws -> Data {
         try await request { .submit(taskID: $0, name: name, input: input) }
     }
 
-    func schedule(change: Data) async throws -> Data {
+    package func schedule(change: Data) async throws -> Data {
         try await request { .schedule(taskID: $0, change: change) }
     }
 
@@ -230,8 +123,8 @@ final class WorkerService: Sendable {
         }
     }
 
-    func lend() { send(.lend) }
-    func reclaim() { send(.reclaim) }
+    package func lend() { send(.lend) }
+    package func reclaim() { send(.reclaim) }
 }
 
 extension WorkerService: Service {

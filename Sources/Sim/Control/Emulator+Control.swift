@@ -102,6 +102,16 @@ extension Emulator {
         return out
     }
 
+    /// Takes the queued updates out of the queue, as getUpdates would answer them (raw
+    /// bytes, oldest first), for a tester that runs a bot's handlers in its own process.
+    package func takeUpdates() -> [Data] {
+        state.withLock { s in
+            let taken = s.updates.entries.map(\.bytes)
+            s.updates.removeAll()
+            return taken
+        }
+    }
+
     /// `{"calls":[...]}`, Bot API calls in arrival order (getUpdates and getWebhookInfo only
     /// with `all`), from the `since`-th on.
     public func transcript(since: Int = 0) -> Data {

@@ -4,7 +4,7 @@ import Foundation
 /// The guide's unsafe bank, kept to show the race the sequencer prevents: concurrent handlers
 /// read both balances, await a network call, then write back what they computed. Two
 /// transfers touching one account overwrite each other, and money appears or vanishes.
-enum NaiveBank {
+public enum NaiveBank {
     static let database: DatabaseQueue = {
         let dir = ProcessInfo.processInfo.environment["TGCLUSTER_DATA_DIR"] ?? "./.tgcluster"
         var config = Configuration()
@@ -16,13 +16,13 @@ enum NaiveBank {
         return queue
     }()
 
-    static func register(on bot: Bot) {
+    public static func register(on bot: Bot) {
         bot.onCommand("open") { ctx in
             guard let user = ctx.userID else { return }
             try await database.write { db in
-                try db.execute(sql: "INSERT OR IGNORE INTO account(user, balance) VALUES (?, ?)", arguments: [user, startingBalance])
+                try db.execute(sql: "INSERT OR IGNORE INTO account(user, balance) VALUES (?, ?)", arguments: [user, Bank.startingBalance])
             }
-            try await ctx.reply("Account opened. Balance: \(startingBalance)")
+            try await ctx.reply("Account opened. Balance: \(Bank.startingBalance)")
         }
         bot.onCommand("balance") { ctx in
             let balance = try await database.read { db in try Int.fetchOne(db, sql: "SELECT balance FROM account WHERE user = ?", arguments: [ctx.userID]) }

@@ -1,4 +1,4 @@
-@testable import ClusterRuntime
+import ClusterRuntime
 import Foundation
 import Synchronization
 
@@ -9,16 +9,16 @@ import Synchronization
 /// process another test spawns at the same moment) keeps it open, so `isRunning` could stay
 /// true long after the exit. Spawning through `ChildProcess` inherits no descriptor, and
 /// `waitpid` on our own pid is exact.
-final class SpawnedProcess: Sendable {
-    let processIdentifier: pid_t
+public final class SpawnedProcess: Sendable {
+    public let processIdentifier: pid_t
     private let status = Mutex<(code: Int32?, signal: Int32?)?>(nil)
 
-    init(executable: String, arguments: [String], environment: [String: String], output: String) throws {
+    public init(executable: String, arguments: [String], environment: [String: String], output: String) throws {
         processIdentifier = try ChildProcess.spawn(arguments, environment: environment, executable: executable, output: output)
     }
 
     /// False once the process has exited (it is reaped then).
-    var isRunning: Bool {
+    public var isRunning: Bool {
         status.withLock { s in
             if s == nil { s = ChildProcess.reap(processIdentifier) }
             return s == nil
@@ -26,7 +26,7 @@ final class SpawnedProcess: Sendable {
     }
 
     /// The exit code, or 128 + the signal that ended it; -1 while it runs.
-    var terminationStatus: Int32 {
+    public var terminationStatus: Int32 {
         guard !isRunning, let s = status.withLock({ $0 }) else { return -1 }
         return s.code ?? 128 + (s.signal ?? 0)
     }

@@ -2,8 +2,24 @@ import TGCluster
 import Foundation
 
 /// The safe bank: every command that touches balances is `.serial`.
-enum Bank {
-    static func register(on bot: Bot) {
+///
+/// A library apart from the `bankbot` executable, so that its tests (Examples/BankTests) can
+/// build the same bot: the layout the README recommends for a bot's own package.
+public enum Bank {
+    /// What a new account holds.
+    public static let startingBalance = 1000
+
+    /// The bank's tables, its log job and its commands.
+    public static func register(on bot: Bot) {
+        migrate(bot)
+        registerAccounts(on: bot)
+        registerTransfers(on: bot)
+        bot.onError { error, ctx in
+            ctx?.logger.error("bank handler failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private static func migrate(_ bot: Bot) {
         bot.migration("bank.v1") { db in
             try db.create(table: "account") { t in
                 t.primaryKey("user", .integer)
@@ -27,7 +43,10 @@ enum Bank {
                 t.column("at", .double).notNull()
             }
         }
+    }
 
+    /// `/open`, `/balance`, `/history`.
+    private static func registerAccounts(on bot: Bot) {
         bot.job("bank.log") { (entry: LogEntry, ctx: JobContext) in
             try await ctx.database.write { db in
                 try db.execute(sql: "INSERT OR IGNORE INTO bank_log(key, transfer, entry, at) VALUES (?, ?, ?, ?)",
@@ -61,6 +80,30 @@ enum Bank {
             }
         }
 
+        bot.onCommand("history", .serial) { ctx in
+            guard let user = ctx.userID else { return }
+            let rows = try ctx.state.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT sender, recipient, amount FROM transfer WHERE sender = ? OR recipient = ? ORDER BY id DESC LIMIT 10
+                    """, arguments: [user, user])
+            }
+            if rows.isEmpty {
+                try await ctx.reply("No transactions yet.")
+                return
+            }
+            let lines = rows.map { row -> String in
+                let amount: Int = row["amount"]
+                let sender: Int64 = row["sender"]
+                let recipient: Int64 = row["recipient"]
+                return sender == user ? "-\(amount) to \(recipient)" : "+\(amount) from \(sender)"
+            }
+            try await ctx.reply("Recent transactions:\n" + lines.joined(separator: "\n"))
+        }
+    }
+
+    /// `/transaction <amount> <recipient>`: the balances change in the sequencer; the messages
+    /// and log entries leave as jobs after the commit.
+    private static func registerTransfers(on bot: Bot) {
         bot.onCommand("transaction", .serial) { ctx in
             guard let sender = ctx.userID else { return }
             let request: (amount: Int, recipient: Int64)
@@ -99,30 +142,6 @@ enum Bank {
                 _ = try ctx.runAsync("bank.log", LogEntry(transfer: transfer, entry: "FINISHED"))
                 try await ctx.reply("Done!")
             }
-        }
-
-        bot.onCommand("history", .serial) { ctx in
-            guard let user = ctx.userID else { return }
-            let rows = try ctx.state.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT sender, recipient, amount FROM transfer WHERE sender = ? OR recipient = ? ORDER BY id DESC LIMIT 10
-                    """, arguments: [user, user])
-            }
-            if rows.isEmpty {
-                try await ctx.reply("No transactions yet.")
-                return
-            }
-            let lines = rows.map { row -> String in
-                let amount: Int = row["amount"]
-                let sender: Int64 = row["sender"]
-                let recipient: Int64 = row["recipient"]
-                return sender == user ? "-\(amount) to \(recipient)" : "+\(amount) from \(sender)"
-            }
-            try await ctx.reply("Recent transactions:\n" + lines.joined(separator: "\n"))
-        }
-
-        bot.onError { error, ctx in
-            ctx?.logger.error("bank handler failed", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -1,0 +1,164 @@
+import BotAPI
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+import TGBot
+import Wire
+
+/// The sequencer's work, without sockets: a group of jobs in, one transaction, the
+/// acknowledgements and the new outbox rows out. `SequencerService` sends what it returns;
+/// `TGClusterTesting`'s `BotTester` runs serial handlers through the same code.
+///
+/// One `BEGIN IMMEDIATE`; the outbox rows reported finished are marked; due JobQueue entries
+/// fire; then per update a savepoint around its handler, the row that records it as applied
+/// (an update found applied is acknowledged without running again) and the outbox rows of the
+/// jobs it emitted; one `COMMIT` (one fsync) for all. An error out of `commit` means nothing of
+/// the group holds: the caller must not acknowledge any of it.
+package final class GroupCommit: Sendable {
+    /// What a committed group answers: DONE per job, EMIT per new outbox row (in order).
+    package struct Result: Sendable {
+        package var dones: [(jobID: UInt64, outcome: Outcome, output: Data)] = []
+        package var emissions: [Emission] = []
+    }
+
+    private let bot: Bot
+    private let store: StateStore
+    private let client: BotClient
+    private let logger: Logger
+    private let watchdog: HangWatchdog?
+    /// The number of the next group (recorded with each applied update).
+    private let nextGroup: Mutex<Int64>
+
+    package init(bot: Bot, store: StateStore, client: BotClient, logger: Logger, watchdog: HangWatchdog?) throws {
+        self.bot = bot
+        self.store = store
+        self.client = client
+        self.logger = logger
+        self.watchdog = watchdog
+        let last = try store.access { db in try AppliedStore.lastGroup(db) }
+        nextGroup = Mutex(last + 1)
+    }
+
+    /// Commits one group: `finished` outbox rows, the JobQueue's due entries (when
+    /// `fireTimers`), and `jobs` (serial updates and JobQueue changes) in order.
+    package func commit(_ jobs: [Job], finished: [(UInt64, Outcome, Data)], fireTimers: Bool) async throws -> Result {
+        var result = Result()
+        let group = nextGroup.withLock { g -> Int64 in
+            defer { g += 1 }
+            return g
+        }
+        do {
+            try store.access { db in try db.beginTransaction(.immediate) }
+            if !finished.isEmpty {
+                try store.access { db in try OutboxStore.finish(db, finished.map { (id: $0.0, outcome: $0.1, output: $0.2) }, now: Date()) }
+            }
+            if fireTimers { result.emissions += try fireDueTimers() }
+            for job in jobs {
+                let (outcome, output, emitted) = try await run(job, group: group)
+                result.dones.append((job.id, outcome, output))
+                result.emissions += emitted
+            }
+            try store.access { db in try db.commit() }
+        } catch {
+            try? store.access { db in if db.isInsideTransaction { try db.rollback() } }
+            throw error
+        }
+        return result
+    }
+
+    /// The bot's `atStart` hooks, in one transaction, before any update: their outbox rows.
+    package func runStartUpHooks() async throws -> [Emission] {
+        let hooks = bot.startUpHooks
+        guard !hooks.isEmpty else { return [] }
+        let session = SerialSession(store: store, updateID: 0, key: nil, chatID: nil, userID: nil)
+        do {
+            try store.access { db in try db.beginTransaction(.immediate) }
+            for hook in hooks { try await hook(JobQueue(effects: SerialEffects(session: session, keepExisting: true))) }
+            try store.access { db in try db.commit() }
+        } catch {
+            try? store.access { db in if db.isInsideTransaction { try db.rollback() } }
+            throw error
+        }
+        return session.emissions
+    }
+
+    /// The JobQueue's entries due now, as outbox rows.
+    private func fireDueTimers() throws -> [Emission] {
+        var emissions: [Emission] = []
+        let fired = try store.access { db in
+            // A millisecond of slack: the timer may wake a hair before the due time.
+            try ScheduleStore.fireDue(db, now: Date().addingTimeInterval(0.001)) { action, key in
+                let e = try OutboxStore.insert(db, updateID: nil, action: action, key: key)
+                emissions.append(e)
+                return e.outboxID
+            }
+        }
+        if fired > 0 { logger.debug("scheduled jobs fired", metadata: ["count": "\(fired)"]) }
+        return emissions
+    }
+
+    /// One job of the group: a JobQueue change (applied once, by its token) or a serial update
+    /// (run once, by its id).
+    private func run(_ job: Job, group: Int64) async throws -> (Outcome, Data, [Emission]) {
+        if case .schedule(let input) = job.payload {
+            do {
+                let request = try JSONDecoder().decode(ScheduleRequest.self, from: input)
+                let ids = try store.access { db in try ScheduleStore.apply(request, db, now: Date()) }
+                return (.ok, try JSONEncoder().encode(ids), [])
+            } catch {
+                return (.failed, Data("\(error)".utf8), [])
+            }
+        }
+        guard case .update(let index, let envelope) = job.payload else {
+            return (.failed, Data("the sequencer runs serial handlers only".utf8), [])
+        }
+        let digest = AppliedStore.digest(envelope.bytes)
+        let verdict = try store.access { db in try AppliedStore.verdict(db, updateID: envelope.updateID, digest: digest, now: Date()) }
+        if verdict != .new {
+            if verdict == .appliedWithOtherBytes {
+                logger.warning("an update id seen today came again with other bytes; treated as the same update",
+                               metadata: ["update_id": "\(envelope.updateID)"])
+            }
+            logger.debug("already applied", metadata: ["update_id": "\(envelope.updateID)"])
+            return (.ok, Data(), [])
+        }
+        let (outcome, error, emitted) = try await apply(handler: Int(index), envelope, attempt: Int(job.attempt))
+        try store.access { db in
+            try AppliedStore.record(db, updateID: envelope.updateID, digest: digest, failed: outcome == .ok ? nil : (error ?? ""),
+                                    now: Date(), group: group)
+        }
+        return (outcome, Data((error ?? "").utf8), emitted)
+    }
+
+    /// Runs one serial handler inside a savepoint; an error rolls back its writes (the update
+    /// is still recorded as applied, with the error, and the error handler's own deferred
+    /// calls are kept).
+    private func apply(handler index: Int, _ envelope: UpdateEnvelope, attempt: Int) async throws -> (Outcome, String?, [Emission]) {
+        let raw = envelope.raw
+        var logger = self.logger
+        logger[metadataKey: "update_id"] = "\(envelope.updateID)"
+        let handlers = bot.handlers
+        guard index < handlers.count else { return (.failed, "no handler \(index)", []) }
+        let session = SerialSession(store: store, updateID: envelope.updateID, key: envelope.routingKey, chatID: raw.chatID, userID: raw.userID)
+        let ctx = Context(raw: raw, client: client, logger: logger, attempt: attempt, effects: SerialEffects(session: session))
+        try store.access { db in try db.execute(sql: "SAVEPOINT tgcluster_update") }
+        watchdog?.started(UInt64(bitPattern: envelope.updateID), "update \(envelope.updateID)")
+        defer { watchdog?.finished(UInt64(bitPattern: envelope.updateID)) }
+        do {
+            try await handlers[index].handler(ctx)
+            try store.access { db in try db.execute(sql: "RELEASE tgcluster_update") }
+            return (.ok, nil, session.emissions)
+        } catch {
+            try store.access { db in
+                try db.execute(sql: "ROLLBACK TO tgcluster_update")
+                try db.execute(sql: "RELEASE tgcluster_update")
+            }
+            logger.error("serial handler failed; its writes are rolled back", metadata: ["error": "\(error)"])
+            let reporting = SerialSession(store: store, updateID: envelope.updateID, key: envelope.routingKey, chatID: raw.chatID, userID: raw.userID)
+            await bot.errorHandler?(error, Context(raw: raw, client: client, logger: logger, attempt: attempt,
+                                                   effects: SerialEffects(session: reporting)))
+            return (.failed, "\(error)", reporting.emissions)
+        }
+    }
+}

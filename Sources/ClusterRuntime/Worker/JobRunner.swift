@@ -1,0 +1,141 @@
+import BotAPI
+import Foundation
+import Logging
+import TGBot
+import Wire
+
+/// What a worker does with one job, without sockets: runs the handler, named job, timer,
+/// deferred Bot API call or dead-letter report it names against `effects`, and returns the
+/// outcome and output for DONE. `WorkerService` wraps it with the hang watchdog and the link;
+/// `TGClusterTesting`'s `BotTester` runs concurrent handlers and outbox jobs through it.
+package struct JobRunner: Sendable {
+    let bot: Bot
+    let client: BotClient
+    let logger: Logger
+    let effects: any HandlerEffects
+
+    package init(bot: Bot, client: BotClient, logger: Logger, effects: any HandlerEffects) {
+        self.bot = bot
+        self.client = client
+        self.logger = logger
+        self.effects = effects
+    }
+
+    /// What a job is, for the hang watchdog's log line.
+    package static func describe(_ job: Job) -> String {
+        switch job.payload {
+        case .update(_, let envelope): return "update \(envelope.updateID)"
+        case .outbox(_, .job(let name, _)), .task(let name, _): return "job \(name)"
+        case .outbox(_, .call(let method, _)): return "call \(method)"
+        case .outbox(_, .fire(let firing)): return "timer \(firing.callback)"
+        case .deadLetter: return "dead-letter notice"
+        case .schedule: return "JobQueue change"
+        }
+    }
+
+    package func run(_ job: Job) async -> (Outcome, Data) {
+        switch job.payload {
+        case .update(let index, let envelope):
+            return await handle(index: Int(index), envelope, attempt: Int(job.attempt))
+        case .outbox(let outboxID, .job(let name, let input)):
+            return await run(name: name, input: input, key: "outbox-\(outboxID)")
+        case .outbox(let outboxID, .call(let method, let parameters)):
+            return await deferredCall(method: method, parameters: parameters, logger: logger(key: "outbox-\(outboxID)"))
+        case .outbox(let outboxID, .fire(let firing)):
+            return await fire(firing, key: "outbox-\(outboxID)", logger: logger(key: "outbox-\(outboxID)"))
+        case .task(let name, let input):
+            return await run(name: name, input: input, key: nil)
+        case .deadLetter(let notice):
+            await reportDeadLetter(notice)
+            return (.ok, Data())
+        case .schedule:
+            return (.failed, Data("JobQueue changes are the sequencer's".utf8))
+        }
+    }
+
+    private func logger(key: String) -> Logger {
+        var logger = self.logger
+        logger[metadataKey: "job_key"] = "\(key)"
+        return logger
+    }
+
+    /// A concurrent handler for an update; an error goes to the bot's error handler with it.
+    private func handle(index: Int, _ envelope: UpdateEnvelope, attempt: Int) async -> (Outcome, Data) {
+        var logger = self.logger
+        logger[metadataKey: "update_id"] = "\(envelope.updateID)"
+        let handlers = bot.handlers
+        guard index < handlers.count else { return (.failed, Data("no handler \(index)".utf8)) }
+        let ctx = Context(raw: envelope.raw, client: client, logger: logger, attempt: attempt, effects: effects)
+        do {
+            try await handlers[index].handler(ctx)
+            return (.ok, Data())
+        } catch {
+            logger.error("handler failed", metadata: ["error": "\(error)"])
+            await bot.errorHandler?(error, ctx)
+            return (.failed, Data("\(error)".utf8))
+        }
+    }
+
+    /// A named job (`runAsync`, or one a serial handler emitted); its output is the result.
+    private func run(name: String, input: Data, key: String?) async -> (Outcome, Data) {
+        var logger = self.logger
+        logger[metadataKey: "job"] = "\(name)"
+        if let key { logger[metadataKey: "job_key"] = "\(key)" }
+        guard let body = bot.jobBody(name) else {
+            logger.error("no job with this name is registered on the bot")
+            return (.failed, Data("no job named \(name)".utf8))
+        }
+        do {
+            let ctx = JobContext(client: client, logger: logger, key: key, effects: effects)
+            return (.ok, try await body(input, ctx))
+        } catch {
+            logger.error("job failed", metadata: ["error": "\(error)"])
+            await bot.errorHandler?(error, nil)
+            return (.failed, Data("\(error)".utf8))
+        }
+    }
+
+    /// A scheduled job came due: its timer callback runs here.
+    private func fire(_ firing: TimerFiring, key: String, logger: Logger) async -> (Outcome, Data) {
+        var logger = logger
+        logger[metadataKey: "schedule_id"] = "\(firing.scheduleID)"
+        guard let body = bot.timerBody(firing.callback) else {
+            logger.error("no timer with this name is registered on the bot", metadata: ["timer": "\(firing.callback)"])
+            return (.failed, Data("no timer named \(firing.callback)".utf8))
+        }
+        let ctx = TimerContext(client: client, logger: logger, scheduleID: firing.scheduleID, name: firing.name, chatID: firing.chatID,
+                               userID: firing.userID, scheduledFor: Date(timeIntervalSince1970: firing.scheduledFor), key: key, effects: effects)
+        do {
+            try await body(firing.payload, ctx)
+            return (.ok, Data())
+        } catch {
+            logger.error("timer failed", metadata: ["error": "\(error)"])
+            await bot.errorHandler?(error, nil)
+            return (.failed, Data("\(error)".utf8))
+        }
+    }
+
+    /// A Bot API call a serial handler made (`reply`, `send`), now that its update committed.
+    private func deferredCall(method: String, parameters: Data, logger: Logger) async -> (Outcome, Data) {
+        do {
+            return (.ok, try await client.send(methodName: method, json: parameters).body)
+        } catch {
+            logger.error("deferred call failed", metadata: ["method": "\(method)", "error": "\(error)"])
+            await bot.errorHandler?(error, nil)
+            return (.failed, Data("\(error)".utf8))
+        }
+    }
+
+    /// A poison update the broker gave up on reaches the bot's error handler here, without its
+    /// handler running again.
+    private func reportDeadLetter(_ notice: DeadLetterNotice) async {
+        var logger = self.logger
+        logger[metadataKey: "update_id"] = "\(notice.updateID ?? 0)"
+        let error = DeadLetterError(updateID: notice.updateID, reason: notice.reason)
+        logger.error("update dead-lettered", metadata: ["reason": "\(notice.reason)"])
+        let ctx = (notice.update.isEmpty ? nil : try? RawUpdate(bytes: notice.update)).map {
+            Context(raw: $0, client: client, logger: logger, attempt: 0, effects: effects)
+        }
+        await bot.errorHandler?(error, ctx)
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// One Bot API call a bot made, as the emulator recorded it: what a test asserts on.
+///
+/// ```swift
+/// let calls = try await tester.send("/start", chat: 42)
+/// #expect(calls.map(\.method) == ["sendMessage"])
+/// #expect(calls[0].text == "Hi!")
+/// ```
+public struct BotCall: Sendable, Equatable, CustomStringConvertible {
+    /// The method as the spec spells it (`sendMessage`).
+    public var method: String
+    /// Whether the emulator answered it with `ok: true`.
+    public var ok: Bool
+    /// The parameters, as a JSON object.
+    public var parameters: Data
+
+    public init(method: String, ok: Bool, parameters: Data) {
+        self.method = method
+        self.ok = ok
+        self.parameters = parameters
+    }
+
+    /// Reads one transcript entry (`method`, `params`, `ok`); nil for anything else.
+    init?(transcriptEntry entry: [String: Any]) {
+        guard let method = entry["method"] as? String else { return nil }
+        self.method = method
+        ok = entry["ok"] as? Bool ?? false
+        parameters = (try? JSONSerialization.data(withJSONObject: entry["params"] ?? [String: Any](), options: [.sortedKeys])) ?? Data("{}".utf8)
+    }
+
+    private var object: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: parameters)) as? [String: Any] ?? [:]
+    }
+
+    /// A parameter as text (numbers are written out).
+    public func string(_ name: String) -> String? {
+        switch object[name] {
+        case let s as String: return s
+        case let n as NSNumber: return n.stringValue
+        default: return nil
+        }
+    }
+
+    /// A parameter as an integer (a numeric string counts, as the Bot API takes both).
+    public func int(_ name: String) -> Int64? {
+        switch object[name] {
+        case let n as NSNumber: return n.int64Value
+        case let s as String: return Int64(s)
+        default: return nil
+        }
+    }
+
+    /// `text` of a message sent or edited.
+    public var text: String? { string("text") }
+    /// `chat_id` of the call.
+    public var chatID: Int64? { int("chat_id") }
+
+    public var description: String {
+        "\(method)\(ok ? "" : " (failed)") \(String(decoding: parameters, as: UTF8.self))"
+    }
+}

@@ -1,0 +1,86 @@
+import BotAPI
+import Foundation
+import TGBot
+import TGClusterTesting
+import Testing
+
+/// The handler tester (`TGClusterTesting`): a bot's handlers in the test process, on the same
+/// group commit and job runner as the roles, against the emulator.
+@Suite("BotTester")
+struct BotTesterTests {
+    struct Refused: Error {}
+
+    /// A bot with one of each: a concurrent echo that runs a job, a serial handler that replies
+    /// and then throws, a button, a reminder on the JobQueue, a direct client call.
+    static func bot() -> Bot {
+        let bot = Bot()
+        bot.job("double") { (n: Int, _: JobContext) in n * 2 }
+        bot.onCommand("double") { ctx in
+            let n = Int(ctx.arguments.first ?? "") ?? 0
+            let doubled: Int = try await ctx.runAsync("double", n).value()
+            try await ctx.reply("\(n) doubled is \(doubled)")
+        }
+        bot.onCommand("broken", .serial) { ctx in
+            try await ctx.reply("never sent: the update does not commit")
+            throw Refused()
+        }
+        bot.onCommand("remind", .serial) { ctx in
+            try await ctx.jobQueue.runOnce("remind", after: .zero, payload: "tea", chatID: ctx.chatID)
+            try await ctx.reply("I will remind you.")
+        }
+        bot.timer("remind") { (what: String, ctx: TimerContext) in
+            try await ctx.reply("Time for \(what)!")
+        }
+        bot.onCommand("me") { ctx in
+            _ = try await ctx.client.call(BotMethods.GetMe())
+        }
+        bot.onCallbackQuery(prefix: "vote:") { ctx in
+            try await ctx.reply("Thanks for your vote")
+        }
+        bot.onError { error, ctx in
+            _ = try? await ctx?.reply("Sorry, that failed.")
+        }
+        return bot
+    }
+
+    @Test func aConcurrentHandler_runsItsJob_andReplies() async throws {
+        try await withBotTester(Self.bot()) { tester in
+            let calls = try await tester.send("/double 21", chat: 7)
+            #expect(calls.map(\.method) == ["sendMessage"])
+            #expect(calls.first?.text == "21 doubled is 42")
+            #expect(calls.first?.chatID == 7)
+        }
+    }
+
+    @Test func aSerialHandlerThatThrows_sendsNothingOfItsOwn_onlyTheErrorHandlersReply() async throws {
+        try await withBotTester(Self.bot()) { tester in
+            let failure = try await #require(throws: BotTester.HandlerFailure.self) { try await tester.send("/broken", chat: 8) }
+            #expect(failure.calls.map(\.text) == ["Sorry, that failed."])
+            #expect(failure.errors.count == 1)
+        }
+    }
+
+    @Test func aReminder_isStored_andFiresWhenDue() async throws {
+        try await withBotTester(Self.bot()) { tester in
+            #expect(try await tester.send("/remind", chat: 9).map(\.text) == ["I will remind you."])
+            let scheduled = try tester.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tgcluster_schedule") }
+            #expect(scheduled == 1)
+            #expect(try await tester.fireDueTimers().map(\.text) == ["Time for tea!"])
+            // Once: nothing is due any more.
+            #expect(try await tester.fireDueTimers().isEmpty)
+        }
+    }
+
+    @Test func directClientCalls_buttons_andUnhandledUpdates() async throws {
+        try await withBotTester(Self.bot()) { tester in
+            let me = try await tester.send("/me", chat: 10)
+            #expect(me.map(\.method) == ["getMe"])
+            let vote = try await tester.press("vote:yes", chat: 10)
+            #expect(vote.map(\.text) == ["Thanks for your vote"])
+            // No handler takes it: the broker would drop it, and nothing is called.
+            let unhandled = try await tester.send("hello", chat: 10)
+            #expect(unhandled.isEmpty)
+            #expect(tester.calls().count == 2)
+        }
+    }
+}

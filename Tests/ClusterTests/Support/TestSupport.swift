@@ -1,0 +1,19 @@
+import Foundation
+
+/// Whether a process exists.
+func isAlive(_ pid: pid_t) -> Bool {
+    kill(pid, 0) == 0 || errno == EPERM
+}
+
+/// What chat `chat` should have received for `count` generated messages: "message n to chat c".
+func expectedEcho(chats: Int, count: Int, firstChat: Int64 = 100_000) -> [Int64: [String]] {
+    var out: [Int64: [String]] = [:]
+    for i in 0..<count {
+        let chat = firstChat + Int64(i % chats)
+        out[chat, default: []].append("message \(i / chats + 1) to chat \(chat)")
+    }
+    return out
+}
+
+/// The project's test bot (Tests/ClusterTestBot), an executable product of this package.
+let testBot = "tgcluster-testbot"
