@@ -48,8 +48,15 @@ public final class ClusterHarness: Sendable {
         self.dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("tgc-\(UUID().uuidString.prefix(8))").path
         log = URL(fileURLWithPath: self.dataDir).appendingPathComponent("cluster.log")
         do {
-            try FileManager.default.createDirectory(atPath: self.dataDir, withIntermediateDirectories: true)
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            // Private, as the cluster would make it (a given directory is left as it is: the
+            // cluster checks it).
+            if dataDir == nil {
+                try FileManager.default.createDirectory(atPath: self.dataDir, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } else {
+                try FileManager.default.createDirectory(atPath: self.dataDir, withIntermediateDirectories: true)
+            }
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil, attributes: [.posixPermissions: 0o600])
             var env = ProcessInfo.processInfo.environment
             env["TELEGRAM_BOT_TOKEN"] = sim.token
             env["TELEGRAM_API_URL"] = sim.baseURL

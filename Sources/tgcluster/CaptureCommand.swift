@@ -21,6 +21,10 @@ struct CaptureCommand: ParsableCommand {
 
         func run() throws {
             let dir = dataDir ?? ProcessInfo.processInfo.environment["TGCLUSTER_DATA_DIR"] ?? "./.tgcluster"
+            if !redact {
+                FileHandle.standardError.write(Data(("capture export: the output holds users' messages as they sent them (names, "
+                    + "usernames, texts); keep the file private (chmod 600), or use --redact to share it\n").utf8))
+            }
             do {
                 let entries = try Capture.entries(dataDir: dir, since: try since.map(Self.time), until: try until.map(Self.time),
                                                   kinds: kind.map { Set($0.split(separator: ",").map(String.init)) })

@@ -8,7 +8,10 @@ import TGClusterTesting
 struct ReplayIntegrationTests {
     struct ToolResult {
         var status: Int32
+        /// Standard output.
         var output: String
+        /// Standard error.
+        var errors: String
     }
 
     /// Runs a built executable of this package; its stdout and stderr together.
@@ -19,16 +22,21 @@ struct ReplayIntegrationTests {
         var env = ProcessInfo.processInfo.environment
         for key in ["TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "TGCLUSTER_DATA_DIR"] { env[key] = nil }
         p.environment = env
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
+        let (out, err) = (Pipe(), Pipe())
+        p.standardOutput = out
+        p.standardError = err
         try p.run()
-        let data = await withCheckedContinuation { (c: CheckedContinuation<Data, Never>) in
-            Thread.detachNewThread { c.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }
+        func drain(_ pipe: Pipe) async -> Data {
+            await withCheckedContinuation { (c: CheckedContinuation<Data, Never>) in
+                Thread.detachNewThread { c.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }
+            }
         }
+        async let output = drain(out)
+        async let errors = drain(err)
+        let (o, e) = await (output, errors)
         let deadline = ContinuousClock.now + .seconds(120)
         while p.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        return ToolResult(status: p.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        return ToolResult(status: p.terminationStatus, output: String(decoding: o, as: UTF8.self), errors: String(decoding: e, as: UTF8.self))
     }
 
     /// Captures `inject`'s traffic on a real cluster of `bot`, then checks the golden loop.
@@ -45,21 +53,22 @@ struct ReplayIntegrationTests {
         defer { try? FileManager.default.removeItem(atPath: cluster.dataDir) }
         let dir = cluster.dataDir
         let export = try await Self.tool("tgcluster", ["capture", "export", "--data-dir", dir])
-        #expect(export.status == 0, "\(export.output)")
+        #expect(export.status == 0, "\(export.errors)")
+        #expect(export.errors.contains("holds users' messages"), "the export warns that it is not redacted")
         try Data(export.output.utf8).write(to: URL(fileURLWithPath: dir + "/capture.jsonl"))
         #expect(export.output.split(separator: "\n").count >= 1)
         let botCommand = ClusterHarness.binDir.appendingPathComponent(bot).path + " run --workers 1 --poll-timeout 1"
         let record = try await Self.tool("tgcluster", ["replay", dir + "/capture.jsonl", "--bot", botCommand, "--transcript", dir + "/golden.jsonl"])
-        #expect(record.status == 0, "\(record.output)")
+        #expect(record.status == 0, "\(record.output)\(record.errors)")
         let golden = try String(contentsOfFile: dir + "/golden.jsonl", encoding: .utf8)
         #expect(golden.split(separator: "\n").count == replies, "\(golden)")
         let again = try await Self.tool("tgcluster", ["replay", dir + "/capture.jsonl", "--bot", botCommand, "--expect", dir + "/golden.jsonl"])
-        #expect(again.status == 0, "\(again.output)")
+        #expect(again.status == 0, "\(again.output)\(again.errors)")
         #expect(again.output.contains("matches"))
         // The bot's answer changes (here: the golden file does): the replay fails and says where.
         try golden.replacingOccurrences(of: change.0, with: change.1).write(toFile: dir + "/changed.jsonl", atomically: true, encoding: .utf8)
         let changed = try await Self.tool("tgcluster", ["replay", dir + "/capture.jsonl", "--bot", botCommand, "--expect", dir + "/changed.jsonl"])
-        #expect(changed.status == 1, "\(changed.output)")
+        #expect(changed.status == 1, "\(changed.output)\(changed.errors)")
         #expect(changed.output.contains("differs") && changed.output.contains("  - ") && changed.output.contains("  + "), "\(changed.output)")
         #expect(changed.output.contains(change.1), "the diff shows the expected text")
     }

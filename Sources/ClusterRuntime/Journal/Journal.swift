@@ -223,7 +223,7 @@ package final class Journal: @unchecked Sendable {
 
     private func startSegment(_ number: Int) throws {
         let url = segmentURL(number)
-        let newFD = Foundation.open(url.path, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0o644)
+        let newFD = Foundation.open(url.path, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0o600)
         guard newFD >= 0 else { throw JournalError("cannot open \(url.path): \(String(cString: strerror(errno)))") }
         fdLock.withLock { _ in
             if fd >= 0 {

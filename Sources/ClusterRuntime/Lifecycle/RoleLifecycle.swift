@@ -28,6 +28,20 @@ enum RoleLifecycle {
         }
     }
 
+    /// Creates the data directory private, or makes an old one private; one that another user
+    /// owns and others can read is a boot error.
+    static func prepareDataDirectory(_ path: String, logger: Logger) {
+        do {
+            let fixed = try DataDirectory.prepare(path)
+            if !fixed.isEmpty {
+                logger.warning("the data directory was open to other users; made it and what it holds private",
+                               metadata: ["path": "\(path)", "changed": "\(fixed.count)"])
+            }
+        } catch {
+            bootFailure("\(error)", logger: logger)
+        }
+    }
+
     /// Boot errors before the group runs (a store that cannot open, no token): exit 78.
     static func bootFailure(_ message: String, logger: Logger) -> Never {
         logger.critical("\(message)")

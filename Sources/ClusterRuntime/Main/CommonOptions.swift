@@ -7,16 +7,19 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Journal, state and sockets (default: $TGCLUSTER_DATA_DIR or ./.tgcluster).")
     var dataDir: String?
 
-    @Option(help: "The bot token (default: $TELEGRAM_BOT_TOKEN; prefer the environment: flags show in ps).")
+    @Option(help: "The bot token (default: $TELEGRAM_BOT_TOKEN; prefer the environment or --token-file: flags show in ps).")
     var token: String?
+
+    @Option(name: .customLong("token-file"), help: "A file that holds the bot token (default: $CREDENTIALS_DIRECTORY/telegram-bot-token when systemd passes it with LoadCredential=).")
+    var tokenFile: String?
 
     @Option(name: .customLong("api-url"), help: "The Bot API base URL (default: $TELEGRAM_API_URL or https://api.telegram.org).")
     var apiURL: String?
 
-    @Option(name: .customLong("workers-endpoint"), help: "The broker's endpoint for workers (default: ipc://<data-dir>/workers.sock; tcp://host:port for workers on other machines).")
+    @Option(name: .customLong("workers-endpoint"), help: "The broker's endpoint for workers (default: $TGCLUSTER_WORKERS_ENDPOINT or ipc://<data-dir>/workers.sock; tcp://host:port for workers on other machines).")
     var workersEndpoint: String?
 
-    @Option(name: .customLong("ingest-endpoint"), help: "The broker's endpoint for ingest (default: ipc://<data-dir>/ingest.sock).")
+    @Option(name: .customLong("ingest-endpoint"), help: "The broker's endpoint for ingest (default: $TGCLUSTER_INGEST_ENDPOINT or ipc://<data-dir>/ingest.sock).")
     var ingestEndpoint: String?
 
     @Option(name: .customLong("heartbeat"), help: "Heartbeat interval, e.g. 500ms; a peer silent for 4 intervals is dead.")
@@ -40,10 +43,15 @@ struct CommonOptions: ParsableArguments {
     func configuration() throws -> ClusterConfiguration {
         var c = ClusterConfiguration.fromEnvironment()
         if let dataDir { c.dataDir = dataDir }
-        if let token { c.token = token }
+        // --token, then --token-file, then $TELEGRAM_BOT_TOKEN, then systemd's credential.
+        if let token {
+            c.token = token
+        } else if let path = tokenFile ?? (c.token == nil ? ClusterConfiguration.credentialFile() : nil) {
+            do { c.token = try ClusterConfiguration.readToken(path) } catch { throw ValidationError("--token-file: \(error)") }
+        }
         if let apiURL { c.apiURL = apiURL }
-        c.workersEndpoint = workersEndpoint
-        c.ingestEndpoint = ingestEndpoint
+        if let workersEndpoint { c.workersEndpoint = workersEndpoint }
+        if let ingestEndpoint { c.ingestEndpoint = ingestEndpoint }
         if let heartbeat { c.heartbeat = try DurationText.parse(heartbeat, flag: "heartbeat") }
         if let drainDeadline { c.drainDeadline = try DurationText.parse(drainDeadline, flag: "drain-deadline") }
         if let journalRetention { c.journalRetention = try DurationText.parse(journalRetention, flag: "journal-retention") }

@@ -17,7 +17,7 @@ struct BrokerCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try common.configuration()
         let logger = common.logger(role: "broker")
-        try? FileManager.default.createDirectory(atPath: configuration.absoluteDataDir, withIntermediateDirectories: true)
+        RoleLifecycle.prepareDataDirectory(configuration.absoluteDataDir, logger: logger)
         let context = ZMQContext()
         let service: BrokerService
         do {
@@ -65,7 +65,7 @@ struct SequencerCommand: AsyncParsableCommand {
         var configuration = try common.configuration()
         configuration.jobDeadline = try DurationText.parse(deadline, flag: "deadline")
         let (logger, client) = bootClientRole("sequencer", configuration: configuration, common: common)
-        try? FileManager.default.createDirectory(atPath: configuration.absoluteDataDir, withIntermediateDirectories: true)
+        RoleLifecycle.prepareDataDirectory(configuration.absoluteDataDir, logger: logger)
         let context = ZMQContext()
         let service: SequencerService
         do {
@@ -83,6 +83,7 @@ struct SequencerCommand: AsyncParsableCommand {
 /// boot error).
 private func bootClientRole(_ name: String, configuration: ClusterConfiguration, common: CommonOptions) -> (Logger, BotClient) {
     let logger = common.logger(role: name)
+    RoleLifecycle.prepareDataDirectory(configuration.absoluteDataDir, logger: logger)
     do {
         return (logger, try configuration.makeClient(logger: logger))
     } catch {
@@ -174,6 +175,7 @@ struct RunCommand: AsyncParsableCommand {
         let configuration = try common.configuration()
         _ = try DurationText.parse(deadline, flag: "deadline")
         let logger = common.logger(role: "supervisor")
+        RoleLifecycle.prepareDataDirectory(configuration.absoluteDataDir, logger: logger)
         guard configuration.token != nil else {
             logger.critical("\(RoleError.noToken)")
             Foundation.exit(RoleError.bootFailure)

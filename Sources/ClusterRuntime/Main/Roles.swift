@@ -16,6 +16,8 @@ package enum Roles {
 
     package static func main(_ bot: Bot, arguments: [String]) async -> Never {
         current.withLock { $0 = bot }
+        // The journal, the store, the sockets: nothing this process creates is for other users.
+        DataDirectory.makeCreationsPrivate()
         do {
             var command = try ClusterCommand.parseAsRoot(arguments)
             if var async = command as? any AsyncParsableCommand {

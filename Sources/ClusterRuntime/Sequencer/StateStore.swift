@@ -26,7 +26,7 @@ package final class StateStore: @unchecked Sendable {
 
     /// Opens (creating) the store and takes the writer's lock, waiting up to `lockTimeout`.
     package init(path: String, migrations: [Bot.Migration], lockTimeout: Duration = .seconds(30)) throws {
-        lockFD = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        lockFD = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard lockFD >= 0 else { throw StoreError("cannot open \(path).lock: \(String(cString: strerror(errno)))") }
         let deadline = ContinuousClock.now + lockTimeout
         while flock(lockFD, LOCK_EX | LOCK_NB) != 0 {

@@ -61,7 +61,6 @@ final class Supervisor: Service {
 
     /// The arbiter's loop; returns the process exit code.
     private func supervise() async -> Int32 {
-        try? FileManager.default.createDirectory(atPath: configuration.absoluteDataDir, withIntermediateDirectories: true)
         let context = ZMQContext()
         let control: BusLoop?
         do {
@@ -75,6 +74,8 @@ final class Supervisor: Service {
             for await m in control.inbound { handleControl(m, on: control) }
         }
         var state = SupervisorState(configuration: .init(workers: options.workers, ingests: options.ingests), now: .now)
+        let notifier = SystemdNotifier()
+        var schedule = NotifySchedule(watchdog: SystemdNotifier.watchdog())
         var booting = true
         var stopCode: Int32?
         func perform(_ actions: [SupervisorState.Action]) {
@@ -122,7 +123,9 @@ final class Supervisor: Service {
                 perform(state.exited(pid: child.pid, status: .init(code: status.code, signal: status.signal), now: .now))
             }
             perform(state.tick(now: .now))
+            if let notifier { notifier.send(schedule.tick(now: .now, up: isUp(state), status: statusLine(state))) }
         }
+        notifier?.send(schedule.stopping())
         var children = state.children
         await stopAll(&children)
         writeStatus([], desiredWorkers: state.desiredWorkers)
@@ -173,8 +176,26 @@ final class Supervisor: Service {
         }
     }
 
+    /// Up: every worker and the sequencer registered at the broker, and ingest running.
+    private func isUp(_ state: SupervisorState) -> Bool {
+        guard state.children.contains(where: { $0.role == "ingest" }),
+              let broker = BrokerStatus.read(dataDir: configuration.absoluteDataDir) else { return false }
+        return broker.peers.contains { $0.role == "sequencer" }
+            && broker.peers.filter { $0.role == "worker" }.count >= state.desiredWorkers
+    }
+
+    /// The figures a service manager shows (`systemctl status`).
+    private func statusLine(_ state: SupervisorState) -> String {
+        let workers = state.children.filter { $0.role == "worker" }.count
+        guard let b = BrokerStatus.read(dataDir: configuration.absoluteDataDir) else { return "starting: \(workers)/\(state.desiredWorkers) workers" }
+        return String(format: "%d/%d workers, %.0f updates/s, p50 %.0f ms, %d queued, %d in flight, %d dead-lettered",
+                      workers, state.desiredWorkers, b.updatesPerSecond, b.latencyP50, b.queued, b.inFlight, b.deadLettered)
+    }
+
     private func childEnvironment() -> [String: String] {
         var env = ProcessInfo.processInfo.environment
+        // The service manager's notifications are the supervisor's alone.
+        for key in SystemdNotifier.variables { env[key] = nil }
         env[ParentWatch.variable] = "\(getpid())"
         env["TGCLUSTER_DATA_DIR"] = configuration.dataDir
         if let token = configuration.token { env["TELEGRAM_BOT_TOKEN"] = token }

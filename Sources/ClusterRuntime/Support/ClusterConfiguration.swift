@@ -42,7 +42,28 @@ package struct ClusterConfiguration: Sendable {
         c.token = env["TELEGRAM_BOT_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         if let url = env["TELEGRAM_API_URL"], !url.isEmpty { c.apiURL = url }
         if let dir = env["TGCLUSTER_DATA_DIR"], !dir.isEmpty { c.dataDir = dir }
+        if let endpoint = env["TGCLUSTER_WORKERS_ENDPOINT"], !endpoint.isEmpty { c.workersEndpoint = endpoint }
+        if let endpoint = env["TGCLUSTER_INGEST_ENDPOINT"], !endpoint.isEmpty { c.ingestEndpoint = endpoint }
         return c
+    }
+
+    /// The name of the token's credential under systemd (`LoadCredential=telegram-bot-token:…`).
+    package static let tokenCredential = "telegram-bot-token"
+
+    /// `$CREDENTIALS_DIRECTORY/telegram-bot-token` when systemd passed it (`LoadCredential=`).
+    static func credentialFile(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        guard let dir = env["CREDENTIALS_DIRECTORY"], !dir.isEmpty else { return nil }
+        let path = dir + "/" + tokenCredential
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// A token file's first line, trimmed. The error never shows the contents.
+    static func readToken(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ConfigurationError("cannot read \(path)") }
+        let token = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first?
+            .trimmingCharacters(in: .whitespaces) ?? ""
+        guard !token.isEmpty else { throw ConfigurationError("\(path) holds no token") }
+        return token
     }
 
     var absoluteDataDir: String {
@@ -62,7 +83,7 @@ package struct ClusterConfiguration: Sendable {
         var client = BotClient.Configuration(token: token, apiURL: apiURL)
         if let flood {
             do {
-                try? FileManager.default.createDirectory(atPath: absoluteDataDir, withIntermediateDirectories: true)
+                try? DataDirectory.prepare(absoluteDataDir)
                 client.limiter = try FloodGate(path: file("flood.shm").path, limits: flood)
             } catch {
                 // Still correct without it: 429s are retried after retry_after.
@@ -96,4 +117,10 @@ enum RoleError: Error, CustomStringConvertible {
         case .cannotListen(let m): return "cannot listen: \(m)"
         }
     }
+}
+
+/// A configuration value that cannot be used; says which, never the secret.
+struct ConfigurationError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+import TGClusterTesting
+
+/// The systemd units under deploy/ are valid: `systemd-analyze verify` on each, with the
+/// executables it names pointed at this build, without a single warning.
+@Suite("Deploy units")
+struct DeployUnitsTests {
+    static let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("deploy")
+
+    static func units() -> [URL] {
+        let walker = FileManager.default.enumerator(at: deploy, includingPropertiesForKeys: nil)
+        return (walker?.allObjects as? [URL] ?? []).filter { $0.pathExtension == "service" }.sorted { $0.path < $1.path }
+    }
+
+    /// Runs `systemd-analyze verify` on `unit`; its exit status and everything it printed.
+    static func verify(_ unit: String) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
+        p.arguments = ["verify", "--man=no", unit]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
+    func everyUnit_verifiesWithoutAWarning() throws {
+        let units = Self.units()
+        #expect(units.count >= 2)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tgc-units-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for unit in units {
+            // This build's executables instead of the installed ones; a template as an instance
+            // of the example bot.
+            let text = try String(contentsOf: unit, encoding: .utf8)
+                .replacingOccurrences(of: "/usr/local/bin/", with: ClusterHarness.binDir.path + "/")
+            var name = unit.lastPathComponent
+            if name.hasSuffix("@.service") { name = name.replacingOccurrences(of: "@.service", with: "@echobot.service") }
+            let copy = dir.appendingPathComponent(name)
+            try text.write(to: copy, atomically: true, encoding: .utf8)
+            let (status, output) = try Self.verify(copy.path)
+            #expect(status == 0 && output.isEmpty, "\(unit.lastPathComponent): \(output)")
+        }
+        // And the check can fail: an unknown key is a warning, which counts.
+        let broken = dir.appendingPathComponent("broken@echobot.service")
+        try (try String(contentsOf: dir.appendingPathComponent("tgcluster@echobot.service"), encoding: .utf8))
+            .replacingOccurrences(of: "Type=notify", with: "Type=notify\nWatchdogSecs=30s").write(to: broken, atomically: true, encoding: .utf8)
+        #expect(!(try Self.verify(broken.path)).1.isEmpty)
+    }
+}
