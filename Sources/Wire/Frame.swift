@@ -40,10 +40,12 @@ public enum Frame: Sendable, Equatable {
     case emitted(outboxID: UInt64, outcome: Outcome, output: Data)
     /// Worker → broker → sequencer: apply a JobQueue change (JSON), once; answered by RESULT.
     case schedule(taskID: UInt64, change: Data)
+    /// Worker or sequencer → broker: its figures (`PeerMetrics`, JSON), about once a second.
+    case metrics(Data)
 
     /// 3: typed control commands (REFUSE, SCHEDULE, outbox action kinds, dead-letter jobs) and
-    /// the handler-table fingerprint in READY.
-    public static let version: UInt8 = 3
+    /// the handler-table fingerprint in READY. 4: METRICS.
+    public static let version: UInt8 = 4
     static let magic = Data("TGC".utf8)
 
     public static var header: Data { magic + Data([version]) }
@@ -88,6 +90,8 @@ public enum Frame: Sendable, Equatable {
         case .schedule(let id, let change):
             w.u64(id)
             payload = [change]
+        case .metrics(let report):
+            payload = [report]
         }
         return [Frame.header, Data([command.rawValue]), w.data] + payload
     }
@@ -140,6 +144,8 @@ public enum Frame: Sendable, Equatable {
             frame = .emit(Emission(outboxID: id, key: key, action: try OutboxAction.decode(&r, payload: payload)))
         case .schedule:
             frame = .schedule(taskID: try r.u64(), change: payload)
+        case .metrics:
+            frame = .metrics(payload)
         }
         try r.expectEnd()
         return frame
@@ -163,6 +169,7 @@ public enum Frame: Sendable, Equatable {
         case .emit: return .emit
         case .emitted: return .emitted
         case .schedule: return .schedule
+        case .metrics: return .metrics
         }
     }
 
@@ -171,12 +178,13 @@ public enum Frame: Sendable, Equatable {
         case updates = 0x10, ack = 0x11, busy = 0x12
         case job = 0x20, done = 0x21, lend = 0x22, reclaim = 0x23
         case submit = 0x30, result = 0x31, emit = 0x32, emitted = 0x33, schedule = 0x34
+        case metrics = 0x40
 
         /// Payload frames after the arguments: one, none, or any number (-1, UPDATES).
         var payloadFrames: Int {
             switch self {
             case .updates: return -1
-            case .job, .done, .submit, .result, .emit, .emitted, .schedule: return 1
+            case .job, .done, .submit, .result, .emit, .emitted, .schedule, .metrics: return 1
             default: return 0
             }
         }

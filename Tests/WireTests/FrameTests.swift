@@ -33,12 +33,13 @@ struct FrameTests {
         .ready(Ready(capacity: 64, role: .worker, fingerprint: 0xdead_beef_0123_4567, program: "echobot", pid: 4242)),
         .refuse(reason: "handler tables differ"),
         .schedule(taskID: 6, change: Data("{}".utf8)),
+        .metrics(Data(#"{"retries":1}"#.utf8)),
     ]
 
     @Test func everyCommand_roundTrips() throws {
         for frame in Self.all {
             let parts = frame.encoded()
-            #expect(parts[0] == Data("TGC".utf8) + Data([3]))
+            #expect(parts[0] == Data("TGC".utf8) + Data([4]))
             #expect(try Frame.decode(parts) == frame)
         }
     }
@@ -51,10 +52,10 @@ struct FrameTests {
         }
     }
 
-    @Test func aVersion2Peer_isRefusedByItsHeader() {
+    @Test func aVersion3Peer_isRefusedByItsHeader() {
         var parts = Frame.heartbeat.encoded()
-        parts[0] = Data("TGC".utf8) + Data([2])
-        #expect(throws: FrameError("protocol version 2 (this is 3)")) { try Frame.decode(parts) }
+        parts[0] = Data("TGC".utf8) + Data([3])
+        #expect(throws: FrameError("protocol version 3 (this is 4)")) { try Frame.decode(parts) }
     }
 
     @Test func badFrames_areErrorsNotCrashes() {

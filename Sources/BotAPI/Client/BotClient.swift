@@ -44,6 +44,8 @@ public final class BotClient: Sendable {
 
     public let configuration: Configuration
     public let redactor: Redactor
+    /// Calls by method and outcome, retries, flood-limit waits: for the cluster's metrics.
+    public let statistics = BotClientStatistics()
     private let loop: CurlMultiLoop
     private let logger: Logger
 
@@ -113,6 +115,18 @@ public final class BotClient: Sendable {
     }
 
     private func send(_ request: HTTPRequest, method: String) async throws -> HTTPResponse {
+        do {
+            let response = try await attempt(request, method: method)
+            statistics.finished(method, outcome: "ok")
+            return response
+        } catch let error as BotAPIError {
+            statistics.finished(method, outcome: BotClientStatistics.outcome(error))
+            throw error
+        }
+    }
+
+    /// Sends `request` until it succeeds, fails for good, or runs out of attempts.
+    private func attempt(_ request: HTTPRequest, method: String) async throws -> HTTPResponse {
         let policy = configuration.retry
         let limiter = configuration.limiter
         let target = limiter == nil ? nil : FloodTarget.of(method: method, body: request.body)
@@ -122,12 +136,20 @@ public final class BotClient: Sendable {
             var failure: BotAPIError
             var wait: Duration
             do {
-                if let limiter, let target { try await limiter.admit(target) }
+                if let limiter, let target {
+                    let start = ContinuousClock.now
+                    try await limiter.admit(target)
+                    let waited = ContinuousClock.now - start
+                    if waited > .milliseconds(1) {
+                        statistics.waited(Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18)
+                    }
+                }
                 let response = try await loop.perform(request)
                 if (200..<300).contains(response.status) { return response }
                 failure = apiError(method, response, attempt: attempt)
                 wait = policy.backoff(afterAttempt: attempt)
                 if failure.errorCode == 429 {
+                    statistics.refused()
                     wait = .seconds(failure.retryAfter ?? 1)
                     if let limiter, let target { limiter.penalize(target, retryAfter: wait) }
                     if wait > policy.maxRetryAfter { throw failure }
@@ -143,6 +165,7 @@ public final class BotClient: Sendable {
                 "method": "\(method)", "attempt": "\(attempt)", "error": "\(failure.message)",
                 "wait_ms": "\(wait.milliseconds)",
             ])
+            statistics.retried()
             try await Task.sleep(for: wait)
         }
     }

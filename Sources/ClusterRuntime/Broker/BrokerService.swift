@@ -20,6 +20,7 @@ final class BrokerService: Sendable {
     private let bus: BusLoop
     private let bot: Bot
     private let journal: Journal
+    private let telemetry: BrokerTelemetry
 
     static let ingestSocket = 0
     static let workersSocket = 1
@@ -35,6 +36,11 @@ final class BrokerService: Sendable {
         journalConfig.archive = configuration.journalArchive
         if ProcessInfo.processInfo.environment["TGCLUSTER_JOURNAL_FAULTS"] == "1" {
             journalConfig.faultMarker = configuration.file("journal").appendingPathComponent("FULL")
+        }
+        let telemetry = BrokerTelemetry(configuration: configuration, logger: logger)
+        self.telemetry = telemetry
+        if configuration.metricsListen != nil {
+            journalConfig.observeFsync = { telemetry.metrics.fsynced($0) }
         }
         journal = Journal(configuration: journalConfig, logger: logger)
         do {
@@ -72,6 +78,12 @@ final class BrokerService: Sendable {
             logger.critical("the journal cannot be read", metadata: ["error": "\(error)"])
             Foundation.exit(RoleError.bootFailure)
         }
+        do {
+            try await telemetry.serve()
+        } catch {
+            logger.critical("\(error)")
+            Foundation.exit(RoleError.bootFailure)
+        }
         let stopping = Mutex(false)
         let stopper = Task {
             await stop()
@@ -89,6 +101,7 @@ final class BrokerService: Sendable {
             if m.isTick {
                 actions = state.tick(now: now)
                 stats.write(state, now: now)
+                telemetry.tick(state, now: now)
                 ticks += 1
                 if ticks % 120 == 0 { journal.prune() }
             } else {
@@ -114,6 +127,7 @@ final class BrokerService: Sendable {
         _ = flushed.wait(timeout: .now() + 5)
         journal.close()
         bus.shutdown()
+        await telemetry.stop()
     }
 
     private func handle(_ m: BusLoop.Message, state: inout BrokerState, now: ContinuousClock.Instant) -> [BrokerState.Action] {
@@ -127,6 +141,7 @@ final class BrokerService: Sendable {
             return []
         }
         if m.socket == Self.ingestSocket {
+            telemetry.heardFromIngest(now)
             if case .updates(let batch, let updates) = frame {
                 let fresh = state.fresh(updates)
                 if !fresh.isEmpty {
@@ -135,11 +150,17 @@ final class BrokerService: Sendable {
                     } catch {
                         logger.error("journal: cannot write; intake stops until it can (ingest keeps the batch)",
                                      metadata: ["error": "\(error)", "batch": "\(batch)"])
+                        telemetry.journal(failing: true)
                         return [.answerIngest(peer: peer, .busy(batch: batch, retryAfterMilliseconds: 1000))]
                     }
                 }
+                telemetry.journal(failing: false)
                 return state.updates(batch, updates, from: peer, now: now)
             }
+            return []
+        }
+        if case .metrics(let report) = frame {
+            telemetry.metrics.absorb(report, from: peer)
             return []
         }
         return state.received(frame, from: peer, now: now)
@@ -167,6 +188,7 @@ final class BrokerService: Sendable {
             case .refused(let peer, let reason):
                 logger.error("peer refused", metadata: ["peer": "\(String(decoding: peer, as: UTF8.self))", "reason": "\(reason)"])
             case .lost(let peer, let pid, let role, let reason, let requeued):
+                telemetry.metrics.forget(peer)
                 logger.warning("peer lost; its jobs go to others", metadata: ["peer": "\(String(decoding: peer, as: UTF8.self))",
                                                                             "reason": "\(reason)", "jobs": "\(requeued)"])
                 // A process the broker gave up on must not come back and finish jobs that now

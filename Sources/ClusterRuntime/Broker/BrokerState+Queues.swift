@@ -110,6 +110,7 @@ extension BrokerState {
         var actions: [Action] = []
         if let answer = report(job, outcome: outcome, output: output) { actions.append(answer) }
         if case .update(_, let envelope) = job.payload {
+            if outcome == .ok { counters.updatesCompleted += 1 } else { counters.updatesFailed += 1 }
             actions.append(.completed(updateID: envelope.updateID))
             let d = now - job.accepted
             latencies.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)

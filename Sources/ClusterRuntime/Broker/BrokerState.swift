@@ -123,6 +123,9 @@ package struct BrokerState: Sendable {
         package var deadLettered = 0
         package var busy = 0
         package var malformed = 0
+        /// Of `completed` and `failed`: the jobs that were updates.
+        package var updatesCompleted = 0
+        package var updatesFailed = 0
     }
 
     package let configuration: Configuration
@@ -171,6 +174,16 @@ package struct BrokerState: Sendable {
     }
 
     /// Every peer, by identity.
+    /// When the oldest update not yet finished was accepted (a walk over the jobs held).
+    package var oldestPendingUpdate: ContinuousClock.Instant? {
+        var oldest: ContinuousClock.Instant?
+        for job in jobs.values {
+            guard case .update = job.payload else { continue }
+            if oldest.map({ job.accepted < $0 }) ?? true { oldest = job.accepted }
+        }
+        return oldest
+    }
+
     package var peerSummary: [PeerSummary] {
         peers.map { PeerSummary(peer: $0.key, role: $0.value.role, pid: $0.value.pid, capacity: $0.value.capacity, inFlight: $0.value.inFlight.count) }
             .sorted { $0.peer.lexicographicallyPrecedes($1.peer) }

@@ -18,10 +18,17 @@ final class BrokerLink: Sendable {
     init(configuration: ClusterConfiguration, context: ZMQContext, logger: Logger) throws {
         self.logger = logger
         bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: "ingest-\(getpid())-\(UInt32.random(in: 0...UInt32.max))",
-                                                             connect: [configuration.ingestSocket])])
+                                                             connect: [configuration.ingestSocket])],
+                          tick: configuration.heartbeat)
         let inbound = bus.inbound
+        let bus = self.bus
         let task = Task { [weak self, logger] in
             for await message in inbound {
+                // Between batches (a long poll can last 50 s), so the broker knows ingest runs.
+                if message.isTick {
+                    bus.send(Frame.heartbeat.encoded(), on: 0)
+                    continue
+                }
                 guard let frame = try? Frame.decode(message.frames) else {
                     logger.warning("dropped a frame that does not parse")
                     continue

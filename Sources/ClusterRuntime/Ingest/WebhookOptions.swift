@@ -45,8 +45,7 @@ struct WebhookOptions: ParsableArguments {
     }
 
     var hostPort: (String, Int)? {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else { return nil }
-        return (String(listen[..<colon]), port)
+        HostPort.parse(listen).map { ($0.host, $0.port) }
     }
 
     var path: String { url.flatMap { URL(string: $0)?.path }.flatMap { $0.isEmpty ? nil : $0 } ?? "/" }

@@ -26,8 +26,7 @@ final class WebhookServer: Sendable {
     typealias Submit = @Sendable (UpdateEnvelope) async -> Bool
     typealias Reject = @Sendable (String, Data) -> Void
 
-    private let group: MultiThreadedEventLoopGroup
-    private let channel: Channel
+    private let listener: HTTPListener
 
     init(configuration: Configuration, submit: @escaping Submit, malformed: @escaping Reject, logger: Logger) async throws {
         var tls: NIOSSLContext?
@@ -36,34 +35,17 @@ final class WebhookServer: Sendable {
             let tlsConfig = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
             tls = try NIOSSLContext(configuration: tlsConfig)
         }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.group = group
         let policy = configuration.policy
-        do {
-            channel = try await ServerBootstrap(group: group)
-                .serverChannelOption(.backlog, value: 1024)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: configuration.reusePort ? 1 : 0)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        try channel.pipeline.syncOperations.addHandler(WebhookHandler(policy: policy, submit: submit, malformed: malformed))
-                    }
-                }
-                .bind(host: configuration.host, port: configuration.port).get()
-        } catch {
-            try? await group.shutdownGracefully()
-            throw error
-        }
+        listener = try await HTTPListener(
+            host: configuration.host, port: configuration.port, reusePort: configuration.reusePort, backlog: 1024,
+            prefix: { [tls] pipeline in if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) } },
+            handlers: { pipeline in try pipeline.addHandler(WebhookHandler(policy: policy, submit: submit, malformed: malformed)) })
     }
 
-    var port: Int { channel.localAddress?.port ?? 0 }
+    var port: Int { listener.port }
 
     func shutdown() async {
-        try? await channel.close()
-        try? await group.shutdownGracefully()
+        await listener.shutdown()
     }
 }
 

@@ -27,6 +27,8 @@ package final class Journal: @unchecked Sendable {
         package var archive = false
         /// Testing: while this file exists every write fails as on a full disk.
         package var faultMarker: URL?
+        /// Told how long each group fsync took, in seconds (the cluster's metrics).
+        package var observeFsync: (@Sendable (Double) -> Void)?
 
         package init(directory: URL) { self.directory = directory }
     }
@@ -164,7 +166,12 @@ package final class Journal: @unchecked Sendable {
                     return s.waiting
                 }
                 if batch.isEmpty { return }
+                let started = ContinuousClock.now
                 let rc = fdLock.withLock { _ in fdatasync(fd) }
+                if let observe = configuration.observeFsync {
+                    let d = ContinuousClock.now - started
+                    observe(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+                }
                 if rc != 0 {
                     let e = errno
                     logger.error("journal: fsync failed; not acknowledging", metadata: ["error": "\(String(cString: strerror(e)))"])

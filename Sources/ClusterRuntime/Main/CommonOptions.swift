@@ -37,6 +37,9 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Telegram's flood limits, kept by all processes together: telegram (about 1 message/s per chat, 18/min per group), off, or chat=RATE[/BURST],group=...,global=... in messages/s (default: $TGCLUSTER_FLOOD or telegram).")
     var flood: String?
 
+    @Option(name: .customLong("metrics-listen"), help: "Serve Prometheus metrics (/metrics) and /healthz from the broker at HOST:PORT, e.g. 127.0.0.1:9464 (default: $TGCLUSTER_METRICS_LISTEN, or none).")
+    var metricsListen: String?
+
     @Flag(name: .customLong("journal-archive"), help: "Move completed journal segments to journal/archive/ instead of deleting them.")
     var journalArchive = false
 
@@ -52,6 +55,10 @@ struct CommonOptions: ParsableArguments {
         if let apiURL { c.apiURL = apiURL }
         if let workersEndpoint { c.workersEndpoint = workersEndpoint }
         if let ingestEndpoint { c.ingestEndpoint = ingestEndpoint }
+        if let metricsListen { c.metricsListen = metricsListen }
+        if let listen = c.metricsListen, HostPort.parse(listen) == nil {
+            throw ValidationError("--metrics-listen: expected HOST:PORT, e.g. 127.0.0.1:9464, got \(listen)")
+        }
         if let heartbeat { c.heartbeat = try DurationText.parse(heartbeat, flag: "heartbeat") }
         if let drainDeadline { c.drainDeadline = try DurationText.parse(drainDeadline, flag: "drain-deadline") }
         if let journalRetention { c.journalRetention = try DurationText.parse(journalRetention, flag: "journal-retention") }
@@ -74,6 +81,7 @@ struct CommonOptions: ParsableArguments {
         if let journalRetention { out += ["--journal-retention", journalRetention] }
         if journalArchive { out.append("--journal-archive") }
         if let flood { out += ["--flood", flood] }
+        if let metricsListen { out += ["--metrics-listen", metricsListen] }
         out += ["--log-level", logLevel]
         return out
     }

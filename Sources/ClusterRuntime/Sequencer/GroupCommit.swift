@@ -27,10 +27,13 @@ package final class GroupCommit: Sendable {
     private let client: BotClient
     private let logger: Logger
     private let watchdog: HangWatchdog?
+    private let recorder: PeerMetricsRecorder?
     /// The number of the next group (recorded with each applied update).
     private let nextGroup: Mutex<Int64>
 
-    package init(bot: Bot, store: StateStore, client: BotClient, logger: Logger, watchdog: HangWatchdog?) throws {
+    package init(bot: Bot, store: StateStore, client: BotClient, logger: Logger, watchdog: HangWatchdog?,
+                 recorder: PeerMetricsRecorder? = nil) throws {
+        self.recorder = recorder
         self.bot = bot
         self.store = store
         self.client = client
@@ -123,7 +126,12 @@ package final class GroupCommit: Sendable {
             logger.debug("already applied", metadata: ["update_id": "\(envelope.updateID)"])
             return (.ok, Data(), [])
         }
+        let started = ContinuousClock.now
         let (outcome, error, emitted) = try await apply(handler: Int(index), envelope, attempt: Int(job.attempt))
+        if let recorder {
+            let handlers = bot.handlers
+            recorder.ran(Int(index) < handlers.count ? handlers[Int(index)].label : "handler \(index)", for: .now - started)
+        }
         try store.access { db in
             try AppliedStore.record(db, updateID: envelope.updateID, digest: digest, failed: outcome == .ok ? nil : (error ?? ""),
                                     now: Date(), group: group)

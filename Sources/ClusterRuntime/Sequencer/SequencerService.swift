@@ -49,6 +49,7 @@ final class SequencerService: Sendable {
     private let wake: AsyncStream<Void>
     private let wakeUp: AsyncStream<Void>.Continuation
     private let groups: GroupCommit
+    private let recorder: PeerMetricsRecorder
 
     init(bot: Bot, configuration: ClusterConfiguration, client: BotClient, context: ZMQContext, logger: Logger) throws {
         self.bot = bot
@@ -67,13 +68,14 @@ final class SequencerService: Sendable {
             try? store.close()
             throw error
         }
+        recorder = PeerMetricsRecorder(client: client)
         watchdog = HangWatchdog(deadline: configuration.jobDeadline, interval: min(configuration.heartbeat, .milliseconds(250))) { _, job in
             logger.error("a serial handler ran past its deadline; exiting so that the update is retried",
                          metadata: ["what": "\(job.what)", "deadline": "\(configuration.jobDeadline)"])
             exit(RoleError.hung)
         }
         do {
-            groups = try GroupCommit(bot: bot, store: store, client: client, logger: logger, watchdog: watchdog)
+            groups = try GroupCommit(bot: bot, store: store, client: client, logger: logger, watchdog: watchdog, recorder: recorder)
         } catch {
             watchdog.stop()
             link.close()
@@ -94,6 +96,13 @@ final class SequencerService: Sendable {
             wakeUp.yield()
         })
         logger.info("ready", metadata: ["store": "\(configuration.file("state.sqlite").path)", "broker": "\(configuration.workersSocket)"])
+        let reporting = Task { [link, recorder] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                link.send(recorder.report())
+            }
+        }
+        defer { reporting.cancel() }
         let processor = Task { await process() }
         await runStartUpHooks()
         wakeUp.yield()
@@ -158,8 +167,10 @@ final class SequencerService: Sendable {
 
     private func commitGroup(_ jobs: [Job], finished: [(UInt64, Outcome, Data)], fireTimers: Bool = false) async {
         let result: GroupCommit.Result
+        let started = ContinuousClock.now
         do {
             result = try await groups.commit(jobs, finished: finished, fireTimers: fireTimers)
+            if !jobs.isEmpty { recorder.committed(size: jobs.count, in: .now - started) }
         } catch {
             // Nothing of the group is acknowledged: the broker hands it out again when this
             // process is replaced. A store that cannot commit (full disk, I/O error) must not

@@ -43,7 +43,7 @@ package enum ChildProcess {
         var rc = CSpawnShims_addclosefrom(&actions, 3)
         guard rc == 0 else { throw SpawnError(code: rc, arguments: arguments) }
         if let output {
-            rc = posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+            rc = posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_APPEND | O_CREAT, 0o600)
             if rc == 0 { rc = posix_spawn_file_actions_adddup2(&actions, 1, 2) }
             guard rc == 0 else { throw SpawnError(code: rc, arguments: arguments) }
         }

@@ -33,6 +33,8 @@ package struct ClusterConfiguration: Sendable {
     /// The flood limits every process keeps to, together (`--flood`, `TGCLUSTER_FLOOD`); nil sends
     /// at once and only retries 429s.
     package var flood: FloodLimits? = FloodLimits()
+    /// Where the broker serves `/metrics` and `/healthz` (`--metrics-listen`); nil: not served.
+    package var metricsListen: String?
 
     package init() {}
 
@@ -44,6 +46,7 @@ package struct ClusterConfiguration: Sendable {
         if let dir = env["TGCLUSTER_DATA_DIR"], !dir.isEmpty { c.dataDir = dir }
         if let endpoint = env["TGCLUSTER_WORKERS_ENDPOINT"], !endpoint.isEmpty { c.workersEndpoint = endpoint }
         if let endpoint = env["TGCLUSTER_INGEST_ENDPOINT"], !endpoint.isEmpty { c.ingestEndpoint = endpoint }
+        if let listen = env["TGCLUSTER_METRICS_LISTEN"], !listen.isEmpty { c.metricsListen = listen }
         return c
     }
 

@@ -33,6 +33,21 @@ package struct JobRunner: Sendable {
         }
     }
 
+    /// What a job is, as a metrics label: the handler's label, `job:<name>`, `timer:<name>`,
+    /// `call`; a set fixed by the bot, never an id.
+    func label(_ job: Job) -> String {
+        switch job.payload {
+        case .update(let index, _):
+            let handlers = bot.handlers
+            return Int(index) < handlers.count ? handlers[Int(index)].label : "handler \(index)"
+        case .outbox(_, .job(let name, _)), .task(let name, _): return "job:" + name
+        case .outbox(_, .call): return "call"
+        case .outbox(_, .fire(let firing)): return "timer:" + firing.callback
+        case .deadLetter: return "dead-letter"
+        case .schedule: return "schedule"
+        }
+    }
+
     package func run(_ job: Job) async -> (Outcome, Data) {
         switch job.payload {
         case .update(let index, let envelope):

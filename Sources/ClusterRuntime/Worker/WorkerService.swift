@@ -29,6 +29,7 @@ final class WorkerService: JobPool {
     private let state = Mutex(Waiting())
     private let databases: SharedDatabase
     private let watchdog: HangWatchdog
+    private let recorder: PeerMetricsRecorder
 
     init(bot: Bot, configuration: ClusterConfiguration, capacity: Int, client: BotClient,
          context: ZMQContext, logger: Logger) throws {
@@ -38,6 +39,7 @@ final class WorkerService: JobPool {
         self.client = client
         self.logger = logger
         databases = SharedDatabase(path: configuration.file("state.sqlite").path)
+        recorder = PeerMetricsRecorder(client: client)
         watchdog = HangWatchdog(deadline: configuration.jobDeadline, interval: min(configuration.heartbeat, .milliseconds(250))) { id, job in
             logger.error("a handler ran past its deadline; exiting so that its work is retried elsewhere",
                          metadata: ["job": "\(id)", "what": "\(job.what)", "deadline": "\(configuration.jobDeadline)"])
@@ -60,6 +62,13 @@ final class WorkerService: JobPool {
     /// Runs until `stop` completes, then drains: DISCONNECT, finish what is in flight.
     func run(until stop: @escaping @Sendable () async -> Void) async {
         link.start { [self] frame in received(frame) }
+        let reporting = Task { [link, recorder] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                link.send(recorder.report())
+            }
+        }
+        defer { reporting.cancel() }
         logger.info("ready", metadata: ["capacity": "\(capacity)", "broker": "\(configuration.workersSocket)"])
         await stop()
         link.drain()
@@ -90,8 +99,11 @@ final class WorkerService: JobPool {
     }
 
     private func execute(_ job: Job) async {
-        watchdog.started(job.id, JobRunner.describe(job), at: .now)
-        let (outcome, output) = await JobRunner(bot: bot, client: client, logger: logger, effects: effects).run(job)
+        let started = ContinuousClock.now
+        watchdog.started(job.id, JobRunner.describe(job), at: started)
+        let runner = JobRunner(bot: bot, client: client, logger: logger, effects: effects)
+        let (outcome, output) = await runner.run(job)
+        recorder.ran(runner.label(job), for: .now - started)
         finish(job.id, outcome, output)
     }
 

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import Wire
+@testable import ClusterRuntime
+
+/// The cluster's metrics without processes: the broker's figures as differences, the peers'
+/// cumulative reports added once, histograms replayed exactly, and an exposition promtool
+/// accepts.
+@Suite("ClusterMetrics")
+struct ClusterMetricsTests {
+    /// The value of the sample `series` (name and labels as exposed), or nil.
+    static func value(_ series: String, in text: String) -> Double? {
+        for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Double(line.dropFirst(series.count + 1))
+        }
+        return nil
+    }
+
+    static func figures(completed: Int) -> ClusterMetrics.BrokerFigures {
+        var c = BrokerState.Counters()
+        c.accepted = completed + 2
+        c.updatesCompleted = completed
+        c.completed = completed
+        return .init(counters: c, ready: 1, inFlight: 2, oldestPendingSeconds: 0.5, workers: 3, journalBytes: 4096,
+                     restarts: ["worker": completed / 10])
+    }
+
+    @Test func brokerFigures_becomeCountersThatOnlyGrow_andGaugesThatFollow() {
+        let m = ClusterMetrics()
+        m.observe(Self.figures(completed: 10))
+        m.observe(Self.figures(completed: 25))
+        let text = String(decoding: m.exposition(), as: UTF8.self)
+        #expect(Self.value("tgcluster_updates_completed_total", in: text) == 25)
+        #expect(Self.value("tgcluster_updates_received_total", in: text) == 27)
+        #expect(Self.value("tgcluster_workers_connected", in: text) == 3)
+        #expect(Self.value("tgcluster_restarts_total{role=\"worker\"}", in: text) == 2)
+        #expect(Self.value("tgcluster_oldest_pending_update_age_seconds", in: text) == 0.5)
+    }
+
+    @Test func peerReports_areCumulative_soEachIsAddedOnce_andARestartedPeerAddsAfresh() throws {
+        let m = ClusterMetrics()
+        var report = PeerMetrics()
+        report.calls = ["sendMessage": ["ok": 3, "429": 1]]
+        report.durations["echo"] = .init(buckets: PeerMetrics.durationBounds.count)
+        for d in [0.002, 0.003, 0.2] { report.durations["echo"]!.record(d, bounds: PeerMetrics.durationBounds) }
+        m.absorb(try JSONEncoder().encode(report), from: Data("w1".utf8))
+        m.absorb(try JSONEncoder().encode(report), from: Data("w1".utf8))  // the same report again: nothing new
+        report.calls["sendMessage"]!["ok"] = 5
+        m.absorb(try JSONEncoder().encode(report), from: Data("w1".utf8))
+        var fresh = PeerMetrics()
+        fresh.calls = ["sendMessage": ["ok": 2]]
+        m.absorb(try JSONEncoder().encode(fresh), from: Data("w2".utf8))
+        m.absorb(Data("not json".utf8), from: Data("w3".utf8))
+        let text = String(decoding: m.exposition(), as: UTF8.self)
+        #expect(Self.value("tgcluster_botapi_calls_total{method=\"sendMessage\",outcome=\"ok\"}", in: text) == 7)
+        #expect(Self.value("tgcluster_botapi_calls_total{method=\"sendMessage\",outcome=\"429\"}", in: text) == 1)
+        #expect(Self.value("tgcluster_handler_duration_seconds_count{handler=\"echo\"}", in: text) == 3)
+        let sum = try #require(Self.value("tgcluster_handler_duration_seconds_sum{handler=\"echo\"}", in: text))
+        #expect(abs(sum - 0.205) < 1e-9)
+        #expect(Self.value("tgcluster_handler_duration_seconds_bucket{handler=\"echo\",le=\"0.005\"}", in: text) == 2)
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool")))
+    func theExposition_passesPromtool() throws {
+        let m = ClusterMetrics()
+        m.observe(Self.figures(completed: 10))
+        m.fsynced(0.004)
+        var report = PeerMetrics()
+        report.calls = ["sendMessage": ["ok": 3]]
+        report.groupSizes = .init(buckets: PeerMetrics.groupSizeBounds.count)
+        report.groupSizes!.record(3, bounds: PeerMetrics.groupSizeBounds)
+        m.absorb(try JSONEncoder().encode(report), from: Data("s".utf8))
+        let (status, output) = try Self.promtool(m.exposition())
+        #expect(status == 0, "\(output)")
+    }
+
+    /// `promtool check metrics` on `exposition`: its status and what it said.
+    static func promtool(_ exposition: [UInt8]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
+        p.arguments = ["check", "metrics"]
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = output
+        try p.run()
+        input.fileHandleForWriting.write(Data(exposition))
+        try input.fileHandleForWriting.close()
+        let said = output.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: said, as: UTF8.self))
+    }
+
+    /// Every series the Grafana dashboard (deploy/grafana) queries is one the cluster exposes.
+    @Test func theDashboard_queriesOnlySeriesTheClusterExposes() throws {
+        let m = ClusterMetrics()
+        m.observe(Self.figures(completed: 10))
+        m.fsynced(0.004)
+        var report = PeerMetrics()
+        report.calls = ["sendMessage": ["ok": 3]]
+        report.floodWaitSeconds = 0.5
+        report.durations["echo"] = .init(buckets: PeerMetrics.durationBounds.count)
+        report.durations["echo"]!.record(0.01, bounds: PeerMetrics.durationBounds)
+        report.groupSizes = .init(buckets: PeerMetrics.groupSizeBounds.count)
+        report.groupSizes!.record(3, bounds: PeerMetrics.groupSizeBounds)
+        report.commitSeconds = .init(buckets: PeerMetrics.durationBounds.count)
+        report.commitSeconds!.record(0.01, bounds: PeerMetrics.durationBounds)
+        m.absorb(try JSONEncoder().encode(report), from: Data("s".utf8))
+        let exposed = String(decoding: m.exposition(), as: UTF8.self)
+        let dashboard = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("deploy/grafana/tgcluster.json")
+        let text = try String(contentsOf: dashboard, encoding: .utf8)
+        _ = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        let queried = Set(text.matches(of: /tgcluster_[a-z0-9_]+/).map { String($0.output) })
+        #expect(queried.count >= 10)
+        for name in queried.sorted() {
+            #expect(exposed.contains("\n" + name) || exposed.hasPrefix(name), "the dashboard queries \(name), which is not exposed")
+        }
+    }
+}

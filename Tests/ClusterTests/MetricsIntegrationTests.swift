@@ -1,0 +1,106 @@
+import BotAPI
+import ClusterRuntime
+import Foundation
+import Testing
+import TGClusterTesting
+
+/// The cluster's scrape target under traffic, scraped by promtool and by a real Prometheus
+/// server on loopback.
+@Suite("Metrics (processes)", .serialized)
+struct MetricsIntegrationTests {
+    /// A port nobody listens on now (the kernel's pick, released).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(bound == 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func get(_ url: String, http: CurlMultiLoop) async throws -> (Int, String) {
+        let r = try await http.perform(HTTPRequest(url: url, totalTimeout: .seconds(10)))
+        return (r.status, String(decoding: r.body, as: UTF8.self))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus")))
+    func metricsMoveWithTheTraffic_promtoolAcceptsThem_prometheusScrapesThem_andHealthFollowsTheWorkers() async throws {
+        let port = try Self.freePort()
+        let base = "http://127.0.0.1:\(port)"
+        let http = CurlMultiLoop()
+        defer { http.shutdown() }
+        try await withCluster(bot: testBot, workers: 2, extra: ["--metrics-listen", "127.0.0.1:\(port)"]) { cluster in
+            try await waitUntil("/healthz 200", timeout: .seconds(20)) { (try? await Self.get(base + "/healthz", http: http))?.0 == 200 }
+            try await cluster.sim.generate(300, chats: 30)
+            try await waitUntil("300 replies", timeout: .seconds(60)) { try await cluster.replyCount() >= 300 }
+            // The broker's figures once a second, the peers' reports once a second.
+            var text = ""
+            try await waitUntil("the figures", timeout: .seconds(10)) {
+                text = try await Self.get(base + "/metrics", http: http).1
+                return ClusterMetricsTests.value("tgcluster_updates_completed_total", in: text) == 300
+                    && (ClusterMetricsTests.value("tgcluster_botapi_calls_total{method=\"sendMessage\",outcome=\"ok\"}", in: text) ?? 0) >= 300
+            }
+            let handled = text.split(separator: "\n").filter { $0.hasPrefix("tgcluster_handler_duration_seconds_count{") }
+                .compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
+            #expect(handled >= 300, "every update's handler timed: \(handled)")
+            #expect(ClusterMetricsTests.value("tgcluster_workers_connected", in: text) == 2)
+            #expect(text.contains("tgcluster_journal_fsync_duration_seconds_count"))
+            let (status, said) = try ClusterMetricsTests.promtool(Array(text.utf8))
+            #expect(status == 0, "promtool: \(said)")
+            #expect(!text.contains("chat"), "no chat in a label")
+
+            try await Self.scrapedByPrometheus(target: "127.0.0.1:\(port)", expecting: 300, http: http)
+
+            // No worker: not healthy, and says why.
+            try await ControlClient(dataDir: cluster.dataDir).scale(workers: 0)
+            try await waitUntil("/healthz 503", timeout: .seconds(30)) {
+                let (status, body) = try await Self.get(base + "/healthz", http: http)
+                return status == 503 && body.contains("no live worker")
+            }
+        }
+    }
+
+    /// Starts Prometheus on loopback, scraping `target` every second, and waits until its API
+    /// answers `tgcluster_updates_completed_total` = `expecting`.
+    static func scrapedByPrometheus(target: String, expecting: Int, http: CurlMultiLoop) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tgc-prom-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = """
+            global:
+              scrape_interval: 1s
+            scrape_configs:
+              - job_name: tgcluster
+                static_configs:
+                  - targets: ["\(target)"]
+            """
+        try config.write(to: dir.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
+        let port = try freePort()
+        let prometheus = try SpawnedProcess(
+            executable: "/usr/bin/prometheus",
+            arguments: ["--config.file=\(dir.path)/prometheus.yml", "--storage.tsdb.path=\(dir.path)/data",
+                        "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn"],
+            environment: ProcessInfo.processInfo.environment, output: dir.appendingPathComponent("prometheus.log").path)
+        defer {
+            kill(prometheus.processIdentifier, SIGTERM)
+            for _ in 0..<100 where prometheus.isRunning { usleep(50_000) }
+            if prometheus.isRunning { kill(prometheus.processIdentifier, SIGKILL) }
+        }
+        let query = "http://127.0.0.1:\(port)/api/v1/query?query=tgcluster_updates_completed_total"
+        var last = ""
+        do {
+            try await waitUntil("Prometheus to scrape the cluster", timeout: .seconds(45)) {
+                guard let (status, body) = try? await get(query, http: http), status == 200 else { return false }
+                last = body
+                return body.contains("\"value\":[") && body.contains(",\"\(expecting)\"]")
+            }
+        } catch {
+            let log = (try? String(contentsOf: dir.appendingPathComponent("prometheus.log"), encoding: .utf8)) ?? ""
+            Issue.record("\(error); last answer: \(last); log: \(log.suffix(2000))")
+        }
+    }
+}
