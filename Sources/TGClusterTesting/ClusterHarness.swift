@@ -62,6 +62,9 @@ public final class ClusterHarness: Sendable {
             env["TELEGRAM_API_URL"] = sim.baseURL
             env["TGCLUSTER_DATA_DIR"] = self.dataDir
             env["TGCLUSTER_FLOOD"] = "off"  // as the harness's emulator, unless a test says otherwise
+            // A crash still prints its fatal error; the symbolicated backtrace (seconds of CPU
+            // per crash) is left out unless asked for, so crash tests do not load the machine.
+            if env["SWIFT_BACKTRACE"] == nil { env["SWIFT_BACKTRACE"] = "enable=no" }
             env.merge(environment) { $1 }
             process = try SpawnedProcess(
                 executable: Self.executable(bot),

@@ -73,8 +73,13 @@ struct ChildProcessTests {
     }
 
     @Test func terminate_endsAChildThatIgnoresSIGTERM_afterItsGrace() throws {
-        let stubborn = try ChildProcess.spawn(["-c", "trap '' TERM; sleep 30"], environment: [:], executable: "/bin/sh")
-        usleep(100_000)  // the trap is set
+        // The child says when its trap is set: on a loaded machine a fixed pause may be too short,
+        // and a SIGTERM before the trap ends the child at once.
+        let ready = FileManager.default.temporaryDirectory.appendingPathComponent("tgc-trap-\(UUID().uuidString.prefix(6))").path
+        defer { try? FileManager.default.removeItem(atPath: ready) }
+        let stubborn = try ChildProcess.spawn(["-c", "trap '' TERM; : > \(ready); sleep 30"], environment: [:], executable: "/bin/sh")
+        for _ in 0..<1000 where !FileManager.default.fileExists(atPath: ready) { usleep(10_000) }
+        try #require(FileManager.default.fileExists(atPath: ready), "the child set its trap")
         let clock = ContinuousClock()
         let start = clock.now
         ChildProcess.terminate(stubborn, grace: .milliseconds(300))

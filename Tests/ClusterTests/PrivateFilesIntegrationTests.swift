@@ -23,7 +23,7 @@ struct PrivateFilesIntegrationTests {
         // A data dir as the version before this rule left it, and the usual umask.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tgc-private-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        FileManager.default.createFile(atPath: dir + "/old-dead-letter.jsonl", contents: Data("{}\n".utf8), attributes: [.posixPermissions: 0o644])
+        _ = FileManager.default.createFile(atPath: dir + "/old-dead-letter.jsonl", contents: Data("{}\n".utf8), attributes: [.posixPermissions: 0o644])
         let previous = umask(0o022)
         defer { umask(previous) }
         try await withCluster(bot: testBot, workers: 2, dataDir: dir) { cluster in

@@ -44,14 +44,16 @@ struct UpdatesTests {
         let client = sim.client()
         let clock = ContinuousClock()
         let start = clock.now
-        async let polled = client.getUpdates(timeout: 10)
+        // A long timeout, so that "at once" stands apart from "at the timeout" by far more than
+        // a loaded machine's delays.
+        async let polled = client.getUpdates(timeout: 40)
         try await Task.sleep(for: .milliseconds(300))
         let id = try await sim.inject(text: "wake up", chatID: 61)
         let updates = try await polled
         let elapsed = clock.now - start
         #expect(updates.map { Int64($0.updateID) } == [id])
         #expect(updates.first?.message?.text == "wake up")
-        #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(3), "\(elapsed)")
+        #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(20), "\(elapsed)")
         client.shutdown()
         try await sim.shutdown()
     }

@@ -100,7 +100,7 @@ final class BrokerService: Sendable {
             var actions: [BrokerState.Action] = []
             if m.isTick {
                 actions = state.tick(now: now)
-                stats.write(state, now: now)
+                stats.write(state, now: now, botAPI: telemetry.metrics.peerTotals())
                 telemetry.tick(state, now: now)
                 ticks += 1
                 if ticks % 120 == 0 { journal.prune() }

@@ -53,6 +53,22 @@ package struct BrokerStatus: Codable, Sendable, Equatable {
     package var latencyP50: Double
     package var latencyP99: Double
     package var peers: [Peer]
+    /// The Bot API as the live workers and the sequencer report it (absent before any report).
+    package var botAPI: BotAPITotals? = nil
+
+    /// Sums of the peers' METRICS reports, for `tgcluster status`.
+    package struct BotAPITotals: Codable, Sendable, Equatable {
+        package var calls = 0
+        package var failed = 0
+        package var tooManyRequests = 0
+        package var floodWaitSeconds = 0.0
+
+        enum CodingKeys: String, CodingKey {
+            case calls, failed
+            case tooManyRequests = "too_many_requests"
+            case floodWaitSeconds = "flood_wait_seconds"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case pid, time, queued, pending, accepted, duplicates, unhandled, completed, failed, requeued, busy, peers
@@ -61,6 +77,7 @@ package struct BrokerStatus: Codable, Sendable, Equatable {
         case updatesPerSecond = "updates_per_second"
         case latencyP50 = "latency_ms_p50"
         case latencyP99 = "latency_ms_p99"
+        case botAPI = "bot_api"
     }
 
     /// The status file of a data dir; nil when there is none (yet) or it does not parse.

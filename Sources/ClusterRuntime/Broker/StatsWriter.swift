@@ -7,7 +7,7 @@ struct StatsWriter {
     var lastCompleted = 0
     var rate = 0.0
 
-    mutating func write(_ state: BrokerState, now: ContinuousClock.Instant) {
+    mutating func write(_ state: BrokerState, now: ContinuousClock.Instant, botAPI: @autoclosure () -> BrokerStatus.BotAPITotals? = nil) {
         if let last, now - last < .seconds(1) { return }
         let seconds = last.map { d -> Double in let x = now - d; return Double(x.components.seconds) + Double(x.components.attoseconds) / 1e18 } ?? 1
         rate = Double(state.counters.completed - lastCompleted) / max(seconds, 0.001)
@@ -16,7 +16,7 @@ struct StatsWriter {
         let sorted = state.latencies.sorted()
         func pct(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         let c = state.counters
-        let status = BrokerStatus(
+        var status = BrokerStatus(
             pid: Int(getpid()), time: Date().timeIntervalSince1970, queued: state.queued, inFlight: state.inFlight, pending: state.pending,
             accepted: c.accepted, duplicates: c.duplicates, unhandled: c.unhandled, completed: c.completed, failed: c.failed,
             requeued: c.requeued, deadLettered: c.deadLettered, busy: c.busy, updatesPerSecond: rate,
@@ -24,6 +24,7 @@ struct StatsWriter {
             peers: state.peerSummary.map {
                 .init(id: String(decoding: $0.peer, as: UTF8.self), role: $0.role.name, pid: Int($0.pid), capacity: $0.capacity, inFlight: $0.inFlight)
             })
+        status.botAPI = botAPI()
         StatusFile.write(status, to: file)
     }
 }

@@ -2,7 +2,9 @@ import Foundation
 
 /// `tgcluster status` as text: processes, queues, throughput, latency.
 package enum StatusReport {
-    package static func render(_ status: ControlAnswer, now: Double = Date().timeIntervalSince1970) -> String {
+    /// The report; with `previous` (an earlier answer and its time), the rates since then too.
+    package static func render(_ status: ControlAnswer, now: Double = Date().timeIntervalSince1970,
+                               previous: (status: ControlAnswer, at: Double)? = nil) -> String {
         var lines: [String] = []
         let supervisor = status.supervisor
         lines.append("supervisor pid \(supervisor.map { "\($0.pid)" } ?? "?"), workers wanted: \(supervisor.map { "\($0.desiredWorkers)" } ?? "?")")
@@ -11,20 +13,31 @@ package enum StatusReport {
             return left ? s + fill : fill + s
         }
         func row(_ cells: [String]) -> String {
-            pad(cells[0], 11, left: true) + pad(cells[1], 8) + pad(cells[2], 10) + pad(cells[3], 10) + pad(cells[4], 11)
+            pad(cells[0], 11, left: true) + pad(cells[1], 8) + pad(cells[2], 8) + pad(cells[3], 10) + pad(cells[4], 10) + pad(cells[5], 11)
         }
-        lines.append(row(["role", "pid", "uptime", "restarts", "in flight"]))
+        lines.append(row(["role", "pid", "host", "uptime", "restarts", "in flight"]))
         let peers = status.broker?.peers ?? []
         for child in supervisor?.children ?? [] {
             let inFlight = peers.first { $0.pid == child.pid }?.inFlight
             let role = child.role + (child.draining ? "*" : "")
-            lines.append(row([role, "\(child.pid)", "\(Int(now - child.started))s", "\(child.restarts)", inFlight.map(String.init) ?? "-"]))
+            // Every process runs on the supervisor's host until workers on other hosts (issue 14).
+            lines.append(row([role, "\(child.pid)", "local", "\(Int(now - child.started))s", "\(child.restarts)", inFlight.map(String.init) ?? "-"]))
         }
         let b = status.broker
         lines.append("queued \(b?.queued ?? 0), in flight \(b?.inFlight ?? 0), completed \(b?.completed ?? 0), failed \(b?.failed ?? 0), "
                      + "requeued \(b?.requeued ?? 0), dead-lettered \(b?.deadLettered ?? 0), duplicates \(b?.duplicates ?? 0)")
         lines.append(String(format: "%.0f updates/s; handler latency p50 %.2f ms, p99 %.2f ms",
                             b?.updatesPerSecond ?? 0, b?.latencyP50 ?? 0, b?.latencyP99 ?? 0))
+        if let api = b?.botAPI {
+            var line = "Bot API: \(api.calls) calls, \(api.failed) failed, \(api.tooManyRequests) 429s, "
+                + String(format: "%.1f s waited for flood limits", api.floodWaitSeconds)
+            if let previous, let before = previous.status.broker?.botAPI, now > previous.at {
+                let seconds = now - previous.at
+                line += String(format: " (now: %.0f calls/s, %.2f s/s waiting)", Double(api.calls - before.calls) / seconds,
+                               max(0, api.floodWaitSeconds - before.floodWaitSeconds) / seconds)
+            }
+            lines.append(line)
+        }
         return lines.joined(separator: "\n")
     }
 }

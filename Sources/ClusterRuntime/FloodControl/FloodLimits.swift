@@ -3,14 +3,17 @@
 /// Telegram publishes round figures, not exact rules (../shared/botapi/FACTS.md §5): about one
 /// message a second in a chat with short bursts, twenty a minute in a group, and about thirty
 /// a second for bulk notifications. The defaults stay about 10% under the first two, because
-/// messages leave several processes and reach Telegram with some jitter; the bot-wide rate is
+/// messages leave several processes and reach Telegram with some jitter, and a chat's burst is
+/// one below the three Telegram tolerates: a burst message delayed in transit (a new
+/// connection's handshake, a loaded host) then arrives with the first paced one no closer than
+/// the limit allows (seen as a 429 on a loaded test machine with a burst of 3); the bot-wide rate is
 /// off by default: Telegram's maintainers say it applies to broadcasts, and a bot that replies
 /// to thousands of users a second would otherwise be capped at thirty.
 package struct FloodLimits: Sendable, Equatable {
     /// Messages per second to one private chat (`--flood-chat-rate`, 0.9).
     package var chatRate = 0.9
-    /// Messages to one private chat at once before the rate applies (`--flood-chat-burst`, 3).
-    package var chatBurst = 3.0
+    /// Messages to one private chat at once before the rate applies (`--flood-chat-burst`, 2).
+    package var chatBurst = 2.0
     /// Messages per second to one group or channel (`--flood-group-rate`, 0.3 = 18 a minute).
     package var groupRate = 0.3
     /// Messages to one group at once (`--flood-group-burst`, 18).
@@ -63,5 +66,5 @@ extension FloodLimits {
 package struct FloodSpecError: Error, CustomStringConvertible {
     package var spec: String
     package var reason: String
-    package var description: String { "--flood \(spec): \(reason); try telegram, off, or chat=0.9/3,group=0.3/18,global=30" }
+    package var description: String { "--flood \(spec): \(reason); try telegram, off, or chat=0.9/2,group=0.3/18,global=30" }
 }

@@ -114,6 +114,24 @@ package final class ClusterMetrics: Sendable {
         }
     }
 
+    /// The live peers' reports summed: Bot API calls, failures, 429s and flood waits so far.
+    package func peerTotals() -> BrokerStatus.BotAPITotals? {
+        let all = reports.withLock { Array($0.values) }
+        guard !all.isEmpty else { return nil }
+        var t = BrokerStatus.BotAPITotals()
+        for r in all {
+            for outcomes in r.calls.values {
+                for (outcome, n) in outcomes {
+                    t.calls += n
+                    if outcome != "ok" { t.failed += n }
+                }
+            }
+            t.tooManyRequests += r.tooManyRequests
+            t.floodWaitSeconds += r.floodWaitSeconds
+        }
+        return t
+    }
+
     /// A peer is gone: its figures stay counted; a new process reports afresh.
     package func forget(_ peer: Data) {
         reports.withLock { _ = $0.removeValue(forKey: peer) }
