@@ -66,8 +66,10 @@ public final class Emulator: Sendable {
             s.stats.byMethod[Self.canonicalName(rawMethod), default: 0] += 1
             s.stats.byStatus[result.status, default: 0] += 1
             if method != "getwebhookinfo" {
+                var description: String?
+                if case .error(let e) = result { description = e.description }
                 s.record(method: Self.canonicalName(rawMethod), params: params, ok: result.isOK,
-                         errorCode: result.isOK ? nil : result.status)
+                         errorCode: result.isOK ? nil : result.status, description: description)
             }
             return result
         }

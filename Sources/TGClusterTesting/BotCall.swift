@@ -14,18 +14,22 @@ public struct BotCall: Sendable, Equatable, CustomStringConvertible {
     public var ok: Bool
     /// The parameters, as a JSON object.
     public var parameters: Data
+    /// The emulator's error text for a failed call (`Bad Request: message can't be edited`).
+    public var error: String?
 
-    public init(method: String, ok: Bool, parameters: Data) {
+    public init(method: String, ok: Bool, parameters: Data, error: String? = nil) {
         self.method = method
         self.ok = ok
         self.parameters = parameters
+        self.error = error
     }
 
     /// Reads one transcript entry (`method`, `params`, `ok`); nil for anything else.
-    init?(transcriptEntry entry: [String: Any]) {
+    public init?(transcriptEntry entry: [String: Any]) {
         guard let method = entry["method"] as? String else { return nil }
         self.method = method
         ok = entry["ok"] as? Bool ?? false
+        error = entry["description"] as? String
         parameters = (try? JSONSerialization.data(withJSONObject: entry["params"] ?? [String: Any](), options: [.sortedKeys])) ?? Data("{}".utf8)
     }
 
@@ -57,6 +61,6 @@ public struct BotCall: Sendable, Equatable, CustomStringConvertible {
     public var chatID: Int64? { int("chat_id") }
 
     public var description: String {
-        "\(method)\(ok ? "" : " (failed)") \(String(decoding: parameters, as: UTF8.self))"
+        "\(method)\(ok ? "" : " (failed: \(error ?? "?"))") \(String(decoding: parameters, as: UTF8.self))"
     }
 }

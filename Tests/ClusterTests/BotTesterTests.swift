@@ -34,7 +34,14 @@ struct BotTesterTests {
         bot.onCommand("me") { ctx in
             _ = try await ctx.client.call(BotMethods.GetMe())
         }
+        bot.onCommand("vote") { ctx in
+            try await ctx.reply("Vote?", keyboard: InlineKeyboard().button("Yes", data: "vote:yes").button("No", data: "vote:no").adjust(2))
+        }
         bot.onCallbackQuery(prefix: "vote:") { ctx in
+            // The message the button sits under is the bot's: it can be edited.
+            let chat = ctx.raw.int64(at: "callback_query", "message", "chat", "id") ?? 0
+            let message = ctx.raw.int64(at: "callback_query", "message", "message_id") ?? 0
+            try await ctx.send(BotMethods.EditMessageText(chatID: .id(chat), messageID: Int(message), text: "Voted"))
             try await ctx.reply("Thanks for your vote")
         }
         bot.onError { error, ctx in
@@ -75,12 +82,17 @@ struct BotTesterTests {
         try await withBotTester(Self.bot()) { tester in
             let me = try await tester.send("/me", chat: 10)
             #expect(me.map(\.method) == ["getMe"])
+            let asked = try await tester.send("/vote", chat: 10)
+            #expect(asked.first.map { String(decoding: $0.parameters, as: UTF8.self).contains("vote:no") } == true, "\(asked)")
             let vote = try await tester.press("vote:yes", chat: 10)
-            #expect(vote.map(\.text) == ["Thanks for your vote"])
+            #expect(vote.map(\.method) == ["editMessageText", "sendMessage"])
+            let allOK = vote.allSatisfy { $0.ok }
+            #expect(allOK, "\(vote)")
+            #expect(vote.last?.text == "Thanks for your vote")
             // No handler takes it: the broker would drop it, and nothing is called.
             let unhandled = try await tester.send("hello", chat: 10)
             #expect(unhandled.isEmpty)
-            #expect(tester.calls().count == 2)
+            #expect(tester.calls().count == 4)
         }
     }
 }

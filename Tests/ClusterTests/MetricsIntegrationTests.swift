@@ -49,7 +49,7 @@ struct MetricsIntegrationTests {
             #expect(handled >= 300, "every update's handler timed: \(handled)")
             #expect(ClusterMetricsTests.value("tgcluster_workers_connected", in: text) == 2)
             #expect(text.contains("tgcluster_journal_fsync_duration_seconds_count"))
-            let (status, said) = try ClusterMetricsTests.promtool(Array(text.utf8))
+            let (status, said) = try await ClusterMetricsTests.promtool(Array(text.utf8))
             #expect(status == 0, "promtool: \(said)")
             #expect(!text.contains("chat"), "no chat in a label")
 

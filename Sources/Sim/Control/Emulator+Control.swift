@@ -30,6 +30,10 @@ extension Emulator {
             for _ in 0..<missing { _ = s.updates.takeID() }
             return first
         }
+        // Messages without a `message_id` get the chat's next one, as Telegram would give them.
+        state.withLock { s in
+            for i in updates.indices { Self.numberMessages(&updates[i], state: &s) }
+        }
         var prepared: [(update: [String: Any], entry: UpdateQueue.Entry)] = []
         prepared.reserveCapacity(updates.count)
         for var update in updates {
@@ -59,6 +63,29 @@ extension Emulator {
     }
 
     /// An update as Telegram writes it: `update_id` first.
+    /// The message kinds whose object may lack a `message_id` when a test writes it by hand.
+    static let messageKinds = ["message", "edited_message", "channel_post", "edited_channel_post", "business_message"]
+
+    /// Gives each message of `update` without a `message_id` its chat's next one.
+    static func numberMessages(_ update: inout [String: Any], state s: inout SimState) {
+        func number(_ message: inout [String: Any]) {
+            guard message["message_id"] == nil, let chat = message["chat"] as? [String: Any],
+                  let chatID = (chat["id"] as? NSNumber)?.int64Value else { return }
+            message["message_id"] = s.takeMessageID(chat: chatID)
+            if message["date"] == nil { message["date"] = SimState.now }
+        }
+        for key in messageKinds {
+            guard var message = update[key] as? [String: Any] else { continue }
+            number(&message)
+            update[key] = message
+        }
+        if var query = update["callback_query"] as? [String: Any], var message = query["message"] as? [String: Any] {
+            number(&message)
+            query["message"] = message
+            update["callback_query"] = query
+        }
+    }
+
     static func serialize(_ update: [String: Any]) -> Data? {
         guard let id = (update["update_id"] as? NSNumber)?.int64Value else {
             return try? JSONSerialization.data(withJSONObject: update, options: [.withoutEscapingSlashes])
@@ -214,8 +241,11 @@ extension SimState {
         let from = (message["from"] as? [String: Any]).flatMap {
             try? JSONSerialization.data(withJSONObject: $0, options: [.withoutEscapingSlashes])
         }.map { String(decoding: $0, as: UTF8.self) }
+        // A message from a bot (a callback's message, as Telegram sends it) is the bot's own:
+        // it can edit and delete it.
+        let fromBot = (message["from"] as? [String: Any])?["is_bot"] as? Bool ?? false
         messages[MessageKey(chat: chatID, message: id)] = MessageRecord(
-            chatID: chatID, messageID: id, date: message["date"] as? Int ?? SimState.now, fromBot: false,
+            chatID: chatID, messageID: id, date: message["date"] as? Int ?? SimState.now, fromBot: fromBot,
             fromJSON: from, text: message["text"] as? String)
         if chats[chatID]!.nextMessageID <= id { chats[chatID]!.nextMessageID = id + 1 }
     }

@@ -37,6 +37,8 @@ struct SimState: Sendable {
     var configuration: SimConfiguration
     var updates: UpdateQueue
     var chats: [Int64: ChatRecord] = [:]
+    /// Message ids given to injected messages of chats not learnt yet.
+    var reservedMessageIDs: [Int64: Int] = [:]
     var users: [Int64: String] = [:]
     var messages: [MessageKey: MessageRecord] = [:]
     var files: [String: FileRecord] = [:]
@@ -60,10 +62,22 @@ struct SimState: Sendable {
     }
 
     /// Forgets everything but the configuration.
+    /// Forgets everything but the configuration and the parked poll; update ids go on from
+    /// where they were, so a bot that keeps running does not take the next ones for duplicates.
     mutating func reset() {
         let parked = self.parked
+        let nextUpdateID = updates.nextID
         self = SimState(configuration: configuration)
         self.parked = parked
+        updates.continue(from: nextUpdateID)
+    }
+
+    /// The next message id of `chat` (reserved: a message learnt later does not reuse it).
+    mutating func takeMessageID(chat: Int64) -> Int {
+        let next = max(chats[chat]?.nextMessageID ?? 1, reservedMessageIDs[chat] ?? 1)
+        reservedMessageIDs[chat] = next + 1
+        chats[chat]?.nextMessageID = next + 1
+        return next
     }
 
     // MARK: - Identity
@@ -131,9 +145,10 @@ struct SimState: Sendable {
 
     // MARK: - Transcript
 
-    mutating func record(method: String, params: BotParams, ok: Bool, errorCode: Int?) {
+    mutating func record(method: String, params: BotParams, ok: Bool, errorCode: Int?, description: String? = nil) {
         var entry = #"{"method":\#(JSONText.quoted(method)),"params":\#(params.transcriptJSON),"time":\#(Date().timeIntervalSince1970),"ok":\#(ok)"#
         if let errorCode { entry += #","error_code":\#(errorCode)"# }
+        if let description { entry += #","description":\#(JSONText.quoted(description))"# }
         entry += "}"
         transcript.append(entry)
         if transcript.count > configuration.transcriptLimit {

@@ -26,6 +26,11 @@ public struct UpdateQueue: Sendable {
 
     public init(firstID: Int64) { nextID = firstID }
 
+    /// Ids go on from `next` (after a reset), never back.
+    public mutating func `continue`(from next: Int64) {
+        nextID = max(nextID, next)
+    }
+
     public var count: Int { entries.count }
 
     /// Takes an update id for a new update that does not carry one.

@@ -83,6 +83,18 @@ public struct Context: Sendable {
         return try await send(methodName: "sendMessage", json: Data(#"{"chat_id":\#(chat),"text":\#(JSONFields.quoted(text))}"#.utf8))
     }
 
+    /// Sends `text` with an inline keyboard (`InlineKeyboard().button(…).adjust(…)`).
+    @discardableResult
+    public func reply(_ text: String, keyboard: InlineKeyboard) async throws -> SentMessage {
+        try await reply(text, replyMarkup: try keyboard.markup())
+    }
+
+    /// Sends `text` with a reply keyboard, or `.remove` to take the user's away.
+    @discardableResult
+    public func reply(_ text: String, keyboard: ReplyKeyboard) async throws -> SentMessage {
+        try await reply(text, replyMarkup: try keyboard.markup())
+    }
+
     /// Calls a Bot API method: at once in a concurrent handler, after the commit (in the
     /// outbox, in order with this chat's other jobs) in a serial one. Deferred calls carry JSON
     /// parameters only (no uploads).

@@ -17,3 +17,12 @@ func expectedEcho(chats: Int, count: Int, firstChat: Int64 = 100_000) -> [Int64:
 
 /// The project's test bot (Tests/ClusterTestBot), an executable product of this package.
 let testBot = "tgcluster-testbot"
+
+/// Runs blocking work (a child process waited for) on a thread of its own: the tests share
+/// Swift's cooperative pool, two threads on this machine, and a test that blocks one holds up
+/// every other test's timers.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}
