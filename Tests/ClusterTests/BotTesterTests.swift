@@ -39,10 +39,12 @@ struct BotTesterTests {
         }
         bot.onCallbackQuery(prefix: "vote:") { ctx in
             // The message the button sits under is the bot's: it can be edited.
-            let chat = ctx.raw.int64(at: "callback_query", "message", "chat", "id") ?? 0
-            let message = ctx.raw.int64(at: "callback_query", "message", "message_id") ?? 0
-            try await ctx.send(BotMethods.EditMessageText(chatID: .id(chat), messageID: Int(message), text: "Voted"))
+            try await ctx.answer("Counted: \(ctx.callbackData ?? "?")")
+            try await ctx.edit("Voted")
             try await ctx.reply("Thanks for your vote")
+        }
+        bot.onCommand("answer") { ctx in
+            try await ctx.answer("not a button")
         }
         bot.onError { error, ctx in
             _ = try? await ctx?.reply("Sorry, that failed.")
@@ -67,6 +69,13 @@ struct BotTesterTests {
         }
     }
 
+    @Test func aCallbackShortcut_onAnotherUpdate_saysWhatItIsFor() async throws {
+        try await withBotTester(Self.bot()) { tester in
+            let failure = try await #require(throws: BotTester.HandlerFailure.self) { try await tester.send("/answer", chat: 11) }
+            #expect(failure.errors.first?.contains("answer() is for a callback query; this update is a message") == true, "\(failure)")
+        }
+    }
+
     @Test func aReminder_isStored_andFiresWhenDue() async throws {
         try await withBotTester(Self.bot()) { tester in
             #expect(try await tester.send("/remind", chat: 9).map(\.text) == ["I will remind you."])
@@ -85,14 +94,15 @@ struct BotTesterTests {
             let asked = try await tester.send("/vote", chat: 10)
             #expect(asked.first.map { String(decoding: $0.parameters, as: UTF8.self).contains("vote:no") } == true, "\(asked)")
             let vote = try await tester.press("vote:yes", chat: 10)
-            #expect(vote.map(\.method) == ["editMessageText", "sendMessage"])
+            #expect(vote.map(\.method) == ["answerCallbackQuery", "editMessageText", "sendMessage"])
+            #expect(vote.first?.text == "Counted: vote:yes")
             let allOK = vote.allSatisfy { $0.ok }
             #expect(allOK, "\(vote)")
             #expect(vote.last?.text == "Thanks for your vote")
             // No handler takes it: the broker would drop it, and nothing is called.
             let unhandled = try await tester.send("hello", chat: 10)
             #expect(unhandled.isEmpty)
-            #expect(tester.calls().count == 4)
+            #expect(tester.calls().count == 5)
         }
     }
 }

@@ -1,0 +1,32 @@
+import BotAPI
+import Foundation
+
+/// Shortcuts for the update a button press brings (a `callback_query`): its data, the answer
+/// that stops the button's spinner, and an edit of the message the button sits under. In a
+/// serial handler both calls go through the outbox like any other (sent after the commit).
+extension Context {
+    /// The pressed button's `callback_data`; nil for other updates.
+    public var callbackData: String? { raw.string(at: "callback_query", "data") }
+
+    /// Answers the button press (the spinner stops; `text` shows as a toast, or as an alert
+    /// with `alert`). Throws for an update that is not a button press.
+    public func answer(_ text: String? = nil, alert: Bool = false) async throws {
+        guard let id = raw.string(at: "callback_query", "id") else {
+            throw ContextError(message: "answer() is for a callback query; this update is a \(raw.kind.rawValue)")
+        }
+        try await send(BotMethods.AnswerCallbackQuery(callbackQueryID: id, text: text, showAlert: alert ? true : nil))
+    }
+
+    /// Replaces the text (and the keyboard, when given) of the message the pressed button sits
+    /// under. Throws for an update that is not a button press on a message.
+    @discardableResult
+    public func edit(_ text: String, keyboard: InlineKeyboard? = nil) async throws -> SentMessage {
+        guard let chat = raw.int64(at: "callback_query", "message", "chat", "id"),
+              let message = raw.int64(at: "callback_query", "message", "message_id") else {
+            throw ContextError(message: "edit() is for a button press on a message; this update is a \(raw.kind.rawValue)")
+        }
+        var markup: InlineKeyboardMarkup?
+        if let keyboard, case .inlineKeyboard(let m) = try keyboard.markup() { markup = m }
+        return try await send(BotMethods.EditMessageText(chatID: .id(chat), messageID: Int(message), text: text, replyMarkup: markup))
+    }
+}
