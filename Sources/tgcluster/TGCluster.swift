@@ -6,7 +6,7 @@ struct TGCluster: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tgcluster",
         abstract: "Run and measure Telegram bots as clusters of processes.",
-        subcommands: [SimCommand.self, ProbeCommand.self, StatusCommand.self, ScaleCommand.self, JobsCommand.self,
+        subcommands: [SimCommand.self, ProbeCommand.self, StatusCommand.self, ScaleCommand.self, KeysCommand.self, JobsCommand.self,
                       CaptureCommand.self, ReplayCommand.self]
     )
 }
