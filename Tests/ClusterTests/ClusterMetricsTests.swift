@@ -60,7 +60,7 @@ struct ClusterMetricsTests {
         #expect(Self.value("tgcluster_handler_duration_seconds_bucket{handler=\"echo\",le=\"0.005\"}", in: text) == 2)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool")))
+    @Test(.enabled(if: needs("/usr/bin/promtool")))
     func theExposition_passesPromtool() async throws {
         let m = ClusterMetrics()
         m.observe(Self.figures(completed: 10))

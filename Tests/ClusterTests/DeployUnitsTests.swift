@@ -32,7 +32,7 @@ struct DeployUnitsTests {
         return (p.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
+    @Test(.enabled(if: needs("/usr/bin/systemd-analyze")))
     func everyUnit_verifiesWithoutAWarning() async throws {
         let units = Self.units()
         #expect(units.count >= 2)

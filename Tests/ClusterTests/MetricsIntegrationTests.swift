@@ -27,7 +27,7 @@ struct MetricsIntegrationTests {
         return (r.status, String(decoding: r.body, as: UTF8.self))
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus")))
+    @Test(.enabled(if: needs("/usr/bin/prometheus")))
     func metricsMoveWithTheTraffic_promtoolAcceptsThem_prometheusScrapesThem_andHealthFollowsTheWorkers() async throws {
         let port = try Self.freePort()
         let base = "http://127.0.0.1:\(port)"

@@ -18,7 +18,7 @@ struct StatusWatchIntegrationTests {
         return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: tmux)))
+    @Test(.enabled(if: needs(tmux)))
     func theLiveView_showsTheProcessesAndFigures_andRefreshes() async throws {
         try await withCluster(bot: testBot, workers: 2) { cluster in
             try await cluster.sim.generate(60, chats: 6)

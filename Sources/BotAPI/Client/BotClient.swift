@@ -141,7 +141,7 @@ public final class BotClient: Sendable {
                     try await limiter.admit(target)
                     let waited = ContinuousClock.now - start
                     if waited > .milliseconds(1) {
-                        statistics.waited(Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18)
+                        statistics.waited(waited.seconds)
                     }
                 }
                 let response = try await loop.perform(request)

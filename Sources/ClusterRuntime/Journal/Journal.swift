@@ -169,8 +169,7 @@ package final class Journal: @unchecked Sendable {
                 let started = ContinuousClock.now
                 let rc = fdLock.withLock { _ in fdatasync(fd) }
                 if let observe = configuration.observeFsync {
-                    let d = ContinuousClock.now - started
-                    observe(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+                    observe((ContinuousClock.now - started).seconds)
                 }
                 if rc != 0 {
                     let e = errno

@@ -49,6 +49,8 @@ final class BrokerTelemetry: Sendable {
 
     /// A tick of the broker's loop: health now, and the figures once a second.
     func tick(_ state: BrokerState, now: ContinuousClock.Instant) {
+        // Health and figures are only read through the scrape target.
+        guard configuration.metricsListen != nil else { return }
         let (ingest, lastObserved, journalFailing) = seen.withLock { ($0.ingest, $0.lastObserved, $0.journalFailing) }
         let workers = state.peerSummary.filter { $0.role == .worker }.count
         let silence = configuration.heartbeat * (configuration.liveness * 2)
@@ -62,11 +64,11 @@ final class BrokerTelemetry: Sendable {
             nil
         }
         unhealthy.withLock { $0 = reason }
-        guard configuration.metricsListen != nil, lastObserved.map({ now - $0 >= .seconds(1) }) ?? true else { return }
+        guard lastObserved.map({ now - $0 >= .seconds(1) }) ?? true else { return }
         seen.withLock { $0.lastObserved = now }
         let oldest = state.oldestPendingUpdate.map { now - $0 }
         metrics.observe(.init(counters: state.counters, ready: state.queued, inFlight: state.inFlight,
-                              oldestPendingSeconds: oldest.map(PeerMetricsRecorder.seconds) ?? 0, workers: workers,
+                              oldestPendingSeconds: oldest?.seconds ?? 0, workers: workers,
                               journalBytes: journalBytes(), restarts: restarts()))
     }
 

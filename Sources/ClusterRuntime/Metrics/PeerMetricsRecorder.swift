@@ -16,7 +16,7 @@ package final class PeerMetricsRecorder: Sendable {
 
     /// What ran (a bounded label) took `duration`.
     func ran(_ label: String, for duration: Duration) {
-        let seconds = Self.seconds(duration)
+        let seconds = duration.seconds
         figures.withLock { f in
             f.durations[label, default: .init(buckets: PeerMetrics.durationBounds.count)].record(seconds, bounds: PeerMetrics.durationBounds)
         }
@@ -24,7 +24,7 @@ package final class PeerMetricsRecorder: Sendable {
 
     /// The sequencer committed `size` updates in `duration`.
     func committed(size: Int, in duration: Duration) {
-        let seconds = Self.seconds(duration)
+        let seconds = duration.seconds
         figures.withLock { f in
             var sizes = f.groupSizes ?? .init(buckets: PeerMetrics.groupSizeBounds.count)
             sizes.record(Double(size), bounds: PeerMetrics.groupSizeBounds)
@@ -44,9 +44,5 @@ package final class PeerMetricsRecorder: Sendable {
         report.tooManyRequests = client.tooManyRequests
         report.floodWaitSeconds = client.floodWaitSeconds
         return .metrics((try? JSONEncoder().encode(report)) ?? Data("{}".utf8))
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }

@@ -28,12 +28,15 @@ package final class GroupCommit: Sendable {
     private let logger: Logger
     private let watchdog: HangWatchdog?
     private let recorder: PeerMetricsRecorder?
+    /// The handlers' labels, for the metrics (the table is fixed once the bot runs).
+    private let handlerLabels: [String]
     /// The number of the next group (recorded with each applied update).
     private let nextGroup: Mutex<Int64>
 
     package init(bot: Bot, store: StateStore, client: BotClient, logger: Logger, watchdog: HangWatchdog?,
                  recorder: PeerMetricsRecorder? = nil) throws {
         self.recorder = recorder
+        handlerLabels = bot.handlers.map(\.label)
         self.bot = bot
         self.store = store
         self.client = client
@@ -128,10 +131,7 @@ package final class GroupCommit: Sendable {
         }
         let started = ContinuousClock.now
         let (outcome, error, emitted) = try await apply(handler: Int(index), envelope, attempt: Int(job.attempt))
-        if let recorder {
-            let handlers = bot.handlers
-            recorder.ran(Int(index) < handlers.count ? handlers[Int(index)].label : "handler \(index)", for: .now - started)
-        }
+        recorder?.ran(JobRunner.handlerLabel(index, handlerLabels), for: .now - started)
         try store.access { db in
             try AppliedStore.record(db, updateID: envelope.updateID, digest: digest, failed: outcome == .ok ? nil : (error ?? ""),
                                     now: Date(), group: group)

@@ -74,8 +74,7 @@ final class Supervisor: Service {
             for await m in control.inbound { handleControl(m, on: control) }
         }
         var state = SupervisorState(configuration: .init(workers: options.workers, ingests: options.ingests), now: .now)
-        let notifier = SystemdNotifier()
-        var schedule = NotifySchedule(watchdog: SystemdNotifier.watchdog())
+        var notify = NotifyState(notifier: SystemdNotifier(), schedule: NotifySchedule(watchdog: SystemdNotifier.watchdog()))
         var booting = true
         var stopCode: Int32?
         func perform(_ actions: [SupervisorState.Action]) {
@@ -123,9 +122,9 @@ final class Supervisor: Service {
                 perform(state.exited(pid: child.pid, status: .init(code: status.code, signal: status.signal), now: .now))
             }
             perform(state.tick(now: .now))
-            if let notifier { notifier.send(schedule.tick(now: .now, up: isUp(state), status: statusLine(state))) }
+            self.notify(&notify, state)
         }
-        notifier?.send(schedule.stopping())
+        notify.notifier?.send(notify.schedule.stopping())
         var children = state.children
         await stopAll(&children)
         writeStatus([], desiredWorkers: state.desiredWorkers)
@@ -176,18 +175,36 @@ final class Supervisor: Service {
         }
     }
 
+    /// The service manager's side of the loop: its notifier (nil when none listens), what to
+    /// tell it when, and the broker's status file as last read.
+    private struct NotifyState {
+        let notifier: SystemdNotifier?
+        var schedule: NotifySchedule
+        var broker: (status: BrokerStatus?, read: ContinuousClock.Instant)?
+    }
+
+    /// One turn's notifications; the broker's status file is read at most once a second once
+    /// the cluster is up.
+    private func notify(_ n: inout NotifyState, _ state: SupervisorState) {
+        guard let notifier = n.notifier else { return }
+        let now = ContinuousClock.now
+        if !n.schedule.ready || n.broker.map({ now - $0.read >= .seconds(1) }) ?? true {
+            n.broker = (BrokerStatus.read(dataDir: configuration.absoluteDataDir), now)
+        }
+        notifier.send(n.schedule.tick(now: now, up: isUp(state, n.broker?.status), status: statusLine(state, n.broker?.status)))
+    }
+
     /// Up: every worker and the sequencer registered at the broker, and ingest running.
-    private func isUp(_ state: SupervisorState) -> Bool {
-        guard state.children.contains(where: { $0.role == "ingest" }),
-              let broker = BrokerStatus.read(dataDir: configuration.absoluteDataDir) else { return false }
+    private func isUp(_ state: SupervisorState, _ broker: BrokerStatus?) -> Bool {
+        guard state.children.contains(where: { $0.role == "ingest" }), let broker else { return false }
         return broker.peers.contains { $0.role == "sequencer" }
             && broker.peers.filter { $0.role == "worker" }.count >= state.desiredWorkers
     }
 
     /// The figures a service manager shows (`systemctl status`).
-    private func statusLine(_ state: SupervisorState) -> String {
+    private func statusLine(_ state: SupervisorState, _ broker: BrokerStatus?) -> String {
         let workers = state.children.filter { $0.role == "worker" }.count
-        guard let b = BrokerStatus.read(dataDir: configuration.absoluteDataDir) else { return "starting: \(workers)/\(state.desiredWorkers) workers" }
+        guard let b = broker else { return "starting: \(workers)/\(state.desiredWorkers) workers" }
         return String(format: "%d/%d workers, %.0f updates/s, p50 %.0f ms, %d queued, %d in flight, %d dead-lettered",
                       workers, state.desiredWorkers, b.updatesPerSecond, b.latencyP50, b.queued, b.inFlight, b.deadLettered)
     }

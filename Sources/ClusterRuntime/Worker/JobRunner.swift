@@ -33,19 +33,24 @@ package struct JobRunner: Sendable {
         }
     }
 
-    /// What a job is, as a metrics label: the handler's label, `job:<name>`, `timer:<name>`,
-    /// `call`; a set fixed by the bot, never an id.
-    func label(_ job: Job) -> String {
+    /// What a job is, as a metrics label: the handler's label (from `handlerLabels`, the bot's
+    /// table read once at start rather than per job), `job:<name>`, `timer:<name>`, `call`; a set
+    /// fixed by the bot, never an id.
+    static func label(_ job: Job, handlerLabels: [String]) -> String {
         switch job.payload {
         case .update(let index, _):
-            let handlers = bot.handlers
-            return Int(index) < handlers.count ? handlers[Int(index)].label : "handler \(index)"
+            return handlerLabel(index, handlerLabels)
         case .outbox(_, .job(let name, _)), .task(let name, _): return "job:" + name
         case .outbox(_, .call): return "call"
         case .outbox(_, .fire(let firing)): return "timer:" + firing.callback
         case .deadLetter: return "dead-letter"
         case .schedule: return "schedule"
         }
+    }
+
+    /// The label of handler `index`.
+    static func handlerLabel(_ index: UInt16, _ labels: [String]) -> String {
+        Int(index) < labels.count ? labels[Int(index)] : "handler \(index)"
     }
 
     package func run(_ job: Job) async -> (Outcome, Data) {

@@ -30,6 +30,8 @@ final class WorkerService: JobPool {
     private let databases: SharedDatabase
     private let watchdog: HangWatchdog
     private let recorder: PeerMetricsRecorder
+    /// The handlers' labels, for the metrics (the table is fixed once the bot runs).
+    private let handlerLabels: [String]
 
     init(bot: Bot, configuration: ClusterConfiguration, capacity: Int, client: BotClient,
          context: ZMQContext, logger: Logger) throws {
@@ -40,6 +42,7 @@ final class WorkerService: JobPool {
         self.logger = logger
         databases = SharedDatabase(path: configuration.file("state.sqlite").path)
         recorder = PeerMetricsRecorder(client: client)
+        handlerLabels = bot.handlers.map(\.label)
         watchdog = HangWatchdog(deadline: configuration.jobDeadline, interval: min(configuration.heartbeat, .milliseconds(250))) { id, job in
             logger.error("a handler ran past its deadline; exiting so that its work is retried elsewhere",
                          metadata: ["job": "\(id)", "what": "\(job.what)", "deadline": "\(configuration.jobDeadline)"])
@@ -103,7 +106,7 @@ final class WorkerService: JobPool {
         watchdog.started(job.id, JobRunner.describe(job), at: started)
         let runner = JobRunner(bot: bot, client: client, logger: logger, effects: effects)
         let (outcome, output) = await runner.run(job)
-        recorder.ran(runner.label(job), for: .now - started)
+        recorder.ran(JobRunner.label(job, handlerLabels: handlerLabels), for: .now - started)
         finish(job.id, outcome, output)
     }
 

@@ -126,9 +126,3 @@ public struct JobQueue: Sendable {
         try await effects.schedule(request)
     }
 }
-
-extension Duration {
-    package var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

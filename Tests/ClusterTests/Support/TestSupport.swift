@@ -26,3 +26,10 @@ func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async t
         Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
 }
+
+/// Whether a test that needs the tool at `path` runs: always on CI (`CI` set, where
+/// scripts/setup installs it, so a missing install step fails instead of skipping), elsewhere
+/// only when the tool is there.
+func needs(_ path: String) -> Bool {
+    FileManager.default.isExecutableFile(atPath: path) || ProcessInfo.processInfo.environment["CI"] != nil
+}
