@@ -43,17 +43,18 @@ public final class Emulator: Sendable {
             && parts[1].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
     }
 
-    /// Runs one Bot API call; `loop` completes long polls.
-    func call(method rawMethod: String, token: String, params: BotParams, on loop: any EventLoop) -> EventLoopFuture<APIResult> {
+    /// Runs one Bot API call; `loop` completes long polls. `client` is the caller's address,
+    /// kept in the transcript (`from`): which host made a call.
+    func call(method rawMethod: String, token: String, params: BotParams, client: String? = nil, on loop: any EventLoop) -> EventLoopFuture<APIResult> {
         let method = rawMethod.lowercased()
         if method == "getupdates" {
             return getUpdates(params, on: loop)
         }
-        return loop.makeSucceededFuture(execute(method: rawMethod, token: token, params: params))
+        return loop.makeSucceededFuture(execute(method: rawMethod, token: token, params: params, client: client))
     }
 
     /// Runs a call that completes at once (anything but getUpdates), counting and recording it.
-    func execute(method rawMethod: String, token: String, params: BotParams) -> APIResult {
+    func execute(method rawMethod: String, token: String, params: BotParams, client: String? = nil) -> APIResult {
         let method = rawMethod.lowercased()
         let result = state.withLock { s -> APIResult in
             let result: APIResult
@@ -69,7 +70,7 @@ public final class Emulator: Sendable {
                 var description: String?
                 if case .error(let e) = result { description = e.description }
                 s.record(method: Self.canonicalName(rawMethod), params: params, ok: result.isOK,
-                         errorCode: result.isOK ? nil : result.status, description: description)
+                         errorCode: result.isOK ? nil : result.status, description: description, client: client)
             }
             return result
         }

@@ -16,12 +16,16 @@ public struct BotCall: Sendable, Equatable, CustomStringConvertible {
     public var parameters: Data
     /// The emulator's error text for a failed call (`Bad Request: message can't be edited`).
     public var error: String?
+    /// The caller's address as the emulator saw it (which host made the call); nil from
+    /// in-process testers.
+    public var from: String?
 
-    public init(method: String, ok: Bool, parameters: Data, error: String? = nil) {
+    public init(method: String, ok: Bool, parameters: Data, error: String? = nil, from: String? = nil) {
         self.method = method
         self.ok = ok
         self.parameters = parameters
         self.error = error
+        self.from = from
     }
 
     /// Reads one transcript entry (`method`, `params`, `ok`); nil for anything else.
@@ -30,6 +34,7 @@ public struct BotCall: Sendable, Equatable, CustomStringConvertible {
         self.method = method
         ok = entry["ok"] as? Bool ?? false
         error = entry["description"] as? String
+        from = entry["from"] as? String
         parameters = (try? JSONSerialization.data(withJSONObject: entry["params"] ?? [String: Any](), options: [.sortedKeys])) ?? Data("{}".utf8)
     }
 

@@ -44,8 +44,8 @@ public enum Frame: Sendable, Equatable {
     case metrics(Data)
 
     /// 3: typed control commands (REFUSE, SCHEDULE, outbox action kinds, dead-letter jobs) and
-    /// the handler-table fingerprint in READY. 4: METRICS.
-    public static let version: UInt8 = 4
+    /// the handler-table fingerprint in READY. 4: METRICS. 5: the peer's host in READY.
+    public static let version: UInt8 = 5
     static let magic = Data("TGC".utf8)
 
     public static var header: Data { magic + Data([version]) }
@@ -61,6 +61,7 @@ public enum Frame: Sendable, Equatable {
             w.u64(ready.fingerprint)
             w.u32(ready.pid)
             w.string(ready.program)
+            w.string(ready.host)
         case .heartbeat, .disconnect, .lend, .reclaim:
             break
         case .refuse(let reason):
@@ -115,7 +116,8 @@ public enum Frame: Sendable, Equatable {
             guard let role = PeerRole(rawValue: try r.u8()) else { throw FrameError("unknown role") }
             let fingerprint = try r.u64()
             let pid = try r.u32()
-            frame = .ready(Ready(capacity: capacity, role: role, fingerprint: fingerprint, program: try r.string(), pid: pid))
+            let program = try r.string()
+            frame = .ready(Ready(capacity: capacity, role: role, fingerprint: fingerprint, program: program, pid: pid, host: try r.string()))
         case .heartbeat: frame = .heartbeat
         case .disconnect: frame = .disconnect
         case .refuse: frame = .refuse(reason: try r.string())

@@ -15,8 +15,13 @@ public struct Ready: Sendable, Equatable {
     public var program: String
     /// The peer's process id on its host: the supervisor kills a peer the broker declared lost.
     public var pid: UInt32
+    /// The peer's host, as its configuration names it: `tgcluster status` groups workers by it.
+    /// A process id means something only on the broker's own host (the broker knows which
+    /// peers those are: they reached it on a local endpoint).
+    public var host: String
 
-    public init(capacity: UInt32, role: PeerRole, fingerprint: UInt64 = 0, program: String = "", pid: UInt32 = 0) {
+    public init(capacity: UInt32, role: PeerRole, fingerprint: UInt64 = 0, program: String = "", pid: UInt32 = 0, host: String = "") {
+        self.host = host
         self.capacity = capacity
         self.role = role
         self.fingerprint = fingerprint

@@ -40,7 +40,7 @@ struct PeerSessionTests {
     @Test func aSilentBroker_isGreetedAgain_oncePerSilentPeriod() {
         var s = started()
         #expect(s.tick(now: t0 + .seconds(2)) == [], "exactly 4 heartbeats is not past it")
-        let again: [PeerSession.Action] = [.send(.ready(Self.ready)), .brokerForgot]
+        let again: [PeerSession.Action] = [.send(.ready(Self.ready)), .brokerForgot, .brokerSilent]
         #expect(s.tick(now: t0 + .milliseconds(2100)) == again)
         #expect(s.tick(now: t0 + .milliseconds(2600)) == [], "the silence counts from the READY")
         #expect(s.tick(now: t0 + .milliseconds(4200)) == again)

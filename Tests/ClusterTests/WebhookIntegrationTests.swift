@@ -9,20 +9,6 @@ import TGClusterTesting
 struct WebhookIntegrationTests {
     static let secret = "test-Secret_42"
 
-    /// A port nothing listens on now.
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     /// curl, as a client of the webhook would be; the HTTP status.
     static func post(_ url: String, body: String, headers: [String] = [], insecure: Bool = false) async throws -> Int {
         let p = Process()
@@ -44,7 +30,7 @@ struct WebhookIntegrationTests {
     }
 
     @Test func registeredWebhook_eachUpdateOnce_throughABrokerRestart_badRequestsRefused() async throws {
-        let port = Self.freePort()
+        let port = freePort()
         try await withCluster(bot: testBot, workers: 2, extra: Self.webhookArguments(port: port),
                                                simConfigure: { $0.webhookRetryBase = .milliseconds(100) }) { cluster in
             try await waitUntil("the webhook registered", timeout: .seconds(20)) {
@@ -103,7 +89,7 @@ struct WebhookIntegrationTests {
         try openssl.run()
         while openssl.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         #expect(openssl.terminationStatus == 0)
-        let port = Self.freePort()
+        let port = freePort()
         // Not registered: the emulator does not trust a self-signed certificate; a client that does (curl -k) posts.
         try await withCluster(bot: testBot, workers: 1, extra: ["--webhook", "--listen", "127.0.0.1:\(port)", "--url", "https://127.0.0.1:\(port)/tg/hook",
                                                                    "--secret", Self.secret, "--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem"]) { cluster in

@@ -30,7 +30,7 @@ struct FrameTests {
         .emit(Emission(outboxID: 13, key: nil, action: .call(method: "sendMessage", parameters: Data()))),
         .emit(Emission(outboxID: 14, key: .user(9), action: .fire(firing))),
         .emitted(outboxID: 12, outcome: .ok, output: Data("x".utf8)),
-        .ready(Ready(capacity: 64, role: .worker, fingerprint: 0xdead_beef_0123_4567, program: "echobot", pid: 4242)),
+        .ready(Ready(capacity: 64, role: .worker, fingerprint: 0xdead_beef_0123_4567, program: "echobot", pid: 4242, host: "h1")),
         .refuse(reason: "handler tables differ"),
         .schedule(taskID: 6, change: Data("{}".utf8)),
         .metrics(Data(#"{"retries":1}"#.utf8)),
@@ -39,7 +39,7 @@ struct FrameTests {
     @Test func everyCommand_roundTrips() throws {
         for frame in Self.all {
             let parts = frame.encoded()
-            #expect(parts[0] == Data("TGC".utf8) + Data([4]))
+            #expect(parts[0] == Data("TGC".utf8) + Data([5]))
             #expect(try Frame.decode(parts) == frame)
         }
     }
@@ -52,10 +52,10 @@ struct FrameTests {
         }
     }
 
-    @Test func aVersion3Peer_isRefusedByItsHeader() {
+    @Test func anOlderPeer_isRefusedByItsHeader() {
         var parts = Frame.heartbeat.encoded()
-        parts[0] = Data("TGC".utf8) + Data([3])
-        #expect(throws: FrameError("protocol version 3 (this is 4)")) { try Frame.decode(parts) }
+        parts[0] = Data("TGC".utf8) + Data([4])
+        #expect(throws: FrameError("protocol version 4 (this is 5)")) { try Frame.decode(parts) }
     }
 
     @Test func badFrames_areErrorsNotCrashes() {

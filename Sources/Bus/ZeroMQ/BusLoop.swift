@@ -16,14 +16,20 @@ public final class BusLoop: Sendable {
         public var bind: [String] = []
         public var connect: [String] = []
         public var highWaterMark: Int32 = 10_000
+        /// CURVE keys (for `tcp://` endpoints), set before binding or connecting.
+        public var security: ZMQSecurity = .none
+        /// ZMTP heartbeats at this interval (see `ZMQSocket.detectDeadPeers`); nil: none.
+        public var deadPeerInterval: Duration?
 
         public init(kind: ZMQSocket.Kind, identity: String? = nil, bind: [String] = [], connect: [String] = [],
-                    highWaterMark: Int32 = 10_000) {
+                    highWaterMark: Int32 = 10_000, security: ZMQSecurity = .none, deadPeerInterval: Duration? = nil) {
             self.kind = kind
             self.identity = identity
             self.bind = bind
             self.connect = connect
             self.highWaterMark = highWaterMark
+            self.security = security
+            self.deadPeerInterval = deadPeerInterval
         }
     }
 
@@ -32,6 +38,15 @@ public final class BusLoop: Sendable {
     public struct Message: Sendable {
         public var socket: Int
         public var frames: [Data]
+        /// On a CURVE server's socket, the `User-Id` its ZAP handler gave the sender (the
+        /// client's public key); nil elsewhere.
+        public var userID: String?
+
+        public init(socket: Int, frames: [Data], userID: String? = nil) {
+            self.socket = socket
+            self.frames = frames
+            self.userID = userID
+        }
 
         public var isTick: Bool { socket == BusLoop.tick }
     }
@@ -64,6 +79,10 @@ public final class BusLoop: Sendable {
     }
 
     public let inbound: AsyncStream<Message>
+    /// Per socket, the endpoint it bound last as libzmq reports it (a `tcp://…:*` with its
+    /// port filled in); nil for sockets that only connect.
+    public var boundEndpoints: [String?] { bound.withLock { $0 } }
+    private let bound = Mutex<[String?]>([])
     private let continuation: AsyncStream<Message>.Continuation
     private let outbox = Mutex(Outbox())
     private let wakeRead: Int32
@@ -86,7 +105,7 @@ public final class BusLoop: Sendable {
         wakeRead = fds[0]
         wakeWrite = fds[1]
         (inbound, continuation) = AsyncStream.makeStream(of: Message.self, bufferingPolicy: .unbounded)
-        let started = Mutex<Result<Void, ZMQError>?>(nil)
+        let started = Mutex<Result<[String?], ZMQError>?>(nil)
         let ready = DispatchSemaphore(value: 0)
         let thread = Thread { [self] in
             var sockets: [ZMQSocket] = []
@@ -94,10 +113,13 @@ public final class BusLoop: Sendable {
                 for spec in specs {
                     let s = try ZMQSocket(context, kind: spec.kind, identity: spec.identity, highWaterMark: spec.highWaterMark)
                     sockets.append(s)
+                    try s.secure(spec.security)
+                    if let interval = spec.deadPeerInterval { try s.detectDeadPeers(interval: interval) }
                     for e in spec.bind { try s.bind(e) }
                     for e in spec.connect { try s.connect(e) }
                 }
-                started.withLock { $0 = .success(()) }
+                let bound = zip(specs, sockets).map { spec, s in spec.bind.isEmpty ? nil : s.lastEndpoint }
+                started.withLock { $0 = .success(bound) }
             } catch {
                 for s in sockets { s.close() }
                 started.withLock { $0 = .failure(error) }
@@ -110,11 +132,16 @@ public final class BusLoop: Sendable {
         thread.name = "tgcluster.bus"
         thread.start()
         ready.wait()
-        if case .failure(let error)? = started.withLock({ $0 }) {
+        switch started.withLock({ $0 }) {
+        case .success(let endpoints)?:
+            bound.withLock { $0 = endpoints }
+        case .failure(let error)?:
             close(wakeRead)
             close(wakeWrite)
             continuation.finish()
             throw error
+        case nil:
+            preconditionFailure("the bus thread signalled without a result")
         }
     }
 
@@ -201,7 +228,7 @@ public final class BusLoop: Sendable {
                     // Bounded per round, so one busy socket cannot starve the others or the outbox.
                     for _ in 0..<1000 {
                         guard let frames = try? socket.receive() else { break }
-                        continuation.yield(Message(socket: index, frames: frames))
+                        continuation.yield(Message(socket: index, frames: frames, userID: socket.lastUserID))
                     }
                 }
             }

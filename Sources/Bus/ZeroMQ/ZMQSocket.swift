@@ -8,12 +8,13 @@ import Foundation
 /// gone peer is an error instead of silently dropped.
 public final class ZMQSocket {
     public enum Kind: Sendable {
-        case router, dealer
+        case router, dealer, rep
 
         var raw: Int32 {
             switch self {
             case .router: return ZMQ_ROUTER
             case .dealer: return ZMQ_DEALER
+            case .rep: return ZMQ_REP
             }
         }
     }
@@ -21,6 +22,10 @@ public final class ZMQSocket {
     let handle: UnsafeMutableRawPointer
     public let kind: Kind
     private var closed = false
+    /// A CURVE server's messages carry the `User-Id` its ZAP handler gave the peer.
+    private var readsUserID = false
+    /// The `User-Id` of the message `receive` returned last (nil without CURVE).
+    public private(set) var lastUserID: String?
 
     public init(_ context: ZMQContext, kind: Kind, identity: String? = nil, highWaterMark: Int32 = 10_000,
                 linger: Duration = .milliseconds(500)) throws(ZMQError) {
@@ -46,6 +51,14 @@ public final class ZMQSocket {
         guard zmq_bind(handle, endpoint) == 0 else { throw .last("zmq_bind(\(endpoint))") }
     }
 
+    /// The endpoint bound last, with the port the system chose for `tcp://host:*`.
+    public var lastEndpoint: String? {
+        var buffer = [CChar](repeating: 0, count: 1024)
+        var size = buffer.count
+        guard zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, &buffer, &size) == 0 else { return nil }
+        return String(cString: buffer)
+    }
+
     public func connect(_ endpoint: String) throws(ZMQError) {
         guard zmq_connect(handle, endpoint) == 0 else { throw .last("zmq_connect(\(endpoint))") }
     }
@@ -59,6 +72,65 @@ public final class ZMQSocket {
     private func set(_ option: Int32, _ value: Int32) throws(ZMQError) {
         var v = value
         guard zmq_setsockopt(handle, option, &v, MemoryLayout<Int32>.size) == 0 else { throw .last("zmq_setsockopt(\(option))") }
+    }
+
+    private func set(_ option: Int32, _ text: String) throws(ZMQError) {
+        let bytes = Array(text.utf8)
+        guard zmq_setsockopt(handle, option, bytes, bytes.count) == 0 else { throw .last("zmq_setsockopt(\(option))") }
+    }
+
+    /// ZMQ_ZAP_ENFORCE_DOMAIN: in libzmq's draft section of zmq.h, accepted by stable builds.
+    static let zapEnforceDomain: Int32 = 93
+
+    /// CURVE keys and, for a server, the ZAP domain; before `bind` or `connect`.
+    public func secure(_ security: ZMQSecurity) throws(ZMQError) {
+        switch security {
+        case .none:
+            return
+        case .curveServer(let secret, let domain):
+            try set(ZMQ_CURVE_SERVER, 1)
+            try set(ZMQ_CURVE_SECRETKEY, secret)
+            if !domain.isEmpty {
+                try set(ZMQ_ZAP_DOMAIN, domain)
+                try set(Self.zapEnforceDomain, 1)
+            }
+            readsUserID = true
+        case .curveClient(let publicKey, let secret, let serverKey):
+            try set(ZMQ_CURVE_SERVERKEY, serverKey)
+            try set(ZMQ_CURVE_PUBLICKEY, publicKey)
+            try set(ZMQ_CURVE_SECRETKEY, secret)
+        }
+    }
+
+    /// ZMTP's own heartbeats and a handshake deadline, so a connection to a dead or cut-off
+    /// peer is closed (and redialled) in seconds instead of at TCP's pace; the roles' own
+    /// heartbeats stay the authority over which work is lost.
+    public func detectDeadPeers(interval: Duration) throws(ZMQError) {
+        let ms = Int32(interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)
+        try set(ZMQ_HEARTBEAT_IVL, ms)
+        try set(ZMQ_HEARTBEAT_TIMEOUT, ms * 3)
+        try set(ZMQ_HEARTBEAT_TTL, ms * 3)
+        try set(ZMQ_HANDSHAKE_IVL, ms * 5)
+    }
+
+    func setReceiveTimeout(_ timeout: Duration) throws(ZMQError) {
+        try set(ZMQ_RCVTIMEO, Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+    }
+
+    /// Waits up to the receive timeout for one multipart message; nil when none came.
+    func receiveBlocking() throws(ZMQError) -> [Data]? {
+        var msg = zmq_msg_t()
+        zmq_msg_init(&msg)
+        defer { zmq_msg_close(&msg) }
+        let rc = zmq_msg_recv(&msg, handle, 0)
+        if rc < 0 {
+            let code = zmq_errno()
+            if code == EAGAIN || code == EINTR { return nil }
+            throw ZMQError(code: code, operation: "zmq_msg_recv")
+        }
+        var frames = [Data(bytes: zmq_msg_data(&msg), count: zmq_msg_size(&msg))]
+        if zmq_msg_more(&msg) != 0, let rest = try receive() { frames += rest }
+        return frames
     }
 
     /// Sends a multipart message without blocking; false when it would block (high-water mark).
@@ -93,7 +165,11 @@ public final class ZMQSocket {
                 throw ZMQError(code: code, operation: "zmq_msg_recv")
             }
             frames.append(Data(bytes: zmq_msg_data(&msg), count: zmq_msg_size(&msg)))
-            if zmq_msg_more(&msg) == 0 { return frames }
+            if zmq_msg_more(&msg) == 0 {
+                // On the last frame: a ROUTER's first (the routing id) is its own and carries none.
+                if readsUserID { lastUserID = zmq_msg_gets(&msg, "User-Id").map { String(cString: $0) } }
+                return frames
+            }
         }
     }
 }

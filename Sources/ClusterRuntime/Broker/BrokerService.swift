@@ -21,11 +21,16 @@ final class BrokerService: Sendable {
     private let bot: Bot
     private let journal: Journal
     private let telemetry: BrokerTelemetry
+    /// The worker hosts admitted on the remote socket, and the handler that admits them.
+    private let allowed: AllowedKeys?
+    private let zap: ZAPHandler?
 
     static let ingestSocket = 0
     static let workersSocket = 1
     /// A DEALER to the supervisor's control endpoint: peers declared lost are reported there.
     static let supervisorSocket = 2
+    /// Workers on other hosts (`--remote-workers`, CURVE); present only when configured.
+    static let remoteSocket = 3
 
     init(bot: Bot, configuration: ClusterConfiguration, context: ZMQContext, logger: Logger) throws {
         self.bot = bot
@@ -43,14 +48,34 @@ final class BrokerService: Sendable {
             journalConfig.observeFsync = { telemetry.metrics.fsynced($0) }
         }
         journal = Journal(configuration: journalConfig, logger: logger)
+        try LinkSecurity.checkLocal(configuration.ingestSocket, flag: "--ingest-endpoint", configuration, logger: logger)
+        try LinkSecurity.checkLocal(configuration.workersSocket, flag: "--workers-endpoint", configuration, logger: logger)
+        var sockets: [BusLoop.SocketSpec] = [
+            .init(kind: .router, bind: [configuration.ingestSocket]),
+            .init(kind: .router, bind: [configuration.workersSocket], highWaterMark: 100_000),
+            .init(kind: .dealer, connect: [configuration.controlSocket], highWaterMark: 100),
+        ]
+        var allowed: AllowedKeys?
+        var zap: ZAPHandler?
+        if let remote = configuration.remoteWorkersEndpoint {
+            let security = try LinkSecurity.server(configuration, logger: logger)
+            if security.isCurve {
+                // The handler first: a handshake that finds none is refused (the domain is enforced).
+                let keys = AllowedKeys(directory: configuration.allowedKeysPath, logger: logger)
+                zap = try ZAPHandler(context: context) { keys.decide($0) }
+                allowed = keys
+            }
+            sockets.append(.init(kind: .router, bind: [remote], highWaterMark: 100_000, security: security,
+                                 deadPeerInterval: max(configuration.heartbeat, .seconds(1))))
+        }
+        self.allowed = allowed
+        self.zap = zap
         do {
-            bus = try BusLoop(context: context, sockets: [
-                .init(kind: .router, bind: [configuration.ingestSocket]),
-                .init(kind: .router, bind: [configuration.workersSocket], highWaterMark: 100_000),
-                .init(kind: .dealer, connect: [configuration.controlSocket], highWaterMark: 100),
-            ], tick: configuration.heartbeat / 2)
+            bus = try BusLoop(context: context, sockets: sockets, tick: configuration.heartbeat / 2)
         } catch {
-            throw RoleError.cannotListen("\(configuration.ingestSocket), \(configuration.workersSocket): \(error)")
+            zap?.shutdown()
+            let endpoints = [configuration.ingestSocket, configuration.workersSocket] + (configuration.remoteWorkersEndpoint.map { [$0] } ?? [])
+            throw RoleError.cannotListen("\(endpoints.joined(separator: ", ")): \(error)")
         }
     }
 
@@ -89,7 +114,8 @@ final class BrokerService: Sendable {
             await stop()
             stopping.withLock { $0 = true }
         }
-        logger.info("listening", metadata: ["ingest": "\(configuration.ingestSocket)", "workers": "\(configuration.workersSocket)"])
+        logger.info("listening", metadata: ["ingest": "\(configuration.ingestSocket)", "workers": "\(configuration.workersSocket)",
+                                            "remote_workers": "\(configuration.remoteWorkersEndpoint ?? "-")"])
         var stats = StatsWriter(file: configuration.file("broker.json"))
         var drainDeadline: ContinuousClock.Instant?
         var ticks = 0
@@ -104,6 +130,7 @@ final class BrokerService: Sendable {
                 telemetry.tick(state, now: now)
                 ticks += 1
                 if ticks % 120 == 0 { journal.prune() }
+                if ticks % 4 == 0 { allowed?.reload() }
             } else {
                 actions = handle(m, state: &state, now: now)
             }
@@ -118,7 +145,7 @@ final class BrokerService: Sendable {
             }
         }
         for peer in state.peerSummary {
-            bus.send([peer.peer] + Frame.disconnect.encoded(), on: Self.workersSocket)
+            send(.disconnect, to: peer.peer)
         }
         stats.write(state, now: .now)
         stopper.cancel()
@@ -127,12 +154,27 @@ final class BrokerService: Sendable {
         _ = flushed.wait(timeout: .now() + 5)
         journal.close()
         bus.shutdown()
+        zap?.shutdown()
         await telemetry.stop()
+    }
+
+    /// A frame to a worker or the sequencer, on the socket it came in by.
+    private func send(_ frame: Frame, to peer: Data) {
+        if RemotePeer.isRemote(peer) {
+            bus.send([RemotePeer.identity(peer)] + frame.encoded(), on: Self.remoteSocket)
+        } else {
+            bus.send([peer] + frame.encoded(), on: Self.workersSocket)
+        }
     }
 
     private func handle(_ m: BusLoop.Message, state: inout BrokerState, now: ContinuousClock.Instant) -> [BrokerState.Action] {
         // The supervisor's answers to peer-lost reports are JSON, not frames: nothing to do.
-        guard m.socket != Self.supervisorSocket, let peer = m.frames.first else { return [] }
+        guard m.socket != Self.supervisorSocket, let identity = m.frames.first else { return [] }
+        let peer = m.socket == Self.remoteSocket ? RemotePeer.key(identity) : identity
+        if m.socket == Self.remoteSocket, let allowed, !(m.userID.map(allowed.contains) ?? false) {
+            // Admitted at its handshake, but its key has left the allow-list since.
+            return state.revoke(peer, reason: "this host's key is no longer in the broker's allow-list", now: now)
+        }
         let frame: Frame
         do {
             frame = try Frame.decode(m.frames.dropFirst())
@@ -171,7 +213,7 @@ final class BrokerService: Sendable {
         for action in actions {
             switch action {
             case .send(let peer, let frame):
-                bus.send([peer] + frame.encoded(), on: Self.workersSocket)
+                send(frame, to: peer)
             case .answerIngest(let peer, let frame):
                 if case .ack = frame {
                     // Only what the journal has on disk is acknowledged.
@@ -186,15 +228,17 @@ final class BrokerService: Sendable {
             case .deadLetter(let letter):
                 more += deadLetter(letter, state: &state, now: now)
             case .refused(let peer, let reason):
-                logger.error("peer refused", metadata: ["peer": "\(String(decoding: peer, as: UTF8.self))", "reason": "\(reason)"])
+                logger.error("peer refused", metadata: ["peer": "\(RemotePeer.name(peer))", "reason": "\(reason)"])
             case .lost(let peer, let pid, let role, let reason, let requeued):
                 telemetry.metrics.forget(peer)
-                logger.warning("peer lost; its jobs go to others", metadata: ["peer": "\(String(decoding: peer, as: UTF8.self))",
+                logger.warning("peer lost; its jobs go to others", metadata: ["peer": "\(RemotePeer.name(peer))",
                                                                             "reason": "\(reason)", "jobs": "\(requeued)"])
                 // A process the broker gave up on must not come back and finish jobs that now
                 // run elsewhere: its supervisor kills it (gunicorn's arbiter does the same).
                 let request = ControlRequest(command: .peerLost, pid: Int(pid), role: role.name, reason: reason)
-                if pid > 0, let json = try? JSONEncoder().encode(request) {
+                // A process id names a process on this host only: a remote host's own supervisor
+                // sees its worker exit once the worker hears nothing from the broker.
+                if pid > 0, !RemotePeer.isRemote(peer), let json = try? JSONEncoder().encode(request) {
                     bus.send([Data(), json], on: Self.supervisorSocket)
                 }
             }

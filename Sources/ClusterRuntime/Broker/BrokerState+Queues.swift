@@ -55,8 +55,8 @@ extension BrokerState {
         return .send(peer: submitter.peer, .result(taskID: submitter.taskID, outcome: outcome, output: output))
     }
 
-    mutating func register(_ peer: Data, role: PeerRole, pid: UInt32, capacity: Int, now: ContinuousClock.Instant) -> [Action] {
-        peers[peer] = Peer(role: role, pid: pid, capacity: capacity, lastSeen: now, lastSent: now)
+    mutating func register(_ peer: Data, role: PeerRole, pid: UInt32, host: String, capacity: Int, now: ContinuousClock.Instant) -> [Action] {
+        peers[peer] = Peer(role: role, pid: pid, host: host, capacity: capacity, lastSeen: now, lastSent: now)
         rotation.append(peer)
         return dispatch(now: now)
     }

@@ -99,6 +99,7 @@ package struct BrokerState: Sendable {
     struct Peer: Sendable {
         var role: PeerRole
         var pid: UInt32
+        var host = ""
         var capacity: Int
         var inFlight = Set<UInt64>()
         var lastSeen: ContinuousClock.Instant
@@ -169,6 +170,7 @@ package struct BrokerState: Sendable {
         package var peer: Data
         package var role: PeerRole
         package var pid: UInt32
+        package var host: String
         package var capacity: Int
         package var inFlight: Int
     }
@@ -185,7 +187,7 @@ package struct BrokerState: Sendable {
     }
 
     package var peerSummary: [PeerSummary] {
-        peers.map { PeerSummary(peer: $0.key, role: $0.value.role, pid: $0.value.pid, capacity: $0.value.capacity, inFlight: $0.value.inFlight.count) }
+        peers.map { PeerSummary(peer: $0.key, role: $0.value.role, pid: $0.value.pid, host: $0.value.host, capacity: $0.value.capacity, inFlight: $0.value.inFlight.count) }
             .sorted { $0.peer.lexicographicallyPrecedes($1.peer) }
     }
 
@@ -262,7 +264,7 @@ package struct BrokerState: Sendable {
                 peers[peer]!.lastSeen = now
                 return actions + dispatch(now: now)
             }
-            return actions + register(peer, role: role, pid: ready.pid, capacity: Int(capacity), now: now)
+            return actions + register(peer, role: role, pid: ready.pid, host: ready.host, capacity: Int(capacity), now: now)
         }
         guard peers[peer] != nil else {
             // Unknown (the broker restarted, or the peer expired): ask it to say READY again.
@@ -302,6 +304,18 @@ package struct BrokerState: Sendable {
             counters.malformed += 1
             return []
         }
+    }
+
+    /// A peer that may no longer talk to the broker (its key left the allow-list): told so, and
+    /// its jobs go to others.
+    package mutating func revoke(_ peer: Data, reason: String, now: ContinuousClock.Instant) -> [Action] {
+        var actions: [Action] = [.send(peer: peer, .refuse(reason: reason))]
+        if let known = peers[peer] {
+            actions.append(.refused(peer: peer, reason: reason))
+            actions += expire(peer, known, reason: reason, now: now)
+            actions += dispatch(now: now)
+        }
+        return actions
     }
 
     /// A job the broker itself starts in the pool (the error handler's notice of a dead letter).

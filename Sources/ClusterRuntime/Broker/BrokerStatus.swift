@@ -8,18 +8,24 @@ package struct BrokerStatus: Codable, Sendable, Equatable {
         package var id: String
         package var role: String
         package var pid: Int
+        /// The host the peer names (`--host`); "" from brokers before protocol 5.
+        package var host: String
+        /// Connected over `--remote-workers` (another host) rather than the local endpoint.
+        package var remote: Bool
         package var capacity: Int
         package var inFlight: Int
 
         enum CodingKeys: String, CodingKey {
-            case id, role, pid, capacity
+            case id, role, pid, host, remote, capacity
             case inFlight = "in_flight"
         }
 
-        package init(id: String, role: String, pid: Int, capacity: Int, inFlight: Int) {
+        package init(id: String, role: String, pid: Int, host: String = "", remote: Bool = false, capacity: Int, inFlight: Int) {
             self.id = id
             self.role = role
             self.pid = pid
+            self.host = host
+            self.remote = remote
             self.capacity = capacity
             self.inFlight = inFlight
         }
@@ -30,6 +36,8 @@ package struct BrokerStatus: Codable, Sendable, Equatable {
             id = try c.decode(String.self, forKey: .id)
             role = try c.decode(String.self, forKey: .role)
             pid = try c.decodeIfPresent(Int.self, forKey: .pid) ?? 0
+            host = try c.decodeIfPresent(String.self, forKey: .host) ?? ""
+            remote = try c.decodeIfPresent(Bool.self, forKey: .remote) ?? false
             capacity = try c.decode(Int.self, forKey: .capacity)
             inFlight = try c.decode(Int.self, forKey: .inFlight)
         }

@@ -22,7 +22,8 @@ struct StatsWriter {
             requeued: c.requeued, deadLettered: c.deadLettered, busy: c.busy, updatesPerSecond: rate,
             latencyP50: pct(0.5), latencyP99: pct(0.99),
             peers: state.peerSummary.map {
-                .init(id: String(decoding: $0.peer, as: UTF8.self), role: $0.role.name, pid: Int($0.pid), capacity: $0.capacity, inFlight: $0.inFlight)
+                .init(id: RemotePeer.name($0.peer), role: $0.role.name, pid: Int($0.pid), host: $0.host, remote: RemotePeer.isRemote($0.peer),
+                      capacity: $0.capacity, inFlight: $0.inFlight)
             })
         status.botAPI = botAPI()
         StatusFile.write(status, to: file)

@@ -18,10 +18,22 @@ package enum StatusReport {
         lines.append(row(["role", "pid", "host", "uptime", "restarts", "in flight"]))
         let peers = status.broker?.peers ?? []
         for child in supervisor?.children ?? [] {
-            let inFlight = peers.first { $0.pid == child.pid }?.inFlight
+            let inFlight = peers.first { !$0.remote && $0.pid == child.pid }?.inFlight
             let role = child.role + (child.draining ? "*" : "")
-            // Every process runs on the supervisor's host until workers on other hosts (issue 14).
             lines.append(row([role, "\(child.pid)", "local", "\(Int(now - child.started))s", "\(child.restarts)", inFlight.map(String.init) ?? "-"]))
+        }
+        // Workers on other hosts: the broker knows them, their own supervisors know their uptime.
+        let remote = peers.filter(\.remote).sorted { ($0.host, $0.pid) < ($1.host, $1.pid) }
+        for peer in remote {
+            lines.append(row([peer.role, "\(peer.pid)", peer.host.isEmpty ? "?" : peer.host, "-", "-", "\(peer.inFlight)"]))
+        }
+        let hosts = Dictionary(grouping: remote) { $0.host.isEmpty ? "?" : $0.host }
+        if !hosts.isEmpty {
+            lines.append("worker hosts: " + hosts.keys.sorted().map { host in
+                let members = hosts[host]!
+                return "\(host) \(members.count) workers, \(members.reduce(0) { $0 + $1.capacity }) slots, "
+                    + "\(members.reduce(0) { $0 + $1.inFlight }) in flight"
+            }.joined(separator: "; "))
         }
         let b = status.broker
         lines.append("queued \(b?.queued ?? 0), in flight \(b?.inFlight ?? 0), completed \(b?.completed ?? 0), failed \(b?.failed ?? 0), "

@@ -17,6 +17,7 @@ final class BrokerLink: Sendable {
 
     init(configuration: ClusterConfiguration, context: ZMQContext, logger: Logger) throws {
         self.logger = logger
+        try LinkSecurity.checkLocal(configuration.ingestSocket, flag: "--ingest-endpoint", configuration, logger: logger)
         bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: "ingest-\(getpid())-\(UInt32.random(in: 0...UInt32.max))",
                                                              connect: [configuration.ingestSocket])],
                           tick: configuration.heartbeat)

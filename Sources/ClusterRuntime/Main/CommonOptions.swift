@@ -40,6 +40,27 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("metrics-listen"), help: "Serve Prometheus metrics (/metrics) and /healthz from the broker at HOST:PORT, e.g. 127.0.0.1:9464 (default: $TGCLUSTER_METRICS_LISTEN, or none).")
     var metricsListen: String?
 
+    @Option(name: .customLong("remote-workers"), help: "Also listen for workers on other hosts at tcp://HOST:PORT, with CURVE (needs --key and --allow-keys) (default: $TGCLUSTER_REMOTE_WORKERS).")
+    var remoteWorkers: String?
+
+    @Option(help: "On a worker host: the broker's tcp://HOST:PORT (see --remote-workers) (default: $TGCLUSTER_CONNECT).")
+    var connect: String?
+
+    @Option(help: "This process's CURVE certificate with its secret key, from `tgcluster keys new` (default: $TGCLUSTER_KEY).")
+    var key: String?
+
+    @Option(name: .customLong("server-key"), help: "On a worker host: the broker's public certificate (default: $TGCLUSTER_SERVER_KEY).")
+    var serverKey: String?
+
+    @Option(name: .customLong("allow-keys"), help: "The broker's allow-list: a directory of worker hosts' public certificates (default: $TGCLUSTER_ALLOW_KEYS or <data-dir>/allowed-keys).")
+    var allowKeys: String?
+
+    @Flag(name: .customLong("insecure-plaintext"), help: "Allow tcp:// without CURVE: anyone who reaches the port can take or answer jobs.")
+    var insecurePlaintext = false
+
+    @Option(help: "This host's name in `tgcluster status` (default: $TGCLUSTER_HOST or the host name).")
+    var host: String?
+
     @Flag(name: .customLong("journal-archive"), help: "Move completed journal segments to journal/archive/ instead of deleting them.")
     var journalArchive = false
 
@@ -63,6 +84,13 @@ struct CommonOptions: ParsableArguments {
         if let drainDeadline { c.drainDeadline = try DurationText.parse(drainDeadline, flag: "drain-deadline") }
         if let journalRetention { c.journalRetention = try DurationText.parse(journalRetention, flag: "journal-retention") }
         c.journalArchive = journalArchive
+        if let remoteWorkers { c.remoteWorkersEndpoint = remoteWorkers }
+        if let connect { c.connectEndpoint = connect }
+        if let key { c.keyFile = key }
+        if let serverKey { c.serverKeyFile = serverKey }
+        if let allowKeys { c.allowedKeysDirectory = allowKeys }
+        if let host { c.host = host }
+        c.insecurePlaintext = insecurePlaintext
         if let spec = flood ?? ProcessInfo.processInfo.environment["TGCLUSTER_FLOOD"], !spec.isEmpty {
             do { c.flood = try FloodLimits.parse(spec) } catch { throw ValidationError(error.description) }
         }
@@ -82,6 +110,13 @@ struct CommonOptions: ParsableArguments {
         if journalArchive { out.append("--journal-archive") }
         if let flood { out += ["--flood", flood] }
         if let metricsListen { out += ["--metrics-listen", metricsListen] }
+        if let remoteWorkers { out += ["--remote-workers", remoteWorkers] }
+        if let connect { out += ["--connect", connect] }
+        if let key { out += ["--key", key] }
+        if let serverKey { out += ["--server-key", serverKey] }
+        if let allowKeys { out += ["--allow-keys", allowKeys] }
+        if insecurePlaintext { out.append("--insecure-plaintext") }
+        if let host { out += ["--host", host] }
         out += ["--log-level", logLevel]
         return out
     }

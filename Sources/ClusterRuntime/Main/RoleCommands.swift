@@ -99,8 +99,14 @@ private func resources(context: ZMQContext, client: BotClient) -> [ClosingServic
 private func runWorker(capacity: Int, configuration: ClusterConfiguration, common: CommonOptions) async throws {
     let (logger, client) = bootClientRole("worker", configuration: configuration, common: common)
     let context = ZMQContext()
-    let service = try WorkerService(bot: Roles.bot, configuration: configuration, capacity: capacity,
+    let service: WorkerService
+    do {
+        service = try WorkerService(bot: Roles.bot, configuration: configuration, capacity: capacity,
                                     client: client, context: context, logger: logger)
+    } catch {
+        // Keys that do not work, an endpoint that does not parse: restarting will not help.
+        RoleLifecycle.bootFailure("\(error)", logger: logger)
+    }
     await RoleLifecycle.run(service, after: resources(context: context, client: client),
                             drainDeadline: configuration.drainDeadline, logger: logger)
 }
@@ -126,16 +132,20 @@ struct IngestCommand: AsyncParsableCommand {
         let (logger, client) = bootClientRole("ingest", configuration: configuration, common: common)
         let context = ZMQContext()
         let service: any Service
-        if webhook.webhook {
-            service = try WebhookIngestService(bot: Roles.bot, configuration: configuration, options: webhook, client: client,
-                                               context: context, logger: logger)
-        } else {
-            if webhook.register {
-                // Back to polling: Telegram refuses getUpdates while a webhook is set.
-                _ = try? await client.call(BotMethods.DeleteWebhook())
-                logger.info("webhook deleted (polling)")
+        do {
+            if webhook.webhook {
+                service = try WebhookIngestService(bot: Roles.bot, configuration: configuration, options: webhook, client: client,
+                                                   context: context, logger: logger)
+            } else {
+                if webhook.register {
+                    // Back to polling: Telegram refuses getUpdates while a webhook is set.
+                    _ = try? await client.call(BotMethods.DeleteWebhook())
+                    logger.info("webhook deleted (polling)")
+                }
+                service = try IngestService(bot: Roles.bot, configuration: configuration, client: client, context: context, logger: logger)
             }
-            service = try IngestService(bot: Roles.bot, configuration: configuration, client: client, context: context, logger: logger)
+        } catch let error as ConfigurationError {
+            RoleLifecycle.bootFailure("\(error)", logger: logger)
         }
         await RoleLifecycle.run(service, after: resources(context: context, client: client),
                                 drainDeadline: configuration.drainDeadline, logger: logger)
@@ -165,7 +175,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("poll-timeout"), help: "getUpdates' long-poll timeout in seconds (0-50).")
     var pollTimeout = 50
 
+    @Option(help: "all: every role (the core host); workers: only the worker pool, on another host (needs --connect, --key, --server-key).")
+    var role = "all"
+
     func validate() throws {
+        guard ["all", "workers"].contains(role) else { throw ValidationError("--role must be all or workers") }
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be 0...256") }
         guard (1...16).contains(ingests) else { throw ValidationError("--ingests must be 1...16") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
@@ -180,6 +194,18 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("\(RoleError.noToken)")
             Foundation.exit(RoleError.bootFailure)
         }
+        do {
+            // A key that does not work halts here, once, instead of in every child.
+            if role == "workers" {
+                guard let connect = configuration.connectEndpoint else { throw ConfigurationError("--role workers needs --connect tcp://BROKER:PORT") }
+                _ = try LinkSecurity.client(for: connect, configuration, logger: logger)
+            } else {
+                _ = try LinkSecurity.server(configuration, logger: logger)
+            }
+        } catch {
+            logger.critical("\(error)")
+            Foundation.exit(RoleError.bootFailure)
+        }
         let base = common.forwarded
         let options = Supervisor.Options(workers: workers, childArguments: [
             "broker": base,
@@ -189,6 +215,7 @@ struct RunCommand: AsyncParsableCommand {
         ])
         var supervised = options
         supervised.ingests = webhook.webhook ? ingests : 1
+        supervised.workersOnly = role == "workers"
         let supervisor = Supervisor(configuration: configuration, options: supervised, logger: logger)
         let group = ServiceGroup(services: [supervisor], gracefulShutdownSignals: Supervisor.stopSignals, logger: logger)
         try? await group.run()

@@ -14,18 +14,26 @@ final class PeerLink: Sendable {
     private let logger: Logger
     private let heartbeat: Duration
     private let tasks = Mutex<[Task<Void, Never>]>([])
+    private let onBrokerSilent = Mutex<@Sendable () -> Void>({})
 
-    init(ready: Ready, endpoint: String, configuration: PeerSession.Configuration, context: ZMQContext, logger: Logger) throws {
+    /// With CURVE (`security`, a worker host's link), ZMTP heartbeats close a connection whose
+    /// peer went silent, so the redial starts in seconds.
+    init(ready: Ready, endpoint: String, security: ZMQSecurity = .none, configuration: PeerSession.Configuration,
+         context: ZMQContext, logger: Logger) throws {
         self.logger = logger
         heartbeat = configuration.heartbeat
         session = Mutex(PeerSession(ready: ready, configuration: configuration, now: .now))
         let identity = "\(ready.role.name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: identity, connect: [endpoint])],
+        let deadPeers: Duration? = endpoint.hasPrefix("tcp://") ? max(configuration.heartbeat, .seconds(1)) : nil
+        bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: identity, connect: [endpoint], security: security,
+                                                            deadPeerInterval: deadPeers)],
                           heartbeat: .init(socket: 0, frames: Frame.heartbeat.encoded(), interval: configuration.heartbeat))
     }
 
     /// Says READY and starts reading; `onFrame` runs on the reading task, in arrival order.
-    func start(onFrame: @escaping @Sendable (Frame) -> Void, onBrokerForgot: @escaping @Sendable () -> Void = {}) {
+    func start(onFrame: @escaping @Sendable (Frame) -> Void, onBrokerForgot: @escaping @Sendable () -> Void = {},
+               onBrokerSilent: @escaping @Sendable () -> Void = {}) {
+        self.onBrokerSilent.withLock { $0 = onBrokerSilent }
         perform(session.withLock { $0.start(now: .now) }, onFrame: onFrame, onBrokerForgot: onBrokerForgot)
         let reader = Task { [self] in
             for await message in bus.inbound {
@@ -71,6 +79,8 @@ final class PeerLink: Sendable {
                 send(frame)
             case .brokerForgot:
                 onBrokerForgot()
+            case .brokerSilent:
+                onBrokerSilent.withLock { $0 }()
             case .deliver(let frame):
                 onFrame(frame)
             case .refused(let reason):

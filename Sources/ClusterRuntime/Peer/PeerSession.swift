@@ -10,7 +10,9 @@ import Wire
 /// - A broker silent for `liveness` intervals is gone or restarted: READY again (any answer
 ///   counts as heard), once per silent period.
 /// - Both mean the broker may have lost what it held: `brokerForgot` (the sequencer sends its
-///   pending outbox again).
+///   pending outbox again). Silence also says `brokerSilent`: the broker has counted this peer
+///   lost by now and given its jobs to others (a worker on another host then stops what it
+///   runs, as the core host's supervisor would kill a local one).
 /// - REFUSE is final: the peer runs another bot's handler table and must stop.
 /// - Draining: DISCONNECT once, and no READY any more whatever the broker says.
 ///
@@ -28,6 +30,8 @@ struct PeerSession: Sendable {
         case send(Frame)
         /// The broker may have restarted and lost what it held of this peer's work.
         case brokerForgot
+        /// Nothing heard for `liveness` intervals: to the broker, this peer is lost.
+        case brokerSilent
         /// Hand this frame to the role (JOB, RESULT, EMITTED).
         case deliver(Frame)
         /// The broker refused this peer: stop with the boot-error code, never retry.
@@ -78,7 +82,7 @@ struct PeerSession: Sendable {
         // silent period, not once per tick.
         lastHeard = now
         lastReady = now
-        return [.send(.ready(ready)), .brokerForgot]
+        return [.send(.ready(ready)), .brokerForgot, .brokerSilent]
     }
 
     /// Stop taking work: the broker gives this peer nothing more; what runs finishes.

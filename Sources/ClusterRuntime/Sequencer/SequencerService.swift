@@ -59,9 +59,10 @@ final class SequencerService: Sendable {
         store = try StateStore(path: configuration.file("state.sqlite").path, migrations: bot.migrations)
         (wake, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let ready = Ready(capacity: UInt32(Self.maxGroup), role: .sequencer, fingerprint: bot.fingerprint, program: Bot.programName,
-                          pid: UInt32(getpid()))
+                          pid: UInt32(getpid()), host: configuration.host)
         do {
             link = try PeerLink(ready: ready, endpoint: configuration.workersSocket,
+                                security: try LinkSecurity.client(for: configuration.workersSocket, configuration, logger: logger),
                                 configuration: .init(heartbeat: configuration.heartbeat, liveness: configuration.liveness),
                                 context: context, logger: logger)
         } catch {

@@ -21,6 +21,8 @@ final class Supervisor: Service {
         var childArguments: [String: [String]]
         /// Ingest processes (several share a webhook port).
         var ingests = 1
+        /// A worker host: the worker pool only, connected to a broker elsewhere.
+        var workersOnly = false
     }
 
     enum Request: Sendable {
@@ -73,7 +75,8 @@ final class Supervisor: Service {
             guard let control else { return }
             for await m in control.inbound { handleControl(m, on: control) }
         }
-        var state = SupervisorState(configuration: .init(workers: options.workers, ingests: options.ingests), now: .now)
+        var state = SupervisorState(configuration: .init(workers: options.workers, ingests: options.ingests,
+                                                   workersOnly: options.workersOnly), now: .now)
         var notify = NotifyState(notifier: SystemdNotifier(), schedule: NotifySchedule(watchdog: SystemdNotifier.watchdog()))
         var booting = true
         var stopCode: Int32?
@@ -194,8 +197,10 @@ final class Supervisor: Service {
         notifier.send(n.schedule.tick(now: now, up: isUp(state, n.broker?.status), status: statusLine(state, n.broker?.status)))
     }
 
-    /// Up: every worker and the sequencer registered at the broker, and ingest running.
+    /// Up: every worker and the sequencer registered at the broker, and ingest running (on a
+    /// worker host, whose broker is elsewhere: every worker started).
     private func isUp(_ state: SupervisorState, _ broker: BrokerStatus?) -> Bool {
+        if options.workersOnly { return state.children.filter { $0.role == "worker" }.count >= state.desiredWorkers }
         guard state.children.contains(where: { $0.role == "ingest" }), let broker else { return false }
         return broker.peers.contains { $0.role == "sequencer" }
             && broker.peers.filter { $0.role == "worker" }.count >= state.desiredWorkers

@@ -4,8 +4,8 @@ import Foundation
 /// (a child exited, the clock, scale, stop, a peer the broker declared lost), actions out
 /// (spawn, kill, stop everything, write the status). No processes, no signals, no clock.
 ///
-/// - At boot: broker, sequencer, the workers, then ingest. A child that cannot be spawned
-///   halts the cluster.
+/// - At boot: broker, sequencer, the workers, then ingest (on a worker host, the workers
+///   only). A child that cannot be spawned halts the cluster.
 /// - A child that exits with the boot-error code (78) halts the cluster instead of
 ///   restart-looping; more than `crashLimit` crashes of one role within `crashWindow` also do.
 /// - Any other exit is restarted after an exponential backoff (100 ms doubling, at most 10 s).
@@ -18,6 +18,8 @@ struct SupervisorState: Sendable {
     struct Configuration: Sendable {
         var workers: Int
         var ingests = 1
+        /// A worker host (`run --role workers`): only the worker pool, the rest runs on the core host.
+        var workersOnly = false
         var crashWindow: Duration = .seconds(30)
         var crashLimit = 10
         var backoffBase: Duration = .milliseconds(100)
@@ -84,7 +86,8 @@ struct SupervisorState: Sendable {
 
     /// The children to start, in order.
     func boot() -> [Action] {
-        [.spawn(role: "broker", restarts: 0), .spawn(role: "sequencer", restarts: 0)]
+        if configuration.workersOnly { return Array(repeating: .spawn(role: "worker", restarts: 0), count: desiredWorkers) }
+        return [.spawn(role: "broker", restarts: 0), .spawn(role: "sequencer", restarts: 0)]
             + Array(repeating: .spawn(role: "worker", restarts: 0), count: desiredWorkers)
             + Array(repeating: .spawn(role: "ingest", restarts: 0), count: max(1, configuration.ingests))
     }

@@ -35,6 +35,24 @@ package struct ClusterConfiguration: Sendable {
     package var flood: FloodLimits? = FloodLimits()
     /// Where the broker serves `/metrics` and `/healthz` (`--metrics-listen`); nil: not served.
     package var metricsListen: String?
+    /// Where the broker also listens for workers on other hosts (`--remote-workers tcp://…`),
+    /// with CURVE; nil: local workers only.
+    package var remoteWorkersEndpoint: String?
+    /// What a worker host's workers connect to (`--connect tcp://…`); nil: the local broker.
+    package var connectEndpoint: String?
+    /// This process's CURVE certificate with its secret key (`--key`): the broker's for
+    /// `--remote-workers`, a worker host's for `--connect`.
+    package var keyFile: String?
+    /// The broker's public certificate, on a worker host (`--server-key`).
+    package var serverKeyFile: String?
+    /// The broker's allow-list: a directory of worker hosts' public certificates (`--allow-keys`,
+    /// default `<data-dir>/allowed-keys`).
+    package var allowedKeysDirectory: String?
+    /// `tcp://` without CURVE, said explicitly (`--insecure-plaintext`); warned about at every start.
+    package var insecurePlaintext = false
+    /// The name this host's peers give the broker (`--host`, default the host name), shown by
+    /// `tgcluster status`.
+    package var host = ClusterConfiguration.defaultHost
 
     package init() {}
 
@@ -47,6 +65,12 @@ package struct ClusterConfiguration: Sendable {
         if let endpoint = env["TGCLUSTER_WORKERS_ENDPOINT"], !endpoint.isEmpty { c.workersEndpoint = endpoint }
         if let endpoint = env["TGCLUSTER_INGEST_ENDPOINT"], !endpoint.isEmpty { c.ingestEndpoint = endpoint }
         if let listen = env["TGCLUSTER_METRICS_LISTEN"], !listen.isEmpty { c.metricsListen = listen }
+        if let endpoint = env["TGCLUSTER_REMOTE_WORKERS"], !endpoint.isEmpty { c.remoteWorkersEndpoint = endpoint }
+        if let endpoint = env["TGCLUSTER_CONNECT"], !endpoint.isEmpty { c.connectEndpoint = endpoint }
+        if let file = env["TGCLUSTER_KEY"], !file.isEmpty { c.keyFile = file }
+        if let file = env["TGCLUSTER_SERVER_KEY"], !file.isEmpty { c.serverKeyFile = file }
+        if let dir = env["TGCLUSTER_ALLOW_KEYS"], !dir.isEmpty { c.allowedKeysDirectory = dir }
+        if let host = env["TGCLUSTER_HOST"], !host.isEmpty { c.host = host }
         return c
     }
 
@@ -75,6 +99,16 @@ package struct ClusterConfiguration: Sendable {
 
     var ingestSocket: String { ingestEndpoint ?? "ipc://\(absoluteDataDir)/ingest.sock" }
     var workersSocket: String { workersEndpoint ?? "ipc://\(absoluteDataDir)/workers.sock" }
+    /// What this host's workers and sequencer connect to.
+    var brokerEndpoint: String { connectEndpoint ?? workersSocket }
+    /// The broker's allow-list directory.
+    var allowedKeysPath: String { allowedKeysDirectory ?? file("allowed-keys").path }
+
+    /// The host name, as the kernel has it.
+    package static var defaultHost: String {
+        var name = [CChar](repeating: 0, count: 256)
+        return gethostname(&name, name.count) == 0 ? String(cString: name) : "localhost"
+    }
     var controlSocket: String { "ipc://\(absoluteDataDir)/control.sock" }
 
     func file(_ name: String) -> URL {
@@ -112,6 +146,8 @@ enum RoleError: Error, CustomStringConvertible {
     static let hung: Int32 = 70
     /// The sequencer's store could not commit (EX_IOERR): restarted with backoff.
     static let storeFailure: Int32 = 74
+    /// A worker host's worker lost the broker with jobs in flight (EX_TEMPFAIL): restarted.
+    static let lostBroker: Int32 = 75
 
     var description: String {
         switch self {

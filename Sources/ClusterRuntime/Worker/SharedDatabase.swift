@@ -6,11 +6,18 @@ import Synchronization
 package final class SharedDatabase: Sendable {
     private let path: String
     private let opened = Mutex<DatabaseQueue?>(nil)
+    /// False on a worker host: the store is on the core host's disk, and a local file of the
+    /// same name would be another, empty store.
+    private let onThisHost: Bool
 
-    package init(path: String) { self.path = path }
+    package init(path: String, onThisHost: Bool = true) {
+        self.path = path
+        self.onThisHost = onThisHost
+    }
 
     func queue() throws -> DatabaseQueue {
-        try opened.withLock { q in
+        guard onThisHost else { throw SharedDatabaseError() }
+        return try opened.withLock { q in
             if let q { return q }
             var c = StateStore.configuration(unsafeTransactions: false)
             // The sequencer commits group after group; a worker's write may wait a while for its turn.
@@ -26,5 +33,12 @@ package final class SharedDatabase: Sendable {
             try? q?.close()
             q = nil
         }
+    }
+}
+
+/// `ctx.database` in a handler on a worker host.
+struct SharedDatabaseError: Error, CustomStringConvertible {
+    var description: String {
+        "the shared store is on the core host: a handler on a worker host (run --role workers) cannot open it; make the handler .serial"
     }
 }

@@ -40,7 +40,7 @@ final class WorkerService: JobPool {
         self.capacity = capacity
         self.client = client
         self.logger = logger
-        databases = SharedDatabase(path: configuration.file("state.sqlite").path)
+        databases = SharedDatabase(path: configuration.file("state.sqlite").path, onThisHost: configuration.connectEndpoint == nil)
         recorder = PeerMetricsRecorder(client: client)
         handlerLabels = bot.handlers.map(\.label)
         watchdog = HangWatchdog(deadline: configuration.jobDeadline, interval: min(configuration.heartbeat, .milliseconds(250))) { id, job in
@@ -49,10 +49,22 @@ final class WorkerService: JobPool {
             exit(RoleError.hung)
         }
         let ready = Ready(capacity: UInt32(capacity), role: .worker, fingerprint: bot.fingerprint, program: Bot.programName,
-                          pid: UInt32(getpid()))
-        link = try PeerLink(ready: ready, endpoint: configuration.workersSocket,
+                          pid: UInt32(getpid()), host: configuration.host)
+        link = try PeerLink(ready: ready, endpoint: configuration.brokerEndpoint,
+                                security: try LinkSecurity.client(for: configuration.brokerEndpoint, configuration, logger: logger),
                             configuration: .init(heartbeat: configuration.heartbeat, liveness: configuration.liveness),
                             context: context, logger: logger)
+    }
+
+    /// On a worker host, a broker silent for the liveness interval has given this worker's jobs
+    /// to others; the worker must not finish them too when the link comes back. A local worker
+    /// is killed by its supervisor when the broker says so; a remote one fences itself: it
+    /// exits, and its host's supervisor starts a fresh one, which says READY and takes new work.
+    private func brokerSilent() {
+        guard configuration.connectEndpoint != nil, watchdog.count > 0 else { return }
+        logger.error("the broker is unreachable and has given this worker's jobs to others; exiting to not run them twice",
+                     metadata: ["jobs": "\(watchdog.count)", "broker": "\(configuration.brokerEndpoint)"])
+        exit(RoleError.lostBroker)
     }
 
     /// What this process's handlers and jobs do through their contexts.
@@ -64,7 +76,7 @@ final class WorkerService: JobPool {
 
     /// Runs until `stop` completes, then drains: DISCONNECT, finish what is in flight.
     func run(until stop: @escaping @Sendable () async -> Void) async {
-        link.start { [self] frame in received(frame) }
+        link.start(onFrame: { [self] frame in received(frame) }, onBrokerSilent: { [self] in brokerSilent() })
         let reporting = Task { [link, recorder] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
@@ -72,7 +84,7 @@ final class WorkerService: JobPool {
             }
         }
         defer { reporting.cancel() }
-        logger.info("ready", metadata: ["capacity": "\(capacity)", "broker": "\(configuration.workersSocket)"])
+        logger.info("ready", metadata: ["capacity": "\(capacity)", "broker": "\(configuration.brokerEndpoint)"])
         await stop()
         link.drain()
         let deadline = ContinuousClock.now + configuration.drainDeadline

@@ -93,7 +93,8 @@ final class SimHTTPHandler: ChannelInboundHandler {
         }
         let slow = config.faultSlow > 0 && Double.random(in: 0..<1) < config.faultSlow
         let wait = delay(config) + (slow ? config.slowDelay : .zero)
-        let future = emulator.call(method: method, token: token, params: params, on: context.eventLoop)
+        let future = emulator.call(method: method, token: token, params: params, client: context.remoteAddress?.ipAddress,
+                                   on: context.eventLoop)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         future.whenSuccess { result in
             let (handler, context) = loopBound.value

@@ -145,10 +145,11 @@ struct SimState: Sendable {
 
     // MARK: - Transcript
 
-    mutating func record(method: String, params: BotParams, ok: Bool, errorCode: Int?, description: String? = nil) {
+    mutating func record(method: String, params: BotParams, ok: Bool, errorCode: Int?, description: String? = nil, client: String? = nil) {
         var entry = #"{"method":\#(JSONText.quoted(method)),"params":\#(params.transcriptJSON),"time":\#(Date().timeIntervalSince1970),"ok":\#(ok)"#
         if let errorCode { entry += #","error_code":\#(errorCode)"# }
         if let description { entry += #","description":\#(JSONText.quoted(description))"# }
+        if let client { entry += #","from":\#(JSONText.quoted(client))"# }
         entry += "}"
         transcript.append(entry)
         if transcript.count > configuration.transcriptLimit {
