@@ -42,9 +42,12 @@ public enum Frame: Sendable, Equatable {
     case schedule(taskID: UInt64, change: Data)
     /// Worker or sequencer → broker: its figures (`PeerMetrics`, JSON), about once a second.
     case metrics(Data)
+    /// Either way between the broker and a worker on another host: a chat's flood budget,
+    /// before the JOB it goes with and before that job's DONE (see `FloodBudget`).
+    case flood(FloodBudget)
 
     /// 3: typed control commands (REFUSE, SCHEDULE, outbox action kinds, dead-letter jobs) and
-    /// the handler-table fingerprint in READY. 4: METRICS. 5: the peer's host in READY.
+    /// the handler-table fingerprint in READY. 4: METRICS. 5: the peer's host in READY, FLOOD.
     public static let version: UInt8 = 5
     static let magic = Data("TGC".utf8)
 
@@ -93,6 +96,9 @@ public enum Frame: Sendable, Equatable {
             payload = [change]
         case .metrics(let report):
             payload = [report]
+        case .flood(let budget):
+            w.i64(budget.chatID)
+            w.i64(budget.until)
         }
         return [Frame.header, Data([command.rawValue]), w.data] + payload
     }
@@ -148,6 +154,8 @@ public enum Frame: Sendable, Equatable {
             frame = .schedule(taskID: try r.u64(), change: payload)
         case .metrics:
             frame = .metrics(payload)
+        case .flood:
+            frame = .flood(FloodBudget(chatID: try r.i64(), until: try r.i64()))
         }
         try r.expectEnd()
         return frame
@@ -172,6 +180,7 @@ public enum Frame: Sendable, Equatable {
         case .emitted: return .emitted
         case .schedule: return .schedule
         case .metrics: return .metrics
+        case .flood: return .flood
         }
     }
 
@@ -180,7 +189,7 @@ public enum Frame: Sendable, Equatable {
         case updates = 0x10, ack = 0x11, busy = 0x12
         case job = 0x20, done = 0x21, lend = 0x22, reclaim = 0x23
         case submit = 0x30, result = 0x31, emit = 0x32, emitted = 0x33, schedule = 0x34
-        case metrics = 0x40
+        case metrics = 0x40, flood = 0x41
 
         /// Payload frames after the arguments: one, none, or any number (-1, UPDATES).
         var payloadFrames: Int {

@@ -8,7 +8,7 @@ import TGClusterTesting
 /// joined to the core host (the test's namespace: emulator, broker, sequencer, ingest) by a
 /// veth pair on a bridge, with CURVE on the link. Needs root (namespaces); CI has it.
 @Suite("Workers on other hosts (network namespaces)", .serialized,
-       .enabled(if: TestNetwork.available, "needs root and iproute2 to create network namespaces (ip netns); CI runs it"))
+       .enabled(if: TestNetwork.available || ProcessInfo.processInfo.environment["CI"] != nil, "needs root and iproute2 to create network namespaces (ip netns); CI runs it"))
 struct RemoteWorkersIntegrationTests {
     /// Key pairs in a private directory: the broker's, each named host's, and an allow-list
     /// directory holding the public certificates of `allowed`.
@@ -35,9 +35,20 @@ struct RemoteWorkersIntegrationTests {
     }
 
     /// The core host: the cluster with no local workers, listening for remote ones.
-    static func core(_ network: TestNetwork, port: Int, security: [String], _ body: (ClusterHarness) async throws -> Void) async throws {
+    static func core(_ network: TestNetwork, port: Int, security: [String], environment: [String: String] = [:], telegramFlood: Bool = false,
+                     _ body: (ClusterHarness) async throws -> Void) async throws {
         try await withCluster(bot: testBot, workers: 0, extra: ["--remote-workers", "tcp://\(network.coreAddress):\(port)"] + security,
-                              simConfigure: { $0.host = network.coreAddress }, body)
+                              environment: environment, simConfigure: {
+                                  $0.host = network.coreAddress
+                                  if telegramFlood { $0.flood = .telegram }
+                              }, body)
+    }
+
+    /// Worker host `index` of `network`, for `cluster`'s emulator.
+    static func host(_ network: TestNetwork, _ index: Int, _ cluster: ClusterHarness, connect: String, security: [String],
+                     workers: Int = 2, concurrency: Int = 8, environment: [String: String] = [:]) throws -> WorkerHost {
+        try WorkerHost(bot: testBot, network: network, host: index, apiURL: cluster.sim.baseURL, token: cluster.sim.token,
+                       connect: connect, security: security, workers: workers, concurrency: concurrency, environment: environment)
     }
 
     static func remotePeers(_ cluster: ClusterHarness, host: String? = nil) -> [BrokerStatus.Peer] {
@@ -51,7 +62,7 @@ struct RemoteWorkersIntegrationTests {
             let port = freePort(address: network.coreAddress)
             let connect = "tcp://\(network.coreAddress):\(port)"
             try await Self.core(network, port: port, security: ["--key", keys.secret("broker"), "--allow-keys", keys.allowDir]) { cluster in
-                let hosts = try (0..<2).map { try WorkerHost(network: network, host: $0, cluster: cluster, connect: connect, security: keys.client("h\($0)")) }
+                let hosts = try (0..<2).map { try Self.host(network, $0, cluster, connect: connect, security: keys.client("h\($0)")) }
                 defer { for h in hosts { kill(h.process.processIdentifier, SIGKILL) } }
                 do {
                     try await waitUntil("2 workers from each host", timeout: .seconds(60)) {
@@ -112,9 +123,9 @@ struct RemoteWorkersIntegrationTests {
             try await Self.core(network, port: port, security: ["--key", keys.secret("broker"), "--allow-keys", keys.allowDir]) { cluster in
                 // An unknown key; the right key but another server's key; no CURVE at all.
                 let strangers = [
-                    try WorkerHost(network: network, host: 0, cluster: cluster, connect: connect, security: keys.client("stranger")),
-                    try WorkerHost(network: network, host: 1, cluster: cluster, connect: connect, security: keys.client("h0", server: "impostor")),
-                    try WorkerHost(network: network, host: 2, cluster: cluster, connect: connect, security: ["--insecure-plaintext"]),
+                    try Self.host(network, 0, cluster, connect: connect, security: keys.client("stranger")),
+                    try Self.host(network, 1, cluster, connect: connect, security: keys.client("h0", server: "impostor")),
+                    try Self.host(network, 2, cluster, connect: connect, security: ["--insecure-plaintext"]),
                 ]
                 defer { for h in strangers { kill(h.process.processIdentifier, SIGKILL) } }
                 try await cluster.sim.generate(50, chats: 5)
@@ -131,7 +142,7 @@ struct RemoteWorkersIntegrationTests {
 
                 // The listed key gets the work; removed from the list, it is refused on the
                 // connection it already has, and its host stops (a refusal is final).
-                let host = try WorkerHost(network: network, host: 0, cluster: cluster, connect: connect, security: keys.client("h0"))
+                let host = try Self.host(network, 0, cluster, connect: connect, security: keys.client("h0"))
                 defer { kill(host.process.processIdentifier, SIGKILL) }
                 try await waitUntil("50 answered by the listed host", timeout: .seconds(60)) { try await cluster.replyCount() >= 50 }
                 #expect(try await cluster.calls().filter { $0.method == "sendMessage" }.allSatisfy { $0.from == network.address(0) })
@@ -151,7 +162,7 @@ struct RemoteWorkersIntegrationTests {
         try await withTestNetwork(hosts: 1) { network in
             let port = freePort(address: network.coreAddress)
             try await Self.core(network, port: port, security: ["--insecure-plaintext"]) { cluster in
-                let stranger = try WorkerHost(network: network, host: 0, cluster: cluster, connect: "tcp://\(network.coreAddress):\(port)",
+                let stranger = try Self.host(network, 0, cluster, connect: "tcp://\(network.coreAddress):\(port)",
                                               security: ["--insecure-plaintext"])
                 defer { kill(stranger.process.processIdentifier, SIGKILL) }
                 try await cluster.sim.generate(20, chats: 2)
@@ -160,5 +171,45 @@ struct RemoteWorkersIntegrationTests {
                 await stranger.stop()
             }
         }
+    }
+
+    /// One chat whose jobs alternate between two hosts, against an emulator with Telegram's
+    /// limits: the chat's budget travels with its jobs, so no 429. With the budgets kept at
+    /// home (`TGCLUSTER_FLOOD_BUDGETS=off`), each host spends the chat's budget on its own and
+    /// the emulator answers 429.
+    @Test func floodLimits_holdForAChatWhoseJobsAlternateBetweenHosts() async throws {
+        let keys = try Keys(names: ["broker", "h0", "h1"], allowed: ["h0", "h1"])
+        defer { keys.remove() }
+        func run(budgets: Bool) async throws -> (tooMany: Int, from: [String: Int]) {
+            var result = (tooMany: 0, from: [String: Int]())
+            try await withTestNetwork(hosts: 2) { network in
+                let port = freePort(address: network.coreAddress)
+                let connect = "tcp://\(network.coreAddress):\(port)"
+                var environment = ["TGCLUSTER_FLOOD": "telegram"]
+                if !budgets { environment["TGCLUSTER_FLOOD_BUDGETS"] = "off" }
+                try await Self.core(network, port: port, security: ["--key", keys.secret("broker"), "--allow-keys", keys.allowDir],
+                                    environment: environment, telegramFlood: true) { cluster in
+                    let hosts = try (0..<2).map {
+                        try Self.host(network, $0, cluster, connect: connect, security: keys.client("h\($0)"),
+                                       workers: 1, concurrency: 1, environment: ["TGCLUSTER_FLOOD": "telegram"])
+                    }
+                    defer { for h in hosts { kill(h.process.processIdentifier, SIGKILL) } }
+                    try await waitUntil("a worker on each host", timeout: .seconds(60)) { Self.remotePeers(cluster).count == 2 }
+                    try await cluster.sim.generate(12, chats: 1)
+                    try await waitUntil("12 replies", timeout: .seconds(90)) { try await cluster.replyCount() >= 12 }
+                    let calls = try await cluster.calls().filter { $0.method == "sendMessage" }
+                    result.tooMany = calls.filter { $0.error?.contains("Too Many Requests") == true }.count
+                    result.from = Dictionary(grouping: calls.filter(\.ok)) { $0.from ?? "?" }.mapValues(\.count)
+                    for h in hosts { await h.stop() }
+                }
+            }
+            return result
+        }
+        let carried = try await run(budgets: true)
+        #expect(carried.from.count == 2 && carried.from.values.allSatisfy { $0 >= 3 }, "the chat's jobs alternated: \(carried.from)")
+        #expect(carried.tooMany == 0, "no 429 with the budget carried")
+        let atHome = try await run(budgets: false)
+        #expect(atHome.from.count == 2, "\(atHome.from)")
+        #expect(atHome.tooMany > 0, "each host on its own budget goes too fast (the check can fail)")
     }
 }

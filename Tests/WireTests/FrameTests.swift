@@ -34,6 +34,7 @@ struct FrameTests {
         .refuse(reason: "handler tables differ"),
         .schedule(taskID: 6, change: Data("{}".utf8)),
         .metrics(Data(#"{"retries":1}"#.utf8)),
+        .flood(FloodBudget(chatID: -1001234567890, until: 1_790_000_000_123_456_789)),
     ]
 
     @Test func everyCommand_roundTrips() throws {

@@ -24,6 +24,8 @@ final class BrokerService: Sendable {
     /// The worker hosts admitted on the remote socket, and the handler that admits them.
     private let allowed: AllowedKeys?
     private let zap: ZAPHandler?
+    /// The core host's flood table, for the budgets of chats whose jobs go to other hosts.
+    private let floodTable: FloodGate?
 
     static let ingestSocket = 0
     static let workersSocket = 1
@@ -70,6 +72,7 @@ final class BrokerService: Sendable {
         }
         self.allowed = allowed
         self.zap = zap
+        floodTable = Self.openFloodTable(configuration, logger: logger)
         do {
             bus = try BusLoop(context: context, sockets: sockets, tick: configuration.heartbeat / 2)
         } catch {
@@ -158,10 +161,16 @@ final class BrokerService: Sendable {
         await telemetry.stop()
     }
 
-    /// A frame to a worker or the sequencer, on the socket it came in by.
+    /// A frame to a worker or the sequencer, on the socket it came in by. A job for a chat
+    /// that goes to another host takes the chat's flood budget along.
     private func send(_ frame: Frame, to peer: Data) {
         if RemotePeer.isRemote(peer) {
-            bus.send([RemotePeer.identity(peer)] + frame.encoded(), on: Self.remoteSocket)
+            let identity = RemotePeer.identity(peer)
+            if let floodTable, case .job(let job) = frame, case .update(_, let envelope) = job.payload,
+               case .chat(let chat)? = envelope.routingKey, let budget = floodTable.budget(chatID: chat) {
+                bus.send([identity] + Frame.flood(budget).encoded(), on: Self.remoteSocket)
+            }
+            bus.send([identity] + frame.encoded(), on: Self.remoteSocket)
         } else {
             bus.send([peer] + frame.encoded(), on: Self.workersSocket)
         }
@@ -203,6 +212,10 @@ final class BrokerService: Sendable {
         }
         if case .metrics(let report) = frame {
             telemetry.metrics.absorb(report, from: peer)
+            return []
+        }
+        if case .flood(let budget) = frame {
+            if RemotePeer.isRemote(peer) { floodTable?.absorb(budget) }
             return []
         }
         return state.received(frame, from: peer, now: now)
@@ -274,6 +287,21 @@ final class BrokerService: Sendable {
         entry.append(to: configuration.file("dead-letter.jsonl"))
         guard case .update(_, let envelope) = letter.job.payload else { return [] }
         return state.submit(.deadLetter(DeadLetterNotice(updateID: envelope.updateID, reason: letter.reason, update: envelope.bytes)), now: now)
+    }
+}
+
+extension BrokerService {
+    /// With workers on other hosts and flood limits on, the table this host's processes share
+    /// (`TGCLUSTER_FLOOD_BUDGETS=off` leaves chats' budgets at home: the tests' failing variant).
+    static func openFloodTable(_ configuration: ClusterConfiguration, logger: Logger) -> FloodGate? {
+        guard configuration.remoteWorkersEndpoint != nil, let limits = configuration.flood,
+              ProcessInfo.processInfo.environment["TGCLUSTER_FLOOD_BUDGETS"] != "off" else { return nil }
+        do {
+            return try FloodGate(path: configuration.file("flood.shm").path, limits: limits)
+        } catch {
+            logger.warning("flood budgets stay per host: the table cannot be opened", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 import Atomics
 import BotAPI
 import Foundation
+import Wire
 
 /// Telegram's flood limits for the whole cluster: one table of GCRA buckets in a file that
 /// every process of the bot on this machine maps (`<data-dir>/flood.shm`).
@@ -9,8 +10,9 @@ import Foundation
 /// lock or a round trip to reserve a message slot, and the limit of a chat holds however its
 /// updates are spread over the workers (a chat's consecutive jobs often land on different
 /// ones). Chats map to 65,536 slots by a hash: two chats that share a slot share a budget,
-/// which errs on the slow side. Workers on other machines (`tcp://` endpoints) have a table
-/// of their own, so there the limits hold per machine.
+/// which errs on the slow side. A worker host has a table of its own; a chat's budget travels
+/// between the tables with its jobs (`budget`, `absorb`, the FLOOD frame), so a chat's limit
+/// holds across hosts; the bot-wide rate, when set, is each host's own.
 ///
 /// With a bot-wide rate set, a message reserves its chat's slot first and then the bot's at
 /// the time the chat allows; it waits for both.
@@ -73,6 +75,34 @@ package final class FloodGate: FloodLimiting, @unchecked Sendable {
         let delay = retryAfter.components.seconds * 1_000_000_000 + retryAfter.components.attoseconds / 1_000_000_000
         let now = clock()
         update(slot(for: target)) { rule.penalize(tat: $0, now: now, delay: delay) }
+    }
+
+    // MARK: - Budgets across hosts
+
+    /// The chat's budget for another host: when its bucket next lets a message through at the
+    /// sustained rate, on the wall clock; nil when that time has passed (nothing to hand on).
+    package func budget(chatID: Int64) -> FloodBudget? {
+        let now = clock()
+        let tat = slot(for: FloodTarget(chatID: chatID)).load(ordering: .relaxed)
+        guard tat > now, tat <= now &+ Self.horizon else { return nil }
+        return FloodBudget(chatID: chatID, until: tat &+ Self.wallOffset(monotonic: now))
+    }
+
+    /// Takes another host's budget for a chat: its bucket's time becomes the later of the two.
+    package func absorb(_ budget: FloodBudget) {
+        let now = clock()
+        let tat = budget.until &- Self.wallOffset(monotonic: now)
+        // A time beyond the horizon is not believed (a clock far off): the local one stays.
+        guard tat > now, tat <= now &+ Self.horizon else { return }
+        update(slot(for: FloodTarget(chatID: budget.chatID))) { max($0, tat) }
+    }
+
+    /// Wall-clock nanoseconds minus monotonic ones, now: hosts share the wall clock (NTP), not
+    /// their monotonic clocks.
+    static func wallOffset(monotonic: Int64) -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec) - monotonic
     }
 
     /// Reserves a slot for a message to `target` at `now`; the nanoseconds to wait before sending.

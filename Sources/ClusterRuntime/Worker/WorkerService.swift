@@ -28,6 +28,8 @@ final class WorkerService: JobPool {
     private let link: PeerLink
     private let state = Mutex(Waiting())
     private let databases: SharedDatabase
+    /// On a worker host with flood limits: this host's table, whose chat budgets travel with jobs.
+    private let floodTable: FloodGate?
     private let watchdog: HangWatchdog
     private let recorder: PeerMetricsRecorder
     /// The handlers' labels, for the metrics (the table is fixed once the bot runs).
@@ -42,6 +44,7 @@ final class WorkerService: JobPool {
         self.logger = logger
         databases = SharedDatabase(path: configuration.file("state.sqlite").path, onThisHost: configuration.connectEndpoint == nil)
         recorder = PeerMetricsRecorder(client: client)
+        floodTable = configuration.connectEndpoint == nil ? nil : client.configuration.limiter as? FloodGate
         handlerLabels = bot.handlers.map(\.label)
         watchdog = HangWatchdog(deadline: configuration.jobDeadline, interval: min(configuration.heartbeat, .milliseconds(250))) { id, job in
             logger.error("a handler ran past its deadline; exiting so that its work is retried elsewhere",
@@ -101,6 +104,9 @@ final class WorkerService: JobPool {
         switch frame {
         case .job(let job):
             Task { await self.execute(job) }
+        case .flood(let budget):
+            // Before the job it goes with: the chat's sends here wait for what was sent elsewhere.
+            floodTable?.absorb(budget)
         case .result(let taskID, let outcome, let output):
             let waiter = state.withLock { $0.results.removeValue(forKey: taskID) }
             if outcome == .ok {
@@ -119,6 +125,10 @@ final class WorkerService: JobPool {
         let runner = JobRunner(bot: bot, client: client, logger: logger, effects: effects)
         let (outcome, output) = await runner.run(job)
         recorder.ran(JobRunner.label(job, handlerLabels: handlerLabels), for: .now - started)
+        if let floodTable, case .update(_, let envelope) = job.payload, case .chat(let chat)? = envelope.routingKey,
+           let budget = floodTable.budget(chatID: chat) {
+            send(.flood(budget))
+        }
         finish(job.id, outcome, output)
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import TGClusterTesting
 
 /// Hosts on one machine for the multi-host tests: network namespaces joined by a bridge.
 ///
@@ -8,23 +7,27 @@ import TGClusterTesting
 /// host is a namespace of its own at 10.231.N.(11+i), reached through a veth pair whose core
 /// end can be set down to cut that host off. Every name carries a random id, and `destroy`
 /// (called by `withTestNetwork` on every path) removes the namespaces and the bridge.
-final class TestNetwork: Sendable {
-    static let ip = "/usr/sbin/ip"
+///
+/// Needs root and iproute2 (`available`); tgcluster's own tests and `scripts/bench remote` use it.
+public final class TestNetwork: Sendable {
+    public static let ip = "/usr/sbin/ip"
 
-    /// Root and iproute2: what creating namespaces takes. On CI both are there (`needs`).
-    static var available: Bool {
-        needs(ip) && (getuid() == 0 || ProcessInfo.processInfo.environment["CI"] != nil)
+    /// Root and iproute2: what creating namespaces takes.
+    public static var available: Bool {
+        FileManager.default.isExecutableFile(atPath: ip) && getuid() == 0
     }
 
-    let id: String
-    let subnet: Int
-    let hosts: [String]
+    public let id: String
+    public let subnet: Int
+    public let hosts: [String]
 
-    var bridge: String { "tgcb\(id)" }
-    var coreAddress: String { "10.231.\(subnet).1" }
-    func address(_ host: Int) -> String { "10.231.\(subnet).\(11 + host)" }
+    public var bridge: String { "tgcb\(id)" }
+    /// The core host's address: bind servers the worker hosts must reach here.
+    public var coreAddress: String { "10.231.\(subnet).1" }
+    /// Worker host `host`'s address.
+    public func address(_ host: Int) -> String { "10.231.\(subnet).\(11 + host)" }
     /// The veth end on the core's side (set down: the host is cut off).
-    func coreLink(_ host: Int) -> String { "tgcv\(id)h\(host)" }
+    public func coreLink(_ host: Int) -> String { "tgcv\(id)h\(host)" }
 
     private init(id: String, subnet: Int, hosts: Int) {
         self.id = id
@@ -33,7 +36,7 @@ final class TestNetwork: Sendable {
     }
 
     /// Creates the bridge and `hosts` namespaces; on a failure, removes what it made.
-    static func create(hosts: Int) async throws -> TestNetwork {
+    public static func create(hosts: Int) async throws -> TestNetwork {
         let used = try await output([ip, "-o", "addr", "show"])
         let free = (1...250).filter { !used.contains("10.231.\($0).") }
         guard let subnet = free.randomElement() else { throw NetworkError(message: "no free 10.231.N.0/24") }
@@ -62,18 +65,18 @@ final class TestNetwork: Sendable {
     }
 
     /// The command line that runs `arguments` inside host `host`'s namespace.
-    func inHost(_ host: Int, _ arguments: [String]) -> [String] {
+    public func inHost(_ host: Int, _ arguments: [String]) -> [String] {
         ["netns", "exec", hosts[host]] + arguments
     }
 
     /// Cuts host `host` off (its link down) or connects it again.
-    func setLink(_ host: Int, up: Bool) async throws {
+    public func setLink(_ host: Int, up: Bool) async throws {
         try await Self.run(["link", "set", coreLink(host), up ? "up" : "down"])
     }
 
     /// Removes the namespaces and the bridge (their veth pairs go with them). Processes still
     /// inside a namespace must be killed first: they would keep it alive.
-    func destroy() async {
+    public func destroy() async {
         for ns in hosts {
             let pids = ((try? await Self.output([Self.ip, "netns", "pids", ns])) ?? "").split(whereSeparator: \.isNewline)
             for pid in pids.compactMap({ pid_t($0) }) { kill(pid, SIGKILL) }
@@ -82,13 +85,13 @@ final class TestNetwork: Sendable {
         try? await Self.run(["link", "del", bridge])
     }
 
-    struct NetworkError: Error, CustomStringConvertible {
-        var message: String
-        var description: String { message }
+    public struct NetworkError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
     }
 
     /// Runs `ip arguments`; throws with its output if it fails.
-    static func run(_ arguments: [String]) async throws {
+    public static func run(_ arguments: [String]) async throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("tgc-ip-\(UUID().uuidString.prefix(8)).log")
         defer { try? FileManager.default.removeItem(at: log) }
         let p = try SpawnedProcess(executable: ip, arguments: arguments, environment: [:], output: log.path)
@@ -100,7 +103,7 @@ final class TestNetwork: Sendable {
     }
 
     /// What `command` prints (stdout and stderr).
-    static func output(_ command: [String]) async throws -> String {
+    public static func output(_ command: [String]) async throws -> String {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("tgc-ip-\(UUID().uuidString.prefix(8)).log")
         defer { try? FileManager.default.removeItem(at: log) }
         let p = try SpawnedProcess(executable: command[0], arguments: Array(command.dropFirst()), environment: [:], output: log.path)
@@ -110,7 +113,7 @@ final class TestNetwork: Sendable {
 }
 
 /// Runs `body` with a network of `hosts` worker hosts, removed afterwards whatever happens.
-func withTestNetwork<T>(hosts: Int, _ body: (TestNetwork) async throws -> T) async throws -> T {
+public func withTestNetwork<T>(hosts: Int, _ body: (TestNetwork) async throws -> T) async throws -> T {
     let network = try await TestNetwork.create(hosts: hosts)
     do {
         let result = try await body(network)
