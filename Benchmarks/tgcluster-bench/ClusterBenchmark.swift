@@ -167,15 +167,21 @@ enum ClusterBenchmark {
             try await Task.sleep(for: .milliseconds(5))
         }
         while ((try await sim.stats())["messages_sent"] as? Int ?? 0) < 1000 { try await Task.sleep(for: .milliseconds(20)) }
+        let latencies = try await replyLatencies(sim, sent: sent)
+        process.stop()
+        return (latencies[latencies.count / 2], latencies[latencies.count * 99 / 100])
+    }
+
+    /// Milliseconds from each injection (`sent`: text → Unix time) to the echo of that text,
+    /// sorted.
+    static func replyLatencies(_ sim: SimHarness, sent: [String: Double]) async throws -> [Double] {
         var latencies: [Double] = []
         for call in try await sim.transcript() where call["method"] as? String == "sendMessage" {
             guard let params = call["params"] as? [String: Any], let text = params["text"] as? String,
                   let t0 = sent[text], let t1 = call["time"] as? Double else { continue }
             latencies.append((t1 - t0) * 1000)
         }
-        process.stop()
-        latencies.sort()
-        return (latencies[latencies.count / 2], latencies[latencies.count * 99 / 100])
+        return latencies.sorted()
     }
 
     /// Starts one of the built bots against `sim`, its output discarded.

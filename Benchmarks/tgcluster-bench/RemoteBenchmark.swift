@@ -94,13 +94,7 @@ enum RemoteBenchmark {
             try await Task.sleep(for: .milliseconds(5))
         }
         try await waitUntil("600 light replies", timeout: .seconds(60)) { ((try await sim.stats())["messages_sent"] as? Int ?? 0) >= sentBefore + 600 }
-        var latencies: [Double] = []
-        for call in try await sim.transcript() where call["method"] as? String == "sendMessage" {
-            guard let params = call["params"] as? [String: Any], let text = params["text"] as? String,
-                  let t0 = sent[text], let t1 = call["time"] as? Double else { continue }
-            latencies.append((t1 - t0) * 1000)
-        }
-        latencies.sort()
+        let latencies = try await ClusterBenchmark.replyLatencies(sim, sent: sent)
         return (latencies[latencies.count / 2], latencies[latencies.count * 99 / 100])
     }
 }
