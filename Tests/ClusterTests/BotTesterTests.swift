@@ -46,6 +46,16 @@ struct BotTesterTests {
         bot.onCommand("answer") { ctx in
             try await ctx.answer("not a button")
         }
+        // The typed views, the same in both modes.
+        for (command, mode) in [("who", Bot.Mode.concurrent), ("whoserial", .serial)] {
+            bot.onCommand(command, mode) { ctx in
+                try await ctx.reply("\(ctx.message?.text ?? "-") from \(ctx.from?.id ?? 0) in \(ctx.chat?.id ?? 0) "
+                                    + "\(ctx.chat?.type ?? "-") q=\(ctx.callbackQuery == nil)")
+            }
+        }
+        bot.onCallbackQuery(prefix: "typed:") { ctx in
+            try await ctx.reply("\(ctx.callbackQuery?.data ?? "-") from \(ctx.from?.id ?? 0) in \(ctx.chat?.id ?? 0) m=\(ctx.message == nil)")
+        }
         bot.onError { error, ctx in
             _ = try? await ctx?.reply("Sorry, that failed.")
         }
@@ -103,6 +113,18 @@ struct BotTesterTests {
             let unhandled = try await tester.send("hello", chat: 10)
             #expect(unhandled.isEmpty)
             #expect(tester.calls().count == 5)
+        }
+    }
+
+    @Test func typedViews_message_from_chat_callbackQuery_inBothModes() async throws {
+        try await withBotTester(Self.bot()) { tester in
+            for command in ["/who", "/whoserial"] {
+                let calls = try await tester.send(command, chat: 77)
+                #expect(calls.first?.text == "\(command) from 77 in 77 private q=true", "\(calls)")
+            }
+            _ = try await tester.send("/vote", chat: 78)
+            let pressed = try await tester.press("typed:1", chat: 78)
+            #expect(pressed.first?.text == "typed:1 from 78 in 78 m=true", "\(pressed)")
         }
     }
 }

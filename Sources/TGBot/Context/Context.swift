@@ -20,6 +20,8 @@ public struct Context: Sendable {
     public let attempt: Int
     /// The runtime behind this context: the pool's (at once) or the sequencer's (transactional).
     package let effects: any HandlerEffects
+    /// The typed update behind `message`, `from`, `chat`…: decoded once, on first use.
+    let decodedUpdate = DecodedUpdate()
 
     package init(raw: RawUpdate, client: BotClient, logger: Logger, attempt: Int, effects: any HandlerEffects) {
         self.raw = raw
@@ -59,8 +61,8 @@ public struct Context: Sendable {
     /// The message text, for message updates.
     public var text: String? { raw.text }
 
-    /// The whole update, decoded (tens of microseconds: do it once, keep the value).
-    public func update() throws -> Update { try raw.decode() }
+    /// The whole update, decoded once per context (tens of microseconds the first time).
+    public func update() throws -> Update { try decodedUpdate.update(raw) }
 
     /// The words after a command (`/transaction 10 42` → `["10", "42"]`).
     public var arguments: [String] {
