@@ -26,8 +26,14 @@ enum RemoteBenchmark {
         print("remote: echobot, broker + 2 worker hosts × 2 workers (network namespaces, veth + bridge); \(n) updates over \(chats) chats; "
               + "then 200 updates/s for 3 s; \(rounds) alternating rounds, medians")
         var results: [Bool: [Result]] = [true: [], false: []]
-        for _ in 0..<rounds {
-            for curve in [true, false] { results[curve]!.append(try await measure(curve: curve, updates: n, chats: chats)) }
+        for round in 0..<rounds {
+            // Each goes first in every other round: what a run leaves behind weighs on both alike.
+            for curve in round % 2 == 0 ? [true, false] : [false, true] {
+                let r = try await measure(curve: curve, updates: n, chats: chats)
+                results[curve]!.append(r)
+                print("  round \(round + 1) \(curve ? "CURVE    " : "plaintext"): \(fixed(r.updatesPerSecond, 0)) updates/s, p50 \(fixed(r.p50, 0)) ms, "
+                      + "light p50 \(fixed(r.lightP50, 2)) ms")
+            }
         }
         func median(_ rs: [Result], _ f: (Result) -> Double) -> Double { rs.map(f).sorted()[rs.count / 2] }
         print(pad("what", 12) + lpad("updates/s", 11) + lpad("p50 ms", 9) + lpad("p99 ms", 9) + lpad("light p50", 11) + lpad("light p99", 11))
