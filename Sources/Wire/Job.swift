@@ -30,6 +30,13 @@ public struct Job: Sendable, Equatable {
         self.payload = payload
     }
 
+    /// The chat of an update job (its routing key), whose flood budget goes where the job goes;
+    /// nil for other jobs and for updates routed by user.
+    public var updateChatID: Int64? {
+        guard case .update(_, let envelope) = payload, case .chat(let chat)? = envelope.routingKey else { return nil }
+        return chat
+    }
+
     func encode(into w: inout ByteWriter) -> Data {
         w.u64(id)
         w.u8(attempt)

@@ -53,6 +53,14 @@ struct FrameTests {
         }
     }
 
+    /// The chat whose flood budget travels with a job: an update's chat, nothing else.
+    @Test func aJobsFloodChat_isItsUpdatesChat() {
+        #expect(Job(id: 1, attempt: 1, payload: .update(handler: 0, Self.envelope)).updateChatID == -1_001_234)
+        let byUser = UpdateEnvelope(updateID: 1, kind: .inlineQuery, routingKey: .user(5), bytes: Data("{}".utf8))
+        #expect(Job(id: 2, attempt: 1, payload: .update(handler: 0, byUser)).updateChatID == nil)
+        #expect(Job(id: 3, attempt: 1, payload: .task(name: "x", input: Data())).updateChatID == nil)
+    }
+
     @Test func anOlderPeer_isRefusedByItsHeader() {
         var parts = Frame.heartbeat.encoded()
         parts[0] = Data("TGC".utf8) + Data([4])

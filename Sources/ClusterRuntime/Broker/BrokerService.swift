@@ -68,7 +68,7 @@ final class BrokerService: Sendable {
                 allowed = keys
             }
             sockets.append(.init(kind: .router, bind: [remote], highWaterMark: 100_000, security: security,
-                                 deadPeerInterval: max(configuration.heartbeat, .seconds(1))))
+                                 deadPeerInterval: LinkSecurity.deadPeerInterval(heartbeat: configuration.heartbeat)))
         }
         self.allowed = allowed
         self.zap = zap
@@ -166,8 +166,7 @@ final class BrokerService: Sendable {
     private func send(_ frame: Frame, to peer: Data) {
         if RemotePeer.isRemote(peer) {
             let identity = RemotePeer.identity(peer)
-            if let floodTable, case .job(let job) = frame, case .update(_, let envelope) = job.payload,
-               case .chat(let chat)? = envelope.routingKey, let budget = floodTable.budget(chatID: chat) {
+            if let floodTable, case .job(let job) = frame, let chat = job.updateChatID, let budget = floodTable.budget(chatID: chat) {
                 bus.send([identity] + Frame.flood(budget).encoded(), on: Self.remoteSocket)
             }
             bus.send([identity] + frame.encoded(), on: Self.remoteSocket)
@@ -294,14 +293,9 @@ extension BrokerService {
     /// With workers on other hosts and flood limits on, the table this host's processes share
     /// (`TGCLUSTER_FLOOD_BUDGETS=off` leaves chats' budgets at home: the tests' failing variant).
     static func openFloodTable(_ configuration: ClusterConfiguration, logger: Logger) -> FloodGate? {
-        guard configuration.remoteWorkersEndpoint != nil, let limits = configuration.flood,
+        guard configuration.remoteWorkersEndpoint != nil,
               ProcessInfo.processInfo.environment["TGCLUSTER_FLOOD_BUDGETS"] != "off" else { return nil }
-        do {
-            return try FloodGate(path: configuration.file("flood.shm").path, limits: limits)
-        } catch {
-            logger.warning("flood budgets stay per host: the table cannot be opened", metadata: ["error": "\(error)"])
-            return nil
-        }
+        return configuration.openFloodGate(logger: logger, unavailable: "flood budgets stay per host")
     }
 }
 

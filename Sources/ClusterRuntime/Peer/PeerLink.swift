@@ -24,7 +24,7 @@ final class PeerLink: Sendable {
         heartbeat = configuration.heartbeat
         session = Mutex(PeerSession(ready: ready, configuration: configuration, now: .now))
         let identity = "\(ready.role.name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let deadPeers: Duration? = endpoint.hasPrefix("tcp://") ? max(configuration.heartbeat, .seconds(1)) : nil
+        let deadPeers = endpoint.hasPrefix("tcp://") ? LinkSecurity.deadPeerInterval(heartbeat: configuration.heartbeat) : nil
         bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: identity, connect: [endpoint], security: security,
                                                             deadPeerInterval: deadPeers)],
                           heartbeat: .init(socket: 0, frames: Frame.heartbeat.encoded(), interval: configuration.heartbeat))

@@ -104,12 +104,13 @@ package struct ClusterConfiguration: Sendable {
     /// The broker's allow-list directory.
     var allowedKeysPath: String { allowedKeysDirectory ?? file("allowed-keys").path }
 
+    var controlSocket: String { "ipc://\(absoluteDataDir)/control.sock" }
+
     /// The host name, as the kernel has it.
     package static var defaultHost: String {
         var name = [CChar](repeating: 0, count: 256)
         return gethostname(&name, name.count) == 0 ? String(cString: name) : "localhost"
     }
-    var controlSocket: String { "ipc://\(absoluteDataDir)/control.sock" }
 
     func file(_ name: String) -> URL {
         URL(fileURLWithPath: absoluteDataDir).appendingPathComponent(name)
@@ -118,16 +119,22 @@ package struct ClusterConfiguration: Sendable {
     func makeClient(logger: Logger) throws -> BotClient {
         guard let token else { throw RoleError.noToken }
         var client = BotClient.Configuration(token: token, apiURL: apiURL)
-        if let flood {
-            do {
-                try? DataDirectory.prepare(absoluteDataDir)
-                client.limiter = try FloodGate(path: file("flood.shm").path, limits: flood)
-            } catch {
-                // Still correct without it: 429s are retried after retry_after.
-                logger.warning("flood limits off: the shared table cannot be opened", metadata: ["error": "\(error)"])
-            }
-        }
+        // Still correct without it: 429s are retried after retry_after.
+        client.limiter = openFloodGate(logger: logger, unavailable: "flood limits off")
         return BotClient(configuration: client, logger: logger)
+    }
+
+    /// This host's shared flood table (`<data-dir>/flood.shm`); nil when limits are off or it
+    /// cannot be opened (logged with `unavailable`, what that means for the caller).
+    func openFloodGate(logger: Logger, unavailable: String) -> FloodGate? {
+        guard let flood else { return nil }
+        do {
+            try? DataDirectory.prepare(absoluteDataDir)
+            return try FloodGate(path: file("flood.shm").path, limits: flood)
+        } catch {
+            logger.warning("\(unavailable): the shared table cannot be opened", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 }
 

@@ -14,6 +14,12 @@ package enum LinkSecurity {
     /// The ZAP domain of the broker's CURVE socket (enforced: see `ZMQSecurity.curveServer`).
     package static let domain = "tgcluster"
 
+    /// ZMTP heartbeats on a `tcp://` link: the cluster's own interval, at least a second (they
+    /// only make a dead connection close and redial; the roles' heartbeats judge liveness).
+    static func deadPeerInterval(heartbeat: Duration) -> Duration {
+        max(heartbeat, .seconds(1))
+    }
+
     /// The broker's socket for remote workers.
     static func server(_ c: ClusterConfiguration, logger: Logger) throws -> ZMQSecurity {
         guard let endpoint = c.remoteWorkersEndpoint else { return .none }

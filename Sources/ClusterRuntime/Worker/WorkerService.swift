@@ -54,7 +54,7 @@ final class WorkerService: JobPool {
         let ready = Ready(capacity: UInt32(capacity), role: .worker, fingerprint: bot.fingerprint, program: Bot.programName,
                           pid: UInt32(getpid()), host: configuration.host)
         link = try PeerLink(ready: ready, endpoint: configuration.brokerEndpoint,
-                                security: try LinkSecurity.client(for: configuration.brokerEndpoint, configuration, logger: logger),
+                            security: try LinkSecurity.client(for: configuration.brokerEndpoint, configuration, logger: logger),
                             configuration: .init(heartbeat: configuration.heartbeat, liveness: configuration.liveness),
                             context: context, logger: logger)
     }
@@ -125,8 +125,7 @@ final class WorkerService: JobPool {
         let runner = JobRunner(bot: bot, client: client, logger: logger, effects: effects)
         let (outcome, output) = await runner.run(job)
         recorder.ran(JobRunner.label(job, handlerLabels: handlerLabels), for: .now - started)
-        if let floodTable, case .update(_, let envelope) = job.payload, case .chat(let chat)? = envelope.routingKey,
-           let budget = floodTable.budget(chatID: chat) {
+        if let floodTable, let chat = job.updateChatID, let budget = floodTable.budget(chatID: chat) {
             send(.flood(budget))
         }
         finish(job.id, outcome, output)
