@@ -64,6 +64,7 @@ let package = Package(
             name: "Bus",
             dependencies: [
                 "CZeroMQ",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

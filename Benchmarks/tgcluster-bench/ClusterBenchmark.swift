@@ -23,6 +23,9 @@ enum ClusterBenchmark {
         var rssMB: Double
         /// Peak of the summed PSS (shared pages divided among the processes that map them).
         var pssMB: Double
+        /// CPU µs per update of each role (workers summed; the main process is "supervisor"
+        /// for a cluster, the bot itself for a peer).
+        var cpuByRole: [String: Double] = [:]
     }
 
     static var binDir: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent() }
@@ -31,6 +34,10 @@ enum ClusterBenchmark {
         if let option = arguments.first(where: { $0.hasPrefix("--baseline=") }) {
             let rounds = arguments.first { $0.hasPrefix("--rounds=") }.flatMap { Int($0.dropFirst("--rounds=".count)) } ?? 3
             try await compare(baseline: String(option.dropFirst("--baseline=".count)), rounds: rounds)
+            return
+        }
+        if arguments.contains("--focus") {
+            try await focus(rounds: arguments.first { $0.hasPrefix("--rounds=") }.flatMap { Int($0.dropFirst("--rounds=".count)) } ?? 3)
             return
         }
         let peers = arguments.contains("--peers")
@@ -100,9 +107,33 @@ enum ClusterBenchmark {
         }
     }
 
+    /// The budget case alone (4 workers, 0 ms, 5,000 updates over 500 chats), `rounds` times:
+    /// every round's figures and the medians by role, for quick before/after reads.
+    static func focus(rounds: Int) async throws {
+        var results: [Result] = []
+        for _ in 0..<rounds {
+            let target = Target(name: "echobot 4 workers", command: [binDir.appendingPathComponent("echobot").path, "run", "--workers", "4",
+                                                                 "--concurrency", "256", "--poll-timeout", "10"], childrenFile: "supervisor.json")
+            let r = try await measure(target, latency: 0, updates: 5000, chats: 500)
+            report("echobot 4 workers, 0 ms", r)
+            results.append(r)
+        }
+        var medians: [String: Double] = [:]
+        for role in results[0].cpuByRole.keys { medians[role] = results.map { $0.cpuByRole[role] ?? 0 }.sorted()[rounds / 2] }
+        print("median of \(rounds): \(fixed(results.map(\.updatesPerSecond).sorted()[rounds / 2], 0)) updates/s, "
+              + "\(fixed(results.map(\.cpuMicrosPerUpdate).sorted()[rounds / 2], 1)) CPU µs/update (" + roleLine(medians) + ")")
+    }
+
     static func report(_ name: String, _ r: Result) {
         print(pad(name, 34) + lpad(fixed(r.updatesPerSecond, 0), 11) + lpad(fixed(r.p50, 1), 9) + lpad(fixed(r.p99, 1), 9)
               + lpad(fixed(r.cpuMicrosPerUpdate, 1), 12) + lpad(fixed(r.pssMB, 1), 8) + lpad(fixed(r.rssMB, 1), 9))
+        if r.cpuByRole.count > 1 { print("    CPU µs/update by role: " + roleLine(r.cpuByRole)) }
+    }
+
+    static func roleLine(_ byRole: [String: Double]) -> String {
+        ["ingest", "broker", "sequencer", "worker", "supervisor"].compactMap { role in
+            byRole[role].map { "\(role == "worker" ? "workers" : role) \(fixed($0, 1))" }
+        }.joined(separator: ", ")
     }
 
     /// Starts the target against a fresh emulator, injects the workload, waits for every reply.
@@ -124,8 +155,9 @@ enum ClusterBenchmark {
             try await Task.sleep(for: .milliseconds(50))
         }
         try await Task.sleep(for: .milliseconds(300))
-        let pids = [process.processIdentifier] + children(dataDir, target)
-        let cpu0 = pids.reduce(0) { $0 + cpuTicks($1) }
+        let roles = [(process.processIdentifier, "supervisor")] + children(dataDir, target)
+        let pids = roles.map(\.0)
+        let cpu0 = roles.map { cpuTicks($0.0) }
         // The updates become visible to getUpdates together when the injection returns.
         try await sim.generate(updates, chats: chats)
         let start = Date().timeIntervalSince1970
@@ -138,16 +170,20 @@ enum ClusterBenchmark {
         }
         peakPSS = max(peakPSS, pids.reduce(0) { $0 + pssKB($1) })
         let end = Date().timeIntervalSince1970
-        let cpu1 = pids.reduce(0) { $0 + cpuTicks($1) }
+        let cpu1 = roles.map { cpuTicks($0.0) }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var byRole: [String: Double] = [:]
+        for (i, (_, role)) in roles.enumerated() {
+            byRole[role, default: 0] += Double(cpu1[i] - cpu0[i]) / ticks * 1e6 / Double(updates)
+        }
         let rss = pids.reduce(0) { $0 + peakRSSKB($1) }
         let times = try await sim.transcript().compactMap { $0["method"] as? String == "sendMessage" ? $0["time"] as? Double : nil }
             .map { ($0 - start) * 1000 }.sorted()
         process.stop()
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         return Result(updatesPerSecond: Double(updates) / (end - start),
                       p50: times[times.count / 2], p99: times[min(times.count - 1, times.count * 99 / 100)],
-                      cpuMicrosPerUpdate: Double(cpu1 - cpu0) / ticks * 1e6 / Double(updates),
-                      rssMB: Double(rss) / 1024, pssMB: Double(peakPSS) / 1024)
+                      cpuMicrosPerUpdate: byRole.values.reduce(0, +),
+                      rssMB: Double(rss) / 1024, pssMB: Double(peakPSS) / 1024, cpuByRole: byRole)
     }
 
     /// 200 updates/s for 5 s into an idle 4-worker cluster: the latency the cluster adds.
@@ -199,9 +235,10 @@ enum ClusterBenchmark {
         return try BenchProcess(command, environment: env)
     }
 
-    static func children(_ dataDir: String, _ target: Target) -> [pid_t] {
+    /// The cluster's children with their roles (workers as "worker").
+    static func children(_ dataDir: String, _ target: Target) -> [(pid_t, String)] {
         guard target.childrenFile != nil, let status = SupervisorStatus.read(dataDir: dataDir) else { return [] }
-        return status.children.map { pid_t($0.pid) }
+        return status.children.map { (pid_t($0.pid), $0.role.hasPrefix("worker") ? "worker" : $0.role) }
     }
 
     /// utime + stime of a process, in clock ticks (/proc/<pid>/stat fields 14 and 15).

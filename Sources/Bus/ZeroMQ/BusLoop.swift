@@ -1,14 +1,18 @@
 internal import CZeroMQ
 import Foundation
 import Synchronization
+import DequeModule
 
 /// The one thread of a process that owns its ZeroMQ sockets.
 ///
-/// It polls every socket plus a wake-up pipe. Inbound messages leave as an `AsyncStream`;
-/// outbound ones enter through a locked queue and a byte on the pipe, so `send` may be called
-/// from any thread or task while the sockets stay on this one (libzmq sockets are not
-/// thread-safe). A message that would block at the high-water mark waits in order for its
-/// socket to become writable.
+/// It polls every socket plus a wake-up pipe. Inbound messages leave as an `AsyncStream`, or,
+/// for a consumer that never waits (`attach`), by a call on this thread: no hop to another
+/// thread per message, which is most of a broker's cost under load. Outbound ones enter
+/// through a locked queue and a byte on the pipe, so `send` may be called from any thread or
+/// task while the sockets stay on this one (libzmq sockets are not thread-safe); a send from
+/// this thread itself needs no byte, since the loop looks at the queue before it polls again.
+/// A message that would block at the high-water mark waits in order for its socket to become
+/// writable.
 public final class BusLoop: Sendable {
     public struct SocketSpec: Sendable {
         public var kind: ZMQSocket.Kind
@@ -92,13 +96,24 @@ public final class BusLoop: Sendable {
 
     private let tickInterval: Duration?
     private let heartbeat: Heartbeat?
+    /// Inline delivery (`attach`): the loop waits for the handler before it reads anything.
+    private let inline: Bool
+    private let handler = Mutex<(@Sendable (Message) -> Void)?>(nil)
+    private let attached = DispatchSemaphore(value: 0)
+    /// The bus thread's id, so that its own sends skip the wake-up byte.
+    private let threadID = Mutex<pthread_t?>(nil)
 
     /// Creates the sockets on a new thread, binds and connects them; throws if any fails.
     /// With `tick`, a tick message joins `inbound` at that interval: a single-threaded consumer
     /// (the broker) then needs no second stream to merge its clock into.
-    public init(context: ZMQContext, sockets specs: [SocketSpec], tick: Duration? = nil, heartbeat: Heartbeat? = nil) throws {
+    ///
+    /// With `inline`, messages are not streamed: the loop reads nothing until `attach` gives it
+    /// the handler to call on its own thread.
+    public init(context: ZMQContext, sockets specs: [SocketSpec], tick: Duration? = nil, heartbeat: Heartbeat? = nil,
+                inline: Bool = false) throws {
         tickInterval = tick
         self.heartbeat = heartbeat
+        self.inline = inline
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw ZMQError(code: errno, operation: "pipe") }
         for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
@@ -127,6 +142,8 @@ public final class BusLoop: Sendable {
                 return
             }
             ready.signal()
+            self.threadID.withLock { $0 = pthread_self() }
+            if self.inline { self.attached.wait() }
             self.run(sockets)
         }
         thread.name = "tgcluster.bus"
@@ -145,12 +162,22 @@ public final class BusLoop: Sendable {
         }
     }
 
+    /// Starts inline delivery (a loop created with `inline: true`): every message and tick is
+    /// passed to `handler` on the bus thread, in order. The handler must not block for long:
+    /// nothing is read or sent meanwhile.
+    public func attach(_ handler: @escaping @Sendable (Message) -> Void) {
+        precondition(inline, "attach needs a loop created with inline: true")
+        self.handler.withLock { $0 = handler }
+        attached.signal()
+    }
+
     /// Queues `frames` for the socket at index `socket`; any thread.
     public func send(_ frames: [Data], on socket: Int) {
+        let onLoop = threadID.withLock { $0.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
         let needsWake = outbox.withLock { o -> Bool in
             guard o.running else { return false }
             o.queue.append((socket, frames))
-            if o.wakePending { return false }
+            if o.wakePending || onLoop { return false }
             o.wakePending = true
             return true
         }
@@ -167,7 +194,9 @@ public final class BusLoop: Sendable {
             return o.running
         }
         guard first else { return }
+        if inline { attached.signal() }  // never attached: let the thread see `running` is false
         wake()
+        if threadID.withLock({ $0.map { pthread_equal($0, pthread_self()) != 0 } ?? false }) { return }
         done.wait()
         close(wakeRead)
         close(wakeWrite)
@@ -179,24 +208,26 @@ public final class BusLoop: Sendable {
     }
 
     private func run(_ sockets: [ZMQSocket]) {
-        var pending: [[[Data]]] = Array(repeating: [], count: sockets.count)
+        let deliver = handler.withLock { $0 }
+        let emit: (Message) -> Void = deliver ?? { [continuation] in continuation.yield($0) }
+        var pending: [Deque<[Data]>] = Array(repeating: [], count: sockets.count)
         var items = sockets.map { zmq_pollitem_t(socket: $0.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
         items.append(zmq_pollitem_t(socket: nil, fd: wakeRead, events: Int16(ZMQ_POLLIN), revents: 0))
         var drain = [UInt8](repeating: 0, count: 256)
+        var spare: [(Int, [Data])] = []
         var running = true
         let clock = ContinuousClock()
         var nextTick = tickInterval.map { clock.now + $0 }
         var nextBeat = heartbeat.map { clock.now + $0.interval }
         while running {
-            let (queued, stillRunning) = outbox.withLock { o -> ([(Int, [Data])], Bool) in
-                defer {
-                    o.queue.removeAll(keepingCapacity: true)
-                    o.wakePending = false
-                }
-                return (o.queue, o.running)
+            // Two buffers swapped under the lock: no allocation per round.
+            running = outbox.withLock { o -> Bool in
+                swap(&o.queue, &spare)
+                o.wakePending = false
+                return o.running
             }
-            running = stillRunning
-            for (index, frames) in queued where index < sockets.count { pending[index].append(frames) }
+            for (index, frames) in spare where index < sockets.count { pending[index].append(frames) }
+            spare.removeAll(keepingCapacity: true)
             if let beat = heartbeat, let due = nextBeat, clock.now >= due {
                 if pending[beat.socket].isEmpty { pending[beat.socket].append(beat.frames) }
                 nextBeat = clock.now + beat.interval
@@ -228,14 +259,14 @@ public final class BusLoop: Sendable {
                     // Bounded per round, so one busy socket cannot starve the others or the outbox.
                     for _ in 0..<1000 {
                         guard let frames = try? socket.receive() else { break }
-                        continuation.yield(Message(socket: index, frames: frames, userID: socket.lastUserID))
+                        emit(Message(socket: index, frames: frames, userID: socket.lastUserID))
                     }
                 }
             }
             // The tick after what was read: after a stall, the heartbeats that waited in the
             // sockets reach the consumer before the clock that would call their senders silent.
             if let due = nextTick, clock.now >= due, let interval = tickInterval {
-                continuation.yield(Message(socket: Self.tick, frames: []))
+                emit(Message(socket: Self.tick, frames: []))
                 nextTick = max(due + interval, clock.now)
             }
         }

@@ -74,7 +74,7 @@ final class BrokerService: Sendable {
         self.zap = zap
         floodTable = Self.openFloodTable(configuration, logger: logger)
         do {
-            bus = try BusLoop(context: context, sockets: sockets, tick: configuration.heartbeat / 2)
+            bus = try BusLoop(context: context, sockets: sockets, tick: configuration.heartbeat / 2, inline: true)
         } catch {
             zap?.shutdown()
             let endpoints = [configuration.ingestSocket, configuration.workersSocket] + (configuration.remoteWorkersEndpoint.map { [$0] } ?? [])
@@ -112,45 +112,31 @@ final class BrokerService: Sendable {
             logger.critical("\(error)")
             Foundation.exit(RoleError.bootFailure)
         }
-        let stopping = Mutex(false)
+        let loop = Loop(state: state, stats: StatsWriter(file: configuration.file("broker.json")))
         let stopper = Task {
             await stop()
-            stopping.withLock { $0 = true }
+            loop.stopping.withLock { $0 = true }
         }
         logger.info("listening", metadata: ["ingest": "\(configuration.ingestSocket)", "workers": "\(configuration.workersSocket)",
                                             "remote_workers": "\(configuration.remoteWorkersEndpoint ?? "-")"])
-        var stats = StatsWriter(file: configuration.file("broker.json"))
-        var drainDeadline: ContinuousClock.Instant?
-        var ticks = 0
-        // One stream, one consumer: messages and the clock's ticks arrive in order from the bus
-        // thread, and the state machine runs without locks.
-        for await m in bus.inbound {
-            let now = ContinuousClock.now
-            var actions: [BrokerState.Action] = []
-            if m.isTick {
-                actions = state.tick(now: now)
-                stats.write(state, now: now, botAPI: telemetry.metrics.peerTotals())
-                telemetry.tick(state, now: now)
-                ticks += 1
-                if ticks % 120 == 0 { journal.prune() }
-                if ticks % 4 == 0 { allowed?.reload() }
-            } else {
-                actions = handle(m, state: &state, now: now)
-            }
-            perform(actions, state: &state, now: now)
-            if stopping.withLock({ $0 }) {
-                let deadline = drainDeadline ?? (now + configuration.drainDeadline)
-                drainDeadline = deadline
-                if state.pending == 0 || now > deadline {
-                    if state.pending > 0 { logger.warning("stopping with work left", metadata: ["pending": "\(state.pending)"]) }
-                    break
+        // The state machine runs on the bus thread itself, called for each message and tick
+        // in order: no lock, and no hop to another thread per message. `finished` resumes this
+        // task once the drain is over; later messages are ignored.
+        await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+            bus.attach { [self] m in
+                guard !loop.finished else { return }
+                if step(m, loop) {
+                    loop.finished = true
+                    finished.resume()
                 }
             }
         }
-        for peer in state.peerSummary {
+        let final = loop.state
+        var stats = loop.stats
+        for peer in final.peerSummary {
             send(.disconnect, to: peer.peer)
         }
-        stats.write(state, now: .now)
+        stats.write(final, now: .now)
         stopper.cancel()
         let flushed = DispatchSemaphore(value: 0)
         journal.whenDurable { flushed.signal() }
@@ -159,6 +145,30 @@ final class BrokerService: Sendable {
         bus.shutdown()
         zap?.shutdown()
         await telemetry.stop()
+    }
+
+    /// One message or tick through the state machine, on the bus thread; true once a stop
+    /// was asked for and the drain is over (nothing held, or the deadline passed).
+    private func step(_ m: BusLoop.Message, _ loop: Loop) -> Bool {
+        let now = ContinuousClock.now
+        var actions: [BrokerState.Action] = []
+        if m.isTick {
+            actions = loop.state.tick(now: now)
+            loop.stats.write(loop.state, now: now, botAPI: telemetry.metrics.peerTotals())
+            telemetry.tick(loop.state, now: now)
+            loop.ticks += 1
+            if loop.ticks % 120 == 0 { journal.prune() }
+            if loop.ticks % 4 == 0 { allowed?.reload() }
+        } else {
+            actions = handle(m, state: &loop.state, now: now)
+        }
+        perform(actions, state: &loop.state, now: now)
+        guard loop.stopping.withLock({ $0 }) else { return false }
+        let deadline = loop.drainDeadline ?? (now + configuration.drainDeadline)
+        loop.drainDeadline = deadline
+        guard loop.state.pending == 0 || now > deadline else { return false }
+        if loop.state.pending > 0 { logger.warning("stopping with work left", metadata: ["pending": "\(loop.state.pending)"]) }
+        return true
     }
 
     /// A frame to a worker or the sequencer, on the socket it came in by. A job for a chat
@@ -290,6 +300,23 @@ final class BrokerService: Sendable {
 }
 
 extension BrokerService {
+    /// What the bus thread's handler keeps between messages. Touched only on the bus thread
+    /// until `finished`, then only by `run`.
+    final class Loop: @unchecked Sendable {
+        var state: BrokerState
+        var stats: StatsWriter
+        var drainDeadline: ContinuousClock.Instant?
+        var ticks = 0
+        var finished = false
+        /// Set by the task that waits for the service group's shutdown; any thread.
+        let stopping = Mutex(false)
+
+        init(state: BrokerState, stats: StatsWriter) {
+            self.state = state
+            self.stats = stats
+        }
+    }
+
     /// With workers on other hosts and flood limits on, the table this host's processes share
     /// (`TGCLUSTER_FLOOD_BUDGETS=off` leaves chats' budgets at home: the tests' failing variant).
     static func openFloodTable(_ configuration: ClusterConfiguration, logger: Logger) -> FloodGate? {

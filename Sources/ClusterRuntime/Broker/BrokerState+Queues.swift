@@ -219,9 +219,6 @@ extension BrokerState {
 
     /// Records an update id; false if it was seen already.
     mutating func remember(_ id: Int64) -> Bool {
-        guard seen.insert(id).inserted else { return false }
-        seenOrder.append(id)
-        if seenOrder.count > configuration.dedupeWindow, let old = seenOrder.popFirst() { seen.remove(old) }
-        return true
+        seen.insert(id)
     }
 }

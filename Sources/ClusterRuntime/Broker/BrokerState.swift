@@ -30,8 +30,9 @@ package struct BrokerState: Sendable {
         /// Jobs held (queued and in flight) before ingest is told BUSY.
         package var maxPending = 50_000
         package var busyRetry: Duration = .milliseconds(200)
-        /// Update ids remembered for deduplication.
-        package var dedupeWindow = 1_000_000
+        /// Update ids remembered for deduplication: the newest 2^20 (a 128 KiB bitmap, see
+        /// `UpdateIDWindow`).
+        package var dedupeWindow = 1 << 20
         /// Finished outbox jobs remembered, so a sequencer that re-sends one after a restart
         /// is answered at once instead of running it twice.
         package var outboxWindow = 100_000
@@ -147,8 +148,7 @@ package struct BrokerState: Sendable {
     var lastTick: ContinuousClock.Instant?
     var rotation = Deque<Data>()
     var nextJobID: UInt64 = 1
-    var seen = Set<Int64>()
-    var seenOrder = Deque<Int64>()
+    var seen: UpdateIDWindow
     package internal(set) var counters = Counters()
     /// Milliseconds from acceptance to completion of recent update jobs.
     package internal(set) var latencies = Deque<Double>()
@@ -156,6 +156,7 @@ package struct BrokerState: Sendable {
     package init(configuration: Configuration = .init(), route: @escaping @Sendable (UpdateEnvelope) -> Route?) {
         self.configuration = configuration
         self.route = route
+        seen = UpdateIDWindow(capacity: configuration.dedupeWindow)
     }
 
     /// Jobs held: queued or in flight.

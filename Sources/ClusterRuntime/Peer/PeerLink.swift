@@ -5,8 +5,8 @@ import Synchronization
 import Wire
 
 /// The I/O shell around `PeerSession` that worker and sequencer share: a DEALER to the
-/// broker's worker endpoint on its own bus thread (which also sends the heartbeats), a task
-/// that decodes frames and feeds the session, and a clock task. The role sees only the frames
+/// broker's worker endpoint on its own bus thread (which also sends the heartbeats, decodes
+/// frames and feeds the session), and a clock task. The role sees only the frames
 /// meant for it (`onFrame`) and the broker's restarts (`onBrokerForgot`).
 final class PeerLink: Sendable {
     private let bus: BusLoop
@@ -27,25 +27,28 @@ final class PeerLink: Sendable {
         let deadPeers = endpoint.hasPrefix("tcp://") ? LinkSecurity.deadPeerInterval(heartbeat: configuration.heartbeat) : nil
         bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: identity, connect: [endpoint], security: security,
                                                             deadPeerInterval: deadPeers)],
-                          heartbeat: .init(socket: 0, frames: Frame.heartbeat.encoded(), interval: configuration.heartbeat))
+                          heartbeat: .init(socket: 0, frames: Frame.heartbeat.encoded(), interval: configuration.heartbeat),
+                          inline: true)
     }
 
-    /// Says READY and starts reading; `onFrame` runs on the reading task, in arrival order.
+    /// Says READY and starts reading; `onFrame` runs on the bus thread, in arrival order, and
+    /// must only hand the frame over (start a task, resume a continuation, queue it).
     func start(onFrame: @escaping @Sendable (Frame) -> Void, onBrokerForgot: @escaping @Sendable () -> Void = {},
                onBrokerSilent: @escaping @Sendable () -> Void = {}) {
         self.onBrokerSilent.withLock { $0 = onBrokerSilent }
         perform(session.withLock { $0.start(now: .now) }, onFrame: onFrame, onBrokerForgot: onBrokerForgot)
-        let reader = Task { [self] in
-            for await message in bus.inbound {
-                let frame: Frame
-                do {
-                    frame = try Frame.decode(message.frames)
-                } catch {
-                    logger.warning("dropped a frame that does not parse", metadata: ["error": "\(error)"])
-                    continue
-                }
-                perform(session.withLock { $0.received(frame, now: .now) }, onFrame: onFrame, onBrokerForgot: onBrokerForgot)
+        // Frames are decoded and fed to the session on the bus thread itself (no hop per
+        // frame); `onFrame` only hands work over, so the thread is never held up.
+        bus.attach { [self] message in
+            guard !message.isTick else { return }
+            let frame: Frame
+            do {
+                frame = try Frame.decode(message.frames)
+            } catch {
+                logger.warning("dropped a frame that does not parse", metadata: ["error": "\(error)"])
+                return
             }
+            perform(session.withLock { $0.received(frame, now: .now) }, onFrame: onFrame, onBrokerForgot: onBrokerForgot)
         }
         let clock = Task { [self] in
             while !Task.isCancelled {
@@ -53,7 +56,7 @@ final class PeerLink: Sendable {
                 perform(session.withLock { $0.tick(now: .now) }, onFrame: onFrame, onBrokerForgot: onBrokerForgot)
             }
         }
-        tasks.withLock { $0 = [reader, clock] }
+        tasks.withLock { $0 = [clock] }
     }
 
     func send(_ frame: Frame) {
