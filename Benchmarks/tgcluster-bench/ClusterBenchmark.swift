@@ -37,7 +37,8 @@ enum ClusterBenchmark {
             return
         }
         if arguments.contains("--focus") {
-            try await focus(rounds: arguments.first { $0.hasPrefix("--rounds=") }.flatMap { Int($0.dropFirst("--rounds=".count)) } ?? 3)
+            try await focus(rounds: arguments.first { $0.hasPrefix("--rounds=") }.flatMap { Int($0.dropFirst("--rounds=".count)) } ?? 3,
+                            latency: arguments.first { $0.hasPrefix("--latency=") }.flatMap { Int($0.dropFirst("--latency=".count)) } ?? 0)
             return
         }
         let peers = arguments.contains("--peers")
@@ -59,17 +60,27 @@ enum ClusterBenchmark {
                 report("\(target.name), \(latency) ms", r)
             }
         }
-        let light = try await lightLoad()
-        print("added latency at light load (200 updates/s, 0 ms, 4 workers): p50 \(fixed(light.p50, 2)) ms, p99 \(fixed(light.p99, 2)) ms")
+        let echobot4 = Target(name: "echobot", command: [binDir.appendingPathComponent("echobot").path, "run", "--workers", "4", "--poll-timeout", "10"],
+                              childrenFile: "supervisor.json")
+        let light = try await lightLoad(echobot4)
+        print("light load (200 updates/s open loop, 0 ms, 4 workers): p50 \(fixed(light.p50, 2)) ms, p99 \(fixed(light.p99, 2)) ms, "
+              + "CPU \(fixed(light.cpuMicrosPerUpdate, 0)) µs/update")
         guard peers else { return }
         let venv = URL(fileURLWithPath: ".build/venv-peers/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: venv) else {
             print("peers: no venv at .build/venv-peers (scripts/bench --peers creates it)")
             return
         }
+        let raw = Target(name: "raw aiohttp loop", command: [venv, "scripts/peers/raw_echo.py"], childrenFile: nil)
+        let rawLight = try await lightLoad(raw, argumentsAfterURL: true)
+        print("light load, raw aiohttp loop: p50 \(fixed(rawLight.p50, 2)) ms, p99 \(fixed(rawLight.p99, 2)) ms, "
+              + "CPU \(fixed(rawLight.cpuMicrosPerUpdate, 0)) µs/update")
+        print("  echobot ×4 vs the raw loop at light load: p50 \(fixed(light.p50 / rawLight.p50, 2))×, p99 \(fixed(light.p99 / rawLight.p99, 2))×, "
+              + "CPU per update \(fixed(light.cpuMicrosPerUpdate / rawLight.cpuMicrosPerUpdate, 2))× (targets: ≤ 1.1×, ≤ 1.1×, ≤ 0.35×)")
         for latency in [0, 50] {
             let ours = results["4/\(latency)"]!
-            for (name, script) in [("python-telegram-bot (256)", "scripts/peers/ptb_echo.py"), ("aiogram 3", "scripts/peers/aiogram_echo.py")] {
+            for (name, script) in [("raw aiohttp loop", "scripts/peers/raw_echo.py"), ("python-telegram-bot (256)", "scripts/peers/ptb_echo.py"),
+                                   ("aiogram 3", "scripts/peers/aiogram_echo.py")] {
                 let target = Target(name: name, command: [venv, script], childrenFile: nil)
                 let r = try await measure(target, latency: latency, updates: n, chats: chats, argumentsAfterURL: true)
                 report("\(name), \(latency) ms", r)
@@ -107,15 +118,15 @@ enum ClusterBenchmark {
         }
     }
 
-    /// The budget case alone (4 workers, 0 ms, 5,000 updates over 500 chats), `rounds` times:
+    /// The budget case alone (4 workers, 0 ms or `--latency=N`, 5,000 updates over 500 chats), `rounds` times:
     /// every round's figures and the medians by role, for quick before/after reads.
-    static func focus(rounds: Int) async throws {
+    static func focus(rounds: Int, latency: Int) async throws {
         var results: [Result] = []
         for _ in 0..<rounds {
             let target = Target(name: "echobot 4 workers", command: [binDir.appendingPathComponent("echobot").path, "run", "--workers", "4",
                                                                  "--concurrency", "256", "--poll-timeout", "10"], childrenFile: "supervisor.json")
-            let r = try await measure(target, latency: 0, updates: 5000, chats: 500)
-            report("echobot 4 workers, 0 ms", r)
+            let r = try await measure(target, latency: latency, updates: 5000, chats: 500)
+            report("echobot 4 workers, \(latency) ms", r)
             results.append(r)
         }
         var medians: [String: Double] = [:]
@@ -186,26 +197,43 @@ enum ClusterBenchmark {
                       rssMB: Double(rss) / 1024, pssMB: Double(peakPSS) / 1024, cpuByRole: byRole)
     }
 
-    /// 200 updates/s for 5 s into an idle 4-worker cluster: the latency the cluster adds.
-    static func lightLoad() async throws -> (p50: Double, p99: Double) {
+    /// What light load costs: reply latency and CPU per update (every process of the target).
+    struct Light {
+        var p50: Double
+        var p99: Double
+        var cpuMicrosPerUpdate: Double
+    }
+
+    /// 200 updates/s for 5 s (open loop, 0 ms) into an idle target: the latency it adds and the
+    /// CPU each update costs when nothing batches.
+    static func lightLoad(_ target: Target, argumentsAfterURL: Bool = false) async throws -> Light {
         let sim = try await SimHarness.start()
         defer { Task { try? await sim.shutdown() } }
         let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
-        let process = try launch("echobot", ["run", "--workers", "4", "--poll-timeout", "10"], sim: sim, dataDir: dataDir)
+        let process = try launch(target.command + (argumentsAfterURL ? [sim.baseURL, sim.token, "256"] : []), sim: sim, dataDir: dataDir)
         try await Task.sleep(for: .seconds(2))
+        let pids = [process.processIdentifier] + children(dataDir, target).map(\.0)
+        let cpu0 = pids.reduce(0) { $0 + cpuTicks($1) }
         var sent: [String: Double] = [:]
-        for i in 0..<1000 {
+        let n = 1000
+        let start = ContinuousClock.now
+        for i in 0..<n {
             let text = "light \(i)"
             sent[text] = Date().timeIntervalSince1970
             try await sim.inject(text: text, chatID: Int64(1000 + i % 50))
-            try await Task.sleep(for: .milliseconds(5))
+            // Open loop: the i-th update leaves at i × 5 ms, however long the last one took.
+            let next = start + .milliseconds(5 * (i + 1))
+            if next > .now { try await Task.sleep(until: next) }
         }
-        while ((try await sim.stats())["messages_sent"] as? Int ?? 0) < 1000 { try await Task.sleep(for: .milliseconds(20)) }
+        while ((try await sim.stats())["messages_sent"] as? Int ?? 0) < n { try await Task.sleep(for: .milliseconds(20)) }
+        let cpu1 = pids.reduce(0) { $0 + cpuTicks($1) }
         let latencies = try await replyLatencies(sim, sent: sent)
         process.stop()
-        return (latencies[latencies.count / 2], latencies[latencies.count * 99 / 100])
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return Light(p50: latencies[latencies.count / 2], p99: latencies[latencies.count * 99 / 100],
+                     cpuMicrosPerUpdate: Double(cpu1 - cpu0) / ticks * 1e6 / Double(n))
     }
 
     /// Milliseconds from each injection (`sent`: text → Unix time) to the echo of that text,

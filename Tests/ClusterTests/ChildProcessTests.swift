@@ -46,7 +46,14 @@ struct ChildProcessTests {
         let ignored = UInt64(Self.status(pid, "SigIgn") ?? "", radix: 16)
         let standard: UInt64 = 0x7fff_ffff  // bit n-1 stands for signal n
         #expect(ignored.map { $0 & standard } == 0, "ignored signals: \(Self.status(pid, "SigIgn") ?? "?")")
-        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").compactMap { Int32($0) }.sorted()
+        // The child's own start opens descriptors for a moment (the dynamic loader reads
+        // ld.so.cache and libc on fd 3): wait for it to settle. An inherited one never closes.
+        var open: [Int32] = []
+        for _ in 0..<100 {
+            open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").compactMap { Int32($0) }.sorted()
+            if open.allSatisfy({ $0 <= 2 }) { break }
+            usleep(20_000)
+        }
         #expect(open.allSatisfy { $0 <= 2 }, "the child inherited descriptors \(open)")
         #expect(getpgid(pid) == pid, "the child should lead a process group of its own")
         #expect(ChildProcess.reap(pid) == nil)

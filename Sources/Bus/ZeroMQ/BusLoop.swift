@@ -116,7 +116,10 @@ public final class BusLoop: Sendable {
         self.inline = inline
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw ZMQError(code: errno, operation: "pipe") }
-        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)  // a process spawned by this one must not inherit it
+        }
         wakeRead = fds[0]
         wakeWrite = fds[1]
         (inbound, continuation) = AsyncStream.makeStream(of: Message.self, bufferingPolicy: .unbounded)

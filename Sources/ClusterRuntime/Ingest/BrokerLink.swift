@@ -13,36 +13,31 @@ final class BrokerLink: Sendable {
     private let logger: Logger
     private let answers = Mutex<[UInt64: CheckedContinuation<Frame?, Never>]>([:])
     private let nextBatch = Mutex<UInt64>(0)
-    private let consumer = Mutex<Task<Void, Never>?>(nil)
 
     init(configuration: ClusterConfiguration, context: ZMQContext, logger: Logger) throws {
         self.logger = logger
         try LinkSecurity.checkLocal(configuration.ingestSocket, flag: "--ingest-endpoint", configuration, logger: logger)
         bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: "ingest-\(getpid())-\(UInt32.random(in: 0...UInt32.max))",
                                                              connect: [configuration.ingestSocket])],
-                          tick: configuration.heartbeat)
-        let inbound = bus.inbound
+                          tick: configuration.heartbeat, inline: true)
         let bus = self.bus
-        let task = Task { [weak self, logger] in
-            for await message in inbound {
-                // Between batches (a long poll can last 50 s), so the broker knows ingest runs.
-                if message.isTick {
-                    bus.send(Frame.heartbeat.encoded(), on: 0)
-                    continue
-                }
-                guard let frame = try? Frame.decode(message.frames) else {
-                    logger.warning("dropped a frame that does not parse")
-                    continue
-                }
-                let batch: UInt64
-                switch frame {
-                case .ack(let b), .busy(let b, _): batch = b
-                default: continue
-                }
-                self?.answer(batch, frame)
+        // Answers are matched on the bus thread itself: an ACK resumes the poller without a
+        // hop through another task.
+        bus.attach { [weak self, logger] message in
+            // Between batches (a long poll can last 50 s), so the broker knows ingest runs.
+            if message.isTick {
+                bus.send(Frame.heartbeat.encoded(), on: 0)
+                return
+            }
+            guard let frame = try? Frame.decode(message.frames) else {
+                logger.warning("dropped a frame that does not parse")
+                return
+            }
+            switch frame {
+            case .ack(let batch), .busy(let batch, _): self?.answer(batch, frame)
+            default: return
             }
         }
-        consumer.withLock { $0 = task }
     }
 
     func takeBatchID() -> UInt64 {
@@ -70,7 +65,6 @@ final class BrokerLink: Sendable {
     }
 
     func close() {
-        consumer.withLock { $0?.cancel() }
         bus.shutdown()
         for waiter in answers.withLock({ a in defer { a.removeAll() }; return Array(a.values) }) { waiter.resume(returning: nil) }
     }

@@ -61,11 +61,15 @@ package final class Journal: @unchecked Sendable {
     private var open: [Int64: Int] = [:]
     private let sync = Mutex(SyncState())
     private let fdLock = Mutex(())
+    private let syncWake = DispatchSemaphore(value: 0)
     private var closed = false
 
     private struct SyncState {
         var waiting: [@Sendable () -> Void] = []
         var running = false
+        var threadStarted = false
+        /// `close`: the sync thread ends once nothing waits.
+        var stop = false
         var failed: Int32 = 0
     }
 
@@ -151,21 +155,38 @@ package final class Journal: @unchecked Sendable {
 
     /// Runs `body` (on the sync thread) once everything appended so far is on disk.
     package func whenDurable(_ body: @escaping @Sendable () -> Void) {
-        let start = sync.withLock { s -> Bool in
+        let (start, signal) = sync.withLock { s -> (Bool, Bool) in
             s.waiting.append(body)
-            if s.running { return false }
+            let start = !s.threadStarted
+            s.threadStarted = true
+            if s.running { return (start, false) }
             s.running = true
-            return true
+            return (start, true)
         }
-        guard start else { return }
-        Thread.detachNewThread { [self] in
+        if start {
+            let thread = Thread { [self] in syncLoop() }
+            thread.name = "tgcluster.fsync"
+            thread.start()
+        }
+        if signal { syncWake.signal() }
+    }
+
+    /// The sync thread: one `fdatasync` for everything waiting, then the waiters, while there
+    /// are any; then it sleeps until the next `whenDurable` (one thread for the journal's life,
+    /// not one per group: a new thread per commit costs its start and a wait for a core).
+    private func syncLoop() {
+        while true {
+            syncWake.wait()
             while true {
-                let batch = sync.withLock { s -> [@Sendable () -> Void] in
+                let (batch, stop) = sync.withLock { s -> ([@Sendable () -> Void], Bool) in
                     defer { s.waiting.removeAll() }
                     if s.waiting.isEmpty { s.running = false }
-                    return s.waiting
+                    return (s.waiting, s.stop)
                 }
-                if batch.isEmpty { return }
+                if batch.isEmpty {
+                    if stop { return }
+                    break
+                }
                 let started = ContinuousClock.now
                 let rc = fdLock.withLock { _ in fdatasync(fd) }
                 if let observe = configuration.observeFsync {
@@ -188,6 +209,7 @@ package final class Journal: @unchecked Sendable {
     package func close() {
         guard !closed else { return }
         closed = true
+        if sync.withLock({ s -> Bool in s.stop = true; return s.threadStarted }) { syncWake.signal() }
         fdLock.withLock { _ in
             if fd >= 0 {
                 _ = fsync(fd)
