@@ -41,6 +41,10 @@ enum ClusterBenchmark {
                             latency: arguments.first { $0.hasPrefix("--latency=") }.flatMap { Int($0.dropFirst("--latency=".count)) } ?? 0)
             return
         }
+        if arguments.contains("--light") {
+            try await lightComparison()
+            return
+        }
         let peers = arguments.contains("--peers")
         let quick = arguments.contains("--quick")
         let n = quick ? 2000 : 5000
@@ -60,23 +64,12 @@ enum ClusterBenchmark {
                 report("\(target.name), \(latency) ms", r)
             }
         }
-        let echobot4 = Target(name: "echobot", command: [binDir.appendingPathComponent("echobot").path, "run", "--workers", "4", "--poll-timeout", "10"],
-                              childrenFile: "supervisor.json")
-        let light = try await lightLoad(echobot4)
+        let light = try await lightLoad(Self.echobotLight)
         print("light load (200 updates/s open loop, 0 ms, 4 workers): p50 \(fixed(light.p50, 2)) ms, p99 \(fixed(light.p99, 2)) ms, "
               + "CPU \(fixed(light.cpuMicrosPerUpdate, 0)) µs/update")
         guard peers else { return }
-        let venv = URL(fileURLWithPath: ".build/venv-peers/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: venv) else {
-            print("peers: no venv at .build/venv-peers (scripts/bench --peers creates it)")
-            return
-        }
-        let raw = Target(name: "raw aiohttp loop", command: [venv, "scripts/peers/raw_echo.py"], childrenFile: nil)
-        let rawLight = try await lightLoad(raw, argumentsAfterURL: true)
-        print("light load, raw aiohttp loop: p50 \(fixed(rawLight.p50, 2)) ms, p99 \(fixed(rawLight.p99, 2)) ms, "
-              + "CPU \(fixed(rawLight.cpuMicrosPerUpdate, 0)) µs/update")
-        print("  echobot ×4 vs the raw loop at light load: p50 \(fixed(light.p50 / rawLight.p50, 2))×, p99 \(fixed(light.p99 / rawLight.p99, 2))×, "
-              + "CPU per update \(fixed(light.cpuMicrosPerUpdate / rawLight.cpuMicrosPerUpdate, 2))× (targets: ≤ 1.1×, ≤ 1.1×, ≤ 0.35×)")
+        guard let venv = peerPython() else { return }
+        try await lightAgainstRaw(light, venv: venv)
         for latency in [0, 50] {
             let ours = results["4/\(latency)"]!
             for (name, script) in [("raw aiohttp loop", "scripts/peers/raw_echo.py"), ("python-telegram-bot (256)", "scripts/peers/ptb_echo.py"),
@@ -197,6 +190,39 @@ enum ClusterBenchmark {
                       rssMB: Double(rss) / 1024, pssMB: Double(peakPSS) / 1024, cpuByRole: byRole)
     }
 
+    static var echobotLight: Target {
+        Target(name: "echobot", command: [binDir.appendingPathComponent("echobot").path, "run", "--workers", "4", "--poll-timeout", "10"],
+               childrenFile: "supervisor.json")
+    }
+
+    /// The peers' Python (scripts/bench --peers makes the venv), or nil with a word why.
+    static func peerPython() -> String? {
+        let venv = URL(fileURLWithPath: ".build/venv-peers/bin/python").path
+        guard FileManager.default.isExecutableFile(atPath: venv) else {
+            print("peers: no venv at .build/venv-peers (scripts/bench --peers creates it)")
+            return nil
+        }
+        return venv
+    }
+
+    /// `--light`: the light-load case alone, the cluster against the raw loop.
+    static func lightComparison() async throws {
+        let light = try await lightLoad(Self.echobotLight)
+        print("light load (200 updates/s open loop, 0 ms, 4 workers): p50 \(fixed(light.p50, 2)) ms, p99 \(fixed(light.p99, 2)) ms, "
+              + "CPU \(fixed(light.cpuMicrosPerUpdate, 0)) µs/update")
+        guard let venv = peerPython() else { return }
+        try await lightAgainstRaw(light, venv: venv)
+    }
+
+    static func lightAgainstRaw(_ light: Light, venv: String) async throws {
+        let raw = Target(name: "raw aiohttp loop", command: [venv, "scripts/peers/raw_echo.py"], childrenFile: nil)
+        let rawLight = try await lightLoad(raw, argumentsAfterURL: true)
+        print("light load, raw aiohttp loop: p50 \(fixed(rawLight.p50, 2)) ms, p99 \(fixed(rawLight.p99, 2)) ms, "
+              + "CPU \(fixed(rawLight.cpuMicrosPerUpdate, 0)) µs/update")
+        print("  echobot ×4 vs the raw loop at light load: p50 \(fixed(light.p50 / rawLight.p50, 2))×, p99 \(fixed(light.p99 / rawLight.p99, 2))×, "
+              + "CPU per update \(fixed(light.cpuMicrosPerUpdate / rawLight.cpuMicrosPerUpdate, 2))× (targets: ≤ 1.1×, ≤ 1.1×, ≤ 0.35×)")
+    }
+
     /// What light load costs: reply latency and CPU per update (every process of the target).
     struct Light {
         var p50: Double
@@ -214,6 +240,14 @@ enum ClusterBenchmark {
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let process = try launch(target.command + (argumentsAfterURL ? [sim.baseURL, sim.token, "256"] : []), sim: sim, dataDir: dataDir)
         try await Task.sleep(for: .seconds(2))
+        // Warm-up, not measured: the first updates open each process's connections to the
+        // API and start its threads.
+        for i in 0..<100 {
+            try await sim.inject(text: "warm-up \(i)", chatID: Int64(1000 + i % 50))
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        while ((try await sim.stats())["messages_sent"] as? Int ?? 0) < 100 { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(500))
         let pids = [process.processIdentifier] + children(dataDir, target).map(\.0)
         let cpu0 = pids.reduce(0) { $0 + cpuTicks($1) }
         var sent: [String: Double] = [:]
@@ -227,7 +261,7 @@ enum ClusterBenchmark {
             let next = start + .milliseconds(5 * (i + 1))
             if next > .now { try await Task.sleep(until: next) }
         }
-        while ((try await sim.stats())["messages_sent"] as? Int ?? 0) < n { try await Task.sleep(for: .milliseconds(20)) }
+        while ((try await sim.stats())["messages_sent"] as? Int ?? 0) < n + 100 { try await Task.sleep(for: .milliseconds(20)) }
         let cpu1 = pids.reduce(0) { $0 + cpuTicks($1) }
         let latencies = try await replyLatencies(sim, sent: sent)
         process.stop()
