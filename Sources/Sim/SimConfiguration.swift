@@ -35,6 +35,10 @@ public struct SimConfiguration: Sendable, Equatable {
     public var webhookRetryBase: Duration = .seconds(2)
     /// Bot API calls kept in the transcript; older ones are dropped (counted in stats).
     public var transcriptLimit = 1_000_000
+    /// Messages kept (for edits, deletes and replies); past it the oldest are forgotten, and
+    /// editing one answers "message to edit not found". Bounds the emulator's memory in long
+    /// runs (`scripts/bench scale` sends a million).
+    public var messageLimit = 1_000_000
 
     public init() {}
 }

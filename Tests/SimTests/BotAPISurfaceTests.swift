@@ -18,6 +18,23 @@ struct BotAPISurfaceTests {
         try await sim.shutdown()
     }
 
+    /// `messageLimit` bounds what the emulator keeps: past it the oldest message is forgotten
+    /// (an edit of it is refused), the newest still edits.
+    @Test func messagesBeyondTheLimitAreForgotten_theNewestStillEdit() async throws {
+        let sim = try await SimHarness.start { $0.messageLimit = 2 }  // keeps the newest two: "one" goes, "three" stays
+        try await sim.inject(text: "hi", chatID: 5)
+        var ids: [Int] = []
+        for text in ["one", "two", "three"] {
+            let sent = try await sim.call("sendMessage", ["chat_id": 5, "text": text])
+            ids.append((sent.json["result"] as? [String: Any])?["message_id"] as? Int ?? -1)
+        }
+        let oldest = try await sim.call("editMessageText", ["chat_id": 5, "message_id": ids[0], "text": "x"])
+        #expect(oldest.json["description"] as? String == "Bad Request: message to edit not found", "\(oldest.text)")
+        let newest = try await sim.call("editMessageText", ["chat_id": 5, "message_id": ids[2], "text": "x"])
+        #expect(newest.status == 200, "\(newest.text)")
+        try await sim.shutdown()
+    }
+
     @Test func everyRequestEncoding_andCaseInsensitiveNames() async throws {
         let sim = try await SimHarness.start()
         try await sim.inject(text: "hi", chatID: 42)

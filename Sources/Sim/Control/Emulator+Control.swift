@@ -244,9 +244,8 @@ extension SimState {
         // A message from a bot (a callback's message, as Telegram sends it) is the bot's own:
         // it can edit and delete it.
         let fromBot = (message["from"] as? [String: Any])?["is_bot"] as? Bool ?? false
-        messages[MessageKey(chat: chatID, message: id)] = MessageRecord(
-            chatID: chatID, messageID: id, date: message["date"] as? Int ?? SimState.now, fromBot: fromBot,
-            fromJSON: from, text: message["text"] as? String)
+        store(MessageRecord(chatID: chatID, messageID: id, date: message["date"] as? Int ?? SimState.now, fromBot: fromBot,
+                            fromJSON: from, text: message["text"] as? String))
         if chats[chatID]!.nextMessageID <= id { chats[chatID]!.nextMessageID = id + 1 }
     }
 }

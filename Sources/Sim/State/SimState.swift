@@ -41,6 +41,8 @@ struct SimState: Sendable {
     var reservedMessageIDs: [Int64: Int] = [:]
     var users: [Int64: String] = [:]
     var messages: [MessageKey: MessageRecord] = [:]
+    /// The messages in the order they were stored, for `messageLimit`.
+    var messageOrder = Deque<MessageKey>()
     var files: [String: FileRecord] = [:]
     var filesByPath: [String: String] = [:]
     var callbackQueries: Set<String> = []
@@ -129,9 +131,18 @@ struct SimState: Sendable {
         var record = MessageRecord(chatID: chatID, messageID: id, date: Self.now, fromBot: true,
                                    fromJSON: Self.botJSON(token: token))
         fill(&record)
-        messages[MessageKey(chat: chatID, message: id)] = record
+        store(record)
         stats.messagesSent += 1
         return record
+    }
+
+    /// Stores a new message; beyond `messageLimit` the oldest one stored is forgotten.
+    mutating func store(_ record: MessageRecord) {
+        let key = MessageKey(chat: record.chatID, message: record.messageID)
+        if messages.updateValue(record, forKey: key) == nil { messageOrder.append(key) }
+        while messageOrder.count > configuration.messageLimit, let oldest = messageOrder.popFirst() {
+            messages[oldest] = nil
+        }
     }
 
     func render(_ record: MessageRecord) -> String {
