@@ -33,7 +33,8 @@ enum ClusterBenchmark {
     static func run(arguments: [String]) async throws {
         if let option = arguments.first(where: { $0.hasPrefix("--baseline=") }) {
             let rounds = arguments.first { $0.hasPrefix("--rounds=") }.flatMap { Int($0.dropFirst("--rounds=".count)) } ?? 3
-            try await compare(baseline: String(option.dropFirst("--baseline=".count)), rounds: rounds)
+            let latency = arguments.first { $0.hasPrefix("--latency=") }.flatMap { Int($0.dropFirst("--latency=".count)) }
+            try await compare(baseline: String(option.dropFirst("--baseline=".count)), rounds: rounds, latencies: latency.map { [$0] } ?? [0, 50])
             return
         }
         if arguments.contains("--focus") {
@@ -86,11 +87,11 @@ enum ClusterBenchmark {
     /// This build's echobot against another build's (`--baseline=DIR`, a `.build/release` of an
     /// earlier commit), in alternating rounds on the same emulator and workload, so that the
     /// machine's drift hits both alike; medians and their ratio.
-    static func compare(baseline: String, rounds: Int) async throws {
+    static func compare(baseline: String, rounds: Int, latencies: [Int]) async throws {
         let n = 5000, chats = 500
         print("cluster compare: echobot 4 workers, \(n) updates over \(chats) chats; \(rounds) alternating rounds; medians")
         print("  this build: \(binDir.path)\n  baseline:   \(baseline)")
-        for latency in [0, 50] {
+        for latency in latencies {
             var ours: [Result] = [], theirs: [Result] = []
             for _ in 0..<rounds {
                 for (dir, into) in [(binDir.path, 0), (baseline, 1)] {
@@ -105,7 +106,9 @@ enum ClusterBenchmark {
             for (name, f) in [("updates/s", { (r: Result) in r.updatesPerSecond }), ("CPU µs/update", { $0.cpuMicrosPerUpdate }),
                               ("p50 ms", { $0.p50 }), ("PSS MB", { $0.pssMB })] as [(String, (Result) -> Double)] {
                 let a = median(ours, f), b = median(theirs, f)
+                let best = (ours.map(f).min()!, theirs.map(f).min()!)
                 print("  \(latency) ms  \(pad(name, 14)) this \(lpad(fixed(a, 1), 9))  baseline \(lpad(fixed(b, 1), 9))  ratio \(fixed(a / b, 2))"
+                      + "  (lowest: \(fixed(best.0, 1)) / \(fixed(best.1, 1)) = \(fixed(best.0 / best.1, 2)))"
                       + "   (this: \(ours.map { fixed(f($0), 0) }.joined(separator: " ")); baseline: \(theirs.map { fixed(f($0), 0) }.joined(separator: " ")))")
             }
         }
