@@ -26,6 +26,8 @@ enum ClusterBenchmark {
         /// CPU µs per update of each role (workers summed; the main process is "supervisor"
         /// for a cluster, the bot itself for a peer).
         var cpuByRole: [String: Double] = [:]
+        /// Injection → reply of every update, ms, sorted (for the chart).
+        var latencies: [Double] = []
     }
 
     static var binDir: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent() }
@@ -71,6 +73,18 @@ enum ClusterBenchmark {
         guard peers else { return }
         guard let venv = peerPython() else { return }
         try await lightAgainstRaw(light, venv: venv)
+        var chart = [0, 50].map { latency in
+            let r = results["4/\(latency)"]!
+            return BenchChart.Row(name: "echobot, 4 workers", latency: latency, updatesPerSecond: r.updatesPerSecond,
+                                  cpuMicrosPerUpdate: r.cpuMicrosPerUpdate, latencies: r.latencies)
+        }
+        defer {
+            if let path = arguments.first(where: { $0.hasPrefix("--chart=") }).map({ String($0.dropFirst("--chart=".count)) }) {
+                let title = "echobot (tgcluster) against Python peers: \(n) updates over \(chats) chats on tgcluster sim, \(Date().formatted(.iso8601.year().month().day()))"
+                try? BenchChart.svg(chart, title: title).write(toFile: path, atomically: true, encoding: .utf8)
+                print("chart: \(path)")
+            }
+        }
         for latency in [0, 50] {
             let ours = results["4/\(latency)"]!
             for (name, script) in [("raw aiohttp loop", "scripts/peers/raw_echo.py"), ("python-telegram-bot (256)", "scripts/peers/ptb_echo.py"),
@@ -78,6 +92,8 @@ enum ClusterBenchmark {
                 let target = Target(name: name, command: [venv, script], childrenFile: nil)
                 let r = try await measure(target, latency: latency, updates: n, chats: chats, argumentsAfterURL: true)
                 report("\(name), \(latency) ms", r)
+                chart.append(BenchChart.Row(name: name, latency: latency, updatesPerSecond: r.updatesPerSecond,
+                                            cpuMicrosPerUpdate: r.cpuMicrosPerUpdate, latencies: r.latencies))
                 print("  echobot ×4 vs \(name): \(fixed(ours.updatesPerSecond / r.updatesPerSecond, 1))× the throughput, "
                       + "\(fixed(r.cpuMicrosPerUpdate / ours.cpuMicrosPerUpdate, 1))× less CPU per update")
             }
@@ -190,7 +206,7 @@ enum ClusterBenchmark {
         return Result(updatesPerSecond: Double(updates) / (end - start),
                       p50: times[times.count / 2], p99: times[min(times.count - 1, times.count * 99 / 100)],
                       cpuMicrosPerUpdate: byRole.values.reduce(0, +),
-                      rssMB: Double(rss) / 1024, pssMB: Double(peakPSS) / 1024, cpuByRole: byRole)
+                      rssMB: Double(rss) / 1024, pssMB: Double(peakPSS) / 1024, cpuByRole: byRole, latencies: times)
     }
 
     static var echobotLight: Target {

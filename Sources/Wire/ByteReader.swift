@@ -23,10 +23,10 @@ package struct ByteReader {
     private mutating func integer<T: FixedWidthInteger>(_: T.Type) throws(FrameError) -> T {
         let size = MemoryLayout<T>.size
         guard data.endIndex - offset >= size else { throw FrameError("frame too short") }
-        var v: T = 0
-        for i in offset..<(offset + size) { v = v << 8 | T(data[i]) }
+        // One unaligned load, not a subscript (and its bounds check) per byte.
+        let raw = data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset - data.startIndex, as: T.self) }
         offset += size
-        return v
+        return T(bigEndian: raw)
     }
 
     package mutating func u8() throws(FrameError) -> UInt8 { try integer(UInt8.self) }

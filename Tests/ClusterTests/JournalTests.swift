@@ -128,6 +128,33 @@ struct JournalTests {
         #expect(r.unfinished.map(\.updateID) == [1, 3])
     }
 
+    /// zlib's CRC-32 check value, over Data, a slice of it and an array slice (the reader's).
+    @Test func crc32_matchesTheStandardCheckValue() {
+        let bytes = Data("0123456789".utf8)
+        #expect(CRC32.checksum(bytes.dropFirst()) == 0xCBF4_3926)
+        #expect(CRC32.checksum(Data("123456789".utf8)) == 0xCBF4_3926)
+        #expect(CRC32.checksum(Array("x123456789".utf8)[1...]) == 0xCBF4_3926)
+    }
+
+    /// Completion records wait for a flush (the broker's, once per bus round): a round's
+    /// completions are one write, not one each; and what was flushed survives a crash (no close).
+    @Test func completions_areWrittenTogetherAtTheFlush_andCountAfterACrash() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (j, _) = try Self.open(dir)
+        try j.append(accepted: (1...5).map { Self.envelope($0) })
+        let before = j.bytesWritten
+        for id in Int64(1)...4 { j.complete(id) }
+        #expect(j.bytesWritten == before, "nothing written per completion")
+        j.flushCompletions()
+        #expect(j.bytesWritten > before)
+        // Read back without closing, as after a kill: 1–4 are done, 5 is not.
+        let (again, r) = try Self.open(dir)
+        again.close()
+        j.close()
+        #expect(r.unfinished.map(\.updateID) == [5])
+    }
+
     @Test func whenDurable_runsAfterTheFsync_forEveryWaiter() async throws {
         let dir = Self.directory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -99,6 +99,7 @@ public final class BusLoop: Sendable {
     /// Inline delivery (`attach`): the loop waits for the handler before it reads anything.
     private let inline: Bool
     private let handler = Mutex<(@Sendable (Message) -> Void)?>(nil)
+    private let roundEnd = Mutex<(@Sendable () -> Void)?>(nil)
     private let attached = DispatchSemaphore(value: 0)
     /// The bus thread's id, so that its own sends skip the wake-up byte.
     private let threadID = Mutex<pthread_t?>(nil)
@@ -168,9 +169,13 @@ public final class BusLoop: Sendable {
     /// Starts inline delivery (a loop created with `inline: true`): every message and tick is
     /// passed to `handler` on the bus thread, in order. The handler must not block for long:
     /// nothing is read or sent meanwhile.
-    public func attach(_ handler: @escaping @Sendable (Message) -> Void) {
+    ///
+    /// `roundEnd` runs after each round of the loop that delivered something, before it polls
+    /// again: where a consumer flushes what it batched over the round's messages.
+    public func attach(_ handler: @escaping @Sendable (Message) -> Void, roundEnd: (@Sendable () -> Void)? = nil) {
         precondition(inline, "attach needs a loop created with inline: true")
         self.handler.withLock { $0 = handler }
+        self.roundEnd.withLock { $0 = roundEnd }
         attached.signal()
     }
 
@@ -212,6 +217,7 @@ public final class BusLoop: Sendable {
 
     private func run(_ sockets: [ZMQSocket]) {
         let deliver = handler.withLock { $0 }
+        let endOfRound = roundEnd.withLock { $0 }
         let emit: (Message) -> Void = deliver ?? { [continuation] in continuation.yield($0) }
         var pending: [Deque<[Data]>] = Array(repeating: [], count: sockets.count)
         var items = sockets.map { zmq_pollitem_t(socket: $0.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
@@ -254,6 +260,7 @@ public final class BusLoop: Sendable {
                 timeout = max(0, min(timeout, Int(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000) + 1))
             }
             let rc = zmq_poll(&items, Int32(items.count), timeout)
+            var delivered = false
             if rc >= 0 {
                 if items[sockets.count].revents != 0 {
                     while read(wakeRead, &drain, drain.count) > 0 {}
@@ -263,6 +270,7 @@ public final class BusLoop: Sendable {
                     for _ in 0..<1000 {
                         guard let frames = try? socket.receive() else { break }
                         emit(Message(socket: index, frames: frames, userID: socket.lastUserID))
+                        delivered = true
                     }
                 }
             }
@@ -270,8 +278,10 @@ public final class BusLoop: Sendable {
             // sockets reach the consumer before the clock that would call their senders silent.
             if let due = nextTick, clock.now >= due, let interval = tickInterval {
                 emit(Message(socket: Self.tick, frames: []))
+                delivered = true
                 nextTick = max(due + interval, clock.now)
             }
+            if delivered { endOfRound?() }
         }
         for s in sockets { s.close() }
         continuation.finish()

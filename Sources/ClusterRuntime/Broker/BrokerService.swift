@@ -123,13 +123,16 @@ final class BrokerService: Sendable {
         // in order: no lock, and no hop to another thread per message. `finished` resumes this
         // task once the drain is over; later messages are ignored.
         await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
-            bus.attach { [self] m in
+            bus.attach({ [self] m in
                 guard !loop.finished else { return }
                 if step(m, loop) {
                     loop.finished = true
                     finished.resume()
                 }
-            }
+            }, roundEnd: { [journal] in
+                // The round's completion records in one write (after `finished`, `close` has them).
+                if !loop.finished { journal.flushCompletions() }
+            })
         }
         let final = loop.state
         var stats = loop.stats

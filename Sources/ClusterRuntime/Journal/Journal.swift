@@ -59,6 +59,8 @@ package final class Journal: @unchecked Sendable {
     private var written = 0
     /// update id → segment number of its accepted record, while not completed.
     private var open: [Int64: Int] = [:]
+    /// Completion records not yet written (see `complete`).
+    private var completions = Data()
     private let sync = Mutex(SyncState())
     private let fdLock = Mutex(())
     private let syncWake = DispatchSemaphore(value: 0)
@@ -135,6 +137,7 @@ package final class Journal: @unchecked Sendable {
     /// Appends accepted updates (not yet durable: see `whenDurable`). Throws on a write error
     /// (a full disk): the caller must not acknowledge them.
     package func append(accepted envelopes: [UpdateEnvelope], receivedAt: Double = Date().timeIntervalSince1970) throws {
+        flushCompletions()
         var data = Data()
         for e in envelopes { data.append(JournalRecord.accepted(e, receivedAt: receivedAt).encoded()) }
         try write(data)
@@ -147,14 +150,27 @@ package final class Journal: @unchecked Sendable {
     }
 
     /// Records that an update's job is finished (made durable by the next group's fsync).
+    ///
+    /// The record waits in memory until `flushCompletions` (the broker calls it once per round
+    /// of its bus loop), the next append or `whenDurable`: one `write` for a round's completions
+    /// instead of one per update. A broker killed in between runs those few updates again.
     package func complete(_ updateID: Int64) {
         guard let number = open.removeValue(forKey: updateID) else { return }
-        try? write(JournalRecord.completed(updateID: updateID).encoded())
+        completions.append(JournalRecord.completed(updateID: updateID).encoded())
         if let i = segments.firstIndex(where: { $0.number == number }) { segments[i].outstanding -= 1 }
+    }
+
+    /// Writes the completion records `complete` has kept (into the page cache; the next group
+    /// fsync makes them durable).
+    package func flushCompletions() {
+        guard !completions.isEmpty else { return }
+        try? write(completions)
+        completions.removeAll(keepingCapacity: true)
     }
 
     /// Runs `body` (on the sync thread) once everything appended so far is on disk.
     package func whenDurable(_ body: @escaping @Sendable () -> Void) {
+        flushCompletions()
         let (start, signal) = sync.withLock { s -> (Bool, Bool) in
             s.waiting.append(body)
             let start = !s.threadStarted
@@ -208,6 +224,7 @@ package final class Journal: @unchecked Sendable {
 
     package func close() {
         guard !closed else { return }
+        flushCompletions()
         closed = true
         if sync.withLock({ s -> Bool in s.stop = true; return s.threadStarted }) { syncWake.signal() }
         fdLock.withLock { _ in

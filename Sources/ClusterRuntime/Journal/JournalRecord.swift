@@ -71,9 +71,22 @@ enum CRC32 {
         return c
     }
 
+    /// Over the bytes in place: a generic walk through `Data`'s iterator cost a call per byte
+    /// on the broker's hot path (every accepted update is checksummed).
     static func checksum<C: Collection<UInt8>>(_ bytes: C) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-        return c ^ 0xFFFF_FFFF
+        if let c = bytes.withContiguousStorageIfAvailable({ checksum(UnsafeRawBufferPointer($0)) }) { return c }
+        return Array(bytes).withUnsafeBytes { checksum($0) }
+    }
+
+    static func checksum(_ data: Data) -> UInt32 {
+        data.withUnsafeBytes { checksum($0) }
+    }
+
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        table.withUnsafeBufferPointer { t in
+            var c: UInt32 = 0xFFFF_FFFF
+            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+            return c ^ 0xFFFF_FFFF
+        }
     }
 }
