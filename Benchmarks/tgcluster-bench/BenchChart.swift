@@ -18,7 +18,7 @@ enum BenchChart {
 
     static func svg(_ rows: [Row], title: String) -> String {
         let names = rows.reduce(into: [String]()) { if !$0.contains($1.name) { $0.append($1.name) } }
-        let width = 1000, height = 330
+        let width = 1010, height = 330
         var out = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" font-family="sans-serif" font-size="11">
         <rect width="100%" height="100%" fill="white"/>
@@ -26,7 +26,7 @@ enum BenchChart {
 
         """
         out += bars(rows, names: names, x: 10, title: "updates/s (light: 0 ms, dark: 50 ms)", log: false) { $0.updatesPerSecond }
-        out += bars(rows, names: names, x: 340, title: "CPU µs per update, log scale (light: 0 ms, dark: 50 ms)", log: true) { $0.cpuMicrosPerUpdate }
+        out += bars(rows, names: names, x: 340, title: "CPU µs per update (log scale)", log: true) { $0.cpuMicrosPerUpdate }
         out += cdf(rows.filter { $0.latency == 0 }, names: names, x: 670)
         out += "</svg>\n"
         return out
@@ -61,8 +61,11 @@ enum BenchChart {
         let all = rows.flatMap(\.latencies).filter { $0 > 0 }
         guard let low = all.min(), let high = all.max(), high > low else { return "" }
         let (l0, l1) = (Foundation.log10(low), Foundation.log10(high))
-        var out = "<text x=\"\(x)\" y=\"\(top - 14)\" font-weight=\"bold\">replies within t (0 ms; injection → reply, log t)</text>\n"
+        var out = "<text x=\"\(x)\" y=\"\(top - 14)\" font-weight=\"bold\">share of replies within t (0 ms, log t)</text>\n"
         out += "<rect x=\"\(x)\" y=\"\(top)\" width=\"\(Int(plotWidth))\" height=\"\(Int(plotHeight))\" fill=\"none\" stroke=\"#999\"/>\n"
+        for share in [0, 50, 100] {
+            out += "<text x=\"\(x + Int(plotWidth) + 4)\" y=\"\(top + Int(plotHeight * Double(100 - share) / 100) + 4)\">\(share)%</text>\n"
+        }
         for decade in Int(l0.rounded(.down))...Int(l1.rounded(.up)) {
             let t = pow(10, Double(decade))
             guard t >= low / 1.0001, t <= high * 1.0001 else { continue }
