@@ -56,10 +56,40 @@ struct BotTesterTests {
         bot.onCallbackQuery(prefix: "typed:") { ctx in
             try await ctx.reply("\(ctx.callbackQuery?.data ?? "-") from \(ctx.from?.id ?? 0) in \(ctx.chat?.id ?? 0) m=\(ctx.message == nil)")
         }
+        // Chat shortcuts, the same in both modes: an action before the reply, a deleted message.
+        for (command, mode) in [("busy", Bot.Mode.concurrent), ("busyserial", .serial)] {
+            bot.onCommand(command, mode) { ctx in
+                try await ctx.chatAction(.typing)
+                try await ctx.delete()
+                try await ctx.reply("done")
+            }
+        }
+        bot.onCallbackQuery(prefix: "gone:") { ctx in
+            try await ctx.delete()
+        }
         bot.onError { error, ctx in
             _ = try? await ctx?.reply("Sorry, that failed.")
         }
         return bot
+    }
+
+    /// `chatAction` and `delete` send what Telegram expects, in both modes, and the emulator
+    /// accepts them: the action is one of its list, the deleted message existed (a second delete
+    /// of it would be refused).
+    @Test func chatActionAndDelete_inBothModes_andOnAButtonsMessage() async throws {
+        try await withBotTester(Self.bot()) { tester in
+            for command in ["/busy", "/busyserial"] {
+                let calls = try await tester.send(command, chat: 79)
+                #expect(calls.map(\.method) == ["sendChatAction", "deleteMessage", "sendMessage"], "\(calls)")
+                let accepted = calls.allSatisfy { $0.ok }
+                #expect(accepted, "\(calls)")
+                #expect(calls.first?.string("action") == "typing")
+            }
+            _ = try await tester.send("/vote", chat: 80)
+            let pressed = try await tester.press("gone:1", chat: 80)
+            let deleted = pressed.map(\.method) == ["deleteMessage"] && pressed.allSatisfy { $0.ok }
+            #expect(deleted, "\(pressed)")
+        }
     }
 
     @Test func aConcurrentHandler_runsItsJob_andReplies() async throws {
