@@ -106,6 +106,15 @@ public final class BotTester: Sendable {
         return try await feed([update])
     }
 
+    /// An inline query `query` typed by user `user`.
+    @discardableResult
+    public func inlineQuery(_ query: String, user: Int64 = 1) async throws -> [BotCall] {
+        var factory = UpdateFactory(seed: UInt64(bitPattern: user) &+ 2)
+        var update = factory.inlineQueryUpdate(userID: user, query: query)
+        update["update_id"] = nil
+        return try await feed([update])
+    }
+
     /// Updates as Telegram sends them (an `update_id` is assigned where missing), each run to
     /// the end, serial ones committed and their outbox carried out; the calls they made.
     /// Throws `HandlerFailure` if a handler failed (after the bot's error handler ran).

@@ -64,6 +64,11 @@ struct BotTesterTests {
                 try await ctx.reply("done")
             }
         }
+        bot.onInlineQuery { ctx in
+            let query = ctx.inlineQuery?.query ?? ""
+            try await ctx.answerInline([try .text(id: "echo", title: "Echo", text: query), try .text(id: "loud", title: "LOUD", text: query.uppercased())],
+                                       cacheTime: 0, personal: true)
+        }
         bot.onCallbackQuery(prefix: "gone:") { ctx in
             try await ctx.delete()
         }
@@ -71,6 +76,23 @@ struct BotTesterTests {
             _ = try? await ctx?.reply("Sorry, that failed.")
         }
         return bot
+    }
+
+    /// An inline query answered with text results, each with its `type`: the emulator accepts
+    /// the answer (it checks the query id, the ids and each type), and `answerInline` on a
+    /// message says what it is for.
+    @Test func anInlineQuery_isAnswered_withTypedTextResults() async throws {
+        try await withBotTester(Self.bot()) { tester in
+            let calls = try await tester.inlineQuery("hello", user: 81)
+            #expect(calls.map(\.method) == ["answerInlineQuery"], "\(calls)")
+            let accepted = calls.first?.ok == true
+            #expect(accepted, "\(calls)")
+            let parameters = calls.first.flatMap { try? JSONSerialization.jsonObject(with: $0.parameters) } as? [String: Any]
+            let results = parameters?["results"] as? [[String: Any]] ?? []
+            #expect(results.map { $0["type"] as? String } == ["article", "article"])
+            let texts = results.map { ($0["input_message_content"] as? [String: Any])?["message_text"] as? String }
+            #expect(texts == ["hello", "HELLO"])
+        }
     }
 
     /// `chatAction` and `delete` send what Telegram expects, in both modes, and the emulator

@@ -125,6 +125,11 @@ public final class Bot: Sendable {
         }, handler)
     }
 
+    /// Inline queries (`@yourbot text` typed in any chat); answer with `ctx.answerInline`.
+    public func onInlineQuery(_ mode: Mode = .concurrent, _ handler: @escaping Handler) {
+        register("inline query", [.inlineQuery], mode, false, { _ in true }, handler)
+    }
+
     /// Any update `predicate` accepts, of any kind.
     public func on(_ mode: Mode = .concurrent, ordered: Bool = true, where predicate: @escaping @Sendable (RawUpdate) -> Bool,
                    _ handler: @escaping Handler) {
