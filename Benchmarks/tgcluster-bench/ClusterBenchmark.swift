@@ -194,10 +194,9 @@ enum ClusterBenchmark {
         peakPSS = max(peakPSS, pids.reduce(0) { $0 + pssKB($1) })
         let end = Date().timeIntervalSince1970
         let cpu1 = roles.map { cpuTicks($0.0) }
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         var byRole: [String: Double] = [:]
         for (i, (_, role)) in roles.enumerated() {
-            byRole[role, default: 0] += Double(cpu1[i] - cpu0[i]) / ticks * 1e6 / Double(updates)
+            byRole[role, default: 0] += Double(cpu1[i] - cpu0[i]) / clockTicksPerSecond * 1e6 / Double(updates)
         }
         let rss = pids.reduce(0) { $0 + peakRSSKB($1) }
         let times = try await sim.transcript().compactMap { $0["method"] as? String == "sendMessage" ? $0["time"] as? Double : nil }
@@ -261,32 +260,35 @@ enum ClusterBenchmark {
         try await Task.sleep(for: .seconds(2))
         // Warm-up, not measured: the first updates open each process's connections to the
         // API and start its threads.
-        for i in 0..<100 {
-            try await sim.inject(text: "warm-up \(i)", chatID: Int64(1000 + i % 50))
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        _ = try await injectAt200PerSecond(sim, count: 100, label: "warm-up", firstChat: 1000)
         while ((try await sim.stats())["messages_sent"] as? Int ?? 0) < 100 { try await Task.sleep(for: .milliseconds(20)) }
         try await Task.sleep(for: .milliseconds(500))
         let pids = [process.processIdentifier] + children(dataDir, target).map(\.0)
         let cpu0 = pids.reduce(0) { $0 + cpuTicks($1) }
-        var sent: [String: Double] = [:]
         let n = 1000
-        let start = ContinuousClock.now
-        for i in 0..<n {
-            let text = "light \(i)"
-            sent[text] = Date().timeIntervalSince1970
-            try await sim.inject(text: text, chatID: Int64(1000 + i % 50))
-            // Open loop: the i-th update leaves at i × 5 ms, however long the last one took.
-            let next = start + .milliseconds(5 * (i + 1))
-            if next > .now { try await Task.sleep(until: next) }
-        }
+        let sent = try await injectAt200PerSecond(sim, count: n, label: "light", firstChat: 1000)
         while ((try await sim.stats())["messages_sent"] as? Int ?? 0) < n + 100 { try await Task.sleep(for: .milliseconds(20)) }
         let cpu1 = pids.reduce(0) { $0 + cpuTicks($1) }
         let latencies = try await replyLatencies(sim, sent: sent)
         process.stop()
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         return Light(p50: latencies[latencies.count / 2], p99: latencies[latencies.count * 99 / 100],
-                     cpuMicrosPerUpdate: Double(cpu1 - cpu0) / ticks * 1e6 / Double(n))
+                     cpuMicrosPerUpdate: Double(cpu1 - cpu0) / clockTicksPerSecond * 1e6 / Double(n))
+    }
+
+    /// Injects `count` text updates ("<label> <i>") at 200 a second over 50 chats from
+    /// `firstChat`, open loop: the i-th leaves at i × 5 ms, however long the last one took.
+    /// Returns each text's send time (Unix seconds), for `replyLatencies`.
+    static func injectAt200PerSecond(_ sim: SimHarness, count: Int, label: String, firstChat: Int64) async throws -> [String: Double] {
+        var sent: [String: Double] = [:]
+        let start = ContinuousClock.now
+        for i in 0..<count {
+            let text = "\(label) \(i)"
+            sent[text] = Date().timeIntervalSince1970
+            try await sim.inject(text: text, chatID: firstChat + Int64(i % 50))
+            let next = start + .milliseconds(5 * (i + 1))
+            if next > .now { try await Task.sleep(until: next) }
+        }
+        return sent
     }
 
     /// Milliseconds from each injection (`sent`: text → Unix time) to the echo of that text,
@@ -321,6 +323,9 @@ enum ClusterBenchmark {
         guard target.childrenFile != nil, let status = SupervisorStatus.read(dataDir: dataDir) else { return [] }
         return status.children.map { (pid_t($0.pid), $0.role.hasPrefix("worker") ? "worker" : $0.role) }
     }
+
+    /// The unit of `cpuTicks`.
+    static let clockTicksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
 
     /// utime + stime of a process, in clock ticks (/proc/<pid>/stat fields 14 and 15).
     static func cpuTicks(_ pid: pid_t) -> Int {

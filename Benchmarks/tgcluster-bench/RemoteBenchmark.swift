@@ -90,15 +90,9 @@ enum RemoteBenchmark {
         }
     }
 
-    /// 600 updates at 200/s over 50 chats: injection to reply, per update.
+    /// 600 updates at 200/s (open loop) over 50 chats: injection to reply, per update.
     static func lightLoad(_ sim: SimHarness, after sentBefore: Int) async throws -> (p50: Double, p99: Double) {
-        var sent: [String: Double] = [:]
-        for i in 0..<600 {
-            let text = "light \(i)"
-            sent[text] = Date().timeIntervalSince1970
-            try await sim.inject(text: text, chatID: Int64(900_000 + i % 50))
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        let sent = try await ClusterBenchmark.injectAt200PerSecond(sim, count: 600, label: "light", firstChat: 900_000)
         try await waitUntil("600 light replies", timeout: .seconds(60)) { ((try await sim.stats())["messages_sent"] as? Int ?? 0) >= sentBefore + 600 }
         let latencies = try await ClusterBenchmark.replyLatencies(sim, sent: sent)
         return (latencies[latencies.count / 2], latencies[latencies.count * 99 / 100])

@@ -72,8 +72,7 @@ enum SequencerBenchmark {
         let before = pids.reduce(0) { $0 + ClusterBenchmark.cpuTicks($1) }
         try await Task.sleep(for: .seconds(10))
         let after = pids.reduce(0) { $0 + ClusterBenchmark.cpuTicks($1) }
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        return (n, Double(after - before) / ticks / 10 * 100)
+        return (n, Double(after - before) / ClusterBenchmark.clockTicksPerSecond / 10 * 100)
     }
 
     static func rowsOfSupervisor(_ dataDir: String, role: String) throws -> [pid_t] {

@@ -80,6 +80,11 @@ public final class BusLoop: Sendable {
         /// A wake-up byte is on its way: later sends need not write another (one syscall per
         /// burst instead of one per message).
         var wakePending = false
+        /// The bus thread, once it runs: its own sends need no byte (the loop looks at the queue
+        /// before it polls again).
+        var loopThread: pthread_t?
+
+        var onLoopThread: Bool { loopThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
     }
 
     public let inbound: AsyncStream<Message>
@@ -101,8 +106,6 @@ public final class BusLoop: Sendable {
     private let handler = Mutex<(@Sendable (Message) -> Void)?>(nil)
     private let roundEnd = Mutex<(@Sendable () -> Void)?>(nil)
     private let attached = DispatchSemaphore(value: 0)
-    /// The bus thread's id, so that its own sends skip the wake-up byte.
-    private let threadID = Mutex<pthread_t?>(nil)
 
     /// Creates the sockets on a new thread, binds and connects them; throws if any fails.
     /// With `tick`, a tick message joins `inbound` at that interval: a single-threaded consumer
@@ -146,7 +149,7 @@ public final class BusLoop: Sendable {
                 return
             }
             ready.signal()
-            self.threadID.withLock { $0 = pthread_self() }
+            self.outbox.withLock { $0.loopThread = pthread_self() }
             if self.inline { self.attached.wait() }
             self.run(sockets)
         }
@@ -181,11 +184,10 @@ public final class BusLoop: Sendable {
 
     /// Queues `frames` for the socket at index `socket`; any thread.
     public func send(_ frames: [Data], on socket: Int) {
-        let onLoop = threadID.withLock { $0.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
         let needsWake = outbox.withLock { o -> Bool in
             guard o.running else { return false }
             o.queue.append((socket, frames))
-            if o.wakePending || onLoop { return false }
+            if o.wakePending || o.onLoopThread { return false }
             o.wakePending = true
             return true
         }
@@ -197,14 +199,14 @@ public final class BusLoop: Sendable {
 
     /// Stops the thread and closes the sockets (after sending what is queued, within LINGER).
     public func shutdown() {
-        let first = outbox.withLock { o -> Bool in
+        let (first, onLoop) = outbox.withLock { o -> (Bool, Bool) in
             defer { o.running = false }
-            return o.running
+            return (o.running, o.onLoopThread)
         }
         guard first else { return }
         if inline { attached.signal() }  // never attached: let the thread see `running` is false
         wake()
-        if threadID.withLock({ $0.map { pthread_equal($0, pthread_self()) != 0 } ?? false }) { return }
+        if onLoop { return }
         done.wait()
         close(wakeRead)
         close(wakeWrite)
@@ -257,7 +259,7 @@ public final class BusLoop: Sendable {
             var timeout: Int = 1000
             for due in [nextTick, nextBeat].compactMap({ $0 }) {
                 let left = due - clock.now
-                timeout = max(0, min(timeout, Int(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000) + 1))
+                timeout = max(0, min(timeout, Int(left.wholeMilliseconds) + 1))
             }
             let rc = zmq_poll(&items, Int32(items.count), timeout)
             var delivered = false

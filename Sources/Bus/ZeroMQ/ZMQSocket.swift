@@ -32,7 +32,7 @@ public final class ZMQSocket {
         guard let h = zmq_socket(context.handle, kind.raw) else { throw .last("zmq_socket") }
         handle = h
         self.kind = kind
-        try set(ZMQ_LINGER, Int32(linger.components.seconds * 1000 + linger.components.attoseconds / 1_000_000_000_000_000))
+        try set(ZMQ_LINGER, Int32(linger.wholeMilliseconds))
         try set(ZMQ_SNDHWM, highWaterMark)
         try set(ZMQ_RCVHWM, highWaterMark)
         try set(ZMQ_RECONNECT_IVL, 100)
@@ -106,7 +106,7 @@ public final class ZMQSocket {
     /// peer is closed (and redialled) in seconds instead of at TCP's pace; the roles' own
     /// heartbeats stay the authority over which work is lost.
     public func detectDeadPeers(interval: Duration) throws(ZMQError) {
-        let ms = Int32(interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)
+        let ms = Int32(interval.wholeMilliseconds)
         try set(ZMQ_HEARTBEAT_IVL, ms)
         try set(ZMQ_HEARTBEAT_TIMEOUT, ms * 3)
         try set(ZMQ_HEARTBEAT_TTL, ms * 3)
@@ -114,7 +114,7 @@ public final class ZMQSocket {
     }
 
     func setReceiveTimeout(_ timeout: Duration) throws(ZMQError) {
-        try set(ZMQ_RCVTIMEO, Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        try set(ZMQ_RCVTIMEO, Int32(timeout.wholeMilliseconds))
     }
 
     /// Waits up to the receive timeout for one multipart message; nil when none came.

@@ -31,14 +31,17 @@ package struct UpdateIDWindow: Sendable {
 
     /// Takes `id`; false if it was taken already (a duplicate).
     package mutating func insert(_ id: Int64) -> Bool {
-        if let newest, id > newest {
-            advance(from: newest, to: id)
-        } else if let newest, newest - id >= Int64(capacity) {
+        switch newest {
+        case nil:
+            newest = id
+        case let top? where id > top:
+            advance(from: top, to: id)
+        case let top? where top - id >= Int64(capacity):
             // Far below the window: Telegram's sequence restarted.
-            words.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-            self.newest = id
-        } else if newest == nil {
-            self.newest = id
+            clear()
+            newest = id
+        default:
+            break
         }
         let (word, bit) = slot(id)
         if words[word] & (1 << bit) != 0 { return false }
@@ -51,7 +54,7 @@ package struct UpdateIDWindow: Sendable {
     private mutating func advance(from newest: Int64, to id: Int64) {
         self.newest = id
         if id - newest >= Int64(capacity) {
-            words.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            clear()
             return
         }
         var next = newest + 1
@@ -65,6 +68,10 @@ package struct UpdateIDWindow: Sendable {
                 next += 1
             }
         }
+    }
+
+    private mutating func clear() {
+        words.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 
     private func slot(_ id: Int64) -> (word: Int, bit: UInt64) {

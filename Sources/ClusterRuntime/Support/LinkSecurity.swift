@@ -32,9 +32,7 @@ package enum LinkSecurity {
             throw ConfigurationError("--remote-workers \(endpoint) needs --key (the broker's secret certificate, from `tgcluster keys new`) "
                                      + "and an allow-list (--allow-keys), or --insecure-plaintext")
         }
-        try requireCurve()
-        let keys = try CurveKeyFile.read(keyFile)
-        guard let secret = keys.secretKey else { throw ConfigurationError("--key \(keyFile) holds no secret key (use NAME.key_secret)") }
+        let (_, secret) = try ownKeys(keyFile)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: c.allowedKeysPath, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ConfigurationError("the allow-list \(c.allowedKeysPath) is not a directory: put each worker host's NAME.key there (--allow-keys)")
@@ -53,11 +51,9 @@ package enum LinkSecurity {
             throw ConfigurationError("\(endpoint) is tcp:// without CURVE: a worker host connects with --connect tcp://HOST:PORT "
                                      + "--key HOST.key_secret --server-key BROKER.key (or --insecure-plaintext)")
         }
-        try requireCurve()
-        let own = try CurveKeyFile.read(keyFile)
-        guard let secret = own.secretKey else { throw ConfigurationError("--key \(keyFile) holds no secret key (use NAME.key_secret)") }
+        let (publicKey, secret) = try ownKeys(keyFile)
         let server = try CurveKeyFile.read(serverFile)
-        return .curveClient(publicKey: own.publicKey, secretKey: secret, serverKey: server.publicKey)
+        return .curveClient(publicKey: publicKey, secretKey: secret, serverKey: server.publicKey)
     }
 
     /// The broker's own endpoints for local processes: `tcp://` only in plaintext, on purpose.
@@ -70,8 +66,12 @@ package enum LinkSecurity {
         warnPlaintext(endpoint, logger: logger)
     }
 
-    private static func requireCurve() throws {
+    /// This process's own pair (`--key`), which must hold the secret half; CURVE must be built in.
+    private static func ownKeys(_ keyFile: String) throws -> (publicKey: String, secretKey: String) {
         guard CurveKeyPair.isAvailable else { throw ConfigurationError("this libzmq was built without CURVE (zmq_has(\"curve\") is false)") }
+        let own = try CurveKeyFile.read(keyFile)
+        guard let secret = own.secretKey else { throw ConfigurationError("--key \(keyFile) holds no secret key (use NAME.key_secret)") }
+        return (own.publicKey, secret)
     }
 
     private static func warnPlaintext(_ endpoint: String, logger: Logger) {

@@ -25,8 +25,7 @@ extension Context {
               let message = raw.int64(at: "callback_query", "message", "message_id") else {
             throw ContextError(message: "edit() is for a button press on a message; this update is a \(raw.kind.rawValue)")
         }
-        var markup: InlineKeyboardMarkup?
-        if let keyboard, case .inlineKeyboard(let m) = try keyboard.markup() { markup = m }
-        return try await send(BotMethods.EditMessageText(chatID: .id(chat), messageID: Int(message), text: text, replyMarkup: markup))
+        return try await send(BotMethods.EditMessageText(chatID: .id(chat), messageID: Int(message), text: text,
+                                                         replyMarkup: try keyboard?.inlineMarkup()))
     }
 }

@@ -23,10 +23,8 @@ extension InlineQueryResult {
     /// (the generated `InlineQueryResultArticle` asks for it).
     public static func text(id: String, title: String, text: String, description: String? = nil,
                             parseMode: String? = nil, keyboard: InlineKeyboard? = nil) throws -> InlineQueryResult {
-        var markup: InlineKeyboardMarkup?
-        if let keyboard, case .inlineKeyboard(let m) = try keyboard.markup() { markup = m }
-        return .article(InlineQueryResultArticle(type: "article", id: id, title: title,
-                                                 inputMessageContent: .inputTextMessageContent(InputTextMessageContent(messageText: text, parseMode: parseMode)),
-                                                 replyMarkup: markup, description: description))
+        .article(InlineQueryResultArticle(type: "article", id: id, title: title,
+                                          inputMessageContent: .inputTextMessageContent(InputTextMessageContent(messageText: text, parseMode: parseMode)),
+                                          replyMarkup: try keyboard?.inlineMarkup(), description: description))
     }
 }

@@ -58,6 +58,11 @@ public struct InlineKeyboard: Sendable, Equatable {
     /// The markup to send; throws `KeyboardError` for what Telegram would refuse (no button, a
     /// button without an action, callback data empty or over 64 bytes).
     public func markup() throws(KeyboardError) -> ReplyMarkup {
+        .inlineKeyboard(try inlineMarkup())
+    }
+
+    /// The same, as the inline-only type that edits and inline results take.
+    public func inlineMarkup() throws(KeyboardError) -> InlineKeyboardMarkup {
         guard !buttons.isEmpty else { throw KeyboardError("an inline keyboard needs at least one button") }
         for b in buttons {
             if let data = b.callbackData, !(1...64).contains(data.utf8.count) {
@@ -68,6 +73,6 @@ public struct InlineKeyboard: Sendable, Equatable {
                            b.callbackGame != nil, b.pay == true].filter { $0 }.count
             guard actions == 1 else { throw KeyboardError("button \"\(b.text)\" needs exactly one action, has \(actions)") }
         }
-        return .inlineKeyboard(InlineKeyboardMarkup(inlineKeyboard: rows))
+        return InlineKeyboardMarkup(inlineKeyboard: rows)
     }
 }
