@@ -211,6 +211,25 @@ let package = Package(
             path: "Benchmarks/CounterBot"
         ),
 
+        // libFuzzer's driver, declared (the instrumented build links libFuzzer itself).
+        .target(name: "CFuzzerShims"),
+        // The fuzzed parsers (issue 17): every place bytes from outside become values, as targets
+        // that libFuzzer drives (`scripts/fuzz`, an instrumented build) and the tests replay.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["BotAPI", "Wire", "TGBot", "ClusterRuntime", "Sim"],
+            path: "Fuzz/FuzzTargets"
+        ),
+        .executableTarget(
+            name: "tgcluster-fuzz",
+            dependencies: ["FuzzTargets", "CFuzzerShims", "BotAPI", "Wire", "ClusterRuntime", "Sim"],
+            path: "Fuzz/tgcluster-fuzz"
+        ),
+        .testTarget(
+            name: "FuzzTests",
+            dependencies: ["FuzzTargets"]
+        ),
+
         .testTarget(
             name: "BotAPITests",
             dependencies: [

@@ -45,13 +45,18 @@ package struct ByteReader {
     }
 
     package mutating func string() throws(FrameError) -> String {
-        let n = Int(try u16())
-        return String(decoding: try take(n), as: UTF8.self)
+        try utf8(count: Int(try u16()))
     }
 
     package mutating func shortString() throws(FrameError) -> String {
-        let n = Int(try u8())
-        return String(decoding: try take(n), as: UTF8.self)
+        try utf8(count: Int(try u8()))
+    }
+
+    /// Text must be UTF-8: a frame with other bytes is damaged, and repairing it (replacement
+    /// characters) would hand on a string that is not the one sent.
+    private mutating func utf8(count: Int) throws(FrameError) -> String {
+        guard let s = String(validating: try take(count), as: UTF8.self) else { throw FrameError("a string that is not UTF-8") }
+        return s
     }
 
     package mutating func optionalI64() throws(FrameError) -> Int64? {

@@ -17,7 +17,7 @@ package struct ByteWriter {
     /// A string of at most 65,535 UTF-8 bytes, u16-length-prefixed. Longer text (an error
     /// message) is cut at the limit rather than refused: it is for people, not for matching.
     package mutating func string(_ s: String) {
-        let bytes = s.utf8.prefix(Int(UInt16.max))
+        let bytes = Self.utf8(s, atMost: Int(UInt16.max))
         u16(UInt16(bytes.count))
         data.append(contentsOf: bytes)
     }
@@ -25,9 +25,22 @@ package struct ByteWriter {
     /// A string of at most 255 UTF-8 bytes, u8-length-prefixed (an update's kind in the
     /// envelope, whose layout the journal keeps on disk).
     package mutating func shortString(_ s: String) {
-        let bytes = s.utf8.prefix(255)
+        let bytes = Self.utf8(s, atMost: 255)
         u8(UInt8(bytes.count))
         data.append(contentsOf: bytes)
+    }
+
+    /// The UTF-8 of `s`, cut to `limit` bytes at a character's start, never inside one: a cut
+    /// inside would decode as a replacement character, and the string would change on the way
+    /// (found by the frame fuzz target).
+    static func utf8(_ s: String, atMost limit: Int) -> Substring.UTF8View {
+        let utf8 = s.utf8
+        guard utf8.count > limit else { return utf8[...] }
+        var end = utf8.index(utf8.startIndex, offsetBy: limit)
+        while end > utf8.startIndex, UTF8.isContinuation(utf8[end]) {
+            end = utf8.index(before: end)
+        }
+        return utf8[..<end]
     }
 
     /// An optional i64: presence u8, then the value (0 when absent), fixed width either way.

@@ -80,6 +80,9 @@ struct FloodGateTests {
         #expect(custom.chatRate == 2 && custom.chatBurst == 5 && custom.globalRate == 30 && custom.groupRate == FloodLimits().groupRate)
         #expect(throws: FloodSpecError.self) { try FloodLimits.parse("chat=fast") }
         #expect(throws: FloodSpecError.self) { try FloodLimits.parse("planet=1") }
+        // An endless or NaN burst parsed (a bucket that never refills its limit).
+        #expect(throws: FloodSpecError.self) { try FloodLimits.parse("chat=1/inf") }
+        #expect(throws: FloodSpecError.self) { try FloodLimits.parse("chat=1/nan") }
     }
 
     /// Concurrent sends to a few chats from three clients (as three workers would be), against an

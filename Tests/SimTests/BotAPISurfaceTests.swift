@@ -60,6 +60,27 @@ struct BotAPISurfaceTests {
         try await sim.shutdown()
     }
 
+    /// Found by the sim-params fuzz target: a byte above 0x7F in a part's header name trapped
+    /// MultipartKit 4.7.1 (and took the emulator down). Now a 400, while a UTF-8 file name (a
+    /// header value) still works.
+    @Test func multipartWithANonASCIIHeaderName_isABadRequest_andTheSimLives() async throws {
+        let sim = try await SimHarness.start()
+        try await sim.inject(text: "hi", chatID: 42)
+        let path = "/bot\(sim.token)/sendMessage"
+        func body(_ header: String) -> Data {
+            Data(("--XyZ\r\n\(header)\r\n\r\nhi\r\n--XyZ\r\nContent-Disposition: form-data; name=\"chat_id\"\r\n\r\n42\r\n"
+                  + "--XyZ\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nhello\r\n--XyZ--\r\n").utf8)
+        }
+        let hostile = try await sim.request(path, body: body("Cont\u{e9}nt-Disposition: form-data; name=\"extra\""),
+                                            contentType: "multipart/form-data; boundary=XyZ")
+        #expect(hostile.status == 400 && hostile.text.contains("multipart"), "\(hostile.text)")
+        let utf8Name = try await sim.request(path, body: body("Content-Disposition: form-data; name=\"extra\"; filename=\"\u{444}\u{43e}\u{442}\u{43e}.txt\""),
+                                             contentType: "multipart/form-data; boundary=XyZ")
+        #expect(utf8Name.status == 200, "\(utf8Name.text)")
+        #expect(try await sim.call("getMe").status == 200)
+        try await sim.shutdown()
+    }
+
     @Test func sendMessage_returnsAFullMessageWithFreshIDsPerChat() async throws {
         let sim = try await SimHarness.start()
         try await sim.inject(text: "hello", chatID: 7)        // message 1 in chat 7

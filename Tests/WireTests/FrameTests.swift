@@ -95,4 +95,19 @@ struct FrameTests {
             }
         }
     }
+
+    /// Found by the frame fuzz target: a kind of more than 255 bytes was cut inside a character,
+    /// and bytes that are not UTF-8 were repaired on decoding, so a frame changed on its way.
+    @Test func strings_surviveTheWireUnchanged_orAreRefused() throws {
+        let long = String(repeating: "é", count: 200)  // 400 bytes: the cut falls between two characters
+        let envelope = UpdateEnvelope(updateID: 1, kind: UpdateKind(rawValue: long), routingKey: nil, bytes: Data("{}".utf8))
+        let frame = Frame.updates(batch: 1, [envelope])
+        let decoded = try Frame.decode(frame.encoded())
+        guard case .updates(_, let updates) = decoded else { Issue.record("not updates"); return }
+        #expect(updates[0].kind.rawValue == String(repeating: "é", count: 127))
+        #expect(try Frame.decode(decoded.encoded()) == decoded)
+        var parts = Frame.refuse(reason: "ok").encoded()
+        parts[2] = Data([0, 2, 0xC3, 0x28])  // a two-byte sequence with a bad second byte
+        #expect(throws: FrameError("a string that is not UTF-8")) { try Frame.decode(parts) }
+    }
 }

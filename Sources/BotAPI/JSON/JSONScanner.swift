@@ -4,14 +4,14 @@
 /// The hot path of ingest and broker: they need an update's bounds, id, kind and chat, not its
 /// contents. Every read is bounds-checked against `end` and nesting is limited, so truncated or
 /// hostile input ends in a `JSONScanError`, never a trap or an out-of-bounds read.
-struct JSONScanner {
+package struct JSONScanner {
     let bytes: UnsafeRawBufferPointer
-    var index: Int
-    let end: Int
+    package var index: Int
+    package let end: Int
     private var depth = 0
     static let maxDepth = 256
 
-    init(_ bytes: UnsafeRawBufferPointer, from start: Int = 0, to end: Int? = nil) {
+    package init(_ bytes: UnsafeRawBufferPointer, from start: Int = 0, to end: Int? = nil) {
         self.bytes = bytes
         self.index = start
         self.end = end ?? bytes.count
@@ -20,7 +20,7 @@ struct JSONScanner {
     // MARK: - Bytes
 
     @inline(__always)
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while index < end {
             switch bytes[index] {
             case 0x20, 0x0A, 0x0D, 0x09: index += 1
@@ -60,7 +60,7 @@ struct JSONScanner {
     // MARK: - Values
 
     /// Skips one value of any kind, validating it.
-    mutating func skipValue() throws(JSONScanError) {
+    package mutating func skipValue() throws(JSONScanError) {
         switch try peek() {
         case UInt8(ascii: "{"):
             try enter()

@@ -43,7 +43,9 @@ extension FloodLimits {
                 throw FloodSpecError(spec: spec, reason: "\(pair[1]) is not a rate (messages per second)")
             }
             let burst = numbers.count == 2 ? numbers[1] : nil
-            if numbers.count == 2, (burst ?? 0) < 1 { throw FloodSpecError(spec: spec, reason: "a burst is at least 1") }
+            if numbers.count == 2, !((burst ?? 0) >= 1 && (burst ?? 0).isFinite) {
+                throw FloodSpecError(spec: spec, reason: "a burst is a number of messages, at least 1")
+            }
             switch pair[0] {
             case "chat":
                 limits.chatRate = rate

@@ -4,17 +4,17 @@ import Foundation
 /// is skipped (and counted), and reading goes on at the next magic that starts a good record.
 /// Where the segment ends in a partial or damaged record (a torn write), `validEnd` is the end
 /// of the last good one, so the writer can truncate there.
-struct JournalReader {
-    struct Result {
-        var records: [JournalRecord] = []
+package struct JournalReader {
+    package struct Result {
+        package var records: [JournalRecord] = []
         /// Damaged records skipped before the last good one (corruption in the middle).
-        var skipped = 0
+        package var skipped = 0
         /// Bytes after the last good record (a torn tail when not zero).
-        var tornBytes = 0
-        var validEnd = 0
+        package var tornBytes = 0
+        package var validEnd = 0
     }
 
-    static func read(_ data: Data) -> Result {
+    package static func read(_ data: Data) -> Result {
         let bytes = [UInt8](data)
         var r = Result()
         var i = 0

@@ -9,7 +9,7 @@ import Foundation
 ///
 /// - type 1, accepted: receive time (f64 bits, Unix seconds) | the `UpdateEnvelope` as on the wire
 /// - type 2, completed: `update_id` i64
-enum JournalRecord: Equatable {
+package enum JournalRecord: Equatable {
     case accepted(UpdateEnvelope, receivedAt: Double)
     case completed(updateID: Int64)
 
@@ -18,7 +18,7 @@ enum JournalRecord: Equatable {
     /// Telegram's updates are at most 512 KiB; anything claiming far more is corrupt.
     static let maxLength = 4 << 20
 
-    func encoded() -> Data {
+    package func encoded() -> Data {
         var body = ByteWriter()
         switch self {
         case .accepted(let envelope, let time):

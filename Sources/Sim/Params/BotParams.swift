@@ -36,7 +36,7 @@ public struct BotParams: Sendable {
     // MARK: - Parsing
 
     /// Parses a request's query string and body.
-    static func parse(query: Substring?, contentType: String?, body: Data) throws(APIError) -> BotParams {
+    package static func parse(query: Substring?, contentType: String?, body: Data) throws(APIError) -> BotParams {
         var params = BotParams()
         if let query, !query.isEmpty { params.addForm(query) }
         guard !body.isEmpty else { return params }

@@ -27,8 +27,10 @@ public struct CronExpression: Sendable, Equatable {
 
     static func field(_ text: String, _ range: ClosedRange<Int>) throws -> Set<Int> {
         var out = Set<Int>()
-        for part in text.split(separator: ",") {
-            let pieces = part.split(separator: "/", maxSplits: 1)
+        // Empty pieces kept: "5/", "/5", "1,,2" are errors, not "5" (and "/" alone trapped on
+        // an empty split before the cron fuzz target found it).
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let pieces = part.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
             let step = pieces.count == 2 ? Int(pieces[1]) : 1
             guard let step, step > 0 else { throw CronError("bad step in \(part)") }
             let span: ClosedRange<Int>
