@@ -23,7 +23,7 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Accept only this bot token (default: any well-formed token).") var token: String?
     @Option(help: "Latency added to every Bot API answer, e.g. 50ms.") var latency = "0ms"
     @Option(help: "Uniform jitter around the latency, e.g. 5ms.") var jitter = "0ms"
-    @Option(help: "Flood limits: telegram (~1 msg/s per chat, 20/min per group, 30/s overall) or off.") var flood = "telegram"
+    @Option(help: "Flood limits: telegram (~1 msg/s per chat with bursts of 3, 20/min per group, 30/s overall), strict (the same with no burst in a chat) or off.") var flood = "telegram"
     @Option(name: .customLong("fault-5xx"), help: "Fraction of calls answered with a 502 HTML page.") var fault5xx = 0.0
     @Option(name: .customLong("fault-drop"), help: "Fraction of calls whose connection is dropped.") var faultDrop = 0.0
     @Option(name: .customLong("fault-slow"), help: "Fraction of calls answered after --slow-delay.") var faultSlow = 0.0
@@ -43,8 +43,11 @@ struct SimCommand: AsyncParsableCommand {
         c.slowDelay = try DurationText.parse(slowDelay, flag: "slow-delay")
         c.webhookTimeout = try DurationText.parse(webhookTimeout, flag: "webhook-timeout")
         c.webhookRetryBase = try DurationText.parse(webhookRetryBase, flag: "webhook-retry-base")
-        guard let mode = SimConfiguration.FloodMode(rawValue: flood) else { throw ValidationError("--flood must be telegram or off") }
+        guard let mode = SimConfiguration.FloodMode(rawValue: flood == "strict" ? "telegram" : flood) else {
+            throw ValidationError("--flood must be telegram, strict or off")
+        }
         c.flood = mode
+        if flood == "strict" { c.floodLimits.perChatBurst = 1 }
         for (value, flag) in [(fault5xx, "fault-5xx"), (faultDrop, "fault-drop"), (faultSlow, "fault-slow")] where !(0...1).contains(value) {
             throw ValidationError("--\(flag) must be between 0 and 1")
         }

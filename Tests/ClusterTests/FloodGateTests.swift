@@ -73,6 +73,33 @@ struct FloodGateTests {
         #expect(c.reserve(FloodTarget(chatID: 2), now: t) == Self.second / 10)
     }
 
+    /// Issue 17: a 429 takes the burst away from every chat for a quiet period (the server's
+    /// rule), and the chat that got it waits out `retry_after` first; afterwards the burst is back.
+    @Test func a429_takesTheBurstAway_untilAQuietPeriod() throws {
+        let path = Self.tablePath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var limits = FloodLimits()
+        limits.chatRate = 1
+        limits.chatBurst = 2
+        let a = try FloodGate(path: path, limits: limits, clock: { 0 })
+        let b = try FloodGate(path: path, limits: limits, clock: { 0 })
+        var t = 1_000 * Self.second
+        #expect(a.reserve(FloodTarget(chatID: 1), now: t) == 0)
+        #expect(a.reserve(FloodTarget(chatID: 1), now: t) == 0, "a burst of two")
+        a.penalize(FloodTarget(chatID: 1), retryAfter: .seconds(3), now: t)
+        #expect(b.isStrict(now: t), "the other process learns it too")
+        #expect(b.reserve(FloodTarget(chatID: 1), now: t) == 3 * Self.second, "retry_after, cluster-wide")
+        #expect(b.reserve(FloodTarget(chatID: 2), now: t) == 0)
+        #expect(b.reserve(FloodTarget(chatID: 2), now: t) == Self.second, "another chat: no burst now")
+        t += 60 * Self.second
+        #expect(a.reserve(FloodTarget(chatID: 3), now: t) == 0)
+        #expect(a.reserve(FloodTarget(chatID: 3), now: t) == Self.second, "still none a minute later")
+        t += a.quietPeriod
+        #expect(!a.isStrict(now: t))
+        #expect(a.reserve(FloodTarget(chatID: 4), now: t) == 0)
+        #expect(a.reserve(FloodTarget(chatID: 4), now: t) == 0, "the burst is back after a quiet period")
+    }
+
     @Test func parse_spec() throws {
         #expect(try FloodLimits.parse("off") == nil)
         #expect(try FloodLimits.parse("telegram") == FloodLimits())
@@ -83,6 +110,8 @@ struct FloodGateTests {
         // An endless or NaN burst parsed (a bucket that never refills its limit).
         #expect(throws: FloodSpecError.self) { try FloodLimits.parse("chat=1/inf") }
         #expect(throws: FloodSpecError.self) { try FloodLimits.parse("chat=1/nan") }
+        #expect(try FloodLimits.parse("learn=0")?.learnSeconds == 0)
+        #expect(throws: FloodSpecError.self) { try FloodLimits.parse("learn=1/2") }
     }
 
     /// Concurrent sends to a few chats from three clients (as three workers would be), against an

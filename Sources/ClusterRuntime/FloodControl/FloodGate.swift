@@ -16,14 +16,25 @@ import Wire
 ///
 /// With a bot-wide rate set, a message reserves its chat's slot first and then the bot's at
 /// the time the chat allows; it waits for both.
+///
+/// The limits learn from a 429: the chat's next message waits out `retry_after` (whichever
+/// process sends it), and for `quietPeriod` (`--flood learn=600`) after the last 429 no chat or group gets a burst —
+/// a server that refused a message the bucket let through tolerates less burst than the
+/// profile assumed, and that is the server's rule, not one chat's, so every chat keeps to the
+/// sustained rate until the server has been quiet that long. (Each host learns on its own.)
 package final class FloodGate: FloodLimiting, @unchecked Sendable {
     static let slotCount = 1 << 16
     static let headerSize = 64
-    static let magic: Int64 = 0x3144_4F4F_4C46_4754  // "TGFLOOD1", little-endian
+    static let magic: Int64 = 0x3244_4F4F_4C46_4754  // "TGFLOOD2", little-endian (2: the strict word)
+    /// Header word: until when (monotonic ns) chats and groups get no burst (see above).
+    static let strictOffset = 16
+
     /// A stored time further ahead than this is not believed (see `GCRA.reserve`).
     static let horizon: Int64 = 15 * 60 * 1_000_000_000
 
     package let limits: FloodLimits
+    /// How long after the last 429 the burst stays off (0: it never goes).
+    let quietPeriod: Int64
     private let chat: GCRA?
     private let group: GCRA?
     private let global: GCRA?
@@ -41,6 +52,7 @@ package final class FloodGate: FloodLimiting, @unchecked Sendable {
         chat = GCRA(rate: limits.chatRate, burst: limits.chatBurst)
         group = GCRA(rate: limits.groupRate, burst: limits.groupBurst)
         global = GCRA(rate: limits.globalRate, burst: limits.globalBurst)
+        quietPeriod = Int64(limits.learnSeconds * 1e9)
         self.clock = clock
         size = Self.headerSize + (Self.slotCount + 1) * 8
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
@@ -71,10 +83,28 @@ package final class FloodGate: FloodLimiting, @unchecked Sendable {
     }
 
     package func penalize(_ target: FloodTarget, retryAfter: Duration) {
-        guard let rule = rule(for: target) else { return }
+        penalize(target, retryAfter: retryAfter, now: clock())
+    }
+
+    func penalize(_ target: FloodTarget, retryAfter: Duration, now: Int64) {
+        guard rule(for: target) != nil else { return }
+        if quietPeriod > 0 {
+            update(strictSlot) { max(believed($0, now: now) ?? now, now &+ quietPeriod) }
+        }
+        guard let rule = rule(for: target, now: now) else { return }
         let delay = retryAfter.components.seconds * 1_000_000_000 + retryAfter.components.attoseconds / 1_000_000_000
-        let now = clock()
         update(slot(for: target)) { rule.penalize(tat: $0, now: now, delay: delay) }
+    }
+
+    /// Whether a 429 has taken the burst away (until `quietPeriod` after the last one).
+    func isStrict(now: Int64) -> Bool {
+        quietPeriod > 0 && (believed(strictSlot.load(ordering: .relaxed), now: now) ?? now) > now
+    }
+
+    /// A stored time, unless it is further ahead than a quiet period can put it (a file of
+    /// another layout, a clock that went back).
+    private func believed(_ stored: Int64, now: Int64) -> Int64? {
+        stored <= now &+ quietPeriod ? stored : nil
     }
 
     // MARK: - Budgets across hosts
@@ -108,7 +138,7 @@ package final class FloodGate: FloodLimiting, @unchecked Sendable {
     /// Reserves a slot for a message to `target` at `now`; the nanoseconds to wait before sending.
     func reserve(_ target: FloodTarget, now: Int64) -> Int64 {
         var wait: Int64 = 0
-        if let rule = rule(for: target) {
+        if let rule = rule(for: target, now: now) {
             wait = reserve(slot(for: target), rule, now: now)
         }
         if let global {
@@ -119,6 +149,13 @@ package final class FloodGate: FloodLimiting, @unchecked Sendable {
 
     private func rule(for target: FloodTarget) -> GCRA? {
         target.isGroup ? group : chat
+    }
+
+    /// The target's rule now: without its burst while a 429 is recent.
+    private func rule(for target: FloodTarget, now: Int64) -> GCRA? {
+        guard var rule = rule(for: target) else { return nil }
+        if isStrict(now: now) { rule.tolerance = 0 }
+        return rule
     }
 
     private func reserve(_ slot: UnsafeAtomic<Int64>, _ rule: GCRA, now: Int64) -> Int64 {
@@ -142,6 +179,7 @@ package final class FloodGate: FloodLimiting, @unchecked Sendable {
     }
 
     private var globalSlot: UnsafeAtomic<Int64> { atomic(at: Self.headerSize) }
+    private var strictSlot: UnsafeAtomic<Int64> { atomic(at: Self.strictOffset) }
 
     private func slot(for target: FloodTarget) -> UnsafeAtomic<Int64> {
         // splitmix64's finalizer spreads neighbouring ids over the table.

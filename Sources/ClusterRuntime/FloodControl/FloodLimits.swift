@@ -22,6 +22,9 @@ package struct FloodLimits: Sendable, Equatable {
     package var globalRate = 0.0
     /// Messages at once for the whole bot (`--flood-global-burst`, 27).
     package var globalBurst = 27.0
+    /// Seconds after a 429 during which no chat gets a burst (`--flood learn=SECONDS`, 600;
+    /// 0 = never learn): the server that refused tolerates less than the profile assumed.
+    package var learnSeconds = 600.0
 
     package init() {}
 }
@@ -29,7 +32,8 @@ package struct FloodLimits: Sendable, Equatable {
 extension FloodLimits {
     /// Parses `--flood`: `telegram` (the defaults), `off` (nil), or the defaults with some
     /// overridden, as `chat=RATE[/BURST],group=RATE[/BURST],global=RATE[/BURST]` (messages per
-    /// second; `global=30` limits the whole bot to thirty a second).
+    /// second; `global=30` limits the whole bot to thirty a second), and `learn=SECONDS` (how long
+    /// a 429 keeps every chat's burst off).
     package static func parse(_ spec: String) throws(FloodSpecError) -> FloodLimits? {
         let text = spec.trimmingCharacters(in: .whitespaces).lowercased()
         if text == "off" || text == "none" { return nil }
@@ -56,8 +60,11 @@ extension FloodLimits {
             case "global":
                 limits.globalRate = rate
                 if let burst { limits.globalBurst = burst }
+            case "learn":
+                guard burst == nil else { throw FloodSpecError(spec: spec, reason: "learn takes seconds, not rate/burst") }
+                limits.learnSeconds = rate
             default:
-                throw FloodSpecError(spec: spec, reason: "unknown key \(pair[0]) (chat, group or global)")
+                throw FloodSpecError(spec: spec, reason: "unknown key \(pair[0]) (chat, group, global or learn)")
             }
         }
         return limits
@@ -68,5 +75,5 @@ extension FloodLimits {
 package struct FloodSpecError: Error, CustomStringConvertible {
     package var spec: String
     package var reason: String
-    package var description: String { "--flood \(spec): \(reason); try telegram, off, or chat=0.9/2,group=0.3/18,global=30" }
+    package var description: String { "--flood \(spec): \(reason); try telegram, off, or chat=0.9/2,group=0.3/18,global=30,learn=600" }
 }
