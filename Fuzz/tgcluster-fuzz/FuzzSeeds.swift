@@ -116,6 +116,7 @@ enum FuzzSeeds {
             .emitted(outboxID: 12, outcome: .ok, output: Data("x".utf8)),
             .schedule(taskID: 6, change: Data("{}".utf8)), .metrics(Data(#"{"retries":1}"#.utf8)),
             .flood(FloodBudget(chatID: -1_001_234_567_890, until: 1_790_000_000_123_456_789)),
+            .handover(Handover(running: [.init(jobID: 1_790_000_000_000_001, updateID: 7)], finished: [5, 6])),
         ]
     }()
 

@@ -45,10 +45,13 @@ public enum Frame: Sendable, Equatable {
     /// Either way between the broker and a worker on another host: a chat's flood budget,
     /// before the JOB it goes with and before that job's DONE (see `FloodBudget`).
     case flood(FloodBudget)
+    /// Worker → broker, after READY to a broker that forgot it: what it still runs and what it
+    /// finished lately, so a new broker neither runs them again nor waits for them in vain.
+    case handover(Handover)
 
     /// 3: typed control commands (REFUSE, SCHEDULE, outbox action kinds, dead-letter jobs) and
-    /// the handler-table fingerprint in READY. 4: METRICS. 5: the peer's host in READY, FLOOD.
-    public static let version: UInt8 = 5
+    /// the handler-table fingerprint in READY. 4: METRICS. 5: the peer's host in READY, FLOOD. 6: HANDOVER.
+    public static let version: UInt8 = 6
     static let magic = Data("TGC".utf8)
 
     public static var header: Data { magic + Data([version]) }
@@ -99,6 +102,8 @@ public enum Frame: Sendable, Equatable {
         case .flood(let budget):
             w.i64(budget.chatID)
             w.i64(budget.until)
+        case .handover(let handover):
+            handover.encode(into: &w)
         }
         return [Frame.header, Data([command.rawValue]), w.data] + payload
     }
@@ -156,6 +161,8 @@ public enum Frame: Sendable, Equatable {
             frame = .metrics(payload)
         case .flood:
             frame = .flood(FloodBudget(chatID: try r.i64(), until: try r.i64()))
+        case .handover:
+            frame = .handover(try Handover(decoding: &r))
         }
         try r.expectEnd()
         return frame
@@ -181,6 +188,7 @@ public enum Frame: Sendable, Equatable {
         case .schedule: return .schedule
         case .metrics: return .metrics
         case .flood: return .flood
+        case .handover: return .handover
         }
     }
 
@@ -189,7 +197,7 @@ public enum Frame: Sendable, Equatable {
         case updates = 0x10, ack = 0x11, busy = 0x12
         case job = 0x20, done = 0x21, lend = 0x22, reclaim = 0x23
         case submit = 0x30, result = 0x31, emit = 0x32, emitted = 0x33, schedule = 0x34
-        case metrics = 0x40, flood = 0x41
+        case metrics = 0x40, flood = 0x41, handover = 0x42
 
         /// Payload frames after the arguments: one, none, or any number (-1, UPDATES).
         var payloadFrames: Int {

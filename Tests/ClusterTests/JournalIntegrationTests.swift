@@ -56,7 +56,10 @@ struct JournalIntegrationTests {
             let notes = try await db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM note WHERE chat = ?", arguments: [Self.noteChat]) }
             #expect(notes == 300)
             #expect(replies[Self.noteChat]?.filter { $0 == "notes: 300" }.count ?? 0 >= 1)
-            print("journal: \(6 * Self.perRound) echoes + 300 serial notes through 2 broker kills and 1 ingest kill; \(duplicates) echoes repeated (in flight at a kill)")
+            print("journal: \(6 * Self.perRound) echoes + 300 serial notes through 2 broker kills and 1 ingest kill; \(duplicates) echoes repeated")
+            // Issue 17: at most one repeated reply per broker kill (the workers' HANDOVER tells the
+            // new broker what they finished and what they run; before it, 19-23 per kill).
+            #expect(duplicates <= 2, "\(duplicates) echoes answered twice through 2 broker kills")
             try await Task.sleep(for: .milliseconds(500))
             #expect(cluster.logText().contains("journal recovered"))
             #expect(try await cluster.stop() == 0)

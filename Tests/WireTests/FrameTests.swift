@@ -35,12 +35,14 @@ struct FrameTests {
         .schedule(taskID: 6, change: Data("{}".utf8)),
         .metrics(Data(#"{"retries":1}"#.utf8)),
         .flood(FloodBudget(chatID: -1001234567890, until: 1_790_000_000_123_456_789)),
+        .handover(Handover(running: [.init(jobID: 1_790_000_000_000_001, updateID: 7)], finished: [5, 6])),
+        .handover(Handover(running: [], finished: [])),
     ]
 
     @Test func everyCommand_roundTrips() throws {
         for frame in Self.all {
             let parts = frame.encoded()
-            #expect(parts[0] == Data("TGC".utf8) + Data([5]))
+            #expect(parts[0] == Data("TGC".utf8) + Data([6]))
             #expect(try Frame.decode(parts) == frame)
         }
     }
@@ -64,7 +66,7 @@ struct FrameTests {
     @Test func anOlderPeer_isRefusedByItsHeader() {
         var parts = Frame.heartbeat.encoded()
         parts[0] = Data("TGC".utf8) + Data([4])
-        #expect(throws: FrameError("protocol version 4 (this is 5)")) { try Frame.decode(parts) }
+        #expect(throws: FrameError("protocol version 4 (this is 6)")) { try Frame.decode(parts) }
     }
 
     @Test func badFrames_areErrorsNotCrashes() {

@@ -90,6 +90,8 @@ final class BrokerService: Sendable {
         brokerConfig.maxAttempts = configuration.maxAttempts
         brokerConfig.fingerprint = bot.fingerprint
         brokerConfig.program = Bot.programName
+        brokerConfig.firstJobID = UInt64(Date().timeIntervalSince1970 * 1_000_000)
+        brokerConfig.handoverWait = configuration.heartbeat * 2
         let bot = self.bot
         var state = BrokerState(configuration: brokerConfig) { e in
             bot.route(e.raw, kind: e.kind).map { BrokerState.Route(handler: $0.handler, serial: $0.serial, ordered: $0.ordered) }
@@ -155,6 +157,14 @@ final class BrokerService: Sendable {
     private func step(_ m: BusLoop.Message, _ loop: Loop) -> Bool {
         let now = ContinuousClock.now
         var actions: [BrokerState.Action] = []
+        let waiting = loop.state.awaitingHandover, left = loop.state.recovered.count
+        defer {
+            if waiting, !loop.state.awaitingHandover {
+                logger.info("recovered updates accounted for", metadata: [
+                    "finished_elsewhere": "\(loop.state.counters.handedOverFinished)", "adopted": "\(loop.state.counters.handedOverRunning)",
+                    "to_run": "\(left)"])
+            }
+        }
         if m.isTick {
             actions = loop.state.tick(now: now)
             loop.stats.write(loop.state, now: now, botAPI: telemetry.metrics.peerTotals())

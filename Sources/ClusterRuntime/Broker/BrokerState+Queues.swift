@@ -7,7 +7,8 @@ import Wire
 extension BrokerState {
 
     /// Queues an accepted update: serial ones for the sequencer, others behind their key.
-    mutating func admit(_ update: UpdateEnvelope, _ r: Route, now: ContinuousClock.Instant) {
+    @discardableResult
+    mutating func admit(_ update: UpdateEnvelope, _ r: Route, now: ContinuousClock.Instant) -> UInt64 {
         counters.accepted += 1
         let id = takeJobID()
         let payload = Job.Payload.update(handler: r.handler, update)
@@ -19,6 +20,7 @@ extension BrokerState {
             jobs[id] = JobRecord(payload: payload, queue: queue, serial: false, accepted: now)
             enqueue(id, on: queue)
         }
+        return id
     }
 
     /// An outbox job from the sequencer: queued behind its key's earlier work, once per id.
@@ -144,6 +146,14 @@ extension BrokerState {
     /// Hands out work while there are free slots: the serial queue to the sequencer (in order,
     /// up to its credit; a quarantined job alone), the ready keys to pool workers in rotation.
     mutating func dispatch(now: ContinuousClock.Instant) -> [Action] {
+        if awaitingHandover {
+            let until = handoverUntil ?? now + configuration.handoverWait
+            handoverUntil = until
+            guard now >= until else { return [] }
+            awaitingHandover = false
+            handoverUntil = nil
+            recovered = [:]
+        }
         var actions: [Action] = []
         if let sequencer = rotation.first(where: { peers[$0]?.role == .sequencer }) {
             while let next = serialQueue.first, let job = jobs[next], peers[sequencer]!.free > 0 {

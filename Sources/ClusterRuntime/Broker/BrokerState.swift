@@ -41,6 +41,13 @@ package struct BrokerState: Sendable {
         package var fingerprint: UInt64?
         /// The broker's program name, for the refusal that names both sides.
         package var program = ""
+        /// The first job id. A restarted broker starts from the wall clock in microseconds, so
+        /// its ids never meet those of the broker before it: a late DONE of an old job cannot
+        /// finish a new job of the same number, and adopted jobs keep their ids.
+        package var firstJobID: UInt64 = 1
+        /// How long recovered updates wait for the workers' HANDOVER before they run again
+        /// (workers say READY again within a heartbeat or two of a new broker).
+        package var handoverWait: Duration = .seconds(2)
 
         package init() {}
     }
@@ -128,6 +135,10 @@ package struct BrokerState: Sendable {
         /// Of `completed` and `failed`: the jobs that were updates.
         package var updatesCompleted = 0
         package var updatesFailed = 0
+        /// Recovered updates a worker's HANDOVER said were finished (not run again) or still
+        /// running (adopted, not run twice).
+        package var handedOverFinished = 0
+        package var handedOverRunning = 0
     }
 
     package let configuration: Configuration
@@ -149,6 +160,13 @@ package struct BrokerState: Sendable {
     var rotation = Deque<Data>()
     var nextJobID: UInt64 = 1
     var seen: UpdateIDWindow
+    /// Dispatching waits for HANDOVERs after a recovery, until `handoverUntil`: `handoverWait`
+    /// from the first event after the recovery (not from the recovery itself: the workers'
+    /// messages wait in the socket while a long journal is read).
+    var awaitingHandover = false
+    var handoverUntil: ContinuousClock.Instant?
+    /// Recovered pool updates not yet dispatched, by update id, while `handoverUntil` holds.
+    var recovered: [Int64: UInt64] = [:]
     package internal(set) var counters = Counters()
     /// Milliseconds from acceptance to completion of recent update jobs.
     package internal(set) var latencies = Deque<Double>()
@@ -157,6 +175,7 @@ package struct BrokerState: Sendable {
         self.configuration = configuration
         self.route = route
         seen = UpdateIDWindow(capacity: configuration.dedupeWindow)
+        nextJobID = configuration.firstJobID
     }
 
     /// Jobs held: queued or in flight.
@@ -203,12 +222,18 @@ package struct BrokerState: Sendable {
     }
 
     /// Updates read back from the journal at start: every id is remembered (Telegram may send
-    /// them again), and the unfinished ones are queued again, in order.
+    /// them again), and the unfinished ones are queued again, in order. Nothing is dispatched
+    /// for `handoverWait`: the workers' HANDOVERs say which of them finished or still run.
     package mutating func recover(unfinished: [UpdateEnvelope], seen ids: [Int64], now: ContinuousClock.Instant) -> [Action] {
         for id in ids { _ = remember(id) }
         for update in unfinished {
             guard let r = route(update) else { continue }
-            admit(update, r, now: now)
+            let id = admit(update, r, now: now)
+            if !r.serial { recovered[update.updateID] = id }
+        }
+        if !recovered.isEmpty {
+            awaitingHandover = true
+            return []
         }
         return dispatch(now: now)
     }
@@ -301,6 +326,8 @@ package struct BrokerState: Sendable {
             return dispatch(now: now)
         case .emit(let e):
             return emit(e, from: peer, now: now)
+        case .handover(let handover):
+            return take(handover, from: peer, now: now)
         default:
             counters.malformed += 1
             return []

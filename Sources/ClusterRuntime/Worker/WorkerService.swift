@@ -27,6 +27,8 @@ final class WorkerService: JobPool {
     private let logger: Logger
     private let link: PeerLink
     private let state = Mutex(Waiting())
+    /// What a new broker is told after READY (HANDOVER).
+    private let ledger = Mutex(WorkerLedger())
     private let databases: SharedDatabase
     /// On a worker host with flood limits: this host's table, whose chat budgets travel with jobs.
     private let floodTable: FloodGate?
@@ -70,6 +72,13 @@ final class WorkerService: JobPool {
         exit(RoleError.lostBroker)
     }
 
+    /// After READY to a broker that forgot this worker (most often a new broker): what runs
+    /// here and what finished lately, so that it runs none of it again.
+    private func handOver() {
+        guard let handover = ledger.withLock({ $0.handover }) else { return }
+        send(.handover(handover))
+    }
+
     /// What this process's handlers and jobs do through their contexts.
     private var effects: PoolEffects { PoolEffects(client: client, pool: self, databases: databases) }
 
@@ -79,7 +88,8 @@ final class WorkerService: JobPool {
 
     /// Runs until `stop` completes, then drains: DISCONNECT, finish what is in flight.
     func run(until stop: @escaping @Sendable () async -> Void) async {
-        link.start(onFrame: { [self] frame in received(frame) }, onBrokerSilent: { [self] in brokerSilent() })
+        link.start(onFrame: { [self] frame in received(frame) }, onBrokerForgot: { [self] in handOver() },
+                   onBrokerSilent: { [self] in brokerSilent() })
         let reporting = Task { [link, recorder] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
@@ -122,6 +132,7 @@ final class WorkerService: JobPool {
     private func execute(_ job: Job) async {
         let started = ContinuousClock.now
         watchdog.started(job.id, JobRunner.describe(job), at: started)
+        ledger.withLock { $0.started(job) }
         let runner = JobRunner(bot: bot, client: client, logger: logger, effects: effects)
         let (outcome, output) = await runner.run(job)
         recorder.ran(JobRunner.label(job, handlerLabels: handlerLabels), for: .now - started)
@@ -133,6 +144,7 @@ final class WorkerService: JobPool {
 
     private func finish(_ id: UInt64, _ outcome: Outcome, _ output: Data) {
         watchdog.finished(id)
+        ledger.withLock { $0.finished(id) }
         send(.done(jobID: id, outcome: outcome, output: output))
     }
 
