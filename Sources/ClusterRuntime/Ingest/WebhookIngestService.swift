@@ -38,7 +38,8 @@ final class WebhookIngestService: Sendable {
         let server: WebhookServer
         do {
             server = try await WebhookServer(
-                configuration: .init(host: host, port: port, policy: policy, tlsCertificate: options.tlsCert, tlsKey: options.tlsKey),
+                configuration: .init(host: host, port: port, policy: policy, tlsCertificate: options.tlsCert, tlsKey: options.tlsKey,
+                                     deadlines: try options.deadlines(), maxOpen: options.maxOpen),
                 submit: { envelope in
                     if case .ack? = await link.send(link.takeBatchID(), [envelope], timeout: timeout) { return true }
                     return false

@@ -33,15 +33,35 @@ struct WebhookOptions: ParsableArguments {
     @Option(name: .customLong("max-connections"), help: "max_connections for setWebhook (1-100).")
     var maxConnections = 40
 
+    @Option(name: .customLong("max-open"), help: "Connections the webhook keeps open at once; more are closed at once (Telegram uses up to --max-connections).")
+    var maxOpen = 256
+
+    @Option(name: .customLong("request-timeout"), help: "A request must arrive whole within this of its first byte; a slower client is closed.")
+    var requestTimeout = "10s"
+
+    @Option(name: .customLong("idle-timeout"), help: "An idle keep-alive connection is closed after this.")
+    var idleTimeout = "60s"
+
     func validate() throws {
         guard webhook else { return }
         guard hostPort != nil else { throw ValidationError("--listen must be host:port") }
         if register, url == nil { throw ValidationError("--register needs --url") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         guard (1...100).contains(maxConnections) else { throw ValidationError("--max-connections must be 1...100") }
+        guard maxOpen > maxConnections else { throw ValidationError("--max-open must be more than --max-connections (Telegram's own)") }
+        _ = try deadlines()
         if let s = try resolvedSecret(), !WebhookPolicy.isValidSecret(s) {
             throw ValidationError("the secret must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         }
+    }
+
+    /// `--request-timeout` and `--idle-timeout`.
+    func deadlines() throws -> WebhookDeadlines.Limits {
+        var limits = WebhookDeadlines.Limits()
+        limits.request = try DurationText.parse(requestTimeout, flag: "request-timeout")
+        limits.idle = try DurationText.parse(idleTimeout, flag: "idle-timeout")
+        guard limits.request > .zero, limits.idle > .zero else { throw ValidationError("--request-timeout and --idle-timeout must be more than 0") }
+        return limits
     }
 
     var hostPort: (String, Int)? {
@@ -61,7 +81,10 @@ struct WebhookOptions: ParsableArguments {
     var forwarded: [String] {
         guard webhook || register else { return [] }
         var out: [String] = []
-        if webhook { out += ["--webhook", "--listen", listen, "--max-body", "\(maxBody)", "--max-connections", "\(maxConnections)"] }
+        if webhook {
+            out += ["--webhook", "--listen", listen, "--max-body", "\(maxBody)", "--max-connections", "\(maxConnections)",
+                    "--max-open", "\(maxOpen)", "--request-timeout", requestTimeout, "--idle-timeout", idleTimeout]
+        }
         if let url { out += ["--url", url] }
         if let tlsCert, let tlsKey { out += ["--tls-cert", tlsCert, "--tls-key", tlsKey] }
         if let secret { out += ["--secret", secret] }

@@ -21,6 +21,10 @@ final class WebhookServer: Sendable {
         var tlsKey: String?
         /// Several ingest processes may listen on one port (`SO_REUSEPORT`).
         var reusePort = true
+        /// A connection's request and idle deadlines (slow clients are closed).
+        var deadlines = WebhookDeadlines.Limits()
+        /// Connections open at once; one more is closed as soon as it is accepted (`--max-open`).
+        var maxOpen = 256
     }
 
     typealias Submit = @Sendable (UpdateEnvelope) async -> Bool
@@ -35,10 +39,14 @@ final class WebhookServer: Sendable {
             let tlsConfig = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
             tls = try NIOSSLContext(configuration: tlsConfig)
         }
-        let policy = configuration.policy
+        let policy = configuration.policy, deadlines = configuration.deadlines
         listener = try await HTTPListener(
             host: configuration.host, port: configuration.port, reusePort: configuration.reusePort, backlog: 1024,
-            prefix: { [tls] pipeline in if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) } },
+            maxConnections: configuration.maxOpen,
+            prefix: { [tls] pipeline in
+                try pipeline.addHandler(WebhookDeadlineHandler(limits: deadlines))
+                if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
+            },
             handlers: { pipeline in try pipeline.addHandler(WebhookHandler(policy: policy, submit: submit, malformed: malformed)) })
     }
 
@@ -82,6 +90,7 @@ final class WebhookHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             body.writeBuffer(&chunk)
         case .end:
+            context.triggerUserOutboundEvent(WebhookDeadlineHandler.Event.requestComplete, promise: nil)
             switch verdict {
             case .health:
                 respond(context, 200, "ok")
@@ -121,5 +130,6 @@ final class WebhookHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [channel = context.channel] _ in
             if !keep { channel.close(promise: nil) }
         }
+        context.triggerUserOutboundEvent(WebhookDeadlineHandler.Event.responded, promise: nil)
     }
 }

@@ -1,3 +1,4 @@
+import Atomics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -12,10 +13,13 @@ final class HTTPListener: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let channel: Channel
 
-    init(host: String, port: Int, reusePort: Bool = false, backlog: Int32 = 256,
+    /// `maxConnections`: a connection beyond it is closed as soon as it is accepted (nil: no cap).
+    init(host: String, port: Int, reusePort: Bool = false, backlog: Int32 = 256, maxConnections: Int? = nil,
          prefix: @escaping Configure = { _ in }, handlers: @escaping Configure) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.group = group
+        // Connections open now (touched on the one event loop, but created off it).
+        let open = ManagedAtomic(0)
         do {
             channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: backlog)
@@ -23,7 +27,12 @@ final class HTTPListener: Sendable {
                 .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: reusePort ? 1 : 0)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    if let maxConnections {
+                        guard open.load(ordering: .relaxed) < maxConnections else { return channel.close() }
+                        open.wrappingIncrement(ordering: .relaxed)
+                        channel.closeFuture.whenComplete { _ in open.wrappingDecrement(ordering: .relaxed) }
+                    }
+                    return channel.eventLoop.makeCompletedFuture {
                         try prefix(channel.pipeline.syncOperations)
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         try handlers(channel.pipeline.syncOperations)
