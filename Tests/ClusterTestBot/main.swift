@@ -2,6 +2,7 @@
 // serial handlers with state, a conversation, a rollback and an outbox job's result.
 import TGCluster
 import Foundation
+import Synchronization
 
 let bot = Bot()
 
@@ -28,6 +29,19 @@ bot.onCommand("nested") { ctx in
 // A poison update: kills whatever process runs it.
 bot.onCommand("crash") { _ in
     fatalError("poison update")
+}
+// A leak: keeps N MB for good ("/leak N"), or holds them for 5 s before answering ("/leak N hold").
+let leaked = LeakedMemory()
+bot.onCommand("leak") { ctx in
+    let mb = Int(ctx.arguments.first ?? "10") ?? 10
+    let block = [UInt8](repeating: 1, count: mb << 20)
+    if ctx.arguments.dropFirst().first == "hold" {
+        try await Task.sleep(for: .seconds(5))
+        try await ctx.reply("held \(block.count >> 20) MB")
+    } else {
+        leaked.keep(block)
+        try await ctx.reply("leaked \(mb) MB")
+    }
 }
 bot.onCommand("hang") { _ in
     try await Task.sleep(for: .seconds(3600))
@@ -139,3 +153,9 @@ bot.onError { error, ctx in
     }
 }
 await Cluster.main(bot)
+
+/// Memory a handler never gives back (for the memory-limit test).
+final class LeakedMemory: Sendable {
+    private let blocks = Mutex<[[UInt8]]>([])
+    func keep(_ block: [UInt8]) { blocks.withLock { $0.append(block) } }
+}

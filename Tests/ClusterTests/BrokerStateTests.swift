@@ -335,4 +335,20 @@ extension BrokerStateTests {
         #expect(next.count == 1)
         #expect(next.first.map { Self.updateID($0.job)! <= 4 } == true, "the quarantined job went first: \(next.map { Self.updateID($0.job) })")
     }
+
+    /// An update the journal could not read back is dead-lettered at intake, not journaled
+    /// (a record over 4 MiB reads as damage: it would be lost at the next recovery).
+    @Test func anUpdateTooLargeForTheJournal_isDeadLettered_notJournaled() {
+        var s = Self.makeState { $0.maxUpdateBytes = 300 }
+        _ = s.received(.ready(Ready(capacity: 10, role: .worker)), from: Self.w1, now: t0)
+        let big = Self.update(2, chat: 7, text: String(repeating: "x", count: 400))
+        #expect(s.fresh([Self.update(1, chat: 7), big]).map(\.updateID) == [1], "only the small one is journaled")
+        let actions = s.updates(1, [Self.update(1, chat: 7), big], from: Self.ingest, now: t0)
+        #expect(actions.first == .answerIngest(peer: Self.ingest, .ack(batch: 1)))
+        let letters = actions.compactMap { if case .deadLetter(let d) = $0 { return d }; return nil }
+        #expect(letters.count == 1 && letters[0].reason.contains("more than the journal holds"))
+        #expect(Self.jobs(actions).map { Self.updateID($0.job) } == [1])
+        #expect(s.updates(2, [big], from: Self.ingest, now: t0).count == 1, "sent again: a duplicate, ACK only")
+        #expect(JournalRecord.maxLength - BrokerState.Configuration().maxUpdateBytes >= 300, "room for the record's own fields")
+    }
 }

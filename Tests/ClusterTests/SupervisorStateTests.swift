@@ -65,6 +65,22 @@ struct SupervisorStateTests {
         #expect(Self.spawned(s.tick(now: t0 + .milliseconds(100))) == ["worker"])
     }
 
+    /// A worker that left past its memory limit (exit 79) is replaced at the next tick, with no
+    /// backoff, and eleven of them in a row are no crash loop.
+    @Test func aRecycledWorker_isReplacedAtOnce_andIsNoCrash() {
+        var s = booted()
+        var now = t0
+        for i in 0..<11 {
+            let pid: pid_t = i == 0 ? 102 : pid_t(900 + i - 1)
+            #expect(s.exited(pid: pid, status: .init(code: 79, signal: nil), now: now) == [.report(.recycled(role: "worker", pid: pid))])
+            now += .milliseconds(10)
+            let actions = s.tick(now: now)
+            #expect(Self.spawned(actions) == ["worker"], "round \(i)")
+            #expect(!actions.contains { if case .stop = $0 { return true }; return false })
+            s.spawned(role: "worker", pid: pid_t(900 + i), restarts: 0, now: now, wall: 0)
+        }
+    }
+
     @Test func scalingDown_drainsTheOldestWorkers_andTheirExitIsNotACrash() {
         var s = SupervisorState(configuration: .init(workers: 0), now: t0)
         for (i, started) in [3, 1, 2].enumerated() {

@@ -48,6 +48,11 @@ package struct BrokerState: Sendable {
         /// How long recovered updates wait for the workers' HANDOVER before they run again
         /// (workers say READY again within a heartbeat or two of a new broker).
         package var handoverWait: Duration = .seconds(2)
+        /// An update larger than the journal can read back (its records hold 4 MiB) is
+        /// dead-lettered at intake instead of journaled: a record the reader would take for
+        /// damage would lose it at the next recovery. (Telegram's are far smaller; a webhook
+        /// with a raised `--max-body`, or a hostile source, can send one.)
+        package var maxUpdateBytes = JournalRecord.maxLength - 1024
 
         package init() {}
     }
@@ -218,7 +223,9 @@ package struct BrokerState: Sendable {
     package func fresh(_ updates: [UpdateEnvelope]) -> [UpdateEnvelope] {
         if jobs.count + updates.count > configuration.maxPending { return [] }
         var ids = Set<Int64>()
-        return updates.filter { !seen.contains($0.updateID) && ids.insert($0.updateID).inserted && route($0) != nil }
+        return updates.filter {
+            $0.bytes.count <= configuration.maxUpdateBytes && !seen.contains($0.updateID) && ids.insert($0.updateID).inserted && route($0) != nil
+        }
     }
 
     /// Updates read back from the journal at start: every id is remembered (Telegram may send
@@ -246,6 +253,7 @@ package struct BrokerState: Sendable {
             let ms = configuration.busyRetry.components.seconds * 1000 + configuration.busyRetry.components.attoseconds / 1_000_000_000_000_000
             return [.answerIngest(peer: ingest, .busy(batch: batch, retryAfterMilliseconds: UInt32(ms)))]
         }
+        var actions: [Action] = [.answerIngest(peer: ingest, .ack(batch: batch))]
         for update in updates {
             guard remember(update.updateID) else {
                 counters.duplicates += 1
@@ -255,9 +263,15 @@ package struct BrokerState: Sendable {
                 counters.unhandled += 1
                 continue
             }
+            guard update.bytes.count <= configuration.maxUpdateBytes else {
+                counters.malformed += 1
+                counters.deadLettered += 1
+                let reason = "the update is \(update.bytes.count) bytes, more than the journal holds (\(configuration.maxUpdateBytes)); not handled"
+                actions.append(.deadLetter(DeadLetter(job: Job(id: takeJobID(), attempt: 0, payload: .update(handler: r.handler, update)), reason: reason)))
+                continue
+            }
             admit(update, r, now: now)
         }
-        var actions: [Action] = [.answerIngest(peer: ingest, .ack(batch: batch))]
         actions += dispatch(now: now)
         return actions
     }

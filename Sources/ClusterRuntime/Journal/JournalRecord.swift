@@ -16,6 +16,7 @@ package enum JournalRecord: Equatable {
     static let magic: [UInt8] = Array("TGJ1".utf8)
     static let headerSize = 12
     /// Telegram's updates are at most 512 KiB; anything claiming far more is corrupt.
+    /// (The broker dead-letters an update too large for it at intake: `maxUpdateBytes`.)
     static let maxLength = 4 << 20
 
     package func encoded() -> Data {

@@ -43,10 +43,17 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "A handler running longer than this is treated as a crash, e.g. 60s.")
     var deadline = "60s"
 
+    @Option(name: .customLong("max-memory"), help: "Recycle this worker once its resident size passes this, e.g. 512MB (after its jobs finish; at once past twice that).")
+    var maxMemory: String?
+
     func run() async throws {
         var configuration = try common.configuration()
         configuration.concurrency = concurrency
         configuration.jobDeadline = try DurationText.parse(deadline, flag: "deadline")
+        if let maxMemory {
+            guard let bytes = ByteSize.parse(maxMemory) else { throw ValidationError("--max-memory: not a size: \(maxMemory) (e.g. 512MB)") }
+            configuration.maxWorkerMemory = MemoryLimit(bytes: bytes)
+        }
         try await runWorker(capacity: concurrency, configuration: configuration, common: common)
     }
 }
@@ -178,11 +185,17 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "all: every role (the core host); workers: only the worker pool, on another host (needs --connect, --key, --server-key).")
     var role = "all"
 
+    @Option(name: .customLong("max-worker-memory"), help: "Recycle a worker once its resident size passes this, e.g. 512MB (after its jobs finish; at once past twice that).")
+    var maxWorkerMemory: String?
+
     func validate() throws {
         guard ["all", "workers"].contains(role) else { throw ValidationError("--role must be all or workers") }
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be 0...256") }
         guard (1...16).contains(ingests) else { throw ValidationError("--ingests must be 1...16") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        if let maxWorkerMemory, ByteSize.parse(maxWorkerMemory) == nil {
+            throw ValidationError("--max-worker-memory: not a size: \(maxWorkerMemory) (e.g. 512MB)")
+        }
     }
 
     func run() async throws {
@@ -210,7 +223,7 @@ struct RunCommand: AsyncParsableCommand {
         let options = Supervisor.Options(workers: workers, childArguments: [
             "broker": base,
             "sequencer": base + ["--deadline", deadline],
-            "worker": base + ["--concurrency", "\(concurrency)", "--deadline", deadline],
+            "worker": base + ["--concurrency", "\(concurrency)", "--deadline", deadline] + (maxWorkerMemory.map { ["--max-memory", $0] } ?? []),
             "ingest": base + ["--poll-timeout", "\(pollTimeout)"] + webhook.forwarded,
         ])
         var supervised = options

@@ -141,6 +141,8 @@ final class Supervisor: Service {
         switch report {
         case .drained(let role, let pid, let status):
             logger.info("drained", metadata: ["role": "\(role)", "pid": "\(pid)", "status": "\(status)"])
+        case .recycled(let role, let pid):
+            logger.notice("recycled past its memory limit; replacing it", metadata: ["role": "\(role)", "pid": "\(pid)"])
         case .restarting(let role, let pid, let status, let delay):
             logger.warning("child exited; restarting", metadata: ["role": "\(role)", "pid": "\(pid)", "status": "\(status)", "in": "\(delay)"])
         case .bootFailure(let role, let pid):

@@ -54,6 +54,8 @@ struct SupervisorState: Sendable {
         case crashLoop(role: String, crashes: Int)
         case killingLost(role: String, pid: pid_t, reason: String)
         case drainingWorker(pid: pid_t)
+        /// A worker left past its memory limit; replaced at once.
+        case recycled(role: String, pid: pid_t)
     }
 
     enum Action: Sendable, Equatable {
@@ -67,6 +69,7 @@ struct SupervisorState: Sendable {
     }
 
     static let bootFailureCode: Int32 = 78
+    static let recycledCode: Int32 = 79
 
     let configuration: Configuration
     private(set) var children: [Child] = []
@@ -112,6 +115,12 @@ struct SupervisorState: Sendable {
         }
         if status.code == Self.bootFailureCode {
             return [.report(.bootFailure(role: child.role, pid: pid))] + stop(code: 1)
+        }
+        if status.code == Self.recycledCode {
+            // Left on purpose (its memory limit): replaced at once, not counted as a crash. A
+            // worker's replacement comes from the count fixer's next tick.
+            if child.role != "worker" { restarts.append((child.role, now, child.restarts + 1)) }
+            return [.report(.recycled(role: child.role, pid: pid))]
         }
         return crashed(child, status: status, now: now)
     }

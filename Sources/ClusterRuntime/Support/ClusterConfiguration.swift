@@ -20,6 +20,8 @@ package struct ClusterConfiguration: Sendable {
     package var concurrency = 64
     /// A handler or job running longer than this is treated as a crash (`--deadline`).
     package var jobDeadline: Duration = .seconds(60)
+    /// A worker past this resident size is recycled (`--max-worker-memory`; nil: no limit).
+    package var maxWorkerMemory: MemoryLimit?
     /// Deliveries of one job before it is dead-lettered.
     package var maxAttempts: UInt8 = 3
     /// getUpdates' long-poll timeout, seconds (Telegram caps it at 50).
@@ -155,6 +157,9 @@ enum RoleError: Error, CustomStringConvertible {
     static let storeFailure: Int32 = 74
     /// A worker host's worker lost the broker with jobs in flight (EX_TEMPFAIL): restarted.
     static let lostBroker: Int32 = 75
+    /// A worker past `--max-worker-memory` left to be replaced: restarted at once, not a crash.
+    /// (Outside sysexits' range: it is not an error.)
+    static let recycled: Int32 = 79
 
     var description: String {
         switch self {

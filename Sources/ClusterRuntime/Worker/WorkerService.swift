@@ -29,6 +29,8 @@ final class WorkerService: JobPool {
     private let state = Mutex(Waiting())
     /// What a new broker is told after READY (HANDOVER).
     private let ledger = Mutex(WorkerLedger())
+    /// Past `--max-worker-memory`: draining, to exit when idle.
+    private let recycling = Mutex(false)
     private let databases: SharedDatabase
     /// On a worker host with flood limits: this host's table, whose chat budgets travel with jobs.
     private let floodTable: FloodGate?
@@ -79,6 +81,30 @@ final class WorkerService: JobPool {
         send(.handover(handover))
     }
 
+    /// `--max-worker-memory`: past it, stop taking work and leave once what runs is done;
+    /// past twice it, leave now (see `MemoryLimit`).
+    private func checkMemory() {
+        guard let limit = configuration.maxWorkerMemory, let resident = MemoryLimit.residentBytes() else { return }
+        switch limit.verdict(resident: resident) {
+        case .fine:
+            return
+        case .exitNow:
+            logger.error("a worker far past --max-worker-memory; exiting now (its jobs go elsewhere)",
+                         metadata: ["resident_mb": "\(resident >> 20)", "limit_mb": "\(limit.bytes >> 20)", "jobs": "\(watchdog.count)"])
+            exit(RoleError.recycled)
+        case .recycle:
+            guard recycling.withLock({ old in defer { old = true }; return !old }) else { return }
+            logger.warning("a worker past --max-worker-memory; recycling it once its jobs finish",
+                           metadata: ["resident_mb": "\(resident >> 20)", "limit_mb": "\(limit.bytes >> 20)", "jobs": "\(watchdog.count)"])
+            link.drain()
+            Task { [watchdog, configuration] in
+                let deadline = ContinuousClock.now + configuration.drainDeadline
+                while watchdog.count > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+                exit(RoleError.recycled)
+            }
+        }
+    }
+
     /// What this process's handlers and jobs do through their contexts.
     private var effects: PoolEffects { PoolEffects(client: client, pool: self, databases: databases) }
 
@@ -90,10 +116,11 @@ final class WorkerService: JobPool {
     func run(until stop: @escaping @Sendable () async -> Void) async {
         link.start(onFrame: { [self] frame in received(frame) }, onBrokerForgot: { [self] in handOver() },
                    onBrokerSilent: { [self] in brokerSilent() })
-        let reporting = Task { [link, recorder] in
+        let reporting = Task { [self, link, recorder] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
                 link.send(recorder.report())
+                checkMemory()
             }
         }
         defer { reporting.cancel() }
