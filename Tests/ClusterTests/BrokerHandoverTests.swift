@@ -14,7 +14,7 @@ struct BrokerHandoverTests {
     /// Updates 1 (chat 7), 2 and 3 (chat 8), 4 (chat 9) recovered; w1 finished 1 and runs 2
     /// under the old broker's job 900; nothing else accounts for 3 and 4.
     func recovered() -> (BrokerState, [BrokerState.Action]) {
-        var s = T.makeState { $0.firstJobID = 1_000 }
+        var s = T.makeState { $0.firstJobID = 1_000; $0.handoverWait = .seconds(2) }
         var actions = s.recover(unfinished: [T.update(1, chat: 7), T.update(2, chat: 8), T.update(3, chat: 8), T.update(4, chat: 9)],
                                 seen: [1, 2, 3, 4], now: t0)
         actions += s.received(.ready(Ready(capacity: 10, role: .worker)), from: T.w1, now: t0)

@@ -91,7 +91,9 @@ final class BrokerService: Sendable {
         brokerConfig.fingerprint = bot.fingerprint
         brokerConfig.program = Bot.programName
         brokerConfig.firstJobID = UInt64(Date().timeIntervalSince1970 * 1_000_000)
-        brokerConfig.handoverWait = configuration.heartbeat * 2
+        // As long as the broker waits for any silent peer: a worker that has not said READY by
+        // then is dead by the broker's own rule (and a loaded host still makes it in time).
+        brokerConfig.handoverWait = configuration.heartbeat * configuration.liveness
         let bot = self.bot
         var state = BrokerState(configuration: brokerConfig) { e in
             bot.route(e.raw, kind: e.kind).map { BrokerState.Route(handler: $0.handler, serial: $0.serial, ordered: $0.ordered) }

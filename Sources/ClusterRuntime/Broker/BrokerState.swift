@@ -46,8 +46,9 @@ package struct BrokerState: Sendable {
         /// finish a new job of the same number, and adopted jobs keep their ids.
         package var firstJobID: UInt64 = 1
         /// How long recovered updates wait for the workers' HANDOVER before they run again
-        /// (workers say READY again within a heartbeat or two of a new broker).
-        package var handoverWait: Duration = .seconds(2)
+        /// (workers say READY again within a heartbeat or two of a new broker; the broker's
+        /// service waits the liveness interval, 3 heartbeats).
+        package var handoverWait: Duration = .seconds(3)
         /// An update larger than the journal can read back (its records hold 4 MiB) is
         /// dead-lettered at intake instead of journaled: a record the reader would take for
         /// damage would lose it at the next recovery. (Telegram's are far smaller; a webhook
