@@ -65,8 +65,9 @@ struct ControlAndFaultsTests {
             _ = try await client.getMe()
             samples.append(clock.now - start)
         }
-        // A lower bound is exact; an upper one only says "not stuck" on a loaded machine.
-        #expect(samples.allSatisfy { $0 >= .milliseconds(70) && $0 < .seconds(2) }, "\(samples)")
+        // A lower bound is exact; an upper one only says "not stuck": a CI run with every suite
+        // in parallel on two cores took 2.3 s for one of these 80 ms answers.
+        #expect(samples.allSatisfy { $0 >= .milliseconds(70) && $0 < .seconds(30) }, "\(samples)")
         sim.emulator.reconfigure { $0.latency = .zero; $0.jitter = .zero }
         // With the latency on, no answer can come sooner than 70 ms (80 ms less the 10 ms
         // jitter), however idle the machine: one faster answer proves it gone. A loaded machine
