@@ -208,7 +208,9 @@ struct BotClientTests {
         let error = await #expect(throws: BotAPIError.self) { try await client.getUpdates(timeout: 1) }
         let elapsed = clock.now - start
         #expect(error?.kind == .timeout)
-        #expect(elapsed >= .milliseconds(1400) && elapsed < .seconds(4), "gave up after \(elapsed)")
+        // The upper bound says "abandoned", not "on time": the suites share two cores with whole
+        // clusters (a CI run saw 2.3 s for one 80 ms emulator answer).
+        #expect(elapsed >= .milliseconds(1400) && elapsed < .seconds(15), "gave up after \(elapsed)")
         client.shutdown()
         try await server.shutdown()
     }

@@ -65,7 +65,8 @@ struct UpdatesTests {
         let r = try await sim.call("getUpdates", ["timeout": 1])
         let elapsed = clock.now - start
         #expect(r.text == #"{"ok":true,"result":[]}"#)
-        #expect(elapsed >= .milliseconds(950) && elapsed < .seconds(3), "\(elapsed)")
+        // The upper bound says "answered", not "on time" (the suites share two cores with whole clusters).
+        #expect(elapsed >= .milliseconds(950) && elapsed < .seconds(15), "\(elapsed)")
         try await sim.shutdown()
     }
 
