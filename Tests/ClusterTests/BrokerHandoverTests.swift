@@ -31,6 +31,7 @@ struct BrokerHandoverTests {
         var now = t0
         let later = T.passTime(&s, &now, .seconds(3))
         #expect(T.jobs(later).map { T.updateID($0.job) } == [4], "chat 8's next update waits for the adopted one")
+        #expect(later.contains(.handoverOver(finishedElsewhere: 1, adopted: 1, toRun: 2)))
         let done = s.received(.done(jobID: 900, outcome: .ok, output: Data()), from: T.w1, now: now)
         #expect(done.contains(.completed(updateID: 2)))
         #expect(T.jobs(done).map { T.updateID($0.job) } == [3], "then chat 8 goes on, in order")
@@ -42,6 +43,7 @@ struct BrokerHandoverTests {
         var now = t0
         let later = T.passTime(&s, &now, .seconds(3))
         #expect(Set(T.jobs(later).compactMap { T.updateID($0.job) }) == [1, 2, 4], "chat 8's second waits for its first")
+        #expect(later.contains(.handoverOver(finishedElsewhere: 0, adopted: 0, toRun: 4)))
     }
 
     @Test func aHandoverAfterTheWait_changesNothing() {

@@ -159,14 +159,6 @@ final class BrokerService: Sendable {
     private func step(_ m: BusLoop.Message, _ loop: Loop) -> Bool {
         let now = ContinuousClock.now
         var actions: [BrokerState.Action] = []
-        let waiting = loop.state.awaitingHandover, left = loop.state.recovered.count
-        defer {
-            if waiting, !loop.state.awaitingHandover {
-                logger.info("recovered updates accounted for", metadata: [
-                    "finished_elsewhere": "\(loop.state.counters.handedOverFinished)", "adopted": "\(loop.state.counters.handedOverRunning)",
-                    "to_run": "\(left)"])
-            }
-        }
         if m.isTick {
             actions = loop.state.tick(now: now)
             loop.stats.write(loop.state, now: now, botAPI: telemetry.metrics.peerTotals())
@@ -262,6 +254,9 @@ final class BrokerService: Sendable {
                 }
             case .completed(let updateID):
                 journal.complete(updateID)
+            case .handoverOver(let finished, let adopted, let toRun):
+                logger.info("recovered updates accounted for",
+                            metadata: ["finished_elsewhere": "\(finished)", "adopted": "\(adopted)", "to_run": "\(toRun)"])
             case .deadLetter(let letter):
                 more += deadLetter(letter, state: &state, now: now)
             case .refused(let peer, let reason):

@@ -10,7 +10,7 @@ extension BrokerState {
     /// overtaken by their chat's next update. What no worker accounts for runs again when the
     /// wait ends, as before. After the wait, a HANDOVER changes nothing.
     mutating func take(_ handover: Handover, from peer: Data, now: ContinuousClock.Instant) -> [Action] {
-        guard awaitingHandover, peers[peer]?.role == .worker else { return [] }
+        guard waitingForHandover != nil, peers[peer]?.role == .worker else { return [] }
         var actions: [Action] = []
         for updateID in handover.finished {
             guard let id = recovered[updateID], let job = jobs[id], job.peer == nil else { continue }

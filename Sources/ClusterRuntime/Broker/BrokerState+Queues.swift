@@ -146,15 +146,22 @@ extension BrokerState {
     /// Hands out work while there are free slots: the serial queue to the sequencer (in order,
     /// up to its credit; a quarantined job alone), the ready keys to pool workers in rotation.
     mutating func dispatch(now: ContinuousClock.Instant) -> [Action] {
-        if awaitingHandover {
-            let until = handoverUntil ?? now + configuration.handoverWait
-            handoverUntil = until
+        var actions: [Action] = []
+        if let wait = waitingForHandover {
+            let until: ContinuousClock.Instant
+            switch wait {
+            case .pending:
+                until = now + configuration.handoverWait
+                waitingForHandover = .until(until)
+            case .until(let t):
+                until = t
+            }
             guard now >= until else { return [] }
-            awaitingHandover = false
-            handoverUntil = nil
+            waitingForHandover = nil
+            actions.append(.handoverOver(finishedElsewhere: counters.handedOverFinished, adopted: counters.handedOverRunning,
+                                         toRun: recovered.count))
             recovered = [:]
         }
-        var actions: [Action] = []
         if let sequencer = rotation.first(where: { peers[$0]?.role == .sequencer }) {
             while let next = serialQueue.first, let job = jobs[next], peers[sequencer]!.free > 0 {
                 if job.quarantined && serialInFlight > 0 { break }

@@ -85,6 +85,9 @@ package struct BrokerState: Sendable {
         case refused(peer: Data, reason: String)
         /// An update's job is over (done, failed or dead-lettered): journal its completion.
         case completed(updateID: Int64)
+        /// The wait for HANDOVERs after a recovery is over: how many recovered updates workers
+        /// said were finished, how many still ran (adopted), and how many run now.
+        case handoverOver(finishedElsewhere: Int, adopted: Int, toRun: Int)
     }
 
     package struct DeadLetter: Sendable, Equatable {
@@ -166,12 +169,16 @@ package struct BrokerState: Sendable {
     var rotation = Deque<Data>()
     var nextJobID: UInt64 = 1
     var seen: UpdateIDWindow
-    /// Dispatching waits for HANDOVERs after a recovery, until `handoverUntil`: `handoverWait`
-    /// from the first event after the recovery (not from the recovery itself: the workers'
-    /// messages wait in the socket while a long journal is read).
-    var awaitingHandover = false
-    var handoverUntil: ContinuousClock.Instant?
-    /// Recovered pool updates not yet dispatched, by update id, while `handoverUntil` holds.
+    /// After a recovery, dispatching waits for HANDOVERs: `handoverWait` from the first event
+    /// after the recovery (not from the recovery itself: the workers' messages wait in the
+    /// socket while a long journal is read). nil: not waiting.
+    enum HandoverWait: Sendable, Equatable {
+        /// No event yet since the recovery.
+        case pending
+        case until(ContinuousClock.Instant)
+    }
+    var waitingForHandover: HandoverWait?
+    /// Recovered pool updates not yet dispatched, by update id, while the wait lasts.
     var recovered: [Int64: UInt64] = [:]
     package internal(set) var counters = Counters()
     /// Milliseconds from acceptance to completion of recent update jobs.
@@ -240,7 +247,7 @@ package struct BrokerState: Sendable {
             if !r.serial { recovered[update.updateID] = id }
         }
         if !recovered.isEmpty {
-            awaitingHandover = true
+            waitingForHandover = .pending
             return []
         }
         return dispatch(now: now)

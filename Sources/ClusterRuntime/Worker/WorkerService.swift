@@ -29,8 +29,6 @@ final class WorkerService: JobPool {
     private let state = Mutex(Waiting())
     /// What a new broker is told after READY (HANDOVER).
     private let ledger = Mutex(WorkerLedger())
-    /// Past `--max-worker-memory`: draining, to exit when idle.
-    private let recycling = Mutex(false)
     private let databases: SharedDatabase
     /// On a worker host with flood limits: this host's table, whose chat budgets travel with jobs.
     private let floodTable: FloodGate?
@@ -81,27 +79,28 @@ final class WorkerService: JobPool {
         send(.handover(handover))
     }
 
-    /// `--max-worker-memory`, four times a second: past it, stop taking work and leave once what
-    /// runs is done; past twice it, leave now (see `MemoryLimit`).
-    private func checkMemory() {
-        guard let limit = configuration.maxWorkerMemory, let resident = MemoryLimit.residentBytes() else { return }
-        switch limit.verdict(resident: resident) {
-        case .fine:
-            return
-        case .exitNow:
-            logger.error("a worker far past --max-worker-memory; exiting now (its jobs go elsewhere)",
-                         metadata: ["resident_mb": "\(resident >> 20)", "limit_mb": "\(limit.bytes >> 20)", "jobs": "\(watchdog.count)"])
-            exit(RoleError.recycled)
-        case .recycle:
-            guard recycling.withLock({ old in defer { old = true }; return !old }) else { return }
-            logger.warning("a worker past --max-worker-memory; recycling it once its jobs finish",
-                           metadata: ["resident_mb": "\(resident >> 20)", "limit_mb": "\(limit.bytes >> 20)", "jobs": "\(watchdog.count)"])
-            link.drain()
-            Task { [watchdog, configuration] in
-                let deadline = ContinuousClock.now + configuration.drainDeadline
-                while watchdog.count > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+    /// `--max-worker-memory`, four times a second, on a thread of its own (as the hang
+    /// watchdog: handlers that keep Swift's pool busy must not keep the limit from being
+    /// checked): past it, stop taking work and leave once what runs is done (or the drain
+    /// deadline passed); past twice it, leave now (see `MemoryLimit`).
+    private func watchMemory(_ limit: MemoryLimit) {
+        var recyclingUntil: ContinuousClock.Instant?
+        while true {
+            Thread.sleep(forTimeInterval: 0.25)
+            guard let resident = MemoryLimit.residentBytes() else { continue }
+            let metadata: Logger.Metadata = ["resident_mb": "\(resident >> 20)", "limit_mb": "\(limit.bytes >> 20)", "jobs": "\(watchdog.count)"]
+            switch limit.verdict(resident: resident) {
+            case .exitNow:
+                logger.error("a worker far past --max-worker-memory; exiting now (its jobs go elsewhere)", metadata: metadata)
                 exit(RoleError.recycled)
+            case .recycle where recyclingUntil == nil:
+                logger.warning("a worker past --max-worker-memory; recycling it once its jobs finish", metadata: metadata)
+                link.drain()
+                recyclingUntil = .now + configuration.drainDeadline
+            case .recycle, .fine:
+                break
             }
+            if let until = recyclingUntil, watchdog.count == 0 || .now >= until { exit(RoleError.recycled) }
         }
     }
 
@@ -122,15 +121,8 @@ final class WorkerService: JobPool {
                 link.send(recorder.report())
             }
         }
-        if configuration.maxWorkerMemory != nil {
-            // On a thread of its own, as the hang watchdog: handlers that keep Swift's pool busy
-            // must not keep the memory limit from being checked.
-            Thread.detachNewThread { [self] in
-                while true {
-                    Thread.sleep(forTimeInterval: 0.25)
-                    checkMemory()
-                }
-            }
+        if let limit = configuration.maxWorkerMemory {
+            Thread.detachNewThread { [self] in watchMemory(limit) }
         }
         defer { reporting.cancel() }
         logger.info("ready", metadata: ["capacity": "\(capacity)", "broker": "\(configuration.brokerEndpoint)"])
