@@ -5,6 +5,14 @@ import Wire
 /// A new broker and the workers of the one before it (issue 17): what a worker's HANDOVER
 /// does to the updates recovered from the journal, while dispatching waits for it.
 extension BrokerState {
+    /// The wait lasts `handoverWait` from the first event after the recovery (not from the
+    /// recovery itself: the workers' messages wait in the socket while a long journal is read).
+    enum HandoverWait: Sendable, Equatable {
+        /// No event yet since the recovery.
+        case pending
+        case until(ContinuousClock.Instant)
+    }
+
     /// Finished updates are completed without running again; running ones are adopted under
     /// the old broker's job id (their DONE comes under it), so they are neither run twice nor
     /// overtaken by their chat's next update. What no worker accounts for runs again when the

@@ -169,14 +169,7 @@ package struct BrokerState: Sendable {
     var rotation = Deque<Data>()
     var nextJobID: UInt64 = 1
     var seen: UpdateIDWindow
-    /// After a recovery, dispatching waits for HANDOVERs: `handoverWait` from the first event
-    /// after the recovery (not from the recovery itself: the workers' messages wait in the
-    /// socket while a long journal is read). nil: not waiting.
-    enum HandoverWait: Sendable, Equatable {
-        /// No event yet since the recovery.
-        case pending
-        case until(ContinuousClock.Instant)
-    }
+    /// After a recovery, dispatching waits for HANDOVERs (see `HandoverWait`); nil: not waiting.
     var waitingForHandover: HandoverWait?
     /// Recovered pool updates not yet dispatched, by update id, while the wait lasts.
     var recovered: [Int64: UInt64] = [:]
