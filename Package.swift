@@ -230,6 +230,23 @@ let package = Package(
             dependencies: ["FuzzTargets"]
         ),
 
+        // The chaos soak (issue 17): the examples' clusters under faults and a seeded kill
+        // schedule, audited (`scripts/chaos`; a short run in `scripts/test`).
+        .target(
+            name: "Chaos",
+            dependencies: ["ClusterRuntime", "Sim", "TGClusterTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Chaos/Chaos"
+        ),
+        .executableTarget(
+            name: "tgcluster-chaos",
+            dependencies: ["Chaos", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Chaos/tgcluster-chaos"
+        ),
+        .testTarget(
+            name: "ChaosTests",
+            dependencies: ["Chaos"]
+        ),
+
         .testTarget(
             name: "BotAPITests",
             dependencies: [

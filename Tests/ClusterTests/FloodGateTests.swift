@@ -65,10 +65,14 @@ struct FloodGateTests {
         b.penalize(FloodTarget(chatID: 43), retryAfter: .seconds(7))
         #expect(a.reserve(FloodTarget(chatID: 43), now: t) == 7 * Self.second)
 
-        // A bot-wide rate on top: the second message anywhere waits.
+        // A bot-wide rate on top: the second message anywhere waits. (A table of its own: the
+        // 429 above, for a chat with nothing queued, made the whole bot wait out its 7 s.)
         limits.globalRate = 10
         limits.globalBurst = 1
-        let c = try FloodGate(path: path, limits: limits, clock: { now.withLock { $0 } })
+        let fresh = Self.tablePath()
+        defer { try? FileManager.default.removeItem(atPath: fresh) }
+        #expect(a.reserve(FloodTarget(chatID: 44), now: t) >= 7 * Self.second, "the bot waits out the 429 on chat 43")
+        let c = try FloodGate(path: fresh, limits: limits, clock: { now.withLock { $0 } })
         #expect(c.reserve(FloodTarget(chatID: 1), now: t) == 0)
         #expect(c.reserve(FloodTarget(chatID: 2), now: t) == Self.second / 10)
     }
@@ -98,6 +102,45 @@ struct FloodGateTests {
         #expect(!a.isStrict(now: t))
         #expect(a.reserve(FloodTarget(chatID: 4), now: t) == 0)
         #expect(a.reserve(FloodTarget(chatID: 4), now: t) == 0, "the burst is back after a quiet period")
+    }
+
+    /// Issue 17 (found by `scripts/chaos`): a 429 for a chat that had nothing queued is the
+    /// bot's limit (thirty a second), not the chat's: the backlog after an outage, a hundred
+    /// chats' first replies at once, must then leave at the learned bot-wide rate, in every
+    /// process, after waiting out `retry_after`. Failing variants: a chat that had a burst queued
+    /// (its own limit) slows nobody else, and `learn=0` learns nothing.
+    @Test func a429_noChatExplains_slowsTheWholeBot() throws {
+        let path = Self.tablePath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let limits = FloodLimits()
+        let a = try FloodGate(path: path, limits: limits, clock: { 0 })
+        let b = try FloodGate(path: path, limits: limits, clock: { 0 })
+        let t = 1_000 * Self.second
+        let perMessage = Int64((1e9 / limits.learnedGlobalRate).rounded(.up))
+        for chat in 1...40 as ClosedRange<Int64> { #expect(a.reserve(FloodTarget(chatID: chat), now: t) == 0, "no bot-wide rate yet") }
+        a.penalize(FloodTarget(chatID: 35), retryAfter: .seconds(1), now: t)
+        #expect(b.reserve(FloodTarget(chatID: 41), now: t) == Self.second, "retry_after for the whole bot")
+        #expect(b.reserve(FloodTarget(chatID: 42), now: t) == Self.second + perMessage)
+        #expect(a.reserve(FloodTarget(chatID: 43), now: t) == Self.second + 2 * perMessage, "the other process keeps the same pace")
+        #expect(a.reserve(FloodTarget(chatID: 44), now: t + a.quietPeriod + 2 * Self.second) == 0, "gone after the quiet period")
+
+        // Its own limit: chat 7 had a burst queued; other chats are not slowed.
+        let other = Self.tablePath()
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        let c = try FloodGate(path: other, limits: limits, clock: { 0 })
+        #expect(c.reserve(FloodTarget(chatID: 7), now: t) == 0 && c.reserve(FloodTarget(chatID: 7), now: t) == 0)
+        c.penalize(FloodTarget(chatID: 7), retryAfter: .seconds(1), now: t)
+        #expect(c.reserve(FloodTarget(chatID: 8), now: t) == 0 && c.reserve(FloodTarget(chatID: 9), now: t) == 0)
+
+        // learn=0: nothing is learned.
+        var never = limits
+        never.learnSeconds = 0
+        let third = Self.tablePath()
+        defer { try? FileManager.default.removeItem(atPath: third) }
+        let d = try FloodGate(path: third, limits: never, clock: { 0 })
+        #expect(d.reserve(FloodTarget(chatID: 1), now: t) == 0)
+        d.penalize(FloodTarget(chatID: 1), retryAfter: .seconds(1), now: t)
+        #expect(d.reserve(FloodTarget(chatID: 2), now: t) == 0 && d.reserve(FloodTarget(chatID: 3), now: t) == 0)
     }
 
     @Test func parse_spec() throws {

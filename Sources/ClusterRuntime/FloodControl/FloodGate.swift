@@ -21,13 +21,19 @@ import Wire
 /// process sends it), and for `quietPeriod` (`--flood learn=600`) after the last 429 no chat or group gets a burst —
 /// a server that refused a message the bucket let through tolerates less burst than the
 /// profile assumed, and that is the server's rule, not one chat's, so every chat keeps to the
-/// sustained rate until the server has been quiet that long. (Each host learns on its own.)
+/// sustained rate until the server has been quiet that long. A 429 for a chat that had nothing
+/// queued (its bucket held no message but the refused one) was not that chat's limit but the
+/// bot's: for the same period the whole bot keeps to `learnedGlobalRate` (when no bot-wide rate
+/// is set) and waits out `retry_after` (a backlog after an outage otherwise leaves faster than
+/// the server's thirty a second). (Each host learns on its own.)
 package final class FloodGate: FloodLimiting, @unchecked Sendable {
     static let slotCount = 1 << 16
     static let headerSize = 64
     static let magic: Int64 = 0x3244_4F4F_4C46_4754  // "TGFLOOD2", little-endian (2: the strict word)
     /// Header word: until when (monotonic ns) chats and groups get no burst (see above).
     static let strictOffset = 16
+    /// Header word: until when (monotonic ns) the learned bot-wide rate applies (see above).
+    static let botWideOffset = 24
 
     /// A stored time further ahead than this is not believed (see `GCRA.reserve`).
     static let horizon: Int64 = 15 * 60 * 1_000_000_000
@@ -38,6 +44,8 @@ package final class FloodGate: FloodLimiting, @unchecked Sendable {
     private let chat: GCRA?
     private let group: GCRA?
     private let global: GCRA?
+    /// The bot-wide rule after a 429 no chat explains, when `global` is not set.
+    private let learnedGlobal: GCRA?
     private let base: UnsafeMutableRawPointer
     private let size: Int
     private let clock: @Sendable () -> Int64
@@ -52,6 +60,7 @@ package final class FloodGate: FloodLimiting, @unchecked Sendable {
         chat = GCRA(rate: limits.chatRate, burst: limits.chatBurst)
         group = GCRA(rate: limits.groupRate, burst: limits.groupBurst)
         global = GCRA(rate: limits.globalRate, burst: limits.globalBurst)
+        learnedGlobal = GCRA(rate: limits.learnedGlobalRate, burst: 1)
         quietPeriod = Int64(limits.learnSeconds * 1e9)
         self.clock = clock
         size = Self.headerSize + (Self.slotCount + 1) * 8
@@ -87,13 +96,28 @@ package final class FloodGate: FloodLimiting, @unchecked Sendable {
     }
 
     func penalize(_ target: FloodTarget, retryAfter: Duration, now: Int64) {
-        guard rule(for: target) != nil else { return }
+        guard let unstrict = rule(for: target) else { return }
+        let delay = retryAfter.components.seconds * 1_000_000_000 + retryAfter.components.attoseconds / 1_000_000_000
+        // Nothing queued for this chat but the refused message: the bot's limit, not the chat's.
+        let tat = slot(for: target).load(ordering: .relaxed)
+        let botWide = tat <= now &+ unstrict.interval
         if quietPeriod > 0 {
             update(strictSlot) { max(believed($0, now: now) ?? now, now &+ quietPeriod) }
+            if botWide { update(botWideSlot) { max(believed($0, now: now) ?? now, now &+ quietPeriod) } }
+        }
+        if botWide, let global = globalRule(now: now) {
+            update(globalSlot) { global.penalize(tat: $0, now: now, delay: delay) }
         }
         guard let rule = rule(for: target, now: now) else { return }
-        let delay = retryAfter.components.seconds * 1_000_000_000 + retryAfter.components.attoseconds / 1_000_000_000
         update(slot(for: target)) { rule.penalize(tat: $0, now: now, delay: delay) }
+    }
+
+    /// The bot-wide rule now: the configured one, else the learned one while a bot-wide 429 is
+    /// recent, else none.
+    private func globalRule(now: Int64) -> GCRA? {
+        if let global { return global }
+        guard quietPeriod > 0, (believed(botWideSlot.load(ordering: .relaxed), now: now) ?? now) > now else { return nil }
+        return learnedGlobal
     }
 
     /// Whether a 429 has taken the burst away (until `quietPeriod` after the last one).
@@ -141,7 +165,7 @@ package final class FloodGate: FloodLimiting, @unchecked Sendable {
         if let rule = rule(for: target, now: now) {
             wait = reserve(slot(for: target), rule, now: now)
         }
-        if let global {
+        if let global = globalRule(now: now) {
             wait += reserve(globalSlot, global, now: now + wait)
         }
         return wait
@@ -180,6 +204,7 @@ package final class FloodGate: FloodLimiting, @unchecked Sendable {
 
     private var globalSlot: UnsafeAtomic<Int64> { atomic(at: Self.headerSize) }
     private var strictSlot: UnsafeAtomic<Int64> { atomic(at: Self.strictOffset) }
+    private var botWideSlot: UnsafeAtomic<Int64> { atomic(at: Self.botWideOffset) }
 
     private func slot(for target: FloodTarget) -> UnsafeAtomic<Int64> {
         // splitmix64's finalizer spreads neighbouring ids over the table.

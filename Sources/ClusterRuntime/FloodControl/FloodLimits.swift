@@ -25,6 +25,9 @@ package struct FloodLimits: Sendable, Equatable {
     /// Seconds after a 429 during which no chat gets a burst (`--flood learn=SECONDS`, 600;
     /// 0 = never learn): the server that refused tolerates less than the profile assumed.
     package var learnSeconds = 600.0
+    /// The bot-wide rate kept for `learnSeconds` after a 429 that no chat's own rate explains
+    /// (the server's bot-wide limit: thirty a second, less 10%), when no `global=` is set.
+    package var learnedGlobalRate = 27.0
 
     package init() {}
 }
