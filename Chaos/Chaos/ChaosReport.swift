@@ -121,7 +121,7 @@ public struct ChaosReport: Codable, Sendable {
                      + "\(bank.balanceMismatches) balances off a replay, \(bank.notAppliedOnce) not applied once, \(bank.logWrong) logs wrong")
         lines.append("timers: \(timers.fired) of \(timers.set) fired, \(timers.early) early")
         for r in recovery {
-            lines.append("recovery after a \(r.role) kill: p50 \(String(format: "%.2f", r.p50)) s, max \(String(format: "%.2f", r.max)) s (\(r.kills) kills)")
+            lines.append("recovery from kill -9 of \(r.role): p50 \(String(format: "%.2f", r.p50)) s, max \(String(format: "%.2f", r.max)) s (\(r.kills) kills)")
         }
         lines.append("unplanned supervisor exits: \(unplannedExits); processes that outlived their supervisor: \(orphansKilled)")
         for (name, b) in bots.sorted(by: { $0.key < $1.key }) where !b.examples.isEmpty {

@@ -44,15 +44,17 @@ struct ChaosCommand: AsyncParsableCommand {
         options.seed = seed
         options.workers = workers
         options.load = load
+        // Progress lines as they happen, also into a file or a pipe (print buffers there).
+        options.log = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
         let result = try await ChaosRun(options: options).run()
-        print(result.text)
+        FileHandle.standardOutput.write(Data((result.text + "\n").utf8))
         if let report {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(result).write(to: URL(fileURLWithPath: report))
         }
         if !result.violations.isEmpty {
-            print("chaos: data and logs kept in \(work.path)")
+            FileHandle.standardOutput.write(Data("chaos: data and logs kept in \(work.path)\n".utf8))
             throw ExitCode(1)
         }
     }

@@ -142,6 +142,13 @@ bot.onCommand("later", .serial) { ctx in
                                   payload: policy.rawValue, chatID: ctx.chatID, misfire: policy, grace: .milliseconds(Int(grace * 1000)))
     try await ctx.reply("later: \(policy.rawValue)")
 }
+// The next build of this bot, for the upgrade test: TESTBOT_VERSION=2 adds a handler (and so
+// changes the handler table's fingerprint).
+if ProcessInfo.processInfo.environment["TESTBOT_VERSION"] == "2" {
+    bot.onCommand("version") { ctx in
+        try await ctx.reply("version 2")
+    }
+}
 bot.onText { ctx in
     try await ctx.reply(ctx.text ?? "")
 }
