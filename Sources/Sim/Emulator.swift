@@ -107,7 +107,7 @@ public final class Emulator: Sendable {
                 if s.updates.count > 0 || timeout == 0 {
                     let batch = s.updates.peek(limit: limit)
                     s.stats.updatesDelivered += batch.count
-                    return (.body(UpdateQueue.response(batch)), nil)
+                    return (s.updatesAnswer(batch), nil)
                 }
                 // Park: only one long poll per bot; a newer one ends the older with 409.
                 let old = s.parked.map { old -> EventLoopPromise<APIResult> in
@@ -142,7 +142,7 @@ public final class Emulator: Sendable {
             let batch = s.updates.peek(limit: parked.limit)
             s.stats.updatesDelivered += batch.count
             s.stats.byStatus[200, default: 0] += 1
-            return (parked.promise, .body(UpdateQueue.response(batch)))
+            return (parked.promise, s.updatesAnswer(batch))
         }
         if let (promise, result) = answer { promise.succeed(result) }
     }

@@ -26,6 +26,10 @@ public struct SimConfiguration: Sendable, Equatable {
     /// Fraction of calls answered late, after `slowDelay` (`--fault-slow`, `--slow-delay`).
     public var faultSlow: Double = 0
     public var slowDelay: Duration = .seconds(2)
+    /// Breaks the next `getUpdates` answers that carry updates (`/sim/config`
+    /// `{"broken_updates":"truncated|huge","broken_updates_count":N}`): a test that the bot's
+    /// ingest neither crashes nor skips an update on an answer it cannot use.
+    public var brokenUpdates: BrokenUpdates?
     /// The first `update_id` (`--first-update-id`); Telegram starts at a random number.
     public var firstUpdateID: Int64 = 100_000_000
     /// How long a webhook request may take before it counts as failed (Telegram: 60 s).
@@ -41,4 +45,21 @@ public struct SimConfiguration: Sendable, Equatable {
     public var messageLimit = 1_000_000
 
     public init() {}
+
+    /// A broken `getUpdates` answer: `truncated` ends halfway (a connection cut mid-body), `huge`
+    /// carries a first update of 12 MiB (past what a journal record holds).
+    public struct BrokenUpdates: Sendable, Equatable {
+        public enum Kind: String, Sendable {
+            case truncated, huge
+        }
+
+        public var kind: Kind
+        /// Answers still to break.
+        public var count: Int
+
+        public init(kind: Kind, count: Int) {
+            self.kind = kind
+            self.count = count
+        }
+    }
 }

@@ -67,7 +67,8 @@ struct SimControlAPI {
     private func ok(_ json: String) -> Result { Result(status: 200, body: Data(json.utf8)) }
 
     /// `{"latency_ms":50,"jitter_ms":5,"flood":"off","fault_5xx":0.1,"fault_drop":0,"fault_slow":0,
-    /// "slow_delay_ms":2000,"webhook_timeout_ms":60000,"webhook_retry_base_ms":2000}`; any subset.
+    /// "slow_delay_ms":2000,"webhook_timeout_ms":60000,"webhook_retry_base_ms":2000,
+    /// "broken_updates":"truncated","broken_updates_count":3}`; any subset.
     private func configure(_ body: Data) throws {
         guard let o = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
             throw APIError.badRequest("expected a JSON object")
@@ -84,6 +85,11 @@ struct SimControlAPI {
             flood = mode
         }
         let f5 = try fraction("fault_5xx"), fd = try fraction("fault_drop"), fs = try fraction("fault_slow")
+        var broken: SimConfiguration.BrokenUpdates?
+        if let b = o["broken_updates"] as? String {
+            guard let kind = SimConfiguration.BrokenUpdates.Kind(rawValue: b) else { throw APIError.badRequest("broken_updates must be truncated or huge") }
+            broken = .init(kind: kind, count: max(1, (o["broken_updates_count"] as? NSNumber)?.intValue ?? 1))
+        }
         emulator.reconfigure { c in
             if let v = ms("latency_ms") { c.latency = v }
             if let v = ms("jitter_ms") { c.jitter = v }
@@ -94,6 +100,7 @@ struct SimControlAPI {
             if let v = ms("slow_delay_ms") { c.slowDelay = v }
             if let v = ms("webhook_timeout_ms") { c.webhookTimeout = v }
             if let v = ms("webhook_retry_base_ms") { c.webhookRetryBase = v }
+            if let broken { c.brokenUpdates = broken }
         }
     }
 }

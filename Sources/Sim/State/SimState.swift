@@ -168,4 +168,13 @@ struct SimState: Sendable {
             stats.transcriptDropped += 1
         }
     }
+
+    /// The `getUpdates` answer for `batch`, broken while `configuration.brokenUpdates` says so.
+    mutating func updatesAnswer(_ batch: some Collection<UpdateQueue.Entry>) -> APIResult {
+        guard !batch.isEmpty, let broken = configuration.brokenUpdates, broken.count > 0 else {
+            return .body(UpdateQueue.response(batch))
+        }
+        configuration.brokenUpdates = broken.count > 1 ? .init(kind: broken.kind, count: broken.count - 1) : nil
+        return .body(UpdateQueue.brokenResponse(batch, broken.kind))
+    }
 }

@@ -87,6 +87,26 @@ public struct UpdateQueue: Sendable {
     public mutating func removeAll() { entries.removeAll() }
 
     /// `{"ok":true,"result":[...]}` for getUpdates.
+    /// The answer for `entries`, broken the way `kind` says (see `SimConfiguration.BrokenUpdates`).
+    static func brokenResponse(_ entries: some Collection<Entry>, _ kind: SimConfiguration.BrokenUpdates.Kind) -> Data {
+        let whole = response(entries)
+        switch kind {
+        case .truncated:
+            return whole.prefix(whole.count / 2)
+        case .huge:
+            guard let first = entries.first else { return whole }
+            // A field of its own at the end of the update (after its kind, which a reader may
+            // take from the first field after `update_id`).
+            var out = Data(#"{"ok":true,"result":["#.utf8)
+            out.append(first.bytes.dropLast())
+            out.append(contentsOf: #","padding":""#.utf8)
+            out.append(Data(repeating: UInt8(ascii: "x"), count: 12 << 20))
+            out.append(contentsOf: #""}"#.utf8)
+            out.append(whole.dropFirst(#"{"ok":true,"result":["#.utf8.count + first.bytes.count))
+            return out
+        }
+    }
+
     public static func response(_ entries: some Collection<Entry>) -> Data {
         var out = Data(#"{"ok":true,"result":["#.utf8)
         var first = true
