@@ -43,6 +43,17 @@ bot.onCommand("leak") { ctx in
         try await ctx.reply("leaked \(mb) MB")
     }
 }
+// N concurrent Bot API calls from one handler ("/fanout N"): the descriptor test's burst.
+bot.onCommand("fanout") { ctx in
+    let n = Int(ctx.arguments.first ?? "100") ?? 100
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for i in 0..<n {
+            group.addTask { _ = try await ctx.reply("fan \(i)") }
+        }
+        try await group.waitForAll()
+    }
+    try await ctx.reply("fanout: \(n)")
+}
 bot.onCommand("hang") { _ in
     try await Task.sleep(for: .seconds(3600))
 }
