@@ -49,11 +49,19 @@ let package = Package(
 
         // glibc's spawn extensions hidden behind _GNU_SOURCE (close inherited descriptors).
         .target(name: "CSpawnShims"),
+        // ThreadSanitizer's acquire/release annotations, weak (null outside a TSan build).
+        .target(name: "CTSanShims"),
+        // `Mutex.locked`: the standard Mutex with its critical sections visible to TSan.
+        .target(
+            name: "Locking",
+            dependencies: ["CTSanShims"]
+        ),
 
         // Telegram types (generated), the update scanner and the libcurl client.
         .target(
             name: "BotAPI",
             dependencies: [
+                "Locking",
                 "CCurl",
                 "CCurlShims",
                 .product(name: "Logging", package: "swift-log"),
@@ -63,6 +71,7 @@ let package = Package(
         .target(
             name: "Bus",
             dependencies: [
+                "Locking",
                 "CZeroMQ",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -81,6 +90,7 @@ let package = Package(
         .target(
             name: "TGBot",
             dependencies: [
+                "Locking",
                 "BotAPI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -91,6 +101,7 @@ let package = Package(
         .target(
             name: "ClusterRuntime",
             dependencies: [
+                "Locking",
                 "BotAPI",
                 "TGBot",
                 "Bus",
@@ -150,13 +161,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "tgcluster-testbot",
-            dependencies: ["TGCluster"],
+            dependencies: ["TGCluster", "Locking"],
             path: "Tests/ClusterTestBot"
         ),
         // The Bot API emulator (`tgcluster sim`).
         .target(
             name: "Sim",
             dependencies: [
+                "Locking",
                 "BotAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -171,6 +183,7 @@ let package = Package(
         .target(
             name: "TGClusterTesting",
             dependencies: [
+                "Locking",
                 "BotAPI",
                 "Sim",
                 "TGBot",
@@ -251,6 +264,7 @@ let package = Package(
             name: "BotAPITests",
             dependencies: [
                 "BotAPI",
+                "Locking",
                 "Sim",
                 "TGClusterTesting",
                 .product(name: "Logging", package: "swift-log"),
@@ -259,7 +273,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BusTests",
-            dependencies: ["Bus"]
+            dependencies: ["Bus", "Locking"]
         ),
         .testTarget(
             name: "WireTests",
@@ -271,7 +285,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["BotAPI", "Bus", "Wire", "TGBot", "ClusterRuntime", "Sim", "TGClusterTesting",
+            dependencies: ["BotAPI", "Bus", "Wire", "TGBot", "ClusterRuntime", "Sim", "TGClusterTesting", "Locking",
                            .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
@@ -280,7 +294,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SimTests",
-            dependencies: ["BotAPI", "Sim", "TGClusterTesting"]
+            dependencies: ["BotAPI", "Sim", "TGClusterTesting", "Locking"]
         ),
     ],
     swiftLanguageModes: [.v6]

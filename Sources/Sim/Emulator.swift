@@ -1,6 +1,7 @@
 import BotAPI
 import Foundation
 import NIOCore
+import Locking
 import Synchronization
 
 /// The Bot API emulator's logic, without HTTP: Bot API calls in, results out; updates injected
@@ -16,12 +17,12 @@ public final class Emulator: Sendable {
     }
 
     public var configuration: SimConfiguration {
-        get { state.withLock { $0.configuration } }
+        get { state.locked { $0.configuration } }
     }
 
     /// Changes the runtime configuration (latency, faults, flood mode).
     public func reconfigure(_ change: (inout SimConfiguration) -> Void) {
-        state.withLock { s in
+        state.locked { s in
             change(&s.configuration)
             s.flood.limits = s.configuration.floodLimits
         }
@@ -36,7 +37,7 @@ public final class Emulator: Sendable {
 
     /// Whether `token` may call this emulator.
     func accepts(token: String) -> Bool {
-        if let only = state.withLock({ $0.configuration.token }) { return token == only }
+        if let only = state.locked({ $0.configuration.token }) { return token == only }
         // Telegram's shape: <bot id>:<secret>.
         let parts = token.split(separator: ":", maxSplits: 1)
         return parts.count == 2 && Int64(parts[0]) != nil && !parts[1].isEmpty
@@ -56,7 +57,7 @@ public final class Emulator: Sendable {
     /// Runs a call that completes at once (anything but getUpdates), counting and recording it.
     func execute(method rawMethod: String, token: String, params: BotParams, client: String? = nil) -> APIResult {
         let method = rawMethod.lowercased()
-        let result = state.withLock { s -> APIResult in
+        let result = state.locked { s -> APIResult in
             let result: APIResult
             do throws(APIError) {
                 result = try s.dispatch(method: method, params: params, token: token)
@@ -92,7 +93,7 @@ public final class Emulator: Sendable {
 
     private func getUpdates(_ p: BotParams, on loop: any EventLoop) -> EventLoopFuture<APIResult> {
         let promise = loop.makePromise(of: APIResult.self)
-        let (immediate, terminated): (APIResult?, EventLoopPromise<APIResult>?) = state.withLock { s in
+        let (immediate, terminated): (APIResult?, EventLoopPromise<APIResult>?) = state.locked { s in
             s.stats.requests += 1
             s.stats.byMethod["getUpdates", default: 0] += 1
             do throws(APIError) {
@@ -127,7 +128,7 @@ public final class Emulator: Sendable {
         }
         terminated?.succeed(.error(APIError(409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running")))
         if let immediate {
-            state.withLock { $0.stats.byStatus[immediate.status, default: 0] += 1 }
+            state.locked { $0.stats.byStatus[immediate.status, default: 0] += 1 }
             promise.succeed(immediate)
         }
         return promise.futureResult
@@ -135,7 +136,7 @@ public final class Emulator: Sendable {
 
     /// Answers the parked poll `id` (if it is still parked) with what is pending.
     private func finishPoll(id: UInt64) {
-        let answer: (EventLoopPromise<APIResult>, APIResult)? = state.withLock { s in
+        let answer: (EventLoopPromise<APIResult>, APIResult)? = state.locked { s in
             guard let parked = s.parked, parked.id == id else { return nil }
             s.parked = nil
             parked.timeout?.cancel()
@@ -149,7 +150,7 @@ public final class Emulator: Sendable {
 
     /// New updates: wake the parked poll after Telegram's short batching delay, or the webhook.
     func updatesArrived() {
-        let parked: (UInt64, any EventLoop)? = state.withLock { s in
+        let parked: (UInt64, any EventLoop)? = state.locked { s in
             s.parked.map { ($0.id, $0.promise.futureResult.eventLoop) }
         }
         if let (id, loop) = parked {

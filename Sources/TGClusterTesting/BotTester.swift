@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Logging
 import Sim
+import Locking
 import Synchronization
 import TGBot
 import Wire
@@ -179,7 +180,7 @@ public final class BotTester: Sendable {
     }
 
     private func takeJobID() -> UInt64 {
-        nextJobID.withLock { id in
+        nextJobID.locked { id in
             defer { id += 1 }
             return id
         }
@@ -188,7 +189,7 @@ public final class BotTester: Sendable {
     /// The calls made since the last time, or the failure that carries them.
     private func finish(_ errors: [String]) throws -> [BotCall] {
         let all = calls()
-        let new = seen.withLock { n -> [BotCall] in
+        let new = seen.locked { n -> [BotCall] in
             defer { n = all.count }
             return Array(all.dropFirst(n))
         }

@@ -1,5 +1,6 @@
 import ClusterRuntime
 import Foundation
+import Locking
 import Synchronization
 
 /// A process the tests start and reap themselves, by pid.
@@ -19,7 +20,7 @@ public final class SpawnedProcess: Sendable {
 
     /// False once the process has exited (it is reaped then).
     public var isRunning: Bool {
-        status.withLock { s in
+        status.locked { s in
             if s == nil { s = ChildProcess.reap(processIdentifier) }
             return s == nil
         }
@@ -27,7 +28,7 @@ public final class SpawnedProcess: Sendable {
 
     /// The exit code, or 128 + the signal that ended it; -1 while it runs.
     public var terminationStatus: Int32 {
-        guard !isRunning, let s = status.withLock({ $0 }) else { return -1 }
+        guard !isRunning, let s = status.locked({ $0 }) else { return -1 }
         return s.code ?? 128 + (s.signal ?? 0)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Locking
 import Synchronization
 
 /// A scriptable HTTP/1.1 server on 127.0.0.1: each request is answered by a closure, and the
@@ -66,8 +67,8 @@ public final class StubBotServer: Sendable {
 
     public var port: Int { channel.localAddress?.port ?? 0 }
     public var baseURL: String { "http://127.0.0.1:\(port)" }
-    public var requests: [Request] { state.withLock { $0.requests } }
-    public var connections: Int { state.withLock { $0.connections } }
+    public var requests: [Request] { state.locked { $0.requests } }
+    public var connections: Int { state.locked { $0.connections } }
 
     /// Starts a server; `handler` gets each request and its 0-based index.
     public init(handler: @escaping Handler) async throws {
@@ -94,11 +95,11 @@ public final class StubBotServer: Sendable {
     }
 
     fileprivate func connectionOpened() {
-        state.withLock { $0.connections += 1 }
+        state.locked { $0.connections += 1 }
     }
 
     fileprivate func respond(to request: Request) -> Response {
-        let index = state.withLock { s -> Int in
+        let index = state.locked { s -> Int in
             s.requests.append(request)
             return s.requests.count - 1
         }

@@ -1,6 +1,7 @@
 import Foundation
 import TGClusterTesting
 import Logging
+import Locking
 import Synchronization
 import Testing
 @testable import BotAPI
@@ -267,7 +268,7 @@ struct BotClientTests {
 /// Collects every log line, metadata included, to search it for secrets.
 final class LogCapture: Sendable {
     private let lines = Mutex<[String]>([])
-    var all: [String] { lines.withLock { $0 } }
+    var all: [String] { lines.locked { $0 } }
 
     func handler() -> some LogHandler { Handler(capture: self) }
 
@@ -283,7 +284,7 @@ final class LogCapture: Sendable {
 
         func log(event: LogEvent) {
             let line = "\(event.level) \(event.message) \(metadata.merging(event.metadata ?? [:]) { $1 })"
-            capture.lines.withLock { $0.append(line) }
+            capture.lines.locked { $0.append(line) }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import Synchronization
 import Testing
 @testable import Bus
@@ -24,7 +25,7 @@ struct CurveTests {
             let asked = Asked()
             self.asked = asked
             zap = handler ? try ZAPHandler(context: context) { request in
-                asked.withLock { $0.append(request) }
+                asked.locked { $0.append(request) }
                 guard request.mechanism == "CURVE", let key = request.clientKey, allowed.contains(key) else { return .deny("not allowed") }
                 return .allow(userID: key)
             } : nil
@@ -48,7 +49,7 @@ struct CurveTests {
 
         final class Asked: Sendable {
             let requests = Mutex<[ZAPRequest]>([])
-            func withLock<T>(_ body: (inout [ZAPRequest]) -> T) -> T { requests.withLock { body(&$0) } }
+            func locked<T>(_ body: (inout [ZAPRequest]) -> T) -> T { requests.locked { body(&$0) } }
         }
 
         func close() {
@@ -80,7 +81,7 @@ struct CurveTests {
                                                                                        serverKey: server.pair.publicKey), wait: .seconds(5)))
         #expect(got.frames.last == Data("hello".utf8))
         #expect(got.userID == worker.publicKey)
-        let asked = server.asked.withLock { $0 }
+        let asked = server.asked.locked { $0 }
         #expect(asked.first?.domain == Self.domain)
         #expect(asked.first?.address == "127.0.0.1")
     }
@@ -92,14 +93,14 @@ struct CurveTests {
         let unknown = try await Self.attempt(server, security: .curveClient(publicKey: stranger.publicKey, secretKey: stranger.secretKey,
                                                                              serverKey: server.pair.publicKey))
         #expect(unknown == nil)
-        #expect(server.asked.withLock { $0.contains { $0.clientKey == stranger.publicKey } }, "the handler saw the stranger's key")
+        #expect(server.asked.locked { $0.contains { $0.clientKey == stranger.publicKey } }, "the handler saw the stranger's key")
         // The right client key, but it expects another server: the handshake fails before ZAP.
         let wrongServer = try await Self.attempt(server, security: .curveClient(publicKey: known.publicKey, secretKey: known.secretKey,
                                                                                  serverKey: impostor.publicKey))
         #expect(wrongServer == nil)
         let plaintext = try await Self.attempt(server, security: .none)
         #expect(plaintext == nil)
-        #expect(!server.asked.withLock { $0.contains { $0.clientKey == known.publicKey } })
+        #expect(!server.asked.locked { $0.contains { $0.clientKey == known.publicKey } })
     }
 
     /// Why the domain is set and enforced: without a handler, a CURVE server with an enforced

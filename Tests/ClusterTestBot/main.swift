@@ -2,6 +2,7 @@
 // serial handlers with state, a conversation, a rollback and an outbox job's result.
 import TGCluster
 import Foundation
+import Locking
 import Synchronization
 
 let bot = Bot()
@@ -175,5 +176,5 @@ await Cluster.main(bot)
 /// Memory a handler never gives back (for the memory-limit test).
 final class LeakedMemory: Sendable {
     private let blocks = Mutex<[[UInt8]]>([])
-    func keep(_ block: [UInt8]) { blocks.withLock { $0.append(block) } }
+    func keep(_ block: [UInt8]) { blocks.locked { $0.append(block) } }
 }

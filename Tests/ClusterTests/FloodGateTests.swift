@@ -1,6 +1,7 @@
 import BotAPI
 @testable import ClusterRuntime
 import Foundation
+import Locking
 import Synchronization
 import Testing
 import TGClusterTesting
@@ -50,9 +51,9 @@ struct FloodGateTests {
         limits.groupRate = 0.5
         limits.groupBurst = 1
         let now = Mutex<Int64>(1_000 * Self.second)
-        let a = try FloodGate(path: path, limits: limits, clock: { now.withLock { $0 } })
-        let b = try FloodGate(path: path, limits: limits, clock: { now.withLock { $0 } })
-        let t = now.withLock { $0 }
+        let a = try FloodGate(path: path, limits: limits, clock: { now.locked { $0 } })
+        let b = try FloodGate(path: path, limits: limits, clock: { now.locked { $0 } })
+        let t = now.locked { $0 }
         let chat = FloodTarget(chatID: 42)
         #expect(a.reserve(chat, now: t) == 0)
         #expect(b.reserve(chat, now: t) == 0)
@@ -72,7 +73,7 @@ struct FloodGateTests {
         let fresh = Self.tablePath()
         defer { try? FileManager.default.removeItem(atPath: fresh) }
         #expect(a.reserve(FloodTarget(chatID: 44), now: t) >= 7 * Self.second, "the bot waits out the 429 on chat 43")
-        let c = try FloodGate(path: fresh, limits: limits, clock: { now.withLock { $0 } })
+        let c = try FloodGate(path: fresh, limits: limits, clock: { now.locked { $0 } })
         #expect(c.reserve(FloodTarget(chatID: 1), now: t) == 0)
         #expect(c.reserve(FloodTarget(chatID: 2), now: t) == Self.second / 10)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import Synchronization
 import Testing
 @testable import ClusterRuntime
@@ -23,15 +24,15 @@ struct HangWatchdogTests {
     @Test func aJobPastItsDeadline_isReportedFromTheWatchdogsThread_aFinishedOneNever() {
         let fired = Mutex<[UInt64]>([])
         let watchdog = HangWatchdog(deadline: .milliseconds(200), interval: .milliseconds(20)) { id, _ in
-            fired.withLock { if !$0.contains(id) { $0.append(id) } }
+            fired.locked { if !$0.contains(id) { $0.append(id) } }
         }
         watchdog.started(1, "stuck")
         watchdog.started(2, "quick")
         watchdog.finished(2)
         let deadline = ContinuousClock.now + .seconds(10)
-        while fired.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline { usleep(10_000) }  // a blocked thread
+        while fired.locked({ $0.isEmpty }) && ContinuousClock.now < deadline { usleep(10_000) }  // a blocked thread
         watchdog.stop()
-        #expect(fired.withLock { $0 } == [1])
+        #expect(fired.locked { $0 } == [1])
         #expect(watchdog.count == 1)
     }
 }

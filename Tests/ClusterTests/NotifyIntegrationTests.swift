@@ -1,5 +1,6 @@
 @testable import ClusterRuntime
 import Foundation
+import Locking
 import Synchronization
 import Testing
 import TGClusterTesting
@@ -36,20 +37,20 @@ struct NotifyIntegrationTests {
 
         private func receive() {
             var buffer = [UInt8](repeating: 0, count: 4096)
-            while !stopped.withLock({ $0 }) {
+            while !stopped.locked({ $0 }) {
                 let n = recv(fd, &buffer, buffer.count, 0)
                 guard n > 0 else { continue }
                 let now = ContinuousClock.now
                 // What the broker had registered when READY arrived.
                 let peers = (BrokerStatus.read(dataDir: dataDir)?.peers ?? []).map(\.role)
                 let lines = String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n").map(String.init)
-                received.withLock { r in for line in lines { r.append((line, now, peers)) } }
+                received.locked { r in for line in lines { r.append((line, now, peers)) } }
             }
             close(fd)
         }
 
-        var messages: [(message: String, at: ContinuousClock.Instant, peers: [String])] { received.withLock { $0 } }
-        func stop() { stopped.withLock { $0 = true } }
+        var messages: [(message: String, at: ContinuousClock.Instant, peers: [String])] { received.locked { $0 } }
+        func stop() { stopped.locked { $0 = true } }
     }
 
     @Test func ready_afterThePeersRegister_watchdogPings_stoppingOnSigterm_andChildrenDoNotInheritTheSocket() async throws {

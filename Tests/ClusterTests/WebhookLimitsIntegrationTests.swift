@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import Synchronization
 import Sim
 import Testing
@@ -82,19 +83,19 @@ struct WebhookLimitsIntegrationTests {
         DispatchQueue.concurrentPerform(iterations: 4) { lane in
             var rng = SplitMix64(seed: UInt64(lane + 1))
             for _ in 0..<(requests / 4) {
-                guard let c = RawHTTPClient(port: port) else { total.withLock { $0.other += 1 }; continue }
+                guard let c = RawHTTPClient(port: port) else { total.locked { $0.other += 1 }; continue }
                 c.send(garbageRequest(&rng))
                 c.finishSending()
                 let (bytes, _) = c.readToEnd()
                 c.close()
                 let head = String(decoding: bytes.prefix(12), as: UTF8.self)
-                total.withLock {
+                total.locked {
                     if bytes.isEmpty { $0.closed += 1 } else if head.hasPrefix("HTTP/1.1 4") { $0.refused += 1 }
                     else if head.hasPrefix("HTTP/1.1 2") { $0.accepted += 1 } else { $0.other += 1 }
                 }
             }
         }
-        return total.withLock { $0 }
+        return total.locked { $0 }
     }
 
     static func garbageRequest(_ rng: inout SplitMix64) -> [UInt8] {
@@ -132,6 +133,6 @@ struct WebhookLimitsIntegrationTests {
 /// An array appended to from several threads.
 final class LockedArray: Sendable {
     private let storage = Mutex<[Double]>([])
-    func append(_ v: Double) { storage.withLock { $0.append(v) } }
-    var values: [Double] { storage.withLock { $0 } }
+    func append(_ v: Double) { storage.locked { $0.append(v) } }
+    var values: [Double] { storage.locked { $0 } }
 }

@@ -1,5 +1,6 @@
 import BotAPI
 import Foundation
+import Locking
 import Synchronization
 import Testing
 import TGClusterTesting
@@ -48,7 +49,7 @@ struct WebhookTests {
     @Test func maxConnections_boundsRequestsInFlight_oneperChat() async throws {
         let inFlight = Mutex((now: 0, peak: 0))
         let receiver = try await StubBotServer { _, _ in
-            inFlight.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
+            inFlight.locked { $0.now += 1; $0.peak = max($0.peak, $0.now) }
             Thread.sleep(forTimeInterval: 0)  // the answer is delayed below
             return StubBotServer.Response(status: 200, delay: .milliseconds(100))
         }

@@ -1,3 +1,4 @@
+import Locking
 import Synchronization
 
 /// What a `BotClient` has done since it was made, for the cluster's metrics: calls by method
@@ -17,22 +18,22 @@ public final class BotClientStatistics: Sendable {
 
     public init() {}
 
-    public var snapshot: Figures { figures.withLock { $0 } }
+    public var snapshot: Figures { figures.locked { $0 } }
 
     func finished(_ method: String, outcome: String) {
-        figures.withLock { $0.calls[method, default: [:]][outcome, default: 0] += 1 }
+        figures.locked { $0.calls[method, default: [:]][outcome, default: 0] += 1 }
     }
 
     func refused() {
-        figures.withLock { $0.tooManyRequests += 1 }
+        figures.locked { $0.tooManyRequests += 1 }
     }
 
     func retried() {
-        figures.withLock { $0.retries += 1 }
+        figures.locked { $0.retries += 1 }
     }
 
     func waited(_ seconds: Double) {
-        figures.withLock { $0.floodWaitSeconds += seconds }
+        figures.locked { $0.floodWaitSeconds += seconds }
     }
 
     /// The outcome label of a failed call.

@@ -1,6 +1,7 @@
 internal import CCurl
 internal import CCurlShims
 import Foundation
+import Locking
 import Synchronization
 
 /// One libcurl multi handle on its own thread, with an `async` API on top.
@@ -55,19 +56,19 @@ public final class CurlMultiLoop: Sendable {
     }
 
     deinit {
-        assert(shared.withLock { $0.finished }, "CurlMultiLoop deinitialized without shutdown()")
+        assert(shared.locked { $0.finished }, "CurlMultiLoop deinitialized without shutdown()")
     }
 
     /// Performs `request`; throws `CurlError` on a transport failure (an HTTP error status is a
     /// normal response) and `CancellationError` when the task is cancelled.
     public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let id = shared.withLock { s -> UInt64 in
+        let id = shared.locked { s -> UInt64 in
             s.nextID += 1
             return s.nextID
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let accepted = shared.withLock { s -> (Bool, Bool) in
+                let accepted = shared.locked { s -> (Bool, Bool) in
                     guard s.running else { return (false, false) }
                     s.commands.append(.start(id, request, continuation))
                     defer { s.wakePending = true }
@@ -80,7 +81,7 @@ public final class CurlMultiLoop: Sendable {
                 }
             }
         } onCancel: {
-            let running = shared.withLock { s -> Bool in
+            let running = shared.locked { s -> Bool in
                 s.commands.append(.cancel(id))
                 return s.running
             }
@@ -91,7 +92,7 @@ public final class CurlMultiLoop: Sendable {
     /// Stops the loop: transfers still in flight fail, every handle is cleaned up. Blocks until
     /// the loop thread has finished; idempotent.
     public func shutdown() {
-        let first = shared.withLock { s -> Bool in
+        let first = shared.locked { s -> Bool in
             defer { s.running = false }
             return s.running
         }
@@ -105,7 +106,7 @@ public final class CurlMultiLoop: Sendable {
     private func runLoop() {
         var loop = LoopState(multi: multi)
         while true {
-            let (commands, running) = shared.withLock { s -> ([Command], Bool) in
+            let (commands, running) = shared.locked { s -> ([Command], Bool) in
                 defer {
                     s.commands.removeAll(keepingCapacity: true)
                     s.wakePending = false
@@ -126,12 +127,12 @@ public final class CurlMultiLoop: Sendable {
             curl_multi_poll(multi, nil, 0, 1000, &fds)
         }
         // Shutting down: fail what is left, then free every handle on this thread.
-        let leftover = shared.withLock { s -> [Command] in
+        let leftover = shared.locked { s -> [Command] in
             defer { s.commands.removeAll() }
             return s.commands
         }
         loop.shutDown(leftover)
-        shared.withLock { $0.finished = true }
+        shared.locked { $0.finished = true }
         done.signal()
     }
 

@@ -1,3 +1,4 @@
+import Locking
 import Synchronization
 
 /// Gathers the uploads met while one request is encoded (see `InputFile`).
@@ -13,11 +14,11 @@ final class UploadCollector: Sendable {
 
     private let state = Mutex<[Part]>([])
 
-    var parts: [Part] { state.withLock { $0 } }
+    var parts: [Part] { state.locked { $0 } }
 
     /// Registers `file` and returns the part name to reference as `attach://<name>`.
     func add(_ file: FileUpload, topLevelKey: String?) -> String {
-        state.withLock { parts in
+        state.locked { parts in
             let name = topLevelKey ?? "file\(parts.count)"
             parts.append(Part(name: name, file: file))
             return name

@@ -1,5 +1,6 @@
 internal import CZeroMQ
 import Foundation
+import Locking
 import Synchronization
 import DequeModule
 
@@ -90,7 +91,7 @@ public final class BusLoop: Sendable {
     public let inbound: AsyncStream<Message>
     /// Per socket, the endpoint it bound last as libzmq reports it (a `tcp://…:*` with its
     /// port filled in); nil for sockets that only connect.
-    public var boundEndpoints: [String?] { bound.withLock { $0 } }
+    public var boundEndpoints: [String?] { bound.locked { $0 } }
     private let bound = Mutex<[String?]>([])
     private let continuation: AsyncStream<Message>.Continuation
     private let outbox = Mutex(Outbox())
@@ -141,24 +142,24 @@ public final class BusLoop: Sendable {
                     for e in spec.connect { try s.connect(e) }
                 }
                 let bound = zip(specs, sockets).map { spec, s in spec.bind.isEmpty ? nil : s.lastEndpoint }
-                started.withLock { $0 = .success(bound) }
+                started.locked { $0 = .success(bound) }
             } catch {
                 for s in sockets { s.close() }
-                started.withLock { $0 = .failure(error) }
+                started.locked { $0 = .failure(error) }
                 ready.signal()
                 return
             }
             ready.signal()
-            self.outbox.withLock { $0.loopThread = pthread_self() }
+            self.outbox.locked { $0.loopThread = pthread_self() }
             if self.inline { self.attached.wait() }
             self.run(sockets)
         }
         thread.name = "tgcluster.bus"
         thread.start()
         ready.wait()
-        switch started.withLock({ $0 }) {
+        switch started.locked({ $0 }) {
         case .success(let endpoints)?:
-            bound.withLock { $0 = endpoints }
+            bound.locked { $0 = endpoints }
         case .failure(let error)?:
             close(wakeRead)
             close(wakeWrite)
@@ -177,14 +178,14 @@ public final class BusLoop: Sendable {
     /// again: where a consumer flushes what it batched over the round's messages.
     public func attach(_ handler: @escaping @Sendable (Message) -> Void, roundEnd: (@Sendable () -> Void)? = nil) {
         precondition(inline, "attach needs a loop created with inline: true")
-        self.handler.withLock { $0 = handler }
-        self.roundEnd.withLock { $0 = roundEnd }
+        self.handler.locked { $0 = handler }
+        self.roundEnd.locked { $0 = roundEnd }
         attached.signal()
     }
 
     /// Queues `frames` for the socket at index `socket`; any thread.
     public func send(_ frames: [Data], on socket: Int) {
-        let needsWake = outbox.withLock { o -> Bool in
+        let needsWake = outbox.locked { o -> Bool in
             guard o.running else { return false }
             o.queue.append((socket, frames))
             if o.wakePending || o.onLoopThread { return false }
@@ -195,11 +196,11 @@ public final class BusLoop: Sendable {
     }
 
     /// Messages that could not be sent (a router's peer gone): counted, then dropped.
-    public var droppedSends: Int { sendErrors.withLock { $0 } }
+    public var droppedSends: Int { sendErrors.locked { $0 } }
 
     /// Stops the thread and closes the sockets (after sending what is queued, within LINGER).
     public func shutdown() {
-        let (first, onLoop) = outbox.withLock { o -> (Bool, Bool) in
+        let (first, onLoop) = outbox.locked { o -> (Bool, Bool) in
             defer { o.running = false }
             return (o.running, o.onLoopThread)
         }
@@ -218,8 +219,8 @@ public final class BusLoop: Sendable {
     }
 
     private func run(_ sockets: [ZMQSocket]) {
-        let deliver = handler.withLock { $0 }
-        let endOfRound = roundEnd.withLock { $0 }
+        let deliver = handler.locked { $0 }
+        let endOfRound = roundEnd.locked { $0 }
         let emit: (Message) -> Void = deliver ?? { [continuation] in continuation.yield($0) }
         var pending: [Deque<[Data]>] = Array(repeating: [], count: sockets.count)
         var items = sockets.map { zmq_pollitem_t(socket: $0.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
@@ -232,7 +233,7 @@ public final class BusLoop: Sendable {
         var nextBeat = heartbeat.map { clock.now + $0.interval }
         while running {
             // Two buffers swapped under the lock: no allocation per round.
-            running = outbox.withLock { o -> Bool in
+            running = outbox.locked { o -> Bool in
                 swap(&o.queue, &spare)
                 o.wakePending = false
                 return o.running
@@ -249,7 +250,7 @@ public final class BusLoop: Sendable {
                         guard try socket.send(frames) else { break }
                         if index == heartbeat?.socket, let beat = heartbeat { nextBeat = clock.now + beat.interval }
                     } catch {
-                        sendErrors.withLock { $0 += 1 }
+                        sendErrors.locked { $0 += 1 }
                     }
                     pending[index].removeFirst()
                 }

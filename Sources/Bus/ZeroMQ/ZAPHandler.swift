@@ -1,5 +1,6 @@
 internal import CZeroMQ
 import Foundation
+import Locking
 import Synchronization
 
 /// The ZAP handler of a context: a thread with a REP socket on `inproc://zeromq.zap.01` that
@@ -28,7 +29,7 @@ public final class ZAPHandler: Sendable {
         let box = SocketBox(socket)
         let thread = Thread { [self] in
             let socket = box.socket
-            while running.withLock({ $0 }) {
+            while running.locked({ $0 }) {
                 guard let frames = try? socket.receiveBlocking() else { continue }
                 let reply = ZAPRequest.parse(frames).map { $0.reply(decide($0)) } ?? ZAPRequest.malformedReply(frames)
                 _ = try? socket.send(reply)
@@ -42,7 +43,7 @@ public final class ZAPHandler: Sendable {
 
     /// Stops answering and closes the socket (before the context is closed).
     public func shutdown() {
-        let first = running.withLock { r -> Bool in
+        let first = running.locked { r -> Bool in
             defer { r = false }
             return r
         }

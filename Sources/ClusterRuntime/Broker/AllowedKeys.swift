@@ -1,6 +1,7 @@
 import Bus
 import Foundation
 import Logging
+import Locking
 import Synchronization
 
 /// The broker's allow-list: the public keys of the worker hosts it admits, read from a
@@ -25,10 +26,10 @@ final class AllowedKeys: Sendable {
     }
 
     /// Whether `key` (Z85) is admitted.
-    func contains(_ key: String) -> Bool { keys.withLock { $0[key] != nil } }
+    func contains(_ key: String) -> Bool { keys.locked { $0[key] != nil } }
 
     /// The certificate name a key was admitted under (`host-a` for `host-a.key`).
-    func name(of key: String) -> String? { keys.withLock { $0[key] } }
+    func name(of key: String) -> String? { keys.locked { $0[key] } }
 
     /// Reads the directory; logs the keys that came and went. A file that does not parse is
     /// skipped with a warning (the others still count).
@@ -43,7 +44,7 @@ final class AllowedKeys: Sendable {
                 logger.warning("allow-list: skipped a certificate", metadata: ["file": "\(file)", "error": "\(error)"])
             }
         }
-        let old = keys.withLock { k in defer { k = fresh }; return k }
+        let old = keys.locked { k in defer { k = fresh }; return k }
         guard old != fresh else { return }
         for (key, name) in fresh where old[key] == nil {
             logger.info("allow-list: key admitted", metadata: ["name": "\(name)", "public_key": "\(key)"])
@@ -60,7 +61,7 @@ final class AllowedKeys: Sendable {
         }
         if contains(key) { return .allow(userID: key) }
         let now = ContinuousClock.now
-        let log = refusals.withLock { r -> Bool in
+        let log = refusals.locked { r -> Bool in
             if r.count > 10_000 { r.removeAll() }
             guard r[key + request.address].map({ now - $0 >= .seconds(60) }) ?? true else { return false }
             r[key + request.address] = now

@@ -5,6 +5,7 @@ import Foundation
 import TGBot
 import Logging
 import ServiceLifecycle
+import Locking
 import Synchronization
 
 /// The broker process: `BrokerState` behind two ROUTER sockets (ingest; workers and the
@@ -119,7 +120,7 @@ final class BrokerService: Sendable {
         let loop = Loop(state: state, stats: StatsWriter(file: configuration.file("broker.json")))
         let stopper = Task {
             await stop()
-            loop.stopping.withLock { $0 = true }
+            loop.stopping.locked { $0 = true }
         }
         logger.info("listening", metadata: ["ingest": "\(configuration.ingestSocket)", "workers": "\(configuration.workersSocket)",
                                             "remote_workers": "\(configuration.remoteWorkersEndpoint ?? "-")"])
@@ -170,7 +171,7 @@ final class BrokerService: Sendable {
             actions = handle(m, state: &loop.state, now: now)
         }
         perform(actions, state: &loop.state, now: now)
-        guard loop.stopping.withLock({ $0 }) else { return false }
+        guard loop.stopping.locked({ $0 }) else { return false }
         let deadline = loop.drainDeadline ?? (now + configuration.drainDeadline)
         loop.drainDeadline = deadline
         guard loop.state.pending == 0 || now > deadline else { return false }

@@ -3,6 +3,7 @@ import Bus
 import Wire
 import Foundation
 import Logging
+import Locking
 import Synchronization
 
 /// An ingest process's line to the broker: UPDATES out, ACK or BUSY back, matched by batch id.
@@ -41,7 +42,7 @@ final class BrokerLink: Sendable {
     }
 
     func takeBatchID() -> UInt64 {
-        nextBatch.withLock { n in
+        nextBatch.locked { n in
             n += 1
             return n
         }
@@ -51,7 +52,7 @@ final class BrokerLink: Sendable {
     func send(_ batch: UInt64, _ envelopes: [UpdateEnvelope], timeout: Duration) async -> Frame? {
         let frames = Frame.updates(batch: batch, envelopes).encoded()
         return await withCheckedContinuation { (continuation: CheckedContinuation<Frame?, Never>) in
-            answers.withLock { $0[batch] = continuation }
+            answers.locked { $0[batch] = continuation }
             bus.send(frames, on: 0)
             Task { [weak self] in
                 try? await Task.sleep(for: timeout)
@@ -61,11 +62,11 @@ final class BrokerLink: Sendable {
     }
 
     private func answer(_ batch: UInt64, _ frame: Frame?) {
-        answers.withLock { $0.removeValue(forKey: batch) }?.resume(returning: frame)
+        answers.locked { $0.removeValue(forKey: batch) }?.resume(returning: frame)
     }
 
     func close() {
         bus.shutdown()
-        for waiter in answers.withLock({ a in defer { a.removeAll() }; return Array(a.values) }) { waiter.resume(returning: nil) }
+        for waiter in answers.locked({ a in defer { a.removeAll() }; return Array(a.values) }) { waiter.resume(returning: nil) }
     }
 }

@@ -2,6 +2,7 @@ import BotAPI
 import Wire
 import Foundation
 import Logging
+import Locking
 import Synchronization
 
 /// The broker's update journal: an append-only, segmented log in `<data-dir>/journal/`
@@ -171,7 +172,7 @@ package final class Journal: @unchecked Sendable {
     /// Runs `body` (on the sync thread) once everything appended so far is on disk.
     package func whenDurable(_ body: @escaping @Sendable () -> Void) {
         flushCompletions()
-        let (start, signal) = sync.withLock { s -> (Bool, Bool) in
+        let (start, signal) = sync.locked { s -> (Bool, Bool) in
             s.waiting.append(body)
             let start = !s.threadStarted
             s.threadStarted = true
@@ -194,7 +195,7 @@ package final class Journal: @unchecked Sendable {
         while true {
             syncWake.wait()
             while true {
-                let (batch, stop) = sync.withLock { s -> ([@Sendable () -> Void], Bool) in
+                let (batch, stop) = sync.locked { s -> ([@Sendable () -> Void], Bool) in
                     defer { s.waiting.removeAll() }
                     if s.waiting.isEmpty { s.running = false }
                     return (s.waiting, s.stop)
@@ -204,14 +205,14 @@ package final class Journal: @unchecked Sendable {
                     break
                 }
                 let started = ContinuousClock.now
-                let rc = fdLock.withLock { _ in fdatasync(fd) }
+                let rc = fdLock.locked { _ in fdatasync(fd) }
                 if let observe = configuration.observeFsync {
                     observe((ContinuousClock.now - started).seconds)
                 }
                 if rc != 0 {
                     let e = errno
                     logger.error("journal: fsync failed; not acknowledging", metadata: ["error": "\(String(cString: strerror(e)))"])
-                    sync.withLock { $0.failed = e }
+                    sync.locked { $0.failed = e }
                     continue
                 }
                 for body in batch { body() }
@@ -226,8 +227,8 @@ package final class Journal: @unchecked Sendable {
         guard !closed else { return }
         flushCompletions()
         closed = true
-        if sync.withLock({ s -> Bool in s.stop = true; return s.threadStarted }) { syncWake.signal() }
-        fdLock.withLock { _ in
+        if sync.locked({ s -> Bool in s.stop = true; return s.threadStarted }) { syncWake.signal() }
+        fdLock.locked { _ in
             if fd >= 0 {
                 _ = fsync(fd)
                 Foundation.close(fd)
@@ -270,7 +271,7 @@ package final class Journal: @unchecked Sendable {
         let url = segmentURL(number)
         let newFD = Foundation.open(url.path, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0o600)
         guard newFD >= 0 else { throw JournalError("cannot open \(url.path): \(String(cString: strerror(errno)))") }
-        fdLock.withLock { _ in
+        fdLock.locked { _ in
             if fd >= 0 {
                 _ = fsync(fd)
                 Foundation.close(fd)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Locking
 import Synchronization
 import TGBot
 
@@ -10,12 +11,12 @@ package enum Roles {
     static let current = Mutex<Bot?>(nil)
 
     static var bot: Bot {
-        guard let bot = current.withLock({ $0 }) else { preconditionFailure("Cluster.main was not called") }
+        guard let bot = current.locked({ $0 }) else { preconditionFailure("Cluster.main was not called") }
         return bot
     }
 
     package static func main(_ bot: Bot, arguments: [String]) async -> Never {
-        current.withLock { $0 = bot }
+        current.locked { $0 = bot }
         // The journal, the store, the sockets: nothing this process creates is for other users.
         DataDirectory.makeCreationsPrivate()
         do {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Locking
 import Synchronization
 import Wire
 
@@ -25,8 +26,8 @@ final class BrokerTelemetry: Sendable {
     func serve() async throws {
         guard let listen = configuration.metricsListen, let (host, port) = HostPort.parse(listen) else { return }
         do {
-            let s = try await MetricsServer(host: host, port: port, metrics: metrics) { [self] in unhealthy.withLock { $0 } }
-            server.withLock { $0 = s }
+            let s = try await MetricsServer(host: host, port: port, metrics: metrics) { [self] in unhealthy.locked { $0 } }
+            server.locked { $0 = s }
             logger.info("metrics listening", metadata: ["listen": "\(host):\(s.port)", "paths": "/metrics /healthz"])
         } catch {
             throw RoleError.cannotListen("--metrics-listen \(listen): \(error)")
@@ -34,24 +35,24 @@ final class BrokerTelemetry: Sendable {
     }
 
     func stop() async {
-        await server.withLock { s in defer { s = nil }; return s }?.shutdown()
+        await server.locked { s in defer { s = nil }; return s }?.shutdown()
     }
 
     /// Ingest said something (a batch, or its heartbeat between batches).
     func heardFromIngest(_ now: ContinuousClock.Instant) {
-        seen.withLock { $0.ingest = now }
+        seen.locked { $0.ingest = now }
     }
 
     /// The journal could (not) take the last batch.
     func journal(failing: Bool) {
-        seen.withLock { $0.journalFailing = failing }
+        seen.locked { $0.journalFailing = failing }
     }
 
     /// A tick of the broker's loop: health now, and the figures once a second.
     func tick(_ state: BrokerState, now: ContinuousClock.Instant) {
         // Health and figures are only read through the scrape target.
         guard configuration.metricsListen != nil else { return }
-        let (ingest, lastObserved, journalFailing) = seen.withLock { ($0.ingest, $0.lastObserved, $0.journalFailing) }
+        let (ingest, lastObserved, journalFailing) = seen.locked { ($0.ingest, $0.lastObserved, $0.journalFailing) }
         let workers = state.peerSummary.filter { $0.role == .worker }.count
         let silence = configuration.heartbeat * (configuration.liveness * 2)
         let reason: String? = if workers == 0 {
@@ -63,9 +64,9 @@ final class BrokerTelemetry: Sendable {
         } else {
             nil
         }
-        unhealthy.withLock { $0 = reason }
+        unhealthy.locked { $0 = reason }
         guard lastObserved.map({ now - $0 >= .seconds(1) }) ?? true else { return }
-        seen.withLock { $0.lastObserved = now }
+        seen.locked { $0.lastObserved = now }
         let oldest = state.oldestPendingUpdate.map { now - $0 }
         metrics.observe(.init(counters: state.counters, ready: state.queued, inFlight: state.inFlight,
                               oldestPendingSeconds: oldest?.seconds ?? 0, workers: workers,

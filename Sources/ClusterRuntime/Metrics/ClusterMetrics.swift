@@ -1,5 +1,6 @@
 import Foundation
 import Prometheus
+import Locking
 import Synchronization
 import Wire
 
@@ -46,7 +47,7 @@ package final class ClusterMetrics: Sendable {
     // MARK: - The broker's own figures
 
     package func observe(_ f: BrokerFigures) {
-        let (before, restartsBefore) = last.withLock { l in
+        let (before, restartsBefore) = last.locked { l in
             defer { l = (f.counters, f.restarts) }
             return l
         }
@@ -80,7 +81,7 @@ package final class ClusterMetrics: Sendable {
     /// A METRICS report from `peer`; a report that does not parse is dropped.
     package func absorb(_ data: Data, from peer: Data) {
         guard let now = try? JSONDecoder().decode(PeerMetrics.self, from: data) else { return }
-        let before = reports.withLock { r in
+        let before = reports.locked { r in
             defer { r[peer] = now }
             return r[peer] ?? PeerMetrics()
         }
@@ -116,7 +117,7 @@ package final class ClusterMetrics: Sendable {
 
     /// The live peers' reports summed: Bot API calls, failures, 429s and flood waits so far.
     package func peerTotals() -> BrokerStatus.BotAPITotals? {
-        let all = reports.withLock { Array($0.values) }
+        let all = reports.locked { Array($0.values) }
         guard !all.isEmpty else { return nil }
         var t = BrokerStatus.BotAPITotals()
         for r in all {
@@ -134,7 +135,7 @@ package final class ClusterMetrics: Sendable {
 
     /// A peer is gone: its figures stay counted; a new process reports afresh.
     package func forget(_ peer: Data) {
-        reports.withLock { _ = $0.removeValue(forKey: peer) }
+        reports.locked { _ = $0.removeValue(forKey: peer) }
     }
 
     /// Records each new observation of a bucket at the bucket's mean: the buckets and the sum

@@ -1,5 +1,6 @@
 import BotAPI
 import Foundation
+import Locking
 import Synchronization
 import Wire
 
@@ -17,7 +18,7 @@ package final class PeerMetricsRecorder: Sendable {
     /// What ran (a bounded label) took `duration`.
     func ran(_ label: String, for duration: Duration) {
         let seconds = duration.seconds
-        figures.withLock { f in
+        figures.locked { f in
             f.durations[label, default: .init(buckets: PeerMetrics.durationBounds.count)].record(seconds, bounds: PeerMetrics.durationBounds)
         }
     }
@@ -25,7 +26,7 @@ package final class PeerMetricsRecorder: Sendable {
     /// The sequencer committed `size` updates in `duration`.
     func committed(size: Int, in duration: Duration) {
         let seconds = duration.seconds
-        figures.withLock { f in
+        figures.locked { f in
             var sizes = f.groupSizes ?? .init(buckets: PeerMetrics.groupSizeBounds.count)
             sizes.record(Double(size), bounds: PeerMetrics.groupSizeBounds)
             f.groupSizes = sizes
@@ -37,7 +38,7 @@ package final class PeerMetricsRecorder: Sendable {
 
     /// The report: everything so far, the client's statistics included.
     func report() -> Frame {
-        var report = figures.withLock { $0 }
+        var report = figures.locked { $0 }
         let client = self.client.statistics.snapshot
         report.calls = client.calls
         report.retries = client.retries

@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import Synchronization
 
 /// Watches the deadline of every job a peer runs, from a thread of its own.
@@ -32,7 +33,7 @@ package final class HangWatchdog: Sendable {
         let thread = Thread { [self] in
             let wait = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
             while wake.wait(timeout: .now() + wait) == .timedOut {
-                let (stopped, hung) = state.withLock { s in (s.stopped, Self.overdue(s.running, now: .now, deadline: self.deadline)) }
+                let (stopped, hung) = state.locked { s in (s.stopped, Self.overdue(s.running, now: .now, deadline: self.deadline)) }
                 if stopped { break }
                 if let (id, entry) = hung { onHang(id, entry) }
             }
@@ -48,19 +49,19 @@ package final class HangWatchdog: Sendable {
     }
 
     func started(_ id: UInt64, _ what: String, at now: ContinuousClock.Instant = .now) {
-        state.withLock { $0.running[id] = Entry(started: now, what: what) }
+        state.locked { $0.running[id] = Entry(started: now, what: what) }
     }
 
     func finished(_ id: UInt64) {
-        state.withLock { _ = $0.running.removeValue(forKey: id) }
+        state.locked { _ = $0.running.removeValue(forKey: id) }
     }
 
     /// Jobs running now.
-    var count: Int { state.withLock { $0.running.count } }
+    var count: Int { state.locked { $0.running.count } }
 
     /// Stops the thread and waits for it.
     func stop() {
-        let first = state.withLock { s -> Bool in
+        let first = state.locked { s -> Bool in
             defer { s.stopped = true }
             return !s.stopped
         }

@@ -1,6 +1,7 @@
 import Bus
 import Foundation
 import Logging
+import Locking
 import Synchronization
 import Wire
 
@@ -42,10 +43,10 @@ final class PeerLink: Sendable {
     func start(onFrame: @escaping @Sendable (Frame) -> Void, onBrokerForgot: @escaping @Sendable () -> Void = {},
                onBrokerSilent: @escaping @Sendable () -> Void = {}) {
         let callbacks = Callbacks(onFrame: onFrame, onBrokerForgot: onBrokerForgot, onBrokerSilent: onBrokerSilent)
-        perform(session.withLock { $0.start(now: .now) }, callbacks)
+        perform(session.locked { $0.start(now: .now) }, callbacks)
         bus.attach { [self] message in
             if message.isTick {
-                perform(session.withLock { $0.tick(now: .now) }, callbacks)
+                perform(session.locked { $0.tick(now: .now) }, callbacks)
                 return
             }
             let frame: Frame
@@ -55,7 +56,7 @@ final class PeerLink: Sendable {
                 logger.warning("dropped a frame that does not parse", metadata: ["error": "\(error)"])
                 return
             }
-            perform(session.withLock { $0.received(frame, now: .now) }, callbacks)
+            perform(session.locked { $0.received(frame, now: .now) }, callbacks)
         }
     }
 
@@ -65,7 +66,7 @@ final class PeerLink: Sendable {
 
     /// DISCONNECT: the broker sends nothing more; READY is not said again.
     func drain() {
-        perform(session.withLock { $0.drain() }, Callbacks())
+        perform(session.locked { $0.drain() }, Callbacks())
     }
 
     /// Stops reading and closes the socket (after what is queued, within LINGER).

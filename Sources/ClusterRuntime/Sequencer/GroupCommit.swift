@@ -2,6 +2,7 @@ import BotAPI
 import Foundation
 import GRDB
 import Logging
+import Locking
 import Synchronization
 import TGBot
 import Wire
@@ -50,7 +51,7 @@ package final class GroupCommit: Sendable {
     /// `fireTimers`), and `jobs` (serial updates and JobQueue changes) in order.
     package func commit(_ jobs: [Job], finished: [(UInt64, Outcome, Data)], fireTimers: Bool) async throws -> Result {
         var result = Result()
-        let group = nextGroup.withLock { g -> Int64 in
+        let group = nextGroup.locked { g -> Int64 in
             defer { g += 1 }
             return g
         }

@@ -5,6 +5,7 @@ import Foundation
 import GRDB
 import Logging
 import ServiceLifecycle
+import Locking
 import Synchronization
 import TGBot
 
@@ -93,7 +94,7 @@ final class SequencerService: Sendable {
     func run(until stop: @escaping @Sendable () async -> Void) async {
         link.start(onFrame: { [self] frame in received(frame) }, onBrokerForgot: { [self] in
             // The broker restarted and lost what it held of the outbox: send the pending rows again.
-            inbox.withLock { $0.resend = true }
+            inbox.locked { $0.resend = true }
             wakeUp.yield()
         })
         logger.info("ready", metadata: ["store": "\(configuration.file("state.sqlite").path)", "broker": "\(configuration.workersSocket)"])
@@ -110,12 +111,12 @@ final class SequencerService: Sendable {
         await stop()
         link.drain()
         let deadline = ContinuousClock.now + configuration.drainDeadline
-        while ContinuousClock.now < deadline, inbox.withLock({ $0.busy || !$0.jobs.isEmpty }) {
+        while ContinuousClock.now < deadline, inbox.locked({ $0.busy || !$0.jobs.isEmpty }) {
             try? await Task.sleep(for: .milliseconds(20))
         }
         wakeUp.finish()
         await processor.value
-        alarm.withLock { $0.task?.cancel() }
+        alarm.locked { $0.task?.cancel() }
         watchdog.stop()
         link.close()
         do { try store.close() } catch { logger.error("closing the store failed", metadata: ["error": "\(error)"]) }
@@ -125,9 +126,9 @@ final class SequencerService: Sendable {
     private func received(_ frame: Frame) {
         switch frame {
         case .job(let job):
-            inbox.withLock { $0.jobs.append(job) }
+            inbox.locked { $0.jobs.append(job) }
         case .emitted(let id, let outcome, let output):
-            inbox.withLock { $0.finished.append((id, outcome, output)) }
+            inbox.locked { $0.finished.append((id, outcome, output)) }
         default:
             logger.debug("ignored a frame the sequencer does not take", metadata: ["frame": "\(frame)"])
             return
@@ -139,7 +140,7 @@ final class SequencerService: Sendable {
     private func process() async {
         for await _ in wake {
             while true {
-                let (jobs, finished, resend, timerDue) = inbox.withLock { s -> ([Job], [(UInt64, Outcome, Data)], Bool, Bool) in
+                let (jobs, finished, resend, timerDue) = inbox.locked { s -> ([Job], [(UInt64, Outcome, Data)], Bool, Bool) in
                     let n = min(s.jobs.count, Self.maxGroup)
                     let taken = Array(s.jobs.prefix(n))
                     s.jobs.removeFirst(n)
@@ -150,7 +151,7 @@ final class SequencerService: Sendable {
                 if jobs.isEmpty && finished.isEmpty && !resend && !timerDue { break }
                 if resend { sendPendingOutbox() }
                 if !jobs.isEmpty || !finished.isEmpty || timerDue { await commitGroup(jobs, finished: finished, fireTimers: timerDue) }
-                inbox.withLock { $0.busy = false }
+                inbox.locked { $0.busy = false }
             }
         }
     }
@@ -194,7 +195,7 @@ final class SequencerService: Sendable {
             logger.error("reading the schedule failed", metadata: ["error": "\(error)"])
             return
         }
-        alarm.withLock { a in
+        alarm.locked { a in
             guard a.due != due || a.task == nil else { return }
             a.task?.cancel()
             a.due = due
@@ -210,8 +211,8 @@ final class SequencerService: Sendable {
                 guard let self else { return }
                 // Fired: the next armAlarm sets a new one whatever the earliest run is then
                 // (an early wake-up that finds nothing due must not leave the timer unset).
-                self.alarm.withLock { $0.due = nil; $0.task = nil }
-                self.inbox.withLock { $0.timerDue = true }
+                self.alarm.locked { $0.due = nil; $0.task = nil }
+                self.inbox.locked { $0.timerDue = true }
                 self.wakeUp.yield()
             }
         }

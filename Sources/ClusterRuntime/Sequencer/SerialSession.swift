@@ -2,6 +2,7 @@ import BotAPI
 import Wire
 import Foundation
 import GRDB
+import Locking
 import Synchronization
 
 /// One serial update's share of the sequencer's open transaction: the store, the jobs its
@@ -30,14 +31,14 @@ final class SerialSession: Sendable {
     func emit(_ action: OutboxAction, key: RoutingKey?) throws -> UInt64 {
         let updateID = self.updateID
         let emission = try store.access { db in try OutboxStore.insert(db, updateID: updateID, action: action, key: key) }
-        emitted.withLock { $0.append(emission) }
+        emitted.locked { $0.append(emission) }
         return emission.outboxID
     }
 
     /// Records an emission made with the connection directly (the JobQueue's firings).
     func record(_ emission: Emission) {
-        emitted.withLock { $0.append(emission) }
+        emitted.locked { $0.append(emission) }
     }
 
-    var emissions: [Emission] { emitted.withLock { $0 } }
+    var emissions: [Emission] { emitted.locked { $0 } }
 }

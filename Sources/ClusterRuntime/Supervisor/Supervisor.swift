@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
+import Locking
 import Synchronization
 
 /// `<bot> run`: starts broker, sequencer, ingest and N workers as children of the same binary
@@ -48,7 +49,7 @@ final class Supervisor: Service {
     }
 
     /// The process's exit code once `run` has returned: 0 after a stop, 78 after a boot error.
-    var exitCode: Int32 { outcome.withLock { $0 } }
+    var exitCode: Int32 { outcome.locked { $0 } }
 
     /// Runs until stopped: a graceful shutdown of its service group only enqueues a stop, which
     /// the loop carries out (the children in order).
@@ -56,9 +57,9 @@ final class Supervisor: Service {
         let code = await withGracefulShutdownHandler {
             await supervise()
         } onGracefulShutdown: { [self] in
-            requests.withLock { $0.append(.stop(0)) }
+            requests.locked { $0.append(.stop(0)) }
         }
-        outcome.withLock { $0 = code }
+        outcome.locked { $0 = code }
     }
 
     /// The arbiter's loop; returns the process exit code.
@@ -112,7 +113,7 @@ final class Supervisor: Service {
         booting = false
         while stopCode == nil {
             try? await Task.sleep(for: .milliseconds(50))
-            for request in requests.withLock({ r in defer { r.removeAll() }; return r }) {
+            for request in requests.locked({ r in defer { r.removeAll() }; return r }) {
                 switch request {
                 case .stop(let code): perform(state.stop(code: code))
                 case .scale(let n): state.scale(to: n)
@@ -253,17 +254,17 @@ final class Supervisor: Service {
         switch request.command {
         case .scale:
             guard let n = request.workers, (0...256).contains(n) else { return ControlAnswer(ok: false, error: "workers must be 0...256") }
-            requests.withLock { $0.append(.scale(n)) }
+            requests.locked { $0.append(.scale(n)) }
             return ControlAnswer(ok: true, workers: n)
         case .status:
             return ControlAnswer(ok: true, supervisor: SupervisorStatus.read(dataDir: configuration.absoluteDataDir),
                                  broker: BrokerStatus.read(dataDir: configuration.absoluteDataDir))
         case .stop:
-            requests.withLock { $0.append(.stop(0)) }
+            requests.locked { $0.append(.stop(0)) }
             return ControlAnswer(ok: true)
         case .peerLost:
             guard let pid = request.pid, pid > 0, let role = request.role else { return ControlAnswer(ok: false, error: "peer-lost needs pid and role") }
-            requests.withLock { $0.append(.peerLost(pid: pid_t(pid), role: role, reason: request.reason ?? "")) }
+            requests.locked { $0.append(.peerLost(pid: pid_t(pid), role: role, reason: request.reason ?? "")) }
             return ControlAnswer(ok: true)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Locking
 import Synchronization
 
 /// A worker's connection to the sequencer's store, opened on first use (most bots never ask).
@@ -17,7 +18,7 @@ package final class SharedDatabase: Sendable {
 
     func queue() throws -> DatabaseQueue {
         guard onThisHost else { throw SharedDatabaseError() }
-        return try opened.withLock { q in
+        return try opened.locked { q in
             if let q { return q }
             var c = StateStore.configuration(unsafeTransactions: false)
             // The sequencer commits group after group; a worker's write may wait a while for its turn.
@@ -29,7 +30,7 @@ package final class SharedDatabase: Sendable {
     }
 
     package func close() {
-        opened.withLock { q in
+        opened.locked { q in
             try? q?.close()
             q = nil
         }

@@ -4,6 +4,7 @@ import Wire
 import Foundation
 import Logging
 import ServiceLifecycle
+import Locking
 import Synchronization
 import TGBot
 
@@ -75,7 +76,7 @@ final class WorkerService: JobPool {
     /// After READY to a broker that forgot this worker (most often a new broker): what runs
     /// here and what finished lately, so that it runs none of it again.
     private func handOver() {
-        guard let handover = ledger.withLock({ $0.handover }) else { return }
+        guard let handover = ledger.locked({ $0.handover }) else { return }
         send(.handover(handover))
     }
 
@@ -146,7 +147,7 @@ final class WorkerService: JobPool {
             // Before the job it goes with: the chat's sends here wait for what was sent elsewhere.
             floodTable?.absorb(budget)
         case .result(let taskID, let outcome, let output):
-            let waiter = state.withLock { $0.results.removeValue(forKey: taskID) }
+            let waiter = state.locked { $0.results.removeValue(forKey: taskID) }
             if outcome == .ok {
                 waiter?.resume(returning: output)
             } else {
@@ -160,7 +161,7 @@ final class WorkerService: JobPool {
     private func execute(_ job: Job) async {
         let started = ContinuousClock.now
         watchdog.started(job.id, JobRunner.describe(job), at: started)
-        ledger.withLock { $0.started(job) }
+        ledger.locked { $0.started(job) }
         let runner = JobRunner(bot: bot, client: client, logger: logger, effects: effects)
         let (outcome, output) = await runner.run(job)
         recorder.ran(JobRunner.label(job, handlerLabels: handlerLabels), for: .now - started)
@@ -172,7 +173,7 @@ final class WorkerService: JobPool {
 
     private func finish(_ id: UInt64, _ outcome: Outcome, _ output: Data) {
         watchdog.finished(id)
-        ledger.withLock { $0.finished(id) }
+        ledger.locked { $0.finished(id) }
         send(.done(jobID: id, outcome: outcome, output: output))
     }
 
@@ -189,7 +190,7 @@ final class WorkerService: JobPool {
     /// Sends the frame `make` builds with a new task id; returns the RESULT's output.
     private func request(_ make: (UInt64) -> Frame) async throws -> Data {
         try await withCheckedThrowingContinuation { continuation in
-            let id = state.withLock { s -> UInt64 in
+            let id = state.locked { s -> UInt64 in
                 let id = s.nextTaskID
                 s.nextTaskID += 1
                 s.results[id] = continuation

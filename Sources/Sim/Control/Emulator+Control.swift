@@ -1,3 +1,4 @@
+import Locking
 import BotAPI
 import Foundation
 
@@ -25,13 +26,13 @@ extension Emulator {
         // Ids are reserved under the lock; the JSON work happens outside it, so Bot API calls
         // are not held up by a large injection.
         let missing = updates.filter { $0["update_id"] == nil }.count
-        var nextID = state.withLock { s -> Int64 in
+        var nextID = state.locked { s -> Int64 in
             let first = s.updates.nextID
             for _ in 0..<missing { _ = s.updates.takeID() }
             return first
         }
         // Messages without a `message_id` get the chat's next one, as Telegram would give them.
-        state.withLock { s in
+        state.locked { s in
             for i in updates.indices { Self.numberMessages(&updates[i], state: &s) }
         }
         var prepared: [(update: [String: Any], entry: UpdateQueue.Entry)] = []
@@ -50,7 +51,7 @@ extension Emulator {
             }
             prepared.append((update, UpdateQueue.Entry(id: scanned.updateID, kind: scanned.kind, key: scanned.routingKey, bytes: data)))
         }
-        let ids = state.withLock { s -> [Int64] in
+        let ids = state.locked { s -> [Int64] in
             for (update, entry) in prepared {
                 s.learn(from: update, kind: entry.kind)
                 s.updates.push(entry)
@@ -132,7 +133,7 @@ extension Emulator {
     /// Takes the queued updates out of the queue, as getUpdates would answer them (raw
     /// bytes, oldest first), for a tester that runs a bot's handlers in its own process.
     package func takeUpdates() -> [Data] {
-        state.withLock { s in
+        state.locked { s in
             let taken = s.updates.entries.map(\.bytes)
             s.updates.removeAll()
             return taken
@@ -142,7 +143,7 @@ extension Emulator {
     /// `{"calls":[...]}`, Bot API calls in arrival order (getUpdates and getWebhookInfo only
     /// with `all`), from the `since`-th on.
     public func transcript(since: Int = 0) -> Data {
-        let entries = state.withLock { s in Array(s.transcript.dropFirst(max(0, since))) }
+        let entries = state.locked { s in Array(s.transcript.dropFirst(max(0, since))) }
         var out = Data(#"{"calls":["#.utf8)
         for (i, e) in entries.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -153,7 +154,7 @@ extension Emulator {
     }
 
     public func statsJSON() -> Data {
-        let s = state.withLock { s in
+        let s = state.locked { s in
             (s.stats, s.updates.count, s.updates.filtered, s.webhook?.url, s.transcript.count, s.chats.count)
         }
         let (stats, pending, filtered, webhookURL, transcriptCount, chats) = s
@@ -165,13 +166,13 @@ extension Emulator {
 
     /// Forgets chats, messages, updates, the webhook and the transcript.
     public func reset() {
-        state.withLock { $0.reset() }
+        state.locked { $0.reset() }
         webhook.pump()
     }
 
     /// Marks a chat as having blocked the bot (403 on sends) or unblocks it.
     public func setBlocked(chatID: Int64, _ blocked: Bool) throws(APIError) {
-        try state.withLock { s throws(APIError) in
+        try state.locked { s throws(APIError) in
             guard s.chats[chatID] != nil else { throw .chatNotFound }
             s.chats[chatID]!.blocked = blocked
         }
@@ -179,14 +180,14 @@ extension Emulator {
 
     /// The messages of a chat, oldest first, as `{"messages":[Message...]}`.
     public func messagesJSON(chatID: Int64) -> Data {
-        let rendered = state.withLock { s -> [String] in
+        let rendered = state.locked { s -> [String] in
             s.messages.values.filter { $0.chatID == chatID }.sorted { $0.messageID < $1.messageID }.map { s.render($0) }
         }
         return Data((#"{"messages":["# + rendered.joined(separator: ",") + "]}").utf8)
     }
 
     func download(path: String) -> Data? {
-        state.withLock { $0.download(path: path) }
+        state.locked { $0.download(path: path) }
     }
 }
 

@@ -1,5 +1,6 @@
 import BotAPI
 import Foundation
+import Locking
 import Synchronization
 
 /// Delivers pending updates to the webhook as Telegram's server does: one queue per chat (or
@@ -34,20 +35,20 @@ final class WebhookDelivery: Sendable {
     private let curl = Mutex<CurlMultiLoop?>(nil)
 
     var emulator: Emulator? {
-        get { owner.withLock { $0.value } }
-        set { owner.withLock { $0.value = newValue } }
+        get { owner.locked { $0.value } }
+        set { owner.locked { $0.value = newValue } }
     }
 
     func shutdown() {
-        state.withLock { $0.closed = true }
-        curl.withLock { loop in
+        state.locked { $0.closed = true }
+        curl.locked { loop in
             loop?.shutdown()
             loop = nil
         }
     }
 
     private func client() -> CurlMultiLoop {
-        curl.withLock { loop in
+        curl.locked { loop in
             if let loop { return loop }
             var config = CurlMultiLoop.Configuration()
             config.maxIdleConnections = 128
@@ -68,10 +69,10 @@ final class WebhookDelivery: Sendable {
         let clock = ContinuousClock()
         var starts: [(UpdateQueue.Entry, QueueID, SimState.Webhook, Duration)] = []
         var wake: ContinuousClock.Instant?
-        emulator.state.withLock { s in
+        emulator.state.locked { s in
             guard let hook = s.webhook else { return }
             let timeout = s.configuration.webhookTimeout
-            state.withLock { d in
+            state.locked { d in
                 guard !d.closed else { return }
                 let now = clock.now
                 var seen = Set<QueueID>()
@@ -92,7 +93,7 @@ final class WebhookDelivery: Sendable {
         if let wake {
             Task { [weak self] in
                 try? await Task.sleep(until: wake, clock: .continuous)
-                self?.state.withLock { $0.timerArmed = false }
+                self?.state.locked { $0.timerArmed = false }
                 self?.pump()
             }
         }
@@ -125,7 +126,7 @@ final class WebhookDelivery: Sendable {
             failure = "Connection failed"
         }
         guard let emulator else { return }
-        let base = emulator.state.withLock { s -> Duration in
+        let base = emulator.state.locked { s -> Duration in
             s.stats.webhookRequests += 1
             if let failure {
                 s.stats.webhookFailures += 1
@@ -137,7 +138,7 @@ final class WebhookDelivery: Sendable {
             return s.configuration.webhookRetryBase
         }
         let now = ContinuousClock.now
-        state.withLock { d in
+        state.locked { d in
             d.inFlight.remove(q)
             if failure == nil {
                 d.retries[q] = nil

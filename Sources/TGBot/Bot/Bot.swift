@@ -1,6 +1,7 @@
 import BotAPI
 import Foundation
 import GRDB
+import Locking
 import Synchronization
 
 /// A bot: its handlers, its named jobs and its error handler. Build it once at start-up (every
@@ -81,7 +82,7 @@ public final class Bot: Sendable {
     private func register(_ label: String, _ kinds: Set<UpdateKind>, _ mode: Mode, _ ordered: Bool,
                           _ predicate: @escaping @Sendable (RawUpdate) -> Bool, _ handler: @escaping Handler) {
         let registration = Registration(label: label, kinds: kinds, matches: predicate, mode: mode, ordered: ordered, handler: handler)
-        table.withLock { $0.handlers.append(registration) }
+        table.locked { $0.handlers.append(registration) }
     }
 
     /// Messages whose text is the command `/<name>` (with or without `@botname` and arguments).
@@ -138,7 +139,7 @@ public final class Bot: Sendable {
 
     /// Called with every error a handler or job throws, and for each dead-lettered update.
     public func onError(_ handler: @escaping ErrorHandler) {
-        table.withLock { $0.errorHandler = handler }
+        table.locked { $0.errorHandler = handler }
     }
 
     // MARK: - State
@@ -153,16 +154,16 @@ public final class Bot: Sendable {
     /// ```
     public func migration(_ identifier: String, _ body: @escaping @Sendable (Database) throws -> Void) {
         precondition(!identifier.hasPrefix("tgcluster."), "migration names starting with tgcluster. are reserved")
-        table.withLock { $0.migrations.append(Migration(identifier: identifier, body: body)) }
+        table.locked { $0.migrations.append(Migration(identifier: identifier, body: body)) }
     }
 
-    package var migrations: [Migration] { table.withLock { $0.migrations } }
+    package var migrations: [Migration] { table.locked { $0.migrations } }
 
     // MARK: - Named jobs (runAsync)
 
     /// A job the worker pool runs by name, with bytes in and out.
     public func job(_ name: String, _ body: @escaping JobBody) {
-        table.withLock { $0.jobs[name] = body }
+        table.locked { $0.jobs[name] = body }
     }
 
     /// A job with `Codable` input and output (JSON on the wire).
@@ -180,7 +181,7 @@ public final class Bot: Sendable {
     /// A callback for scheduled jobs (`ctx.jobs.runOnce("beep", ...)`), run in the worker pool
     /// when a job comes due, with the job's payload (JSON on the wire).
     public func timer<Payload: Decodable & Sendable>(_ name: String, _ body: @escaping @Sendable (Payload, TimerContext) async throws -> Void) {
-        table.withLock {
+        table.locked {
             $0.timers[name] = { data, ctx in try await body(try JSONDecoder().decode(Payload.self, from: data), ctx) }
         }
     }
@@ -189,18 +190,18 @@ public final class Bot: Sendable {
     /// jobs here. A job added here with a name that an active job of the same callback already
     /// has is kept, not added again, so restarts do not multiply it.
     public func atStart(_ body: @escaping StartUp) {
-        table.withLock { $0.startUp.append(body) }
+        table.locked { $0.startUp.append(body) }
     }
 
     // MARK: - Used by the roles
 
-    package func timerBody(_ name: String) -> TimerBody? { table.withLock { $0.timers[name] } }
-    package var startUpHooks: [StartUp] { table.withLock { $0.startUp } }
+    package func timerBody(_ name: String) -> TimerBody? { table.locked { $0.timers[name] } }
+    package var startUpHooks: [StartUp] { table.locked { $0.startUp } }
 
-    package var handlers: [Registration] { table.withLock { $0.handlers } }
-    package var errorHandler: ErrorHandler? { table.withLock { $0.errorHandler } }
+    package var handlers: [Registration] { table.locked { $0.handlers } }
+    package var errorHandler: ErrorHandler? { table.locked { $0.errorHandler } }
 
-    package func jobBody(_ name: String) -> JobBody? { table.withLock { $0.jobs[name] } }
+    package func jobBody(_ name: String) -> JobBody? { table.locked { $0.jobs[name] } }
 
     /// The broker's routing: the first handler that matches an update of `kind`.
     package func route(_ raw: RawUpdate, kind: UpdateKind) -> Route? {
@@ -219,7 +220,7 @@ public final class Bot: Sendable {
     /// this and the broker refuses a peer whose value differs. Closures cannot be hashed: two
     /// builds whose handlers differ only in their bodies look alike (deploy whole clusters).
     public var fingerprint: UInt64 {
-        table.withLock { t in
+        table.locked { t in
             var lines = ["tgcluster handler table v1"]
             for (i, h) in t.handlers.enumerated() {
                 lines.append("handler \(i) \(h.label) kinds=\(h.kinds.map(\.rawValue).sorted().joined(separator: ",")) "

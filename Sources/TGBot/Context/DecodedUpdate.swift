@@ -1,4 +1,5 @@
 import BotAPI
+import Locking
 import Synchronization
 
 /// The update of a context, decoded on first use and kept: every typed accessor of that
@@ -11,7 +12,7 @@ package final class DecodedUpdate: Sendable {
 
     /// The update, decoded once; the same error every time if it does not decode.
     func update(_ raw: RawUpdate) throws -> Update {
-        try decoded.withLock { cached in
+        try decoded.locked { cached in
             if let cached { return try cached.get() }
             let result = Result { try raw.decode() }
             cached = result
