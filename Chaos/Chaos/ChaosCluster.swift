@@ -59,11 +59,6 @@ final class ChaosCluster {
         (SupervisorStatus.read(dataDir: dataDir)?.children ?? []).map { ($0.role, pid_t($0.pid)) }
     }
 
-    /// Whether the workers and the sequencer are registered at the broker.
-    func ready(workers: Int) -> Bool {
-        (BrokerStatus.read(dataDir: dataDir)?.peers.count ?? 0) >= workers + 1
-    }
-
     /// Restarts the supervisor if it exited without the run killing it (a halt, a crash).
     func superviseSupervisor() throws {
         guard !supervisor.isRunning else { return }
