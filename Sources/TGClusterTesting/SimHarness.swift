@@ -35,6 +35,7 @@ public final class SimHarness: Sendable {
         configuration.port = 0
         configuration.flood = .off
         configure(&configuration)
+        PoolWatch.start()
         return SimHarness(server: try await SimServer(configuration: configuration, threads: 2), token: token)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TGClusterTesting
 import Wire
 @testable import ClusterRuntime
 

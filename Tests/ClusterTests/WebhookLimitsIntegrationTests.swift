@@ -23,7 +23,7 @@ struct WebhookLimitsIntegrationTests {
             let ingest = try #require(cluster.child("ingest"))
 
             // 50 slowloris clients: a header line every 300 ms, never the end of the head.
-            let loris = Task.detached { Self.slowloris(port: port, clients: 50) }
+            let loris = Task { await offThePool { Self.slowloris(port: port, clients: 50) } }
             try await Task.sleep(for: .milliseconds(300))
             try await cluster.sim.generate(200, chats: 20)
             try await waitUntil("200 answered past the slow clients", timeout: .seconds(30)) { try await cluster.replyCount() >= 200 }
@@ -33,7 +33,7 @@ struct WebhookLimitsIntegrationTests {
             // 10,000 garbage requests.
             try await Task.sleep(for: .seconds(4))
             let (fdsBefore, rssBefore) = (openDescriptors(ingest), residentKiB(ingest))
-            let outcomes = Self.garbage(port: port, requests: 10_000)
+            let outcomes = await offThePool { Self.garbage(port: port, requests: 10_000) }
             try await Task.sleep(for: .seconds(1))
             let (fdsAfter, rssAfter) = (openDescriptors(ingest), residentKiB(ingest))
             #expect(outcomes.accepted == 0 && outcomes.other == 0, "garbage got \(outcomes)")
@@ -45,7 +45,7 @@ struct WebhookLimitsIntegrationTests {
 
             // 150 idle connections: 50 beyond the cap closed at once, the rest at the idle timeout.
             try await Task.sleep(for: .seconds(4))
-            let (closedAtOnce, closedLater) = Self.idleConnections(port: port, count: 150)
+            let (closedAtOnce, closedLater) = await offThePool { Self.idleConnections(port: port, count: 150) }
             #expect(closedAtOnce == 50, "\(closedAtOnce) closed at once (cap 100)")
             #expect(closedLater == 100, "\(closedLater) of 100 closed by the idle timeout")
             print("webhook limits: 50 slow clients closed after \(heldFor.max() ?? -1) s at most; 10,000 garbage requests: \(outcomes.refused) 4xx, \(outcomes.closed) closed; descriptors \(fdsBefore) → \(fdsAfter), RSS \(rssBefore) → \(rssAfter) KiB; 150 idle: \(closedAtOnce) refused at once")

@@ -8,8 +8,10 @@ import TGClusterTesting
 /// Webhook delivery as Telegram does it, into a real HTTP server on loopback.
 @Suite("Sim: webhooks")
 struct WebhookTests {
-    /// Waits until `condition` holds, polling; fails the test after `timeout`.
-    static func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
+    /// Waits until `condition` holds, polling; fails the test after `timeout` — a bound for
+    /// "stuck", not for speed: alone these tests take a tenth of a second, in the whole suite on
+    /// two cores up to ten.
+    static func eventually(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await condition() { return }

@@ -1,4 +1,5 @@
 import Foundation
+import TGClusterTesting
 
 /// Runs the built `tgcluster` executable, as a user would, with a deadline.
 enum Tool {
@@ -42,8 +43,8 @@ enum Tool {
         try process.run()
         let deadline = ContinuousClock.now + timeout
         // Read while it runs, so a full pipe never blocks the child.
-        async let stdout = offPool { out.fileHandleForReading.readDataToEndOfFile() }
-        async let stderr = offPool { err.fileHandleForReading.readDataToEndOfFile() }
+        async let stdout = offThePool { out.fileHandleForReading.readDataToEndOfFile() }
+        async let stderr = offThePool { err.fileHandleForReading.readDataToEndOfFile() }
         while process.isRunning {
             if ContinuousClock.now > deadline {
                 process.terminate()
@@ -75,7 +76,7 @@ enum Tool {
                 kill(pid, SIGKILL)
             }
             defer { watchdog.cancel() }
-            let line = await offPool { () -> String in
+            let line = await offThePool { () -> String in
                 var bytes = Data()
                 while true {
                     let chunk = handle.readData(ofLength: 1)
@@ -121,17 +122,8 @@ enum Tool {
         let out = Pipe()
         process.standardOutput = out
         try process.run()
-        let data = await offPool { out.fileHandleForReading.readDataToEndOfFile() }
+        let data = await offThePool { out.fileHandleForReading.readDataToEndOfFile() }
         while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
         return String(decoding: data, as: UTF8.self)
-    }
-}
-
-/// Runs a blocking call (a pipe read) on a thread of its own: on Swift's cooperative pool (two
-/// threads on this machine) two such reads would stall every other test, and deadlock one
-/// whose child waits on a server in this process.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(returning: body()) }
     }
 }

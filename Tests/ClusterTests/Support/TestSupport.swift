@@ -1,4 +1,5 @@
 import Foundation
+import TGClusterTesting
 
 /// Whether a process exists.
 func isAlive(_ pid: pid_t) -> Bool {
@@ -18,12 +19,13 @@ func expectedEcho(chats: Int, count: Int, firstChat: Int64 = 100_000) -> [Int64:
 /// The project's test bot (Tests/ClusterTestBot), an executable product of this package.
 let testBot = "tgcluster-testbot"
 
-/// Runs blocking work (a child process waited for) on a thread of its own: the tests share
-/// Swift's cooperative pool, two threads on this machine, and a test that blocks one holds up
-/// every other test's timers.
-func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+/// Whether the file at `path` holds `needle`, searched as bytes on a thread of its own (a
+/// dead-letter file with a 12 MiB update in it, searched as a `String`, takes a pool thread
+/// for seconds in a debug build).
+func fileContains(_ path: String, _ needle: String) async -> Bool {
+    await offThePool {
+        guard let data = FileManager.default.contents(atPath: path) else { return false }
+        return data.range(of: Data(needle.utf8)) != nil
     }
 }
 
