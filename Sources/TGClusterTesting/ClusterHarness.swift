@@ -115,8 +115,9 @@ public final class ClusterHarness: Sendable {
 
     /// Returns once the cluster is quiet: every injected update delivered, the broker holding
     /// no work (in a status it wrote during the quiet time; it writes one a second), and no new
-    /// Bot API call for `idle`. Throws after `timeout`.
+    /// Bot API call for `idle`. Throws after `timeout`. Both times `TestBounds.slowdown`.
     public func waitUntilQuiet(idle: Duration = .milliseconds(1500), timeout: Duration = .seconds(60)) async throws {
+        let idle = TestBounds.notStuck(idle)
         var lastCount = -1
         var quietSince = ContinuousClock.now
         var quietSinceWall = Date().timeIntervalSince1970
@@ -211,9 +212,10 @@ public struct ClusterHarnessError: Error, CustomStringConvertible {
     public var description: String { "\(message)\n--- the cluster's log (end) ---\n\(log.suffix(3000))" }
 }
 
-/// Polls `condition` every 50 ms; throws when `timeout` passes first.
+/// Polls `condition` every 50 ms; throws when `timeout` (times `TestBounds.slowdown`) passes
+/// first.
 public func waitUntil(_ what: String, timeout: Duration, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
+    let deadline = ContinuousClock.now + TestBounds.notStuck(timeout)
     while ContinuousClock.now < deadline {
         if try await condition() { return }
         try await Task.sleep(for: .milliseconds(50))

@@ -20,7 +20,7 @@ public final class SimHarness: Sendable {
     public var baseURL: String { server.baseURL }
     public var emulator: Emulator { server.emulator }
     /// The control API (`/sim/...`) over HTTP, as another process would speak it.
-    public var control: SimControlClient { SimControlClient(baseURL: baseURL, http: http) }
+    public var control: SimControlClient { SimControlClient(baseURL: baseURL, http: http, timeout: TestBounds.notStuck(.seconds(60))) }
 
     private init(server: SimServer, token: String) {
         self.server = server
@@ -67,7 +67,7 @@ public final class SimHarness: Sendable {
     public func request(_ path: String, body: Data? = nil, contentType: String = "application/json",
                         headers: [(String, String)] = []) async throws -> Response {
         let req = HTTPRequest(url: baseURL + path, body: body.map { .bytes($0, contentType: contentType) } ?? .none,
-                              headers: headers, totalTimeout: .seconds(60))
+                              headers: headers, totalTimeout: TestBounds.notStuck(.seconds(60)))
         let r = try await http.perform(req)
         return Response(status: r.status, body: r.body, retryAfter: r.retryAfter, contentType: r.contentType)
     }

@@ -20,7 +20,10 @@ struct MemoryLimitIntegrationTests {
         #expect(limit.verdict(resident: 201) == .exitNow)
     }
 
-    @Test func aLeakingWorker_isRecycled_andAJobTooBigAlone_isDeadLettered() async throws {
+    /// Not under a sanitizer: an instrumented worker's resident memory is several times the
+    /// plain one's before it leaks anything, so the limit would say nothing about the leak.
+    @Test(.enabled(if: TestBounds.memoryIsMeasurable, "resident memory under a sanitizer is not the code's"))
+    func aLeakingWorker_isRecycled_andAJobTooBigAlone_isDeadLettered() async throws {
         try await withCluster(bot: testBot, workers: 1, extra: ["--max-worker-memory", "150MB"]) { cluster in
             let first = try #require(cluster.child("worker"))
             // Three leaks of 60 MB in one chat (in order), echoes in others.

@@ -41,7 +41,7 @@ enum Tool {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + TestBounds.notStuck(timeout)
         // Read while it runs, so a full pipe never blocks the child.
         async let stdout = offThePool { out.fileHandleForReading.readDataToEndOfFile() }
         async let stderr = offThePool { err.fileHandleForReading.readDataToEndOfFile() }
@@ -91,7 +91,7 @@ enum Tool {
 
         /// Waits for the exit status; kills the process after `timeout`.
         func wait(timeout: Duration) async throws -> Int32 {
-            let deadline = ContinuousClock.now + timeout
+            let deadline = ContinuousClock.now + TestBounds.notStuck(timeout)
             while process.isRunning {
                 if ContinuousClock.now > deadline {
                     kill(process.processIdentifier, SIGKILL)

@@ -8,10 +8,14 @@ public struct SimControlClient: Sendable {
     /// The emulator's root, e.g. `http://127.0.0.1:8081`.
     public let baseURL: String
     private let http: CurlMultiLoop
+    /// How long one request may take before it fails: the emulator answers in milliseconds, so
+    /// this says "stuck" (a test harness under a sanitizer lengthens it).
+    public var timeout: Duration
 
-    public init(baseURL: String, http: CurlMultiLoop) {
+    public init(baseURL: String, http: CurlMultiLoop, timeout: Duration = .seconds(60)) {
         self.baseURL = baseURL
         self.http = http
+        self.timeout = timeout
     }
 
     /// The emulator refused a control request (or is not one).
@@ -62,7 +66,7 @@ public struct SimControlClient: Sendable {
 
     private func object(_ path: String, body: Data? = nil) async throws -> [String: Any] {
         let request = HTTPRequest(url: baseURL + path, body: body.map { .bytes($0, contentType: "application/json") } ?? .none,
-                                  totalTimeout: .seconds(60))
+                                  totalTimeout: timeout)
         let r = try await http.perform(request)
         guard r.status == 200, let o = (try? JSONSerialization.jsonObject(with: r.body)) as? [String: Any] else {
             throw Failure(path: path, status: r.status, body: String(decoding: r.body.prefix(2000), as: UTF8.self))
