@@ -1,5 +1,7 @@
 import BotAPI
 import Foundation
+import Locking
+import Synchronization
 import TGBot
 import TGClusterTesting
 import Testing
@@ -128,6 +130,27 @@ struct BotTesterTests {
             let failure = try await #require(throws: BotTester.HandlerFailure.self) { try await tester.send("/broken", chat: 8) }
             #expect(failure.calls.map(\.text) == ["Sorry, that failed."])
             #expect(failure.errors.count == 1)
+        }
+    }
+
+    /// A serial handler's reply goes out after the commit; when Telegram refuses it (the chat
+    /// blocked the bot: 403), the error handler hears which call, to which chat, and why.
+    @Test func aDeferredCallThatFails_reachesTheErrorHandler_withItsMethodChatAndReason() async throws {
+        let heard = Mutex<[String]>([])
+        let bot = Bot()
+        bot.onCommand("hello", .serial) { ctx in try await ctx.reply("hello back") }
+        bot.onError { error, ctx in
+            guard let failed = error as? DeferredCallError else { heard.locked { $0.append("other: \(error)") }; return }
+            heard.locked { $0.append("\(failed.method) \(failed.chatID ?? 0) \(failed.apiError?.errorCode ?? 0) ctx=\(ctx == nil ? "nil" : "some")") }
+        }
+        try await withBotTester(bot) { tester in
+            #expect(try await tester.send("/hello", chat: 12).map(\.text) == ["hello back"])
+            #expect(heard.locked { $0 }.isEmpty)
+            try tester.sim.emulator.setBlocked(chatID: 12, true)
+            _ = try? await tester.send("/hello", chat: 12)
+            #expect(heard.locked { $0 } == ["sendMessage 12 403 ctx=nil"])
+            let described = "\(DeferredCallError(method: "sendMessage", parameters: Data(#"{"chat_id":"@news","text":"x"}"#.utf8), underlying: Refused()))"
+            #expect(described == "deferred sendMessage failed: Refused()", "a channel's username is no chat id")
         }
     }
 

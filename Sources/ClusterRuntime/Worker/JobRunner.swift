@@ -141,7 +141,7 @@ package struct JobRunner: Sendable {
             return (.ok, try await client.send(methodName: method, json: parameters).body)
         } catch {
             logger.error("deferred call failed", metadata: ["method": "\(method)", "error": "\(error)"])
-            await bot.errorHandler?(error, nil)
+            await bot.errorHandler?(DeferredCallError(method: method, parameters: parameters, underlying: error), nil)
             return (.failed, Data("\(error)".utf8))
         }
     }

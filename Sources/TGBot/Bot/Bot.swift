@@ -137,7 +137,9 @@ public final class Bot: Sendable {
         register("on", [], mode, ordered, predicate, handler)
     }
 
-    /// Called with every error a handler or job throws, and for each dead-lettered update.
+    /// Called with every error a handler or job throws, for each dead-lettered update
+    /// (`DeadLetterError`), and for each call of a serial handler that failed after its commit
+    /// (`DeferredCallError`: which call, to which chat, why; no context, the handler has returned).
     public func onError(_ handler: @escaping ErrorHandler) {
         table.locked { $0.errorHandler = handler }
     }
