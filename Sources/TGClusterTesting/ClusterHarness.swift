@@ -66,10 +66,13 @@ public final class ClusterHarness: Sendable {
             // per crash) is left out unless asked for, so crash tests do not load the machine.
             if env["SWIFT_BACKTRACE"] == nil { env["SWIFT_BACKTRACE"] = "enable=no" }
             env.merge(environment) { $1 }
+            // A short heartbeat finds a dead peer fast; a slowed run (TestBounds) stretches it, or
+            // peers only slow would be declared lost and their work run twice.
+            let heartbeat = Int((250 * TestBounds.slowdown).rounded())
             process = try SpawnedProcess(
                 executable: Self.executable(bot),
                 arguments: ["run", "--workers", "\(workers)", "--concurrency", "\(concurrency)", "--poll-timeout", "2",
-                            "--heartbeat", "250ms", "--drain-deadline", "10s"] + extra,
+                            "--heartbeat", "\(heartbeat)ms", "--drain-deadline", "10s"] + extra,
                 environment: env, output: log.path)
         } catch {
             try? await sim.shutdown()

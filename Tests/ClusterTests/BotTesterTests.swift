@@ -154,6 +154,26 @@ struct BotTesterTests {
         }
     }
 
+    /// A serial handler's answer to a button leaves at once, not after the commit: a handler
+    /// that answers and then fails has answered (the spinner stopped) though its reply is gone
+    /// with the rollback; in a handler that succeeds the answer comes before the reply.
+    @Test func aSerialButtonAnswer_leavesBeforeTheCommit() async throws {
+        let bot = Bot()
+        bot.onCallbackQuery(prefix: "pay:", .serial) { ctx in
+            try await ctx.answer("Paid")
+            try await ctx.reply("receipt")
+            if ctx.callbackData == "pay:fail" { throw Refused() }
+        }
+        try await withBotTester(bot) { tester in
+            let failure = try await #require(throws: BotTester.HandlerFailure.self) { try await tester.press("pay:fail", chat: 13) }
+            #expect(failure.calls.map(\.method) == ["answerCallbackQuery"], "\(failure.calls)")
+            #expect(failure.calls.first?.ok == true)
+            let calls = try await tester.press("pay:ok", chat: 13)
+            #expect(calls.map(\.method) == ["answerCallbackQuery", "sendMessage"])
+            #expect(calls.allSatisfy { $0.ok })
+        }
+    }
+
     @Test func aCallbackShortcut_onAnotherUpdate_saysWhatItIsFor() async throws {
         try await withBotTester(Self.bot()) { tester in
             let failure = try await #require(throws: BotTester.HandlerFailure.self) { try await tester.send("/answer", chat: 11) }

@@ -3,18 +3,36 @@ import Foundation
 
 /// Shortcuts for the update a button press brings (a `callback_query`): its data, the answer
 /// that stops the button's spinner, and an edit of the message the button sits under. In a
-/// serial handler both calls go through the outbox like any other (sent after the commit).
+/// serial handler the edit goes through the outbox like any other call (sent after the commit);
+/// the answer does not (see `answer`).
 extension Context {
     /// The pressed button's `callback_data`; nil for other updates.
     public var callbackData: String? { raw.string(at: "callback_query", "data") }
 
     /// Answers the button press (the spinner stops; `text` shows as a toast, or as an alert
     /// with `alert`). Throws for an update that is not a button press.
+    ///
+    /// In both modes the answer leaves at once: the user watches the spinner, and waiting for a
+    /// serial handler's commit (its group's fsync, the outbox round) only makes it turn longer.
+    /// So in a serial handler it is not part of the transaction: a handler that answers and then
+    /// fails has still answered, and one run again (after a crash or its group's rollback)
+    /// answers again, which Telegram refuses ("query is too old"). A serial handler therefore
+    /// logs a failed answer instead of throwing it — an answer is a courtesy, Telegram stops the
+    /// spinner by itself after a while — where a concurrent one throws.
     public func answer(_ text: String? = nil, alert: Bool = false) async throws {
         guard let id = raw.string(at: "callback_query", "id") else {
             throw ContextError(message: "answer() is for a callback query; this update is a \(raw.kind.rawValue)")
         }
-        try await send(BotMethods.AnswerCallbackQuery(callbackQueryID: id, text: text, showAlert: alert ? true : nil))
+        let method = BotMethods.AnswerCallbackQuery(callbackQueryID: id, text: text, showAlert: alert ? true : nil)
+        guard isSerial else {
+            try await send(method)
+            return
+        }
+        do {
+            _ = try await client.send(method)
+        } catch {
+            logger.warning("a button's answer failed", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Replaces the text (and the keyboard, when given) of the message the pressed button sits
