@@ -68,7 +68,7 @@ public final class ClusterHarness: Sendable {
             env.merge(environment) { $1 }
             // A short heartbeat finds a dead peer fast; a slowed run (TestBounds) stretches it, or
             // peers only slow would be declared lost and their work run twice.
-            let heartbeat = Int((250 * TestBounds.slowdown).rounded())
+            let heartbeat = Int((TestBounds.notStuck(.milliseconds(250)) / .milliseconds(1)).rounded())
             process = try SpawnedProcess(
                 executable: Self.executable(bot),
                 arguments: ["run", "--workers", "\(workers)", "--concurrency", "\(concurrency)", "--poll-timeout", "2",

@@ -28,7 +28,7 @@ public enum PoolWatch {
                 try? await Task.sleep(for: .milliseconds(50))
             }
         }
-        let limit = threshold.components.seconds * 1_000
+        let limit = Int64(threshold / .milliseconds(1))
         let thread = Thread {
             var silentSince: Int64?
             while true {

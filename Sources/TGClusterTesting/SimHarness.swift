@@ -20,7 +20,10 @@ public final class SimHarness: Sendable {
     public var baseURL: String { server.baseURL }
     public var emulator: Emulator { server.emulator }
     /// The control API (`/sim/...`) over HTTP, as another process would speak it.
-    public var control: SimControlClient { SimControlClient(baseURL: baseURL, http: http, timeout: TestBounds.notStuck(.seconds(60))) }
+    public var control: SimControlClient { SimControlClient(baseURL: baseURL, http: http, timeout: Self.requestTimeout) }
+
+    /// One request to the emulator: it answers in milliseconds, so this only says "stuck".
+    private static var requestTimeout: Duration { TestBounds.notStuck(.seconds(60)) }
 
     private init(server: SimServer, token: String) {
         self.server = server
@@ -67,7 +70,7 @@ public final class SimHarness: Sendable {
     public func request(_ path: String, body: Data? = nil, contentType: String = "application/json",
                         headers: [(String, String)] = []) async throws -> Response {
         let req = HTTPRequest(url: baseURL + path, body: body.map { .bytes($0, contentType: contentType) } ?? .none,
-                              headers: headers, totalTimeout: TestBounds.notStuck(.seconds(60)))
+                              headers: headers, totalTimeout: Self.requestTimeout)
         let r = try await http.perform(req)
         return Response(status: r.status, body: r.body, retryAfter: r.retryAfter, contentType: r.contentType)
     }

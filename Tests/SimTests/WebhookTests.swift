@@ -8,17 +8,8 @@ import TGClusterTesting
 /// Webhook delivery as Telegram does it, into a real HTTP server on loopback.
 @Suite("Sim: webhooks")
 struct WebhookTests {
-    /// Waits until `condition` holds, polling; fails the test after `timeout` — a bound for
-    /// "stuck", not for speed: alone these tests take a tenth of a second, in the whole suite on
-    /// two cores up to ten.
-    static func eventually(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + TestBounds.notStuck(timeout)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("timed out waiting for \(what)")
-    }
+    // Waits are "stuck" bounds (`waitUntil`, 60 s): alone these tests take a tenth of a second,
+    // in the whole suite on two cores up to ten.
 
     @Test func updatesArePostedWithTheSecret_eachOnce() async throws {
         let receiver = try await StubBotServer { _, _ in StubBotServer.Response(status: 200) }
@@ -28,7 +19,7 @@ struct WebhookTests {
         let again = try await sim.call("setWebhook", ["url": receiver.baseURL + "/tg/hook", "secret_token": "s3cr3t_-X", "max_connections": 10])
         #expect(again.json["description"] as? String == "Webhook is already set")
         let ids = try await sim.generate(40, chats: 5)
-        try await Self.eventually("40 deliveries") { receiver.requests.count >= 40 }
+        try await waitUntil("40 deliveries", timeout: .seconds(60)) { receiver.requests.count >= 40 }
         let requests = receiver.requests
         #expect(requests.count == 40)
         #expect(requests.allSatisfy { $0.method == "POST" && $0.uri == "/tg/hook" })
@@ -41,7 +32,7 @@ struct WebhookTests {
             let order = delivered.filter { $0.routingKey == chat }.map(\.updateID)
             #expect(order == order.sorted(), "chat \(chat) out of order: \(order)")
         }
-        try await Self.eventually("pending 0") {
+        try await waitUntil("pending 0", timeout: .seconds(60)) {
             (try await sim.call("getWebhookInfo").json["result"] as? [String: Any])?["pending_update_count"] as? Int == 0
         }
         try await sim.shutdown()
@@ -60,7 +51,7 @@ struct WebhookTests {
         let clock = ContinuousClock()
         let start = clock.now
         try await sim.generate(12, chats: 12)
-        try await Self.eventually("12 deliveries") {
+        try await waitUntil("12 deliveries", timeout: .seconds(60)) {
             let pending = (try await sim.call("getWebhookInfo").json["result"] as? [String: Any])?["pending_update_count"] as? Int
             return pending == 0
         }
@@ -82,13 +73,13 @@ struct WebhookTests {
         let sim = try await SimHarness.start { $0.webhookRetryBase = .milliseconds(50) }
         _ = try await sim.call("setWebhook", ["url": receiver.baseURL + "/h"])
         let id = try await sim.inject(text: "retry me", chatID: 81)
-        try await Self.eventually("delivery after failures") { receiver.requests.count >= 4 }
+        try await waitUntil("delivery after failures", timeout: .seconds(60)) { receiver.requests.count >= 4 }
         let info = try #require(try await sim.call("getWebhookInfo").json["result"] as? [String: Any])
         #expect(info["last_error_message"] as? String == "Wrong response from the webhook: 500 Internal Server Error")
         #expect((info["last_error_date"] as? Int ?? 0) > 0)
         #expect(info["max_connections"] as? Int == 40)
         #expect(try receiver.requests.allSatisfy { try UpdateScanner.scanUpdate($0.body).updateID == id })
-        try await Self.eventually("pending 0") {
+        try await waitUntil("pending 0", timeout: .seconds(60)) {
             (try await sim.call("getWebhookInfo").json["result"] as? [String: Any])?["pending_update_count"] as? Int == 0
         }
         try await sim.shutdown()
@@ -99,13 +90,13 @@ struct WebhookTests {
         let sim = try await SimHarness.start { $0.webhookTimeout = .milliseconds(300); $0.webhookRetryBase = .seconds(30) }
         _ = try await sim.call("setWebhook", ["url": "http://127.0.0.1:1/nobody"])
         try await sim.inject(text: "lost?", chatID: 91)
-        try await Self.eventually("an error") {
+        try await waitUntil("an error", timeout: .seconds(60)) {
             (try await sim.call("getWebhookInfo").json["result"] as? [String: Any])?["last_error_message"] as? String == "Connection refused"
         }
         let hang = try await StubBotServer { _, _ in StubBotServer.Response(hang: true) }
         _ = try await sim.call("setWebhook", ["url": hang.baseURL + "/slow"])
         try await sim.inject(text: "slow", chatID: 92)
-        try await Self.eventually("a timeout") {
+        try await waitUntil("a timeout", timeout: .seconds(60)) {
             (try await sim.call("getWebhookInfo").json["result"] as? [String: Any])?["last_error_message"] as? String == "Read timeout expired"
         }
         let info = try #require(try await sim.call("getWebhookInfo").json["result"] as? [String: Any])
@@ -126,7 +117,7 @@ struct WebhookTests {
         let sim = try await SimHarness.start()
         _ = try await sim.call("setWebhook", ["url": receiver.baseURL + "/h"])
         try await sim.inject(text: "ping", chatID: 101)
-        try await Self.eventually("the reply") {
+        try await waitUntil("the reply", timeout: .seconds(60)) {
             try await sim.transcript().contains { $0["method"] as? String == "sendMessage" }
         }
         let call = try #require(try await sim.transcript().first { $0["method"] as? String == "sendMessage" })
