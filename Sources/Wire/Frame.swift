@@ -51,7 +51,8 @@ public enum Frame: Sendable, Equatable {
 
     /// 3: typed control commands (REFUSE, SCHEDULE, outbox action kinds, dead-letter jobs) and
     /// the handler-table fingerprint in READY. 4: METRICS. 5: the peer's host in READY, FLOOD. 6: HANDOVER.
-    public static let version: UInt8 = 6
+    /// 7: outbox action 3, an update passed on to a concurrent handler.
+    public static let version: UInt8 = 7
     static let magic = Data("TGC".utf8)
 
     public static var header: Data { magic + Data([version]) }

@@ -9,9 +9,13 @@ public enum OutboxAction: Sendable, Equatable {
     case call(method: String, parameters: Data)
     /// A scheduled job came due: run its timer callback.
     case fire(TimerFiring)
+    /// The bot's handler `index` for `update`: an update a serial handler passed on to a
+    /// concurrent one (a conversation that did not want it), run after the commit in its
+    /// chat's order.
+    case handler(index: UInt16, update: Data)
 
     enum Kind: UInt8 {
-        case job = 0, call = 1, fire = 2
+        case job = 0, call = 1, fire = 2, handler = 3
     }
 
     var kind: Kind {
@@ -19,6 +23,7 @@ public enum OutboxAction: Sendable, Equatable {
         case .job: return .job
         case .call: return .call
         case .fire: return .fire
+        case .handler: return .handler
         }
     }
 
@@ -35,6 +40,9 @@ public enum OutboxAction: Sendable, Equatable {
         case .fire(let firing):
             firing.encode(into: &w)
             return firing.payload
+        case .handler(let index, let update):
+            w.u16(index)
+            return update
         }
     }
 
@@ -44,6 +52,7 @@ public enum OutboxAction: Sendable, Equatable {
         case .job: return .job(name: try r.string(), input: payload)
         case .call: return .call(method: try r.string(), parameters: payload)
         case .fire: return .fire(try TimerFiring(decoding: &r, payload: payload))
+        case .handler: return .handler(index: try r.u16(), update: payload)
         }
     }
 }

@@ -161,6 +161,19 @@ if ProcessInfo.processInfo.environment["TESTBOT_VERSION"] == "2" {
         try await ctx.reply("version 2")
     }
 }
+// A declared conversation: a wrong answer is not its business and goes on to the echo below
+// (a concurrent handler, run by a worker after the sequencer's commit).
+enum Quiz: String { case answer }
+let quiz = ConversationHandler<Quiz>("quiz")
+quiz.entry(.command("quiz")) { ctx, _ in
+    try await ctx.reply("Capital of France?")
+    return .next(.answer)
+}
+quiz.on(.answer, .text("Paris")) { ctx, _ in
+    try await ctx.reply("Right!")
+    return .end
+}
+bot.add(quiz)
 bot.onText { ctx in
     try await ctx.reply(ctx.text ?? "")
 }

@@ -33,12 +33,13 @@ struct OutboxStoreTests {
             (.call(method: "sendMessage", parameters: Data(#"{"chat_id":7,"text":"a\nb"}"#.utf8)), .chat(7)),
             (.job(name: "square", input: Data("3".utf8)), .user(9)),
             (.fire(Self.firing), nil),
+            (.handler(index: 3, update: Data(#"{"update_id":5}"#.utf8)), .chat(7)),
         ]
         let sent = try db.write { db in try actions.map { try OutboxStore.insert(db, updateID: 1, action: $0.0, key: $0.1) } }
-        #expect(sent.map(\.outboxID) == [1, 2, 3])
+        #expect(sent.map(\.outboxID) == [1, 2, 3, 4])
         #expect(try db.read { try OutboxStore.pending($0) } == sent)
         try db.write { db in try OutboxStore.finish(db, [(id: 2, outcome: .ok, output: Data("9".utf8))], now: Date()) }
-        #expect(try db.read { try OutboxStore.pending($0) }.map(\.outboxID) == [1, 3])
+        #expect(try db.read { try OutboxStore.pending($0) }.map(\.outboxID) == [1, 3, 4])
         let looked = try db.read { try OutboxStore.lookup($0, id: 2) }
         #expect(looked?.status == .ok && looked?.output == Data("9".utf8))
         // A second report of the same row does not change its first outcome.

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 import TGClusterTesting
 
-/// The sequencer's store across a whole-cluster restart: a conversation's state, a rolled-back
-/// handler, and an outbox job's result read by a later serial handler.
+/// The sequencer's store across a whole-cluster restart: a conversation's state (by hand and
+/// declared), a rolled-back handler, and an outbox job's result read by a later serial handler.
 @Suite("Sequencer (processes)", .serialized)
 struct SequencerIntegrationTests {
     static let chat: Int64 = 5150
@@ -22,6 +22,8 @@ struct SequencerIntegrationTests {
         do {
             #expect(try await Self.ask(first, "/survey") == "Your name?")
             #expect(try await Self.ask(first, "a: Ada") == "Your age, Ada?")
+            #expect(try await Self.ask(first, "/quiz") == "Capital of France?")
+            #expect(try await Self.ask(first, "Rome") == "Rome", "passed on to the concurrent echo, in a worker")
             #expect(try await Self.ask(first, "/breakit").hasPrefix("error: Broken"), "the error handler's deferred reply")
             #expect(try await Self.ask(first, "/note") == "notes: 1", "the rolled-back write is gone")
             let job = try await Self.ask(first, "/square 7")
@@ -39,6 +41,8 @@ struct SequencerIntegrationTests {
         do {
             #expect(try await Self.ask(second, "a: 36") == "Thanks Ada, 36", "the dialogue's state survived the restart")
             #expect(try await Self.ask(second, "a: again") == "no survey going on")
+            #expect(try await Self.ask(second, "Paris") == "Right!", "the declared conversation's state survived the restart")
+            #expect(try await Self.ask(second, "Paris") == "Paris", "and it ended")
             #expect(try await Self.ask(second, "/result \(key)") == "result: 49")
             #expect(try await Self.ask(second, "/result outbox-999999") == "result: no such job")
             #expect(try await second.stop() == 0)

@@ -15,8 +15,9 @@ struct UpgradeIntegrationTests {
     static let perChat = 200
 
     @Test func theNextBuild_onTheSameDataDir_handlesEveryJournaledUpdateOnce_keepsStateAndTimers_refusesTheOldWorkers() async throws {
-        // A drain deadline shorter than the queue: the stop leaves journaled updates unhandled.
-        try await withCluster(bot: testBot, workers: 2, concurrency: 8, extra: ["--drain-deadline", "300ms"]) { cluster in
+        // A drain deadline far shorter than the queue: the stop leaves journaled updates unhandled
+        // (300 ms was once enough for a fast run to drain the whole queue in the suite).
+        try await withCluster(bot: testBot, workers: 2, concurrency: 8, extra: ["--drain-deadline", "10ms"]) { cluster in
             // Under the old build: state (three notes), a timer due after the upgrade, and a load
             // over ten chats (each chat's updates run in order, so a queue forms at the broker).
             try await Self.noteThriceAndSetATimer(cluster)

@@ -296,6 +296,9 @@ final class BrokerService: Sendable {
             case .job(let name, _): entry.job = name
             case .call(let method, _): entry.job = "call \(method)"
             case .fire(let firing): entry.job = "fire \(firing.callback)"
+            case .handler(let index, let update):
+                entry.job = "handler \(index)"
+                entry.update = String(decoding: update, as: UTF8.self)
             }
             entry.outboxID = id
         case .deadLetter:

@@ -6,9 +6,10 @@ import Wire
 /// The outbox table (`tgcluster_outbox`) and the one place its SQL lives: the jobs serial
 /// handlers emitted, in emission order, each `pending` until the broker reports it finished.
 ///
-/// A row holds its action by kind (0 named job, 1 Bot API call, 2 timer firing): `name` is the
-/// job's name, the call's method or the timer's callback; `input` the job's input, the call's
-/// JSON parameters or the firing (JSON of `TimerFiring`).
+/// A row holds its action by kind (0 named job, 1 Bot API call, 2 timer firing, 3 handler):
+/// `name` is the job's name, the call's method, the timer's callback or the handler's index;
+/// `input` the job's input, the call's JSON parameters, the firing (JSON of `TimerFiring`) or
+/// the update's bytes.
 enum OutboxStore {
     /// Where an outbox row stands.
     enum Status: String {
@@ -56,6 +57,7 @@ enum OutboxStore {
         case .job(let name, let input): return (0, name, input)
         case .call(let method, let parameters): return (1, method, parameters)
         case .fire(let firing): return (2, firing.callback, try JSONEncoder().encode(firing))
+        case .handler(let index, let update): return (3, String(index), update)
         }
     }
 
@@ -63,6 +65,9 @@ enum OutboxStore {
         switch kind {
         case 1: return .call(method: name, parameters: input)
         case 2: return .fire(try JSONDecoder().decode(TimerFiring.self, from: input))
+        case 3:
+            guard let index = UInt16(name) else { throw StoreError("outbox handler row with index \(name)") }
+            return .handler(index: index, update: input)
         default: return .job(name: name, input: input)
         }
     }

@@ -45,12 +45,16 @@ struct SerialEffects: HandlerEffects {
         try session.store.access(body)
     }
 
-    func conversation(chat: Int64, user: Int64) throws -> ConversationRecord? {
-        try session.store.access { db in try ConversationStore.read(db, chat: chat, user: user) }
+    func dialogue(_ name: String, key: String) throws -> DialogueRecord? {
+        try session.store.access { db in try DialogueStore.read(db, name: name, key: key) }
     }
 
-    func setConversation(_ record: ConversationRecord?, chat: Int64, user: Int64) throws {
-        try session.store.access { db in try ConversationStore.write(db, record, chat: chat, user: user, now: Date()) }
+    func setDialogue(_ record: DialogueRecord?, name: String, key: String) throws {
+        try session.store.access { db in try DialogueStore.write(db, record, name: name, key: key, now: Date()) }
+    }
+
+    func handOff(handler index: UInt16, update: Data) throws {
+        try session.emit(.handler(index: index, update: update), key: session.key)
     }
 
     func outboxJob(id: Int64) throws -> OutboxJobState? {

@@ -12,7 +12,8 @@ import GRDB
 ///   longest Telegram keeps an update), is a new update and replaces the row.
 /// - `tgcluster_outbox`: the jobs serial handlers emitted, in emission order; a row stays
 ///   `pending` until the broker reports it finished, and is sent again after any restart.
-/// - `tgcluster_conversation`: per chat and user, a dialogue's state (`ctx.conversation`).
+/// - `tgcluster_dialogue`: per conversation and key, its state (`ConversationHandler`, and
+///   `ctx.conversation` under the empty name; `tgcluster_conversation` until schema v3).
 ///
 /// One writer: the sequencer holds `state.lock` (`flock`) for its lifetime, so a second one
 /// waits instead of writing beside it. The connection allows a transaction to stay open across
@@ -117,6 +118,7 @@ package final class StateStore: @unchecked Sendable {
                 """)
         }
         m.registerMigration("tgcluster.v2", migrate: OutboxStore.migrateToKinds)
+        m.registerMigration("tgcluster.v3", migrate: DialogueStore.create)
         return m
     }
 

@@ -28,6 +28,7 @@ package struct JobRunner: Sendable {
         case .outbox(_, .job(let name, _)), .task(let name, _): return "job \(name)"
         case .outbox(_, .call(let method, _)): return "call \(method)"
         case .outbox(_, .fire(let firing)): return "timer \(firing.callback)"
+        case .outbox(_, .handler(let index, _)): return "handler \(index), passed on"
         case .deadLetter: return "dead-letter notice"
         case .schedule: return "JobQueue change"
         }
@@ -43,6 +44,7 @@ package struct JobRunner: Sendable {
         case .outbox(_, .job(let name, _)), .task(let name, _): return "job:" + name
         case .outbox(_, .call): return "call"
         case .outbox(_, .fire(let firing)): return "timer:" + firing.callback
+        case .outbox(_, .handler(let index, _)): return handlerLabel(index, handlerLabels)
         case .deadLetter: return "dead-letter"
         case .schedule: return "schedule"
         }
@@ -56,13 +58,16 @@ package struct JobRunner: Sendable {
     package func run(_ job: Job) async -> (Outcome, Data) {
         switch job.payload {
         case .update(let index, let envelope):
-            return await handle(index: Int(index), envelope, attempt: Int(job.attempt))
+            return await handle(index: Int(index), envelope.raw, attempt: Int(job.attempt))
         case .outbox(let outboxID, .job(let name, let input)):
             return await run(name: name, input: input, key: "outbox-\(outboxID)")
         case .outbox(let outboxID, .call(let method, let parameters)):
             return await deferredCall(method: method, parameters: parameters, logger: logger(key: "outbox-\(outboxID)"))
         case .outbox(let outboxID, .fire(let firing)):
             return await fire(firing, key: "outbox-\(outboxID)", logger: logger(key: "outbox-\(outboxID)"))
+        case .outbox(_, .handler(let index, let update)):
+            guard let raw = try? RawUpdate(bytes: update) else { return (.failed, Data("a passed-on update that does not scan".utf8)) }
+            return await handle(index: Int(index), raw, attempt: Int(job.attempt))
         case .task(let name, let input):
             return await run(name: name, input: input, key: nil)
         case .deadLetter(let notice):
@@ -80,12 +85,12 @@ package struct JobRunner: Sendable {
     }
 
     /// A concurrent handler for an update; an error goes to the bot's error handler with it.
-    private func handle(index: Int, _ envelope: UpdateEnvelope, attempt: Int) async -> (Outcome, Data) {
+    private func handle(index: Int, _ raw: RawUpdate, attempt: Int) async -> (Outcome, Data) {
         var logger = self.logger
-        logger[metadataKey: "update_id"] = "\(envelope.updateID)"
+        logger[metadataKey: "update_id"] = "\(raw.updateID)"
         let handlers = bot.handlers
         guard index < handlers.count else { return (.failed, Data("no handler \(index)".utf8)) }
-        let ctx = Context(raw: envelope.raw, client: client, logger: logger, attempt: attempt, effects: effects)
+        let ctx = Context(raw: raw, client: client, logger: logger, attempt: attempt, effects: effects)
         do {
             try await handlers[index].handler(ctx)
             return (.ok, Data())

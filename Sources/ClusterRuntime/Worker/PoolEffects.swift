@@ -44,12 +44,16 @@ package struct PoolEffects: HandlerEffects {
         throw ContextError(message: "ctx.state is only for .serial handlers (they run in the sequencer)")
     }
 
-    package func conversation(chat: Int64, user: Int64) throws -> ConversationRecord? {
-        throw ContextError(message: "ctx.conversation is only for .serial handlers")
+    package func dialogue(_ name: String, key: String) throws -> DialogueRecord? {
+        throw ContextError(message: "conversations run in the sequencer")
     }
 
-    package func setConversation(_ record: ConversationRecord?, chat: Int64, user: Int64) throws {
-        throw ContextError(message: "ctx.conversation is only for .serial handlers")
+    package func setDialogue(_ record: DialogueRecord?, name: String, key: String) throws {
+        throw ContextError(message: "conversations run in the sequencer")
+    }
+
+    package func handOff(handler index: UInt16, update: Data) throws {
+        throw ContextError(message: "only a serial handler passes an update on")
     }
 
     package func outboxJob(id: Int64) throws -> OutboxJobState? {

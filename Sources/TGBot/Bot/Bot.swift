@@ -72,69 +72,89 @@ public final class Bot: Sendable {
 
     // MARK: - Handlers
 
+    /// Every update `filter` accepts (`.command("start")`, `.text && !.command`, `.photo || .document`).
+    public func on(_ filter: Filter, _ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
+        register(filter, mode, ordered, handler)
+    }
+
     /// Every update of `kinds` that `predicate` accepts.
     public func on(_ kinds: Set<UpdateKind>, _ mode: Mode = .concurrent, ordered: Bool = true,
                    where predicate: @escaping @Sendable (RawUpdate) -> Bool = { _ in true },
                    _ handler: @escaping Handler) {
-        register("on", kinds, mode, ordered, predicate, handler)
+        register(Filter("on", kinds: kinds, predicate), mode, ordered, handler)
     }
 
-    private func register(_ label: String, _ kinds: Set<UpdateKind>, _ mode: Mode, _ ordered: Bool,
-                          _ predicate: @escaping @Sendable (RawUpdate) -> Bool, _ handler: @escaping Handler) {
-        let registration = Registration(label: label, kinds: kinds, matches: predicate, mode: mode, ordered: ordered, handler: handler)
-        table.locked { $0.handlers.append(registration) }
+    /// Adds a handler; answers its index in the table (the broker routes by it).
+    @discardableResult
+    package func register(_ filter: Filter, _ mode: Mode, _ ordered: Bool, _ handler: @escaping Handler) -> Int {
+        let registration = Registration(label: filter.label, kinds: filter.kinds, matches: filter.matches, mode: mode, ordered: ordered,
+                                        handler: handler)
+        return table.locked { t in
+            t.handlers.append(registration)
+            return t.handlers.count - 1
+        }
     }
 
     /// Messages whose text is the command `/<name>` (with or without `@botname` and arguments).
     public func onCommand(_ name: String, _ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
-        let command = name.hasPrefix("/") ? name : "/" + name
-        register("command \(command)", [.message], mode, ordered, { raw in
-            guard let text = raw.text, text.hasPrefix(command) else { return false }
-            let rest = text.dropFirst(command.count)
-            return rest.isEmpty || rest.first == " " || rest.first == "@" || rest.first == "\n"
-        }, handler)
+        register(.command(name), mode, ordered, handler)
     }
 
     /// Text messages that are not commands.
     public func onText(_ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
-        register("text", [.message], mode, ordered, { raw in
-            guard let text = raw.text else { return false }
-            return !text.hasPrefix("/")
-        }, handler)
+        register(.text && !.command, mode, ordered, handler)
     }
 
     /// Text messages matching a regular expression (ICU syntax).
     public func onText(matching pattern: String, _ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
-        let regex = try! NSRegularExpression(pattern: pattern)
-        let boxed = UncheckedSendable(regex)
-        register("text ~ \(pattern)", [.message], mode, ordered, { raw in
-            guard let text = raw.text else { return false }
-            return boxed.value.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
-        }, handler)
+        register(.text(matching: pattern), mode, ordered, handler)
     }
 
     /// Any message (text, photo, document, ...).
     public func onMessage(_ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
-        register("message", [.message], mode, ordered, { _ in true }, handler)
+        register(.message, mode, ordered, handler)
     }
 
     /// Callback queries, optionally only those whose data starts with `prefix`.
     public func onCallbackQuery(prefix: String? = nil, _ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
-        register("callback \(prefix ?? "*")", [.callbackQuery], mode, ordered, { raw in
-            guard let prefix else { return true }
-            return raw.string(at: "callback_query", "data")?.hasPrefix(prefix) == true
-        }, handler)
+        register(.callbackData(prefix: prefix ?? ""), mode, ordered, handler)
     }
 
     /// Inline queries (`@yourbot text` typed in any chat); answer with `ctx.answerInline`.
     public func onInlineQuery(_ mode: Mode = .concurrent, _ handler: @escaping Handler) {
-        register("inline query", [.inlineQuery], mode, false, { _ in true }, handler)
+        register(.inlineQuery, mode, false, handler)
+    }
+
+    /// A declared conversation, in its place in the table: it runs in the sequencer and takes
+    /// the updates its states want; the rest go on to the handlers after it.
+    public func add<State>(_ conversation: ConversationHandler<State>) {
+        let filter = conversation.freeze()
+        let index = table.locked { $0.handlers.count }
+        let registered = register(filter, .serial, true) { [weak self] ctx in
+            try await conversation.dispatch(ctx) { ctx in try await self?.passOn(ctx, after: index) }
+        }
+        precondition(registered == index, "handlers added from two threads at once")
+    }
+
+    /// An update a serial handler (a conversation) did not want goes to the next handler that
+    /// matches: run here, in the same transaction, when it is serial; after the commit, in the
+    /// chat's order, when it is concurrent.
+    private func passOn(_ ctx: Context, after index: Int) async throws {
+        guard let next = route(ctx.raw, kind: ctx.raw.kind, after: index) else {
+            ctx.logger.debug("no handler wants this update")
+            return
+        }
+        if next.serial {
+            try await handlers[Int(next.handler)].handler(ctx)
+        } else {
+            try ctx.effects.handOff(handler: next.handler, update: ctx.raw.bytes)
+        }
     }
 
     /// Any update `predicate` accepts, of any kind.
     public func on(_ mode: Mode = .concurrent, ordered: Bool = true, where predicate: @escaping @Sendable (RawUpdate) -> Bool,
                    _ handler: @escaping Handler) {
-        register("on", [], mode, ordered, predicate, handler)
+        register(Filter("on", predicate), mode, ordered, handler)
     }
 
     /// Called with every error a handler or job throws, for each dead-lettered update
@@ -206,10 +226,11 @@ public final class Bot: Sendable {
     package func jobBody(_ name: String) -> JobBody? { table.locked { $0.jobs[name] } }
 
     /// The broker's routing: the first handler that matches an update of `kind`.
-    package func route(_ raw: RawUpdate, kind: UpdateKind) -> Route? {
+    package func route(_ raw: RawUpdate, kind: UpdateKind, after start: Int = -1) -> Route? {
         let handlers = self.handlers
-        for (i, h) in handlers.enumerated() where h.kinds.isEmpty || h.kinds.contains(kind) {
-            if h.matches(raw) {
+        for i in (start + 1)..<max(start + 1, handlers.count) {
+            let h = handlers[i]
+            if (h.kinds.isEmpty || h.kinds.contains(kind)) && h.matches(raw) {
                 return Route(handler: UInt16(i), serial: h.mode == .serial, ordered: h.ordered)
             }
         }

@@ -30,23 +30,17 @@ package protocol HandlerEffects: Sendable {
 
     /// Runs `body` on the shared store inside the update's transaction (serial only).
     func withStore<T>(_ body: (Database) throws -> T) throws -> T
-    /// A chat and user's dialogue state (serial only).
-    func conversation(chat: Int64, user: Int64) throws -> ConversationRecord?
-    func setConversation(_ record: ConversationRecord?, chat: Int64, user: Int64) throws
+    /// A conversation's record under `key` (serial only): a declared one's by its name, the
+    /// one `ctx.conversation` keeps under the empty name.
+    func dialogue(_ name: String, key: String) throws -> DialogueRecord?
+    /// Stores it, or forgets it when nil (serial only).
+    func setDialogue(_ record: DialogueRecord?, name: String, key: String) throws
+    /// Passes this update on to concurrent handler `index`, run after the commit in the chat's
+    /// order (serial only: a conversation that did not want the update).
+    func handOff(handler index: UInt16, update: Data) throws
     /// How an outbox job emitted earlier stands (serial only).
     func outboxJob(id: Int64) throws -> OutboxJobState?
 
     /// The shared store opened by this process, for a job's own commuting writes (pool only).
     func database() throws -> DatabaseQueue
-}
-
-/// A dialogue's state as stored: its name and the values collected so far.
-package struct ConversationRecord: Sendable, Equatable {
-    package var state: String?
-    package var data: [String: String]
-
-    package init(state: String?, data: [String: String]) {
-        self.state = state
-        self.data = data
-    }
 }

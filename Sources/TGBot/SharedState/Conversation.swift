@@ -1,8 +1,8 @@
 import Foundation
 
-/// A multi-step dialogue's state for one chat and user, kept in the sequencer's store (like
-/// python-telegram-bot's ConversationHandler states or aiogram's FSM): it survives restarts
-/// and changes in the same transaction as the rest of the update.
+/// A multi-step dialogue's state for one chat and user, by hand, kept in the sequencer's store:
+/// it survives restarts and changes in the same transaction as the rest of the update.
+/// `ConversationHandler` declares the states instead, and routes to them.
 ///
 /// ```swift
 /// bot.onText(.serial) { ctx in
@@ -17,24 +17,27 @@ public struct Conversation: Sendable {
     let chat: Int64
     let user: Int64
 
+    /// Kept beside the declared conversations, under the empty name.
+    private var key: String { "c\(chat)/u\(user)" }
+
     /// The current state's name; nil when no dialogue is going on.
     public var state: String? {
-        get throws { try effects.conversation(chat: chat, user: user)?.state }
+        get throws { try effects.dialogue("", key: key)?.state }
     }
 
     /// Values collected so far.
     public var data: [String: String] {
-        get throws { try effects.conversation(chat: chat, user: user)?.data ?? [:] }
+        get throws { try effects.dialogue("", key: key)?.data ?? [:] }
     }
 
     /// Moves to `state`; `data` is merged into the values collected so far.
     public func set(_ state: String, data: [String: String] = [:]) throws {
         let merged = try self.data.merging(data) { $1 }
-        try effects.setConversation(ConversationRecord(state: state, data: merged), chat: chat, user: user)
+        try effects.setDialogue(DialogueRecord(state: state, data: merged, expiresAt: nil, lastUpdate: Data()), name: "", key: key)
     }
 
     /// Ends the dialogue: state and data are forgotten.
     public func end() throws {
-        try effects.setConversation(nil, chat: chat, user: user)
+        try effects.setDialogue(nil, name: "", key: key)
     }
 }
