@@ -174,6 +174,23 @@ quiz.on(.answer, .text("Paris")) { ctx, _ in
     return .end
 }
 bot.add(quiz)
+// A conversation with a short timeout: its handler runs on time, without another update.
+enum Countdown: String { case waiting }
+let countdown = ConversationHandler<Countdown>("countdown", timeout: .milliseconds(800))
+countdown.entry(.command("countdown")) { ctx, talk in
+    talk["started"] = "\(Date().timeIntervalSince1970)"
+    try await ctx.reply("Say something within 0.8 s")
+    return .next(.waiting)
+}
+countdown.on(.waiting, .text("now")) { ctx, _ in
+    try await ctx.reply("In time")
+    return .end
+}
+countdown.onTimeout { ctx, talk in
+    let waited = Date().timeIntervalSince1970 - (Double(talk["started"] ?? "") ?? 0)
+    try await ctx.reply(String(format: "Too slow (%.1f s)", waited))
+}
+bot.add(countdown)
 bot.onText { ctx in
     try await ctx.reply(ctx.text ?? "")
 }

@@ -31,6 +31,9 @@ struct ConversationHandlerTests {
             try await ctx.reply("Thanks, \(talk["name"] ?? "?") (\(ctx.text ?? ""))")
             return .end
         }
+        signup.onTimeout { ctx, talk in
+            try await ctx.reply("Timed out in \(talk.state?.rawValue ?? "-"), \(talk["name"] ?? "?")")
+        }
         signup.fallback(.command("cancel")) { ctx, talk in
             try await ctx.reply("Cancelled in \(talk.state?.rawValue ?? "-")")
             return .end
@@ -107,6 +110,22 @@ struct ConversationHandlerTests {
             try t.read { db in try db.execute(sql: "UPDATE tgcluster_dialogue SET expires_at = ?", arguments: [Date().timeIntervalSince1970 - 1]) }
             #expect(try await Self.texts(t.send("50", chat: 4)) == ["echo: 50"])
             #expect(try t.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM tgcluster_dialogue") } == 0)
+        }
+    }
+
+    @Test func theTimeoutHandler_runsWhenTheDeadlinePasses_withTheLastUpdatesChatAndTheValues() async throws {
+        try await withBotTester(Self.bot(timeout: .seconds(60))) { (t: BotTester) async throws in
+            _ = try await t.send("/signup", chat: 6)
+            _ = try await t.send("Flo", chat: 6)
+            // The failing variant first: nothing is due before the deadline.
+            #expect(try await t.fireDueTimers().isEmpty)
+            try t.read { db in try db.execute(sql: "UPDATE tgcluster_dialogue SET expires_at = ?", arguments: [Date().timeIntervalSince1970 - 1]) }
+            let calls = try await t.fireDueTimers()
+            #expect(Self.texts(calls) == ["Timed out in age, Flo"])
+            #expect(calls.first?.chatID == 6)
+            #expect(try t.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM tgcluster_dialogue") } == 0)
+            #expect(try await t.fireDueTimers().isEmpty, "once")
+            #expect(try await Self.texts(t.send("50", chat: 6)) == ["echo: 50"])
         }
     }
 

@@ -16,6 +16,21 @@ struct SequencerIntegrationTests {
         return try await cluster.replies()[chat]![before]
     }
 
+    /// The deadline is watched by the sequencer's one timer: the timeout handler replies on time,
+    /// with no other update to trigger it.
+    @Test func aConversationsTimeoutHandler_runsOnTime() async throws {
+        try await withCluster(bot: testBot, workers: 1) { cluster in
+            #expect(try await Self.ask(cluster, "/countdown") == "Say something within 0.8 s")
+            try await waitUntil("the timeout's reply", timeout: .seconds(30)) {
+                try await cluster.replies()[Self.chat]?.contains { $0.hasPrefix("Too slow (") } == true
+            }
+            let late = try await cluster.replies()[Self.chat]!.first { $0.hasPrefix("Too slow (") }!
+            let waited = Double(late.dropFirst("Too slow (".count).prefix { $0 != " " }) ?? 0
+            #expect(waited >= 0.8 && waited < 10 * TestBounds.slowdown, "\(late)")
+            #expect(try await Self.ask(cluster, "now") == "now", "over: the echo has it")
+        }
+    }
+
     @Test func conversationAndOutboxResults_surviveAFullRestart_andAFailedHandlerRollsBack() async throws {
         let first = try await ClusterHarness(bot: testBot, workers: 1)
         var key = ""

@@ -30,6 +30,26 @@ enum DialogueStore {
             """, arguments: [name, key, record.state, json, record.expiresAt?.timeIntervalSince1970, record.lastUpdate, now.timeIntervalSince1970])
     }
 
+    /// The earliest conversation deadline, for the sequencer's one timer.
+    static func nextDeadline(_ db: Database) throws -> Date? {
+        try Double.fetchOne(db, sql: "SELECT MIN(expires_at) FROM tgcluster_dialogue WHERE expires_at IS NOT NULL")
+            .map(Date.init(timeIntervalSince1970:))
+    }
+
+    /// Removes up to `limit` conversations whose deadline passed by `now` and answers them,
+    /// earliest first (their timeout handlers run in the same transaction).
+    static func takeExpired(_ db: Database, now: Date, limit: Int = 1000) throws -> [(name: String, key: String, record: DialogueRecord)] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT name, key FROM tgcluster_dialogue WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?
+            """, arguments: [now.timeIntervalSince1970, limit])
+        return try rows.compactMap { row in
+            let (name, key): (String, String) = (row["name"], row["key"])
+            guard let record = try read(db, name: name, key: key) else { return nil }
+            try write(db, nil, name: name, key: key, now: now)
+            return (name, key, record)
+        }
+    }
+
     /// Schema v3: the table, with the v1 table `tgcluster_conversation` (`ctx.conversation`)
     /// moved into it under the empty name.
     static func create(_ db: Database) throws {

@@ -60,7 +60,10 @@ package final class GroupCommit: Sendable {
             if !finished.isEmpty {
                 try store.access { db in try OutboxStore.finish(db, finished.map { (id: $0.0, outcome: $0.1, output: $0.2) }, now: Date()) }
             }
-            if fireTimers { result.emissions += try fireDueTimers() }
+            if fireTimers {
+                result.emissions += try fireDueTimers()
+                result.emissions += try await expireConversations()
+            }
             for job in jobs {
                 let (outcome, output, emitted) = try await run(job, group: group)
                 result.dones.append((job.id, outcome, output))
@@ -105,6 +108,24 @@ package final class GroupCommit: Sendable {
         return emissions
     }
 
+    /// Conversations whose deadline passed: each row removed, and its timeout handler run in a
+    /// savepoint with the context of the update that last moved it (an error rolls back the
+    /// handler's writes, not the removal, so a failing handler does not come back forever).
+    private func expireConversations() async throws -> [Emission] {
+        let expired = try store.access { db in try DialogueStore.takeExpired(db, now: Date().addingTimeInterval(0.001)) }
+        var emissions: [Emission] = []
+        for (name, _, record) in expired {
+            guard let body = bot.conversationTimeout(name), let raw = try? RawUpdate(bytes: record.lastUpdate) else { continue }
+            var logger = self.logger
+            logger[metadataKey: "conversation"] = "\(name)"
+            logger[metadataKey: "update_id"] = "\(raw.updateID)"
+            emissions += try await runSerial(raw, logger: logger, attempt: 1, failure: "a conversation's timeout handler failed") { ctx in
+                try await body(ctx, record)
+            }.emissions
+        }
+        return emissions
+    }
+
     /// One job of the group: a JobQueue change (applied once, by its token) or a serial update
     /// (run once, by its id).
     private func run(_ job: Job, group: Int64) async throws -> (Outcome, Data, [Emission]) {
@@ -144,30 +165,43 @@ package final class GroupCommit: Sendable {
     /// is still recorded as applied, with the error, and the error handler's own deferred
     /// calls are kept).
     private func apply(handler index: Int, _ envelope: UpdateEnvelope, attempt: Int) async throws -> (Outcome, String?, [Emission]) {
-        let raw = envelope.raw
         var logger = self.logger
         logger[metadataKey: "update_id"] = "\(envelope.updateID)"
         let handlers = bot.handlers
         guard index < handlers.count else { return (.failed, "no handler \(index)", []) }
-        let session = SerialSession(store: store, updateID: envelope.updateID, key: envelope.routingKey, chatID: raw.chatID, userID: raw.userID)
-        let ctx = Context(raw: raw, client: client, logger: logger, attempt: attempt, effects: SerialEffects(session: session))
-        try store.access { db in try db.execute(sql: "SAVEPOINT tgcluster_update") }
         watchdog?.started(UInt64(bitPattern: envelope.updateID), "update \(envelope.updateID)")
         defer { watchdog?.finished(UInt64(bitPattern: envelope.updateID)) }
-        do {
+        let (error, emissions) = try await runSerial(envelope.raw, logger: logger, attempt: attempt, failure: "serial handler failed") { ctx in
             try await handlers[index].handler(ctx)
+        }
+        return (error == nil ? .ok : .failed, error.map { "\($0)" }, emissions)
+    }
+
+    /// Runs `body` with a serial context for `raw` inside a savepoint: released when it
+    /// returns; rolled back when it throws (its writes and outbox rows gone), then the bot's
+    /// error handler runs with a fresh context whose deferred calls are kept. The error, and
+    /// the outbox rows that stand.
+    private func runSerial(_ raw: RawUpdate, logger: Logger, attempt: Int, failure: String,
+                           _ body: (Context) async throws -> Void) async throws -> (error: (any Error)?, emissions: [Emission]) {
+        func context() -> (SerialSession, Context) {
+            let session = SerialSession(store: store, updateID: raw.updateID, key: raw.routingKey, chatID: raw.chatID, userID: raw.userID)
+            return (session, Context(raw: raw, client: client, logger: logger, attempt: attempt, effects: SerialEffects(session: session)))
+        }
+        let (session, ctx) = context()
+        try store.access { db in try db.execute(sql: "SAVEPOINT tgcluster_update") }
+        do {
+            try await body(ctx)
             try store.access { db in try db.execute(sql: "RELEASE tgcluster_update") }
-            return (.ok, nil, session.emissions)
+            return (nil, session.emissions)
         } catch {
             try store.access { db in
                 try db.execute(sql: "ROLLBACK TO tgcluster_update")
                 try db.execute(sql: "RELEASE tgcluster_update")
             }
-            logger.error("serial handler failed; its writes are rolled back", metadata: ["error": "\(error)"])
-            let reporting = SerialSession(store: store, updateID: envelope.updateID, key: envelope.routingKey, chatID: raw.chatID, userID: raw.userID)
-            await bot.errorHandler?(error, Context(raw: raw, client: client, logger: logger, attempt: attempt,
-                                                   effects: SerialEffects(session: reporting)))
-            return (.failed, "\(error)", reporting.emissions)
+            logger.error("\(failure); its writes are rolled back", metadata: ["error": "\(error)"])
+            let (reporting, reportingContext) = context()
+            await bot.errorHandler?(error, reportingContext)
+            return (error, reporting.emissions)
         }
     }
 }

@@ -185,12 +185,14 @@ final class SequencerService: Sendable {
         armAlarm()
     }
 
-    /// Sets the JobQueue's timer for the earliest next run (cheap: an indexed MIN), replacing
-    /// the armed one only when that changed.
+    /// Sets the one timer for the earliest next run of the JobQueue or conversation deadline
+    /// (cheap: two indexed MINs), replacing the armed one only when that changed.
     private func armAlarm() {
         let due: Date?
         do {
-            due = try store.access { db in try ScheduleStore.nextDue(db) }
+            due = try store.access { db in
+                [try ScheduleStore.nextDue(db), try DialogueStore.nextDeadline(db)].compactMap { $0 }.min()
+            }
         } catch {
             logger.error("reading the schedule failed", metadata: ["error": "\(error)"])
             return

@@ -32,6 +32,8 @@ public final class Bot: Sendable {
     public typealias JobBody = @Sendable (Data, JobContext) async throws -> Data
     public typealias TimerBody = @Sendable (Data, TimerContext) async throws -> Void
     public typealias StartUp = @Sendable (JobQueue) async throws -> Void
+    /// A conversation's deadline passed: its timeout handler, with the update that last moved it.
+    package typealias ConversationTimeout = @Sendable (Context, DialogueRecord) async throws -> Void
 
     package struct Registration: Sendable {
         /// What the handler matches, in words (`command /start`): part of the fingerprint.
@@ -63,6 +65,7 @@ public final class Bot: Sendable {
         var jobs: [String: JobBody] = [:]
         var timers: [String: TimerBody] = [:]
         var startUp: [StartUp] = []
+        var conversations: [String: ConversationTimeout] = [:]
         var errorHandler: ErrorHandler?
     }
 
@@ -129,7 +132,11 @@ public final class Bot: Sendable {
     /// the updates its states want; the rest go on to the handlers after it.
     public func add<State>(_ conversation: ConversationHandler<State>) {
         let filter = conversation.freeze()
-        let index = table.locked { $0.handlers.count }
+        let index = table.locked { t in
+            precondition(t.conversations[conversation.name] == nil, "two conversations named \(conversation.name)")
+            t.conversations[conversation.name] = conversation.expire
+            return t.handlers.count
+        }
         let registered = register(filter, .serial, true) { [weak self] ctx in
             try await conversation.dispatch(ctx) { ctx in try await self?.passOn(ctx, after: index) }
         }
@@ -218,6 +225,7 @@ public final class Bot: Sendable {
     // MARK: - Used by the roles
 
     package func timerBody(_ name: String) -> TimerBody? { table.locked { $0.timers[name] } }
+    package func conversationTimeout(_ name: String) -> ConversationTimeout? { table.locked { $0.conversations[name] } }
     package var startUpHooks: [StartUp] { table.locked { $0.startUp } }
 
     package var handlers: [Registration] { table.locked { $0.handlers } }

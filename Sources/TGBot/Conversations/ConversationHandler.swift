@@ -38,6 +38,7 @@ public final class ConversationHandler<State: RawRepresentable & Hashable & Send
         var states: [State: [Route]] = [:]
         var stateOrder: [State] = []
         var fallbacks: [Route] = []
+        var timeoutHandler: (@Sendable (Context, Dialogue<State>) async throws -> Void)?
         var frozen = false
     }
 
@@ -75,6 +76,14 @@ public final class ConversationHandler<State: RawRepresentable & Hashable & Send
         add { $0.fallbacks.append(Route(filter: filter, step: step)) }
     }
 
+    /// Runs when the conversation's timeout passes with no step (python-telegram-bot's
+    /// `TIMEOUT` state): in the sequencer, on time, with the context of the update that last
+    /// moved the conversation (so `ctx.reply` goes to its chat) and the values collected. The
+    /// conversation is over whatever the handler does.
+    public func onTimeout(_ body: @escaping @Sendable (Context, Dialogue<State>) async throws -> Void) {
+        add { $0.timeoutHandler = body }
+    }
+
     private func add(_ change: (inout Routes) -> Void) {
         routes.locked { r in
             precondition(!r.frozen, "conversation \(name): declare every handler before bot.add")
@@ -98,6 +107,12 @@ public final class ConversationHandler<State: RawRepresentable & Hashable & Send
             let union = Filter.any(of: all.map(\.filter)) && keyed
             return Filter(label, kinds: union.kinds, union.matches)
         }
+    }
+
+    /// The deadline passed (the row is already gone): the timeout handler, if any.
+    func expire(_ ctx: Context, _ record: DialogueRecord) async throws {
+        guard let handler = routes.locked({ $0.timeoutHandler }) else { return }
+        try await handler(ctx, Dialogue(state: State(rawValue: record.state), values: record.data))
     }
 
     /// Runs the step the update's key and state choose, and stores where it goes; an update no
