@@ -123,6 +123,18 @@ public final class Bot: Sendable {
         register(.callbackData(prefix: prefix ?? ""), mode, ordered, handler)
     }
 
+    /// Presses of buttons whose data is a `T` (`CallbackData`), with the value decoded. A
+    /// press whose data does not decode as a `T` (another type's, an older format) is not
+    /// this handler's: it goes on to the next.
+    public func onCallback<T: CallbackData>(_ type: T.Type, _ mode: Mode = .concurrent, ordered: Bool = true,
+                                            where predicate: @escaping @Sendable (T) -> Bool = { _ in true },
+                                            _ handler: @escaping @Sendable (Context, T) async throws -> Void) {
+        register(.callback(T.self, where: predicate), mode, ordered) { ctx in
+            guard let value = ctx.callbackData(as: T.self) else { throw ContextError(message: "the button's data is not a \(T.self)") }
+            try await handler(ctx, value)
+        }
+    }
+
     /// Inline queries (`@yourbot text` typed in any chat); answer with `ctx.answerInline`.
     public func onInlineQuery(_ mode: Mode = .concurrent, _ handler: @escaping Handler) {
         register(.inlineQuery, mode, false, handler)

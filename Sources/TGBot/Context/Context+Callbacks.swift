@@ -9,6 +9,11 @@ extension Context {
     /// The pressed button's `callback_data`; nil for other updates.
     public var callbackData: String? { raw.string(at: "callback_query", "data") }
 
+    /// The pressed button's data as a `T`; nil for other updates and other data.
+    public func callbackData<T: CallbackData>(as type: T.Type) -> T? {
+        callbackData.flatMap(T.unpack)
+    }
+
     /// Answers the button press (the spinner stops; `text` shows as a toast, or as an alert
     /// with `alert`). Throws for an update that is not a button press.
     ///

@@ -15,12 +15,26 @@ public struct InlineKeyboard: Sendable, Equatable {
     public private(set) var buttons: [InlineKeyboardButton] = []
     /// Row sizes; the last one repeats for the buttons left. Default: one row of all.
     public private(set) var rowSizes: [Int] = []
+    /// Typed data that could not be packed: thrown by `markup()`, so the builder stays a chain.
+    private var refusals: [String] = []
 
     public init() {}
 
     /// A button that sends `data` back as a callback query (1–64 bytes, Telegram's limit).
     public func button(_ text: String, data: String) -> InlineKeyboard {
         adding(InlineKeyboardButton(text: text, callbackData: data))
+    }
+
+    /// A button whose data is a typed value (`CallbackData`), packed with its prefix; one that
+    /// does not fit in 64 bytes makes `markup()` throw.
+    public func button(_ text: String, data: some CallbackData) -> InlineKeyboard {
+        do {
+            return button(text, data: try data.packed())
+        } catch {
+            var copy = self
+            copy.refusals.append("button \"\(text)\": \(error)")
+            return copy
+        }
     }
 
     /// A button that opens `url`.
@@ -63,6 +77,7 @@ public struct InlineKeyboard: Sendable, Equatable {
 
     /// The same, as the inline-only type that edits and inline results take.
     public func inlineMarkup() throws(KeyboardError) -> InlineKeyboardMarkup {
+        if let refusal = refusals.first { throw KeyboardError(refusal) }
         guard !buttons.isEmpty else { throw KeyboardError("an inline keyboard needs at least one button") }
         for b in buttons {
             if let data = b.callbackData, !(1...64).contains(data.utf8.count) {

@@ -68,6 +68,15 @@ extension Filter {
         Filter("callback = \(data)", kinds: [.callbackQuery]) { $0.string(at: "callback_query", "data") == data }
     }
 
+    /// Button presses whose data is a `T` (its prefix, and a format that decodes), and, with
+    /// `predicate`, one it accepts: `.callback(Vote.self) { $0.choice == "yes" }`.
+    public static func callback<T: CallbackData>(_ type: T.Type, where predicate: @escaping @Sendable (T) -> Bool = { _ in true }) -> Filter {
+        Filter("callback \(T.prefix):", kinds: [.callbackQuery]) { raw in
+            guard let data = raw.string(at: "callback_query", "data"), let value = T.unpack(data) else { return false }
+            return predicate(value)
+        }
+    }
+
     /// Inline queries (`@yourbot …`).
     public static let inlineQuery = Filter("inline query", kinds: [.inlineQuery]) { _ in true }
 
