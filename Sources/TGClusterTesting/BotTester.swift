@@ -107,6 +107,12 @@ public final class BotTester: Sendable {
         return try await feed([update])
     }
 
+    /// A press of a button whose data is a typed value (`CallbackData`).
+    @discardableResult
+    public func press(_ data: some CallbackData, chat: Int64 = 1) async throws -> [BotCall] {
+        try await press(try data.packed(), chat: chat)
+    }
+
     /// An inline query `query` typed by user `user`.
     @discardableResult
     public func inlineQuery(_ query: String, user: Int64 = 1) async throws -> [BotCall] {
