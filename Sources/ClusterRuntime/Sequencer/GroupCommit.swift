@@ -191,6 +191,7 @@ package final class GroupCommit: Sendable {
         try store.access { db in try db.execute(sql: "SAVEPOINT tgcluster_update") }
         do {
             try await body(ctx)
+            try session.flushValues()
             try store.access { db in try db.execute(sql: "RELEASE tgcluster_update") }
             return (nil, session.emissions)
         } catch {

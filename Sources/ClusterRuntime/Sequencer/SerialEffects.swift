@@ -53,6 +53,10 @@ struct SerialEffects: HandlerEffects {
         try session.store.access { db in try DialogueStore.write(db, record, name: name, key: key, now: Date()) }
     }
 
+    func storedValues(_ scope: String) throws -> StoredValues {
+        try session.storedValues(scope)
+    }
+
     func handOff(handler index: UInt16, update: Data) throws {
         try session.emit(.handler(index: index, update: update), key: session.key)
     }

@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Locking
 import Synchronization
+import TGBot
 
 /// One serial update's share of the sequencer's open transaction: the store, the jobs its
 /// handler emitted (outbox rows inside its savepoint: gone again if the handler throws), and
@@ -16,6 +17,8 @@ final class SerialSession: Sendable {
     let chatID: Int64?
     let userID: Int64?
     private let emitted = Mutex<[Emission]>([])
+    /// `ctx.userData`/`chatData` read so far, by scope: written back by `flushValues`.
+    private let values = Mutex<[String: StoredValues]>([:])
 
     init(store: StateStore, updateID: Int64, key: RoutingKey?, chatID: Int64?, userID: Int64?) {
         self.store = store
@@ -41,4 +44,21 @@ final class SerialSession: Sendable {
     }
 
     var emissions: [Emission] { emitted.locked { $0 } }
+
+    /// The values under `scope`, read from the store the first time in this update.
+    func storedValues(_ scope: String) throws -> StoredValues {
+        if let known = values.locked({ $0[scope] }) { return known }
+        let loaded = StoredValues(try store.access { db in try ValuesStore.read(db, scope: scope) })
+        values.locked { $0[scope] = loaded }
+        return loaded
+    }
+
+    /// Writes back the values a handler changed (before its savepoint is released).
+    func flushValues() throws {
+        let changed = values.locked { $0.compactMap { scope, v in v.changes.map { (scope, $0) } } }
+        guard !changed.isEmpty else { return }
+        try store.access { db in
+            for (scope, data) in changed { try ValuesStore.write(db, data, scope: scope, now: Date()) }
+        }
+    }
 }

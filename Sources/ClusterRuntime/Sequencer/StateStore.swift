@@ -14,6 +14,7 @@ import GRDB
 ///   `pending` until the broker reports it finished, and is sent again after any restart.
 /// - `tgcluster_dialogue`: per conversation and key, its state (`ConversationHandler`, and
 ///   `ctx.conversation` under the empty name; `tgcluster_conversation` until schema v3).
+/// - `tgcluster_values`: per user or chat, the values of `ctx.userData` and `ctx.chatData`.
 ///
 /// One writer: the sequencer holds `state.lock` (`flock`) for its lifetime, so a second one
 /// waits instead of writing beside it. The connection allows a transaction to stay open across
@@ -118,7 +119,10 @@ package final class StateStore: @unchecked Sendable {
                 """)
         }
         m.registerMigration("tgcluster.v2", migrate: OutboxStore.migrateToKinds)
-        m.registerMigration("tgcluster.v3", migrate: DialogueStore.create)
+        m.registerMigration("tgcluster.v3") { db in
+            try DialogueStore.create(db)
+            try ValuesStore.create(db)
+        }
         return m
     }
 

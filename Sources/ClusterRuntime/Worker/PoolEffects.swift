@@ -52,6 +52,10 @@ package struct PoolEffects: HandlerEffects {
         throw ContextError(message: "conversations run in the sequencer")
     }
 
+    package func storedValues(_ scope: String) throws -> StoredValues {
+        throw ContextError(message: "stored values are for serial handlers")
+    }
+
     package func handOff(handler index: UInt16, update: Data) throws {
         throw ContextError(message: "only a serial handler passes an update on")
     }

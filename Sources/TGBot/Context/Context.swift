@@ -54,6 +54,26 @@ public struct Context: Sendable {
         }
     }
 
+    /// The values kept for the user the update came from, across updates and conversations
+    /// (python-telegram-bot's `user_data`), for serial handlers. See `StoredValues`.
+    public var userData: StoredValues {
+        get throws {
+            guard isSerial else { throw ContextError(message: "ctx.userData is only for .serial handlers (they run in the sequencer)") }
+            guard let user = userID else { throw ContextError(message: "this update has no user for ctx.userData") }
+            return try effects.storedValues("u\(user)")
+        }
+    }
+
+    /// The values kept for the update's chat (python-telegram-bot's `chat_data`), for serial
+    /// handlers.
+    public var chatData: StoredValues {
+        get throws {
+            guard isSerial else { throw ContextError(message: "ctx.chatData is only for .serial handlers (they run in the sequencer)") }
+            guard let chat = chatID else { throw ContextError(message: "this update has no chat for ctx.chatData") }
+            return try effects.storedValues("c\(chat)")
+        }
+    }
+
     public var updateID: Int64 { raw.updateID }
     /// The user the update came from (`from.id` of its message, query, ...).
     public var userID: Int64? { raw.userID }

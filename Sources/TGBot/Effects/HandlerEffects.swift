@@ -35,6 +35,9 @@ package protocol HandlerEffects: Sendable {
     func dialogue(_ name: String, key: String) throws -> DialogueRecord?
     /// Stores it, or forgets it when nil (serial only).
     func setDialogue(_ record: DialogueRecord?, name: String, key: String) throws
+    /// The values kept under `scope` (`u<user>`, `c<chat>`), the same object for the whole
+    /// handler; written back when it returns (serial only).
+    func storedValues(_ scope: String) throws -> StoredValues
     /// Passes this update on to concurrent handler `index`, run after the commit in the chat's
     /// order (serial only: a conversation that did not want the update).
     func handOff(handler index: UInt16, update: Data) throws
