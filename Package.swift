@@ -159,6 +159,24 @@ let package = Package(
             dependencies: ["Bank", "TGCluster", "TGClusterTesting"],
             path: "Examples/BankTests"
         ),
+        // python-telegram-bot's examples, ported (issue 16): the bots in a library, an executable
+        // each (named as the original), and golden tests of their transcripts.
+        .target(
+            name: "PTBExamples",
+            dependencies: ["TGCluster"],
+            path: "Examples/PTB/Bots"
+        ),
+        .executableTarget(name: "conversationbot", dependencies: ["PTBExamples", "TGCluster"], path: "Examples/PTB/conversationbot"),
+        .executableTarget(name: "inlinekeyboard", dependencies: ["PTBExamples", "TGCluster"], path: "Examples/PTB/inlinekeyboard"),
+        .executableTarget(name: "inlinebot", dependencies: ["PTBExamples", "TGCluster"], path: "Examples/PTB/inlinebot"),
+        .executableTarget(name: "persistentconversationbot", dependencies: ["PTBExamples", "TGCluster"],
+                          path: "Examples/PTB/persistentconversationbot"),
+        .testTarget(
+            name: "PTBExamplesTests",
+            dependencies: ["PTBExamples", "TGCluster", "TGClusterTesting"],
+            path: "Examples/PTB/Tests",
+            exclude: ["Golden"]
+        ),
         .executableTarget(
             name: "tgcluster-testbot",
             dependencies: ["TGCluster", "Locking"],

@@ -97,6 +97,30 @@ public final class BotTester: Sendable {
         return try await feed([update])
     }
 
+    /// A private message from user `chat` carrying `content` instead of text (`["location":
+    /// ["latitude": 1.5, "longitude": 2]]`, a sticker…); the calls its handler made.
+    @discardableResult
+    public func send(content: [String: Any], chat: Int64 = 1) async throws -> [BotCall] {
+        var factory = UpdateFactory(seed: UInt64(bitPattern: chat))
+        factory.date = Int(Date().timeIntervalSince1970)
+        var update = factory.textMessageUpdate(chatID: chat, text: "")
+        update["update_id"] = nil
+        if var message = update["message"] as? [String: Any] {
+            message["text"] = nil
+            message.merge(content) { $1 }
+            update["message"] = message
+        }
+        return try await feed([update])
+    }
+
+    /// A photo (`data`, kept by the emulator so the bot can download it) from user `chat`.
+    @discardableResult
+    public func sendPhoto(_ data: Data, chat: Int64 = 1) async throws -> [BotCall] {
+        let (id, unique) = sim.emulator.userFile(data)
+        let size: [String: Any] = ["file_id": id, "file_unique_id": unique, "width": 640, "height": 480, "file_size": data.count]
+        return try await send(content: ["photo": [size]], chat: chat)
+    }
+
     /// A button press with `data` under a message the bot sent to chat `chat`.
     @discardableResult
     public func press(_ data: String, chat: Int64 = 1) async throws -> [BotCall] {

@@ -105,6 +105,13 @@ public final class BotClient: Sendable {
         return try await send(request, method: methodName)
     }
 
+    /// Downloads a file by its `file_path` (from `getFile`): `<apiURL>/file/bot<token>/<path>`.
+    public func download(filePath: String) async throws -> Data {
+        let request = HTTPRequest(url: "\(configuration.apiURL)/file/bot\(configuration.token)/\(filePath)",
+                                  connectTimeout: configuration.connectTimeout, totalTimeout: configuration.requestTimeout)
+        return try await send(request, method: "file download").body
+    }
+
     /// Calls a method by name with no parameters, on a new connection if `freshConnection`:
     /// what `tgcluster probe` measures.
     public func send(methodName: String, freshConnection: Bool = false) async throws -> HTTPResponse {

@@ -5,6 +5,14 @@ import Foundation
 /// The tester's side of the emulator (`/sim/...`): inject updates, read the transcript and
 /// stats, reset, block chats.
 extension Emulator {
+    /// Keeps `data` as a file a user sent (a photo, a document), so that an injected message
+    /// can carry its ids and the bot can `getFile` and download it. Its `file_id` and
+    /// `file_unique_id`.
+    public func userFile(_ data: Data, folder: String = "photos", extension ext: String = "jpg") -> (fileID: String, uniqueID: String) {
+        let record = state.locked { $0.register(data, folder: folder, extension: ext) }
+        return (record.fileID, record.uniqueID)
+    }
+
     /// `{"updates":[Update...]}` (an `update_id` is assigned where missing) or
     /// `{"generate":{"messages":N,"chats":K,"kind":"text|command|callback|inline|mixed","seed":S}}`.
     /// Returns the ids of the updates queued.

@@ -68,6 +68,11 @@ extension SimState {
         case .json?, nil:
             throw .badRequest("there is no \(name) in the request")
         }
+        return register(data, folder: folder, extension: ext)
+    }
+
+    /// Keeps `data` as a file with a new id, downloadable by its path.
+    mutating func register(_ data: Data, folder: String, extension ext: String) -> FileRecord {
         let n = nextFileNumber
         nextFileNumber += 1
         let record = FileRecord(fileID: "SIMFILE\(n)\(folder.prefix(3).uppercased())", uniqueID: "U\(n)",

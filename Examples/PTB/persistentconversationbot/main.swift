@@ -1,0 +1,4 @@
+import PTBExamples
+import TGCluster
+
+await Cluster.main(PersistentConversationBot.make())
