@@ -45,6 +45,8 @@ struct FilterTests {
         #expect((!Filter.photo).matches(Self.press))
         #expect(!Filter.any(of: []).matches(Self.press))
         #expect((Filter.text && !Filter.command).label == "(text && !command)")
+        #expect(try Filter.plainText.matches(Self.message("hi")) && !Filter.plainText.matches(Self.message("/hi")))
+        #expect(!Filter.plainText.matches(Self.press))
     }
 
     @Test func aBotRoutesByFilters_inOrder() throws {

@@ -39,6 +39,7 @@ public final class Bot: Sendable {
         /// What the handler matches, in words (`command /start`): part of the fingerprint.
         package var label: String
         package var kinds: Set<UpdateKind>
+        /// The filter's test alone: `route` checks `kinds` first.
         package var matches: @Sendable (RawUpdate) -> Bool
         package var mode: Mode
         package var ordered: Bool
@@ -90,7 +91,7 @@ public final class Bot: Sendable {
     /// Adds a handler; answers its index in the table (the broker routes by it).
     @discardableResult
     package func register(_ filter: Filter, _ mode: Mode, _ ordered: Bool, _ handler: @escaping Handler) -> Int {
-        let registration = Registration(label: filter.label, kinds: filter.kinds, matches: filter.matches, mode: mode, ordered: ordered,
+        let registration = Registration(label: filter.label, kinds: filter.kinds, matches: filter.test, mode: mode, ordered: ordered,
                                         handler: handler)
         return table.locked { t in
             t.handlers.append(registration)
@@ -103,9 +104,10 @@ public final class Bot: Sendable {
         register(.command(name), mode, ordered, handler)
     }
 
-    /// Text messages that are not commands.
+    /// Text messages that are not commands (`.text && !.command`, with one read of the text:
+    /// the echo's route, on the hot path).
     public func onText(_ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
-        register(.text && !.command, mode, ordered, handler)
+        register(.plainText, mode, ordered, handler)
     }
 
     /// Text messages matching a regular expression (ICU syntax).

@@ -30,6 +30,12 @@ extension Filter {
     /// Messages with text (commands included: `.text && !.command` for the rest).
     public static let text = Filter("text", kinds: [.message]) { $0.text != nil }
 
+    /// Text messages that are not commands: `.text && !.command` with one read of the text.
+    public static let plainText = Filter("text && !command", kinds: [.message]) { raw in
+        guard let text = raw.text else { return false }
+        return !text.hasPrefix("/")
+    }
+
     /// Messages whose text is exactly one of `choices`.
     public static func text(_ choices: String...) -> Filter {
         let set = Set(choices)

@@ -17,7 +17,8 @@ public struct Filter: Sendable {
     public let kinds: Set<UpdateKind>
     /// What it accepts, in words (`command /start && chat type private`).
     public let label: String
-    private let test: @Sendable (RawUpdate) -> Bool
+    /// The test without the kinds check (the broker's route checks the kinds first).
+    package let test: @Sendable (RawUpdate) -> Bool
 
     /// A filter of your own: `test` sees the update's bytes (`raw.text`, `raw.string(at:)`).
     public init(_ label: String, kinds: Set<UpdateKind> = [], _ test: @escaping @Sendable (RawUpdate) -> Bool) {
