@@ -167,12 +167,11 @@ package final class GroupCommit: Sendable {
     private func apply(handler index: Int, _ envelope: UpdateEnvelope, attempt: Int) async throws -> (Outcome, String?, [Emission]) {
         var logger = self.logger
         logger[metadataKey: "update_id"] = "\(envelope.updateID)"
-        let handlers = bot.handlers
-        guard index < handlers.count else { return (.failed, "no handler \(index)", []) }
+        guard index < bot.handlerCount else { return (.failed, "no handler \(index)", []) }
         watchdog?.started(UInt64(bitPattern: envelope.updateID), "update \(envelope.updateID)")
         defer { watchdog?.finished(UInt64(bitPattern: envelope.updateID)) }
         let (error, emissions) = try await runSerial(envelope.raw, logger: logger, attempt: attempt, failure: "serial handler failed") { ctx in
-            try await handlers[index].handler(ctx)
+            try await bot.invoke(handler: index, ctx)
         }
         return (error == nil ? .ok : .failed, error.map { "\($0)" }, emissions)
     }

@@ -88,11 +88,10 @@ package struct JobRunner: Sendable {
     private func handle(index: Int, _ raw: RawUpdate, attempt: Int) async -> (Outcome, Data) {
         var logger = self.logger
         logger[metadataKey: "update_id"] = "\(raw.updateID)"
-        let handlers = bot.handlers
-        guard index < handlers.count else { return (.failed, Data("no handler \(index)".utf8)) }
+        guard index < bot.handlerCount else { return (.failed, Data("no handler \(index)".utf8)) }
         let ctx = Context(raw: raw, client: client, logger: logger, attempt: attempt, effects: effects)
         do {
-            try await handlers[index].handler(ctx)
+            try await bot.invoke(handler: index, ctx)
             return (.ok, Data())
         } catch {
             logger.error("handler failed", metadata: ["error": "\(error)"])

@@ -18,7 +18,7 @@ import Synchronization
 /// ```
 ///
 /// Handlers are tried in the order they were added; the first that matches an update gets it.
-public final class Bot: Sendable {
+public final class Bot: HandlerRegistry {
     /// Where a handler runs.
     public enum Mode: Sendable {
         /// In the worker pool, many at once (the guide's `run_async`).
@@ -28,6 +28,8 @@ public final class Bot: Sendable {
     }
 
     public typealias Handler = @Sendable (Context) async throws -> Void
+    /// Code around a handler: gets the context and the rest of the chain (`next`).
+    public typealias Middleware = @Sendable (Context, _ next: Handler) async throws -> Void
     public typealias ErrorHandler = @Sendable (any Error, Context?) async -> Void
     public typealias JobBody = @Sendable (Data, JobContext) async throws -> Data
     public typealias TimerBody = @Sendable (Data, TimerContext) async throws -> Void
@@ -67,6 +69,7 @@ public final class Bot: Sendable {
         var timers: [String: TimerBody] = [:]
         var startUp: [StartUp] = []
         var conversations: [String: ConversationTimeout] = [:]
+        var middlewares: [Middleware] = []
         var errorHandler: ErrorHandler?
     }
 
@@ -76,16 +79,10 @@ public final class Bot: Sendable {
 
     // MARK: - Handlers
 
-    /// Every update `filter` accepts (`.command("start")`, `.text && !.command`, `.photo || .document`).
-    public func on(_ filter: Filter, _ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
+    /// Adds a handler for the updates `filter` accepts (`HandlerRegistry`: the shortcuts
+    /// `on`, `onCommand`, `onText`, `onCallback`… all come here).
+    public func addHandler(_ filter: Filter, mode: Mode, ordered: Bool, _ handler: @escaping Handler) {
         register(filter, mode, ordered, handler)
-    }
-
-    /// Every update of `kinds` that `predicate` accepts.
-    public func on(_ kinds: Set<UpdateKind>, _ mode: Mode = .concurrent, ordered: Bool = true,
-                   where predicate: @escaping @Sendable (RawUpdate) -> Bool = { _ in true },
-                   _ handler: @escaping Handler) {
-        register(Filter("on", kinds: kinds, predicate), mode, ordered, handler)
     }
 
     /// Adds a handler; answers its index in the table (the broker routes by it).
@@ -99,47 +96,31 @@ public final class Bot: Sendable {
         }
     }
 
-    /// Messages whose text is the command `/<name>` (with or without `@botname` and arguments).
-    public func onCommand(_ name: String, _ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
-        register(.command(name), mode, ordered, handler)
+    /// A router's handlers, here in the table, in their order (see `Router`).
+    public func include(_ router: Router) {
+        for entry in router.flattened() { register(entry.filter, entry.mode, entry.ordered, entry.handler) }
     }
 
-    /// Text messages that are not commands (`.text && !.command`, with one read of the text:
-    /// the echo's route, on the hot path).
-    public func onText(_ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
-        register(.plainText, mode, ordered, handler)
+    /// Wraps every handler of the bot (and of the routers it includes) in `middleware`: the
+    /// first added runs outermost, then the next, then a router's own, then the handler. A
+    /// middleware that does not call `next` stops the update there (access control).
+    ///
+    /// ```swift
+    /// bot.use { ctx, next in
+    ///     let start = ContinuousClock.now
+    ///     try await next(ctx)
+    ///     ctx.logger.info("handled", metadata: ["took": "\(ContinuousClock.now - start)"])
+    /// }
+    /// ```
+    public func use(_ middleware: @escaping Middleware) {
+        table.locked { $0.middlewares.append(middleware) }
     }
 
-    /// Text messages matching a regular expression (ICU syntax).
-    public func onText(matching pattern: String, _ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
-        register(.text(matching: pattern), mode, ordered, handler)
-    }
-
-    /// Any message (text, photo, document, ...).
-    public func onMessage(_ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
-        register(.message, mode, ordered, handler)
-    }
-
-    /// Callback queries, optionally only those whose data starts with `prefix`.
-    public func onCallbackQuery(prefix: String? = nil, _ mode: Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Handler) {
-        register(.callbackData(prefix: prefix ?? ""), mode, ordered, handler)
-    }
-
-    /// Presses of buttons whose data is a `T` (`CallbackData`), with the value decoded. A
-    /// press whose data does not decode as a `T` (another type's, an older format) is not
-    /// this handler's: it goes on to the next.
-    public func onCallback<T: CallbackData>(_ type: T.Type, _ mode: Mode = .concurrent, ordered: Bool = true,
-                                            where predicate: @escaping @Sendable (T) -> Bool = { _ in true },
-                                            _ handler: @escaping @Sendable (Context, T) async throws -> Void) {
-        register(.callback(T.self, where: predicate), mode, ordered) { ctx in
-            guard let value = ctx.callbackData(as: T.self) else { throw ContextError(message: "the button's data is not a \(T.self)") }
-            try await handler(ctx, value)
-        }
-    }
-
-    /// Inline queries (`@yourbot text` typed in any chat); answer with `ctx.answerInline`.
-    public func onInlineQuery(_ mode: Mode = .concurrent, _ handler: @escaping Handler) {
-        register(.inlineQuery, mode, false, handler)
+    /// Runs handler `index` inside the bot's middlewares (the roles call this, not the bare
+    /// handler).
+    package func invoke(handler index: Int, _ ctx: Context) async throws {
+        let (handler, middlewares) = table.locked { ($0.handlers[index].handler, $0.middlewares) }
+        try await Middlewares.wrap(handler, in: middlewares)(ctx)
     }
 
     /// A declared conversation, in its place in the table: it runs in the sequencer and takes
@@ -170,12 +151,6 @@ public final class Bot: Sendable {
         } else {
             try ctx.effects.handOff(handler: next.handler, update: ctx.raw.bytes)
         }
-    }
-
-    /// Any update `predicate` accepts, of any kind.
-    public func on(_ mode: Mode = .concurrent, ordered: Bool = true, where predicate: @escaping @Sendable (RawUpdate) -> Bool,
-                   _ handler: @escaping Handler) {
-        register(Filter("on", predicate), mode, ordered, handler)
     }
 
     /// Called with every error a handler or job throws, for each dead-lettered update
@@ -243,6 +218,7 @@ public final class Bot: Sendable {
     package var startUpHooks: [StartUp] { table.locked { $0.startUp } }
 
     package var handlers: [Registration] { table.locked { $0.handlers } }
+    package var handlerCount: Int { table.locked { $0.handlers.count } }
     package var errorHandler: ErrorHandler? { table.locked { $0.errorHandler } }
 
     package func jobBody(_ name: String) -> JobBody? { table.locked { $0.jobs[name] } }
