@@ -7,12 +7,14 @@ import TGBot
 /// (JSON), when it times out, and the update that last moved it.
 enum DialogueStore {
     static func read(_ db: Database, name: String, key: String) throws -> DialogueRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT state, data, expires_at, last_update FROM tgcluster_dialogue WHERE name = ? AND key = ?",
-                                         arguments: [name, key]) else { return nil }
-        let text: String = row["data"]
-        let data = (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+        try Row.fetchOne(db, sql: "SELECT \(columns) FROM tgcluster_dialogue WHERE name = ? AND key = ?", arguments: [name, key]).map(record)
+    }
+
+    private static let columns = "name, key, state, data, expires_at, last_update"
+
+    private static func record(_ row: Row) -> DialogueRecord {
         let expires: Double? = row["expires_at"]
-        return DialogueRecord(state: row["state"], data: data, expiresAt: expires.map(Date.init(timeIntervalSince1970:)),
+        return DialogueRecord(state: row["state"], data: ValuesStore.decode(row["data"]), expiresAt: expires.map(Date.init(timeIntervalSince1970:)),
                               lastUpdate: row["last_update"])
     }
 
@@ -22,7 +24,7 @@ enum DialogueStore {
             try db.execute(sql: "DELETE FROM tgcluster_dialogue WHERE name = ? AND key = ?", arguments: [name, key])
             return
         }
-        let json = String(decoding: try JSONEncoder().encode(record.data), as: UTF8.self)
+        let json = try ValuesStore.encode(record.data)
         try db.execute(sql: """
             INSERT INTO tgcluster_dialogue(name, key, state, data, expires_at, last_update, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(name, key) DO UPDATE SET state = excluded.state, data = excluded.data, expires_at = excluded.expires_at,
@@ -40,13 +42,12 @@ enum DialogueStore {
     /// earliest first (their timeout handlers run in the same transaction).
     static func takeExpired(_ db: Database, now: Date, limit: Int = 1000) throws -> [(name: String, key: String, record: DialogueRecord)] {
         let rows = try Row.fetchAll(db, sql: """
-            SELECT name, key FROM tgcluster_dialogue WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?
+            SELECT \(columns) FROM tgcluster_dialogue WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?
             """, arguments: [now.timeIntervalSince1970, limit])
-        return try rows.compactMap { row in
+        return try rows.map { row in
             let (name, key): (String, String) = (row["name"], row["key"])
-            guard let record = try read(db, name: name, key: key) else { return nil }
             try write(db, nil, name: name, key: key, now: now)
-            return (name, key, record)
+            return (name, key, record(row))
         }
     }
 

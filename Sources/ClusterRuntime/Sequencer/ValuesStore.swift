@@ -5,8 +5,17 @@ import GRDB
 /// SQL lives: per scope (`u<user>`, `c<chat>`), the values as JSON.
 enum ValuesStore {
     static func read(_ db: Database, scope: String) throws -> [String: String] {
-        guard let text = try String.fetchOne(db, sql: "SELECT data FROM tgcluster_values WHERE scope = ?", arguments: [scope]) else { return [:] }
-        return (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+        try String.fetchOne(db, sql: "SELECT data FROM tgcluster_values WHERE scope = ?", arguments: [scope]).map(decode) ?? [:]
+    }
+
+    /// A value set as this table and `tgcluster_dialogue` keep it: a JSON object of strings
+    /// (text that is not one reads as empty).
+    static func decode(_ text: String) -> [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+    }
+
+    static func encode(_ values: [String: String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
     }
 
     /// Stores `data` (an empty set removes the row).
@@ -15,7 +24,7 @@ enum ValuesStore {
             try db.execute(sql: "DELETE FROM tgcluster_values WHERE scope = ?", arguments: [scope])
             return
         }
-        let json = String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
+        let json = try encode(data)
         try db.execute(sql: """
             INSERT INTO tgcluster_values(scope, data, updated_at) VALUES (?, ?, ?)
             ON CONFLICT(scope) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at

@@ -105,7 +105,7 @@ public final class ConversationHandler<State: RawRepresentable & Hashable & Send
                 + "entries [\(r.entries.map(\.filter.label).joined(separator: " | "))] states [\(states.joined(separator: "; "))] "
                 + "fallbacks [\(r.fallbacks.map(\.filter.label).joined(separator: " | "))]"
             let union = Filter.any(of: all.map(\.filter)) && keyed
-            return Filter(label, kinds: union.kinds, union.matches)
+            return Filter(label, kinds: union.kinds, union.test)
         }
     }
 
