@@ -184,11 +184,15 @@ public final class BotTester: Sendable {
         let envelope = UpdateEnvelope(try UpdateScanner.scanUpdate(bytes), in: bytes)
         guard let route = bot.route(envelope.raw, kind: envelope.kind) else { return [] }
         let job = Job(id: takeJobID(), attempt: 1, payload: .update(handler: route.handler, envelope))
-        guard route.serial else {
+        var serialJob = job
+        if !route.serial {
             let (outcome, output) = await pool.runner.run(job)
-            return outcome == .ok ? [] : [String(decoding: output, as: UTF8.self)]
+            guard outcome == .ok else { return [String(decoding: output, as: UTF8.self)] }
+            // A two-step handler's result goes on to the sequencer, as the broker sends it.
+            guard route.applies, !output.isEmpty else { return [] }
+            serialJob = Job(id: takeJobID(), attempt: 1, payload: .apply(handler: route.handler, envelope, result: output))
         }
-        let result = try await groups.commit([job], finished: [], fireTimers: false)
+        let result = try await groups.commit([serialJob], finished: [], fireTimers: false)
         let failed = result.dones.filter { $0.outcome != .ok }.map { String(decoding: $0.output, as: UTF8.self) }
         return failed + (try await carryOut(result.emissions))
     }

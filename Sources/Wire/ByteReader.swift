@@ -59,6 +59,11 @@ package struct ByteReader {
         return s
     }
 
+    /// What `ByteWriter.blob` wrote (a copy, so that it outlives the frame).
+    package mutating func blob() throws(FrameError) -> Data {
+        Data(try take(Int(try u32())))
+    }
+
     package mutating func optionalI64() throws(FrameError) -> Int64? {
         let present = try bool()
         let v = try i64()

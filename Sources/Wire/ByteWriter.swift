@@ -50,4 +50,10 @@ package struct ByteWriter {
     }
 
     package mutating func bytes(_ d: Data) { data.append(d) }
+
+    /// Bytes of any length: a u32 length, then the bytes.
+    package mutating func blob(_ d: Data) {
+        u32(UInt32(d.count))
+        data.append(d)
+    }
 }

@@ -13,9 +13,20 @@ public struct Job: Sendable, Equatable {
         case deadLetter(DeadLetterNotice)
         /// Apply a change to the JobQueue (the sequencer only; JSON of the change).
         case schedule(Data)
+        /// The second step of a two-step handler (`prepare` in the pool, then `apply` in the
+        /// sequencer): apply `result`, what its first step returned for this update.
+        case apply(handler: UInt16, UpdateEnvelope, result: Data)
 
         enum Kind: UInt8 {
-            case update = 0, task = 1, outbox = 2, deadLetter = 3, schedule = 4
+            case update = 0, task = 1, outbox = 2, deadLetter = 3, schedule = 4, apply = 5
+        }
+
+        /// The update a job handles (its first or its second step), if it is one.
+        public var update: UpdateEnvelope? {
+            switch self {
+            case .update(_, let envelope), .apply(_, let envelope, _): return envelope
+            default: return nil
+            }
         }
     }
 
@@ -61,6 +72,11 @@ public struct Job: Sendable, Equatable {
         case .schedule(let change):
             w.u8(Payload.Kind.schedule.rawValue)
             return change
+        case .apply(let handler, let envelope, let result):
+            w.u8(Payload.Kind.apply.rawValue)
+            w.u16(handler)
+            w.blob(result)
+            return envelope.encoded
         }
     }
 
@@ -82,6 +98,10 @@ public struct Job: Sendable, Equatable {
             payload = .deadLetter(DeadLetterNotice(updateID: updateID, reason: try r.string(), update: data))
         case .schedule:
             payload = .schedule(data)
+        case .apply:
+            let handler = try r.u16()
+            let result = try r.blob()
+            payload = .apply(handler: handler, try UpdateEnvelope(decoding: data), result: result)
         }
     }
 }

@@ -5,8 +5,9 @@ import Foundation
 public enum OutboxAction: Sendable, Equatable {
     /// The bot's named job (`runAsync` from a serial handler).
     case job(name: String, input: Data)
-    /// One Bot API call (`reply`, `send` from a serial handler): the method and its JSON parameters.
-    case call(method: String, parameters: Data)
+    /// One Bot API call (`reply`, `send` from a serial handler): the method, its JSON
+    /// parameters, and the update whose handler made it (for the error handler, should it fail).
+    case call(method: String, parameters: Data, updateID: Int64?)
     /// A scheduled job came due: run its timer callback.
     case fire(TimerFiring)
     /// The bot's handler `index` for `update`: an update a serial handler passed on to a
@@ -34,8 +35,9 @@ public enum OutboxAction: Sendable, Equatable {
         case .job(let name, let input):
             w.string(name)
             return input
-        case .call(let method, let parameters):
+        case .call(let method, let parameters, let updateID):
             w.string(method)
+            w.optionalI64(updateID)
             return parameters
         case .fire(let firing):
             firing.encode(into: &w)
@@ -50,7 +52,9 @@ public enum OutboxAction: Sendable, Equatable {
         guard let kind = Kind(rawValue: try r.u8()) else { throw FrameError("unknown outbox action") }
         switch kind {
         case .job: return .job(name: try r.string(), input: payload)
-        case .call: return .call(method: try r.string(), parameters: payload)
+        case .call:
+            let method = try r.string()
+            return .call(method: method, parameters: payload, updateID: try r.optionalI64())
         case .fire: return .fire(try TimerFiring(decoding: &r, payload: payload))
         case .handler: return .handler(index: try r.u16(), update: payload)
         }

@@ -191,6 +191,25 @@ countdown.onTimeout { ctx, talk in
     try await ctx.reply(String(format: "Too slow (%.1f s)", waited))
 }
 bot.add(countdown)
+// A two-step handler: the quote in the pool, the purchase in the sequencer. `/buy die` kills
+// its worker after the work and before the result leaves (on the first attempt only).
+struct Quote: Codable, Sendable {
+    var price: Int
+}
+bot.migration("testbot.v2") { db in
+    try db.execute(sql: "CREATE TABLE purchase(update_id INTEGER PRIMARY KEY, chat INTEGER NOT NULL, price INTEGER NOT NULL)")
+}
+bot.onCommand("buy", prepare: { ctx in
+    try await ctx.reply("quoting (attempt \(ctx.attempt))")
+    if ctx.arguments.first == "die", ctx.attempt == 1 { kill(getpid(), SIGKILL) }
+    return Quote(price: 100 + ctx.attempt)
+}, apply: { ctx, quote in
+    try ctx.state.write { db in
+        try db.execute(sql: "INSERT INTO purchase VALUES (?, ?, ?)", arguments: [ctx.raw.updateID, ctx.chatID, quote.price])
+    }
+    let n = try ctx.state.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM purchase WHERE chat = ?", arguments: [ctx.chatID]) ?? 0 }
+    try await ctx.reply("bought at \(quote.price) (purchases: \(n))")
+})
 bot.onText { ctx in
     try await ctx.reply(ctx.text ?? "")
 }

@@ -45,7 +45,7 @@ struct AppliedStoreTests {
             try db.write { db in
                 for id in Int64(1)...3 {
                     try AppliedStore.record(db, updateID: id, digest: id, failed: nil, now: now, group: 7)
-                    _ = try OutboxStore.insert(db, updateID: id, action: .call(method: "sendMessage", parameters: Data("{}".utf8)), key: .chat(id))
+                    _ = try OutboxStore.insert(db, updateID: id, action: .call(method: "sendMessage", parameters: Data("{}".utf8), updateID: nil), key: .chat(id))
                 }
                 throw Crash()
             }
@@ -55,7 +55,7 @@ struct AppliedStoreTests {
         try db.write { db in
             for id in Int64(1)...3 {
                 try AppliedStore.record(db, updateID: id, digest: id, failed: id == 2 ? "boom" : nil, now: now, group: 8)
-                _ = try OutboxStore.insert(db, updateID: id, action: .call(method: "sendMessage", parameters: Data("{}".utf8)), key: .chat(id))
+                _ = try OutboxStore.insert(db, updateID: id, action: .call(method: "sendMessage", parameters: Data("{}".utf8), updateID: nil), key: .chat(id))
             }
         }
         #expect(try db.read { try OutboxStore.pending($0) }.map(\.key) == [.chat(1), .chat(2), .chat(3)])

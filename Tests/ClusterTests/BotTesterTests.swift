@@ -138,17 +138,24 @@ struct BotTesterTests {
     @Test func aDeferredCallThatFails_reachesTheErrorHandler_withItsMethodChatAndReason() async throws {
         let heard = Mutex<[String]>([])
         let bot = Bot()
-        bot.onCommand("hello", .serial) { ctx in try await ctx.reply("hello back") }
+        let lastUpdate = Mutex<Int64>(0)
+        bot.onCommand("hello", .serial) { ctx in
+            lastUpdate.locked { $0 = ctx.raw.updateID }
+            try await ctx.reply("hello back")
+        }
         bot.onError { error, ctx in
             guard let failed = error as? DeferredCallError else { heard.locked { $0.append("other: \(error)") }; return }
-            heard.locked { $0.append("\(failed.method) \(failed.chatID ?? 0) \(failed.apiError?.errorCode ?? 0) ctx=\(ctx == nil ? "nil" : "some")") }
+            heard.locked { $0.append("\(failed.method) \(failed.chatID ?? 0) \(failed.apiError?.errorCode ?? 0) "
+                                     + "update=\(failed.updateID ?? 0) ctx=\(ctx == nil ? "nil" : "some")") }
         }
         try await withBotTester(bot) { tester in
             #expect(try await tester.send("/hello", chat: 12).map(\.text) == ["hello back"])
             #expect(heard.locked { $0 }.isEmpty)
             try tester.sim.emulator.setBlocked(chatID: 12, true)
-            _ = try? await tester.send("/hello", chat: 12)
-            #expect(heard.locked { $0 } == ["sendMessage 12 403 ctx=nil"])
+            let failure = try await #require(throws: BotTester.HandlerFailure.self) { try await tester.send("/hello", chat: 12) }
+            // With the id of the update whose handler made the call (its log lines carry it too).
+            #expect(heard.locked { $0 } == ["sendMessage 12 403 update=\(lastUpdate.locked { $0 }) ctx=nil"])
+            #expect(failure.errors.count == 1)
             let described = "\(DeferredCallError(method: "sendMessage", parameters: Data(#"{"chat_id":"@news","text":"x"}"#.utf8), underlying: Refused()))"
             #expect(described == "deferred sendMessage failed: Refused()", "a channel's username is no chat id")
         }

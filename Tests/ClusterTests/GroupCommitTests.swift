@@ -76,7 +76,7 @@ struct GroupCommitTests {
     }
 
     static func replyText(_ e: Emission) -> String? {
-        guard case .call(let method, let parameters) = e.action, method == "sendMessage",
+        guard case .call(let method, let parameters, _) = e.action, method == "sendMessage",
               let object = try? JSONSerialization.jsonObject(with: parameters) as? [String: Any] else { return nil }
         return object["text"] as? String
     }

@@ -30,7 +30,7 @@ struct OutboxStoreTests {
     @Test func everyActionKind_comesBackAsItWent_inEmissionOrder_untilFinished() throws {
         let db = try Self.store()
         let actions: [(OutboxAction, RoutingKey?)] = [
-            (.call(method: "sendMessage", parameters: Data(#"{"chat_id":7,"text":"a\nb"}"#.utf8)), .chat(7)),
+            (.call(method: "sendMessage", parameters: Data(#"{"chat_id":7,"text":"a\nb"}"#.utf8), updateID: 1), .chat(7)),
             (.job(name: "square", input: Data("3".utf8)), .user(9)),
             (.fire(Self.firing), nil),
             (.handler(index: 3, update: Data(#"{"update_id":5}"#.utf8)), .chat(7)),
@@ -66,7 +66,7 @@ struct OutboxStoreTests {
             try OutboxStore.migrateToKinds(db)
         }
         let pending = try db.read { try OutboxStore.pending($0) }
-        #expect(pending.map(\.action) == [.call(method: "sendMessage", parameters: Data("{\"chat_id\":7}".utf8)), .fire(Self.firing),
+        #expect(pending.map(\.action) == [.call(method: "sendMessage", parameters: Data("{\"chat_id\":7}".utf8), updateID: nil), .fire(Self.firing),
                                           .job(name: "square", input: Data("3".utf8))])
         #expect(pending.allSatisfy { $0.key == .chat(7) })
     }

@@ -97,7 +97,7 @@ final class BrokerService: Sendable {
         brokerConfig.handoverWait = configuration.heartbeat * configuration.liveness
         let bot = self.bot
         var state = BrokerState(configuration: brokerConfig) { e in
-            bot.route(e.raw, kind: e.kind).map { BrokerState.Route(handler: $0.handler, serial: $0.serial, ordered: $0.ordered) }
+            bot.route(e.raw, kind: e.kind).map { BrokerState.Route(handler: $0.handler, serial: $0.serial, ordered: $0.ordered, applies: $0.applies) }
         }
         do {
             let recovered = try journal.recover()
@@ -285,7 +285,7 @@ final class BrokerService: Sendable {
         var entry = DeadLetterEntry(reason: letter.reason)
         entry.attempts = Int(letter.job.attempt)
         switch letter.job.payload {
-        case .update(_, let envelope):
+        case .update(_, let envelope), .apply(_, let envelope, _):
             entry.updateID = envelope.updateID
             entry.kind = envelope.kind.rawValue
             entry.update = String(decoding: envelope.bytes, as: UTF8.self)
@@ -294,7 +294,7 @@ final class BrokerService: Sendable {
         case .outbox(let id, let action):
             switch action {
             case .job(let name, _): entry.job = name
-            case .call(let method, _): entry.job = "call \(method)"
+            case .call(let method, _, _): entry.job = "call \(method)"
             case .fire(let firing): entry.job = "fire \(firing.callback)"
             case .handler(let index, let update):
                 entry.job = "handler \(index)"
@@ -308,7 +308,7 @@ final class BrokerService: Sendable {
         }
         logger.error("dead-lettered", metadata: ["update_id": "\(entry.updateID.map(String.init) ?? "-")", "reason": "\(letter.reason)"])
         entry.append(to: configuration.file("dead-letter.jsonl"))
-        guard case .update(_, let envelope) = letter.job.payload else { return [] }
+        guard let envelope = letter.job.payload.update else { return [] }
         return state.submit(.deadLetter(DeadLetterNotice(updateID: envelope.updateID, reason: letter.reason, update: envelope.bytes)), now: now)
     }
 }

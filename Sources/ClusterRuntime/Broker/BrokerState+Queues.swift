@@ -17,10 +17,35 @@ extension BrokerState {
             serialQueue.append(id)
         } else {
             let queue: QueueKey = r.ordered ? (update.routingKey.map { .key($0.id) } ?? .job(id)) : .job(id)
-            jobs[id] = JobRecord(payload: payload, queue: queue, serial: false, accepted: now)
+            jobs[id] = JobRecord(payload: payload, queue: queue, serial: false, accepted: now, applies: r.applies)
             enqueue(id, on: queue)
         }
         return id
+    }
+
+    /// The first step of a two-step handler finished with a result: the same job, now its second
+    /// step, goes to the sequencer (behind the serial work already queued), and the update's key
+    /// stays held, so the chat's next job waits for the commit. Its attempts start again.
+    mutating func forwardToSequencer(_ id: UInt64, _ job: JobRecord, result: Data) {
+        guard case .update(let handler, let envelope) = job.payload else { return }
+        var next = job
+        next.payload = .apply(handler: handler, envelope, result: result)
+        next.serial = true
+        next.applies = false
+        next.holdsKey = true
+        next.peer = nil
+        next.attempts = 0
+        next.quarantined = false
+        jobs[id] = next
+        serialQueue.append(id)
+        if case .key = job.queue { heldForApply[job.queue] = 0 }
+    }
+
+    /// The job no longer holds its place: a pool key's next job may go, or a serial slot frees.
+    mutating func letGo(_ job: JobRecord) {
+        if job.serial { serialInFlight -= 1 }
+        if job.holdsKey { heldForApply[job.queue] = nil }
+        if !job.serial || job.holdsKey { release(job.queue) }
     }
 
     /// An outbox job from the sequencer: queued behind its key's earlier work, once per id.
@@ -38,7 +63,14 @@ extension BrokerState {
         jobs[id] = JobRecord(payload: .outbox(id: e.outboxID, e.action), queue: queue, serial: false,
                              submitter: (peer, e.outboxID), accepted: now)
         outbox[e.outboxID] = id
-        enqueue(id, on: queue)
+        if let placed = heldForApply[queue], queues[queue] != nil {
+            // The chat's two-step update is being applied (the sequencer sends a group's EMITs
+            // before its DONEs): its replies go before the chat's next update, in their order.
+            queues[queue]!.insert(id, at: min(placed, queues[queue]!.count))
+            heldForApply[queue] = placed + 1
+        } else {
+            enqueue(id, on: queue)
+        }
         return dispatch(now: now)
     }
 
@@ -74,13 +106,13 @@ extension BrokerState {
         var actions: [Action] = [.lost(peer: id, pid: peer.pid, role: peer.role, reason: reason, requeued: peer.inFlight.count)]
         for jobID in peer.inFlight.sorted(by: >) {
             guard var job = jobs[jobID] else { continue }
-            job.peer = nil
-            job.quarantined = true
-            if job.serial { serialInFlight -= 1 }
             if job.attempts >= configuration.maxAttempts {
                 actions += giveUp(jobID, job, reason: "its worker died \(job.attempts) times (last: \(reason))")
                 continue
             }
+            job.peer = nil
+            job.quarantined = true
+            if job.serial { serialInFlight -= 1 }
             counters.requeued += 1
             jobs[jobID] = job
             if job.serial {
@@ -98,8 +130,8 @@ extension BrokerState {
         counters.deadLettered += 1
         var actions: [Action] = [.deadLetter(DeadLetter(job: Job(id: id, attempt: job.attempts, payload: job.payload), reason: reason))]
         if let answer = report(job, outcome: .deadLettered, output: Data(reason.utf8)) { actions.append(answer) }
-        if case .update(_, let envelope) = job.payload { actions.append(.completed(updateID: envelope.updateID)) }
-        if !job.serial { release(job.queue) }
+        if let envelope = job.payload.update { actions.append(.completed(updateID: envelope.updateID)) }
+        letGo(job)
         return actions
     }
 
@@ -107,20 +139,33 @@ extension BrokerState {
         peers[peer]?.inFlight.remove(id)
         guard let job = jobs[id], job.peer == peer else { return dispatch(now: now) }
         if job.quarantined { peers[peer]?.exclusive = false }
+        var actions: [Action] = []
+        if job.applies && outcome == .ok && !output.isEmpty {
+            forwardToSequencer(id, job, result: output)
+        } else {
+            actions += complete(id, job, outcome: outcome, output: output, now: now)
+        }
+        if peers[peer]?.draining == true, peers[peer]?.inFlight.isEmpty == true { removePeer(peer) }
+        actions += dispatch(now: now)
+        return actions
+    }
+
+    /// A job is done (its last step): its submitter answered, its update completed, its place
+    /// let go.
+    private mutating func complete(_ id: UInt64, _ job: JobRecord, outcome: Outcome, output: Data,
+                                   now: ContinuousClock.Instant) -> [Action] {
         jobs[id] = nil
         if outcome == .ok { counters.completed += 1 } else { counters.failed += 1 }
         var actions: [Action] = []
         if let answer = report(job, outcome: outcome, output: output) { actions.append(answer) }
-        if case .update(_, let envelope) = job.payload {
+        if let envelope = job.payload.update {
             if outcome == .ok { counters.updatesCompleted += 1 } else { counters.updatesFailed += 1 }
             actions.append(.completed(updateID: envelope.updateID))
             let d = now - job.accepted
             latencies.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
             if latencies.count > 10_000 { latencies.removeFirst() }
         }
-        if job.serial { serialInFlight -= 1 } else { release(job.queue) }
-        if peers[peer]?.draining == true, peers[peer]?.inFlight.isEmpty == true { removePeer(peer) }
-        actions += dispatch(now: now)
+        letGo(job)
         return actions
     }
 

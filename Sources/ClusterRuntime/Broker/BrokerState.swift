@@ -63,11 +63,15 @@ package struct BrokerState: Sendable {
         package var handler: UInt16
         package var serial: Bool
         package var ordered: Bool
+        /// A two-step handler: a first step's result (DONE's output, unless empty) becomes a
+        /// serial job that applies it, and the update's key stays held until that commits.
+        package var applies: Bool
 
-        package init(handler: UInt16, serial: Bool, ordered: Bool) {
+        package init(handler: UInt16, serial: Bool, ordered: Bool, applies: Bool = false) {
             self.handler = handler
             self.serial = serial
             self.ordered = ordered
+            self.applies = applies
         }
     }
 
@@ -93,42 +97,6 @@ package struct BrokerState: Sendable {
     package struct DeadLetter: Sendable, Equatable {
         package var job: Job
         package var reason: String
-    }
-
-    enum QueueKey: Hashable, Sendable {
-        case key(Int64)
-        case job(UInt64)
-    }
-
-    struct JobRecord: Sendable {
-        var payload: Job.Payload
-        var queue: QueueKey
-        var serial: Bool
-        var attempts: UInt8 = 0
-        var peer: Data?
-        var submitter: (peer: Data, taskID: UInt64)?
-        var accepted: ContinuousClock.Instant
-        /// Was in flight on a worker that died: from now on it runs alone on its worker, so
-        /// that a poison job is told apart from the innocent jobs that shared its process.
-        var quarantined = false
-    }
-
-    struct Peer: Sendable {
-        var role: PeerRole
-        var pid: UInt32
-        var host = ""
-        var capacity: Int
-        var inFlight = Set<UInt64>()
-        var lastSeen: ContinuousClock.Instant
-        var lastSent: ContinuousClock.Instant
-        var draining = false
-        /// Running a quarantined job: gets nothing else meanwhile.
-        var exclusive = false
-        /// Kept free of new work until idle, for a waiting quarantined job (no starvation).
-        var reserved = false
-
-        var free: Int { draining || exclusive || reserved ? 0 : max(0, capacity - inFlight.count) }
-        var idle: Bool { !draining && capacity > 0 && inFlight.isEmpty }
     }
 
     package struct Counters: Sendable, Equatable {
@@ -158,6 +126,10 @@ package struct BrokerState: Sendable {
     var ready = Deque<QueueKey>()
     var serialQueue = Deque<UInt64>()
     var serialInFlight = 0
+    /// Keys held by a two-step handler's second step in the sequencer, with how many of the
+    /// outbox jobs emitted meanwhile went to the front of the key's queue (its replies go
+    /// before the chat's next update).
+    var heldForApply: [QueueKey: Int] = [:]
     /// Outbox id → job id, for the outbox jobs held.
     var outbox: [UInt64: UInt64] = [:]
     /// Outbox ids finished recently, with how they ended.
@@ -206,7 +178,7 @@ package struct BrokerState: Sendable {
     package var oldestPendingUpdate: ContinuousClock.Instant? {
         var oldest: ContinuousClock.Instant?
         for job in jobs.values {
-            guard case .update = job.payload else { continue }
+            guard job.payload.update != nil else { continue }
             if oldest.map({ job.accepted < $0 }) ?? true { oldest = job.accepted }
         }
         return oldest

@@ -138,8 +138,11 @@ package final class GroupCommit: Sendable {
                 return (.failed, Data("\(error)".utf8), [])
             }
         }
-        guard case .update(let index, let envelope) = job.payload else {
-            return (.failed, Data("the sequencer runs serial handlers only".utf8), [])
+        let (index, envelope, result): (UInt16, UpdateEnvelope, Data?)
+        switch job.payload {
+        case .update(let i, let e): (index, envelope, result) = (i, e, nil)
+        case .apply(let i, let e, let r): (index, envelope, result) = (i, e, r)
+        default: return (.failed, Data("the sequencer runs serial handlers only".utf8), [])
         }
         let digest = AppliedStore.digest(envelope.bytes)
         let verdict = try store.access { db in try AppliedStore.verdict(db, updateID: envelope.updateID, digest: digest, now: Date()) }
@@ -152,7 +155,7 @@ package final class GroupCommit: Sendable {
             return (.ok, Data(), [])
         }
         let started = ContinuousClock.now
-        let (outcome, error, emitted) = try await apply(handler: Int(index), envelope, attempt: Int(job.attempt))
+        let (outcome, error, emitted) = try await apply(handler: Int(index), envelope, result: result, attempt: Int(job.attempt))
         recorder?.ran(JobRunner.handlerLabel(index, handlerLabels), for: .now - started)
         try store.access { db in
             try AppliedStore.record(db, updateID: envelope.updateID, digest: digest, failed: outcome == .ok ? nil : (error ?? ""),
@@ -161,17 +164,21 @@ package final class GroupCommit: Sendable {
         return (outcome, Data((error ?? "").utf8), emitted)
     }
 
-    /// Runs one serial handler inside a savepoint; an error rolls back its writes (the update
-    /// is still recorded as applied, with the error, and the error handler's own deferred
-    /// calls are kept).
-    private func apply(handler index: Int, _ envelope: UpdateEnvelope, attempt: Int) async throws -> (Outcome, String?, [Emission]) {
+    /// Runs one serial handler (or a two-step handler's second step, with its first step's
+    /// `result`) inside a savepoint; an error rolls back its writes (the update is still
+    /// recorded as applied, with the error, and the error handler's own deferred calls are kept).
+    private func apply(handler index: Int, _ envelope: UpdateEnvelope, result: Data?, attempt: Int) async throws -> (Outcome, String?, [Emission]) {
         var logger = self.logger
         logger[metadataKey: "update_id"] = "\(envelope.updateID)"
         guard index < bot.handlerCount else { return (.failed, "no handler \(index)", []) }
         watchdog?.started(UInt64(bitPattern: envelope.updateID), "update \(envelope.updateID)")
         defer { watchdog?.finished(UInt64(bitPattern: envelope.updateID)) }
         let (error, emissions) = try await runSerial(envelope.raw, logger: logger, attempt: attempt, failure: "serial handler failed") { ctx in
-            try await bot.invoke(handler: index, ctx)
+            if let result {
+                try await bot.invokeApply(handler: index, ctx, result: result)
+            } else {
+                try await bot.invoke(handler: index, ctx)
+            }
         }
         return (error == nil ? .ok : .failed, error.map { "\($0)" }, emissions)
     }

@@ -29,11 +29,11 @@ enum OutboxStore {
 
     /// Every row not yet reported finished, in emission order (sent again after a restart).
     static func pending(_ db: Database) throws -> [Emission] {
-        try Row.fetchAll(db, sql: "SELECT id, kind, name, input, key_kind, key_id FROM tgcluster_outbox WHERE status = 'pending' ORDER BY id")
+        try Row.fetchAll(db, sql: "SELECT id, update_id, kind, name, input, key_kind, key_id FROM tgcluster_outbox WHERE status = 'pending' ORDER BY id")
             .map { row in
                 let key = try RoutingKey?(wireKind: UInt8(clamping: row["key_kind"] as Int), id: row["key_id"])
                 return Emission(outboxID: UInt64(row["id"] as Int64), key: key,
-                                action: try action(kind: row["kind"], name: row["name"], input: row["input"]))
+                                action: try action(kind: row["kind"], name: row["name"], input: row["input"], updateID: row["update_id"]))
             }
     }
 
@@ -55,15 +55,15 @@ enum OutboxStore {
     private static func columns(_ action: OutboxAction) throws -> (Int, String, Data) {
         switch action {
         case .job(let name, let input): return (0, name, input)
-        case .call(let method, let parameters): return (1, method, parameters)
+        case .call(let method, let parameters, _): return (1, method, parameters)
         case .fire(let firing): return (2, firing.callback, try JSONEncoder().encode(firing))
         case .handler(let index, let update): return (3, String(index), update)
         }
     }
 
-    private static func action(kind: Int, name: String, input: Data) throws -> OutboxAction {
+    private static func action(kind: Int, name: String, input: Data, updateID: Int64?) throws -> OutboxAction {
         switch kind {
-        case 1: return .call(method: name, parameters: input)
+        case 1: return .call(method: name, parameters: input, updateID: updateID)
         case 2: return .fire(try JSONDecoder().decode(TimerFiring.self, from: input))
         case 3:
             guard let index = UInt16(name) else { throw StoreError("outbox handler row with index \(name)") }

@@ -180,8 +180,10 @@ final class SequencerService: Sendable {
             logger.critical("the group could not be committed; exiting", metadata: ["error": "\(error)", "updates": "\(jobs.count)"])
             exit(RoleError.storeFailure)
         }
-        for done in result.dones { send(.done(jobID: done.jobID, outcome: done.outcome, output: done.output)) }
+        // EMITs first: the broker puts a two-step update's replies before its chat's next
+        // update, which DONE lets go.
         for e in result.emissions { send(.emit(e)) }
+        for done in result.dones { send(.done(jobID: done.jobID, outcome: done.outcome, output: done.output)) }
         armAlarm()
     }
 

@@ -15,7 +15,8 @@ struct SerialEffects: HandlerEffects {
     var isSerial: Bool { true }
 
     func call(method: String, json: Data) async throws -> Data {
-        try session.emit(.call(method: method, parameters: json), key: session.key)
+        // The start-up hooks' session has no update (id 0).
+        try session.emit(.call(method: method, parameters: json, updateID: session.updateID == 0 ? nil : session.updateID), key: session.key)
         return Data()
     }
 

@@ -25,8 +25,9 @@ package struct JobRunner: Sendable {
     package static func describe(_ job: Job) -> String {
         switch job.payload {
         case .update(_, let envelope): return "update \(envelope.updateID)"
+        case .apply(_, let envelope, _): return "update \(envelope.updateID), second step"
         case .outbox(_, .job(let name, _)), .task(let name, _): return "job \(name)"
-        case .outbox(_, .call(let method, _)): return "call \(method)"
+        case .outbox(_, .call(let method, _, _)): return "call \(method)"
         case .outbox(_, .fire(let firing)): return "timer \(firing.callback)"
         case .outbox(_, .handler(let index, _)): return "handler \(index), passed on"
         case .deadLetter: return "dead-letter notice"
@@ -39,7 +40,7 @@ package struct JobRunner: Sendable {
     /// fixed by the bot, never an id.
     static func label(_ job: Job, handlerLabels: [String]) -> String {
         switch job.payload {
-        case .update(let index, _):
+        case .update(let index, _), .apply(let index, _, _):
             return handlerLabel(index, handlerLabels)
         case .outbox(_, .job(let name, _)), .task(let name, _): return "job:" + name
         case .outbox(_, .call): return "call"
@@ -61,8 +62,10 @@ package struct JobRunner: Sendable {
             return await handle(index: Int(index), envelope.raw, attempt: Int(job.attempt))
         case .outbox(let outboxID, .job(let name, let input)):
             return await run(name: name, input: input, key: "outbox-\(outboxID)")
-        case .outbox(let outboxID, .call(let method, let parameters)):
-            return await deferredCall(method: method, parameters: parameters, logger: logger(key: "outbox-\(outboxID)"))
+        case .outbox(let outboxID, .call(let method, let parameters, let updateID)):
+            var logger = logger(key: "outbox-\(outboxID)")
+            if let updateID { logger[metadataKey: "update_id"] = "\(updateID)" }
+            return await deferredCall(method: method, parameters: parameters, updateID: updateID, logger: logger)
         case .outbox(let outboxID, .fire(let firing)):
             return await fire(firing, key: "outbox-\(outboxID)", logger: logger(key: "outbox-\(outboxID)"))
         case .outbox(_, .handler(let index, let update)):
@@ -75,6 +78,8 @@ package struct JobRunner: Sendable {
             return (.ok, Data())
         case .schedule:
             return (.failed, Data("JobQueue changes are the sequencer's".utf8))
+        case .apply:
+            return (.failed, Data("a two-step handler's second step is the sequencer's".utf8))
         }
     }
 
@@ -85,14 +90,15 @@ package struct JobRunner: Sendable {
     }
 
     /// A concurrent handler for an update; an error goes to the bot's error handler with it.
+    /// A two-step handler's output is its first step's result, for the broker to pass on
+    /// (empty: nothing to apply).
     private func handle(index: Int, _ raw: RawUpdate, attempt: Int) async -> (Outcome, Data) {
         var logger = self.logger
         logger[metadataKey: "update_id"] = "\(raw.updateID)"
         guard index < bot.handlerCount else { return (.failed, Data("no handler \(index)".utf8)) }
         let ctx = Context(raw: raw, client: client, logger: logger, attempt: attempt, effects: effects)
         do {
-            try await bot.invoke(handler: index, ctx)
-            return (.ok, Data())
+            return (.ok, try await bot.invoke(handler: index, ctx) ?? Data())
         } catch {
             logger.error("handler failed", metadata: ["error": "\(error)"])
             await bot.errorHandler?(error, ctx)
@@ -140,12 +146,12 @@ package struct JobRunner: Sendable {
     }
 
     /// A Bot API call a serial handler made (`reply`, `send`), now that its update committed.
-    private func deferredCall(method: String, parameters: Data, logger: Logger) async -> (Outcome, Data) {
+    private func deferredCall(method: String, parameters: Data, updateID: Int64?, logger: Logger) async -> (Outcome, Data) {
         do {
             return (.ok, try await client.send(methodName: method, json: parameters).body)
         } catch {
             logger.error("deferred call failed", metadata: ["method": "\(method)", "error": "\(error)"])
-            await bot.errorHandler?(DeferredCallError(method: method, parameters: parameters, underlying: error), nil)
+            await bot.errorHandler?(DeferredCallError(method: method, parameters: parameters, updateID: updateID, underlying: error), nil)
             return (.failed, Data("\(error)".utf8))
         }
     }

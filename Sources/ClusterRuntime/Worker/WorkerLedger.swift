@@ -17,8 +17,10 @@ struct WorkerLedger: Sendable {
         if case .update(_, let envelope) = job.payload { running[job.id] = envelope.updateID }
     }
 
-    mutating func finished(_ jobID: UInt64) {
-        guard let updateID = running.removeValue(forKey: jobID) else { return }
+    /// The job is done here; its update finished unless its result was `passedOn` to a second
+    /// step (a two-step handler's), which a new broker must still run.
+    mutating func finished(_ jobID: UInt64, passedOn: Bool = false) {
+        guard let updateID = running.removeValue(forKey: jobID), !passedOn else { return }
         finished.append(updateID)
         if finished.count > Self.finishedWindow { finished.removeFirst() }
     }

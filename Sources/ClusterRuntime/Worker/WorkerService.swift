@@ -173,7 +173,9 @@ final class WorkerService: JobPool {
 
     private func finish(_ id: UInt64, _ outcome: Outcome, _ output: Data) {
         watchdog.finished(id)
-        ledger.locked { $0.finished(id) }
+        // An update job's output is a two-step handler's result: the update goes on to the
+        // sequencer, it is not finished (a new broker must not complete it on this account).
+        ledger.locked { $0.finished(id, passedOn: outcome == .ok && !output.isEmpty) }
         send(.done(jobID: id, outcome: outcome, output: output))
     }
 

@@ -28,6 +28,8 @@ public final class Bot: HandlerRegistry {
     }
 
     public typealias Handler = @Sendable (Context) async throws -> Void
+    /// A two-step handler's second step: the context (serial) and the first step's result (JSON).
+    package typealias ApplyStep = @Sendable (Context, Data) async throws -> Void
     /// Code around a handler: gets the context and the rest of the chain (`next`).
     public typealias Middleware = @Sendable (Context, _ next: Handler) async throws -> Void
     public typealias ErrorHandler = @Sendable (any Error, Context?) async -> Void
@@ -46,6 +48,8 @@ public final class Bot: HandlerRegistry {
         package var mode: Mode
         package var ordered: Bool
         package var handler: Handler
+        /// A two-step handler's second step (see `HandlerRegistry.on(_:prepare:apply:)`).
+        package var apply: ApplyStep?
     }
 
     /// Where an update goes: the index of its handler, which process kind, and whether it keeps
@@ -54,7 +58,13 @@ public final class Bot: HandlerRegistry {
         package var handler: UInt16
         package var serial: Bool
         package var ordered: Bool
+        /// A two-step handler: its first step's result goes on to the sequencer.
+        package var applies: Bool = false
     }
+
+    /// The most a two-step handler's first step may hand to its second (JSON bytes): it
+    /// travels through the broker's memory, so big data (an image) stays out of it.
+    public static let maxPreparedBytes = 1 << 20
 
     /// One step of the bot's schema (GRDB's migrator runs them in order, once each).
     public struct Migration: Sendable {
@@ -79,17 +89,18 @@ public final class Bot: HandlerRegistry {
 
     // MARK: - Handlers
 
-    /// Adds a handler for the updates `filter` accepts (`HandlerRegistry`: the shortcuts
-    /// `on`, `onCommand`, `onText`, `onCallback`… all come here).
-    public func addHandler(_ filter: Filter, mode: Mode, ordered: Bool, _ handler: @escaping Handler) {
-        register(filter, mode, ordered, handler)
+    /// Adds a handler (`HandlerRegistry`: the shortcuts `on`, `onCommand`, `onText`,
+    /// `onCallback`… all come here).
+    public func add(_ entry: HandlerEntry) {
+        register(entry)
     }
 
     /// Adds a handler; answers its index in the table (the broker routes by it).
     @discardableResult
-    package func register(_ filter: Filter, _ mode: Mode, _ ordered: Bool, _ handler: @escaping Handler) -> Int {
-        let registration = Registration(label: filter.label, kinds: filter.kinds, matches: filter.test, mode: mode, ordered: ordered,
-                                        handler: handler)
+    package func register(_ entry: HandlerEntry) -> Int {
+        let filter = entry.filter
+        let registration = Registration(label: filter.label, kinds: filter.kinds, matches: filter.test, mode: entry.mode,
+                                        ordered: entry.ordered, handler: entry.handler, apply: entry.apply)
         return table.locked { t in
             t.handlers.append(registration)
             return t.handlers.count - 1
@@ -98,7 +109,7 @@ public final class Bot: HandlerRegistry {
 
     /// A router's handlers, here in the table, in their order (see `Router`).
     public func include(_ router: Router) {
-        for entry in router.flattened() { register(entry.filter, entry.mode, entry.ordered, entry.handler) }
+        for entry in router.flattened() { register(entry) }
     }
 
     /// Wraps every handler of the bot (and of the routers it includes) in `middleware`: the
@@ -117,10 +128,28 @@ public final class Bot: HandlerRegistry {
     }
 
     /// Runs handler `index` inside the bot's middlewares (the roles call this, not the bare
-    /// handler).
-    package func invoke(handler index: Int, _ ctx: Context) async throws {
-        let (handler, middlewares) = table.locked { ($0.handlers[index].handler, $0.middlewares) }
-        try await Middlewares.wrap(handler, in: middlewares)(ctx)
+    /// handler). For a two-step handler, answers what its first step left to apply (nil: a
+    /// one-step handler, or a middleware stopped the update).
+    @discardableResult
+    package func invoke(handler index: Int, _ ctx: Context) async throws -> Data? {
+        let (handler, middlewares, applies) = table.locked { ($0.handlers[index].handler, $0.middlewares, $0.handlers[index].apply != nil) }
+        let chain = Middlewares.wrap(handler, in: middlewares)
+        guard applies else {
+            try await chain(ctx)
+            return nil
+        }
+        let box = PreparedResult()
+        try await PreparedResult.$current.withValue(box) { try await chain(ctx) }
+        return box.data
+    }
+
+    /// The second step of two-step handler `index` (in the sequencer), outside the middlewares:
+    /// they ran around the first.
+    package func invokeApply(handler index: Int, _ ctx: Context, result: Data) async throws {
+        guard let apply = table.locked({ $0.handlers[index].apply }) else {
+            throw ContextError(message: "handler \(index) has no second step")
+        }
+        try await apply(ctx, result)
     }
 
     /// A declared conversation, in its place in the table: it runs in the sequencer and takes
@@ -132,9 +161,9 @@ public final class Bot: HandlerRegistry {
             t.conversations[conversation.name] = conversation.expire
             return t.handlers.count
         }
-        let registered = register(filter, .serial, true) { [weak self] ctx in
+        let registered = register(HandlerEntry(filter: filter, mode: .serial, ordered: true) { [weak self] ctx in
             try await conversation.dispatch(ctx) { ctx in try await self?.passOn(ctx, after: index) }
-        }
+        })
         precondition(registered == index, "handlers added from two threads at once")
     }
 
@@ -146,7 +175,10 @@ public final class Bot: HandlerRegistry {
             ctx.logger.debug("no handler wants this update")
             return
         }
-        if next.serial {
+        if next.applies {
+            throw ContextError(message: "a conversation passed this update on to a two-step handler (handler \(next.handler)), "
+                               + "which cannot start from the sequencer: add it before the conversation")
+        } else if next.serial {
             try await handlers[Int(next.handler)].handler(ctx)
         } else {
             try ctx.effects.handOff(handler: next.handler, update: ctx.raw.bytes)
@@ -155,7 +187,8 @@ public final class Bot: HandlerRegistry {
 
     /// Called with every error a handler or job throws, for each dead-lettered update
     /// (`DeadLetterError`), and for each call of a serial handler that failed after its commit
-    /// (`DeferredCallError`: which call, to which chat, why; no context, the handler has returned).
+    /// (`DeferredCallError`: which call, which update's handler made it, to which chat, why; no
+    /// context, the handler has returned).
     public func onError(_ handler: @escaping ErrorHandler) {
         table.locked { $0.errorHandler = handler }
     }
@@ -229,7 +262,7 @@ public final class Bot: HandlerRegistry {
         for i in (start + 1)..<max(start + 1, handlers.count) {
             let h = handlers[i]
             if (h.kinds.isEmpty || h.kinds.contains(kind)) && h.matches(raw) {
-                return Route(handler: UInt16(i), serial: h.mode == .serial, ordered: h.ordered)
+                return Route(handler: UInt16(i), serial: h.mode == .serial, ordered: h.ordered, applies: h.apply != nil)
             }
         }
         return nil
@@ -245,7 +278,7 @@ public final class Bot: HandlerRegistry {
             var lines = ["tgcluster handler table v1"]
             for (i, h) in t.handlers.enumerated() {
                 lines.append("handler \(i) \(h.label) kinds=\(h.kinds.map(\.rawValue).sorted().joined(separator: ",")) "
-                             + "mode=\(h.mode == .serial ? "serial" : "concurrent") ordered=\(h.ordered)")
+                             + "mode=\(h.mode == .serial ? "serial" : "concurrent") ordered=\(h.ordered)" + (h.apply != nil ? " then=apply" : ""))
             }
             lines += t.jobs.keys.sorted().map { "job \($0)" }
             lines += t.timers.keys.sorted().map { "timer \($0)" }

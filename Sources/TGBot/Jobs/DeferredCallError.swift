@@ -6,8 +6,9 @@ import Foundation
 ///
 /// A serial handler's calls go through the outbox: they are sent once the update commits, by a
 /// worker, when the handler has long returned — so the error handler gets no `Context` for
-/// them. This says which call it was, to which chat, and why it failed, so that the handler can
-/// still act (forget a chat that blocked the bot, tell an admin):
+/// them. This says which call it was, which update's handler made it, to which chat, and why it
+/// failed, so that the handler can still act (forget a chat that blocked the bot, tell an
+/// admin):
 ///
 /// ```swift
 /// bot.onError { error, ctx in
@@ -23,21 +24,25 @@ public struct DeferredCallError: Error, CustomStringConvertible, Sendable {
     public var parameters: Data
     /// The call's `chat_id` when it is a number; nil for `@channelusername` or no chat.
     public var chatID: Int64?
+    /// The update whose serial handler made the call (the `update_id` of its log lines); nil
+    /// for a call made outside an update (an `atStart` hook).
+    public var updateID: Int64?
     /// Why it failed: a `BotAPIError` for Telegram's refusals and transport failures.
     public var underlying: any Error
 
     /// `underlying` as the Bot API client's error (`errorCode`, `description`, `retryAfter`).
     public var apiError: BotAPIError? { underlying as? BotAPIError }
 
-    public init(method: String, parameters: Data, underlying: any Error) {
+    public init(method: String, parameters: Data, updateID: Int64? = nil, underlying: any Error) {
         self.method = method
         self.parameters = parameters
+        self.updateID = updateID
         self.underlying = underlying
         chatID = (try? JSONDecoder().decode(ChatOfCall.self, from: parameters))?.chatID
     }
 
     public var description: String {
-        "deferred \(method)\(chatID.map { " to chat \($0)" } ?? "") failed: \(underlying)"
+        "deferred \(method)\(chatID.map { " to chat \($0)" } ?? "")\(updateID.map { " (update \($0))" } ?? "") failed: \(underlying)"
     }
 
     /// The one parameter read back: `chat_id`, a number or a string (a channel's username).

@@ -1,13 +1,62 @@
 import BotAPI
+import Foundation
 
 /// Where handlers are declared: a `Bot`, or a `Router` that a bot includes. The shortcuts are
-/// the same on both, and all come down to `addHandler`.
+/// the same on both, and all come down to `add`.
 public protocol HandlerRegistry: AnyObject, Sendable {
-    /// Adds a handler for the updates `filter` accepts, run in `mode`.
-    func addHandler(_ filter: Filter, mode: Bot.Mode, ordered: Bool, _ handler: @escaping Bot.Handler)
+    /// Adds a handler, after the ones added before it.
+    func add(_ entry: HandlerEntry)
 }
 
 extension HandlerRegistry {
+    /// Adds a handler for the updates `filter` accepts, run in `mode`.
+    public func addHandler(_ filter: Filter, mode: Bot.Mode, ordered: Bool, _ handler: @escaping Bot.Handler) {
+        add(HandlerEntry(filter: filter, mode: mode, ordered: ordered, handler: handler))
+    }
+
+    /// Slow work in the pool, then its result applied to shared state in the sequencer: the
+    /// pattern of "fetch a price, then buy at it". `prepare` runs concurrently in a worker
+    /// (no shared state; it may wait on the network or render an image); what it returns goes
+    /// to `apply`, a serial step in the sequencer, in the chat's order, exactly once, in the
+    /// same transaction as its writes; `apply`'s replies leave after the commit. The chat's
+    /// next update waits until `apply` has committed.
+    ///
+    /// ```swift
+    /// bot.on(.command("buy"), prepare: { ctx in
+    ///     try await Prices.fetch(ctx.arguments.first ?? "")  // seconds, in the pool
+    /// }, apply: { ctx, price in                              // one at a time, in order
+    ///     try ctx.state.write { db in try Account.debit(db, user: ctx.userID!, by: price) }
+    ///     try await ctx.reply("Bought at \(price)")
+    /// })
+    /// ```
+    ///
+    /// If the worker running `prepare` dies, another runs it again (so it may run more than
+    /// once: it must not change shared state); `apply` runs once. A `prepare` that throws ends
+    /// the update there (the error handler gets it); a middleware that stops the update stops
+    /// both steps. Middlewares wrap `prepare` only. The result travels as JSON (at most
+    /// `Bot.maxPreparedBytes`).
+    public func on<Result: Codable & Sendable>(_ filter: Filter,
+                                               prepare: @escaping @Sendable (Context) async throws -> Result,
+                                               apply: @escaping @Sendable (Context, Result) async throws -> Void) {
+        add(HandlerEntry(filter: filter, mode: .concurrent, ordered: true, handler: { ctx in
+            let result = try JSONEncoder().encode(try await prepare(ctx))
+            guard result.count <= Bot.maxPreparedBytes else {
+                throw ContextError(message: "a prepared result of \(result.count) bytes (at most \(Bot.maxPreparedBytes)): keep big data out of it")
+            }
+            PreparedResult.current?.set(result)
+        }, apply: { ctx, data in
+            try await apply(ctx, try JSONDecoder().decode(Result.self, from: data))
+        }))
+    }
+
+    /// `on(.command(name), prepare:apply:)`: a command whose slow work runs in the pool and
+    /// whose result is applied in the sequencer.
+    public func onCommand<Result: Codable & Sendable>(_ name: String,
+                                                      prepare: @escaping @Sendable (Context) async throws -> Result,
+                                                      apply: @escaping @Sendable (Context, Result) async throws -> Void) {
+        on(.command(name), prepare: prepare, apply: apply)
+    }
+
     /// Every update `filter` accepts (`.command("start")`, `.text && !.command`, `.photo || .document`).
     public func on(_ filter: Filter, _ mode: Bot.Mode = .concurrent, ordered: Bool = true, _ handler: @escaping Bot.Handler) {
         addHandler(filter, mode: mode, ordered: ordered, handler)

@@ -20,15 +20,8 @@ import Synchronization
 /// An update the router's filter refuses goes on to the handlers after it, as if the router
 /// were not there. Each handler's label names its router, so the fingerprint sees the layout.
 public final class Router: HandlerRegistry {
-    struct Entry: Sendable {
-        var filter: Filter
-        var mode: Bot.Mode
-        var ordered: Bool
-        var handler: Bot.Handler
-    }
-
     private enum Item: Sendable {
-        case handler(Entry)
+        case handler(HandlerEntry)
         case router(Router)
     }
 
@@ -42,8 +35,8 @@ public final class Router: HandlerRegistry {
         self.filter = filter
     }
 
-    public func addHandler(_ filter: Filter, mode: Bot.Mode, ordered: Bool, _ handler: @escaping Bot.Handler) {
-        items.locked { $0.append(.handler(Entry(filter: filter, mode: mode, ordered: ordered, handler: handler))) }
+    public func add(_ entry: HandlerEntry) {
+        items.locked { $0.append(.handler(entry)) }
     }
 
     /// A router inside this one: behind this router's filter and middlewares too.
@@ -58,11 +51,11 @@ public final class Router: HandlerRegistry {
     }
 
     /// The handlers as the bot's table gets them: each behind this router's filter, wrapped in
-    /// its middlewares, labelled with its name.
-    func flattened() -> [Entry] {
+    /// its middlewares (a two-step handler's first step), labelled with its name.
+    func flattened() -> [HandlerEntry] {
         let (items, middlewares) = (self.items.locked { $0 }, self.middlewares.locked { $0 })
-        return items.flatMap { item -> [Entry] in
-            let inner: [Entry]
+        return items.flatMap { item -> [HandlerEntry] in
+            let inner: [HandlerEntry]
             switch item {
             case .handler(let entry): inner = [entry]
             case .router(let router): inner = router.flattened()

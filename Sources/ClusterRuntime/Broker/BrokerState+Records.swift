@@ -1,0 +1,46 @@
+import Foundation
+import Wire
+
+/// What the broker keeps per job and per peer.
+extension BrokerState {
+    enum QueueKey: Hashable, Sendable {
+        case key(Int64)
+        case job(UInt64)
+    }
+
+    struct JobRecord: Sendable {
+        var payload: Job.Payload
+        var queue: QueueKey
+        var serial: Bool
+        var attempts: UInt8 = 0
+        var peer: Data?
+        var submitter: (peer: Data, taskID: UInt64)?
+        var accepted: ContinuousClock.Instant
+        /// The first step of a two-step handler: its result goes on to the sequencer.
+        var applies = false
+        /// A serial job that holds a key of the pool's queues (a two-step handler's second
+        /// step): the key's next job waits for it.
+        var holdsKey = false
+        /// Was in flight on a worker that died: from now on it runs alone on its worker, so
+        /// that a poison job is told apart from the innocent jobs that shared its process.
+        var quarantined = false
+    }
+
+    struct Peer: Sendable {
+        var role: PeerRole
+        var pid: UInt32
+        var host = ""
+        var capacity: Int
+        var inFlight = Set<UInt64>()
+        var lastSeen: ContinuousClock.Instant
+        var lastSent: ContinuousClock.Instant
+        var draining = false
+        /// Running a quarantined job: gets nothing else meanwhile.
+        var exclusive = false
+        /// Kept free of new work until idle, for a waiting quarantined job (no starvation).
+        var reserved = false
+
+        var free: Int { draining || exclusive || reserved ? 0 : max(0, capacity - inFlight.count) }
+        var idle: Bool { !draining && capacity > 0 && inFlight.isEmpty }
+    }
+}
