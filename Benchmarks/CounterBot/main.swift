@@ -4,6 +4,9 @@
 //   /inc_reply  the same, and replies "count <update_id>" through the outbox
 //   /schedule N start_ms span_ms chats   N one-shot "ping" jobs due evenly over span_ms from
 //               start_ms ahead, over `chats` chats (from 1000); each ping replies its lateness
+//   buttons "now:…", "wait:…", "outbox:…"   a vote counted in the transaction, the press answered
+//               at once unawaited (`ctx.answer`), at once awaited (what `answer` did before),
+//               or through the outbox after the commit (`ctx.send`, as before issue 16)
 import TGCluster
 import Foundation
 
@@ -18,6 +21,19 @@ bot.onCommand("inc", .serial) { ctx in
 bot.onCommand("inc_reply", .serial) { ctx in
     try ctx.state.write { db in try db.execute(sql: "UPDATE counter SET value = value + 1 WHERE id = 1") }
     try await ctx.reply("count \(ctx.updateID)")
+}
+bot.onCallbackQuery(prefix: "now:", .serial) { ctx in
+    try ctx.state.write { db in try db.execute(sql: "UPDATE counter SET value = value + 1 WHERE id = 1") }
+    try await ctx.answer("counted")
+}
+bot.onCallbackQuery(prefix: "wait:", .serial) { ctx in
+    try ctx.state.write { db in try db.execute(sql: "UPDATE counter SET value = value + 1 WHERE id = 1") }
+    _ = try? await ctx.client.send(BotMethods.AnswerCallbackQuery(callbackQueryID: ctx.raw.string(at: "callback_query", "id") ?? "",
+                                                                  text: "counted"))
+}
+bot.onCallbackQuery(prefix: "outbox:", .serial) { ctx in
+    try ctx.state.write { db in try db.execute(sql: "UPDATE counter SET value = value + 1 WHERE id = 1") }
+    try await ctx.send(BotMethods.AnswerCallbackQuery(callbackQueryID: ctx.raw.string(at: "callback_query", "id") ?? "", text: "counted"))
 }
 bot.timer("ping") { (_: Int, ctx: TimerContext) in
     let late = Date().timeIntervalSince(ctx.scheduledFor) * 1000

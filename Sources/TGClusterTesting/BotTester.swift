@@ -193,6 +193,7 @@ public final class BotTester: Sendable {
             serialJob = Job(id: takeJobID(), attempt: 1, payload: .apply(handler: route.handler, envelope, result: output))
         }
         let result = try await groups.commit([serialJob], finished: [], fireTimers: false)
+        for call in result.sentAtOnce { await call.value }
         let failed = result.dones.filter { $0.outcome != .ok }.map { String(decoding: $0.output, as: UTF8.self) }
         return failed + (try await carryOut(result.emissions))
     }

@@ -181,6 +181,23 @@ struct BotTesterTests {
         }
     }
 
+    /// Nor does the sequencer wait for the answer's round trip: with Telegram 400 ms away, the
+    /// serial handler goes on at once (awaiting it, 50 presses/s stalled every serial update
+    /// for seconds: `scripts/bench buttons`). The tester still sees the answer.
+    @Test func aSerialButtonAnswer_doesNotHoldTheSequencer() async throws {
+        let took = Mutex<Duration>(.zero)
+        let bot = Bot()
+        bot.onCallbackQuery(prefix: "pay:", .serial) { ctx in
+            let start = ContinuousClock.now
+            try await ctx.answer("Paid")
+            took.locked { $0 = .now - start }
+        }
+        try await withBotTester(bot, configureSim: { $0.latency = .milliseconds(400) }) { (tester: BotTester) async throws in
+            #expect(try await tester.press("pay:ok", chat: 14).map(\.method) == ["answerCallbackQuery"])
+        }
+        #expect(took.locked { $0 } < .milliseconds(200), "the handler waited \(took.locked { $0 }) for the answer")
+    }
+
     @Test func aCallbackShortcut_onAnotherUpdate_saysWhatItIsFor() async throws {
         try await withBotTester(Self.bot()) { tester in
             let failure = try await #require(throws: BotTester.HandlerFailure.self) { try await tester.send("/answer", chat: 11) }

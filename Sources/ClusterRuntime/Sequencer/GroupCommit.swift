@@ -21,6 +21,9 @@ package final class GroupCommit: Sendable {
     package struct Result: Sendable {
         package var dones: [(jobID: UInt64, outcome: Outcome, output: Data)] = []
         package var emissions: [Emission] = []
+        /// The calls the group's handlers sent at once, unawaited (buttons' answers): the
+        /// sequencer lets them run; the tester waits for them.
+        package var sentAtOnce: [Task<Void, Never>] = []
     }
 
     private let bot: Bot
@@ -33,6 +36,8 @@ package final class GroupCommit: Sendable {
     private let handlerLabels: [String]
     /// The number of the next group (recorded with each applied update).
     private let nextGroup: Mutex<Int64>
+    /// The calls sent at once by the handlers of the group being committed.
+    private let sentAtOnce = Mutex<[Task<Void, Never>]>([])
 
     package init(bot: Bot, store: StateStore, client: BotClient, logger: Logger, watchdog: HangWatchdog?,
                  recorder: PeerMetricsRecorder? = nil) throws {
@@ -72,7 +77,12 @@ package final class GroupCommit: Sendable {
             try store.access { db in try db.commit() }
         } catch {
             try? store.access { db in if db.isInsideTransaction { try db.rollback() } }
+            sentAtOnce.locked { $0 = [] }
             throw error
+        }
+        result.sentAtOnce = sentAtOnce.locked { calls in
+            defer { calls = [] }
+            return calls
         }
         return result
     }
@@ -190,7 +200,8 @@ package final class GroupCommit: Sendable {
     private func runSerial(_ raw: RawUpdate, logger: Logger, attempt: Int, failure: String,
                            _ body: (Context) async throws -> Void) async throws -> (error: (any Error)?, emissions: [Emission]) {
         func context() -> (SerialSession, Context) {
-            let session = SerialSession(store: store, updateID: raw.updateID, key: raw.routingKey, chatID: raw.chatID, userID: raw.userID)
+            let session = SerialSession(store: store, updateID: raw.updateID, key: raw.routingKey, chatID: raw.chatID, userID: raw.userID,
+                                        sentAtOnce: { [self] call in self.sentAtOnce.locked { $0.append(call) } })
             return (session, Context(raw: raw, client: client, logger: logger, attempt: attempt, effects: SerialEffects(session: session)))
         }
         let (session, ctx) = context()

@@ -20,6 +20,10 @@ struct SerialEffects: HandlerEffects {
         return Data()
     }
 
+    func sentAtOnce(_ call: Task<Void, Never>) {
+        session.sentAtOnce(call)
+    }
+
     func runAsync(_ name: String, input: Data) throws -> JobPromise {
         let id = try session.emit(.job(name: name, input: input), key: session.key)
         let task = Task<Data, any Error> {

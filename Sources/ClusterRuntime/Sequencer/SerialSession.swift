@@ -17,15 +17,24 @@ final class SerialSession: Sendable {
     let chatID: Int64?
     let userID: Int64?
     private let emitted = Mutex<[Emission]>([])
+    /// Where the calls sent at once (not awaited) are reported: the group commit collects them.
+    private let sentAtOnce: @Sendable (Task<Void, Never>) -> Void
     /// `ctx.userData`/`chatData` read so far, by scope: written back by `flushValues`.
     private let values = Mutex<[String: StoredValues]>([:])
 
-    init(store: StateStore, updateID: Int64, key: RoutingKey?, chatID: Int64?, userID: Int64?) {
+    init(store: StateStore, updateID: Int64, key: RoutingKey?, chatID: Int64?, userID: Int64?,
+         sentAtOnce: @escaping @Sendable (Task<Void, Never>) -> Void = { _ in }) {
+        self.sentAtOnce = sentAtOnce
         self.store = store
         self.updateID = updateID
         self.key = key
         self.chatID = chatID
         self.userID = userID
+    }
+
+    /// A call the handler sent at once, unawaited (a button's answer).
+    func sentAtOnce(_ call: Task<Void, Never>) {
+        sentAtOnce(call)
     }
 
     /// Adds an outbox row now (so its id, the job's key, is known at once); it is sent after

@@ -7,6 +7,9 @@ import TGBot
 /// to the pool (the broker, or the tester's inline pool), and the store is only this process's
 /// own connection (for jobs).
 package struct PoolEffects: HandlerEffects {
+    /// The pool awaits its calls: nothing is sent unawaited.
+    package func sentAtOnce(_ call: Task<Void, Never>) {}
+
     let client: BotClient
     let pool: any JobPool
     let databases: SharedDatabase

@@ -21,9 +21,11 @@ extension Context {
     /// serial handler's commit (its group's fsync, the outbox round) only makes it turn longer.
     /// So in a serial handler it is not part of the transaction: a handler that answers and then
     /// fails has still answered, and one run again (after a crash or its group's rollback)
-    /// answers again, which Telegram refuses ("query is too old"). A serial handler therefore
-    /// logs a failed answer instead of throwing it — an answer is a courtesy, Telegram stops the
-    /// spinner by itself after a while — where a concurrent one throws.
+    /// answers again, which Telegram refuses ("query is too old"). Nor does a serial handler
+    /// wait for Telegram's response (the sequencer would stand still for a round trip per
+    /// press): the call is started and the handler goes on; a failed answer is logged instead
+    /// of thrown — an answer is a courtesy, Telegram stops the spinner by itself after a
+    /// while — where a concurrent one awaits it and throws.
     public func answer(_ text: String? = nil, alert: Bool = false) async throws {
         guard let id = raw.string(at: "callback_query", "id") else {
             throw ContextError(message: "answer() is for a callback query; this update is a \(raw.kind.rawValue)")
@@ -33,11 +35,14 @@ extension Context {
             try await send(method)
             return
         }
-        do {
-            _ = try await client.send(method)
-        } catch {
-            logger.warning("a button's answer failed", metadata: ["error": "\(error)"])
-        }
+        let (client, logger) = (self.client, self.logger)
+        effects.sentAtOnce(Task {
+            do {
+                _ = try await client.send(method)
+            } catch {
+                logger.warning("a button's answer failed", metadata: ["error": "\(error)"])
+            }
+        })
     }
 
     /// Replaces the text (and the keyboard, when given) of the message the pressed button sits

@@ -14,6 +14,9 @@ package protocol HandlerEffects: Sendable {
 
     /// A Bot API call with JSON parameters: its response body (empty when deferred).
     func call(method: String, json: Data) async throws -> Data
+    /// A call a serial handler sent at once and does not wait for (a button's answer): the
+    /// sequencer lets it run; the tester waits for it before it reads the calls made.
+    func sentAtOnce(_ call: Task<Void, Never>)
 
     /// The bot's named job `name` in the pool (`runAsync`).
     func runAsync(_ name: String, input: Data) throws -> JobPromise
