@@ -156,9 +156,15 @@ public final class Bot: HandlerRegistry {
     /// the updates its states want; the rest go on to the handlers after it.
     public func add<State>(_ conversation: ConversationHandler<State>) {
         let filter = conversation.freeze()
+        let nested = conversation.descendants
         let index = table.locked { t in
             precondition(t.conversations[conversation.name] == nil, "two conversations named \(conversation.name)")
             t.conversations[conversation.name] = conversation.expire
+            // Nested conversations keep rows of their own, whose deadlines the sequencer watches.
+            for child in nested {
+                precondition(t.conversations[child.name] == nil, "two conversations named \(child.name)")
+                t.conversations[child.name] = child.expire
+            }
             return t.handlers.count
         }
         let registered = register(HandlerEntry(filter: filter, mode: .serial, ordered: true) { [weak self] ctx in

@@ -28,9 +28,33 @@ public final class ConversationHandler<State: RawRepresentable & Hashable & Send
     /// A step: the update's context and this key's dialogue in, the transition out.
     public typealias Step = @Sendable (Context, Dialogue<State>) async throws -> Transition<State>
 
+    /// A step, or a nested conversation: nil when it does not take the update after all (a
+    /// nested conversation whose current state does not want it), so the next route may.
+    typealias Run = @Sendable (Context, Dialogue<State>) async throws -> Transition<State>?
+
     struct Route: Sendable {
         var filter: Filter
-        var step: Step
+        var run: Run
+
+        init(filter: Filter, step: @escaping Step) {
+            self.filter = filter
+            run = { ctx, dialogue in try await step(ctx, dialogue) }
+        }
+
+        init(filter: Filter, run: @escaping Run) {
+            self.filter = filter
+            self.run = run
+        }
+    }
+
+    /// What one update did to this conversation (`handle`): a nested conversation tells its
+    /// parent whether it is still going on.
+    enum Outcome: Sendable {
+        /// No route took it.
+        case declined
+        case continuing
+        /// The dialogue ended, with these values.
+        case ended([String: String])
     }
 
     struct Routes: Sendable {
@@ -39,6 +63,8 @@ public final class ConversationHandler<State: RawRepresentable & Hashable & Send
         var stateOrder: [State] = []
         var fallbacks: [Route] = []
         var timeoutHandler: (@Sendable (Context, Dialogue<State>) async throws -> Void)?
+        /// The conversations nested in each state: forgotten when the parent leaves the state.
+        var children: [State: [NestedConversation]] = [:]
         var frozen = false
     }
 
@@ -68,6 +94,40 @@ public final class ConversationHandler<State: RawRepresentable & Hashable & Send
         add { r in
             if r.states[state] == nil { r.stateOrder.append(state) }
             r.states[state, default: []].append(Route(filter: filter, step: step))
+        }
+    }
+
+    /// In `state`, a conversation of its own (python-telegram-bot's nested `ConversationHandler`):
+    /// its entry points start it while this one is in `state`, then it takes the updates its
+    /// states want, in this conversation's place; when it ends, `whenDone` says where this
+    /// one goes (its `map_to_parent`), given the values the nested one collected. If this
+    /// conversation leaves `state` by another way (a fallback), the nested one is forgotten.
+    ///
+    /// ```swift
+    /// let member = ConversationHandler<MemberStep>("member")
+    /// member.entry(.callbackData(exact: "add")) { ctx, _ in try await ctx.edit("Name?"); return .next(.name) }
+    /// member.on(.name, .plainText) { ctx, talk in talk["name"] = ctx.text; try await ctx.reply("Saved."); return .end }
+    /// family.on(.choosing, member) { ctx, _, added in
+    ///     try await ctx.reply("Added \(added["name"] ?? "someone"). Anyone else?")
+    ///     return .next(.choosing)
+    /// }
+    /// ```
+    ///
+    /// A nested conversation is declared complete before it is nested, and nested once.
+    public func on<Child>(_ state: State, _ child: ConversationHandler<Child>,
+                          whenDone: @escaping @Sendable (Context, Dialogue<State>, Dialogue<Child>) async throws -> Transition<State>) {
+        let nested = NestedConversation(child)
+        let run: Run = { ctx, dialogue in
+            switch try await child.handle(ctx) {
+            case .declined: return nil
+            case .continuing: return .stay
+            case .ended(let values): return try await whenDone(ctx, dialogue, Dialogue(state: nil, values: values))
+            }
+        }
+        add { r in
+            if r.states[state] == nil { r.stateOrder.append(state) }
+            r.states[state, default: []].append(Route(filter: nested.filter, run: run))
+            r.children[state, default: []].append(nested)
         }
     }
 
@@ -109,8 +169,15 @@ public final class ConversationHandler<State: RawRepresentable & Hashable & Send
         }
     }
 
+    /// The conversations nested in this one, at any depth (the bot registers their timeouts).
+    var descendants: [NestedConversation] {
+        routes.locked { r in r.children.values.flatMap { $0 } }.flatMap { [$0] + $0.descendants() }
+    }
+
     /// The deadline passed (the row is already gone): the timeout handler, if any.
     func expire(_ ctx: Context, _ record: DialogueRecord) async throws {
+        // The conversations nested in it are over too.
+        for child in routes.locked({ $0.children.values.flatMap { $0 } }) { try child.forget(ctx) }
         guard let handler = routes.locked({ $0.timeoutHandler }) else { return }
         try await handler(ctx, Dialogue(state: State(rawValue: record.state), values: record.data))
     }
@@ -118,12 +185,17 @@ public final class ConversationHandler<State: RawRepresentable & Hashable & Send
     /// Runs the step the update's key and state choose, and stores where it goes; an update no
     /// step wants goes to `passOn`.
     func dispatch(_ ctx: Context, passOn: (Context) async throws -> Void) async throws {
-        guard let key = key.key(for: ctx.raw) else { return try await passOn(ctx) }
+        if case .declined = try await handle(ctx) { try await passOn(ctx) }
+    }
+
+    /// The step the update's key and state choose, run, and where it goes stored; what it did.
+    func handle(_ ctx: Context) async throws -> Outcome {
+        guard let key = key.key(for: ctx.raw) else { return .declined }
         let now = Date()
         var record = try ctx.effects.dialogue(name, key: key)
         if let r = record, let expires = r.expiresAt, expires <= now {
             ctx.logger.debug("conversation timed out", metadata: ["conversation": "\(name)", "state": "\(r.state)"])
-            try ctx.effects.setDialogue(nil, name: name, key: key)
+            try forget(ctx)
             record = nil
         }
         let current = record.flatMap { State(rawValue: $0.state) }
@@ -134,18 +206,35 @@ public final class ConversationHandler<State: RawRepresentable & Hashable & Send
         let table = routes.locked { $0 }
         var candidates = current.map { (table.states[$0] ?? []) + table.fallbacks } ?? table.entries
         if current != nil && allowsReentry { candidates = table.entries + candidates }
-        guard let route = candidates.first(where: { $0.filter.matches(ctx.raw) }) else { return try await passOn(ctx) }
         let dialogue = Dialogue(state: current, values: current == nil ? [:] : record?.data ?? [:])
+        var transition: Transition<State>?
+        for route in candidates where route.filter.matches(ctx.raw) {
+            transition = try await route.run(ctx, dialogue)
+            if transition != nil { break }
+        }
+        guard let transition else { return .declined }
         let next: State?
-        switch try await route.step(ctx, dialogue) {
+        switch transition {
         case .next(let state): next = state
         case .stay: next = current
         case .end: next = nil
+        }
+        if let current, next != current {
+            // Left the state: the conversations nested in it are over.
+            for child in table.children[current] ?? [] { try child.forget(ctx) }
         }
         let stored = next.map {
             DialogueRecord(state: $0.rawValue, data: dialogue.all, expiresAt: timeout.map { now.addingTimeInterval($0.seconds) },
                            lastUpdate: ctx.raw.bytes)
         }
         try ctx.effects.setDialogue(stored, name: name, key: key)
+        return next == nil ? .ended(dialogue.all) : .continuing
+    }
+
+    /// Forgets this key's dialogue, and those of the conversations nested in it.
+    func forget(_ ctx: Context) throws {
+        guard let key = key.key(for: ctx.raw) else { return }
+        try ctx.effects.setDialogue(nil, name: name, key: key)
+        for child in routes.locked({ $0.children.values.flatMap { $0 } }) { try child.forget(ctx) }
     }
 }
