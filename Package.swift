@@ -258,6 +258,13 @@ let package = Package(
             dependencies: ["FuzzTargets", "CFuzzerShims", "BotAPI", "Wire", "ClusterRuntime", "Sim"],
             path: "Fuzz/tgcluster-fuzz"
         ),
+        // Every Swift block of the README, the DocC articles and the doc comments, compiled
+        // (issue 16): written by scripts/extract-snippets, checked by scripts/test.
+        .testTarget(
+            name: "SnippetTests",
+            dependencies: ["TGCluster", "TGClusterTesting"],
+            path: "Tests/SnippetTests"
+        ),
         .testTarget(
             name: "FuzzTests",
             dependencies: ["FuzzTargets"]

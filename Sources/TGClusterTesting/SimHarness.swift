@@ -8,8 +8,9 @@ import Sim
 /// ```swift
 /// let sim = try await SimHarness.start()
 /// try await sim.inject(text: "hello", chatID: 42)
-/// ... run the bot against sim.baseURL with sim.token ...
+/// // … run the bot against sim.baseURL with sim.token …
 /// let calls = try await sim.transcript()
+/// #expect(calls.contains { $0["method"] as? String == "sendMessage" })
 /// try await sim.shutdown()
 /// ```
 public final class SimHarness: Sendable {

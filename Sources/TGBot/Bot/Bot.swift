@@ -12,9 +12,9 @@ import Synchronization
 /// let bot = Bot()
 /// bot.onCommand("start") { ctx in try await ctx.reply("Hi!") }
 /// bot.onText { ctx in try await ctx.reply(ctx.text ?? "") }          // concurrent, in the pool
-/// bot.onCommand("balance", .serial) { ctx in ... }                  // one at a time, in order
-/// bot.onError { error, ctx in ctx.logger.error("\(error)") }
-/// try await Cluster.main(bot)
+/// bot.onCommand("balance", .serial) { ctx in /* … */ }            // one at a time, in order
+/// bot.onError { error, ctx in ctx?.logger.error("\(error)") }
+/// await Cluster.main(bot)
 /// ```
 ///
 /// Handlers are tried in the order they were added; the first that matches an update gets it.

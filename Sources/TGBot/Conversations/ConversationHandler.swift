@@ -105,7 +105,7 @@ public final class ConversationHandler<State: RawRepresentable & Hashable & Send
     ///
     /// ```swift
     /// let member = ConversationHandler<MemberStep>("member")
-    /// member.entry(.callbackData(exact: "add")) { ctx, _ in try await ctx.edit("Name?"); return .next(.name) }
+    /// member.entry(.callbackData("add")) { ctx, _ in try await ctx.edit("Name?"); return .next(.name) }
     /// member.on(.name, .plainText) { ctx, talk in talk["name"] = ctx.text; try await ctx.reply("Saved."); return .end }
     /// family.on(.choosing, member) { ctx, _, added in
     ///     try await ctx.reply("Added \(added["name"] ?? "someone"). Anyone else?")

@@ -9,6 +9,7 @@
 ///     var choice: String
 /// }
 /// let keyboard = InlineKeyboard().button("Yes", data: Vote(poll: 3, choice: "yes")).button("No", data: Vote(poll: 3, choice: "no"))
+/// try await ctx.reply("Vote?", keyboard: keyboard)
 /// bot.onCallback(Vote.self) { ctx, vote in try await ctx.answer("You chose \(vote.choice)") }
 /// ```
 ///

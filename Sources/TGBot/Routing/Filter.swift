@@ -5,8 +5,8 @@ import Foundation
 /// and `!` (aiogram's magic filters, python-telegram-bot's `filters.TEXT & ~filters.COMMAND`).
 ///
 /// ```swift
-/// bot.on(.text && !.command && .chatType("private")) { ctx in ... }
-/// bot.on(.photo || .document) { ctx in ... }
+/// bot.on(.text && !.command && .chatType("private")) { ctx in /* … */ }
+/// bot.on(.photo || .document) { ctx in /* … */ }
 /// ```
 ///
 /// A filter reads the update's bytes only (no decode, no store): the broker evaluates it for

@@ -9,7 +9,7 @@ import Synchronization
 /// ```swift
 /// // Admin.swift
 /// let admin = Router("admin", filter: .users(42, 43))
-/// admin.onCommand("stats") { ctx in ... }
+/// admin.onCommand("stats") { ctx in /* … */ }
 /// admin.use { ctx, next in ctx.logger.notice("admin command"); try await next(ctx) }
 ///
 /// // main.swift

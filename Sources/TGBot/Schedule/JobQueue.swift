@@ -7,9 +7,9 @@ import GRDB
 /// timers (`bot.timer(name) { payload, ctx in ... }`) and run in the worker pool.
 ///
 /// ```swift
-/// try await ctx.jobs.runOnce("beep", after: .seconds(30), name: "timer-\(chat)", payload: 30, chatID: chat)
-/// try await ctx.jobs.runDaily("report", at: DayTime(hour: 9), timeZone: "Europe/Berlin", payload: "daily")
-/// try await ctx.jobs.cancel(name: "timer-\(chat)", chatID: chat)
+/// try await ctx.jobQueue.runOnce("beep", after: .seconds(30), name: "timer-\(chat)", payload: 30, chatID: chat)
+/// try await ctx.jobQueue.runDaily("report", at: DayTime(hour: 9), timeZone: "Europe/Berlin", payload: "daily")
+/// try await ctx.jobQueue.cancel(name: "timer-\(chat)", chatID: chat)
 /// ```
 ///
 /// From a serial handler the change is part of the update's transaction; from a concurrent

@@ -8,7 +8,7 @@ import Foundation
 /// bot.onText(.serial) { ctx in
 ///     switch try ctx.conversation.state {
 ///     case "amount"?: try ctx.conversation.set("recipient", data: ["amount": ctx.text ?? ""])
-///     default: ...
+///     default: break
 ///     }
 /// }
 /// ```
