@@ -38,6 +38,8 @@ package final class GroupCommit: Sendable {
     private let nextGroup: Mutex<Int64>
     /// The calls sent at once by the handlers of the group being committed.
     private let sentAtOnce = Mutex<[Task<Void, Never>]>([])
+    /// When a commit last pruned the store's own tables (`StorePruner`); nil: not since start.
+    private let lastPruned = Mutex<Date?>(nil)
 
     package init(bot: Bot, store: StateStore, client: BotClient, logger: Logger, watchdog: HangWatchdog?,
                  recorder: PeerMetricsRecorder? = nil) throws {
@@ -74,6 +76,7 @@ package final class GroupCommit: Sendable {
                 result.dones.append((job.id, outcome, output))
                 result.emissions += emitted
             }
+            try pruneIfDue()
             try store.access { db in try db.commit() }
         } catch {
             try? store.access { db in if db.isInsideTransaction { try db.rollback() } }
@@ -85,6 +88,19 @@ package final class GroupCommit: Sendable {
             return calls
         }
         return result
+    }
+
+    /// Every `StorePruner.interval`, the store's own rows past their retention go, in the
+    /// group's transaction (bounded per table, so a commit stays short).
+    private func pruneIfDue() throws {
+        let now = Date()
+        guard lastPruned.locked({ last in last.map { now.timeIntervalSince($0) >= StorePruner.interval } ?? true }) else { return }
+        let pruned = try store.access { db in try StorePruner.prune(db, now: now) }
+        lastPruned.locked { $0 = now }
+        if pruned.total > 0 {
+            logger.info("pruned the store's old rows", metadata: ["applied": "\(pruned.applied)", "outbox": "\(pruned.outbox)",
+                                                                 "firings": "\(pruned.firings)", "schedules": "\(pruned.schedules)"])
+        }
     }
 
     /// The bot's `atStart` hooks, in one transaction, before any update: their outbox rows.
