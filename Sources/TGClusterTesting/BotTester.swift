@@ -64,8 +64,10 @@ public final class BotTester: Sendable {
             let path = directory.appendingPathComponent("state.sqlite").path
             let store = try StateStore(path: path, migrations: bot.migrations)
             let client = sim.client()
-            let groups = try GroupCommit(bot: bot, store: store, client: client, logger: logger, watchdog: nil)
-            let pool = InlinePool(bot: bot, client: client, logger: logger, groups: groups, databases: SharedDatabase(path: path))
+            // One table for both, as on a host: a user's limit counts serial and concurrent updates.
+            let rates = RateTable()
+            let groups = try GroupCommit(bot: bot, store: store, client: client, logger: logger, watchdog: nil, rates: rates)
+            let pool = InlinePool(bot: bot, client: client, logger: logger, groups: groups, databases: SharedDatabase(path: path), rates: rates)
             let tester = BotTester(sim: sim, bot: bot, directory: directory, store: store, groups: groups, pool: pool)
             try await tester.carryOut(try await groups.runStartUpHooks())
             return tester

@@ -13,8 +13,10 @@ final class InlinePool: JobPool {
     let logger: Logger
     let groups: GroupCommit
     let databases: SharedDatabase
+    let rates: RateTable
 
-    init(bot: Bot, client: BotClient, logger: Logger, groups: GroupCommit, databases: SharedDatabase) {
+    init(bot: Bot, client: BotClient, logger: Logger, groups: GroupCommit, databases: SharedDatabase, rates: RateTable) {
+        self.rates = rates
         self.bot = bot
         self.client = client
         self.logger = logger
@@ -24,7 +26,7 @@ final class InlinePool: JobPool {
 
     /// Runs jobs as a worker does, with the pool's effects.
     var runner: JobRunner {
-        JobRunner(bot: bot, client: client, logger: logger, effects: PoolEffects(client: client, pool: self, databases: databases))
+        JobRunner(bot: bot, client: client, logger: logger, effects: PoolEffects(client: client, pool: self, databases: databases, rates: rates))
     }
 
     func submit(name: String, input: Data) async throws -> Data {

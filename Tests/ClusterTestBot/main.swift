@@ -210,6 +210,11 @@ bot.onCommand("buy", prepare: { ctx in
     let n = try ctx.state.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM purchase WHERE chat = ?", arguments: [ctx.chatID]) ?? 0 }
     try await ctx.reply("bought at \(quote.price) (purchases: \(n))")
 })
+// A rate limit of its own: 3 /limited per user a minute, counted across every process.
+let limited = Router("limited", filter: .command("limited"))
+limited.use(RateLimit.perUser(3, per: .seconds(60), name: "limited") { ctx in try await ctx.reply("slow down") })
+limited.onCommand("limited") { ctx in try await ctx.reply("ok") }
+bot.include(limited)
 bot.onText { ctx in
     try await ctx.reply(ctx.text ?? "")
 }

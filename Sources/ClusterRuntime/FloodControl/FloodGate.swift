@@ -46,8 +46,8 @@ package final class FloodGate: FloodLimiting, @unchecked Sendable {
     private let global: GCRA?
     /// The bot-wide rule after a 429 no chat explains, when `global` is not set.
     private let learnedGlobal: GCRA?
-    private let base: UnsafeMutableRawPointer
-    private let size: Int
+    /// The table: a header, the bot-wide bucket, then the chats' buckets.
+    private let words: MappedWords
     private let clock: @Sendable () -> Int64
 
     /// Maps (creating if needed) the table at `path`.
@@ -63,27 +63,9 @@ package final class FloodGate: FloodLimiting, @unchecked Sendable {
         learnedGlobal = GCRA(rate: limits.learnedGlobalRate, burst: 1)
         quietPeriod = Int64(limits.learnSeconds * 1e9)
         self.clock = clock
-        size = Self.headerSize + (Self.slotCount + 1) * 8
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw FloodGateError(operation: "open \(path)", code: errno) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw FloodGateError(operation: "fstat", code: errno) }
-        // A new file (or one of another layout) is sized to ours; its zeros are empty buckets.
-        if Int(info.st_size) != size, ftruncate(fd, off_t(size)) != 0 {
-            throw FloodGateError(operation: "ftruncate", code: errno)
-        }
-        guard let map = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), map != MAP_FAILED else {
-            throw FloodGateError(operation: "mmap", code: errno)
-        }
-        base = map
-        base.storeBytes(of: Self.magic, as: Int64.self)
-        base.storeBytes(of: Int64(Self.slotCount), toByteOffset: 8, as: Int64.self)
-    }
-
-    /// Unmapping never blocks, so it may happen here; the file stays for the other processes.
-    deinit {
-        munmap(base, size)
+        words = try MappedWords(path: path, count: (Self.headerSize + (Self.slotCount + 1) * 8) / 8)
+        atomic(at: 0).store(Self.magic, ordering: .relaxed)
+        atomic(at: 8).store(Int64(Self.slotCount), ordering: .relaxed)
     }
 
     package func admit(_ target: FloodTarget) async throws {
@@ -208,16 +190,12 @@ package final class FloodGate: FloodLimiting, @unchecked Sendable {
 
     private func slot(for target: FloodTarget) -> UnsafeAtomic<Int64> {
         // splitmix64's finalizer spreads neighbouring ids over the table.
-        var z = UInt64(bitPattern: target.chatID) &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        let index = Int(z & UInt64(Self.slotCount - 1))
+        let index = Int(UInt64(bitPattern: target.chatID).mixed & UInt64(Self.slotCount - 1))
         return atomic(at: Self.headerSize + 8 + index * 8)
     }
 
     private func atomic(at offset: Int) -> UnsafeAtomic<Int64> {
-        UnsafeAtomic(at: (base + offset).assumingMemoryBound(to: Int64.AtomicRepresentation.self))
+        words.atomic(offset / 8)
     }
 
     /// CLOCK_MONOTONIC: one clock for every process on the machine.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TGBot
 
 /// The applied-updates table (`tgcluster_applied`) and the one place its SQL lives: what makes
 /// a serial update change the shared state exactly once. An update is recorded in the same
@@ -44,11 +45,6 @@ enum AppliedStore {
     /// FNV-1a, 64 bits, of an update's bytes: tells a redelivery from a new update that reuses
     /// an old id.
     static func digest(_ bytes: Data) -> Int64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes {
-            h ^= UInt64(b)
-            h &*= 0x100_0000_01b3
-        }
-        return Int64(bitPattern: h)
+        Int64(bitPattern: FNV1a.hash(bytes))
     }
 }

@@ -38,11 +38,14 @@ package final class GroupCommit: Sendable {
     private let nextGroup: Mutex<Int64>
     /// The calls sent at once by the handlers of the group being committed.
     private let sentAtOnce = Mutex<[Task<Void, Never>]>([])
+    /// The host's rate table, for the rate-limit middlewares of serial handlers.
+    private let rates: RateTable
     /// When a commit last pruned the store's own tables (`StorePruner`); nil: not since start.
     private let lastPruned = Mutex<Date?>(nil)
 
     package init(bot: Bot, store: StateStore, client: BotClient, logger: Logger, watchdog: HangWatchdog?,
-                 recorder: PeerMetricsRecorder? = nil) throws {
+                 recorder: PeerMetricsRecorder? = nil, rates: RateTable = RateTable()) throws {
+        self.rates = rates
         self.recorder = recorder
         handlerLabels = bot.handlers.map(\.label)
         self.bot = bot
@@ -217,7 +220,7 @@ package final class GroupCommit: Sendable {
                            _ body: (Context) async throws -> Void) async throws -> (error: (any Error)?, emissions: [Emission]) {
         func context() -> (SerialSession, Context) {
             let session = SerialSession(store: store, updateID: raw.updateID, key: raw.routingKey, chatID: raw.chatID, userID: raw.userID,
-                                        sentAtOnce: { [self] call in self.sentAtOnce.locked { $0.append(call) } })
+                                        rates: rates, sentAtOnce: { [self] call in self.sentAtOnce.locked { $0.append(call) } })
             return (session, Context(raw: raw, client: client, logger: logger, attempt: attempt, effects: SerialEffects(session: session)))
         }
         let (session, ctx) = context()

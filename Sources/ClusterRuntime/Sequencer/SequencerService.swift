@@ -77,7 +77,8 @@ final class SequencerService: Sendable {
             exit(RoleError.hung)
         }
         do {
-            groups = try GroupCommit(bot: bot, store: store, client: client, logger: logger, watchdog: watchdog, recorder: recorder)
+            groups = try GroupCommit(bot: bot, store: store, client: client, logger: logger, watchdog: watchdog, recorder: recorder,
+                                     rates: configuration.openRateTable(logger: logger))
         } catch {
             watchdog.stop()
             link.close()

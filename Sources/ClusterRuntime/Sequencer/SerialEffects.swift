@@ -20,6 +20,11 @@ struct SerialEffects: HandlerEffects {
         return Data()
     }
 
+    /// Not part of the transaction: an update run again after a crash counts again.
+    func admit(rateKey key: UInt64, rate: Double, burst: Double) -> Bool {
+        session.rates.admit(key: key, rate: rate, burst: burst)
+    }
+
     func sentAtOnce(_ call: Task<Void, Never>) {
         session.sentAtOnce(call)
     }

@@ -17,13 +17,16 @@ final class SerialSession: Sendable {
     let chatID: Int64?
     let userID: Int64?
     private let emitted = Mutex<[Emission]>([])
+    /// The host's rate table (`RateLimit`).
+    let rates: RateTable
     /// Where the calls sent at once (not awaited) are reported: the group commit collects them.
     private let sentAtOnce: @Sendable (Task<Void, Never>) -> Void
     /// `ctx.userData`/`chatData` read so far, by scope: written back by `flushValues`.
     private let values = Mutex<[String: StoredValues]>([:])
 
-    init(store: StateStore, updateID: Int64, key: RoutingKey?, chatID: Int64?, userID: Int64?,
+    init(store: StateStore, updateID: Int64, key: RoutingKey?, chatID: Int64?, userID: Int64?, rates: RateTable = RateTable(),
          sentAtOnce: @escaping @Sendable (Task<Void, Never>) -> Void = { _ in }) {
+        self.rates = rates
         self.sentAtOnce = sentAtOnce
         self.store = store
         self.updateID = updateID

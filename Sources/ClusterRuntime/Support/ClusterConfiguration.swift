@@ -126,12 +126,24 @@ package struct ClusterConfiguration: Sendable {
         return BotClient(configuration: client, logger: logger)
     }
 
+    /// This host's shared table of the rate-limit middlewares (`<data-dir>/ratelimit.shm`); this
+    /// process's own when it cannot be opened (logged: the limits then hold per process).
+    func openRateTable(logger: Logger) -> RateTable {
+        do {
+            _ = try? DataDirectory.prepare(absoluteDataDir)
+            return try RateTable(path: file("ratelimit.shm").path)
+        } catch {
+            logger.warning("rate limits per process: the shared table cannot be opened", metadata: ["error": "\(error)"])
+            return RateTable()
+        }
+    }
+
     /// This host's shared flood table (`<data-dir>/flood.shm`); nil when limits are off or it
     /// cannot be opened (logged with `unavailable`, what that means for the caller).
     func openFloodGate(logger: Logger, unavailable: String) -> FloodGate? {
         guard let flood else { return nil }
         do {
-            try? DataDirectory.prepare(absoluteDataDir)
+            _ = try? DataDirectory.prepare(absoluteDataDir)
             return try FloodGate(path: file("flood.shm").path, limits: flood)
         } catch {
             logger.warning("\(unavailable): the shared table cannot be opened", metadata: ["error": "\(error)"])

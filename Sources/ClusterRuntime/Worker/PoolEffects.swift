@@ -13,11 +13,17 @@ package struct PoolEffects: HandlerEffects {
     let client: BotClient
     let pool: any JobPool
     let databases: SharedDatabase
+    let rates: RateTable
 
-    package init(client: BotClient, pool: any JobPool, databases: SharedDatabase) {
+    package init(client: BotClient, pool: any JobPool, databases: SharedDatabase, rates: RateTable) {
         self.client = client
         self.pool = pool
         self.databases = databases
+        self.rates = rates
+    }
+
+    package func admit(rateKey key: UInt64, rate: Double, burst: Double) -> Bool {
+        rates.admit(key: key, rate: rate, burst: burst)
     }
 
     package var isSerial: Bool { false }

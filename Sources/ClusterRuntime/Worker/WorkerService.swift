@@ -31,6 +31,7 @@ final class WorkerService: JobPool {
     /// What a new broker is told after READY (HANDOVER).
     private let ledger = Mutex(WorkerLedger())
     private let databases: SharedDatabase
+    private let rates: RateTable
     /// On a worker host with flood limits: this host's table, whose chat budgets travel with jobs.
     private let floodTable: FloodGate?
     private let watchdog: HangWatchdog
@@ -46,6 +47,7 @@ final class WorkerService: JobPool {
         self.client = client
         self.logger = logger
         databases = SharedDatabase(path: configuration.file("state.sqlite").path, onThisHost: configuration.connectEndpoint == nil)
+        rates = configuration.openRateTable(logger: logger)
         recorder = PeerMetricsRecorder(client: client)
         floodTable = configuration.connectEndpoint == nil ? nil : client.configuration.limiter as? FloodGate
         handlerLabels = bot.handlers.map(\.label)
@@ -106,7 +108,7 @@ final class WorkerService: JobPool {
     }
 
     /// What this process's handlers and jobs do through their contexts.
-    private var effects: PoolEffects { PoolEffects(client: client, pool: self, databases: databases) }
+    private var effects: PoolEffects { PoolEffects(client: client, pool: self, databases: databases, rates: rates) }
 
     private func send(_ frame: Frame) {
         link.send(frame)

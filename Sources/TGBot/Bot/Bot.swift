@@ -289,12 +289,7 @@ public final class Bot: HandlerRegistry {
             lines += t.jobs.keys.sorted().map { "job \($0)" }
             lines += t.timers.keys.sorted().map { "timer \($0)" }
             lines += t.migrations.map { "migration \($0.identifier)" }
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for b in lines.joined(separator: "\n").utf8 {
-                h ^= UInt64(b)
-                h &*= 0x100_0000_01b3
-            }
-            return h
+            return FNV1a.hash(lines.joined(separator: "\n").utf8)
         }
     }
 

@@ -21,6 +21,10 @@ package protocol HandlerEffects: Sendable {
     /// The bot's named job `name` in the pool (`runAsync`).
     func runAsync(_ name: String, input: Data) throws -> JobPromise
 
+    /// Whether one more update under `key` fits `rate` a second with bursts of `burst`, on the
+    /// host's shared table (`RateLimit`); if it does, it is counted.
+    func admit(rateKey key: UInt64, rate: Double, burst: Double) -> Bool
+
     /// A job waits on another: lend its slot to the pool meanwhile (no nested deadlock).
     func lend()
     /// The waiting job resumed.
