@@ -30,6 +30,19 @@ struct RateLimitTests {
         #expect(!a.admit(key: 7, rate: 1, burst: 3, now: now + Self.second))
     }
 
+    @Test func aTimeBeyondTheBurst_isNotBelieved() throws {
+        // A file that outlived a reboot holds times of the old monotonic clock: hours ahead of
+        // the new one. Believed, they would refuse the user for hours.
+        let path = Self.file()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let table = RateTable(words: try MappedWords(path: path, count: RateTable.slotCount), clock: { 0 })
+        let oldUptime = 7_200 * Self.second
+        #expect(table.admit(key: 9, rate: 1, burst: 3, now: oldUptime))
+        for _ in 0..<2 { _ = table.admit(key: 9, rate: 1, burst: 3, now: oldUptime) }
+        #expect(!table.admit(key: 9, rate: 1, burst: 3, now: oldUptime), "the burst is spent")
+        #expect(table.admit(key: 9, rate: 1, burst: 3, now: 60 * Self.second), "after the reboot: a fresh budget")
+    }
+
     @Test func separateTables_doNotShare() throws {
         // The failing variant: what a table per process would allow (twice the budget).
         let (p1, p2) = (Self.file(), Self.file())

@@ -12,8 +12,6 @@ import Foundation
 /// own. Without a file (`init()`), the table is this process's alone (the tester's).
 package final class RateTable: @unchecked Sendable {
     static let slotCount = 1 << 16
-    /// A stored time further ahead than this is not believed (see `GCRA.reserve`).
-    static let horizon: Int64 = 24 * 3600 * 1_000_000_000
 
     private let words: MappedWords
     private let clock: @Sendable () -> Int64
@@ -41,10 +39,14 @@ package final class RateTable: @unchecked Sendable {
 
     func admit(key: UInt64, rate: Double, burst: Double, now: Int64) -> Bool {
         guard let rule = GCRA(rate: rate, burst: burst) else { return true }
+        // No admission leaves a bucket further ahead than the whole burst: a time beyond that
+        // is another clock's (the file outlived a reboot, whose monotonic clock starts over)
+        // or another rule's, and is not believed.
+        let horizon = rule.tolerance &+ rule.interval
         let slot = words.atomic(Int(key.mixed & UInt64(Self.slotCount - 1)))
         var current = slot.load(ordering: .relaxed)
         while true {
-            let r = rule.reserve(tat: current, now: now, horizon: Self.horizon)
+            let r = rule.reserve(tat: current, now: now, horizon: horizon)
             guard r.wait == 0 else { return false }
             let (done, seen) = slot.compareExchange(expected: current, desired: r.tat, ordering: .relaxed)
             if done { return true }
