@@ -110,7 +110,7 @@ package final class GroupCommit: Sendable {
     package func runStartUpHooks() async throws -> [Emission] {
         let hooks = bot.startUpHooks
         guard !hooks.isEmpty else { return [] }
-        let session = SerialSession(store: store, updateID: 0, key: nil, chatID: nil, userID: nil)
+        let session = SerialSession(store: store, updateID: 0, key: nil, chatID: nil, userID: nil, rates: rates)
         do {
             try store.access { db in try db.beginTransaction(.immediate) }
             for hook in hooks { try await hook(JobQueue(effects: SerialEffects(session: session, keepExisting: true))) }

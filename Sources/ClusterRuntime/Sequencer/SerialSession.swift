@@ -24,7 +24,7 @@ final class SerialSession: Sendable {
     /// `ctx.userData`/`chatData` read so far, by scope: written back by `flushValues`.
     private let values = Mutex<[String: StoredValues]>([:])
 
-    init(store: StateStore, updateID: Int64, key: RoutingKey?, chatID: Int64?, userID: Int64?, rates: RateTable = RateTable(),
+    init(store: StateStore, updateID: Int64, key: RoutingKey?, chatID: Int64?, userID: Int64?, rates: RateTable,
          sentAtOnce: @escaping @Sendable (Task<Void, Never>) -> Void = { _ in }) {
         self.rates = rates
         self.sentAtOnce = sentAtOnce

@@ -171,13 +171,18 @@ public final class ConversationHandler<State: RawRepresentable & Hashable & Send
 
     /// The conversations nested in this one, at any depth (the bot registers their timeouts).
     var descendants: [NestedConversation] {
-        routes.locked { r in r.children.values.flatMap { $0 } }.flatMap { [$0] + $0.descendants() }
+        children.flatMap { [$0] + $0.descendants() }
+    }
+
+    /// The conversations nested in this one's states.
+    private var children: [NestedConversation] {
+        routes.locked { r in r.children.values.flatMap { $0 } }
     }
 
     /// The deadline passed (the row is already gone): the timeout handler, if any.
     func expire(_ ctx: Context, _ record: DialogueRecord) async throws {
         // The conversations nested in it are over too.
-        for child in routes.locked({ $0.children.values.flatMap { $0 } }) { try child.forget(ctx) }
+        for child in children { try child.forget(ctx) }
         guard let handler = routes.locked({ $0.timeoutHandler }) else { return }
         try await handler(ctx, Dialogue(state: State(rawValue: record.state), values: record.data))
     }
@@ -235,6 +240,6 @@ public final class ConversationHandler<State: RawRepresentable & Hashable & Send
     func forget(_ ctx: Context) throws {
         guard let key = key.key(for: ctx.raw) else { return }
         try ctx.effects.setDialogue(nil, name: name, key: key)
-        for child in routes.locked({ $0.children.values.flatMap { $0 } }) { try child.forget(ctx) }
+        for child in children { try child.forget(ctx) }
     }
 }

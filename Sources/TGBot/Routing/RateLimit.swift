@@ -1,3 +1,5 @@
+import BotAPI
+
 /// Middlewares that let each user (or chat) through at most so many updates (aiogram's
 /// throttling middleware), counted on a table every process of the bot on the host shares: a
 /// user's updates count the same whichever worker, or the sequencer, runs them.
@@ -37,7 +39,7 @@ public enum RateLimit {
     static func middleware(_ scope: Scope, _ count: Int, per period: Duration, name: String,
                            whenLimited: Bot.Handler?) -> Bot.Middleware {
         precondition(count > 0 && period > .zero, "a rate limit needs a count and a period")
-        let rate = Double(count) / (Double(period.components.seconds) + Double(period.components.attoseconds) / 1e18)
+        let rate = Double(count) / period.seconds
         let prefix = FNV1a.hash("\(name)/\(scope.rawValue)".utf8)
         return { ctx, next in
             guard let id = scope == .user ? ctx.userID : ctx.chatID else { return try await next(ctx) }
