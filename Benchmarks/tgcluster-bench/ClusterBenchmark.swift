@@ -32,7 +32,14 @@ enum ClusterBenchmark {
 
     static var binDir: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent() }
 
+    /// `--worker-nice=N`: passed to this build's `run` (focus, the table, compare's "this").
+    nonisolated(unsafe) static var runExtras: [String] = []
+
     static func run(arguments: [String]) async throws {
+        if let nice = arguments.first(where: { $0.hasPrefix("--worker-nice=") }) {
+            runExtras = ["--worker-nice", String(nice.dropFirst("--worker-nice=".count))]
+            print("this build's workers: --worker-nice \(runExtras[1])")
+        }
         if let option = arguments.first(where: { $0.hasPrefix("--baseline=") }) {
             let rounds = arguments.first { $0.hasPrefix("--rounds=") }.flatMap { Int($0.dropFirst("--rounds=".count)) } ?? 3
             let latency = arguments.first { $0.hasPrefix("--latency=") }.flatMap { Int($0.dropFirst("--latency=".count)) }
@@ -60,7 +67,7 @@ enum ClusterBenchmark {
             for workers in [1, 2, 4] {
                 let target = Target(name: "echobot \(workers) worker\(workers > 1 ? "s" : "")",
                                     command: [binDir.appendingPathComponent("echobot").path, "run", "--workers", "\(workers)",
-                                              "--concurrency", "256", "--poll-timeout", "10"],
+                                              "--concurrency", "256", "--poll-timeout", "10"] + runExtras,
                                     childrenFile: "supervisor.json")
                 let r = try await measure(target, latency: latency, updates: n, chats: chats)
                 results["\(workers)/\(latency)"] = r
@@ -112,7 +119,8 @@ enum ClusterBenchmark {
             for _ in 0..<rounds {
                 for (dir, into) in [(binDir.path, 0), (baseline, 1)] {
                     let target = Target(name: "echobot", command: [URL(fileURLWithPath: dir).appendingPathComponent("echobot").path, "run",
-                                                                   "--workers", "4", "--concurrency", "256", "--poll-timeout", "10"],
+                                                                   "--workers", "4", "--concurrency", "256", "--poll-timeout", "10"]
+                                                                   + (into == 0 ? runExtras : []),
                                         childrenFile: "supervisor.json")
                     let r = try await measure(target, latency: latency, updates: n, chats: chats)
                     if into == 0 { ours.append(r) } else { theirs.append(r) }
@@ -136,7 +144,7 @@ enum ClusterBenchmark {
         var results: [Result] = []
         for _ in 0..<rounds {
             let target = Target(name: "echobot 4 workers", command: [binDir.appendingPathComponent("echobot").path, "run", "--workers", "4",
-                                                                 "--concurrency", "256", "--poll-timeout", "10"], childrenFile: "supervisor.json")
+                                                                 "--concurrency", "256", "--poll-timeout", "10"] + runExtras, childrenFile: "supervisor.json")
             let r = try await measure(target, latency: latency, updates: 5000, chats: 500)
             report("echobot 4 workers, \(latency) ms", r)
             results.append(r)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Synchronization
 @testable import Bus
 
 @Suite("BusLoop")
@@ -71,6 +72,40 @@ struct BusLoopTests {
             #expect(Array(m.frames.dropFirst()) == [Data("beat".utf8)])
         }
         #expect(ContinuousClock.now - started >= .milliseconds(100))
+        dealer.shutdown()
+        router.shutdown()
+        context.close()
+    }
+
+    /// A send from another thread leaves between the messages of a round, not after the round:
+    /// 200 messages wait in the router's socket, so one round reads them all (5 ms each, a
+    /// second in all); another thread sends while the round runs, and the dealer must see that
+    /// send long before the round ends (it did not before: the broker's ACK waited behind the
+    /// round's DONEs).
+    @Test func aSendFromAnotherThread_leavesInTheMiddleOfARound() async throws {
+        let endpoint = "inproc://round-\(UUID().uuidString.prefix(8))"
+        let context = ZMQContext()
+        let router = try BusLoop(context: context, sockets: [.init(kind: .router, bind: [endpoint])], inline: true)
+        let dealer = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: "w-3", connect: [endpoint])], inline: true)
+        let handled = Atomic<Int>(0)
+        let seenAt = Mutex<Int?>(nil)
+        dealer.attach { m in
+            if m.frames == [Data("urgent".utf8)] { seenAt.withLock { $0 = handled.load(ordering: .acquiring) } }
+        }
+        for i in 0..<200 { dealer.send([Data("m\(i)".utf8)], on: 0) }
+        // All 200 in the router's socket before it reads anything.
+        try await Task.sleep(for: .milliseconds(300))
+        router.attach { m in
+            guard !m.isTick else { return }
+            if handled.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue == 5 {
+                Thread.detachNewThread { router.send([Data("w-3".utf8), Data("urgent".utf8)], on: 0) }
+            }
+            usleep(5_000)
+        }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while seenAt.withLock({ $0 }) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        let at = try #require(seenAt.withLock { $0 })
+        #expect(at < 100, "the send left after \(at) of the round's 200 messages")
         dealer.shutdown()
         router.shutdown()
         context.close()

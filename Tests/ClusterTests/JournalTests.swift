@@ -136,6 +136,49 @@ struct JournalTests {
         #expect(CRC32.checksum(Array("x123456789".utf8)[1...]) == 0xCBF4_3926)
     }
 
+    /// Eight bytes a step must give the byte-at-a-time answer at every length and alignment
+    /// (the tail, the first word, an unaligned start), and for "a" × 1,000,000 zlib's value.
+    @Test func crc32_slicingBy8_agreesWithTheBytewiseDefinition() {
+        func bytewise(_ bytes: [UInt8]) -> UInt32 {
+            var c: UInt32 = 0xFFFF_FFFF
+            for b in bytes {
+                c ^= UInt32(b)
+                for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+            }
+            return c ^ 0xFFFF_FFFF
+        }
+        var generator = SystemRandomNumberGenerator()
+        let random = (0..<300).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        for start in 0..<8 {
+            for length in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 255, 292 - start] {
+                let slice = random[start..<(start + length)]
+                #expect(CRC32.checksum(slice) == bytewise(Array(slice)), "start \(start), length \(length)")
+            }
+        }
+        #expect(CRC32.checksum(Data(repeating: UInt8(ascii: "a"), count: 1_000_000)) == 0xDC25_BFBC)
+    }
+
+    /// The fsync that covers a batch starts when it is appended, not when its ACK is asked for:
+    /// a ticket becomes durable with no `whenDurable` call at all, and a waiter for a durable
+    /// ticket runs at once, on the caller's thread — completions written since do not delay it.
+    @Test func append_startsItsFsync_andADurableTicketRunsAtOnce() async throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (j, _) = try Self.open(dir)
+        let ticket = try j.append(accepted: (1...10).map(Self.envelope))
+        try await waitUntil("the append's own fsync", timeout: .seconds(10)) { j.isDurable(ticket) }
+        j.complete(1)
+        j.flushCompletions()
+        let ranAtOnce = Counter()
+        j.whenDurable(after: ticket) { ranAtOnce.add() }
+        #expect(ranAtOnce.value == 1)
+        // Everything written since (the completion) waits for an fsync of its own.
+        let later = Counter()
+        j.whenDurable { later.add() }
+        try await waitUntil("the completion's fsync", timeout: .seconds(10)) { later.value == 1 }
+        j.close()
+    }
+
     /// Completion records wait for a flush (the broker's, once per bus round): a round's
     /// completions are one write, not one each; and what was flushed survives a crash (no close).
     @Test func completions_areWrittenTogetherAtTheFlush_andCountAfterACrash() throws {

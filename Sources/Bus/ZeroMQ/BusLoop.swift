@@ -95,6 +95,10 @@ public final class BusLoop: Sendable {
     private let bound = Mutex<[String?]>([])
     private let continuation: AsyncStream<Message>.Continuation
     private let outbox = Mutex(Outbox())
+    /// Set by a send from another thread: the loop sends it between the messages of a round,
+    /// not only after the round (a broker's ACK, released by the journal's fsync thread, must
+    /// not wait behind hundreds of DONEs read in the same round).
+    private let offThread = Atomic<Bool>(false)
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private let done = DispatchSemaphore(value: 0)
@@ -188,7 +192,9 @@ public final class BusLoop: Sendable {
         let needsWake = outbox.locked { o -> Bool in
             guard o.running else { return false }
             o.queue.append((socket, frames))
-            if o.wakePending || o.onLoopThread { return false }
+            if o.onLoopThread { return false }
+            offThread.store(true, ordering: .releasing)
+            if o.wakePending { return false }
             o.wakePending = true
             return true
         }
@@ -231,9 +237,12 @@ public final class BusLoop: Sendable {
         let clock = ContinuousClock()
         var nextTick = tickInterval.map { clock.now + $0 }
         var nextBeat = heartbeat.map { clock.now + $0.interval }
-        while running {
+        /// Moves what other threads queued into `pending` and sends what the sockets take;
+        /// false once `shutdown` was asked for.
+        func flush() -> Bool {
+            offThread.store(false, ordering: .relaxed)
             // Two buffers swapped under the lock: no allocation per round.
-            running = outbox.locked { o -> Bool in
+            let running = outbox.locked { o -> Bool in
                 swap(&o.queue, &spare)
                 o.wakePending = false
                 return o.running
@@ -256,6 +265,10 @@ public final class BusLoop: Sendable {
                 }
                 items[index].events = Int16(ZMQ_POLLIN) | (pending[index].isEmpty ? 0 : Int16(ZMQ_POLLOUT))
             }
+            return running
+        }
+        while running {
+            running = flush()
             if !running { break }
             var timeout: Int = 1000
             for due in [nextTick, nextBeat].compactMap({ $0 }) {
@@ -274,6 +287,7 @@ public final class BusLoop: Sendable {
                         guard let frames = try? socket.receive() else { break }
                         emit(Message(socket: index, frames: frames, userID: socket.lastUserID))
                         delivered = true
+                        if offThread.load(ordering: .acquiring) { _ = flush() }
                     }
                 }
             }

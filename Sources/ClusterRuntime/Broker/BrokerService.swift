@@ -160,6 +160,7 @@ final class BrokerService: Sendable {
     private func step(_ m: BusLoop.Message, _ loop: Loop) -> Bool {
         let now = ContinuousClock.now
         var actions: [BrokerState.Action] = []
+        var appended: Journal.Ticket?
         if m.isTick {
             actions = loop.state.tick(now: now)
             loop.stats.write(loop.state, now: now, botAPI: telemetry.metrics.peerTotals())
@@ -168,9 +169,9 @@ final class BrokerService: Sendable {
             if loop.ticks % 120 == 0 { journal.prune() }
             if loop.ticks % 4 == 0 { allowed?.reload() }
         } else {
-            actions = handle(m, state: &loop.state, now: now)
+            actions = handle(m, state: &loop.state, now: now, appended: &appended)
         }
-        perform(actions, state: &loop.state, now: now)
+        perform(actions, state: &loop.state, now: now, appended: appended)
         guard loop.stopping.locked({ $0 }) else { return false }
         let deadline = loop.drainDeadline ?? (now + configuration.drainDeadline)
         loop.drainDeadline = deadline
@@ -193,7 +194,10 @@ final class BrokerService: Sendable {
         }
     }
 
-    private func handle(_ m: BusLoop.Message, state: inout BrokerState, now: ContinuousClock.Instant) -> [BrokerState.Action] {
+    /// `appended`: set when the message was a batch the journal took (its ACK waits for that
+    /// write's fsync, already started).
+    private func handle(_ m: BusLoop.Message, state: inout BrokerState, now: ContinuousClock.Instant,
+                        appended: inout Journal.Ticket?) -> [BrokerState.Action] {
         // The supervisor's answers to peer-lost reports are JSON, not frames: nothing to do.
         guard m.socket != Self.supervisorSocket, let identity = m.frames.first else { return [] }
         let peer = m.socket == Self.remoteSocket ? RemotePeer.key(identity) : identity
@@ -214,7 +218,7 @@ final class BrokerService: Sendable {
                 let fresh = state.fresh(updates)
                 if !fresh.isEmpty {
                     do {
-                        try journal.append(accepted: fresh)
+                        appended = try journal.append(accepted: fresh)
                     } catch {
                         logger.error("journal: cannot write; intake stops until it can (ingest keeps the batch)",
                                      metadata: ["error": "\(error)", "batch": "\(batch)"])
@@ -238,7 +242,8 @@ final class BrokerService: Sendable {
         return state.received(frame, from: peer, now: now)
     }
 
-    private func perform(_ actions: [BrokerState.Action], state: inout BrokerState, now: ContinuousClock.Instant) {
+    private func perform(_ actions: [BrokerState.Action], state: inout BrokerState, now: ContinuousClock.Instant,
+                         appended: Journal.Ticket? = nil) {
         var more: [BrokerState.Action] = []
         for action in actions {
             switch action {
@@ -246,10 +251,13 @@ final class BrokerService: Sendable {
                 send(frame, to: peer)
             case .answerIngest(let peer, let frame):
                 if case .ack = frame {
-                    // Only what the journal has on disk is acknowledged.
                     let bus = self.bus
                     let frames = [peer] + frame.encoded()
-                    journal.whenDurable { bus.send(frames, on: Self.ingestSocket) }
+                    // Only what the journal has on disk is acknowledged: the batch's own write
+                    // (its fsync started when it was appended), or, for a batch of updates
+                    // already seen, everything written so far.
+                    let ack: @Sendable () -> Void = { bus.send(frames, on: Self.ingestSocket) }
+                    if let appended { journal.whenDurable(after: appended, ack) } else { journal.whenDurable(ack) }
                 } else {
                     bus.send([peer] + frame.encoded(), on: Self.ingestSocket)
                 }

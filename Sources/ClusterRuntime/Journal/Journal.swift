@@ -61,14 +61,19 @@ package final class Journal: @unchecked Sendable {
     /// update id → segment number of its accepted record, while not completed.
     private var open: [Int64: Int] = [:]
     /// Completion records not yet written (see `complete`).
-    private var completions = Data()
+    private var completions = ByteWriter()
+    /// Writes so far (the tickets' clock); the broker's thread only.
+    private var writes: UInt64 = 0
     private let sync = Mutex(SyncState())
     private let fdLock = Mutex(())
     private let syncWake = DispatchSemaphore(value: 0)
     private var closed = false
 
     private struct SyncState {
-        var waiting: [@Sendable () -> Void] = []
+        var waiting: [(ticket: UInt64, body: @Sendable () -> Void)] = []
+        /// The newest ticket asked to be made durable, and the newest an fsync covered.
+        var requested: UInt64 = 0
+        var durable: UInt64 = 0
         var running = false
         var threadStarted = false
         /// `close`: the sync thread ends once nothing waits.
@@ -135,19 +140,32 @@ package final class Journal: @unchecked Sendable {
         return result
     }
 
-    /// Appends accepted updates (not yet durable: see `whenDurable`). Throws on a write error
-    /// (a full disk): the caller must not acknowledge them.
-    package func append(accepted envelopes: [UpdateEnvelope], receivedAt: Double = Date().timeIntervalSince1970) throws {
+    /// A point in the journal's writes: `whenDurable(after:)` runs its body once an fsync has
+    /// covered every write up to it.
+    package struct Ticket: Comparable, Sendable {
+        fileprivate var writes: UInt64
+        package static func < (a: Ticket, b: Ticket) -> Bool { a.writes < b.writes }
+    }
+
+    /// Appends accepted updates (not yet durable: see `whenDurable`) and starts the fsync that
+    /// will cover them at once, so that it runs while the caller routes and dispatches the
+    /// batch. Throws on a write error (a full disk): the caller must not acknowledge them.
+    @discardableResult
+    package func append(accepted envelopes: [UpdateEnvelope], receivedAt: Double = Date().timeIntervalSince1970) throws -> Ticket {
         flushCompletions()
-        var data = Data()
-        for e in envelopes { data.append(JournalRecord.accepted(e, receivedAt: receivedAt).encoded()) }
-        try write(data)
+        // Every record into one buffer, checksummed in place: one allocation per batch.
+        var out = ByteWriter()
+        for e in envelopes { JournalRecord.accepted(e, receivedAt: receivedAt).encode(into: &out) }
+        try write(out.data)
         let number = segments[segments.count - 1].number
         for e in envelopes where open[e.updateID] == nil {
             open[e.updateID] = number
             segments[segments.count - 1].outstanding += 1
         }
+        let ticket = Ticket(writes: writes)
         if size >= configuration.segmentBytes { try rotate() }
+        request(ticket, then: nil)
+        return ticket
     }
 
     /// Records that an update's job is finished (made durable by the next group's fsync).
@@ -157,28 +175,50 @@ package final class Journal: @unchecked Sendable {
     /// instead of one per update. A broker killed in between runs those few updates again.
     package func complete(_ updateID: Int64) {
         guard let number = open.removeValue(forKey: updateID) else { return }
-        completions.append(JournalRecord.completed(updateID: updateID).encoded())
+        JournalRecord.completed(updateID: updateID).encode(into: &completions)
         if let i = segments.firstIndex(where: { $0.number == number }) { segments[i].outstanding -= 1 }
     }
 
     /// Writes the completion records `complete` has kept (into the page cache; the next group
     /// fsync makes them durable).
     package func flushCompletions() {
-        guard !completions.isEmpty else { return }
-        try? write(completions)
-        completions.removeAll(keepingCapacity: true)
+        guard !completions.data.isEmpty else { return }
+        try? write(completions.data)
+        completions.data.removeAll(keepingCapacity: true)
     }
 
-    /// Runs `body` (on the sync thread) once everything appended so far is on disk.
+    /// Runs `body` (on the sync thread) once everything written so far is on disk.
     package func whenDurable(_ body: @escaping @Sendable () -> Void) {
         flushCompletions()
-        let (start, signal) = sync.locked { s -> (Bool, Bool) in
-            s.waiting.append(body)
+        request(Ticket(writes: writes), then: body)
+    }
+
+    /// Runs `body` once the writes up to `ticket` are on disk: at once (on the caller's thread)
+    /// when an fsync has covered them already, else on the sync thread after the one that does.
+    /// Completions written since do not delay it.
+    package func whenDurable(after ticket: Ticket, _ body: @escaping @Sendable () -> Void) {
+        request(ticket, then: body)
+    }
+
+    /// Whether an fsync has covered the writes up to `ticket`.
+    package func isDurable(_ ticket: Ticket) -> Bool {
+        sync.locked { $0.durable >= ticket.writes }
+    }
+
+    private func request(_ ticket: Ticket, then body: (@Sendable () -> Void)?) {
+        let (now, start, signal) = sync.locked { s -> (Bool, Bool, Bool) in
+            if s.durable >= ticket.writes { return (true, false, false) }
+            if let body { s.waiting.append((ticket.writes, body)) }
+            s.requested = max(s.requested, ticket.writes)
             let start = !s.threadStarted
             s.threadStarted = true
-            if s.running { return (start, false) }
+            if s.running { return (false, start, false) }
             s.running = true
-            return (start, true)
+            return (false, start, true)
+        }
+        if now {
+            body?()
+            return
         }
         if start {
             let thread = Thread { [self] in syncLoop() }
@@ -188,34 +228,54 @@ package final class Journal: @unchecked Sendable {
         if signal { syncWake.signal() }
     }
 
-    /// The sync thread: one `fdatasync` for everything waiting, then the waiters, while there
-    /// are any; then it sleeps until the next `whenDurable` (one thread for the journal's life,
-    /// not one per group: a new thread per commit costs its start and a wait for a core).
+    /// The sync thread: one `fdatasync` covering every write requested so far, then the
+    /// waiters it covers, while more is requested; then it sleeps until the next request (one
+    /// thread for the journal's life, not one per group: a new thread per commit costs its
+    /// start and a wait for a core).
     private func syncLoop() {
         while true {
             syncWake.wait()
             while true {
-                let (batch, stop) = sync.locked { s -> ([@Sendable () -> Void], Bool) in
-                    defer { s.waiting.removeAll() }
-                    if s.waiting.isEmpty { s.running = false }
-                    return (s.waiting, s.stop)
+                let (target, stop) = sync.locked { s -> (UInt64?, Bool) in
+                    if s.requested <= s.durable {
+                        s.running = false
+                        return (nil, s.stop)
+                    }
+                    return (s.requested, s.stop)
                 }
-                if batch.isEmpty {
+                guard let target else {
                     if stop { return }
                     break
                 }
                 let started = ContinuousClock.now
+                // Every write up to `target` happened before it was requested, so before this.
                 let rc = fdLock.locked { _ in fdatasync(fd) }
+                let e = rc != 0 ? errno : 0
                 if let observe = configuration.observeFsync {
                     observe((ContinuousClock.now - started).seconds)
                 }
+                let covered = sync.locked { s -> [@Sendable () -> Void] in
+                    if rc != 0 {
+                        // Not acknowledged: the sender repeats what it does not hear about.
+                        s.failed = e
+                        s.waiting.removeAll { $0.ticket <= target }
+                        s.requested = s.durable
+                        return []
+                    }
+                    s.durable = target
+                    var run: [@Sendable () -> Void] = []
+                    s.waiting.removeAll { w in
+                        guard w.ticket <= target else { return false }
+                        run.append(w.body)
+                        return true
+                    }
+                    return run
+                }
                 if rc != 0 {
-                    let e = errno
                     logger.error("journal: fsync failed; not acknowledging", metadata: ["error": "\(String(cString: strerror(e)))"])
-                    sync.locked { $0.failed = e }
                     continue
                 }
-                for body in batch { body() }
+                for body in covered { body() }
             }
         }
     }
@@ -264,6 +324,7 @@ package final class Journal: @unchecked Sendable {
         }
         size += data.count
         written += data.count
+        writes += 1
         segments[segments.count - 1].lastWrite = Date()
     }
 

@@ -20,22 +20,34 @@ package enum JournalRecord: Equatable {
     static let maxLength = 4 << 20
 
     package func encoded() -> Data {
-        var body = ByteWriter()
+        var out = ByteWriter()
+        encode(into: &out)
+        return out.data
+    }
+
+    /// Appends the record to `out`: the body written in place after a header left blank, then
+    /// the header filled in (no buffer per record; the broker writes a batch's in one).
+    package func encode(into out: inout ByteWriter) {
+        let start = out.data.count
+        out.data.append(contentsOf: Self.magic)
+        out.u32(0)
+        out.u32(0)
+        let body = out.data.count
         switch self {
         case .accepted(let envelope, let time):
-            body.u8(1)
-            body.f64(time)
-            envelope.encode(into: &body)
+            out.u8(1)
+            out.f64(time)
+            envelope.encode(into: &out)
         case .completed(let id):
-            body.u8(2)
-            body.i64(id)
+            out.u8(2)
+            out.i64(id)
         }
-        var out = ByteWriter()
-        out.bytes(Data(Self.magic))
-        out.u32(UInt32(body.data.count))
-        out.u32(CRC32.checksum(body.data))
-        out.bytes(body.data)
-        return out.data
+        let length = out.data.count - body
+        let crc = out.data.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[body...])) }
+        out.data.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: UInt32(length).bigEndian, toByteOffset: start + 4, as: UInt32.self)
+            raw.storeBytes(of: crc.bigEndian, toByteOffset: start + 8, as: UInt32.self)
+        }
     }
 
     /// Decodes a record's type and payload (its CRC already checked).
@@ -61,33 +73,5 @@ package enum JournalRecord: Equatable {
     /// The big-endian u32 at the start of `bytes` (the reader's record header).
     static func read32<C: Collection<UInt8>>(_ bytes: C) -> UInt32 {
         bytes.prefix(4).reduce(0) { $0 << 8 | UInt32($1) }
-    }
-}
-
-/// CRC-32 (IEEE 802.3, as zlib), table-driven.
-enum CRC32 {
-    static let table: [UInt32] = (0..<256).map { i -> UInt32 in
-        var c = UInt32(i)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    /// Over the bytes in place: a generic walk through `Data`'s iterator cost a call per byte
-    /// on the broker's hot path (every accepted update is checksummed).
-    static func checksum<C: Collection<UInt8>>(_ bytes: C) -> UInt32 {
-        if let c = bytes.withContiguousStorageIfAvailable({ checksum(UnsafeRawBufferPointer($0)) }) { return c }
-        return Array(bytes).withUnsafeBytes { checksum($0) }
-    }
-
-    static func checksum(_ data: Data) -> UInt32 {
-        data.withUnsafeBytes { checksum($0) }
-    }
-
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        table.withUnsafeBufferPointer { t in
-            var c: UInt32 = 0xFFFF_FFFF
-            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-            return c ^ 0xFFFF_FFFF
-        }
     }
 }

@@ -46,7 +46,16 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-memory"), help: "Recycle this worker once its resident size passes this, e.g. 512MB (after its jobs finish; at once past twice that).")
     var maxMemory: String?
 
+    @Option(help: "Run this worker at this nice value (0-19): ingest and the broker, on the poll cycle, get a busy host's cores first.")
+    var nice: Int32 = 0
+
+    func validate() throws {
+        guard WorkerPriority.range.contains(nice) else { throw ValidationError("--nice must be 0...19") }
+    }
+
     func run() async throws {
+        // First: threads started from here on inherit it.
+        try WorkerPriority.hold(nice)
         var configuration = try common.configuration()
         configuration.concurrency = concurrency
         configuration.jobDeadline = try DurationText.parse(deadline, flag: "deadline")
@@ -188,7 +197,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-worker-memory"), help: "Recycle a worker once its resident size passes this, e.g. 512MB (after its jobs finish; at once past twice that).")
     var maxWorkerMemory: String?
 
+    @Option(name: .customLong("worker-nice"), help: "Run the workers at this nice value (0-19), so that ingest and the broker (the poll cycle) get a busy host's cores first; 0: as every other role.")
+    var workerNice: Int32 = 0
+
     func validate() throws {
+        guard WorkerPriority.range.contains(workerNice) else { throw ValidationError("--worker-nice must be 0...19") }
         guard ["all", "workers"].contains(role) else { throw ValidationError("--role must be all or workers") }
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be 0...256") }
         guard (1...16).contains(ingests) else { throw ValidationError("--ingests must be 1...16") }
@@ -223,7 +236,8 @@ struct RunCommand: AsyncParsableCommand {
         let options = Supervisor.Options(workers: workers, childArguments: [
             "broker": base,
             "sequencer": base + ["--deadline", deadline],
-            "worker": base + ["--concurrency", "\(concurrency)", "--deadline", deadline] + (maxWorkerMemory.map { ["--max-memory", $0] } ?? []),
+            "worker": base + ["--concurrency", "\(concurrency)", "--deadline", deadline] + (maxWorkerMemory.map { ["--max-memory", $0] } ?? [])
+                + (workerNice > 0 ? ["--nice", "\(workerNice)"] : []),
             "ingest": base + ["--poll-timeout", "\(pollTimeout)"] + webhook.forwarded,
         ])
         var supervised = options
