@@ -80,6 +80,21 @@ struct ChildProcessTests {
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "out\nerr\n")
     }
 
+    /// What the tests run to its end (`SpawnedProcess.run`, instead of Foundation.Process): stdin
+    /// from a file, stdout and stderr apart or together, the status, and a kill past the timeout.
+    @Test func run_feedsStdin_keepsStderrApart_andKillsPastItsTimeout() async throws {
+        let apart = try await SpawnedProcess.run("/bin/sh", ["-c", "tr a-z A-Z; echo err >&2; exit 4"], environment: [:],
+                                                 input: Data("hello\n".utf8), separateErrors: true)
+        #expect(apart.status == 4 && apart.output == "HELLO\n" && apart.errors == "err\n")
+        let together = try await SpawnedProcess.run("/bin/sh", ["-c", "echo out; echo err >&2"], environment: [:])
+        #expect(together.status == 0 && together.output == "out\nerr\n" && together.errors.isEmpty)
+        let started = ContinuousClock.now
+        await #expect(throws: SpawnedProcessTimeout.self) {
+            _ = try await SpawnedProcess.run("/bin/sleep", ["30"], environment: [:], timeout: .milliseconds(300))
+        }
+        #expect(ContinuousClock.now - started < .seconds(20))
+    }
+
     @Test func terminate_endsAChildThatIgnoresSIGTERM_afterItsGrace() throws {
         // The child says when its trap is set: on a loaded machine a fixed pause may be too short,
         // and a SIGTERM before the trap ends the child at once.

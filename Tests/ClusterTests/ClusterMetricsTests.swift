@@ -77,23 +77,8 @@ struct ClusterMetricsTests {
 
     /// `promtool check metrics` on `exposition`: its status and what it said.
     static func promtool(_ exposition: [UInt8]) async throws -> (Int32, String) {
-        try await offThePool { try promtoolBlocking(exposition) }
-    }
-
-    private static func promtoolBlocking(_ exposition: [UInt8]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
-        p.arguments = ["check", "metrics"]
-        let input = Pipe(), output = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = output
-        try p.run()
-        input.fileHandleForWriting.write(Data(exposition))
-        try input.fileHandleForWriting.close()
-        let said = output.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: said, as: UTF8.self))
+        let r = try await SpawnedProcess.run("/usr/bin/promtool", ["check", "metrics"], input: Data(exposition))
+        return (r.status, r.output)
     }
 
     /// Every series the Grafana dashboard (deploy/grafana) queries is one the cluster exposes.

@@ -16,20 +16,8 @@ struct DeployUnitsTests {
 
     /// Runs `systemd-analyze verify` on `unit`; its exit status and everything it printed.
     static func verify(_ unit: String) async throws -> (Int32, String) {
-        try await offThePool { try verifyBlocking(unit) }
-    }
-
-    private static func verifyBlocking(_ unit: String) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
-        p.arguments = ["verify", "--man=no", unit]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: output, as: UTF8.self))
+        let r = try await SpawnedProcess.run("/usr/bin/systemd-analyze", ["verify", "--man=no", unit])
+        return (r.status, r.output)
     }
 
     @Test(.enabled(if: needs("/usr/bin/systemd-analyze")))

@@ -16,27 +16,11 @@ struct ReplayIntegrationTests {
 
     /// Runs a built executable of this package; its stdout and stderr together.
     static func tool(_ name: String, _ arguments: [String]) async throws -> ToolResult {
-        let p = Process()
-        p.executableURL = ClusterHarness.binDir.appendingPathComponent(name)
-        p.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for key in ["TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "TGCLUSTER_DATA_DIR"] { env[key] = nil }
-        p.environment = env
-        let (out, err) = (Pipe(), Pipe())
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        func drain(_ pipe: Pipe) async -> Data {
-            await withCheckedContinuation { (c: CheckedContinuation<Data, Never>) in
-                Thread.detachNewThread { c.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }
-            }
-        }
-        async let output = drain(out)
-        async let errors = drain(err)
-        let (o, e) = await (output, errors)
-        let deadline = ContinuousClock.now + .seconds(120)
-        while p.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        return ToolResult(status: p.terminationStatus, output: String(decoding: o, as: UTF8.self), errors: String(decoding: e, as: UTF8.self))
+        let r = try await SpawnedProcess.run(ClusterHarness.binDir.appendingPathComponent(name).path, arguments, environment: env,
+                                             separateErrors: true)
+        return ToolResult(status: r.status, output: r.output, errors: r.errors)
     }
 
     /// Captures `inject`'s traffic on a real cluster of `bot`, then checks the golden loop.

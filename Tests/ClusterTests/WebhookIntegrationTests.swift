@@ -11,18 +11,10 @@ struct WebhookIntegrationTests {
 
     /// curl, as a client of the webhook would be; the HTTP status.
     static func post(_ url: String, body: String, headers: [String] = [], insecure: Bool = false) async throws -> Int {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        p.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "-X", "POST", url, "--data-binary", body]
-            + headers.flatMap { ["-H", $0] } + (insecure ? ["-k"] : [])
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let data = await withCheckedContinuation { (c: CheckedContinuation<Data, Never>) in
-            Thread.detachNewThread { c.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }
-        }
-        while p.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-        return Int(String(decoding: data, as: UTF8.self)) ?? 0
+        let r = try await SpawnedProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "-X", "POST", url,
+                                                               "--data-binary", body] + headers.flatMap { ["-H", $0] } + (insecure ? ["-k"] : []),
+                                             separateErrors: true)
+        return Int(r.output) ?? 0
     }
 
     static func webhookArguments(port: Int, scheme: String = "http", tls: [String] = []) -> [String] {
@@ -80,15 +72,9 @@ struct WebhookIntegrationTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tgc-tls-\(UUID().uuidString.prefix(6))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
-                             "-days", "1", "-subj", "/CN=127.0.0.1"]
-        openssl.standardOutput = FileHandle.nullDevice
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        while openssl.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(openssl.terminationStatus == 0)
+        let openssl = try await SpawnedProcess.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem",
+                                                                        "-out", dir + "/cert.pem", "-days", "1", "-subj", "/CN=127.0.0.1"])
+        #expect(openssl.status == 0, "\(openssl.output)")
         let port = freePort()
         // Not registered: the emulator does not trust a self-signed certificate; a client that does (curl -k) posts.
         try await withCluster(bot: testBot, workers: 1, extra: ["--webhook", "--listen", "127.0.0.1:\(port)", "--url", "https://127.0.0.1:\(port)/tg/hook",

@@ -29,69 +29,45 @@ enum Tool {
     struct ToolError: Error { var message: String }
 
     static func run(_ arguments: [String], environment: [String: String], timeout: Duration = .seconds(60)) async throws -> Result {
-        let process = Process()
-        process.executableURL = try executable
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["TELEGRAM_BOT_TOKEN"] = nil
         env["TELEGRAM_API_URL"] = nil
         env.merge(environment) { $1 }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let deadline = ContinuousClock.now + TestBounds.notStuck(timeout)
-        // Read while it runs, so a full pipe never blocks the child.
-        async let stdout = offThePool { out.fileHandleForReading.readDataToEndOfFile() }
-        async let stderr = offThePool { err.fileHandleForReading.readDataToEndOfFile() }
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                throw ToolError(message: "tgcluster \(arguments.joined(separator: " ")) did not finish within \(timeout)")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        do {
+            let r = try await SpawnedProcess.run(try executable.path, arguments, environment: env, separateErrors: true, timeout: timeout)
+            return Result(status: r.status, stdout: r.output, stderr: r.errors)
+        } catch let error as SpawnedProcessTimeout {
+            throw ToolError(message: "\(error)")
         }
-        return Result(status: process.terminationStatus,
-                      stdout: String(decoding: await stdout, as: UTF8.self),
-                      stderr: String(decoding: await stderr, as: UTF8.self))
     }
 
-    /// A started `tgcluster` whose stdout is read line by line.
-    final class Running: @unchecked Sendable {
-        let process: Process
-        private let out: Pipe
+    /// A started `tgcluster` whose stdout goes to a file, read for its first line.
+    final class Running: Sendable {
+        let process: SpawnedProcess
+        private let out: String
 
-        init(process: Process, out: Pipe) {
+        init(process: SpawnedProcess, out: String) {
             self.process = process
             self.out = out
         }
 
         /// The first line of stdout; the process is killed if none comes within 30 s.
         func firstLine() async throws -> String {
-            let handle = out.fileHandleForReading
-            let pid = process.processIdentifier
-            let watchdog = Task.detached {
-                try await Task.sleep(for: .seconds(30))
-                kill(pid, SIGKILL)
+            let deadline = ContinuousClock.now + TestBounds.notStuck(.seconds(30))
+            while ContinuousClock.now < deadline {
+                let text = FileManager.default.contents(atPath: out).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                if let newline = text.firstIndex(of: "\n") { return String(text[..<newline]) }
+                if !process.isRunning { break }
+                try await Task.sleep(for: .milliseconds(20))
             }
-            defer { watchdog.cancel() }
-            let line = await offThePool { () -> String in
-                var bytes = Data()
-                while true {
-                    let chunk = handle.readData(ofLength: 1)
-                    if chunk.isEmpty || chunk == Data([10]) { break }
-                    bytes.append(chunk)
-                }
-                return String(decoding: bytes, as: UTF8.self)
-            }
-            guard !line.isEmpty else { throw ToolError(message: "tgcluster printed no first line") }
-            return line
+            kill(process.processIdentifier, SIGKILL)
+            throw ToolError(message: "tgcluster printed no first line")
         }
 
         /// Waits for the exit status; kills the process after `timeout`.
         func wait(timeout: Duration) async throws -> Int32 {
             let deadline = ContinuousClock.now + TestBounds.notStuck(timeout)
+            defer { try? FileManager.default.removeItem(atPath: out) }
             while process.isRunning {
                 if ContinuousClock.now > deadline {
                     kill(process.processIdentifier, SIGKILL)
@@ -104,26 +80,16 @@ enum Tool {
     }
 
     static func start(_ arguments: [String]) throws -> Running {
-        let process = Process()
-        process.executableURL = try executable
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tgc-tool-\(UUID().uuidString.prefix(8)).out").path
+        var env = ProcessInfo.processInfo.environment
+        env["TELEGRAM_BOT_TOKEN"] = nil
+        env["TELEGRAM_API_URL"] = nil
+        let process = try SpawnedProcess(executable: try executable.path, arguments: arguments, environment: env, output: out)
         return Running(process: process, out: out)
     }
 
     /// A GET with curl's command-line tool, as a user would check a server.
     static func httpGet(_ url: String) async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "--max-time", "10", url]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = await offThePool { out.fileHandleForReading.readDataToEndOfFile() }
-        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-        return String(decoding: data, as: UTF8.self)
+        try await SpawnedProcess.run("/usr/bin/curl", ["-s", "--max-time", "10", url], separateErrors: true).output
     }
 }

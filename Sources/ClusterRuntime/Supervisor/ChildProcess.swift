@@ -20,10 +20,12 @@ package enum ChildProcess {
     /// `closefrom`, a descriptor another thread opened without CLOEXEC (a socket, a pipe,
     /// Foundation.Process's exit-watch socketpair) would live on in every child and grandchild,
     /// and whoever waits for its other end to close would wait for the whole tree. `output`,
-    /// when given, is a file the child's stdout and stderr append to. `newProcessGroup: false`
-    /// keeps the child in the caller's group, so a terminal's Ctrl-C reaches it too.
+    /// when given, is a file the child's stdout and stderr append to (stderr to `errors`
+    /// instead, when given); `input`, a file it reads as stdin. `newProcessGroup: false` keeps
+    /// the child in the caller's group, so a terminal's Ctrl-C reaches it too.
     package static func spawn(_ arguments: [String], environment: [String: String], executable path: String = executable,
-                             output: String? = nil, newProcessGroup: Bool = true) throws -> Int32 {
+                             output: String? = nil, errors: String? = nil, input: String? = nil,
+                             newProcessGroup: Bool = true) throws -> Int32 {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -44,7 +46,17 @@ package enum ChildProcess {
         guard rc == 0 else { throw SpawnError(code: rc, arguments: arguments) }
         if let output {
             rc = posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_APPEND | O_CREAT, 0o600)
-            if rc == 0 { rc = posix_spawn_file_actions_adddup2(&actions, 1, 2) }
+            if rc == 0 {
+                if let errors {
+                    rc = posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_APPEND | O_CREAT, 0o600)
+                } else {
+                    rc = posix_spawn_file_actions_adddup2(&actions, 1, 2)
+                }
+            }
+            guard rc == 0 else { throw SpawnError(code: rc, arguments: arguments) }
+        }
+        if let input {
+            rc = posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
             guard rc == 0 else { throw SpawnError(code: rc, arguments: arguments) }
         }
 
