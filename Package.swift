@@ -51,6 +51,8 @@ let package = Package(
 
         // glibc's spawn extensions hidden behind _GNU_SOURCE (close inherited descriptors).
         .target(name: "CSpawnShims"),
+        // epoll and eventfd, which the Glibc module leaves out (libcurl's multi_socket loop).
+        .target(name: "CEpollShims"),
         // ThreadSanitizer's acquire/release annotations, weak (null outside a TSan build).
         .target(name: "CTSanShims"),
         // `Mutex.locked`: the standard Mutex with its critical sections visible to TSan.
@@ -66,6 +68,7 @@ let package = Package(
                 "Locking",
                 "CCurl",
                 "CCurlShims",
+                "CEpollShims",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -24,5 +24,15 @@ CURLcode CCurlShims_easy_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *
 CURLMcode CCurlShims_multi_setopt_long(CURLM *handle, CURLMoption option, long value) {
     return curl_multi_setopt(handle, option, value);
 }
+CURLMcode CCurlShims_multi_setopt_pointer(CURLM *handle, CURLMoption option, void *value) {
+    return curl_multi_setopt(handle, option, value);
+}
+CURLMcode CCurlShims_multi_setopt_socket_callback(CURLM *handle, curl_socket_callback value) {
+    return curl_multi_setopt(handle, CURLMOPT_SOCKETFUNCTION, value);
+}
+CURLMcode CCurlShims_multi_setopt_timer_callback(CURLM *handle, curl_multi_timer_callback value) {
+    return curl_multi_setopt(handle, CURLMOPT_TIMERFUNCTION, value);
+}
+curl_socket_t CCurlShims_socket_timeout(void) { return CURL_SOCKET_TIMEOUT; }
 long CCurlShims_global_all(void) { return CURL_GLOBAL_ALL; }
 int CCurlShims_error_size(void) { return CURL_ERROR_SIZE; }

@@ -9,8 +9,10 @@ import Synchronization
 /// Every transfer of the process shares the multi handle, so connections are kept alive and
 /// reused across calls (`CURLMOPT_MAXCONNECTS` set on purpose, or the pool churns), and any
 /// number of requests can be in flight at once. The handle and every easy handle are touched
-/// only by the loop thread; other threads talk to it through a locked command queue and
-/// `curl_multi_wakeup` (see curl_multi_poll(3)). Close it with `shutdown()`.
+/// only by the loop thread, which waits on the sockets libcurl names through epoll
+/// (`CurlSocketEvents`: the `multi_socket` API, a wake-up costs what is ready, not what is in
+/// flight); other threads talk to it through a locked command queue and an eventfd. Close it
+/// with `shutdown()`.
 public final class CurlMultiLoop: Sendable {
     public struct Configuration: Sendable {
         /// Idle connections kept for reuse (`CURLMOPT_MAXCONNECTS`).
@@ -31,7 +33,7 @@ public final class CurlMultiLoop: Sendable {
         var nextID: UInt64 = 0
         var running = true
         var finished = false
-        /// A `curl_multi_wakeup` is on its way: later commands ride on it.
+        /// A wake-up (the eventfd) is on its way: later commands ride on it.
         var wakePending = false
     }
 
@@ -39,6 +41,8 @@ public final class CurlMultiLoop: Sendable {
     private let done = DispatchSemaphore(value: 0)
     // The multi handle; owned by the loop thread once it starts.
     private nonisolated(unsafe) let multi: UnsafeMutableRawPointer
+    // Its sockets and timer; the loop thread's, but for `wake()` (an eventfd write).
+    private nonisolated(unsafe) let events = CurlSocketEvents()
 
     public init(configuration: Configuration = .init()) {
         CurlGlobal.ensureInitialized()
@@ -48,6 +52,7 @@ public final class CurlMultiLoop: Sendable {
         self.multi = multi
         _ = CCurlShims_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxIdleConnections)
         _ = CCurlShims_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, configuration.maxConnectionsPerHost)
+        events.attach(to: multi)
         let thread = Thread { [self] in
             self.runLoop()
         }
@@ -75,7 +80,7 @@ public final class CurlMultiLoop: Sendable {
                     return (true, !s.wakePending)
                 }
                 if accepted.0 {
-                    if accepted.1 { curl_multi_wakeup(multi) }
+                    if accepted.1 { events.wake() }
                 } else {
                     continuation.resume(throwing: CurlError(code: -1, operation: "perform", message: "client is shut down"))
                 }
@@ -85,7 +90,7 @@ public final class CurlMultiLoop: Sendable {
                 s.commands.append(.cancel(id))
                 return s.running
             }
-            if running { curl_multi_wakeup(multi) }
+            if running { events.wake() }
         }
     }
 
@@ -97,7 +102,7 @@ public final class CurlMultiLoop: Sendable {
             return s.running
         }
         guard first else { return }
-        curl_multi_wakeup(multi)
+        events.wake()
         done.wait()
     }
 
@@ -105,6 +110,8 @@ public final class CurlMultiLoop: Sendable {
 
     private func runLoop() {
         var loop = LoopState(multi: multi)
+        let timeout = CCurlShims_socket_timeout()
+        var transfers: Int32 = 0
         while true {
             let (commands, running) = shared.locked { s -> ([Command], Bool) in
                 defer {
@@ -120,11 +127,14 @@ public final class CurlMultiLoop: Sendable {
                 case .cancel(let id): loop.cancel(id)
                 }
             }
-            var stillRunning: Int32 = 0
-            curl_multi_perform(multi, &stillRunning)
+            // A transfer just added asked for a timer of 0: it starts here.
+            if events.timerDue(now: .now) { curl_multi_socket_action(multi, timeout, 0, &transfers) }
             loop.collectFinished()
-            var fds: Int32 = 0
-            curl_multi_poll(multi, nil, 0, 1000, &fds)
+            events.wait(atMost: .seconds(1)) { fd, mask in
+                curl_multi_socket_action(multi, fd, mask, &transfers)
+            }
+            if events.timerDue(now: .now) { curl_multi_socket_action(multi, timeout, 0, &transfers) }
+            loop.collectFinished()
         }
         // Shutting down: fail what is left, then free every handle on this thread.
         let leftover = shared.locked { s -> [Command] in

@@ -17,6 +17,12 @@ CURLcode CCurlShims_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode CCurlShims_easy_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value);
 
 CURLMcode CCurlShims_multi_setopt_long(CURLM *handle, CURLMoption option, long value);
+CURLMcode CCurlShims_multi_setopt_pointer(CURLM *handle, CURLMoption option, void *value);
+CURLMcode CCurlShims_multi_setopt_socket_callback(CURLM *handle, curl_socket_callback value);
+CURLMcode CCurlShims_multi_setopt_timer_callback(CURLM *handle, curl_multi_timer_callback value);
+
+/// CURL_SOCKET_TIMEOUT: curl_multi_socket_action's "no socket, the timer expired".
+curl_socket_t CCurlShims_socket_timeout(void);
 
 long CCurlShims_global_all(void);
 int CCurlShims_error_size(void);

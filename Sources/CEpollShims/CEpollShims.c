@@ -1,0 +1,2 @@
+// Declarations only (see include/CEpollShims.h); SwiftPM builds a C target from a source file.
+#include "CEpollShims.h"
