@@ -6,7 +6,7 @@ import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let suite = arguments.first else {
-    print("usage: tgcluster-bench decode | cluster [--peers] [--quick] | sequencer [--quick] | buttons [--quick] | journal | remote [--rounds=N] | scale [--updates=N --chats=N]")
+    print("usage: tgcluster-bench decode | broker | cluster [--peers] [--quick] | sequencer [--quick] | buttons [--quick] | journal | remote [--rounds=N] | scale [--updates=N --chats=N]")
     exit(2)
 }
 switch suite {
@@ -16,6 +16,8 @@ case "cluster":
     try await ClusterBenchmark.run(arguments: Array(arguments.dropFirst()))
 case "journal":
     try JournalBenchmark.run()
+case "broker":
+    BrokerBenchmark.run()
 case "sequencer":
     try await SequencerBenchmark.run(arguments: Array(arguments.dropFirst()))
 case "buttons":
@@ -25,6 +27,6 @@ case "scale":
 case "remote":
     try await RemoteBenchmark.run(arguments: Array(arguments.dropFirst()))
 default:
-    FileHandle.standardError.write(Data("unknown benchmark \(suite); have: decode, cluster, sequencer, buttons, journal, remote, scale\n".utf8))
+    FileHandle.standardError.write(Data("unknown benchmark \(suite); have: decode, broker, cluster, sequencer, buttons, journal, remote, scale\n".utf8))
     exit(2)
 }

@@ -2,6 +2,7 @@ import BotAPI
 import Wire
 import Foundation
 import Testing
+import Synchronization
 @testable import ClusterRuntime
 
 /// The broker's logic without sockets or clocks.
@@ -334,6 +335,27 @@ extension BrokerStateTests {
         }
         #expect(next.count == 1)
         #expect(next.first.map { Self.updateID($0.job)! <= 4 } == true, "the quarantined job went first: \(next.map { Self.updateID($0.job) })")
+    }
+
+    /// Routing scans an update's JSON: the routes `fresh` found for the journal serve the
+    /// `updates` call of the same batch (each update was routed twice); a batch `updates` is
+    /// given without `fresh` (or after a `fresh` of another batch) is still routed.
+    @Test func eachUpdate_isRoutedOnce_betweenFreshAndUpdates() {
+        let routed = Mutex(0)
+        var s = BrokerState(configuration: .init()) { _ in
+            routed.withLock { $0 += 1 }
+            return .init(handler: 0, serial: false, ordered: true)
+        }
+        _ = s.received(.ready(Ready(capacity: 100, role: .worker)), from: Self.w1, now: t0)
+        let batch = (1...10).map { Self.update($0, chat: 100 + $0) }
+        #expect(s.fresh(batch).count == 10)
+        let actions = s.updates(1, batch, from: Self.ingest, now: t0)
+        #expect(Self.jobs(actions).count == 10)
+        #expect(routed.withLock { $0 } == 10, "routed \(routed.withLock { $0 }) times for 10 updates")
+        let other = (11...12).map { Self.update($0, chat: 40 + $0) }
+        _ = s.fresh([Self.update(20, chat: 1)])
+        #expect(Self.jobs(s.updates(2, other, from: Self.ingest, now: t0)).count == 2)
+        #expect(routed.withLock { $0 } == 13)
     }
 
     /// An update the journal could not read back is dead-lettered at intake, not journaled

@@ -237,7 +237,9 @@ extension BrokerState {
             queues[queue]!.removeFirst()
             actions.append(assign(head, to: peer, now: now))
         }
-        ready = Deque(deferred) + ready
+        // Back at the front, in order: not a new deque of every ready queue (one per chat with
+        // work waiting) on each DONE that finds no second free slot.
+        for queue in deferred.reversed() { ready.prepend(queue) }
         return actions
     }
 

@@ -145,6 +145,9 @@ package struct BrokerState: Sendable {
     var waitingForHandover: HandoverWait?
     /// Recovered pool updates not yet dispatched, by update id, while the wait lasts.
     var recovered: [Int64: UInt64] = [:]
+    /// The routes `fresh` found, for the `updates` call that follows it with the same batch:
+    /// routing scans the update's JSON, and each update was routed twice.
+    var routedByFresh: [Int64: Route] = [:]
     package internal(set) var counters = Counters()
     /// Milliseconds from acceptance to completion of recent update jobs.
     package internal(set) var latencies = Deque<Double>()
@@ -192,12 +195,17 @@ package struct BrokerState: Sendable {
     // MARK: - Events
 
     /// The updates of a batch that `updates` would accept (not seen, handled by some handler),
-    /// for the journal to make durable first; nothing is recorded.
-    package func fresh(_ updates: [UpdateEnvelope]) -> [UpdateEnvelope] {
+    /// for the journal to make durable first; nothing is recorded but their routes, which the
+    /// `updates` call for the same batch takes instead of routing each update again.
+    package mutating func fresh(_ updates: [UpdateEnvelope]) -> [UpdateEnvelope] {
+        routedByFresh.removeAll(keepingCapacity: true)
         if jobs.count + updates.count > configuration.maxPending { return [] }
         var ids = Set<Int64>()
         return updates.filter {
-            $0.bytes.count <= configuration.maxUpdateBytes && !seen.contains($0.updateID) && ids.insert($0.updateID).inserted && route($0) != nil
+            guard $0.bytes.count <= configuration.maxUpdateBytes, !seen.contains($0.updateID), ids.insert($0.updateID).inserted,
+                  let r = route($0) else { return false }
+            routedByFresh[$0.updateID] = r
+            return true
         }
     }
 
@@ -232,7 +240,7 @@ package struct BrokerState: Sendable {
                 counters.duplicates += 1
                 continue
             }
-            guard let r = route(update) else {
+            guard let r = routedByFresh.removeValue(forKey: update.updateID) ?? route(update) else {
                 counters.unhandled += 1
                 continue
             }
@@ -245,6 +253,7 @@ package struct BrokerState: Sendable {
             }
             admit(update, r, now: now)
         }
+        routedByFresh.removeAll(keepingCapacity: true)
         actions += dispatch(now: now)
         return actions
     }
