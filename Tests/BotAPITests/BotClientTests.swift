@@ -264,27 +264,3 @@ struct BotClientTests {
         #expect(!lines.all.isEmpty, "retries should have been logged")
     }
 }
-
-/// Collects every log line, metadata included, to search it for secrets.
-final class LogCapture: Sendable {
-    private let lines = Mutex<[String]>([])
-    var all: [String] { lines.locked { $0 } }
-
-    func handler() -> some LogHandler { Handler(capture: self) }
-
-    private struct Handler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let line = "\(event.level) \(event.message) \(metadata.merging(event.metadata ?? [:]) { $1 })"
-            capture.lines.locked { $0.append(line) }
-        }
-    }
-}

@@ -3,6 +3,7 @@ import Wire
 import Foundation
 import Logging
 import Testing
+import Synchronization
 @testable import ClusterRuntime
 import TGClusterTesting
 
@@ -134,6 +135,23 @@ struct JournalTests {
         #expect(CRC32.checksum(bytes.dropFirst()) == 0xCBF4_3926)
         #expect(CRC32.checksum(Data("123456789".utf8)) == 0xCBF4_3926)
         #expect(CRC32.checksum(Array("x123456789".utf8)[1...]) == 0xCBF4_3926)
+    }
+
+    /// A journal closed right after an append (its fsync requested, maybe not run): the sync
+    /// thread must not fsync the closed descriptor (it logged "fsync failed" for it).
+    @Test func closingRightAfterAnAppend_logsNoFsyncFailure() async throws {
+        let capture = LogCapture()
+        for _ in 0..<100 {
+            let dir = Self.directory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let j = Journal(configuration: .init(directory: dir), logger: Logger(label: "test") { _ in capture.handler() })
+            _ = try j.recover()
+            try j.append(accepted: [Self.envelope(1)])
+            j.close()
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let failures = capture.all.filter { $0.contains("fsync failed") }
+        #expect(failures.isEmpty, "\(failures.count) times: \(failures.prefix(1))")
     }
 
     /// Eight bytes a step must give the byte-at-a-time answer at every length and alignment

@@ -236,8 +236,10 @@ package final class Journal: @unchecked Sendable {
         while true {
             syncWake.wait()
             while true {
+                // After `close` nothing more is synced here: `close` fsyncs under the lock
+                // itself, and the descriptor may be gone (an fdatasync(-1) logged a failure).
                 let (target, stop) = sync.locked { s -> (UInt64?, Bool) in
-                    if s.requested <= s.durable {
+                    if s.requested <= s.durable || s.stop {
                         s.running = false
                         return (nil, s.stop)
                     }
