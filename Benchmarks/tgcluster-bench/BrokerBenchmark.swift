@@ -38,6 +38,12 @@ enum BrokerBenchmark {
         func note(_ actions: [BrokerState.Action]) {
             for case .send(let peer, .job(let job)) in actions { inFlight.append((peer, job.id)) }
         }
+        /// The oldest job in flight finishes (and what its slot lets go is noted).
+        func finishNext() {
+            let (peer, id) = inFlight[next]
+            next += 1
+            note(state.received(.done(jobID: id, outcome: .ok, output: Data()), from: peer, now: now))
+        }
         for w in workers { note(state.received(.ready(Ready(capacity: 256, role: .worker)), from: w, now: now)) }
         let batches = (0..<(updates / 100)).map { b in
             (0..<100).map { i -> UpdateEnvelope in
@@ -52,17 +58,9 @@ enum BrokerBenchmark {
         for (b, batch) in batches.enumerated() {
             _ = state.fresh(batch)
             note(state.updates(UInt64(b + 1), batch, from: ingest, now: now))
-            for _ in 0..<(backlog ? 0 : 100) where next < inFlight.count {
-                let (peer, id) = inFlight[next]
-                next += 1
-                note(state.received(.done(jobID: id, outcome: .ok, output: Data()), from: peer, now: now))
-            }
+            for _ in 0..<(backlog ? 0 : 100) where next < inFlight.count { finishNext() }
         }
-        while next < inFlight.count {
-            let (peer, id) = inFlight[next]
-            next += 1
-            note(state.received(.done(jobID: id, outcome: .ok, output: Data()), from: peer, now: now))
-        }
+        while next < inFlight.count { finishNext() }
         let spent = threadCPU() - started
         precondition(state.pending == 0 && next == updates, "the benchmark lost jobs: \(state.pending) held, \(next) done")
         return spent / Double(updates)

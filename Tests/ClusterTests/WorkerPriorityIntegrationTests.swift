@@ -41,8 +41,8 @@ struct WorkerPriorityIntegrationTests {
     }
 
     /// The nice value of each thread of `pid`.
-    static func niceValues(_ pid: pid_t) -> [Int] {
+    static func niceValues(_ pid: pid_t) -> [Int32] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        return tasks.compactMap { Int32($0) }.compactMap { WorkerPriority.nice(pid: pid, tid: $0) }
+        return tasks.compactMap { id_t($0) }.compactMap { WorkerPriority.nice(of: $0) }
     }
 }

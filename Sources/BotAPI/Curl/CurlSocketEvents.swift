@@ -95,8 +95,9 @@ final class CurlSocketEvents {
     func wait(atMost limit: Duration, _ ready: (Int32, Int32) -> Void) {
         var timeout = limit
         if let deadline { timeout = max(.zero, min(timeout, deadline - .now)) }
-        let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + (timeout.components.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
-        let n = epoll_wait(epoll, &events, Int32(events.count), milliseconds)
+        // Rounded up: a timer 0.4 ms away must not turn into a busy loop of 0 ms waits.
+        let whole = timeout.milliseconds
+        let n = epoll_wait(epoll, &events, Int32(events.count), Int32(clamping: .milliseconds(whole) < timeout ? whole + 1 : whole))
         guard n > 0 else { return }
         for event in events[0..<Int(n)] {
             let fd = event.data.fd

@@ -142,9 +142,8 @@ package final class Journal: @unchecked Sendable {
 
     /// A point in the journal's writes: `whenDurable(after:)` runs its body once an fsync has
     /// covered every write up to it.
-    package struct Ticket: Comparable, Sendable {
+    package struct Ticket: Sendable {
         fileprivate var writes: UInt64
-        package static func < (a: Ticket, b: Ticket) -> Bool { a.writes < b.writes }
     }
 
     /// Appends accepted updates (not yet durable: see `whenDurable`) and starts the fsync that

@@ -42,10 +42,7 @@ enum WorkerPriority {
         let which = __priority_which_t(PRIO_PROCESS.rawValue)
         var failure: String?
         for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? ["\(getpid())"] {
-            guard let tid = id_t(task) else { continue }
-            errno = 0
-            let current = getpriority(which, tid)
-            if errno == 0, current == nice { continue }
+            guard let tid = id_t(task), Self.nice(of: tid) != nice else { continue }
             if setpriority(which, tid, nice) != 0, errno != ESRCH, failure == nil {
                 failure = String(cString: strerror(errno))
             }
@@ -53,13 +50,11 @@ enum WorkerPriority {
         return failure
     }
 
-    /// A thread's nice value as `/proc/<pid>/task/<tid>/stat` shows it (field 19), for tests
-    /// and `status`; nil when it cannot be read.
-    static func nice(pid: Int32, tid: Int32) -> Int? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        // Fields after the command's closing parenthesis start at field 3 (state).
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 16 ? Int(fields[16]) : nil
+    /// A thread's nice value (a thread id names one thread system-wide, whatever its process);
+    /// nil when it cannot be read.
+    static func nice(of tid: id_t) -> Int32? {
+        errno = 0
+        let value = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid)
+        return errno == 0 ? value : nil
     }
 }
