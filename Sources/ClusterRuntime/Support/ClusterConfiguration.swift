@@ -123,6 +123,10 @@ package struct ClusterConfiguration: Sendable {
         var client = BotClient.Configuration(token: token, apiURL: apiURL)
         // Still correct without it: 429s are retried after retry_after.
         client.limiter = openFloodGate(logger: logger, unavailable: "flood limits off")
+        // As many idle connections kept as handlers can call at once: with fewer, every burst
+        // beyond the pool closes its connections and the next opens new ones (a TCP, and with
+        // Telegram a TLS, handshake per call).
+        client.curl.maxIdleConnections = max(client.curl.maxIdleConnections, concurrency)
         return BotClient(configuration: client, logger: logger)
     }
 

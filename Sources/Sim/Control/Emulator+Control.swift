@@ -168,8 +168,13 @@ extension Emulator {
         let (stats, pending, filtered, webhookURL, transcriptCount, chats) = s
         let byMethod = stats.byMethod.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):\($0.value)" }.joined(separator: ",")
         let byStatus = stats.byStatus.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",")
-        let json = #"{"requests":\#(stats.requests),"by_method":{\#(byMethod)},"by_status":{\#(byStatus)},"updates_injected":\#(stats.updatesInjected),"updates_delivered":\#(stats.updatesDelivered),"updates_pending":\#(pending),"updates_filtered":\#(filtered),"messages_sent":\#(stats.messagesSent),"webhook_url":\#(webhookURL.map(JSONText.quoted) ?? "null"),"webhook_requests":\#(stats.webhookRequests),"webhook_failures":\#(stats.webhookFailures),"transcript_calls":\#(transcriptCount),"transcript_dropped":\#(stats.transcriptDropped),"chats":\#(chats)}"#
+        let json = #"{"requests":\#(stats.requests),"by_method":{\#(byMethod)},"by_status":{\#(byStatus)},"updates_injected":\#(stats.updatesInjected),"updates_delivered":\#(stats.updatesDelivered),"updates_pending":\#(pending),"updates_filtered":\#(filtered),"messages_sent":\#(stats.messagesSent),"webhook_url":\#(webhookURL.map(JSONText.quoted) ?? "null"),"webhook_requests":\#(stats.webhookRequests),"webhook_failures":\#(stats.webhookFailures),"transcript_calls":\#(transcriptCount),"transcript_dropped":\#(stats.transcriptDropped),"connections_opened":\#(stats.connectionsOpened),"chats":\#(chats)}"#
         return Data(json.utf8)
+    }
+
+    /// Counts a TCP connection the server accepted (`connections_opened` in the stats).
+    func connectionOpened() {
+        state.locked { $0.stats.connectionsOpened += 1 }
     }
 
     /// Forgets chats, messages, updates, the webhook and the transcript.

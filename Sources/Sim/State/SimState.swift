@@ -32,6 +32,9 @@ struct SimState: Sendable {
         var webhookRequests = 0
         var webhookFailures = 0
         var transcriptDropped = 0
+        /// TCP connections accepted: tells a client that reuses its connections from one that
+        /// opens one per call.
+        var connectionsOpened = 0
     }
 
     var configuration: SimConfiguration
