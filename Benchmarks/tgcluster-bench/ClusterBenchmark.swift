@@ -28,6 +28,9 @@ enum ClusterBenchmark {
         var cpuByRole: [String: Double] = [:]
         /// Injection → reply of every update, ms, sorted (for the chart).
         var latencies: [Double] = []
+        /// TCP connections the emulator accepted (from the cluster's start): a client that stops reusing its
+        /// connections shows here first (a handshake per call).
+        var connectionsOpened: Int?
     }
 
     static var binDir: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent() }
@@ -161,7 +164,9 @@ enum ClusterBenchmark {
     static func report(_ name: String, _ r: Result) {
         print(pad(name, 34) + lpad(fixed(r.updatesPerSecond, 0), 11) + lpad(fixed(r.p50, 1), 9) + lpad(fixed(r.p99, 1), 9)
               + lpad(fixed(r.cpuMicrosPerUpdate, 1), 12) + lpad(fixed(r.pssMB, 1), 8) + lpad(fixed(r.rssMB, 1), 9))
-        if r.cpuByRole.count > 1 { print("    CPU µs/update by role: " + roleLine(r.cpuByRole)) }
+        if r.cpuByRole.count > 1 {
+            print("    CPU µs/update by role: " + roleLine(r.cpuByRole) + (r.connectionsOpened.map { "; connections opened: \($0)" } ?? ""))
+        }
     }
 
     static func roleLine(_ byRole: [String: Double]) -> String {
@@ -210,13 +215,15 @@ enum ClusterBenchmark {
             byRole[role, default: 0] += Double(cpu1[i] - cpu0[i]) / clockTicksPerSecond * 1e6 / Double(updates)
         }
         let rss = pids.reduce(0) { $0 + peakRSSKB($1) }
+        let opened = try await sim.stats()["connections_opened"] as? Int
         let times = try await sim.transcript().compactMap { $0["method"] as? String == "sendMessage" ? $0["time"] as? Double : nil }
             .map { ($0 - start) * 1000 }.sorted()
         process.stop()
         return Result(updatesPerSecond: Double(updates) / (end - start),
                       p50: times[times.count / 2], p99: times[min(times.count - 1, times.count * 99 / 100)],
                       cpuMicrosPerUpdate: byRole.values.reduce(0, +),
-                      rssMB: Double(rss) / 1024, pssMB: Double(peakPSS) / 1024, cpuByRole: byRole, latencies: times)
+                      rssMB: Double(rss) / 1024, pssMB: Double(peakPSS) / 1024, cpuByRole: byRole, latencies: times,
+                      connectionsOpened: opened)
     }
 
     static var echobotLight: Target {
