@@ -65,8 +65,9 @@ struct UpdatesTests {
         let r = try await sim.call("getUpdates", ["timeout": 1])
         let elapsed = clock.now - start
         #expect(r.text == #"{"ok":true,"result":[]}"#)
-        // The upper bound says "answered", not "on time" (the suites share two cores with whole clusters).
-        #expect(elapsed >= .milliseconds(950) && elapsed < TestBounds.notStuck(.seconds(15)), "\(elapsed)")
+        // The upper bound says "answered", not "on time" (the suites share two cores with whole
+        // clusters; a CI run stalled the test process for 12 s at start).
+        #expect(elapsed >= .milliseconds(950) && elapsed < TestBounds.notStuck(.seconds(25)), "\(elapsed)")
         try await sim.shutdown()
     }
 
