@@ -71,10 +71,15 @@ struct UpdatesTests {
         try await sim.shutdown()
     }
 
+    /// The second poll starts once the emulator holds the first (a fixed 200 ms head start lost
+    /// the race in a loaded CI run: the second arrived first and ended the first's turn), and the
+    /// first's timeout is long enough that only the second can end it.
     @Test func secondLongPoll_endsTheFirstWith409() async throws {
         let sim = try await SimHarness.start()
-        async let first = sim.call("getUpdates", ["timeout": 5])
-        try await Task.sleep(for: .milliseconds(200))
+        async let first = sim.call("getUpdates", ["timeout": 30])
+        try await waitUntil("the first long poll to arrive", timeout: .seconds(20)) {
+            ((try await sim.stats())["by_method"] as? [String: Int])?["getUpdates"] == 1
+        }
         async let second = sim.call("getUpdates", ["timeout": 1])
         let r = try await first
         #expect(r.status == 409)
