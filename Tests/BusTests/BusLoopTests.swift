@@ -52,7 +52,9 @@ struct BusLoopTests {
         #expect(last == 499)
         // To a peer that is gone: counted as dropped, not a crash.
         router.send([Data("nobody".utf8), Data("beat".utf8)], on: 0)
-        try await Task.sleep(for: .milliseconds(100))
+        // The bus thread drops it when it gets to it: waited for, not assumed within a fixed time.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while router.droppedSends == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(router.droppedSends == 1)
         dealer.shutdown()
         router.shutdown()
