@@ -195,6 +195,26 @@ struct BotClientTests {
         try await server.shutdown()
     }
 
+    /// Requests without headers of their own share one header list per content type (built once
+    /// on the loop, not per call); each still goes out with its own type, a request with its own
+    /// headers gets its own list, and no request says `Expect: 100-continue`.
+    @Test func sharedHeaderLists_keepEachRequestsTypeAndHeaders() async throws {
+        let server = try await StubBotServer { _, _ in .ok("true") }
+        let loop = CurlMultiLoop()
+        let url = server.baseURL + "/bot\(Self.token)/getMe"
+        let sent: [(String, [(String, String)])] = [("application/json", []), ("text/plain", []),
+                                                    ("application/json", [("X-Probe", "1")]), ("application/json", [])]
+        for (type, headers) in sent {
+            let r = try await loop.perform(HTTPRequest(url: url, body: .bytes(Data("{}".utf8), contentType: type), headers: headers))
+            #expect(r.status == 200)
+        }
+        let seen = server.requests.map { "\($0.headers["Content-Type"].first ?? "-") \($0.headers["X-Probe"].first ?? "-")" }
+        #expect(seen == ["application/json -", "text/plain -", "application/json 1", "application/json -"])
+        #expect(server.requests.allSatisfy { $0.headers["Expect"].isEmpty })
+        loop.shutdown()
+        try await server.shutdown()
+    }
+
     @Test func uploads_goAsMultipart() async throws {
         let server = try await StubBotServer { _, _ in
             .ok(#"{"message_id":2,"date":1,"chat":{"id":7,"type":"private"},"document":{"file_id":"BQAD","file_unique_id":"u1","file_name":"notes.txt"}}"#)

@@ -147,13 +147,18 @@ public final class CurlMultiLoop: Sendable {
     }
 
     /// What only the loop thread touches: the transfers in flight by id and by easy handle,
-    /// cancellations that came before their start, and easy handles kept for reuse.
+    /// cancellations that came before their start, easy handles kept for reuse, and the header
+    /// lists of requests without headers of their own, by content type (built once, not per call).
     private struct LoopState {
         let multi: UnsafeMutableRawPointer
         var transfers: [UInt64: CurlTransfer] = [:]
         var byHandle: [UnsafeMutableRawPointer: UInt64] = [:]
         var cancelledEarly = Set<UInt64>()
-        var idleHandles: [UnsafeMutableRawPointer] = []
+        var idleHandles: [CurlEasyHandle] = []
+        /// By the body's content type; nil for a request without a body.
+        var headerLists: [String?: UnsafeMutablePointer<curl_slist>] = [:]
+        /// Content types are the caller's: past this many, lists are built per call again.
+        static let maxHeaderLists = 8
 
         init(multi: UnsafeMutableRawPointer) { self.multi = multi }
 
@@ -162,23 +167,32 @@ public final class CurlMultiLoop: Sendable {
                 continuation.resume(throwing: CancellationError())
                 return
             }
-            guard let easy = idleHandles.popLast() ?? curl_easy_init() else {
+            guard let handle = idleHandles.popLast() ?? CurlEasyHandle.make() else {
                 continuation.resume(throwing: CurlError(code: 27, operation: "curl_easy_init", message: "out of memory"))
                 return
             }
-            curl_easy_reset(easy)
-            let transfer = CurlTransfer(easy: easy, request: request, continuation: continuation)
+            curl_easy_reset(handle.easy)
+            let transfer = CurlTransfer(handle: handle, request: request, continuation: continuation)
             do {
-                try transfer.configure()
+                try transfer.configure { type in sharedHeaderList(contentType: type) }
             } catch {
                 transfer.releaseRequestResources()
-                idleHandles.append(easy)
+                idleHandles.append(handle)
                 continuation.resume(throwing: error)
                 return
             }
             transfers[id] = transfer
-            byHandle[easy] = id
-            curl_multi_add_handle(multi, easy)
+            byHandle[handle.easy] = id
+            curl_multi_add_handle(multi, handle.easy)
+        }
+
+        /// The list for a request with no headers of its own: `Expect:` and the body's type.
+        mutating func sharedHeaderList(contentType: String?) -> UnsafeMutablePointer<curl_slist>? {
+            if let list = headerLists[contentType] { return list }
+            guard headerLists.count < Self.maxHeaderLists else { return nil }
+            let list = CurlTransfer.makeHeaderList([("Expect", "")] + (contentType.map { [("Content-Type", $0)] } ?? []))
+            headerLists[contentType] = list
+            return list
         }
 
         mutating func cancel(_ id: UInt64) {
@@ -211,7 +225,7 @@ public final class CurlMultiLoop: Sendable {
             byHandle[transfer.easy] = nil
             curl_multi_remove_handle(multi, transfer.easy)
             transfer.releaseRequestResources()
-            idleHandles.append(transfer.easy)
+            idleHandles.append(transfer.handle)
             transfer.continuation.resume(with: result)
         }
 
@@ -223,7 +237,8 @@ public final class CurlMultiLoop: Sendable {
             for id in Array(transfers.keys) {
                 finish(id, .failure(CurlError(code: -1, operation: "perform", message: "client is shut down")))
             }
-            for easy in idleHandles { curl_easy_cleanup(easy) }
+            for handle in idleHandles { handle.free() }
+            for list in headerLists.values { curl_slist_free_all(list) }
             curl_multi_cleanup(multi)
         }
     }

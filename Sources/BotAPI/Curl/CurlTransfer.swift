@@ -9,31 +9,33 @@ import Foundation
 /// Used only on the loop thread. libcurl's callbacks reach it through an unretained pointer:
 /// the loop's table holds the strong reference for as long as the handle is in the multi.
 final class CurlTransfer {
+    let handle: CurlEasyHandle
     let easy: UnsafeMutableRawPointer
     let request: HTTPRequest
     let continuation: CheckedContinuation<HTTPResponse, any Error>
 
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// False when `headerList` is one of the loop's shared lists (not freed with the transfer).
+    private var ownsHeaderList = false
     private var mime: OpaquePointer?
+    /// The easy handle's own (`CurlEasyHandle`): kept with the handle, not allocated per call.
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var body = Data()
     private var retryAfter: Int?
     private var contentType: String?
 
-    init(easy: UnsafeMutableRawPointer, request: HTTPRequest, continuation: CheckedContinuation<HTTPResponse, any Error>) {
-        self.easy = easy
+    init(handle: CurlEasyHandle, request: HTTPRequest, continuation: CheckedContinuation<HTTPResponse, any Error>) {
+        self.handle = handle
+        self.easy = handle.easy
         self.request = request
         self.continuation = continuation
-        let size = Int(CCurlShims_error_size())
-        errorBuffer = .allocate(capacity: size)
-        errorBuffer.initialize(repeating: 0, count: size)
+        errorBuffer = handle.errorBuffer
+        errorBuffer[0] = 0
     }
 
-    deinit {
-        errorBuffer.deallocate()
-    }
-
-    func configure() throws {
+    /// `sharedHeaders`: the loop's list for a request with no headers of its own and this body's
+    /// content type (nil: built for this transfer and freed with it).
+    func configure(sharedHeaders: (String?) -> UnsafeMutablePointer<curl_slist>?) throws {
         let this = Unmanaged.passUnretained(self).toOpaque()
         try set(CURLOPT_URL, string: request.url)
         try set(CURLOPT_NOSIGNAL, 1)
@@ -53,11 +55,13 @@ final class CurlTransfer {
         // An empty Expect: header skips the 100-continue round trip libcurl adds to larger POSTs.
         var headers = request.headers
         headers.append(("Expect", ""))
+        var type: String?
         switch request.body {
         case .none:
             try set(CURLOPT_HTTPGET, 1)
-        case .bytes(let data, let type):
-            headers.append(("Content-Type", type))
+        case .bytes(let data, let contentType):
+            type = contentType
+            headers.append(("Content-Type", contentType))
             try check(CCurlShims_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(data.count)), "CURLOPT_POSTFIELDSIZE_LARGE")
             // COPYPOSTFIELDS copies: `data` need not outlive this call.
             try data.withUnsafeBytes { raw in
@@ -81,16 +85,29 @@ final class CurlTransfer {
             }
             try check(CCurlShims_easy_setopt_pointer(easy, CURLOPT_MIMEPOST, UnsafeMutableRawPointer(mime)), "CURLOPT_MIMEPOST")
         }
-        for (name, value) in headers {
-            headerList = curl_slist_append(headerList, "\(name): \(value)")
+        if request.headers.isEmpty, mime == nil, let shared = sharedHeaders(type) {
+            headerList = shared
+        } else {
+            headerList = Self.makeHeaderList(headers)
+            ownsHeaderList = true
         }
         try check(CCurlShims_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, headerList.map { UnsafeMutableRawPointer($0) }), "CURLOPT_HTTPHEADER")
     }
 
+    /// A libcurl header list (`Name: value` lines); the caller frees it with `curl_slist_free_all`.
+    static func makeHeaderList(_ headers: [(String, String)]) -> UnsafeMutablePointer<curl_slist>? {
+        var list: UnsafeMutablePointer<curl_slist>?
+        for (name, value) in headers {
+            list = curl_slist_append(list, "\(name): \(value)")
+        }
+        return list
+    }
+
     /// Frees what only the running transfer needed; the easy handle goes back to the pool.
     func releaseRequestResources() {
-        if let headerList { curl_slist_free_all(headerList) }
+        if let headerList, ownsHeaderList { curl_slist_free_all(headerList) }
         headerList = nil
+        ownsHeaderList = false
         if let mime { curl_mime_free(mime) }
         mime = nil
     }
