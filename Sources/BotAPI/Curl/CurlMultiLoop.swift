@@ -190,7 +190,7 @@ public final class CurlMultiLoop: Sendable {
         mutating func sharedHeaderList(contentType: String?) -> UnsafeMutablePointer<curl_slist>? {
             if let list = headerLists[contentType] { return list }
             guard headerLists.count < Self.maxHeaderLists else { return nil }
-            let list = CurlTransfer.makeHeaderList([("Expect", "")] + (contentType.map { [("Content-Type", $0)] } ?? []))
+            let list = CurlTransfer.makeHeaderList(CurlTransfer.standardHeaders(contentType: contentType))
             headerLists[contentType] = list
             return list
         }

@@ -10,7 +10,7 @@ import Foundation
 /// the loop's table holds the strong reference for as long as the handle is in the multi.
 final class CurlTransfer {
     let handle: CurlEasyHandle
-    let easy: UnsafeMutableRawPointer
+    var easy: UnsafeMutableRawPointer { handle.easy }
     let request: HTTPRequest
     let continuation: CheckedContinuation<HTTPResponse, any Error>
 
@@ -19,18 +19,16 @@ final class CurlTransfer {
     private var ownsHeaderList = false
     private var mime: OpaquePointer?
     /// The easy handle's own (`CurlEasyHandle`): kept with the handle, not allocated per call.
-    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private var errorBuffer: UnsafeMutablePointer<CChar> { handle.errorBuffer }
     private var body = Data()
     private var retryAfter: Int?
     private var contentType: String?
 
     init(handle: CurlEasyHandle, request: HTTPRequest, continuation: CheckedContinuation<HTTPResponse, any Error>) {
         self.handle = handle
-        self.easy = handle.easy
         self.request = request
         self.continuation = continuation
-        errorBuffer = handle.errorBuffer
-        errorBuffer[0] = 0
+        handle.errorBuffer[0] = 0
     }
 
     /// `sharedHeaders`: the loop's list for a request with no headers of its own and this body's
@@ -52,16 +50,12 @@ final class CurlTransfer {
         try check(CCurlShims_easy_setopt_callback(easy, CURLOPT_HEADERFUNCTION, curlWriteHeader), "CURLOPT_HEADERFUNCTION")
         try check(CCurlShims_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, this), "CURLOPT_HEADERDATA")
 
-        // An empty Expect: header skips the 100-continue round trip libcurl adds to larger POSTs.
-        var headers = request.headers
-        headers.append(("Expect", ""))
         var type: String?
         switch request.body {
         case .none:
             try set(CURLOPT_HTTPGET, 1)
         case .bytes(let data, let contentType):
             type = contentType
-            headers.append(("Content-Type", contentType))
             try check(CCurlShims_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(data.count)), "CURLOPT_POSTFIELDSIZE_LARGE")
             // COPYPOSTFIELDS copies: `data` need not outlive this call.
             try data.withUnsafeBytes { raw in
@@ -88,10 +82,16 @@ final class CurlTransfer {
         if request.headers.isEmpty, mime == nil, let shared = sharedHeaders(type) {
             headerList = shared
         } else {
-            headerList = Self.makeHeaderList(headers)
+            headerList = Self.makeHeaderList(request.headers + Self.standardHeaders(contentType: type))
             ownsHeaderList = true
         }
         try check(CCurlShims_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, headerList.map { UnsafeMutableRawPointer($0) }), "CURLOPT_HTTPHEADER")
+    }
+
+    /// What every request sends after its own headers. An empty Expect: header skips the
+    /// 100-continue round trip libcurl adds to larger POSTs.
+    static func standardHeaders(contentType: String?) -> [(String, String)] {
+        [("Expect", "")] + (contentType.map { [("Content-Type", $0)] } ?? [])
     }
 
     /// A libcurl header list (`Name: value` lines); the caller frees it with `curl_slist_free_all`.
