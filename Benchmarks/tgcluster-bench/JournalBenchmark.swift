@@ -31,9 +31,7 @@ enum JournalBenchmark {
             for _ in 0..<batches {
                 let batch = envelopes.map { e -> UpdateEnvelope in
                     id += 1
-                    var copy = e
-                    copy.updateID = id
-                    return copy
+                    return UpdateEnvelope(updateID: id, kind: e.kind, routingKey: e.routingKey, bytes: e.bytes)
                 }
                 try journal.append(accepted: batch)
                 journal.whenDurable { acked.add() }

@@ -6,7 +6,14 @@ package struct ByteWriter {
 
     package init() {}
 
-    package mutating func u8(_ v: UInt8) { data.append(v) }
+    /// With room for `capacity` bytes: one allocation where appends would grow it step by step.
+    package init(capacity: Int) {
+        data = Data(capacity: capacity)
+    }
+
+    /// Through the raw bytes, as the wider fields: `Data.append(UInt8)` on a `Data` that holds
+    /// bytes in allocated storage allocates twice per call (Swift 6.3's Foundation; counted).
+    package mutating func u8(_ v: UInt8) { withUnsafeBytes(of: v) { data.append(contentsOf: $0) } }
     package mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.bigEndian) { data.append(contentsOf: $0) } }
     package mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.bigEndian) { data.append(contentsOf: $0) } }
     package mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.bigEndian) { data.append(contentsOf: $0) } }

@@ -55,12 +55,17 @@ public enum Frame: Sendable, Equatable {
     public static let version: UInt8 = 7
     static let magic = Data("TGC".utf8)
 
-    public static var header: Data { magic + Data([version]) }
+    public static let header: Data = magic + Data([version])
+    /// The command frames, made once: a one-byte `Data` built per message costs an array.
+    private static let commandFrames: [Data] = (0...UInt8.max).map { Data([$0]) }
 
-    /// The frames, header first.
-    public func encoded() -> [Data] {
+    /// The frames, header first; after `routing` (a ROUTER's peer identity) when given, so that
+    /// a routed message is built as one array rather than joined from two.
+    public func encoded(after routing: Data? = nil) -> [Data] {
         var w = ByteWriter()
-        var payload: [Data] = []
+        // The payload frames: one, or a batch's envelopes (no array of them built first).
+        var single: Data?
+        var envelopes: [UpdateEnvelope] = []
         switch self {
         case .ready(let ready):
             w.u32(ready.capacity)
@@ -75,49 +80,68 @@ public enum Frame: Sendable, Equatable {
             w.string(reason)
         case .updates(let batch, let updates):
             w.u64(batch)
-            payload = updates.map(\.encoded)
+            envelopes = updates
         case .ack(let batch):
             w.u64(batch)
         case .busy(let batch, let ms):
             w.u64(batch)
             w.u32(ms)
         case .job(let job):
-            payload = [job.encode(into: &w)]
+            single = job.encode(into: &w)
         case .done(let id, let outcome, let output), .result(let id, let outcome, let output), .emitted(let id, let outcome, let output):
             w.u64(id)
             w.u8(outcome.rawValue)
-            payload = [output]
+            single = output
         case .submit(let id, let name, let input):
             w.u64(id)
             w.string(name)
-            payload = [input]
+            single = input
         case .emit(let e):
             w.u64(e.outboxID)
             w.routingKey(e.key)
-            payload = [e.action.encode(into: &w)]
+            single = e.action.encode(into: &w)
         case .schedule(let id, let change):
             w.u64(id)
-            payload = [change]
+            single = change
         case .metrics(let report):
-            payload = [report]
+            single = report
         case .flood(let budget):
             w.i64(budget.chatID)
             w.i64(budget.until)
         case .handover(let handover):
             handover.encode(into: &w)
         }
-        return [Frame.header, Data([command.rawValue]), w.data] + payload
+        var frames: [Data] = []
+        frames.reserveCapacity(4 + (single == nil ? envelopes.count : 1))
+        if let routing { frames.append(routing) }
+        frames.append(Frame.header)
+        frames.append(Self.commandFrames[Int(command.rawValue)])
+        frames.append(w.data)
+        if let single { frames.append(single) }
+        for envelope in envelopes { frames.append(envelope.encoded) }
+        return frames
     }
 
     /// Parses `[header][command][arguments][payload...]`; throws `FrameError` for anything else.
-    public static func decode<C: Collection<Data>>(_ frames: C) throws(FrameError) -> Frame {
-        let parts = Array(frames)
-        guard parts.count >= 3 else { throw FrameError("expected header, command and arguments; got \(parts.count) frames") }
-        guard parts[0].count == 4, parts[0].prefix(3) == magic else { throw FrameError("not a tgcluster header") }
-        guard parts[0].last == version else { throw FrameError("protocol version \(parts[0].last!) (this is \(version))") }
-        guard parts[1].count == 1, let command = Command(rawValue: parts[1].first!) else { throw FrameError("unknown command") }
-        var r = ByteReader(parts[2])
-        let rest = Array(parts.dropFirst(3))
+    public static func decode(_ frames: [Data]) throws(FrameError) -> Frame {
+        try decode(frames[...])
+    }
+
+    /// Reads the parts in place (a message's frames, or a routed message's after the identity):
+    /// no copy of the array per message. A concrete slice, not any collection: called from other
+    /// modules, a generic parser is not specialised, and each element read through the protocol
+    /// allocated (counted with `scripts/bench allocs`).
+    public static func decode(_ frames: ArraySlice<Data>) throws(FrameError) -> Frame {
+        guard frames.count >= 3 else { throw FrameError("expected header, command and arguments; got \(frames.count) frames") }
+        let headerIndex = frames.startIndex
+        let commandIndex = frames.index(after: headerIndex)
+        let argumentsIndex = frames.index(after: commandIndex)
+        let header = frames[headerIndex], commandFrame = frames[commandIndex]
+        guard header.count == 4, header.prefix(3) == magic else { throw FrameError("not a tgcluster header") }
+        guard header.last == version else { throw FrameError("protocol version \(header.last!) (this is \(version))") }
+        guard commandFrame.count == 1, let command = Command(rawValue: commandFrame.first!) else { throw FrameError("unknown command") }
+        var r = ByteReader(frames[argumentsIndex])
+        let rest = frames[frames.index(after: argumentsIndex)...]
         if command.payloadFrames == 1, rest.count != 1 { throw FrameError("expected one payload frame, got \(rest.count)") }
         if command.payloadFrames == 0, !rest.isEmpty { throw FrameError("unexpected payload frames") }
         let payload = rest.first ?? Data()
@@ -136,6 +160,7 @@ public enum Frame: Sendable, Equatable {
         case .updates:
             let batch = try r.u64()
             var updates: [UpdateEnvelope] = []
+            updates.reserveCapacity(rest.count)
             for d in rest { updates.append(try UpdateEnvelope(decoding: d)) }
             frame = .updates(batch: batch, updates)
         case .ack: frame = .ack(batch: try r.u64())

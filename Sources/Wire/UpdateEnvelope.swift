@@ -7,16 +7,20 @@ import Foundation
 /// Wire: `update_id` i64 | key kind u8 (0 none, 1 chat, 2 user) | key i64 | kind (u8 length +
 /// UTF-8) | the update's JSON bytes.
 public struct UpdateEnvelope: Sendable, Equatable {
-    public var updateID: Int64
-    public var kind: UpdateKind
-    public var routingKey: RoutingKey?
-    public var bytes: Data
+    public let updateID: Int64
+    public let kind: UpdateKind
+    public let routingKey: RoutingKey?
+    public let bytes: Data
+    /// The wire form this envelope was read from, if it was: a broker passes an update on (JOB,
+    /// the journal) as it came, instead of writing the same bytes again per hop.
+    private let wire: Data?
 
     public init(updateID: Int64, kind: UpdateKind, routingKey: RoutingKey?, bytes: Data) {
         self.updateID = updateID
         self.kind = kind
         self.routingKey = routingKey
         self.bytes = bytes
+        wire = nil
     }
 
     public init(_ scanned: ScannedUpdate, in response: Data) {
@@ -29,6 +33,10 @@ public struct UpdateEnvelope: Sendable, Equatable {
     }
 
     package func encode(into w: inout ByteWriter) {
+        if let wire {
+            w.bytes(wire)
+            return
+        }
         w.i64(updateID)
         w.routingKey(routingKey)
         w.shortString(kind.rawValue)
@@ -36,7 +44,8 @@ public struct UpdateEnvelope: Sendable, Equatable {
     }
 
     public var encoded: Data {
-        var w = ByteWriter()
+        if let wire { return wire }
+        var w = ByteWriter(capacity: 8 + 9 + 1 + kind.rawValue.utf8.count + bytes.count)
         encode(into: &w)
         return w.data
     }
@@ -47,5 +56,11 @@ public struct UpdateEnvelope: Sendable, Equatable {
         routingKey = try r.routingKey()
         kind = UpdateKind(rawValue: try r.shortString())
         bytes = Data(r.remaining)
+        wire = data
+    }
+
+    /// The update's fields; where it was read from does not count.
+    public static func == (a: UpdateEnvelope, b: UpdateEnvelope) -> Bool {
+        a.updateID == b.updateID && a.kind == b.kind && a.routingKey == b.routingKey && a.bytes == b.bytes
     }
 }

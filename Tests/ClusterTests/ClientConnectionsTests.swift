@@ -37,4 +37,24 @@ struct ClientConnectionsTests {
         // The control client's own connection, and slack for a connection the server closed.
         #expect(opened >= 1 && opened <= configuration.concurrency + 5, "connections opened: \(opened)")
     }
+
+    /// Easy handles are reused without `curl_easy_reset`, so every option a call sets must be set
+    /// by every call: a call on a fresh connection (`tgcluster probe`) must not leave the next
+    /// calls on its handle opening fresh connections too. One call at a time, so each reuses
+    /// the same handle; without setting FRESH_CONNECT and FORBID_REUSE back, each of the five
+    /// later calls opens a connection of its own (7 in all, tried).
+    @Test func aHandleReusedAfterAFreshConnectionCall_reusesConnectionsAgain() async throws {
+        let sim = try await SimHarness.start()
+        let client = BotClient(configuration: .init(token: sim.token, apiURL: sim.baseURL),
+                               logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        #expect(try await client.send(methodName: "getMe", freshConnection: true).status == 200)
+        for _ in 0..<5 {
+            #expect(try await client.send(methodName: "getMe").status == 200)
+        }
+        let opened = try await sim.stats()["connections_opened"] as? Int ?? -1
+        client.shutdown()
+        try await sim.shutdown()
+        // The fresh call's own connection (closed after it), one for the five, the control client's.
+        #expect(opened >= 2 && opened <= 3, "connections opened: \(opened)")
+    }
 }

@@ -48,9 +48,12 @@ public final class BotClient: Sendable {
     public let statistics = BotClientStatistics()
     private let loop: CurlMultiLoop
     private let logger: Logger
+    /// `<apiURL>/bot<token>/`, joined once: a method's URL is then one concatenation per call.
+    private let methodURLPrefix: String
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "tgcluster.botapi")) {
         self.configuration = configuration
+        methodURLPrefix = "\(configuration.apiURL)/bot\(configuration.token)/"
         self.redactor = Redactor(secret: configuration.token)
         self.loop = CurlMultiLoop(configuration: configuration.curl)
         self.logger = logger
@@ -178,7 +181,7 @@ public final class BotClient: Sendable {
     }
 
     private func url(_ method: String) -> String {
-        "\(configuration.apiURL)/bot\(configuration.token)/\(method)"
+        methodURLPrefix + method
     }
 
     private func apiError(_ method: String, _ response: HTTPResponse, attempt: Int) -> BotAPIError {

@@ -171,7 +171,9 @@ public final class CurlMultiLoop: Sendable {
                 continuation.resume(throwing: CurlError(code: 27, operation: "curl_easy_init", message: "out of memory"))
                 return
             }
-            curl_easy_reset(handle.easy)
+            // No `curl_easy_reset` for a reused handle: it re-creates libcurl's defaults (four
+            // allocations per call, counted); `configure` sets every option a call uses, each
+            // time, so nothing of the handle's last call carries over.
             let transfer = CurlTransfer(handle: handle, request: request, continuation: continuation)
             do {
                 try transfer.configure { type in sharedHeaderList(contentType: type) }

@@ -38,10 +38,9 @@ final class CurlTransfer {
         try set(CURLOPT_URL, string: request.url)
         try set(CURLOPT_NOSIGNAL, 1)
         try set(CURLOPT_TCP_KEEPALIVE, 1)
-        if request.freshConnection {
-            try set(CURLOPT_FRESH_CONNECT, 1)
-            try set(CURLOPT_FORBID_REUSE, 1)
-        }
+        // Both ways: a reused handle keeps the options of its last call (no `curl_easy_reset`).
+        try set(CURLOPT_FRESH_CONNECT, request.freshConnection ? 1 : 0)
+        try set(CURLOPT_FORBID_REUSE, request.freshConnection ? 1 : 0)
         try set(CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout.milliseconds))
         try set(CURLOPT_TIMEOUT_MS, Int(request.totalTimeout.milliseconds))
         try check(CCurlShims_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer), "CURLOPT_ERRORBUFFER")

@@ -164,6 +164,9 @@ public final class ZMQSocket {
                 if code == EINTR { continue }
                 throw ZMQError(code: code, operation: "zmq_msg_recv")
             }
+            // Room for a routed message's usual parts at once: appends would grow the array two
+            // or three times per message.
+            if frames.isEmpty { frames.reserveCapacity(6) }
             frames.append(Data(bytes: zmq_msg_data(&msg), count: zmq_msg_size(&msg)))
             if zmq_msg_more(&msg) == 0 {
                 // On the last frame: a ROUTER's first (the routing id) is its own and carries none.

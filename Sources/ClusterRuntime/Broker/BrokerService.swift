@@ -186,11 +186,11 @@ final class BrokerService: Sendable {
         if RemotePeer.isRemote(peer) {
             let identity = RemotePeer.identity(peer)
             if let floodTable, case .job(let job) = frame, let chat = job.updateChatID, let budget = floodTable.budget(chatID: chat) {
-                bus.send([identity] + Frame.flood(budget).encoded(), on: Self.remoteSocket)
+                bus.send(Frame.flood(budget).encoded(after: identity), on: Self.remoteSocket)
             }
-            bus.send([identity] + frame.encoded(), on: Self.remoteSocket)
+            bus.send(frame.encoded(after: identity), on: Self.remoteSocket)
         } else {
-            bus.send([peer] + frame.encoded(), on: Self.workersSocket)
+            bus.send(frame.encoded(after: peer), on: Self.workersSocket)
         }
     }
 
@@ -252,14 +252,14 @@ final class BrokerService: Sendable {
             case .answerIngest(let peer, let frame):
                 if case .ack = frame {
                     let bus = self.bus
-                    let frames = [peer] + frame.encoded()
+                    let frames = frame.encoded(after: peer)
                     // Only what the journal has on disk is acknowledged: the batch's own write
                     // (its fsync started when it was appended), or, for a batch of updates
                     // already seen, everything written so far.
                     let ack: @Sendable () -> Void = { bus.send(frames, on: Self.ingestSocket) }
                     if let appended { journal.whenDurable(after: appended, ack) } else { journal.whenDurable(ack) }
                 } else {
-                    bus.send([peer] + frame.encoded(), on: Self.ingestSocket)
+                    bus.send(frame.encoded(after: peer), on: Self.ingestSocket)
                 }
             case .completed(let updateID):
                 journal.complete(updateID)

@@ -123,11 +123,7 @@ struct CommonOptions: ParsableArguments {
 
     func logger(role: String) -> Logger {
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        var logger = Logger(label: "tgcluster.\(role)") { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = level
-            return h
-        }
+        var logger = Logger(label: "tgcluster.\(role)") { label in RoleLogHandler(label: label, level: level) }
         logger.logLevel = level
         logger[metadataKey: "pid"] = "\(getpid())"
         return logger

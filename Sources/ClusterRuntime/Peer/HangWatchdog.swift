@@ -1,6 +1,7 @@
 import Foundation
 import Locking
 import Synchronization
+import Wire
 
 /// Watches the deadline of every job a peer runs, from a thread of its own.
 ///
@@ -12,8 +13,31 @@ import Synchronization
 package final class HangWatchdog: Sendable {
     /// A running job: when it started and what it is, for the log.
     struct Entry: Sendable, Equatable {
+        /// A worker's job is kept as it is and described only if it hangs: a description built
+        /// per job is a string allocated per job for a line that is almost never written.
+        enum Subject: Sendable, Equatable {
+            case text(String)
+            case job(Job)
+        }
+
         var started: ContinuousClock.Instant
-        var what: String
+        var subject: Subject
+
+        init(started: ContinuousClock.Instant, subject: Subject) {
+            self.started = started
+            self.subject = subject
+        }
+
+        init(started: ContinuousClock.Instant, what: String) {
+            self.init(started: started, subject: .text(what))
+        }
+
+        var what: String {
+            switch subject {
+            case .text(let text): return text
+            case .job(let job): return JobRunner.describe(job)
+            }
+        }
     }
 
     private struct State: ~Copyable {
@@ -50,6 +74,10 @@ package final class HangWatchdog: Sendable {
 
     func started(_ id: UInt64, _ what: String, at now: ContinuousClock.Instant = .now) {
         state.locked { $0.running[id] = Entry(started: now, what: what) }
+    }
+
+    func started(_ job: Job, at now: ContinuousClock.Instant) {
+        state.locked { $0.running[job.id] = Entry(started: now, subject: .job(job)) }
     }
 
     func finished(_ id: UInt64) {

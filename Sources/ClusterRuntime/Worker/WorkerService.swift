@@ -162,7 +162,7 @@ final class WorkerService: JobPool {
 
     private func execute(_ job: Job) async {
         let started = ContinuousClock.now
-        watchdog.started(job.id, JobRunner.describe(job), at: started)
+        watchdog.started(job, at: started)
         ledger.locked { $0.started(job) }
         let runner = JobRunner(bot: bot, client: client, logger: logger, effects: effects)
         let (outcome, output) = await runner.run(job)

@@ -81,7 +81,7 @@ struct SimState: Sendable {
     mutating func takeMessageID(chat: Int64) -> Int {
         let next = max(chats[chat]?.nextMessageID ?? 1, reservedMessageIDs[chat] ?? 1)
         reservedMessageIDs[chat] = next + 1
-        chats[chat]?.nextMessageID = next + 1
+        if let i = chats.index(forKey: chat) { chats.values[i].nextMessageID = next + 1 }  // no `?.`: see BrokerState.finish
         return next
     }
 

@@ -108,10 +108,13 @@ public struct UpdateQueue: Sendable {
     }
 
     public static func response(_ entries: some Collection<Entry>) -> Data {
-        var out = Data(#"{"ok":true,"result":["#.utf8)
+        let head = #"{"ok":true,"result":["#.utf8
+        var out = Data(capacity: head.count + entries.reduce(2) { $0 + $1.bytes.count + 1 })
+        out.append(contentsOf: head)
         var first = true
         for e in entries {
-            if !first { out.append(UInt8(ascii: ",")) }
+            // Not `append(UInt8)`: on allocated storage that allocates twice per call.
+            if !first { withUnsafeBytes(of: UInt8(ascii: ",")) { out.append(contentsOf: $0) } }
             first = false
             out.append(e.bytes)
         }
