@@ -177,8 +177,11 @@ final class CurlTransfer {
         try check(CCurlShims_easy_setopt_long(easy, option, value), "option \(option.rawValue)")
     }
 
+    /// libcurl copies the string. `withCString`, not the implicit conversion: that one made an
+    /// array copy of the URL per call (counted).
     private func set(_ option: CURLoption, string: String) throws {
-        try check(CCurlShims_easy_setopt_string(easy, option, string), "option \(option.rawValue)")
+        let code = string.withCString { CCurlShims_easy_setopt_string(easy, option, $0) }
+        try check(code, "option \(option.rawValue)")
     }
 
     /// `what` is built only on failure: describing a C enum goes through reflection, which

@@ -48,22 +48,49 @@ public enum JSONFields {
 
     /// `text` as a JSON string literal, escaped (for writing JSON by hand on hot paths).
     public static func quoted(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let c where c.value < 0x20:
-                let hex = String(c.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+        var out = Data(capacity: text.utf8.count + 2)
+        appendQuoted(text, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `text` as a JSON string literal: quotes, backslashes and control characters
+    /// escaped, everything else as its UTF-8 bytes, in runs (a reply's body is written into one
+    /// `Data` sized once, not joined from strings).
+    public static func appendQuoted(_ text: String, to out: inout Data) {
+        var text = text
+        text.withUTF8 { bytes in
+            appendByte(UInt8(ascii: "\""), to: &out)
+            var run = 0
+            for i in bytes.indices where bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "\\") || bytes[i] < 0x20 {
+                out.append(contentsOf: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[run..<i])))
+                appendEscape(bytes[i], to: &out)
+                run = i + 1
             }
+            out.append(contentsOf: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[run...])))
+            appendByte(UInt8(ascii: "\""), to: &out)
         }
-        out += "\""
-        return out
+    }
+
+    /// The escape of a quote, a backslash or a control character: `\"`, `\\`, `\n`, `\u001f`.
+    private static func appendEscape(_ byte: UInt8, to out: inout Data) {
+        let short: UInt8? = switch byte {
+        case UInt8(ascii: "\""): UInt8(ascii: "\"")
+        case UInt8(ascii: "\\"): UInt8(ascii: "\\")
+        case UInt8(ascii: "\n"): UInt8(ascii: "n")
+        case UInt8(ascii: "\r"): UInt8(ascii: "r")
+        case UInt8(ascii: "\t"): UInt8(ascii: "t")
+        default: nil
+        }
+        let hex = hexDigits
+        var sequence: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (UInt8(ascii: "\\"), short ?? UInt8(ascii: "u"), UInt8(ascii: "0"),
+                                                                    UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)])
+        withUnsafeBytes(of: &sequence) { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<(short == nil ? 6 : 2)])) }
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// One byte, through its raw bytes: `Data.append(UInt8)` allocates on allocated storage.
+    private static func appendByte(_ byte: UInt8, to out: inout Data) {
+        withUnsafeBytes(of: byte) { out.append(contentsOf: $0) }
     }
 }

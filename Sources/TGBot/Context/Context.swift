@@ -102,7 +102,15 @@ public struct Context: Sendable {
         if let replyMarkup {
             return try await send(BotMethods.SendMessage(chatID: .id(chat), text: text, replyMarkup: replyMarkup))
         }
-        return try await send(methodName: "sendMessage", json: Data(#"{"chat_id":\#(chat),"text":\#(JSONFields.quoted(text))}"#.utf8))
+        // Written into one buffer sized once (the echo path: a string built and copied was
+        // seven allocations per reply, counted).
+        var json = Data(capacity: text.utf8.count + 48)
+        json.append(contentsOf: #"{"chat_id":"#.utf8)
+        json.append(contentsOf: String(chat).utf8)
+        json.append(contentsOf: #","text":"#.utf8)
+        JSONFields.appendQuoted(text, to: &json)
+        json.append(contentsOf: "}".utf8)
+        return try await send(methodName: "sendMessage", json: json)
     }
 
     /// Sends `text` with an inline keyboard (`InlineKeyboard().button(…).adjust(…)`).
