@@ -35,8 +35,11 @@ final class WorkerService: JobPool {
     /// On a worker host with flood limits: this host's table, whose chat budgets travel with jobs.
     private let floodTable: FloodGate?
     private let watchdog: HangWatchdog
-    /// The tasks that run the jobs; `inFlight` counts the jobs received and not yet finished.
-    private let runners = ReusedTasks<Job>()
+    /// Jobs received and not yet finished, counted from their receipt on the bus thread: a drain
+    /// that counted only the jobs whose task had started left with jobs received and not yet
+    /// started, and their replies went out twice (the scaling test, when task starts lagged).
+    private let jobsInFlight = Atomic<Int>(0)
+    private var jobsHere: Int { jobsInFlight.load(ordering: .relaxed) }
     private let recorder: PeerMetricsRecorder
     /// The handlers' labels, for the metrics (the table is fixed once the bot runs).
     private let handlerLabels: [String]
@@ -71,9 +74,9 @@ final class WorkerService: JobPool {
     /// is killed by its supervisor when the broker says so; a remote one fences itself: it
     /// exits, and its host's supervisor starts a fresh one, which says READY and takes new work.
     private func brokerSilent() {
-        guard configuration.connectEndpoint != nil, runners.inFlight > 0 else { return }
+        guard configuration.connectEndpoint != nil, jobsHere > 0 else { return }
         logger.error("the broker is unreachable and has given this worker's jobs to others; exiting to not run them twice",
-                     metadata: ["jobs": "\(runners.inFlight)", "broker": "\(configuration.brokerEndpoint)"])
+                     metadata: ["jobs": "\(jobsHere)", "broker": "\(configuration.brokerEndpoint)"])
         exit(RoleError.lostBroker)
     }
 
@@ -93,7 +96,7 @@ final class WorkerService: JobPool {
         while true {
             Thread.sleep(forTimeInterval: 0.25)
             guard let resident = MemoryLimit.residentBytes() else { continue }
-            let metadata: Logger.Metadata = ["resident_mb": "\(resident >> 20)", "limit_mb": "\(limit.bytes >> 20)", "jobs": "\(runners.inFlight)"]
+            let metadata: Logger.Metadata = ["resident_mb": "\(resident >> 20)", "limit_mb": "\(limit.bytes >> 20)", "jobs": "\(jobsHere)"]
             switch limit.verdict(resident: resident) {
             case .exitNow:
                 logger.error("a worker far past --max-worker-memory; exiting now (its jobs go elsewhere)", metadata: metadata)
@@ -105,7 +108,7 @@ final class WorkerService: JobPool {
             case .recycle, .fine:
                 break
             }
-            if let until = recyclingUntil, runners.inFlight == 0 || .now >= until { exit(RoleError.recycled) }
+            if let until = recyclingUntil, jobsHere == 0 || .now >= until { exit(RoleError.recycled) }
         }
     }
 
@@ -118,7 +121,6 @@ final class WorkerService: JobPool {
 
     /// Runs until `stop` completes, then drains: DISCONNECT, finish what is in flight.
     func run(until stop: @escaping @Sendable () async -> Void) async {
-        runners.start { [self] job in await execute(job) }
         link.start(onFrame: { [self] frame in received(frame) }, onBrokerForgot: { [self] in handOver() },
                    onBrokerSilent: { [self] in brokerSilent() })
         let reporting = Task { [link, recorder] in
@@ -135,12 +137,11 @@ final class WorkerService: JobPool {
         await stop()
         link.drain()
         let deadline = ContinuousClock.now + configuration.drainDeadline
-        while ContinuousClock.now < deadline, runners.inFlight > 0 {
+        while ContinuousClock.now < deadline, jobsHere > 0 {
             try? await Task.sleep(for: .milliseconds(20))
         }
         watchdog.stop()
         link.close()
-        runners.close()
         databases.close()
     }
 
@@ -148,7 +149,8 @@ final class WorkerService: JobPool {
     private func received(_ frame: Frame) {
         switch frame {
         case .job(let job):
-            runners.submit(job)
+            jobsInFlight.add(1, ordering: .relaxed)
+            Task { await self.execute(job) }
         case .flood(let budget):
             // Before the job it goes with: the chat's sends here wait for what was sent elsewhere.
             floodTable?.absorb(budget)
@@ -175,6 +177,7 @@ final class WorkerService: JobPool {
             send(.flood(budget))
         }
         finish(job.id, outcome, output)
+        jobsInFlight.subtract(1, ordering: .relaxed)
     }
 
     private func finish(_ id: UInt64, _ outcome: Outcome, _ output: Data) {
