@@ -10,17 +10,18 @@ public struct UpdateEnvelope: Sendable, Equatable {
     public let updateID: Int64
     public let kind: UpdateKind
     public let routingKey: RoutingKey?
-    public let bytes: Data
-    /// The wire form this envelope was read from, if it was: a broker passes an update on (JOB,
-    /// the journal) as it came, instead of writing the same bytes again per hop.
-    private let wire: Data?
+    /// The update's JSON; or, for an envelope read from the wire, the wire form with the JSON
+    /// from `jsonStart` on: a broker passes an update on (JOB, the journal) as it came instead of
+    /// writing the same bytes again per hop, and holds one copy of it, not two.
+    private let storage: Data
+    private let jsonStart: Data.Index?
 
     public init(updateID: Int64, kind: UpdateKind, routingKey: RoutingKey?, bytes: Data) {
         self.updateID = updateID
         self.kind = kind
         self.routingKey = routingKey
-        self.bytes = bytes
-        wire = nil
+        storage = bytes
+        jsonStart = nil
     }
 
     public init(_ scanned: ScannedUpdate, in response: Data) {
@@ -28,24 +29,34 @@ public struct UpdateEnvelope: Sendable, Equatable {
                   bytes: response.subdata(in: scanned.range))
     }
 
+    /// Exactly the update's JSON (a copy, indexed from zero, for an envelope read from the wire).
+    public var bytes: Data {
+        guard let jsonStart else { return storage }
+        return Data(storage[jsonStart...])
+    }
+
+    /// The length of the update's JSON, without a copy.
+    public var byteCount: Int { storage.endIndex - (jsonStart ?? storage.startIndex) }
+
     public var raw: RawUpdate {
-        RawUpdate(bytes: bytes, scanned: ScannedUpdate(updateID: updateID, kind: kind, routingKey: routingKey, range: 0..<bytes.count))
+        let bytes = self.bytes
+        return RawUpdate(bytes: bytes, scanned: ScannedUpdate(updateID: updateID, kind: kind, routingKey: routingKey, range: 0..<bytes.count))
     }
 
     package func encode(into w: inout ByteWriter) {
-        if let wire {
-            w.bytes(wire)
+        if jsonStart != nil {
+            w.bytes(storage)
             return
         }
         w.i64(updateID)
         w.routingKey(routingKey)
         w.shortString(kind.rawValue)
-        w.bytes(bytes)
+        w.bytes(storage)
     }
 
     public var encoded: Data {
-        if let wire { return wire }
-        var w = ByteWriter(capacity: 8 + 9 + 1 + kind.rawValue.utf8.count + bytes.count)
+        if jsonStart != nil { return storage }
+        var w = ByteWriter(capacity: 8 + 9 + 1 + kind.rawValue.utf8.count + storage.count)
         encode(into: &w)
         return w.data
     }
@@ -55,12 +66,13 @@ public struct UpdateEnvelope: Sendable, Equatable {
         updateID = try r.i64()
         routingKey = try r.routingKey()
         kind = UpdateKind(rawValue: try r.shortString())
-        bytes = Data(r.remaining)
-        wire = data
+        storage = data
+        jsonStart = r.offset
     }
 
     /// The update's fields; where it was read from does not count.
     public static func == (a: UpdateEnvelope, b: UpdateEnvelope) -> Bool {
-        a.updateID == b.updateID && a.kind == b.kind && a.routingKey == b.routingKey && a.bytes == b.bytes
+        a.updateID == b.updateID && a.kind == b.kind && a.routingKey == b.routingKey
+            && a.byteCount == b.byteCount && a.storage[(a.jsonStart ?? a.storage.startIndex)...] == b.storage[(b.jsonStart ?? b.storage.startIndex)...]
     }
 }

@@ -202,7 +202,7 @@ package struct BrokerState: Sendable {
         if jobs.count + updates.count > configuration.maxPending { return [] }
         var ids = Set<Int64>()
         return updates.filter {
-            guard $0.bytes.count <= configuration.maxUpdateBytes, !seen.contains($0.updateID), ids.insert($0.updateID).inserted,
+            guard $0.byteCount <= configuration.maxUpdateBytes, !seen.contains($0.updateID), ids.insert($0.updateID).inserted,
                   let r = route($0) else { return false }
             routedByFresh[$0.updateID] = r
             return true
@@ -244,10 +244,10 @@ package struct BrokerState: Sendable {
                 counters.unhandled += 1
                 continue
             }
-            guard update.bytes.count <= configuration.maxUpdateBytes else {
+            guard update.byteCount <= configuration.maxUpdateBytes else {
                 counters.malformed += 1
                 counters.deadLettered += 1
-                let reason = "the update is \(update.bytes.count) bytes, more than the journal holds (\(configuration.maxUpdateBytes)); not handled"
+                let reason = "the update is \(update.byteCount) bytes, more than the journal holds (\(configuration.maxUpdateBytes)); not handled"
                 actions.append(.deadLetter(DeadLetter(job: Job(id: takeJobID(), attempt: 0, payload: .update(handler: r.handler, update)), reason: reason)))
                 continue
             }
