@@ -1,3 +1,4 @@
+import BotAPI
 import Foundation
 
 /// Big-endian fixed-width fields, the one codec of the cluster's frames and of the journal.
@@ -11,9 +12,7 @@ package struct ByteWriter {
         data = Data(capacity: capacity)
     }
 
-    /// Through the raw bytes, as the wider fields: `Data.append(UInt8)` on a `Data` that holds
-    /// bytes in allocated storage allocates twice per call (Swift 6.3's Foundation; counted).
-    package mutating func u8(_ v: UInt8) { withUnsafeBytes(of: v) { data.append(contentsOf: $0) } }
+    package mutating func u8(_ v: UInt8) { data.append(byte: v) }
     package mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.bigEndian) { data.append(contentsOf: $0) } }
     package mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.bigEndian) { data.append(contentsOf: $0) } }
     package mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.bigEndian) { data.append(contentsOf: $0) } }

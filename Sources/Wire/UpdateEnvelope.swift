@@ -29,14 +29,14 @@ public struct UpdateEnvelope: Sendable, Equatable {
                   bytes: response.subdata(in: scanned.range))
     }
 
+    /// The update's JSON where it lies in `storage`.
+    private var json: Data.SubSequence { storage[(jsonStart ?? storage.startIndex)...] }
+
     /// Exactly the update's JSON (a copy, indexed from zero, for an envelope read from the wire).
-    public var bytes: Data {
-        guard let jsonStart else { return storage }
-        return Data(storage[jsonStart...])
-    }
+    public var bytes: Data { jsonStart == nil ? storage : Data(json) }
 
     /// The length of the update's JSON, without a copy.
-    public var byteCount: Int { storage.endIndex - (jsonStart ?? storage.startIndex) }
+    public var byteCount: Int { json.count }
 
     public var raw: RawUpdate {
         let bytes = self.bytes
@@ -72,7 +72,6 @@ public struct UpdateEnvelope: Sendable, Equatable {
 
     /// The update's fields; where it was read from does not count.
     public static func == (a: UpdateEnvelope, b: UpdateEnvelope) -> Bool {
-        a.updateID == b.updateID && a.kind == b.kind && a.routingKey == b.routingKey
-            && a.byteCount == b.byteCount && a.storage[(a.jsonStart ?? a.storage.startIndex)...] == b.storage[(b.jsonStart ?? b.storage.startIndex)...]
+        a.updateID == b.updateID && a.kind == b.kind && a.routingKey == b.routingKey && a.json == b.json
     }
 }

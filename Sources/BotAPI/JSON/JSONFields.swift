@@ -59,7 +59,7 @@ public enum JSONFields {
     public static func appendQuoted(_ text: String, to out: inout Data) {
         var text = text
         text.withUTF8 { bytes in
-            appendByte(UInt8(ascii: "\""), to: &out)
+            out.append(byte: UInt8(ascii: "\""))
             var run = 0
             for i in bytes.indices where bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "\\") || bytes[i] < 0x20 {
                 out.append(contentsOf: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[run..<i])))
@@ -67,7 +67,7 @@ public enum JSONFields {
                 run = i + 1
             }
             out.append(contentsOf: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[run...])))
-            appendByte(UInt8(ascii: "\""), to: &out)
+            out.append(byte: UInt8(ascii: "\""))
         }
     }
 
@@ -88,9 +88,4 @@ public enum JSONFields {
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    /// One byte, through its raw bytes: `Data.append(UInt8)` allocates on allocated storage.
-    private static func appendByte(_ byte: UInt8, to out: inout Data) {
-        withUnsafeBytes(of: byte) { out.append(contentsOf: $0) }
-    }
 }

@@ -113,8 +113,7 @@ public struct UpdateQueue: Sendable {
         out.append(contentsOf: head)
         var first = true
         for e in entries {
-            // Not `append(UInt8)`: on allocated storage that allocates twice per call.
-            if !first { withUnsafeBytes(of: UInt8(ascii: ",")) { out.append(contentsOf: $0) } }
+            if !first { out.append(byte: UInt8(ascii: ",")) }
             first = false
             out.append(e.bytes)
         }
