@@ -55,7 +55,8 @@ let package = Package(
         .target(name: "CEpollShims"),
         // ThreadSanitizer's acquire/release annotations, weak (null outside a TSan build).
         .target(name: "CTSanShims"),
-        // `Mutex.locked`: the standard Mutex with its critical sections visible to TSan.
+        // `Mutex.locked`: the standard Mutex with its critical sections visible to TSan; `Thread.named`:
+        // threads the operating system shows by name.
         .target(
             name: "Locking",
             dependencies: ["CTSanShims"]

@@ -53,10 +53,9 @@ public final class CurlMultiLoop: Sendable {
         _ = CCurlShims_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxIdleConnections)
         _ = CCurlShims_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, configuration.maxConnectionsPerHost)
         events.attach(to: multi)
-        let thread = Thread { [self] in
+        let thread = Thread.named("tgc.curl") { [self] in
             self.runLoop()
         }
-        thread.name = "tgcluster.curl"
         thread.start()
     }
 

@@ -27,7 +27,7 @@ public final class ZAPHandler: Sendable {
             throw error
         }
         let box = SocketBox(socket)
-        let thread = Thread { [self] in
+        let thread = Thread.named("tgc.zap") { [self] in
             let socket = box.socket
             while running.locked({ $0 }) {
                 guard let frames = try? socket.receiveBlocking() else { continue }
@@ -37,7 +37,6 @@ public final class ZAPHandler: Sendable {
             socket.close()
             done.signal()
         }
-        thread.name = "tgcluster.zap"
         thread.start()
     }
 

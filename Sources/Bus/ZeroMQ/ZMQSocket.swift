@@ -59,6 +59,16 @@ public final class ZMQSocket {
         return String(cString: buffer)
     }
 
+    /// The descriptor libzmq signals when the socket's state changes (`ZMQ_FD`): readable when
+    /// commands wait for the socket, which a receive, a send or `ZMQ_EVENTS` then processes. It
+    /// does not say a message is there, and a message can be there without it: see `BusLoop.run`.
+    func descriptor() throws(ZMQError) -> Int32 {
+        var fd: Int32 = -1
+        var size = MemoryLayout<Int32>.size
+        guard zmq_getsockopt(handle, ZMQ_FD, &fd, &size) == 0 else { throw .last("zmq_getsockopt(FD)") }
+        return fd
+    }
+
     public func connect(_ endpoint: String) throws(ZMQError) {
         guard zmq_connect(handle, endpoint) == 0 else { throw .last("zmq_connect(\(endpoint))") }
     }

@@ -220,8 +220,7 @@ package final class Journal: @unchecked Sendable {
             return
         }
         if start {
-            let thread = Thread { [self] in syncLoop() }
-            thread.name = "tgcluster.fsync"
+            let thread = Thread.named("tgc.fsync") { [self] in syncLoop() }
             thread.start()
         }
         if signal { syncWake.signal() }

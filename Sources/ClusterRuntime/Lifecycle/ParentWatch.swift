@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 
 /// Makes a supervised child notice when its supervisor dies, even by SIGKILL: it polls its
 /// parent pid (cheap, and unlike PR_SET_PDEATHSIG not tied to the spawning thread) and
@@ -8,7 +9,7 @@ enum ParentWatch {
 
     static func start(grace: Duration) {
         guard let expected = ProcessInfo.processInfo.environment[variable].flatMap({ pid_t($0) }) else { return }
-        let thread = Thread {
+        let thread = Thread.named("tgc.parentwatch") {
             while getppid() == expected {
                 usleep(200_000)
             }
@@ -18,7 +19,6 @@ enum ParentWatch {
             sleep(seconds)
             _exit(1)
         }
-        thread.name = "tgcluster.parent-watch"
         thread.start()
     }
 }

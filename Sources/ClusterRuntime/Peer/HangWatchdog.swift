@@ -54,7 +54,7 @@ package final class HangWatchdog: Sendable {
     /// `onHang` with it (which is expected not to return: it exits the process).
     init(deadline: Duration, interval: Duration, onHang: @escaping @Sendable (UInt64, Entry) -> Void) {
         self.deadline = deadline
-        let thread = Thread { [self] in
+        let thread = Thread.named("tgc.watchdog") { [self] in
             let wait = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
             while wake.wait(timeout: .now() + wait) == .timedOut {
                 let (stopped, hung) = state.locked { s in (s.stopped, Self.overdue(s.running, now: .now, deadline: self.deadline)) }
@@ -63,7 +63,6 @@ package final class HangWatchdog: Sendable {
             }
             done.signal()
         }
-        thread.name = "tgcluster.watchdog"
         thread.start()
     }
 

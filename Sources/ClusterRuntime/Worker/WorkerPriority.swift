@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 
 /// `--worker-nice`: a worker's CPU priority below the roles on the poll cycle.
 ///
@@ -27,13 +28,12 @@ enum WorkerPriority {
         precondition(range.contains(nice))
         guard nice > 0 else { return }
         if let failure = apply(nice) { throw ConfigurationError("--nice \(nice): setpriority: \(failure)") }
-        let thread = Thread {
+        let thread = Thread.named("tgc.nice") {
             while true {
                 Thread.sleep(forTimeInterval: 1)
                 _ = apply(nice)
             }
         }
-        thread.name = "tgcluster.nice"
         thread.start()
     }
 
