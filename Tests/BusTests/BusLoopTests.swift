@@ -184,6 +184,48 @@ struct BusLoopTests {
         context.close()
     }
 
+    /// The name the OS gives the calling thread.
+    static func threadName() -> String {
+        (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+    }
+
+    /// A task that prefers the loop as its executor runs on the bus thread, before and after
+    /// a wait that the loop's own handler ends (ingest's poller: the ACK resumes it with no
+    /// thread of the pool woken); once the loop has stopped, such a task still finishes, on
+    /// Swift's pool. Without the executor the task runs on the pool (`oot.default-qos`).
+    @Test func aTaskPreferringTheLoop_runsOnTheBusThread_andFinishesAfterTheLoopStops() async throws {
+        let endpoint = "inproc://executor-\(UUID().uuidString.prefix(8))"
+        let context = ZMQContext()
+        let router = try BusLoop(context: context, sockets: [.init(kind: .router, bind: [endpoint])], inline: true)
+        let dealer = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: "w-5", connect: [endpoint])], inline: true)
+        router.attach { m in
+            if !m.isTick { router.send(m.frames, on: 0) }
+        }
+        let waiter = Mutex<CheckedContinuation<Void, Never>?>(nil)
+        dealer.attach { m in
+            if !m.isTick { waiter.withLock { $0.take() }?.resume() }
+        }
+        let names = try await withTaskExecutorPreference(dealer) { () async throws -> [String] in
+            let before = Self.threadName()
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                waiter.withLock { $0 = c }
+                dealer.send([Data("echo me".utf8)], on: 0)
+            }
+            let after = Self.threadName()
+            try await Task.sleep(for: .milliseconds(10))
+            return [before, after, Self.threadName()]
+        }
+        #expect(names == ["tgc.bus", "tgc.bus", "tgc.bus"])
+        dealer.shutdown()
+        let afterStop = try await withTaskExecutorPreference(dealer) { () async throws -> String in
+            try await Task.sleep(for: .milliseconds(10))
+            return Self.threadName()
+        }
+        #expect(afterStop != "tgc.bus")
+        router.shutdown()
+        context.close()
+    }
+
     @Test func bindFailure_isThrown() throws {
         let context = ZMQContext()
         #expect(throws: ZMQError.self) {

@@ -84,6 +84,8 @@ public final class BusLoop: Sendable {
         /// The bus thread, once it runs: its own sends need no byte (the loop looks at the queue
         /// before it polls again).
         var loopThread: pthread_t?
+        /// Swift jobs of tasks that prefer this loop as their executor (`executor`).
+        var jobs: [UnownedJob] = []
 
         var onLoopThread: Bool { loopThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
     }
@@ -186,6 +188,20 @@ public final class BusLoop: Sendable {
         attached.signal()
     }
 
+    /// Queues a job for the loop; once the loop has stopped, Swift's global executor runs it
+    /// (a task must not hang because the sockets closed).
+    private func queue(_ job: UnownedJob) {
+        let (accepted, needsWake) = outbox.locked { o -> (Bool, Bool) in
+            guard o.running else { return (false, false) }
+            o.jobs.append(job)
+            if o.onLoopThread || o.wakePending { return (true, false) }
+            o.wakePending = true
+            return (true, true)
+        }
+        if !accepted { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
+        if needsWake { wake() }
+    }
+
     /// Queues `frames` for the socket at index `socket`; any thread.
     public func send(_ frames: [Data], on socket: Int) {
         let needsWake = outbox.locked { o -> Bool in
@@ -267,6 +283,8 @@ public final class BusLoop: Sendable {
         var descriptors = sockets.map { socket in pollfd(fd: (try? socket.descriptor()) ?? -1, events: Int16(POLLIN), revents: 0) }
         descriptors.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
         var spare: [(Int, [Data])] = []
+        var jobs: [UnownedJob] = []
+        let ownExecutor = asUnownedTaskExecutor()
         var running = true
         let clock = ContinuousClock()
         var nextTick = tickInterval.map { clock.now + $0 }
@@ -277,9 +295,19 @@ public final class BusLoop: Sendable {
             offThread.store(false, ordering: .relaxed)
             // Two buffers swapped under the lock: no allocation per round.
             let running = outbox.locked { o -> Bool in
+                swap(&o.jobs, &jobs)
                 swap(&o.queue, &spare)
                 o.wakePending = false
                 return o.running
+            }
+            if !jobs.isEmpty {
+                // Tasks that prefer this loop; what they send leaves in this round.
+                for job in jobs { job.runSynchronously(on: ownExecutor) }
+                jobs.removeAll(keepingCapacity: true)
+                outbox.locked { o in
+                    spare.append(contentsOf: o.queue)
+                    o.queue.removeAll(keepingCapacity: true)
+                }
             }
             for (index, frames) in spare where index < sockets.count { pending[index].append(frames) }
             spare.removeAll(keepingCapacity: true)
@@ -334,7 +362,26 @@ public final class BusLoop: Sendable {
             wait(&descriptors, unread: &unread, until: [nextTick, nextBeat, held ? clock.now + .milliseconds(1) : nil], clock: clock)
         }
         for s in sockets { s.close() }
+        // Jobs queued before the stop run elsewhere (later ones go there directly).
+        for job in outbox.locked({ o in defer { o.jobs.removeAll() }; return o.jobs }) {
+            globalConcurrentExecutor.enqueue(ExecutorJob(job))
+        }
         continuation.finish()
         done.signal()
+    }
+}
+
+/// The loop runs Swift jobs on the bus thread, between its rounds: a task that prefers it
+/// (`withTaskExecutorPreference(loop)`) and waits on a continuation the loop's own handler
+/// resumes goes on with no thread woken, and what it sends leaves in the same round. For a
+/// short sequential protocol task next to the sockets (ingest's poller); never for a bot's
+/// handlers, which would hold the sockets up.
+extension BusLoop: TaskExecutor {
+    public func enqueue(_ job: consuming ExecutorJob) {
+        queue(UnownedJob(job))
+    }
+
+    public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
+        UnownedTaskExecutor(ordinary: self)
     }
 }

@@ -51,6 +51,9 @@ final class BrokerLink: Sendable {
         }
     }
 
+    /// The bus thread as a task executor (see `BusLoop`'s): where the long-polling loop runs.
+    var executor: any TaskExecutor { bus }
+
     func takeBatchID() -> UInt64 {
         nextBatch.locked { n in
             n += 1

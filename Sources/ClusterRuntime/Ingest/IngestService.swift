@@ -46,7 +46,10 @@ final class IngestService: Service {
         var offset: Int64 = 0
         defer { link.close() }
         do {
-            try await poll(&offset)
+            // On the link's bus thread: the answer of getUpdates resumes the poller there, and
+            // the broker's ACK, which the bus thread reads, resumes it with no thread woken (two
+            // wake-ups of Swift's pool per batch before, each a core's wait under load).
+            try await withTaskExecutorPreference(link.executor) { try await poll(&offset) }
         } catch {
             if offset > 0 {
                 let confirm = Task.detached { [client] in
