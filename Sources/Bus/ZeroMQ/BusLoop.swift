@@ -234,6 +234,35 @@ public final class BusLoop: Sendable {
         close(wakeWrite)
     }
 
+    /// Sends what `pending` holds, in order, until the socket would block; true if anything
+    /// went out. A message the socket refuses (a router's peer gone) is counted and dropped.
+    private func send(_ pending: inout Deque<[Data]>, on socket: ZMQSocket) -> Bool {
+        var sent = false
+        while let frames = pending.first {
+            do throws(ZMQError) {
+                guard try socket.send(frames) else { break }
+                sent = true
+            } catch {
+                sendErrors.locked { $0 += 1 }
+            }
+            pending.removeFirst()
+        }
+        return sent
+    }
+
+    /// Runs the jobs taken from the outbox (tasks that prefer this loop) and takes what they
+    /// queued to send into `spare`, so that it leaves in the same round.
+    private func run(_ jobs: inout [UnownedJob], sendingInto spare: inout [(Int, [Data])]) {
+        guard !jobs.isEmpty else { return }
+        let own = asUnownedTaskExecutor()
+        for job in jobs { job.runSynchronously(on: own) }
+        jobs.removeAll(keepingCapacity: true)
+        outbox.locked { o in
+            spare.append(contentsOf: o.queue)
+            o.queue.removeAll(keepingCapacity: true)
+        }
+    }
+
     /// Waits until a socket's descriptor or the wake-up pipe signals, or the earliest of
     /// `deadlines` (a second at most); marks the sockets that signalled as unread, and all of
     /// them after a wait that timed out.
@@ -284,7 +313,6 @@ public final class BusLoop: Sendable {
         descriptors.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
         var spare: [(Int, [Data])] = []
         var jobs: [UnownedJob] = []
-        let ownExecutor = asUnownedTaskExecutor()
         var running = true
         let clock = ContinuousClock()
         var nextTick = tickInterval.map { clock.now + $0 }
@@ -300,15 +328,7 @@ public final class BusLoop: Sendable {
                 o.wakePending = false
                 return o.running
             }
-            if !jobs.isEmpty {
-                // Tasks that prefer this loop; what they send leaves in this round.
-                for job in jobs { job.runSynchronously(on: ownExecutor) }
-                jobs.removeAll(keepingCapacity: true)
-                outbox.locked { o in
-                    spare.append(contentsOf: o.queue)
-                    o.queue.removeAll(keepingCapacity: true)
-                }
-            }
+            run(&jobs, sendingInto: &spare)
             for (index, frames) in spare where index < sockets.count { pending[index].append(frames) }
             spare.removeAll(keepingCapacity: true)
             if let beat = heartbeat, let due = nextBeat, clock.now >= due {
@@ -317,15 +337,7 @@ public final class BusLoop: Sendable {
             }
             for (index, socket) in sockets.enumerated() where !pending[index].isEmpty {
                 unread[index] = true
-                while let frames = pending[index].first {
-                    do throws(ZMQError) {
-                        guard try socket.send(frames) else { break }
-                        if index == heartbeat?.socket, let beat = heartbeat { nextBeat = clock.now + beat.interval }
-                    } catch {
-                        sendErrors.locked { $0 += 1 }
-                    }
-                    pending[index].removeFirst()
-                }
+                if send(&pending[index], on: socket), index == heartbeat?.socket, let beat = heartbeat { nextBeat = clock.now + beat.interval }
             }
             return running
         }
@@ -363,9 +375,7 @@ public final class BusLoop: Sendable {
         }
         for s in sockets { s.close() }
         // Jobs queued before the stop run elsewhere (later ones go there directly).
-        for job in outbox.locked({ o in defer { o.jobs.removeAll() }; return o.jobs }) {
-            globalConcurrentExecutor.enqueue(ExecutorJob(job))
-        }
+        for job in outbox.locked({ o in defer { o.jobs.removeAll() }; return o.jobs }) { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
         continuation.finish()
         done.signal()
     }
