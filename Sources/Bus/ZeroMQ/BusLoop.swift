@@ -138,6 +138,7 @@ public final class BusLoop: Sendable {
         let ready = DispatchSemaphore(value: 0)
         let thread = Thread.named("tgc.bus") { [self] in
             var sockets: [ZMQSocket] = []
+            var descriptors: [Int32] = []
             do throws(ZMQError) {
                 for spec in specs {
                     let s = try ZMQSocket(context, kind: spec.kind, identity: spec.identity, highWaterMark: spec.highWaterMark)
@@ -147,6 +148,7 @@ public final class BusLoop: Sendable {
                     for e in spec.bind { try s.bind(e) }
                     for e in spec.connect { try s.connect(e) }
                 }
+                descriptors = try sockets.map { s throws(ZMQError) in try s.descriptor() }
                 let bound = zip(specs, sockets).map { spec, s in spec.bind.isEmpty ? nil : s.lastEndpoint }
                 started.locked { $0 = .success(bound) }
             } catch {
@@ -158,7 +160,7 @@ public final class BusLoop: Sendable {
             ready.signal()
             self.outbox.locked { $0.loopThread = pthread_self() }
             if self.inline { self.attached.wait() }
-            self.run(sockets)
+            self.run(sockets, descriptors: descriptors)
         }
         thread.start()
         ready.wait()
@@ -263,15 +265,17 @@ public final class BusLoop: Sendable {
         }
     }
 
-    /// Waits until a socket's descriptor or the wake-up pipe signals, or the earliest of
-    /// `deadlines` (a second at most); marks the sockets that signalled as unread, and all of
-    /// them after a wait that timed out.
-    private func wait(_ descriptors: inout [pollfd], unread: inout [Bool], until deadlines: [ContinuousClock.Instant?],
-                      clock: ContinuousClock) {
-        var timeout = 1000
-        for case let due? in deadlines {
-            timeout = max(0, min(timeout, Int((due - clock.now).wholeMilliseconds) + 1))
+    /// Waits until a socket's descriptor or the wake-up pipe signals, or until the next tick or
+    /// heartbeat is due (a second at most; a millisecond when `soon`); marks the sockets that
+    /// signalled as unread, and all of them after a wait that timed out.
+    private func wait(_ descriptors: inout [pollfd], unread: inout [Bool], until tick: ContinuousClock.Instant?,
+                      _ beat: ContinuousClock.Instant?, soon: Bool, clock: ContinuousClock) {
+        var timeout = soon ? 1 : 1000
+        func limit(_ due: ContinuousClock.Instant?) {
+            if let due { timeout = max(0, min(timeout, Int((due - clock.now).wholeMilliseconds) + 1)) }
         }
+        limit(tick)
+        limit(beat)
         let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(timeout))
         if ready == 0 {
             // A safety net, not the design: should a signal ever be lost in a way not foreseen
@@ -303,14 +307,13 @@ public final class BusLoop: Sendable {
     /// then its descriptor will signal the next arrival) whenever it may hold a message the
     /// descriptor will not announce: at start, when the descriptor signalled, after a send on
     /// it, and after a round that stopped at its bound.
-    private func run(_ sockets: [ZMQSocket]) {
+    private func run(_ sockets: [ZMQSocket], descriptors fds: [Int32]) {
         let deliver = handler.locked { $0 }
         let endOfRound = roundEnd.locked { $0 }
         let emit: (Message) -> Void = deliver ?? { [continuation] in continuation.yield($0) }
         var pending: [Deque<[Data]>] = Array(repeating: [], count: sockets.count)
         var unread = [Bool](repeating: true, count: sockets.count)
-        var descriptors = sockets.map { socket in pollfd(fd: (try? socket.descriptor()) ?? -1, events: Int16(POLLIN), revents: 0) }
-        descriptors.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
+        var descriptors = (fds + [wakeRead]).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         var spare: [(Int, [Data])] = []
         var jobs: [UnownedJob] = []
         var running = true
@@ -370,8 +373,7 @@ public final class BusLoop: Sendable {
             if unread.contains(true) { continue }
             // A message held back at the high-water mark: its socket's descriptor may have
             // been consumed by a receive since, so look again soon instead of waiting for it.
-            let held = pending.contains { !$0.isEmpty }
-            wait(&descriptors, unread: &unread, until: [nextTick, nextBeat, held ? clock.now + .milliseconds(1) : nil], clock: clock)
+            wait(&descriptors, unread: &unread, until: nextTick, nextBeat, soon: pending.contains { !$0.isEmpty }, clock: clock)
         }
         for s in sockets { s.close() }
         // Jobs queued before the stop run elsewhere (later ones go there directly).
