@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import Synchronization
 
 /// Says on standard error when Swift's cooperative pool ran nothing for a while: a test (or a
@@ -29,7 +30,7 @@ public enum PoolWatch {
             }
         }
         let limit = Int64(threshold / .milliseconds(1))
-        let thread = Thread {
+        let thread = Thread.named("PoolWatch") {
             var silentSince: Int64?
             while true {
                 usleep(100_000)
@@ -45,7 +46,6 @@ public enum PoolWatch {
                 }
             }
         }
-        thread.name = "PoolWatch"
         thread.start()
     }
 

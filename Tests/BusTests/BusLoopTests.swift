@@ -192,7 +192,8 @@ struct BusLoopTests {
     /// A task that prefers the loop as its executor runs on the bus thread, before and after
     /// a wait that the loop's own handler ends (ingest's poller: the ACK resumes it with no
     /// thread of the pool woken); once the loop has stopped, such a task still finishes, on
-    /// Swift's pool. Without the executor the task runs on the pool (`oot.default-qos`).
+    /// Swift's pool. Without the executor the task runs on the pool (`oot.default-qos`); with
+    /// the stopped loop dropping jobs instead of handing them on, it never finished (tried).
     @Test func aTaskPreferringTheLoop_runsOnTheBusThread_andFinishesAfterTheLoopStops() async throws {
         let endpoint = "inproc://executor-\(UUID().uuidString.prefix(8))"
         let context = ZMQContext()
@@ -217,11 +218,21 @@ struct BusLoopTests {
         }
         #expect(names == ["tgc.bus", "tgc.bus", "tgc.bus"])
         dealer.shutdown()
-        let afterStop = try await withTaskExecutorPreference(dealer) { () async throws -> String in
-            try await Task.sleep(for: .milliseconds(10))
-            return Self.threadName()
+        // Awaited in a task of its own with a bound: jobs lost by a stopped loop would hang the
+        // task, and must fail this test instead of hanging the run.
+        let afterStop = Mutex<String?>(nil)
+        Task {
+            let name = try await withTaskExecutorPreference(dealer) { () async throws -> String in
+                try await Task.sleep(for: .milliseconds(10))
+                return Self.threadName()
+            }
+            afterStop.withLock { $0 = name }
         }
-        #expect(afterStop != "tgc.bus")
+        let deadline = ContinuousClock.now + .seconds(30)
+        while afterStop.withLock({ $0 }) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let name = afterStop.withLock { $0 }
+        #expect(name != nil, "a task preferring the stopped loop did not finish in 30 s")
+        #expect(name != "tgc.bus")
         router.shutdown()
         context.close()
     }

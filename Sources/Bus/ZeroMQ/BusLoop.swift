@@ -84,7 +84,7 @@ public final class BusLoop: Sendable {
         /// The bus thread, once it runs: its own sends need no byte (the loop looks at the queue
         /// before it polls again).
         var loopThread: pthread_t?
-        /// Swift jobs of tasks that prefer this loop as their executor (`executor`).
+        /// Swift jobs of tasks that prefer this loop as their executor (`BusLoop: TaskExecutor`).
         var jobs: [UnownedJob] = []
 
         var onLoopThread: Bool { loopThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false }

@@ -130,7 +130,7 @@ final class WorkerService: JobPool {
             }
         }
         if let limit = configuration.maxWorkerMemory {
-            Thread.detachNewThread { [self] in watchMemory(limit) }
+            Thread.named("tgc.memory") { [self] in watchMemory(limit) }.start()
         }
         defer { reporting.cancel() }
         logger.info("ready", metadata: ["capacity": "\(capacity)", "broker": "\(configuration.brokerEndpoint)"])
