@@ -157,6 +157,16 @@ public final class ClusterHarness: Sendable {
     /// The processes' output so far.
     public func logText() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
+    /// The log's notices, warnings and errors so far (a peer declared lost, a child restarted, a
+    /// Bot API call retried): what explains a duplicate or a gap when a test's expectation fails,
+    /// where the log's end alone has scrolled past it.
+    public func incidents() -> String {
+        let lines = logText().split(separator: "\n").filter { line in
+            [" notice ", " warning ", " error ", " critical "].contains { line.contains($0) }
+        }
+        return lines.isEmpty ? "(no notice, warning or error in the cluster's log)" : lines.suffix(40).joined(separator: "\n")
+    }
+
     // MARK: - The runtime's own view (for tgcluster's tests)
 
     /// Peers registered at the broker (from its status file).

@@ -276,6 +276,20 @@ struct BrokerStateTests {
         var s = Self.makeState()
         #expect(s.received(.heartbeat, from: Self.w1, now: t0) == [.send(peer: Self.w1, .disconnect)])
     }
+
+    /// A draining worker leaves once its DISCONNECT is answered; the answer follows the jobs
+    /// the broker gave it before reading the DISCONNECT, and nothing follows the answer.
+    @Test func disconnect_isAnswered_afterTheJobsAlreadyGiven_andNothingMoreGoesToThePeer() {
+        var s = Self.makeState()
+        _ = s.received(.ready(Ready(capacity: 4, role: .worker)), from: Self.w1, now: t0)
+        let given = Self.jobs(s.updates(1, [Self.update(1, chat: 1)], from: Self.ingest, now: t0))
+        #expect(given.count == 1)
+        #expect(s.received(.disconnect, from: Self.w1, now: t0) == [.send(peer: Self.w1, .disconnect)])
+        #expect(Self.jobs(s.updates(2, [Self.update(2, chat: 2)], from: Self.ingest, now: t0)).isEmpty, "a draining worker gets no job")
+        // Its last DONE removes it; a DISCONNECT from a peer the broker no longer knows is answered too.
+        _ = s.received(.done(jobID: given[0].job.id, outcome: .ok, output: Data()), from: Self.w1, now: t0)
+        #expect(s.received(.disconnect, from: Self.w1, now: t0) == [.send(peer: Self.w1, .disconnect)])
+    }
 }
 
 extension BrokerStateTests {

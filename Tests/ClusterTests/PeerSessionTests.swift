@@ -53,12 +53,50 @@ struct PeerSessionTests {
 
     @Test func draining_saysDisconnectOnce_andNeverReadyAgain() {
         var s = started()
-        #expect(s.drain() == [.send(.disconnect)])
-        #expect(s.drain() == [])
+        #expect(s.drain(now: t0) == [.send(.disconnect)])
+        #expect(s.drain(now: t0) == [])
         #expect(s.received(.disconnect, now: t0 + .seconds(5)) == [])
         #expect(s.tick(now: t0 + .seconds(60)) == [])
         // Results of work still running keep arriving.
         let result = Frame.result(taskID: 3, outcome: .ok, output: Data())
         #expect(s.received(result, now: t0 + .seconds(61)) == [.deliver(result)])
+    }
+
+    /// A draining peer may leave only once the broker answered its DISCONNECT: a job the broker
+    /// sent just before it read the DISCONNECT comes first (one pipe, in order), and a peer gone
+    /// by then leaves it with no DONE, to run again elsewhere. A broker that is gone, or never
+    /// answers, holds the peer for a bounded time only.
+    @Test func aDrainingPeer_isReleasedByTheBrokersAnswer_orByItsSilence_orAfterLivenessIntervals() {
+        let job = Frame.job(Job(id: 9, attempt: 1, payload: .task(name: "x", input: Data())))
+        var s = started()
+        #expect(!s.released(now: t0), "not draining")
+        _ = s.drain(now: t0)
+        #expect(!s.released(now: t0), "heard just now, no answer yet")
+        #expect(s.received(job, now: t0 + .milliseconds(10)) == [.deliver(job)], "a job sent before the broker read it")
+        #expect(!s.released(now: t0 + .milliseconds(10)))
+        #expect(s.received(.disconnect, now: t0 + .milliseconds(20)) == [])
+        #expect(s.released(now: t0 + .milliseconds(20)), "the answer")
+
+        // Heartbeats but no answer (an older broker): released after liveness intervals.
+        var old = started()
+        _ = old.drain(now: t0)
+        for ms in stride(from: 400, to: 2000, by: 400) {
+            _ = old.received(.heartbeat, now: t0 + .milliseconds(ms))
+            #expect(!old.released(now: t0 + .milliseconds(ms + 100)), "at \(ms + 100) ms")
+        }
+        _ = old.received(.heartbeat, now: t0 + .milliseconds(1990))
+        #expect(old.released(now: t0 + .seconds(2)), "4 heartbeats of 500 ms")
+
+        // A broker gone (a stopping cluster stops it before the workers): released once it has
+        // been silent for two intervals — at once here, as its last word was a DISCONNECT.
+        var gone = started()
+        _ = gone.received(.heartbeat, now: t0 + .milliseconds(100))
+        _ = gone.drain(now: t0 + .milliseconds(200))
+        #expect(!gone.released(now: t0 + .milliseconds(1000)))
+        #expect(gone.released(now: t0 + .milliseconds(1101)), "silent for more than 2 × 500 ms")
+        var farewell = started()
+        _ = farewell.received(.disconnect, now: t0 + .milliseconds(600))
+        _ = farewell.drain(now: t0 + .milliseconds(700))
+        #expect(farewell.released(now: t0 + .milliseconds(700)), "the broker's last word was DISCONNECT")
     }
 }

@@ -171,7 +171,9 @@ public final class BotClient: Sendable {
                 wait = policy.backoff(afterAttempt: attempt)
             }
             guard failure.isTransient, attempt < policy.maxAttempts else { throw failure }
-            logger.debug("retrying Bot API call", metadata: [
+            // A 429 is the flood limits at work (the limiter learns from it); a network error or
+            // a 5xx may mean the call reached Telegram and is now sent twice: the operator's to see.
+            logger.log(level: failure.errorCode == 429 ? .debug : .notice, "retrying Bot API call", metadata: [
                 "method": "\(method)", "attempt": "\(attempt)", "error": "\(failure.message)",
                 "wait_ms": "\(wait.milliseconds)",
             ])

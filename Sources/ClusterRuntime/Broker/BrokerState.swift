@@ -289,17 +289,20 @@ package struct BrokerState: Sendable {
             return actions + register(peer, role: role, pid: ready.pid, host: ready.host, capacity: Int(capacity), now: now)
         }
         guard peers[peer] != nil else {
-            // Unknown (the broker restarted, or the peer expired): ask it to say READY again.
-            return frame == .disconnect ? [] : [.send(peer: peer, .disconnect)]
+            // Unknown (the broker restarted, or the peer expired): ask it to say READY again;
+            // to a DISCONNECT, the same word is the answer a draining peer waits for.
+            return [.send(peer: peer, .disconnect)]
         }
         peers[peer]!.lastSeen = now
         switch frame {
         case .heartbeat:
             return []
         case .disconnect:
+            // Answered: every job this peer will get left before the answer (one pipe, in
+            // order), so once it has the answer and nothing runs, it may leave.
             peers[peer]!.draining = true
             if peers[peer]!.inFlight.isEmpty { removePeer(peer) }
-            return dispatch(now: now)
+            return [.send(peer: peer, .disconnect)] + dispatch(now: now)
         case .done(let id, let outcome, let output):
             return finish(id, outcome: outcome, output: output, from: peer, now: now)
         case .lend:

@@ -66,7 +66,12 @@ final class PeerLink: Sendable {
 
     /// DISCONNECT: the broker sends nothing more; READY is not said again.
     func drain() {
-        perform(session.locked { $0.drain() }, Callbacks())
+        perform(session.locked { $0.drain(now: .now) }, Callbacks())
+    }
+
+    /// After `drain`: the broker will give this peer nothing more (see `PeerSession.released`).
+    func released(now: ContinuousClock.Instant = .now) -> Bool {
+        session.locked { $0.released(now: now) }
     }
 
     /// Stops reading and closes the socket (after what is queued, within LINGER).

@@ -14,7 +14,11 @@ import Wire
 ///   lost by now and given its jobs to others (a worker on another host then stops what it
 ///   runs, as the core host's supervisor would kill a local one).
 /// - REFUSE is final: the peer runs another bot's handler table and must stop.
-/// - Draining: DISCONNECT once, and no READY any more whatever the broker says.
+/// - Draining: DISCONNECT once, and no READY any more whatever the broker says. The broker
+///   answers DISCONNECT after every job it gave this peer (one pipe, in order): the peer may
+///   leave once it has that answer and nothing runs (`released`), not before — a job sent just
+///   before the broker read the DISCONNECT would otherwise run with no DONE after it, and run
+///   again elsewhere.
 ///
 /// Heartbeats go out from the bus thread (`BusLoop.Heartbeat`), not from here: a process whose
 /// handlers hold every thread must still look alive; the deadline is the watchdog's.
@@ -43,6 +47,11 @@ struct PeerSession: Sendable {
     private(set) var lastHeard: ContinuousClock.Instant
     private(set) var lastReady: ContinuousClock.Instant
     private(set) var draining = false
+    /// When the drain began.
+    private(set) var drainStarted: ContinuousClock.Instant?
+    /// The broker's last frame was a DISCONNECT: it gives this peer nothing more until READY
+    /// (its answer to a drain, a stopping broker's farewell, or "who are you?").
+    private(set) var letGo = false
 
     init(ready: Ready, configuration: Configuration, now: ContinuousClock.Instant) {
         self.ready = ready
@@ -61,6 +70,7 @@ struct PeerSession: Sendable {
     /// A frame from the broker; any frame counts as heard.
     mutating func received(_ frame: Frame, now: ContinuousClock.Instant) -> [Action] {
         lastHeard = now
+        if case .disconnect = frame { letGo = true } else { letGo = false }
         switch frame {
         case .heartbeat:
             return []
@@ -86,9 +96,20 @@ struct PeerSession: Sendable {
     }
 
     /// Stop taking work: the broker gives this peer nothing more; what runs finishes.
-    mutating func drain() -> [Action] {
+    mutating func drain(now: ContinuousClock.Instant) -> [Action] {
         guard !draining else { return [] }
         draining = true
+        drainStarted = now
         return [.send(.disconnect)]
+    }
+
+    /// Whether a draining peer has every job the broker will give it: the broker let go (its
+    /// last frame was a DISCONNECT), or it is gone (silent for two heartbeat intervals, while a
+    /// live one is heard every interval), or it never answers (the drain is `liveness`
+    /// intervals old: an older broker that does not answer DISCONNECT).
+    func released(now: ContinuousClock.Instant) -> Bool {
+        guard draining, let drainStarted else { return false }
+        return letGo || now - lastHeard > configuration.heartbeat * 2
+            || now - drainStarted >= configuration.heartbeat * configuration.liveness
     }
 }

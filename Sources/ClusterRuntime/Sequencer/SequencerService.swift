@@ -112,7 +112,9 @@ final class SequencerService: Sendable {
         await stop()
         link.drain()
         let deadline = ContinuousClock.now + configuration.drainDeadline
-        while ContinuousClock.now < deadline, inbox.locked({ $0.busy || !$0.jobs.isEmpty }) {
+        // Until the broker has let go too: a serial job it sent just before it read the
+        // DISCONNECT is on its way (its answer comes after).
+        while ContinuousClock.now < deadline, inbox.locked({ $0.busy || !$0.jobs.isEmpty }) || !link.released() {
             try? await Task.sleep(for: .milliseconds(20))
         }
         wakeUp.finish()

@@ -35,11 +35,18 @@ final class WorkerService: JobPool {
     /// On a worker host with flood limits: this host's table, whose chat budgets travel with jobs.
     private let floodTable: FloodGate?
     private let watchdog: HangWatchdog
-    /// Jobs received and not yet finished, counted from their receipt on the bus thread: a drain
-    /// that counted only the jobs whose task had started left with jobs received and not yet
-    /// started, and their replies went out twice (the scaling test, when task starts lagged).
-    private let jobsInFlight = Atomic<Int>(0)
-    private var jobsHere: Int { jobsInFlight.load(ordering: .relaxed) }
+    /// Jobs received and not yet finished, and whether the worker still takes jobs, under one
+    /// lock. Counted from their receipt on the bus thread: a drain that counted only the jobs
+    /// whose task had started left with jobs received and not yet started, and their replies
+    /// went out twice (the scaling test, when task starts lagged). Closed in the same step as
+    /// the drain's last count: a job that comes after it is refused (the broker gives it to
+    /// another worker), never started by a process that is leaving.
+    private struct Intake {
+        var running = 0
+        var closed = false
+    }
+    private let intake = Mutex(Intake())
+    private var jobsHere: Int { intake.locked { $0.running } }
     private let recorder: PeerMetricsRecorder
     /// The handlers' labels, for the metrics (the table is fixed once the bot runs).
     private let handlerLabels: [String]
@@ -108,7 +115,7 @@ final class WorkerService: JobPool {
             case .recycle, .fine:
                 break
             }
-            if let until = recyclingUntil, jobsHere == 0 || .now >= until { exit(RoleError.recycled) }
+            if let until = recyclingUntil, stopTakingJobs(by: until) { exit(RoleError.recycled) }
         }
     }
 
@@ -137,7 +144,7 @@ final class WorkerService: JobPool {
         await stop()
         link.drain()
         let deadline = ContinuousClock.now + configuration.drainDeadline
-        while ContinuousClock.now < deadline, jobsHere > 0 {
+        while !stopTakingJobs(by: deadline) {
             try? await Task.sleep(for: .milliseconds(20))
         }
         watchdog.stop()
@@ -145,11 +152,32 @@ final class WorkerService: JobPool {
         databases.close()
     }
 
+    /// After `link.drain()`: true, and no job taken from then on, once nothing runs here and
+    /// the broker has let go (a job it sent just before it read the DISCONNECT has arrived),
+    /// or once `deadline` passed.
+    private func stopTakingJobs(by deadline: ContinuousClock.Instant) -> Bool {
+        let now = ContinuousClock.now
+        let released = link.released(now: now)
+        return intake.locked { i in
+            guard (i.running == 0 && released) || now >= deadline else { return false }
+            i.closed = true
+            return true
+        }
+    }
+
     /// A frame for the worker itself (the session handled the rest).
     private func received(_ frame: Frame) {
         switch frame {
         case .job(let job):
-            jobsInFlight.add(1, ordering: .relaxed)
+            let taken = intake.locked { i in
+                if !i.closed { i.running += 1 }
+                return !i.closed
+            }
+            guard taken else {
+                logger.notice("a job came after this worker stopped taking work; the broker gives it to another",
+                              metadata: ["job": "\(job.id)"])
+                return
+            }
             Task { await self.execute(job) }
         case .flood(let budget):
             // Before the job it goes with: the chat's sends here wait for what was sent elsewhere.
@@ -177,7 +205,7 @@ final class WorkerService: JobPool {
             send(.flood(budget))
         }
         finish(job.id, outcome, output)
-        jobsInFlight.subtract(1, ordering: .relaxed)
+        intake.locked { $0.running -= 1 }
     }
 
     private func finish(_ id: UInt64, _ outcome: Outcome, _ output: Data) {
