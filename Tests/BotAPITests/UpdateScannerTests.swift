@@ -149,4 +149,30 @@ struct UpdateScannerTests {
         #expect(chat.id == 4242)
         #expect(try raw.decode().message?.text == raw.text)
     }
+
+    /// `text(hasPrefix:)` decides on the bytes only where they alone decide it, and agrees with
+    /// the decoded text's `hasPrefix` everywhere: an escaped slash (`\/`, `\u002F`) is still a
+    /// command, a slash carrying a combining mark is whatever Swift's `hasPrefix` says, a
+    /// precomposed prefix matches its decomposed spelling. A byte check alone gets the escapes
+    /// wrong (tried: the first two cases fail without the fallback).
+    @Test(arguments: [
+        #"\/start"#, #"\u002Fstart"#, #"\u002fhelp me"#, "/start", "/start@bot x", "/", "",
+        "hello", "h/ello", #"/\u0301start"#, #"/\u0301"#, #"\u00e9t\u00e9"#, #"e\u0301t\u00e9"#, "é", "😀/start",
+        #"\"quoted\""#, "/st", "/starts", #"/start\u0301"#, "/\u{301}start", "e\u{301}t", "/start\u{301}", "/start\u{301}x",
+    ])
+    func textHasPrefix_agreesWithTheDecodedText(text: String) throws {
+        let json = #"{"update_id":1,"message":{"message_id":1,"date":0,"chat":{"id":5,"type":"private"},"text":"\#(text)"}}"#
+        let raw = try RawUpdate(bytes: Data(json.utf8))
+        let decoded = try #require(raw.text)
+        for prefix in ["/", "/start", "", "é", "e\u{301}", "h", "\"", "😀"] {
+            #expect(raw.text(hasPrefix: prefix) == decoded.hasPrefix(prefix), "\(json) prefix \(prefix)")
+        }
+    }
+
+    @Test func textHasPrefix_isNilWithoutAText() throws {
+        let photo = #"{"update_id":1,"message":{"message_id":1,"date":0,"chat":{"id":5,"type":"private"},"caption":"/x"}}"#
+        #expect(try RawUpdate(bytes: Data(photo.utf8)).text(hasPrefix: "/") == nil)
+        let number = #"{"update_id":1,"message":{"message_id":1,"date":0,"chat":{"id":5,"type":"private"},"text":5}}"#
+        #expect(try RawUpdate(bytes: Data(number.utf8)).text(hasPrefix: "") == nil)
+    }
 }

@@ -43,6 +43,48 @@ public struct RawUpdate: Sendable {
     /// The text of a message-like update (`message.text`, `edited_message.text`, ...).
     public var text: String? { string(at: kind.rawValue, "text") }
 
+    /// Whether the text of a message-like update (`text`) starts with `prefix`; nil without a
+    /// text. Read off the bytes where they alone decide it (an ASCII prefix, then an ASCII byte
+    /// that is no escape: the usual command or message), so that the broker routes `.command`
+    /// and `.plainText` without decoding a text per update; else `text?.hasPrefix(prefix)`.
+    public func text(hasPrefix prefix: String) -> Bool? {
+        enum Verdict { case noText, yes, no, undecided }
+        let verdict = bytes.withUnsafeBytes { raw -> Verdict in
+            var s = JSONScanner(raw)
+            guard Self.enter(kind.rawValue, &s), Self.enter("text", &s) else { return .noText }
+            s.skipWhitespace()
+            guard s.index < raw.count, raw[s.index] == UInt8(ascii: "\"") else { return .noText }
+            var i = s.index + 1
+            for expected in prefix.utf8 {
+                guard expected < 0x80, i < raw.count, raw[i] < 0x80, raw[i] != UInt8(ascii: "\\") else { return .undecided }
+                // The string's end (a quote inside it is escaped), or a different ASCII
+                // character: no spelling of the text can start with the prefix.
+                if raw[i] == UInt8(ascii: "\"") || raw[i] != expected { return .no }
+                i += 1
+            }
+            // The byte after the prefix must not be a combining mark's, nor an escape.
+            guard i < raw.count, raw[i] < 0x80, raw[i] != UInt8(ascii: "\\") else { return .undecided }
+            return .yes
+        }
+        switch verdict {
+        case .noText: return nil
+        case .yes: return true
+        case .no: return false
+        case .undecided: return text.map { $0.hasPrefix(prefix) }
+        }
+    }
+
+    /// Moves `s` (at an object) to the value of `key`; false if there is none.
+    private static func enter(_ key: String, _ s: inout JSONScanner) -> Bool {
+        guard (try? s.peek()) == UInt8(ascii: "{"), (try? s.beginObject()) != nil else { return false }
+        var first = true
+        while let found = try? s.nextKey(first: &first) {
+            if s.key(found, equals: key) { return true }
+            guard (try? s.skipValue()) != nil else { return false }
+        }
+        return false
+    }
+
     /// The string at `path` (object keys from the update's root); nil if absent or not a string.
     public func string(at path: String...) -> String? {
         withValue(at: path) { s in
@@ -83,19 +125,7 @@ public struct RawUpdate: Sendable {
     private func withValue<R>(at path: [String], _ body: (inout JSONScanner) -> R?) -> R? {
         bytes.withUnsafeBytes { raw -> R? in
             var s = JSONScanner(raw)
-            for component in path {
-                guard (try? s.peek()) == UInt8(ascii: "{"), (try? s.beginObject()) != nil else { return nil }
-                var first = true
-                var found = false
-                while let key = try? s.nextKey(first: &first) {
-                    if s.key(key, equals: component) {
-                        found = true
-                        break
-                    }
-                    guard (try? s.skipValue()) != nil else { return nil }
-                }
-                if !found { return nil }
-            }
+            for component in path where !Self.enter(component, &s) { return nil }
             s.skipWhitespace()
             return body(&s)
         }

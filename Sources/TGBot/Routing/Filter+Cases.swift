@@ -15,26 +15,25 @@ extension Filter {
     public static let message = Filter("message", kinds: [.message]) { _ in true }
 
     /// Any command (`/word…`).
-    public static let command = Filter("command", kinds: [.message]) { $0.text?.hasPrefix("/") == true }
+    public static let command = Filter("command", kinds: [.message]) { $0.text(hasPrefix: "/") == true }
 
     /// The command `/<name>`, with or without `@botname` and arguments.
     public static func command(_ name: String) -> Filter {
         let command = name.hasPrefix("/") ? name : "/" + name
         return Filter("command \(command)", kinds: [.message]) { raw in
-            guard let text = raw.text, text.hasPrefix(command) else { return false }
+            // The bytes first: most updates are not this command, and need no decoded text.
+            guard raw.text(hasPrefix: command) == true, let text = raw.text, text.hasPrefix(command) else { return false }
             let rest = text.dropFirst(command.count)
             return rest.isEmpty || rest.first == " " || rest.first == "@" || rest.first == "\n"
         }
     }
 
     /// Messages with text (commands included: `.text && !.command` for the rest).
-    public static let text = Filter("text", kinds: [.message]) { $0.text != nil }
+    public static let text = Filter("text", kinds: [.message]) { $0.text(hasPrefix: "") != nil }
 
-    /// Text messages that are not commands: `.text && !.command` with one read of the text.
-    public static let plainText = Filter("text && !command", kinds: [.message]) { raw in
-        guard let text = raw.text else { return false }
-        return !text.hasPrefix("/")
-    }
+    /// Text messages that are not commands: `.text && !.command` with one read of the text's
+    /// first bytes (the echo's route: the broker decodes no text for it).
+    public static let plainText = Filter("text && !command", kinds: [.message]) { $0.text(hasPrefix: "/") == false }
 
     /// Messages whose text is exactly one of `choices`.
     public static func text(_ choices: String...) -> Filter {

@@ -20,7 +20,8 @@ public struct Filter: Sendable {
     /// The test without the kinds check (the broker's route checks the kinds first).
     package let test: @Sendable (RawUpdate) -> Bool
 
-    /// A filter of your own: `test` sees the update's bytes (`raw.text`, `raw.string(at:)`).
+    /// A filter of your own: `test` sees the update's bytes (`raw.text`, `raw.string(at:)`;
+    /// `raw.text(hasPrefix:)` decides most texts without decoding them).
     public init(_ label: String, kinds: Set<UpdateKind> = [], _ test: @escaping @Sendable (RawUpdate) -> Bool) {
         self.label = label
         self.kinds = kinds
