@@ -70,7 +70,9 @@ struct PeerSession: Sendable {
     /// A frame from the broker; any frame counts as heard.
     mutating func received(_ frame: Frame, now: ContinuousClock.Instant) -> [Action] {
         lastHeard = now
-        if case .disconnect = frame { letGo = true } else { letGo = false }
+        // Once draining, the broker's DISCONNECT is final: it gives a draining peer nothing
+        // more, while heartbeats and results may still follow it.
+        if case .disconnect = frame { letGo = true } else if !draining { letGo = false }
         switch frame {
         case .heartbeat:
             return []
@@ -103,13 +105,14 @@ struct PeerSession: Sendable {
         return [.send(.disconnect)]
     }
 
-    /// Whether a draining peer has every job the broker will give it: the broker let go (its
-    /// last frame was a DISCONNECT), or it is gone (silent for two heartbeat intervals, while a
-    /// live one is heard every interval), or it never answers (the drain is `liveness`
-    /// intervals old: an older broker that does not answer DISCONNECT).
+    /// Whether a draining peer has every job the broker will give it: the broker let go (it
+    /// answered the drain, or its last word before it was a DISCONNECT), or it is gone (silent
+    /// for three heartbeat intervals: a live one, heartbeating on its tick whatever it sent
+    /// last, is heard within two), or it never answers (the drain is `liveness` intervals old:
+    /// an older broker that does not answer DISCONNECT).
     func released(now: ContinuousClock.Instant) -> Bool {
         guard draining, let drainStarted else { return false }
-        return letGo || now - lastHeard > configuration.heartbeat * 2
+        return letGo || now - lastHeard > configuration.heartbeat * 3
             || now - drainStarted >= configuration.heartbeat * configuration.liveness
     }
 }
