@@ -55,16 +55,18 @@ public struct RawUpdate: Sendable {
             s.skipWhitespace()
             guard s.index < raw.count, raw[s.index] == UInt8(ascii: "\"") else { return .noText }
             var i = s.index + 1
+            // Plain: ASCII, printable (a control character is no valid JSON: `text` says nil),
+            // no escape.
+            func plain(_ i: Int) -> Bool { i < raw.count && raw[i] >= 0x20 && raw[i] < 0x80 && raw[i] != UInt8(ascii: "\\") }
             for expected in prefix.utf8 {
-                guard expected < 0x80, i < raw.count, raw[i] < 0x80, raw[i] != UInt8(ascii: "\\") else { return .undecided }
+                guard expected < 0x80, plain(i) else { return .undecided }
                 // The string's end (a quote inside it is escaped), or a different ASCII
                 // character: no spelling of the text can start with the prefix.
                 if raw[i] == UInt8(ascii: "\"") || raw[i] != expected { return .no }
                 i += 1
             }
             // The byte after the prefix must not be a combining mark's, nor an escape.
-            guard i < raw.count, raw[i] < 0x80, raw[i] != UInt8(ascii: "\\") else { return .undecided }
-            return .yes
+            return plain(i) ? .yes : .undecided
         }
         switch verdict {
         case .noText: return nil
