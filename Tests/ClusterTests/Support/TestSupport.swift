@@ -7,6 +7,15 @@ func isAlive(_ pid: pid_t) -> Bool {
 }
 
 /// What chat `chat` should have received for `count` generated messages: "message n to chat c".
+/// The chats whose replies differ from `expected` (missing, repeated or out of order), and the
+/// first one's replies: one expectation per check that carries the cluster's incidents, rather
+/// than one per chat.
+func wrongChats(_ replies: [Int64: [String]], _ expected: [Int64: [String]]) -> String? {
+    let wrong = expected.filter { replies[$0.key] != $0.value }.map(\.key).sorted()
+    guard let first = wrong.first else { return nil }
+    return "chats \(wrong) wrong; chat \(first) got \(replies[first] ?? []), not \(expected[first] ?? [])"
+}
+
 func expectedEcho(chats: Int, count: Int, firstChat: Int64 = 100_000) -> [Int64: [String]] {
     var out: [Int64: [String]] = [:]
     for i in 0..<count {
