@@ -153,8 +153,9 @@ struct UpdateScannerTests {
     /// `text(hasPrefix:)` decides on the bytes only where they alone decide it, and agrees with
     /// the decoded text's `hasPrefix` everywhere: an escaped slash (`\/`, `\u002F`) is still a
     /// command, a slash carrying a combining mark is whatever Swift's `hasPrefix` says, a
-    /// precomposed prefix matches its decomposed spelling. A byte check alone gets the escapes
-    /// wrong (tried: the first two cases fail without the fallback).
+    /// precomposed prefix matches its decomposed spelling. A byte check alone gets these wrong
+    /// (tried: without the fallback to the decoded text, 9 of the 23 texts fail, the escaped
+    /// slashes among them).
     @Test(arguments: [
         #"\/start"#, #"\u002Fstart"#, #"\u002fhelp me"#, "/start", "/start@bot x", "/", "",
         "hello", "h/ello", #"/\u0301start"#, #"/\u0301"#, #"\u00e9t\u00e9"#, #"e\u0301t\u00e9"#, "é", "😀/start",

@@ -13,7 +13,7 @@ struct WorkerDrainIntegrationTests {
     /// The broker may give a worker a job just before it reads the worker's DISCONNECT (a scale
     /// down under load). The job arrives after the worker began to drain, with nothing else
     /// running there: a worker that left at once never ran it, or ran it and left before its
-    /// DONE (the scaling test's reply sent twice, once CI in 2026-12). Here the fake broker
+    /// DONE (the scaling test's reply sent twice, in CI on 4 Dec 2026). Here the fake broker
     /// answers the DISCONNECT with such a job and then its answer; the worker must run the job,
     /// send its DONE, and only then leave. Without waiting for the answer, the worker left
     /// within milliseconds of the SIGTERM and the job got no DONE (tried).

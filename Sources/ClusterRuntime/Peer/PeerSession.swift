@@ -49,8 +49,9 @@ struct PeerSession: Sendable {
     private(set) var draining = false
     /// When the drain began.
     private(set) var drainStarted: ContinuousClock.Instant?
-    /// The broker's last frame was a DISCONNECT: it gives this peer nothing more until READY
-    /// (its answer to a drain, a stopping broker's farewell, or "who are you?").
+    /// The broker let go: its last frame was a DISCONNECT (its answer to a drain, a stopping
+    /// broker's farewell, or "who are you?"), and it gives this peer nothing more until READY.
+    /// Once draining, a DISCONNECT stays final whatever follows it (heartbeats, results).
     private(set) var letGo = false
 
     init(ready: Ready, configuration: Configuration, now: ContinuousClock.Instant) {

@@ -21,8 +21,9 @@ extension Filter {
     public static func command(_ name: String) -> Filter {
         let command = name.hasPrefix("/") ? name : "/" + name
         return Filter("command \(command)", kinds: [.message]) { raw in
-            // The bytes first: most updates are not this command, and need no decoded text.
-            guard raw.text(hasPrefix: command) == true, let text = raw.text, text.hasPrefix(command) else { return false }
+            // The bytes first (they agree with `hasPrefix`): most updates are not this command,
+            // and need no decoded text.
+            guard raw.text(hasPrefix: command) == true, let text = raw.text else { return false }
             let rest = text.dropFirst(command.count)
             return rest.isEmpty || rest.first == " " || rest.first == "@" || rest.first == "\n"
         }
