@@ -256,7 +256,13 @@ package struct JSONScanner {
     func key(_ key: (range: Range<Int>, escaped: Bool), equals name: String) -> Bool {
         if key.escaped { return keyString(key) == name }
         let raw = UnsafeRawBufferPointer(rebasing: bytes[key.range])
-        return name.utf8.count == raw.count && name.utf8.elementsEqual(raw)
+        guard name.utf8.count == raw.count else { return false }
+        // On the string's own bytes: `elementsEqual` went through two iterators, some 200
+        // instructions a key (`scripts/bench instructions`).
+        return name.utf8.withContiguousStorageIfAvailable { own in
+            for i in 0..<own.count where own[i] != raw[i] { return false }
+            return true
+        } ?? name.utf8.elementsEqual(raw)
     }
 
     /// The key as a Swift string.

@@ -8,6 +8,16 @@ public struct UpdateKind: RawRepresentable, Hashable, Sendable, CustomStringConv
 
     public var description: String { rawValue }
 
+    /// Whether updates of this kind carry a `Message` (the Bot API's `Update` fields of that
+    /// type), whose text the router's text filters read.
+    package var carriesMessage: Bool {
+        switch rawValue {
+        case "message", "edited_message", "channel_post", "edited_channel_post", "business_message",
+             "edited_business_message", "guest_message": true
+        default: false
+        }
+    }
+
     public static let unknown = UpdateKind(rawValue: "")
     public static let message = UpdateKind(rawValue: "message")
     public static let editedMessage = UpdateKind(rawValue: "edited_message")

@@ -265,6 +265,8 @@ public final class Bot: HandlerRegistry {
     /// The broker's routing: the first handler that matches an update of `kind`.
     package func route(_ raw: RawUpdate, kind: UpdateKind, after start: Int = -1) -> Route? {
         let handlers = self.handlers
+        // One walk to the text for all the text filters below (a table of commands, then text).
+        let raw = kind.carriesMessage ? raw.locatingText() : raw
         for i in (start + 1)..<max(start + 1, handlers.count) {
             let h = handlers[i]
             if (h.kinds.isEmpty || h.kinds.contains(kind)) && h.matches(raw) {

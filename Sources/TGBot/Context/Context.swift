@@ -105,11 +105,11 @@ public struct Context: Sendable {
         // Written into one buffer sized once (the echo path: a string built and copied was
         // seven allocations per reply, counted).
         var json = Data(capacity: text.utf8.count + 48)
-        json.append(contentsOf: #"{"chat_id":"#.utf8)
-        json.append(contentsOf: String(chat).utf8)
-        json.append(contentsOf: #","text":"#.utf8)
+        json.append(utf8: #"{"chat_id":"#)
+        json.append(utf8: String(chat))
+        json.append(utf8: #","text":"#)
         JSONFields.appendQuoted(text, to: &json)
-        json.append(contentsOf: "}".utf8)
+        json.append(byte: UInt8(ascii: "}"))
         return try await send(methodName: "sendMessage", json: json)
     }
 

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Instructions per update by role from callgrind dumps (scripts/bench instructions).
+
+usage: summarize.py ROLES DIR UPDATES LOAD_SECONDS IDLE_SECONDS [TOP] [--json FILE]
+       summarize.py --compare BASELINE.json THIS.json
+ROLES lists "pid role" lines; DIR holds cg.<pid>.1 (an idle interval of IDLE_SECONDS) and
+cg.<pid>.2 (the load: UPDATES updates in LOAD_SECONDS). A process's idle rate (heartbeats, the
+once-a-second metrics, the status file) is taken off its load count, since under valgrind the
+load lasts some twenty times longer than it would natively and those costs would otherwise
+count twenty times over. Prints per role the instructions per update (workers summed), then its
+costliest functions by their own instructions, as shares of the role's load count; with --json,
+also writes the per-role figures, which --compare sets side by side as ratios.
+"""
+import json
+import collections
+import re
+import subprocess
+import sys
+
+
+def self_costs(path):
+    """Own (exclusive) instructions per function, and the total, of one dump."""
+    names, costs = {}, collections.Counter()
+    fn, after_call = None, False
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = re.match(r"^(c?fn)=\((\d+)\)(?: (.*))?$", line.rstrip("\n"))
+            if m:
+                kind, ident, name = m.groups()
+                if name:
+                    names[ident] = name
+                if kind == "fn":
+                    fn = ident
+                continue
+            if line.startswith("calls="):
+                after_call = True  # the next cost line is the call's inclusive cost
+                continue
+            if line[:1].isdigit() or line[:1] in "+-*":
+                parts = line.split()
+                if len(parts) >= 2:
+                    if after_call:
+                        after_call = False
+                    else:
+                        costs[names.get(fn, fn)] += int(parts[1])
+    return costs
+
+
+def demangle(symbols):
+    try:
+        out = subprocess.run(["swift-demangle", "--simplified"], input="\n".join(symbols), capture_output=True,
+                             text=True, check=True).stdout.splitlines()
+        return out if len(out) == len(symbols) else symbols
+    except (OSError, subprocess.CalledProcessError):
+        return symbols
+
+
+ORDER = ["ingest", "broker", "sequencer", "worker", "supervisor", "cluster"]
+
+
+def compare(baseline_path, this_path):
+    base, this = json.load(open(baseline_path)), json.load(open(this_path))
+    print(f"{'':12}{'baseline':>12}{'this build':>12}{'ratio':>8}   (instructions per update)")
+    for role in ORDER:
+        b, t = base.get(role, 0), this.get(role, 0)
+        ratio = f"{t / b:8.3f}" if b >= 1 else f"{'-':>8}"
+        print(f"  {role:10}{b:12,.0f}{t:12,.0f}{ratio}")
+
+
+def main():
+    if sys.argv[1] == "--compare":
+        compare(sys.argv[2], sys.argv[3])
+        return
+    args = sys.argv[1:]
+    out = None
+    if "--json" in args:
+        out = args[args.index("--json") + 1]
+        del args[args.index("--json"):args.index("--json") + 2]
+    roles_path, folder, updates, load_s, idle_s = args[0:5]
+    top = int(args[5]) if len(args) > 5 else 5
+    updates, load_s, idle_s = int(updates), float(load_s), float(idle_s)
+    order = ORDER[:-1]
+    net, idle_rate, symbols = collections.Counter(), collections.Counter(), {r: collections.Counter() for r in order}
+    for line in open(roles_path):
+        pid, role = line.split()
+        role = "worker" if role.startswith("worker") else role
+        try:
+            idle = self_costs(f"{folder}/cg.{pid}.1")
+            load = self_costs(f"{folder}/cg.{pid}.2")
+        except FileNotFoundError:
+            print(f"  {role}: no dump for pid {pid} (the process left?)")
+            continue
+        rate = sum(idle.values()) / idle_s
+        idle_rate[role] += rate
+        net[role] += max(0.0, sum(load.values()) - rate * load_s)
+        symbols[role].update(load)
+    print(f"{'':12}{'instr/update':>14}  {'idle instr/s':>13}  own instructions, as shares of the role's")
+    for role in order:
+        costliest = symbols[role].most_common(top)
+        total = sum(symbols[role].values()) or 1
+        shown = demangle([name for name, _ in costliest])
+        parts = [f"{re.sub(r'^(specialized |closure #1 in )', '', n)[:48]} {100 * c / total:.0f}%" for n, (_, c) in zip(shown, costliest)]
+        print(f"  {role:10}{net[role] / updates:14,.0f}  {idle_rate[role]:13,.0f}  " + "; ".join(parts))
+    print(f"  {'cluster':10}{sum(net.values()) / updates:14,.0f}  {sum(idle_rate.values()):13,.0f}")
+    if out:
+        figures = {role: net[role] / updates for role in order}
+        figures["cluster"] = sum(net.values()) / updates
+        json.dump(figures, open(out, "w"), indent=1)
+
+
+if __name__ == "__main__":
+    main()
