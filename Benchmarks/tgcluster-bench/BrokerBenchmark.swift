@@ -38,8 +38,8 @@ enum BrokerBenchmark {
             return plain == true ? .init(handler: 0, serial: false, ordered: true) : nil
         }
         let now = ContinuousClock.now
-        let workers = (1...4).map { Data("worker-\($0)".utf8) }
-        var inFlight: [(peer: Data, id: UInt64)] = []
+        let workers = (1...4).map { PeerID("worker-\($0)") }
+        var inFlight: [(peer: PeerID, id: UInt64)] = []
         var next = 0
         func note(_ actions: [BrokerState.Action]) {
             for case .send(let peer, .job(let job)) in actions { inFlight.append((peer, job.id)) }
@@ -59,7 +59,7 @@ enum BrokerBenchmark {
                 return UpdateEnvelope(updateID: id, kind: .message, routingKey: .chat(chat), bytes: Data(json.utf8))
             }
         }
-        let ingest = Data("ingest".utf8)
+        let ingest = PeerID("ingest")
         let started = threadCPU()
         for (b, batch) in batches.enumerated() {
             _ = state.fresh(batch)

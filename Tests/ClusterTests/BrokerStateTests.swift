@@ -8,10 +8,10 @@ import Synchronization
 /// The broker's logic without sockets or clocks.
 @Suite("BrokerState")
 struct BrokerStateTests {
-    static let ingest = Data("ingest".utf8)
-    static let w1 = Data("w1".utf8)
-    static let w2 = Data("w2".utf8)
-    static let seq = Data("seq".utf8)
+    static let ingest = PeerID("ingest")
+    static let w1 = PeerID("w1")
+    static let w2 = PeerID("w2")
+    static let seq = PeerID("seq")
 
     /// Handler 0 for everything; serial when the text starts with "/serial"; unordered for "/free".
     static func makeState(_ configure: (inout BrokerState.Configuration) -> Void = { _ in }) -> BrokerState {
@@ -28,7 +28,7 @@ struct BrokerStateTests {
         return UpdateEnvelope(updateID: id, kind: .message, routingKey: .chat(chat), bytes: Data(json.utf8))
     }
 
-    static func jobs(_ actions: [BrokerState.Action], to peer: Data? = nil) -> [(peer: Data, job: Job)] {
+    static func jobs(_ actions: [BrokerState.Action], to peer: PeerID? = nil) -> [(peer: PeerID, job: Job)] {
         actions.compactMap {
             if case .send(let p, .job(let job)) = $0, peer == nil || p == peer { return (p, job) }
             return nil
@@ -125,7 +125,7 @@ struct BrokerStateTests {
         var letters: [BrokerState.DeadLetter] = []
         var nextAfterwards: [Int64] = []
         for i in 0..<3 {
-            let peer = Data("w\(i)".utf8)
+            let peer = PeerID("w\(i)")
             let sent = Self.jobs(s.received(.ready(Ready(capacity: 1, role: .worker)), from: peer, now: now))
             #expect(sent.compactMap { Self.updateID($0.job) } == [1], "attempt \(i + 1)")
             // The worker dies with it: a new process says READY under a new identity; the old expires.
@@ -138,7 +138,7 @@ struct BrokerStateTests {
         #expect(letters.first?.reason.contains("died 3 times") == true)
         #expect(s.counters.deadLettered == 1)
         _ = nextAfterwards
-        let w = Data("survivor".utf8)
+        let w = PeerID("survivor")
         #expect(Self.jobs(s.received(.ready(Ready(capacity: 1, role: .worker)), from: w, now: now)).compactMap { Self.updateID($0.job) } == [2])
     }
 
@@ -181,7 +181,7 @@ struct BrokerStateTests {
 
     @Test func deadSequencer_itsJobsGoToTheNewOneFirst_inOrder_oneAtATime() {
         var s = Self.makeState()
-        let seq2 = Data("seq2".utf8)
+        let seq2 = PeerID("seq2")
         _ = s.received(.ready(Ready(capacity: 8, role: .sequencer)), from: Self.seq, now: t0)
         let first = Self.jobs(s.updates(1, (1...3).map { Self.update($0, chat: $0, text: "/serial") }, from: Self.ingest, now: t0))
         #expect(first.count == 3)
@@ -203,14 +203,14 @@ struct BrokerStateTests {
         var s = Self.makeState()
         _ = s.received(.ready(Ready(capacity: 8, role: .sequencer)), from: Self.seq, now: t0)
         _ = s.received(.ready(Ready(capacity: 8, role: .worker)), from: Self.w1, now: t0)
-        func emit(_ id: UInt64, from peer: Data = Self.seq) -> [BrokerState.Action] {
+        func emit(_ id: UInt64, from peer: PeerID = Self.seq) -> [BrokerState.Action] {
             s.received(.emit(Emission(outboxID: id, key: .chat(5), action: .job(name: "n", input: Data("\(id)".utf8)))), from: peer, now: t0)
         }
         let a = Self.jobs(emit(1))
         #expect(a.count == 1 && a[0].job.payload == .outbox(id: 1, .job(name: "n", input: Data("1".utf8))))
         #expect(Self.jobs(emit(2)).isEmpty, "chat 5 has a job in flight")
         // A restarted sequencer sends both again: nothing runs twice; the new one gets the answers.
-        let seq2 = Data("seq2".utf8)
+        let seq2 = PeerID("seq2")
         _ = s.received(.ready(Ready(capacity: 8, role: .sequencer)), from: seq2, now: t0)
         #expect(Self.jobs(emit(1, from: seq2)).isEmpty)
         #expect(Self.jobs(emit(2, from: seq2)).isEmpty)
@@ -297,12 +297,12 @@ extension BrokerStateTests {
         var s = Self.makeState { $0.maxAttempts = 3 }
         var now = t0
         // Poison (chat 1) and an innocent (chat 2) share the first worker.
-        var sent = Self.jobs(s.received(.ready(Ready(capacity: 4, role: .worker)), from: Data("a".utf8), now: now))
+        var sent = Self.jobs(s.received(.ready(Ready(capacity: 4, role: .worker)), from: PeerID("a"), now: now))
         sent = Self.jobs(s.updates(1, [Self.update(1, chat: 1), Self.update(2, chat: 2)], from: Self.ingest, now: now))
         #expect(sent.count == 2)
         _ = Self.passTime(&s, &now, .seconds(10))  // "a" died with both
         // A new worker gets them one at a time: each alone on it.
-        let b = Data("b".utf8)
+        let b = PeerID("b")
         let first = Self.jobs(s.received(.ready(Ready(capacity: 4, role: .worker)), from: b, now: now))
         #expect(first.count == 1, "a quarantined job runs alone")
         var innocentDone = false
@@ -319,7 +319,7 @@ extension BrokerStateTests {
             // The poison kills this worker too.
             let actions = Self.passTime(&s, &now, .seconds(10))
             letters += actions.filter { if case .deadLetter = $0 { return true } else { return false } }.count
-            worker = Data("w\(round)".utf8)
+            worker = PeerID("w\(round)")
             current = Self.jobs(s.received(.ready(Ready(capacity: 4, role: .worker)), from: worker, now: now))
         }
         #expect(innocentDone)
@@ -331,7 +331,7 @@ extension BrokerStateTests {
     @Test func quarantinedJob_doesNotStarveUnderLoad() {
         var s = Self.makeState()
         var now = t0
-        let a = Data("a".utf8), b = Data("b".utf8)
+        let a = PeerID("a"), b = PeerID("b")
         _ = s.received(.ready(Ready(capacity: 2, role: .worker)), from: a, now: now)
         _ = s.received(.ready(Ready(capacity: 2, role: .worker)), from: b, now: now)
         let sent = Self.jobs(s.updates(1, (1...4).map { Self.update($0, chat: $0) }, from: Self.ingest, now: now))
@@ -343,7 +343,7 @@ extension BrokerStateTests {
         #expect(s.counters.requeued == 2, "b expired")
         _ = s.updates(2, (10...20).map { Self.update($0, chat: $0) }, from: Self.ingest, now: now)
         // a finishes its jobs: being reserved, it gets a quarantined one next, alone.
-        var next: [(peer: Data, job: Job)] = []
+        var next: [(peer: PeerID, job: Job)] = []
         for (p, job) in sent where p == a {
             next += Self.jobs(s.received(.done(jobID: job.id, outcome: .ok, output: Data()), from: a, now: now))
         }

@@ -110,7 +110,7 @@ struct TwoStepBrokerTests {
         started(&s)
         let first = T.jobs(s.updates(1, [T.update(1, chat: 7, text: "/buy"), T.update(2, chat: 7)], from: T.ingest, now: t0))
         let apply = T.jobs(s.received(.done(jobID: first[0].job.id, outcome: .ok, output: Data("1".utf8)), from: T.w1, now: t0))
-        let seq2 = Data("seq2".utf8)
+        let seq2 = PeerID("seq2")
         _ = s.received(.heartbeat, from: T.w1, now: t0 + .seconds(4))
         let resent = T.jobs(s.received(.ready(Ready(capacity: 8, role: .sequencer)), from: seq2, now: t0 + .seconds(4)))
         #expect(resent.map(\.peer) == [seq2])

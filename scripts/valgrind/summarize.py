@@ -62,7 +62,7 @@ def compare(baseline_path, this_path):
     print(f"{'':12}{'baseline':>12}{'this build':>12}{'ratio':>8}   (instructions per update)")
     for role in ORDER:
         b, t = base.get(role, 0), this.get(role, 0)
-        ratio = f"{t / b:8.3f}" if b >= 1 else f"{'-':>8}"
+        ratio = f"{t / b:8.3f}" if b >= 100 else f"{'-':>8}"
         print(f"  {role:10}{b:12,.0f}{t:12,.0f}{ratio}")
 
 

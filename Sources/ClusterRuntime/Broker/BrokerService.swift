@@ -182,15 +182,15 @@ final class BrokerService: Sendable {
 
     /// A frame to a worker or the sequencer, on the socket it came in by. A job for a chat
     /// that goes to another host takes the chat's flood budget along.
-    private func send(_ frame: Frame, to peer: Data) {
-        if RemotePeer.isRemote(peer) {
-            let identity = RemotePeer.identity(peer)
+    private func send(_ frame: Frame, to peer: PeerID) {
+        if RemotePeer.isRemote(peer.bytes) {
+            let identity = RemotePeer.identity(peer.bytes)
             if let floodTable, case .job(let job) = frame, let chat = job.updateChatID, let budget = floodTable.budget(chatID: chat) {
                 bus.send(Frame.flood(budget).encoded(after: identity), on: Self.remoteSocket)
             }
             bus.send(frame.encoded(after: identity), on: Self.remoteSocket)
         } else {
-            bus.send(frame.encoded(after: peer), on: Self.workersSocket)
+            bus.send(frame.encoded(after: peer.bytes), on: Self.workersSocket)
         }
     }
 
@@ -200,7 +200,7 @@ final class BrokerService: Sendable {
                         appended: inout Journal.Ticket?) -> [BrokerState.Action] {
         // The supervisor's answers to peer-lost reports are JSON, not frames: nothing to do.
         guard m.socket != Self.supervisorSocket, let identity = m.frames.first else { return [] }
-        let peer = m.socket == Self.remoteSocket ? RemotePeer.key(identity) : identity
+        let peer = PeerID(m.socket == Self.remoteSocket ? RemotePeer.key(identity) : identity)
         if m.socket == Self.remoteSocket, let allowed, !(m.userID.map(allowed.contains) ?? false) {
             // Admitted at its handshake, but its key has left the allow-list since.
             return state.revoke(peer, reason: "this host's key is no longer in the broker's allow-list", now: now)
@@ -232,11 +232,11 @@ final class BrokerService: Sendable {
             return []
         }
         if case .metrics(let report) = frame {
-            telemetry.metrics.absorb(report, from: peer)
+            telemetry.metrics.absorb(report, from: peer.bytes)
             return []
         }
         if case .flood(let budget) = frame {
-            if RemotePeer.isRemote(peer) { floodTable?.absorb(budget) }
+            if RemotePeer.isRemote(peer.bytes) { floodTable?.absorb(budget) }
             return []
         }
         return state.received(frame, from: peer, now: now)
@@ -252,14 +252,14 @@ final class BrokerService: Sendable {
             case .answerIngest(let peer, let frame):
                 if case .ack = frame {
                     let bus = self.bus
-                    let frames = frame.encoded(after: peer)
+                    let frames = frame.encoded(after: peer.bytes)
                     // Only what the journal has on disk is acknowledged: the batch's own write
                     // (its fsync started when it was appended), or, for a batch of updates
                     // already seen, everything written so far.
                     let ack: @Sendable () -> Void = { bus.send(frames, on: Self.ingestSocket) }
                     if let appended { journal.whenDurable(after: appended, ack) } else { journal.whenDurable(ack) }
                 } else {
-                    bus.send(frame.encoded(after: peer), on: Self.ingestSocket)
+                    bus.send(frame.encoded(after: peer.bytes), on: Self.ingestSocket)
                 }
             case .completed(let updateID):
                 journal.complete(updateID)
@@ -269,17 +269,17 @@ final class BrokerService: Sendable {
             case .deadLetter(let letter):
                 more += deadLetter(letter, state: &state, now: now)
             case .refused(let peer, let reason):
-                logger.error("peer refused", metadata: ["peer": "\(RemotePeer.name(peer))", "reason": "\(reason)"])
+                logger.error("peer refused", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
             case .lost(let peer, let pid, let role, let reason, let requeued):
-                telemetry.metrics.forget(peer)
-                logger.warning("peer lost; its jobs go to others", metadata: ["peer": "\(RemotePeer.name(peer))",
+                telemetry.metrics.forget(peer.bytes)
+                logger.warning("peer lost; its jobs go to others", metadata: ["peer": "\(peer)",
                                                                             "reason": "\(reason)", "jobs": "\(requeued)"])
                 // A process the broker gave up on must not come back and finish jobs that now
                 // run elsewhere: its supervisor kills it (gunicorn's arbiter does the same).
                 let request = ControlRequest(command: .peerLost, pid: Int(pid), role: role.name, reason: reason)
                 // A process id names a process on this host only: a remote host's own supervisor
                 // sees its worker exit once the worker hears nothing from the broker.
-                if pid > 0, !RemotePeer.isRemote(peer), let json = try? JSONEncoder().encode(request) {
+                if pid > 0, !RemotePeer.isRemote(peer.bytes), let json = try? JSONEncoder().encode(request) {
                     bus.send([Data(), json], on: Self.supervisorSocket)
                 }
             }

@@ -17,7 +17,7 @@ extension BrokerState {
     /// the old broker's job id (their DONE comes under it), so they are neither run twice nor
     /// overtaken by their chat's next update. What no worker accounts for runs again when the
     /// wait ends, as before. After the wait, a HANDOVER changes nothing.
-    mutating func take(_ handover: Handover, from peer: Data, now: ContinuousClock.Instant) -> [Action] {
+    mutating func take(_ handover: Handover, from peer: PeerID, now: ContinuousClock.Instant) -> [Action] {
         guard waitingForHandover != nil, peers[peer]?.role == .worker else { return [] }
         var actions: [Action] = []
         for updateID in handover.finished {

@@ -49,7 +49,7 @@ extension BrokerState {
     }
 
     /// An outbox job from the sequencer: queued behind its key's earlier work, once per id.
-    mutating func emit(_ e: Emission, from peer: Data, now: ContinuousClock.Instant) -> [Action] {
+    mutating func emit(_ e: Emission, from peer: PeerID, now: ContinuousClock.Instant) -> [Action] {
         if let outcome = outboxDone[e.outboxID] {
             return [.send(peer: peer, .emitted(outboxID: e.outboxID, outcome: outcome, output: Data()))]
         }
@@ -89,19 +89,19 @@ extension BrokerState {
         return .send(peer: submitter.peer, .result(taskID: submitter.taskID, outcome: outcome, output: output))
     }
 
-    mutating func register(_ peer: Data, role: PeerRole, pid: UInt32, host: String, capacity: Int, now: ContinuousClock.Instant) -> [Action] {
+    mutating func register(_ peer: PeerID, role: PeerRole, pid: UInt32, host: String, capacity: Int, now: ContinuousClock.Instant) -> [Action] {
         peers[peer] = Peer(role: role, pid: pid, host: host, capacity: capacity, lastSeen: now, lastSent: now)
         rotation.append(peer)
         return dispatch(now: now)
     }
 
-    mutating func removePeer(_ peer: Data) {
+    mutating func removePeer(_ peer: PeerID) {
         peers[peer] = nil
         rotation.removeAll { $0 == peer }
     }
 
     /// A peer is gone: its jobs go back to the head of their queues, or to the dead letters.
-    mutating func expire(_ id: Data, _ peer: Peer, reason: String, now: ContinuousClock.Instant) -> [Action] {
+    mutating func expire(_ id: PeerID, _ peer: Peer, reason: String, now: ContinuousClock.Instant) -> [Action] {
         removePeer(id)
         var actions: [Action] = [.lost(peer: id, pid: peer.pid, role: peer.role, reason: reason, requeued: peer.inFlight.count)]
         for jobID in peer.inFlight.sorted(by: >) {
@@ -135,7 +135,7 @@ extension BrokerState {
         return actions
     }
 
-    mutating func finish(_ id: UInt64, outcome: Outcome, output: Data, from peer: Data, now: ContinuousClock.Instant) -> [Action] {
+    mutating func finish(_ id: UInt64, outcome: Outcome, output: Data, from peer: PeerID, now: ContinuousClock.Instant) -> [Action] {
         // In place by index: `peers[peer]?.inFlight.remove(id)` (an optional-chained mutation
         // through Dictionary's subscript) costs eight heap allocations per call in optimised
         // Swift 6.3, once per DONE (counted with `scripts/bench allocs`).
@@ -149,7 +149,7 @@ extension BrokerState {
         } else {
             actions += complete(id, job, outcome: outcome, output: output, now: now)
         }
-        if peers[peer]?.draining == true, peers[peer]?.inFlight.isEmpty == true { removePeer(peer) }
+        if let slot = peers.index(forKey: peer), peers.values[slot].draining, peers.values[slot].inFlight.isEmpty { removePeer(peer) }
         actions += dispatch(now: now)
         return actions
     }
@@ -211,7 +211,8 @@ extension BrokerState {
                                          toRun: recovered.count))
             recovered = [:]
         }
-        if let sequencer = rotation.first(where: { peers[$0]?.role == .sequencer }) {
+        // (Looked for only with serial work waiting: the search costs a lookup per peer.)
+        if !serialQueue.isEmpty, let sequencer = rotation.first(where: { peers[$0]?.role == .sequencer }) {
             while let next = serialQueue.first, let job = jobs[next], peers[sequencer]!.free > 0 {
                 if job.quarantined && serialInFlight > 0 { break }
                 serialQueue.removeFirst()
@@ -248,7 +249,7 @@ extension BrokerState {
     }
 
     /// The next pool worker in rotation with a free slot (moved to the back).
-    mutating func nextWorkerWithFreeSlot() -> Data? {
+    mutating func nextWorkerWithFreeSlot() -> PeerID? {
         for _ in 0..<rotation.count {
             let peer = rotation.removeFirst()
             rotation.append(peer)
@@ -258,20 +259,22 @@ extension BrokerState {
     }
 
     /// A pool worker with nothing in flight, for a quarantined job.
-    func idleWorker() -> Data? {
+    func idleWorker() -> PeerID? {
         rotation.first { peers[$0].map { $0.role == .worker && $0.idle } ?? false }
     }
 
-    mutating func assign(_ id: UInt64, to peer: Data, now: ContinuousClock.Instant) -> Action {
+    mutating func assign(_ id: UInt64, to peer: PeerID, now: ContinuousClock.Instant) -> Action {
         jobs[id]!.attempts += 1
         jobs[id]!.peer = peer
-        peers[peer]!.inFlight.insert(id)
-        if jobs[id]!.quarantined {
-            peers[peer]!.exclusive = true
-            peers[peer]!.reserved = false
-        }
-        peers[peer]!.lastSent = now
         let job = jobs[id]!
+        // One lookup of the peer (its identity hashed once), not one per field.
+        let slot = peers.index(forKey: peer)!
+        peers.values[slot].inFlight.insert(id)
+        if job.quarantined {
+            peers.values[slot].exclusive = true
+            peers.values[slot].reserved = false
+        }
+        peers.values[slot].lastSent = now
         return .send(peer: peer, .job(Job(id: id, attempt: job.attempts, payload: job.payload)))
     }
 

@@ -13,8 +13,8 @@ extension BrokerState {
         var queue: QueueKey
         var serial: Bool
         var attempts: UInt8 = 0
-        var peer: Data?
-        var submitter: (peer: Data, taskID: UInt64)?
+        var peer: PeerID?
+        var submitter: (peer: PeerID, taskID: UInt64)?
         var accepted: ContinuousClock.Instant
         /// The first step of a two-step handler: its result goes on to the sequencer.
         var applies = false

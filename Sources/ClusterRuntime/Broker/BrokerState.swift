@@ -77,16 +77,16 @@ package struct BrokerState: Sendable {
 
     package enum Action: Sendable, Equatable {
         /// Send `frame` to peer `peer` (a worker or sequencer).
-        case send(peer: Data, Frame)
+        case send(peer: PeerID, Frame)
         /// Answer ingest `peer`.
-        case answerIngest(peer: Data, Frame)
+        case answerIngest(peer: PeerID, Frame)
         /// Give up on a job: record it with the reason.
         case deadLetter(DeadLetter)
         /// A peer was declared gone; `requeued` of its jobs went back to the queues. The
         /// supervisor of its host kills `pid` if it still runs (a hung or stopped process).
-        case lost(peer: Data, pid: UInt32, role: PeerRole, reason: String, requeued: Int)
+        case lost(peer: PeerID, pid: UInt32, role: PeerRole, reason: String, requeued: Int)
         /// A peer was not admitted (REFUSE sent); it runs nothing.
-        case refused(peer: Data, reason: String)
+        case refused(peer: PeerID, reason: String)
         /// An update's job is over (done, failed or dead-lettered): journal its completion.
         case completed(updateID: Int64)
         /// The wait for HANDOVERs after a recovery is over: how many recovered updates workers
@@ -135,10 +135,10 @@ package struct BrokerState: Sendable {
     /// Outbox ids finished recently, with how they ended.
     var outboxDone: [UInt64: Outcome] = [:]
     var outboxDoneOrder = Deque<UInt64>()
-    var peers: [Data: Peer] = [:]
+    var peers: [PeerID: Peer] = [:]
     /// When `tick` last ran, to tell the broker's own stalls from silent peers.
     var lastTick: ContinuousClock.Instant?
-    var rotation = Deque<Data>()
+    var rotation = Deque<PeerID>()
     var nextJobID: UInt64 = 1
     var seen: UpdateIDWindow
     /// After a recovery, dispatching waits for HANDOVERs (see `HandoverWait`); nil: not waiting.
@@ -168,7 +168,7 @@ package struct BrokerState: Sendable {
 
     /// One peer as `tgcluster status` shows it.
     package struct PeerSummary: Sendable, Equatable {
-        package var peer: Data
+        package var peer: PeerID
         package var role: PeerRole
         package var pid: UInt32
         package var host: String
@@ -189,7 +189,7 @@ package struct BrokerState: Sendable {
 
     package var peerSummary: [PeerSummary] {
         peers.map { PeerSummary(peer: $0.key, role: $0.value.role, pid: $0.value.pid, host: $0.value.host, capacity: $0.value.capacity, inFlight: $0.value.inFlight.count) }
-            .sorted { $0.peer.lexicographicallyPrecedes($1.peer) }
+            .sorted { $0.peer.bytes.lexicographicallyPrecedes($1.peer.bytes) }
     }
 
     // MARK: - Events
@@ -227,7 +227,7 @@ package struct BrokerState: Sendable {
     }
 
     /// A batch from ingest: accepted (ACK) or refused as too much (BUSY, nothing kept).
-    package mutating func updates(_ batch: UInt64, _ updates: [UpdateEnvelope], from ingest: Data,
+    package mutating func updates(_ batch: UInt64, _ updates: [UpdateEnvelope], from ingest: PeerID,
                                  now: ContinuousClock.Instant) -> [Action] {
         if jobs.count + updates.count > configuration.maxPending, !updates.isEmpty {
             counters.busy += 1
@@ -259,7 +259,7 @@ package struct BrokerState: Sendable {
     }
 
     /// A frame from a worker or the sequencer.
-    package mutating func received(_ frame: Frame, from peer: Data, now: ContinuousClock.Instant) -> [Action] {
+    package mutating func received(_ frame: Frame, from peer: PeerID, now: ContinuousClock.Instant) -> [Action] {
         if case .ready(let ready) = frame {
             let capacity = ready.capacity, role = ready.role
             if let own = configuration.fingerprint, ready.fingerprint != own {
@@ -288,12 +288,12 @@ package struct BrokerState: Sendable {
             }
             return actions + register(peer, role: role, pid: ready.pid, host: ready.host, capacity: Int(capacity), now: now)
         }
-        guard peers[peer] != nil else {
+        guard let slot = peers.index(forKey: peer) else {
             // Unknown (the broker restarted, or the peer expired): ask it to say READY again;
             // to a DISCONNECT, the same word is the answer a draining peer waits for.
             return [.send(peer: peer, .disconnect)]
         }
-        peers[peer]!.lastSeen = now
+        peers.values[slot].lastSeen = now
         switch frame {
         case .heartbeat:
             return []
@@ -335,7 +335,7 @@ package struct BrokerState: Sendable {
 
     /// A peer that may no longer talk to the broker (its key left the allow-list): told so, and
     /// its jobs go to others.
-    package mutating func revoke(_ peer: Data, reason: String, now: ContinuousClock.Instant) -> [Action] {
+    package mutating func revoke(_ peer: PeerID, reason: String, now: ContinuousClock.Instant) -> [Action] {
         var actions: [Action] = [.send(peer: peer, .refuse(reason: reason))]
         if let known = peers[peer] {
             actions.append(.refused(peer: peer, reason: reason))

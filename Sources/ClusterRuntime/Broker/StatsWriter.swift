@@ -22,7 +22,7 @@ struct StatsWriter {
             requeued: c.requeued, deadLettered: c.deadLettered, busy: c.busy, updatesPerSecond: rate,
             latencyP50: pct(0.5), latencyP99: pct(0.99),
             peers: state.peerSummary.map {
-                .init(id: RemotePeer.name($0.peer), role: $0.role.name, pid: Int($0.pid), host: $0.host, remote: RemotePeer.isRemote($0.peer),
+                .init(id: "\($0.peer)", role: $0.role.name, pid: Int($0.pid), host: $0.host, remote: RemotePeer.isRemote($0.peer.bytes),
                       capacity: $0.capacity, inFlight: $0.inFlight)
             })
         status.botAPI = botAPI()

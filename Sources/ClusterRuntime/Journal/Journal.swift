@@ -155,7 +155,7 @@ package final class Journal: @unchecked Sendable {
         // Every record into one buffer, checksummed in place: one allocation per batch.
         var out = ByteWriter()
         for e in envelopes { JournalRecord.accepted(e, receivedAt: receivedAt).encode(into: &out) }
-        try write(out.data)
+        try write(out)
         let number = segments[segments.count - 1].number
         for e in envelopes where open[e.updateID] == nil {
             open[e.updateID] = number
@@ -181,9 +181,9 @@ package final class Journal: @unchecked Sendable {
     /// Writes the completion records `complete` has kept (into the page cache; the next group
     /// fsync makes them durable).
     package func flushCompletions() {
-        guard !completions.data.isEmpty else { return }
-        try? write(completions.data)
-        completions.data.removeAll(keepingCapacity: true)
+        guard !completions.isEmpty else { return }
+        try? write(completions)
+        completions.removeAll()
     }
 
     /// Runs `body` (on the sync thread) once everything written so far is on disk.
@@ -314,13 +314,14 @@ package final class Journal: @unchecked Sendable {
         configuration.directory.appendingPathComponent(String(format: "segment-%012d.log", number))
     }
 
-    private func write(_ data: Data) throws {
+    private func write(_ out: ByteWriter) throws {
         if let marker = configuration.faultMarker, FileManager.default.fileExists(atPath: marker.path) {
             throw JournalError("write failed: \(String(cString: strerror(ENOSPC))) (injected by \(marker.lastPathComponent))")
         }
+        let count = out.count
         var offset = 0
-        while offset < data.count {
-            let n = data.withUnsafeBytes { raw in Foundation.write(fd, raw.baseAddress! + offset, data.count - offset) }
+        while offset < count {
+            let n = out.withUnsafeBytes { raw in Foundation.write(fd, raw.baseAddress! + offset, count - offset) }
             if n < 0 {
                 if errno == EINTR { continue }
                 let e = errno
@@ -329,8 +330,8 @@ package final class Journal: @unchecked Sendable {
             }
             offset += n
         }
-        size += data.count
-        written += data.count
+        size += count
+        written += count
         writes += 1
         segments[segments.count - 1].lastWrite = Date()
     }

@@ -28,11 +28,11 @@ package enum JournalRecord: Equatable {
     /// Appends the record to `out`: the body written in place after a header left blank, then
     /// the header filled in (no buffer per record; the broker writes a batch's in one).
     package func encode(into out: inout ByteWriter) {
-        let start = out.data.count
-        out.data.append(contentsOf: Self.magic)
+        let start = out.count
+        Self.magic.withUnsafeBytes { out.bytes($0) }
         out.u32(0)
         out.u32(0)
-        let body = out.data.count
+        let body = out.count
         switch self {
         case .accepted(let envelope, let time):
             out.u8(1)
@@ -42,12 +42,10 @@ package enum JournalRecord: Equatable {
             out.u8(2)
             out.i64(id)
         }
-        let length = out.data.count - body
-        let crc = out.data.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[body...])) }
-        out.data.withUnsafeMutableBytes { raw in
-            raw.storeBytes(of: UInt32(length).bigEndian, toByteOffset: start + 4, as: UInt32.self)
-            raw.storeBytes(of: crc.bigEndian, toByteOffset: start + 8, as: UInt32.self)
-        }
+        let length = out.count - body
+        let crc = out.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[body...])) }
+        out.patchU32(UInt32(length), at: start + 4)
+        out.patchU32(crc, at: start + 8)
     }
 
     /// Decodes a record's type and payload (its CRC already checked).

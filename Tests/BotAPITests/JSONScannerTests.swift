@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+@testable import BotAPI
+
+@Suite("JSONScanner")
+struct JSONScannerTests {
+    /// The string walk takes eight bytes at a step and jumps to the first quote, backslash or
+    /// control byte in them. It must end where a byte-by-byte walk ends, with the same range,
+    /// escape flag or error, wherever the special byte falls in a word and whatever follows it
+    /// (a borrow in the word test marks bytes above a real one; tried: taking the highest mark
+    /// instead of the lowest fails most of these, and a walk that skips words without the
+    /// control test accepts raw control bytes).
+    @Test func theWordWalk_endsWhereTheByteWalkEnds() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = Array("abcXYZ 019é".utf8) + [0x22, 0x5C, 0x5C, 0x01, 0x1F, 0x20, 0x21, 0x7F, 0x80, 0xFF, 0x6E, 0x75, 0x30]
+        for _ in 0..<20_000 {
+            let count = Int.random(in: 0...40, using: &generator)
+            var input: [UInt8] = [0x22]
+            for _ in 0..<count { input.append(alphabet.randomElement(using: &generator)!) }
+            if Bool.random(using: &generator) { input.append(0x22) }
+            input += Array(#",  "k":1}"#.utf8).prefix(Int.random(in: 0...9, using: &generator))
+            #expect(Self.walk(input) == Self.reference(input), "\(input)")
+        }
+        #expect(Self.walk(Array(#""plain text that is long enough for words","#.utf8)) == .ended(at: 42, escaped: false))
+        #expect(Self.walk(Array(#""0123456\"89","#.utf8)) == .ended(at: 13, escaped: true))
+        #expect(Self.walk([0x22] + Array("0123456789".utf8) + [0x0A, 0x22]) == .failed)
+    }
+
+    enum Outcome: Equatable {
+        case ended(at: Int, escaped: Bool)
+        case failed
+    }
+
+    static func walk(_ input: [UInt8]) -> Outcome {
+        input.withUnsafeBytes { raw in
+            var s = JSONScanner(raw)
+            guard let (range, escaped) = try? s.skipString() else { return .failed }
+            #expect(range == 1..<(s.index - 1))
+            return .ended(at: s.index, escaped: escaped)
+        }
+    }
+
+    /// The byte-by-byte walk the scanner did before it took words.
+    static func reference(_ input: [UInt8]) -> Outcome {
+        var i = 1
+        var escaped = false
+        while i < input.count {
+            let b = input[i]
+            if b == 0x22 { return .ended(at: i + 1, escaped: escaped) }
+            if b == 0x5C {
+                escaped = true
+                guard i + 1 < input.count else { return .failed }
+                switch input[i + 1] {
+                case 0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74: i += 2
+                case 0x75:
+                    guard i + 6 <= input.count, input[(i + 2)..<(i + 6)].allSatisfy({ $0.isHexDigit }) else { return .failed }
+                    i += 6
+                default: return .failed
+                }
+                continue
+            }
+            if b < 0x20 { return .failed }
+            i += 1
+        }
+        return .failed
+    }
+}
+
+private extension UInt8 {
+    var isHexDigit: Bool { (0x30...0x39).contains(self) || (0x41...0x46).contains(self) || (0x61...0x66).contains(self) }
+}
