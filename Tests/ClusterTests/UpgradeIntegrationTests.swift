@@ -18,14 +18,15 @@ struct UpgradeIntegrationTests {
         // A drain deadline far shorter than the queue: the stop leaves journaled updates unhandled
         // (300 ms was once enough for a fast run to drain the whole queue in the suite).
         try await withCluster(bot: testBot, workers: 2, concurrency: 8, extra: ["--drain-deadline", "10ms"]) { cluster in
-            // Under the old build: state (three notes), a timer due after the upgrade, and a load
-            // over ten chats (each chat's updates run in order, so a queue forms at the broker).
-            try await Self.noteThriceAndSetATimer(cluster)
+            // Under the old build: state (three notes), a load over ten chats (each chat's updates
+            // run in order, so a queue forms at the broker), and a timer due after the upgrade.
+            try await Self.noteThrice(cluster)
             try await cluster.send("/version", chat: 9)
             _ = try await cluster.sim.generate(Self.chats * Self.perChat, chats: Self.chats, firstChatID: 100_000)
             try await waitUntil("a third of the load answered", timeout: .seconds(60)) {
                 try await cluster.replyCount() >= Self.chats * Self.perChat / 3
             }
+            try await Self.setATimer(cluster, seconds: 6)  // (see there: why just before the stop)
             // The stop (SIGTERM, as `systemctl stop` sends it).
             #expect(try await cluster.stop() == 0)
             let unfinishedTexts = try Self.unfinishedTexts(dataDir: cluster.dataDir)
@@ -34,6 +35,7 @@ struct UpgradeIntegrationTests {
             let answeredBefore = before.values.reduce(0) { $0 + $1.count }
             #expect(unfinished > 0, "the stop should leave work in the journal (the test proves nothing otherwise)")
             #expect(before[9] == nil, "the old build has no /version handler")
+            #expect(before[8] == ["later: once"], "the timer is due after the stop")
 
             // The next build: the same executable with one handler more.
             let env = Self.environment(cluster)
@@ -93,14 +95,19 @@ struct UpgradeIntegrationTests {
         }
     }
 
-    /// Three `/note`s in chat 7 (the store), a `/later 12` timer in chat 8 (the JobQueue).
-    static func noteThriceAndSetATimer(_ cluster: ClusterHarness) async throws {
+    /// Three `/note`s in chat 7 (the store).
+    static func noteThrice(_ cluster: ClusterHarness) async throws {
         for _ in 0..<3 { try await cluster.send("/note", chat: 7) }
-        try await cluster.send("/later 12 once", chat: 8)
-        try await waitUntil("the notes and the timer", timeout: .seconds(30)) {
-            let r = try await cluster.replies()
-            return r[7]?.last == "notes: 3" && r[8] == ["later: once"]
-        }
+        try await waitUntil("the notes", timeout: .seconds(30)) { try await cluster.replies()[7]?.last == "notes: 3" }
+    }
+
+    /// A `/later` timer in chat 8 (the JobQueue), due `seconds` after its handler committed it:
+    /// set just before the stop, so that it falls due after it however long the load took (set
+    /// at the start, 12 s ahead, it fell due under the old build on a slow run; its job, cut by
+    /// the drain deadline after its reply, ran again: "beep once" twice).
+    static func setATimer(_ cluster: ClusterHarness, seconds: Int) async throws {
+        try await cluster.send("/later \(seconds) once", chat: 8)
+        try await waitUntil("the timer set", timeout: .seconds(30)) { try await cluster.replies()[8] == ["later: once"] }
     }
 
     /// The text messages journaled and not completed (the broker is stopped).
