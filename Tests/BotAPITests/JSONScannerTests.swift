@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Sim
 @testable import BotAPI
 
 @Suite("JSONScanner")
@@ -11,7 +12,7 @@ struct JSONScannerTests {
     /// instead of the lowest fails most of these, and a walk that skips words without the
     /// control test accepts raw control bytes).
     @Test func theWordWalk_endsWhereTheByteWalkEnds() {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SplitMix64(seed: 13)  // the same strings every run: a failure reproduces
         let alphabet: [UInt8] = Array("abcXYZ 019é".utf8) + [0x22, 0x5C, 0x5C, 0x01, 0x1F, 0x20, 0x21, 0x7F, 0x80, 0xFF, 0x6E, 0x75, 0x30]
         for _ in 0..<20_000 {
             let count = Int.random(in: 0...40, using: &generator)

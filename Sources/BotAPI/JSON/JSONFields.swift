@@ -92,10 +92,7 @@ public enum JSONFields {
         }
         out.append(UInt8(ascii: "\\"))
         guard let short else {
-            let hex = hexDigits
-            for b in [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")] { out.append(b) }
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0xF)])
+            out += [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]]
             return
         }
         out.append(short)

@@ -18,7 +18,7 @@ public struct RawUpdate: Sendable {
     /// the broker's largest cost per update after ZeroMQ (`scripts/bench instructions`).
     private var textPosition = TextPosition.unknown
 
-    private enum TextPosition: Sendable, Equatable {
+    private enum TextPosition: Sendable {
         case unknown
         case absent
         case at(Int)
@@ -53,16 +53,12 @@ public struct RawUpdate: Sendable {
 
     /// The text of a message-like update (`message.text`, `edited_message.text`, ...).
     public var text: String? {
-        switch textPosition {
-        case .absent: nil
-        case .at(let start):
-            bytes.withUnsafeBytes { raw in
-                var s = JSONScanner(raw)
-                s.index = start
-                guard (try? s.peek()) == UInt8(ascii: "\"") else { return nil }
-                return try? s.readString()
-            }
-        case .unknown: string(at: kind.rawValue, "text")
+        bytes.withUnsafeBytes { raw in
+            guard let start = textStart(in: raw) else { return nil }
+            var s = JSONScanner(raw)
+            s.index = start
+            guard (try? s.peek()) == UInt8(ascii: "\"") else { return nil }
+            return try? s.readString()
         }
     }
 
@@ -70,12 +66,22 @@ public struct RawUpdate: Sendable {
     /// several filters that read it: each then starts there, not at the update's first key.
     package func locatingText() -> RawUpdate {
         var copy = self
-        copy.textPosition = bytes.withUnsafeBytes { raw in Self.textStart(raw, kind).map { .at($0) } ?? .absent }
+        copy.textPosition = bytes.withUnsafeBytes { raw in Self.walkToText(raw, kind).map { .at($0) } ?? .absent }
         return copy
     }
 
-    /// Where the value of the update's `kind.text` begins in `raw`; nil if there is none.
-    private static func textStart(_ raw: UnsafeRawBufferPointer, _ kind: UpdateKind) -> Int? {
+    /// Where the value of `kind.text` begins in `raw` (this update's bytes): where
+    /// `locatingText()` found it, else found by a walk; nil if there is none.
+    private func textStart(in raw: UnsafeRawBufferPointer) -> Int? {
+        switch textPosition {
+        case .absent: nil
+        case .at(let start): start
+        case .unknown: Self.walkToText(raw, kind)
+        }
+    }
+
+    /// The walk from the update's first key to the value of `kind.text`; nil if there is none.
+    private static func walkToText(_ raw: UnsafeRawBufferPointer, _ kind: UpdateKind) -> Int? {
         var s = JSONScanner(raw)
         guard enter(kind.rawValue, &s), enter("text", &s) else { return nil }
         s.skipWhitespace()
@@ -89,12 +95,7 @@ public struct RawUpdate: Sendable {
     public func text(hasPrefix prefix: String) -> Bool? {
         enum Verdict { case noText, yes, no, undecided }
         let verdict = bytes.withUnsafeBytes { raw -> Verdict in
-            let known: Int?? = switch textPosition {
-            case .unknown: nil
-            case .absent: .some(nil)
-            case .at(let start): .some(start)
-            }
-            guard let start = known ?? Self.textStart(raw, kind), start < raw.count, raw[start] == UInt8(ascii: "\"") else { return .noText }
+            guard let start = textStart(in: raw), start < raw.count, raw[start] == UInt8(ascii: "\"") else { return .noText }
             var i = start + 1
             // Plain: ASCII, printable (a control character is no valid JSON: `text` says nil),
             // no escape.

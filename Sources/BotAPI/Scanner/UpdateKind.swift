@@ -11,9 +11,8 @@ public struct UpdateKind: RawRepresentable, Hashable, Sendable, CustomStringConv
     /// Whether updates of this kind carry a `Message` (the Bot API's `Update` fields of that
     /// type), whose text the router's text filters read.
     package var carriesMessage: Bool {
-        switch rawValue {
-        case "message", "edited_message", "channel_post", "edited_channel_post", "business_message",
-             "edited_business_message", "guest_message": true
+        switch self {
+        case .message, .editedMessage, .channelPost, .editedChannelPost, .businessMessage, .editedBusinessMessage, .guestMessage: true
         default: false
         }
     }
