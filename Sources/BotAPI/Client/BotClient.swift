@@ -103,8 +103,9 @@ public final class BotClient: Sendable {
     /// Calls a method by name with a JSON body written by the caller: the hot path of replies,
     /// which skips `JSONEncoder` for parameters a few string concatenations can write.
     public func send(methodName: String, json: Data) async throws -> HTTPResponse {
-        let request = HTTPRequest(url: url(methodName), body: .bytes(json, contentType: "application/json"),
+        var request = HTTPRequest(url: url(methodName), body: .bytes(json, contentType: "application/json"),
                                   connectTimeout: configuration.connectTimeout, totalTimeout: configuration.requestTimeout)
+        request.recurringURL = true
         return try await send(request, method: methodName)
     }
 
@@ -121,6 +122,7 @@ public final class BotClient: Sendable {
         var request = HTTPRequest(url: url(methodName), connectTimeout: configuration.connectTimeout,
                                   totalTimeout: configuration.requestTimeout)
         request.freshConnection = freshConnection
+        request.recurringURL = true
         return try await send(request, method: methodName)
     }
 
@@ -206,7 +208,9 @@ public final class BotClient: Sendable {
             timeout = .seconds(max(poll, 0)) + configuration.longPollMargin
         }
         let body = try RequestEncoder.encode(method)
-        return HTTPRequest(url: url(M.name), body: body, connectTimeout: configuration.connectTimeout, totalTimeout: timeout)
+        var request = HTTPRequest(url: url(M.name), body: body, connectTimeout: configuration.connectTimeout, totalTimeout: timeout)
+        request.recurringURL = true
+        return request
     }
 }
 

@@ -19,6 +19,9 @@ public final class CurlMultiLoop: Sendable {
         public var maxIdleConnections: Int = 64
         /// Open connections per host, 0 = unlimited (`CURLMOPT_MAX_HOST_CONNECTIONS`).
         public var maxConnectionsPerHost: Int = 0
+        /// Where the proxy variables are read, once, as libcurl reads them (`http_proxy`,
+        /// `https_proxy`/`HTTPS_PROXY`, `all_proxy`/`ALL_PROXY`, `no_proxy`/`NO_PROXY`).
+        public var environment: [String: String] = ProcessInfo.processInfo.environment
 
         public init() {}
     }
@@ -43,6 +46,7 @@ public final class CurlMultiLoop: Sendable {
     private nonisolated(unsafe) let multi: UnsafeMutableRawPointer
     // Its sockets and timer; the loop thread's, but for `wake()` (an eventfd write).
     private nonisolated(unsafe) let events = CurlSocketEvents()
+    private let proxies: CurlProxyEnvironment
 
     public init(configuration: Configuration = .init()) {
         CurlGlobal.ensureInitialized()
@@ -50,6 +54,7 @@ public final class CurlMultiLoop: Sendable {
             preconditionFailure("curl_multi_init failed: out of memory")
         }
         self.multi = multi
+        proxies = CurlProxyEnvironment(configuration.environment)
         _ = CCurlShims_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxIdleConnections)
         _ = CCurlShims_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, configuration.maxConnectionsPerHost)
         events.attach(to: multi)
@@ -108,7 +113,7 @@ public final class CurlMultiLoop: Sendable {
     // MARK: - Loop thread
 
     private func runLoop() {
-        var loop = LoopState(multi: multi)
+        var loop = LoopState(multi: multi, proxies: proxies)
         let timeout = CCurlShims_socket_timeout()
         var transfers: Int32 = 0
         while true {
@@ -146,8 +151,9 @@ public final class CurlMultiLoop: Sendable {
     }
 
     /// What only the loop thread touches: the transfers in flight by id and by easy handle,
-    /// cancellations that came before their start, easy handles kept for reuse, and the header
-    /// lists of requests without headers of their own, by content type (built once, not per call).
+    /// cancellations that came before their start, easy handles kept for reuse, the header
+    /// lists of requests without headers of their own, by content type, and the parsed URLs
+    /// (each built once, not per call).
     private struct LoopState {
         let multi: UnsafeMutableRawPointer
         var transfers: [UInt64: CurlTransfer] = [:]
@@ -158,8 +164,13 @@ public final class CurlMultiLoop: Sendable {
         var headerLists: [String?: UnsafeMutablePointer<curl_slist>] = [:]
         /// Content types are the caller's: past this many, lists are built per call again.
         static let maxHeaderLists = 8
+        /// URLs parsed once, with their proxies from the environment as the loop started.
+        var urls: CurlURLTable
 
-        init(multi: UnsafeMutableRawPointer) { self.multi = multi }
+        init(multi: UnsafeMutableRawPointer, proxies: CurlProxyEnvironment) {
+            self.multi = multi
+            urls = CurlURLTable(proxies: proxies)
+        }
 
         mutating func start(_ id: UInt64, _ request: HTTPRequest, _ continuation: CheckedContinuation<HTTPResponse, any Error>) {
             if cancelledEarly.remove(id) != nil {
@@ -175,7 +186,9 @@ public final class CurlMultiLoop: Sendable {
             // time, so nothing of the handle's last call carries over.
             let transfer = CurlTransfer(handle: handle, request: request, continuation: continuation)
             do {
-                try transfer.configure { type in sharedHeaderList(contentType: type) }
+                try transfer.configure(target: urls.target(for: request.url, recurring: request.recurringURL), noProxy: urls.proxies.noProxy) { type in
+                    sharedHeaderList(contentType: type)
+                }
             } catch {
                 transfer.releaseRequestResources()
                 idleHandles.append(handle)
@@ -241,6 +254,7 @@ public final class CurlMultiLoop: Sendable {
             for handle in idleHandles { handle.free() }
             for list in headerLists.values { curl_slist_free_all(list) }
             curl_multi_cleanup(multi)
+            urls.free()
         }
     }
 }

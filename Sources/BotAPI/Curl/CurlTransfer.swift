@@ -31,11 +31,19 @@ final class CurlTransfer {
         handle.errorBuffer[0] = 0
     }
 
-    /// `sharedHeaders`: the loop's list for a request with no headers of its own and this body's
-    /// content type (nil: built for this transfer and freed with it).
-    func configure(sharedHeaders: (String?) -> UnsafeMutablePointer<curl_slist>?) throws {
+    /// `target`: the request URL's parsed handle and proxy (`CurlURLTable`); `noProxy`: the hosts
+    /// no proxy is used for. `sharedHeaders`: the loop's list for a request with no headers of its
+    /// own and this body's content type (nil: built for this transfer and freed with it).
+    func configure(target: CurlURLTable.Target, noProxy: String,
+                   sharedHeaders: (String?) -> UnsafeMutablePointer<curl_slist>?) throws {
         let this = Unmanaged.passUnretained(self).toOpaque()
+        // The string as well as the parsed handle (see `CurlURLTable`); a nil handle clears the
+        // last call's, so that libcurl parses the string.
         try set(CURLOPT_URL, string: request.url)
+        try check(CCurlShims_easy_setopt_pointer(easy, CURLOPT_CURLU, target.parsed.map { UnsafeMutableRawPointer($0) }),
+                  "CURLOPT_CURLU")
+        try set(CURLOPT_PROXY, string: target.proxy)
+        try set(CURLOPT_NOPROXY, string: noProxy)
         try set(CURLOPT_NOSIGNAL, 1)
         try set(CURLOPT_TCP_KEEPALIVE, 1)
         // Both ways: a reused handle keeps the options of its last call (no `curl_easy_reset`).
@@ -88,9 +96,11 @@ final class CurlTransfer {
     }
 
     /// What every request sends after its own headers. An empty Expect: header skips the
-    /// 100-continue round trip libcurl adds to larger POSTs.
+    /// 100-continue round trip libcurl adds to larger POSTs; an empty Accept: drops libcurl's
+    /// `Accept: */*`, which says nothing (the Bot API answers JSON) and which libcurl formats
+    /// a character at a time on every request.
     static func standardHeaders(contentType: String?) -> [(String, String)] {
-        [("Expect", "")] + (contentType.map { [("Content-Type", $0)] } ?? [])
+        [("Expect", ""), ("Accept", "")] + (contentType.map { [("Content-Type", $0)] } ?? [])
     }
 
     /// A libcurl header list (`Name: value` lines); the caller frees it with `curl_slist_free_all`.
@@ -170,8 +180,16 @@ final class CurlTransfer {
         var start = n, end = line.count
         while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
         while end > start, [0x20, 0x09, 0x0D, 0x0A].contains(line[end - 1]) { end -= 1 }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<end]), as: UTF8.self)
+        let value = UnsafeRawBufferPointer(rebasing: line[start..<end])
+        // Every Bot API answer's type: 16 bytes, one past what a String holds without the heap,
+        // so the literal rather than a String built per response.
+        if value.count == Self.jsonBytes.utf8CodeUnitCount,
+           memcmp(value.baseAddress!, Self.jsonBytes.utf8Start, value.count) == 0 { return Self.json }
+        return String(decoding: value, as: UTF8.self)
     }
+
+    private static let jsonBytes: StaticString = "application/json"
+    private static let json = "application/json"
 
     private func set(_ option: CURLoption, _ value: Int) throws {
         try check(CCurlShims_easy_setopt_long(easy, option, value), "option \(option.rawValue)")

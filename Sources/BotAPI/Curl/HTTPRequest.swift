@@ -31,6 +31,10 @@ public struct HTTPRequest: Sendable {
     public var totalTimeout: Duration
     /// Open a new connection and close it after: measures connect and TLS every time.
     public var freshConnection = false
+    /// The URL is one of the few a client calls again and again (a Bot API method's): the loop
+    /// parses it once and keeps the parsed form (`CurlURLTable`). Off for one-off URLs (a file's
+    /// download), which would fill the table.
+    public var recurringURL = false
 
     public init(url: String, body: Body = .none, headers: [(String, String)] = [],
                 connectTimeout: Duration = .seconds(10), totalTimeout: Duration = .seconds(30)) {
