@@ -62,7 +62,10 @@ public enum Frame: Sendable, Equatable {
     /// The frames, header first; after `routing` (a ROUTER's peer identity) when given, so that
     /// a routed message is built as one array rather than joined from two.
     public func encoded(after routing: Data? = nil) -> [Data] {
-        var w = ByteWriter()
+        // Room for the fixed fields of any command (payloads go as frames of their own): an
+        // empty writer allocated at the first field and again at the second (a DONE's id, then
+        // its outcome byte; `scripts/bench allocsites`).
+        var w = ByteWriter(capacity: 64)
         // The payload frames: one, or a batch's envelopes (no array of them built first).
         var single: Data?
         var envelopes: [UpdateEnvelope] = []

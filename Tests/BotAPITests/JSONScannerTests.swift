@@ -27,6 +27,35 @@ struct JSONScannerTests {
         #expect(Self.walk([0x22] + Array("0123456789".utf8) + [0x0A, 0x22]) == .failed)
     }
 
+    /// `skipNumber` validates without computing the value: it must end where `scanNumber` ends
+    /// and fail where it fails, on numbers, near-numbers and what may follow them.
+    @Test func skippingANumber_endsAndFailsWhereScanningItDoes() {
+        var generator = SplitMix64(seed: 29)
+        let alphabet = Array("-0123456789.eE+x ,}".utf8)
+        for _ in 0..<20_000 {
+            let input = (0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            let (skipped, scanned) = input.withUnsafeBytes { raw -> (Int?, Int?) in
+                var a = JSONScanner(raw), b = JSONScanner(raw)
+                let skipped: Int? = (try? a.skipNumber()).map { a.index }
+                // (Not `try?`: it would flatten a fraction's nil value into a failure.)
+                var scanned: Int?
+                do {
+                    _ = try b.scanNumber()
+                    scanned = b.index
+                } catch {}
+                return (skipped, scanned)
+            }
+            #expect(skipped == scanned, "\(String(decoding: input, as: UTF8.self))")
+        }
+        for (text, end) in [("-0.5e+3,", 7), ("1234567890}", 10), ("0123", 1), ("-", nil), ("1.", nil), ("2e", nil), ("9e-1 ", 4)] {
+            let got = Array(text.utf8).withUnsafeBytes { raw -> Int? in
+                var s = JSONScanner(raw)
+                return (try? s.skipNumber()).map { s.index }
+            }
+            #expect(got == end, "\(text)")
+        }
+    }
+
     enum Outcome: Equatable {
         case ended(at: Int, escaped: Bool)
         case failed

@@ -175,13 +175,47 @@ package struct JSONScanner {
         return (zeroQuote | zeroBackslash | control) & 0x8080_8080_8080_8080
     }
 
+    /// Skips a number, validating it as `scanNumber` does, without computing its value: walks
+    /// over an update's ids and dates (five or six numbers of ten digits before a message's text)
+    /// paid for a multiply with overflow checks per digit.
     mutating func skipNumber() throws(JSONScanError) {
-        _ = try scanNumber()
+        if index < end, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < end, isDigit(bytes[index]) else { throw error("invalid value") }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+        } else {
+            skipDigits()
+        }
+        _ = try skipFractionAndExponent()
+    }
+
+    @inline(__always)
+    private mutating func skipDigits() {
+        while index < end, isDigit(bytes[index]) { index += 1 }
+    }
+
+    /// After a number's integer digits: its fraction and exponent, if any (true: it has one, so
+    /// it is no integer). Shared by `skipNumber` and `scanNumber`.
+    private mutating func skipFractionAndExponent() throws(JSONScanError) -> Bool {
+        var found = false
+        if index < end, bytes[index] == UInt8(ascii: ".") {
+            found = true
+            index += 1
+            guard index < end, isDigit(bytes[index]) else { throw error("invalid number") }
+            skipDigits()
+        }
+        if index < end, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            found = true
+            index += 1
+            if index < end, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard index < end, isDigit(bytes[index]) else { throw error("invalid number") }
+            skipDigits()
+        }
+        return found
     }
 
     /// Scans a number; returns its value when it is an integer that fits `Int64`.
     mutating func scanNumber() throws(JSONScanError) -> Int64? {
-        let start = index
         var negative = false
         if index < end, bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
         guard index < end, isDigit(bytes[index]) else { throw error("invalid value") }
@@ -199,21 +233,7 @@ package struct JSONScanner {
                 index += 1
             }
         }
-        var integral = true
-        if index < end, bytes[index] == UInt8(ascii: ".") {
-            integral = false
-            index += 1
-            guard index < end, isDigit(bytes[index]) else { throw error("invalid number") }
-            while index < end, isDigit(bytes[index]) { index += 1 }
-        }
-        if index < end, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            integral = false
-            index += 1
-            if index < end, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < end, isDigit(bytes[index]) else { throw error("invalid number") }
-            while index < end, isDigit(bytes[index]) { index += 1 }
-        }
-        _ = start
+        let integral = !(try skipFractionAndExponent())
         return integral && fits ? value : nil
     }
 

@@ -152,8 +152,9 @@ package final class Journal: @unchecked Sendable {
     @discardableResult
     package func append(accepted envelopes: [UpdateEnvelope], receivedAt: Double = Date().timeIntervalSince1970) throws -> Ticket {
         flushCompletions()
-        // Every record into one buffer, checksummed in place: one allocation per batch.
-        var out = ByteWriter()
+        // Every record into one buffer, checksummed in place: one allocation per batch (sized for
+        // the records: a record's header, type, time and envelope fields fit in 64 bytes).
+        var out = ByteWriter(capacity: envelopes.reduce(0) { $0 + $1.byteCount + 64 })
         for e in envelopes { JournalRecord.accepted(e, receivedAt: receivedAt).encode(into: &out) }
         try write(out)
         let number = segments[segments.count - 1].number
