@@ -19,6 +19,9 @@ enum ClusterBenchmark {
         var p50: Double
         var p99: Double
         var cpuMicrosPerUpdate: Double
+        /// The part of `cpuByRole` spent in the kernel (stime): syscalls, loopback TCP, wake-ups.
+        var kernelByRole: [String: Double] = [:]
+        var kernelMicrosPerUpdate: Double { kernelByRole.values.reduce(0, +) }
         /// Sum of the processes' peak RSS: counts the shared libraries once per process.
         var rssMB: Double
         /// Peak of the summed PSS (shared pages divided among the processes that map them).
@@ -158,7 +161,8 @@ enum ClusterBenchmark {
         var medians: [String: Double] = [:]
         for role in results[0].cpuByRole.keys { medians[role] = results.map { $0.cpuByRole[role] ?? 0 }.sorted()[rounds / 2] }
         print("median of \(rounds): \(fixed(results.map(\.updatesPerSecond).sorted()[rounds / 2], 0)) updates/s, "
-              + "\(fixed(results.map(\.cpuMicrosPerUpdate).sorted()[rounds / 2], 1)) CPU µs/update (" + roleLine(medians) + ")")
+              + "\(fixed(results.map(\.cpuMicrosPerUpdate).sorted()[rounds / 2], 1)) CPU µs/update (" + roleLine(medians) + "; "
+              + "in the kernel \(fixed(results.map(\.kernelMicrosPerUpdate).sorted()[rounds / 2], 1)))")
     }
 
     static func report(_ name: String, _ r: Result) {
@@ -166,6 +170,7 @@ enum ClusterBenchmark {
               + lpad(fixed(r.cpuMicrosPerUpdate, 1), 12) + lpad(fixed(r.pssMB, 1), 8) + lpad(fixed(r.rssMB, 1), 9))
         if r.cpuByRole.count > 1 {
             print("    CPU µs/update by role: " + roleLine(r.cpuByRole) + (r.connectionsOpened.map { "; connections opened: \($0)" } ?? ""))
+            print("    of which in the kernel: " + roleLine(r.kernelByRole) + " (\(fixed(r.kernelMicrosPerUpdate, 1)) in all)")
         }
     }
 
@@ -196,7 +201,7 @@ enum ClusterBenchmark {
         try await Task.sleep(for: .milliseconds(300))
         let roles = [(process.processIdentifier, "supervisor")] + children(dataDir, target)
         let pids = roles.map(\.0)
-        let cpu0 = roles.map { cpuTicks($0.0) }
+        let cpu0 = roles.map { cpuTicksSplit($0.0) }
         // The updates become visible to getUpdates together when the injection returns.
         try await sim.generate(updates, chats: chats)
         let start = Date().timeIntervalSince1970
@@ -209,10 +214,13 @@ enum ClusterBenchmark {
         }
         peakPSS = max(peakPSS, pids.reduce(0) { $0 + pssKB($1) })
         let end = Date().timeIntervalSince1970
-        let cpu1 = roles.map { cpuTicks($0.0) }
+        let cpu1 = roles.map { cpuTicksSplit($0.0) }
         var byRole: [String: Double] = [:]
+        var kernel: [String: Double] = [:]
+        let perUpdate = { (ticks: Int) in Double(ticks) / clockTicksPerSecond * 1e6 / Double(updates) }
         for (i, (_, role)) in roles.enumerated() {
-            byRole[role, default: 0] += Double(cpu1[i] - cpu0[i]) / clockTicksPerSecond * 1e6 / Double(updates)
+            byRole[role, default: 0] += perUpdate(cpu1[i].user + cpu1[i].system - cpu0[i].user - cpu0[i].system)
+            kernel[role, default: 0] += perUpdate(cpu1[i].system - cpu0[i].system)
         }
         let rss = pids.reduce(0) { $0 + peakRSSKB($1) }
         let opened = try await sim.stats()["connections_opened"] as? Int
@@ -221,7 +229,7 @@ enum ClusterBenchmark {
         process.stop()
         return Result(updatesPerSecond: Double(updates) / (end - start),
                       p50: times[times.count / 2], p99: times[min(times.count - 1, times.count * 99 / 100)],
-                      cpuMicrosPerUpdate: byRole.values.reduce(0, +),
+                      cpuMicrosPerUpdate: byRole.values.reduce(0, +), kernelByRole: kernel,
                       rssMB: Double(rss) / 1024, pssMB: Double(peakPSS) / 1024, cpuByRole: byRole, latencies: times,
                       connectionsOpened: opened)
     }
@@ -347,11 +355,18 @@ enum ClusterBenchmark {
 
     /// utime + stime of a process, in clock ticks (/proc/<pid>/stat fields 14 and 15).
     static func cpuTicks(_ pid: pid_t) -> Int {
+        let t = cpuTicksSplit(pid)
+        return t.user + t.system
+    }
+
+    /// utime and stime apart: the kernel's share is what instruction counts (callgrind counts user
+    /// space only) do not see.
+    static func cpuTicksSplit(_ pid: pid_t) -> (user: Int, system: Int) {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return 0 }
+              let close = stat.lastIndex(of: ")") else { return (0, 0) }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 13 else { return 0 }
-        return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
+        guard fields.count > 13 else { return (0, 0) }
+        return (Int(fields[11]) ?? 0, Int(fields[12]) ?? 0)
     }
 
     /// The process's proportional set size, kB (/proc/<pid>/smaps_rollup).
