@@ -49,6 +49,11 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // The heap allocator of every process (`Allocator`: why, and what it measured).
+        .systemLibrary(
+            name: "CMimalloc",
+            providers: [.apt(["libmimalloc-dev"])]
+        ),
         // Typed wrappers for libcurl's variadic and macro-only API (Swift cannot call them).
         .target(
             name: "CCurlShims",
@@ -124,6 +129,7 @@ let package = Package(
                 "Bus",
                 "Wire",
                 "CSpawnShims",
+                "CMimalloc",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -64,6 +64,7 @@ final class Supervisor: Service {
 
     /// The arbiter's loop; returns the process exit code.
     private func supervise() async -> Int32 {
+        logger.info("supervising", metadata: ["allocator": "\(Allocator.description)"])
         let context = ZMQContext()
         let control: BusLoop?
         do {
@@ -225,17 +226,8 @@ final class Supervisor: Service {
         env["TGCLUSTER_DATA_DIR"] = configuration.dataDir
         if let token = configuration.token { env["TELEGRAM_BOT_TOKEN"] = token }
         env["TELEGRAM_API_URL"] = configuration.apiURL
-        if env["GLIBC_TUNABLES"] == nil { env["GLIBC_TUNABLES"] = Self.allocatorTunables }
         return env
     }
-
-    /// glibc's allocator hands memory back to the kernel whenever 128 KiB lie free at the top
-    /// of a heap, and asks for it again at the next burst: under load a worker made one
-    /// `mprotect` for every two updates and the kernel zeroed the pages anew. The children keep
-    /// up to 64 MiB free at the top and grow by 16 MiB at a time (a tenth less CPU per update,
-    /// measured with `scripts/bench cluster --focus`); memory stays at the high-water mark of the
-    /// load, which the bounded tables already bound. A `GLIBC_TUNABLES` of the operator's wins.
-    static let allocatorTunables = "glibc.malloc.trim_threshold=67108864:glibc.malloc.top_pad=16777216"
 
     private func handleControl(_ m: BusLoop.Message, on bus: BusLoop) {
         guard m.frames.count >= 2, let peer = m.frames.first else { return }
