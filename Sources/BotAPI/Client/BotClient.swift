@@ -137,51 +137,77 @@ public final class BotClient: Sendable {
         }
     }
 
-    /// Sends `request` until it succeeds, fails for good, or runs out of attempts.
+    /// Sends `request` until it succeeds, fails for good, or runs out of attempts. What is
+    /// decided after a failure lives in the synchronous functions below, not here: an async
+    /// function's frame holds what any of its paths keeps across an await, and every reply
+    /// passes through this one (its frame was 2 KiB, two of the task allocator's ~1 KiB slabs,
+    /// each a malloc; issue 13).
     private func attempt(_ request: HTTPRequest, method: String) async throws -> HTTPResponse {
-        let policy = configuration.retry
-        let limiter = configuration.limiter
-        let target = limiter == nil ? nil : FloodTarget.of(method: method, body: request.body)
+        let target = configuration.limiter == nil ? nil : FloodTarget.of(method: method, body: request.body)
         var attempt = 0
         while true {
             attempt += 1
-            var failure: BotAPIError
-            var wait: Duration
+            let wait: Duration
             do {
-                if let limiter, let target {
-                    let start = ContinuousClock.now
-                    try await limiter.admit(target)
-                    let waited = ContinuousClock.now - start
-                    if waited > .milliseconds(1) {
-                        statistics.waited(waited.seconds)
-                    }
-                }
+                if let target { try await admit(target) }
                 let response = try await loop.perform(request)
                 if (200..<300).contains(response.status) { return response }
-                failure = apiError(method, response, attempt: attempt)
-                wait = policy.backoff(afterAttempt: attempt)
-                if failure.errorCode == 429 {
-                    statistics.refused()
-                    wait = .seconds(failure.retryAfter ?? 1)
-                    if let limiter, let target { limiter.penalize(target, retryAfter: wait) }
-                    if wait > policy.maxRetryAfter { throw failure }
-                }
+                wait = try retryWait(refused: apiError(method, response, attempt: attempt), attempt: attempt, target: target)
             } catch let error as CurlError {
-                failure = BotAPIError(kind: error.isTimeout ? .timeout : .network, method: method,
-                                      message: redactor(error.description), attempts: attempt)
-                if !error.isTransient { throw failure }
-                wait = policy.backoff(afterAttempt: attempt)
+                wait = try retryWait(failed: error, method: method, attempt: attempt)
             }
-            guard failure.isTransient, attempt < policy.maxAttempts else { throw failure }
-            // A 429 is the flood limits at work (the limiter learns from it); a network error or
-            // a 5xx may mean the call reached Telegram and is now sent twice: the operator's to see.
-            logger.log(level: failure.errorCode == 429 ? .debug : .notice, "retrying Bot API call", metadata: [
-                "method": "\(method)", "attempt": "\(attempt)", "error": "\(failure.message)",
-                "wait_ms": "\(wait.milliseconds)",
-            ])
-            statistics.retried()
             try await Task.sleep(for: wait)
         }
+    }
+
+    /// Waits for the flood limiter to admit a call to `target` (a wait over 1 ms is counted).
+    @inline(never)
+    private func admit(_ target: FloodTarget) async throws {
+        guard let limiter = configuration.limiter else { return }
+        let start = ContinuousClock.now
+        try await limiter.admit(target)
+        let waited = ContinuousClock.now - start
+        if waited > .milliseconds(1) {
+            statistics.waited(waited.seconds)
+        }
+    }
+
+    /// After an answer outside 2xx: the wait before the next attempt, or `failure` thrown if
+    /// it is final. A 429 is the flood limits at work: the limiter learns from it, and a
+    /// `retry_after` beyond the policy's bound ends the call.
+    private func retryWait(refused failure: BotAPIError, attempt: Int, target: FloodTarget?) throws -> Duration {
+        var wait = configuration.retry.backoff(afterAttempt: attempt)
+        if failure.errorCode == 429 {
+            statistics.refused()
+            wait = .seconds(failure.retryAfter ?? 1)
+            if let limiter = configuration.limiter, let target { limiter.penalize(target, retryAfter: wait) }
+            if wait > configuration.retry.maxRetryAfter { throw failure }
+        }
+        try retrying(failure, attempt: attempt, after: wait)
+        return wait
+    }
+
+    /// After a transfer that failed (network, timeout): the wait before the next attempt, or
+    /// the error thrown if it is final.
+    private func retryWait(failed error: CurlError, method: String, attempt: Int) throws -> Duration {
+        let failure = BotAPIError(kind: error.isTimeout ? .timeout : .network, method: method,
+                                  message: redactor(error.description), attempts: attempt)
+        if !error.isTransient { throw failure }
+        let wait = configuration.retry.backoff(afterAttempt: attempt)
+        try retrying(failure, attempt: attempt, after: wait)
+        return wait
+    }
+
+    /// Throws `failure` unless it is transient and attempts remain; else logs the retry.
+    private func retrying(_ failure: BotAPIError, attempt: Int, after wait: Duration) throws {
+        guard failure.isTransient, attempt < configuration.retry.maxAttempts else { throw failure }
+        // A 429 is the flood limits at work (the limiter learns from it); a network error or
+        // a 5xx may mean the call reached Telegram and is now sent twice: the operator's to see.
+        logger.log(level: failure.errorCode == 429 ? .debug : .notice, "retrying Bot API call", metadata: [
+            "method": "\(failure.method)", "attempt": "\(attempt)", "error": "\(failure.message)",
+            "wait_ms": "\(wait.milliseconds)",
+        ])
+        statistics.retried()
     }
 
     private func url(_ method: String) -> String {

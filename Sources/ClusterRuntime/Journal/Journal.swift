@@ -118,7 +118,7 @@ package final class Journal: @unchecked Sendable {
                 try handle.close()
             }
             let modified = (try? fm.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? Date()
-            segments.append(Segment(number: number, url: url, lastWrite: modified ?? Date()))
+            segments.append(Segment(number: number, url: url, lastWrite: modified))
             for record in read.records {
                 switch record {
                 case .accepted(let envelope, _):

@@ -99,9 +99,7 @@ public struct Context: Sendable {
     @discardableResult
     public func reply(_ text: String, replyMarkup: ReplyMarkup? = nil) async throws -> SentMessage {
         guard let chat = chatID ?? raw.routingKey?.id else { throw ContextError(message: "this update has no chat to reply to") }
-        if let replyMarkup {
-            return try await send(BotMethods.SendMessage(chatID: .id(chat), text: text, replyMarkup: replyMarkup))
-        }
+        if let replyMarkup { return try await reply(text, chat: chat, replyMarkup: replyMarkup) }
         // Written into one array sized once, then one `Data` (the echo path: a string built and
         // copied was seven allocations per reply, counted; appends to a `Data` ~900
         // instructions each, `scripts/bench instructions`).
@@ -113,6 +111,15 @@ public struct Context: Sendable {
         JSONFields.appendQuoted(text, to: &json)
         json.append(UInt8(ascii: "}"))
         return try await send(methodName: "sendMessage", json: Data(json))
+    }
+
+    /// A reply with a keyboard, through the typed method. Not inlined into `reply`: an async
+    /// function's frame holds what any of its paths keeps across an await (`SendMessage`'s many
+    /// fields here), and Swift's task allocator takes frames in ~1 KiB slabs, each a malloc
+    /// beyond the first (issue 13: ten per echo job before).
+    @inline(never)
+    private func reply(_ text: String, chat: Int64, replyMarkup: ReplyMarkup) async throws -> SentMessage {
+        try await send(BotMethods.SendMessage(chatID: .id(chat), text: text, replyMarkup: replyMarkup))
     }
 
     /// Sends `text` with an inline keyboard (`InlineKeyboard().button(…).adjust(…)`).
