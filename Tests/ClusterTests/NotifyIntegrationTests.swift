@@ -83,7 +83,9 @@ struct NotifyIntegrationTests {
                 // Booleans, so that a failure does not print the environment (it holds the token).
                 let inherited = environ.contains("NOTIFY_SOCKET")
                 #expect(!inherited, "\(child.role) inherited NOTIFY_SOCKET")
-                // And each runs on mimalloc (`Allocator`), which the executable links ahead of libc.
+                // And each runs on mimalloc (`Allocator`), which the executable links ahead of libc,
+                // with the supervisor's setting that keeps freed pages for a second.
+                #expect(environ.contains("MIMALLOC_DECOMMIT_DELAY=1000"), "\(child.role) runs without the supervisor's allocator setting")
                 if TestBounds.sanitizer == nil {
                     let maps = String(decoding: FileHandle(forReadingAtPath: "/proc/\(child.pid)/maps")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
                     #expect(maps.contains("libmimalloc.so"), "\(child.role) does not map mimalloc")
