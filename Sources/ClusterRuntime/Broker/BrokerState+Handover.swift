@@ -31,14 +31,15 @@ extension BrokerState {
             actions.append(.completed(updateID: updateID))
         }
         for running in handover.running {
-            guard jobs[running.jobID] == nil, let id = recovered[running.updateID], var job = jobs[id], job.peer == nil else { continue }
+            let adopted = JobID(running.jobID)
+            guard jobs[adopted] == nil, let id = recovered[running.updateID], var job = jobs[id], job.peer == nil else { continue }
             recovered[running.updateID] = nil
             unqueue(id, job)
             jobs[id] = nil
             job.attempts = 1
             job.peer = peer
-            jobs[running.jobID] = job
-            peers[peer]!.inFlight.insert(running.jobID)
+            jobs[adopted] = job
+            peers[peer]!.inFlight.insert(adopted)
             counters.handedOverRunning += 1
             // Its key now has a job in flight: the key's next job waits for this one's DONE.
             if queues[job.queue] == nil { queues[job.queue] = [] }
@@ -49,7 +50,7 @@ extension BrokerState {
 
     /// Takes a job that was never dispatched out of its key's queue (the key stays, empty, if
     /// it is in `ready`; dispatch drops it there).
-    mutating func unqueue(_ id: UInt64, _ job: JobRecord) {
+    mutating func unqueue(_ id: JobID, _ job: JobRecord) {
         queues[job.queue]?.removeAll { $0 == id }
     }
 }

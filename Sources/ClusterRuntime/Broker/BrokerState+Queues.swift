@@ -8,7 +8,7 @@ extension BrokerState {
 
     /// Queues an accepted update: serial ones for the sequencer, others behind their key.
     @discardableResult
-    mutating func admit(_ update: UpdateEnvelope, _ r: Route, now: ContinuousClock.Instant) -> UInt64 {
+    mutating func admit(_ update: UpdateEnvelope, _ r: Route, now: ContinuousClock.Instant) -> JobID {
         counters.accepted += 1
         let id = takeJobID()
         let payload = Job.Payload.update(handler: r.handler, update)
@@ -26,7 +26,7 @@ extension BrokerState {
     /// The first step of a two-step handler finished with a result: the same job, now its second
     /// step, goes to the sequencer (behind the serial work already queued), and the update's key
     /// stays held, so the chat's next job waits for the commit. Its attempts start again.
-    mutating func forwardToSequencer(_ id: UInt64, _ job: JobRecord, result: Data) {
+    mutating func forwardToSequencer(_ id: JobID, _ job: JobRecord, result: Data) {
         guard case .update(let handler, let envelope) = job.payload else { return }
         var next = job
         next.payload = .apply(handler: handler, envelope, result: result)
@@ -125,17 +125,17 @@ extension BrokerState {
         return actions
     }
 
-    mutating func giveUp(_ id: UInt64, _ job: JobRecord, reason: String) -> [Action] {
+    mutating func giveUp(_ id: JobID, _ job: JobRecord, reason: String) -> [Action] {
         jobs[id] = nil
         counters.deadLettered += 1
-        var actions: [Action] = [.deadLetter(DeadLetter(job: Job(id: id, attempt: job.attempts, payload: job.payload), reason: reason))]
+        var actions: [Action] = [.deadLetter(DeadLetter(job: Job(id: id.raw, attempt: job.attempts, payload: job.payload), reason: reason))]
         if let answer = report(job, outcome: .deadLettered, output: Data(reason.utf8)) { actions.append(answer) }
         if let envelope = job.payload.update { actions.append(.completed(updateID: envelope.updateID)) }
         letGo(job)
         return actions
     }
 
-    mutating func finish(_ id: UInt64, outcome: Outcome, output: Data, from peer: PeerID, now: ContinuousClock.Instant) -> [Action] {
+    mutating func finish(_ id: JobID, outcome: Outcome, output: Data, from peer: PeerID, now: ContinuousClock.Instant) -> [Action] {
         // In place by index: `peers[peer]?.inFlight.remove(id)` (an optional-chained mutation
         // through Dictionary's subscript) costs eight heap allocations per call in optimised
         // Swift 6.3, once per DONE (counted with `scripts/bench allocs`).
@@ -156,7 +156,7 @@ extension BrokerState {
 
     /// A job is done (its last step): its submitter answered, its update completed, its place
     /// let go.
-    private mutating func complete(_ id: UInt64, _ job: JobRecord, outcome: Outcome, output: Data,
+    private mutating func complete(_ id: JobID, _ job: JobRecord, outcome: Outcome, output: Data,
                                    now: ContinuousClock.Instant) -> [Action] {
         jobs[id] = nil
         if outcome == .ok { counters.completed += 1 } else { counters.failed += 1 }
@@ -182,10 +182,11 @@ extension BrokerState {
         }
     }
 
-    mutating func enqueue(_ id: UInt64, on queue: QueueKey) {
-        if let existing = queues[queue] {
-            // Busy or already waiting in `ready`: the job waits its turn behind the others.
-            queues[queue] = existing + [id]
+    mutating func enqueue(_ id: JobID, on queue: QueueKey) {
+        if let i = queues.index(forKey: queue) {
+            // Busy or already waiting in `ready`: the job waits its turn behind the others (in
+            // place: `existing + [id]` built a new deque of the chat's whole queue each time).
+            queues.values[i].append(id)
         } else {
             queues[queue] = [id]
             ready.append(queue)
@@ -263,19 +264,21 @@ extension BrokerState {
         rotation.first { peers[$0].map { $0.role == .worker && $0.idle } ?? false }
     }
 
-    mutating func assign(_ id: UInt64, to peer: PeerID, now: ContinuousClock.Instant) -> Action {
-        jobs[id]!.attempts += 1
-        jobs[id]!.peer = peer
-        let job = jobs[id]!
-        // One lookup of the peer (its identity hashed once), not one per field.
+    mutating func assign(_ id: JobID, to peer: PeerID, now: ContinuousClock.Instant) -> Action {
+        // One lookup of the job and one of the peer, not one per field; the record is not
+        // copied out (its payload and peers would be retained and released).
+        let i = jobs.index(forKey: id)!
+        jobs.values[i].attempts += 1
+        jobs.values[i].peer = peer
+        let attempts = jobs.values[i].attempts, quarantined = jobs.values[i].quarantined
         let slot = peers.index(forKey: peer)!
         peers.values[slot].inFlight.insert(id)
-        if job.quarantined {
+        if quarantined {
             peers.values[slot].exclusive = true
             peers.values[slot].reserved = false
         }
         peers.values[slot].lastSent = now
-        return .send(peer: peer, .job(Job(id: id, attempt: job.attempts, payload: job.payload)))
+        return .send(peer: peer, .job(Job(id: id.raw, attempt: attempts, payload: jobs.values[i].payload)))
     }
 
     static func hex(_ v: UInt64) -> String {
@@ -283,9 +286,9 @@ extension BrokerState {
         return String(repeating: "0", count: max(0, 16 - digits.count)) + digits
     }
 
-    mutating func takeJobID() -> UInt64 {
+    mutating func takeJobID() -> JobID {
         defer { nextJobID += 1 }
-        return nextJobID
+        return JobID(nextJobID)
     }
 
     /// Records an update id; false if it was seen already.

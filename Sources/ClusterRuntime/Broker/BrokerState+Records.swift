@@ -5,7 +5,15 @@ import Wire
 extension BrokerState {
     enum QueueKey: Hashable, Sendable {
         case key(Int64)
-        case job(UInt64)
+        case job(JobID)
+
+        /// `TableHash`, as for `JobID`: a queue is looked up several times per update.
+        func _rawHashValue(seed: Int) -> Int {
+            switch self {
+            case .key(let key): TableHash.hash(UInt64(bitPattern: key), seed: seed)
+            case .job(let id): TableHash.hash(~id.raw, seed: seed)
+            }
+        }
     }
 
     struct JobRecord: Sendable {
@@ -31,7 +39,7 @@ extension BrokerState {
         var pid: UInt32
         var host = ""
         var capacity: Int
-        var inFlight = Set<UInt64>()
+        var inFlight = Set<JobID>()
         var lastSeen: ContinuousClock.Instant
         var lastSent: ContinuousClock.Instant
         var draining = false

@@ -121,17 +121,17 @@ package struct BrokerState: Sendable {
     package let configuration: Configuration
     let route: @Sendable (UpdateEnvelope) -> Route?
 
-    var jobs: [UInt64: JobRecord] = [:]
-    var queues: [QueueKey: Deque<UInt64>] = [:]
+    var jobs: [JobID: JobRecord] = [:]
+    var queues: [QueueKey: Deque<JobID>] = [:]
     var ready = Deque<QueueKey>()
-    var serialQueue = Deque<UInt64>()
+    var serialQueue = Deque<JobID>()
     var serialInFlight = 0
     /// Keys held by a two-step handler's second step in the sequencer, with how many of the
     /// outbox jobs emitted meanwhile went to the front of the key's queue (its replies go
     /// before the chat's next update).
     var heldForApply: [QueueKey: Int] = [:]
     /// Outbox id → job id, for the outbox jobs held.
-    var outbox: [UInt64: UInt64] = [:]
+    var outbox: [UInt64: JobID] = [:]
     /// Outbox ids finished recently, with how they ended.
     var outboxDone: [UInt64: Outcome] = [:]
     var outboxDoneOrder = Deque<UInt64>()
@@ -144,10 +144,11 @@ package struct BrokerState: Sendable {
     /// After a recovery, dispatching waits for HANDOVERs (see `HandoverWait`); nil: not waiting.
     var waitingForHandover: HandoverWait?
     /// Recovered pool updates not yet dispatched, by update id, while the wait lasts.
-    var recovered: [Int64: UInt64] = [:]
-    /// The routes `fresh` found, for the `updates` call that follows it with the same batch:
-    /// routing scans the update's JSON, and each update was routed twice.
-    var routedByFresh: [Int64: Route] = [:]
+    var recovered: [Int64: JobID] = [:]
+    /// The routes `fresh` found, in the batch's order, for the `updates` call that follows it
+    /// with the same batch: routing scans the update's JSON, and each update was routed twice.
+    /// (A list, not a table by update id: `updates` walks the batch in the same order.)
+    var routedByFresh: [(updateID: Int64, route: Route)] = []
     package internal(set) var counters = Counters()
     /// Milliseconds from acceptance to completion of recent update jobs.
     package internal(set) var latencies = Deque<Double>()
@@ -200,11 +201,11 @@ package struct BrokerState: Sendable {
     package mutating func fresh(_ updates: [UpdateEnvelope]) -> [UpdateEnvelope] {
         routedByFresh.removeAll(keepingCapacity: true)
         if jobs.count + updates.count > configuration.maxPending { return [] }
-        var ids = Set<Int64>()
+        var ids = Set<Int64>(minimumCapacity: updates.count)
         return updates.filter {
             guard $0.byteCount <= configuration.maxUpdateBytes, !seen.contains($0.updateID), ids.insert($0.updateID).inserted,
                   let r = route($0) else { return false }
-            routedByFresh[$0.updateID] = r
+            routedByFresh.append((updateID: $0.updateID, route: r))
             return true
         }
     }
@@ -235,12 +236,18 @@ package struct BrokerState: Sendable {
             return [.answerIngest(peer: ingest, .busy(batch: batch, retryAfterMilliseconds: UInt32(ms)))]
         }
         var actions: [Action] = [.answerIngest(peer: ingest, .ack(batch: batch))]
+        var routed = routedByFresh.startIndex
         for update in updates {
             guard remember(update.updateID) else {
                 counters.duplicates += 1
                 continue
             }
-            guard let r = routedByFresh.removeValue(forKey: update.updateID) ?? route(update) else {
+            var known: Route?
+            if routed < routedByFresh.endIndex, routedByFresh[routed].updateID == update.updateID {
+                known = routedByFresh[routed].route
+                routed += 1
+            }
+            guard let r = known ?? route(update) else {
                 counters.unhandled += 1
                 continue
             }
@@ -248,7 +255,7 @@ package struct BrokerState: Sendable {
                 counters.malformed += 1
                 counters.deadLettered += 1
                 let reason = "the update is \(update.byteCount) bytes, more than the journal holds (\(configuration.maxUpdateBytes)); not handled"
-                actions.append(.deadLetter(DeadLetter(job: Job(id: takeJobID(), attempt: 0, payload: .update(handler: r.handler, update)), reason: reason)))
+                actions.append(.deadLetter(DeadLetter(job: Job(id: takeJobID().raw, attempt: 0, payload: .update(handler: r.handler, update)), reason: reason)))
                 continue
             }
             admit(update, r, now: now)
@@ -304,7 +311,7 @@ package struct BrokerState: Sendable {
             if peers[peer]!.inFlight.isEmpty { removePeer(peer) }
             return [.send(peer: peer, .disconnect)] + dispatch(now: now)
         case .done(let id, let outcome, let output):
-            return finish(id, outcome: outcome, output: output, from: peer, now: now)
+            return finish(JobID(id), outcome: outcome, output: output, from: peer, now: now)
         case .lend:
             peers[peer]!.capacity += 1
             return dispatch(now: now)

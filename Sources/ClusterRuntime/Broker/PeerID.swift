@@ -36,5 +36,11 @@ package struct PeerID: Hashable, Sendable, CustomStringConvertible {
         hasher.combine(hash)
     }
 
+    /// The hash computed once, mixed with the table's seed (`TableHash`): without it, each
+    /// lookup ran SipHash over that integer again.
+    package func _rawHashValue(seed: Int) -> Int {
+        TableHash.hash(UInt64(UInt(bitPattern: hash)), seed: seed)
+    }
+
     package var description: String { RemotePeer.name(bytes) }
 }
