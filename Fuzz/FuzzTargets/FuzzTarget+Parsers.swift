@@ -43,11 +43,26 @@ extension FuzzTarget {
                 return false
             }
         }
+        // The walk `RawUpdate` uses over scanned bytes ends where the validating walk ends on what
+        // it accepts, and stays in bounds on anything.
+        data.withUnsafeBytes { raw in
+            var walk = JSONScanner(raw)
+            let ended = walk.skipScannedValue()
+            precondition(walk.index <= raw.count, "the walk over scanned bytes left the input")
+            if scanned { precondition(ended && walk.index == raw.count - Self.trailingWhitespace(raw), "the two walks disagree") }
+        }
         if scanned, String(data: data, encoding: .utf8) != nil, !Self.hasSurrogateEscape(data), !Self.hasHugeNumber(data) {
             let parsed = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil
             precondition(parsed, "the scanner accepted JSON that Foundation rejects")
         }
         _ = try? JSONFields.parse(data)
+    }
+
+    /// How many whitespace bytes end `raw`.
+    static func trailingWhitespace(_ raw: UnsafeRawBufferPointer) -> Int {
+        var n = 0
+        while n < raw.count, [0x20, 0x0A, 0x0D, 0x09].contains(raw[raw.count - 1 - n]) { n += 1 }
+        return n
     }
 
     /// Whether the text has a `\u` escape of a UTF-16 surrogate.

@@ -56,6 +56,49 @@ struct JSONScannerTests {
         }
     }
 
+    /// The walk over scanned bytes (`skipScannedValue`, what a `RawUpdate`'s reads use) ends
+    /// where the validating `skipValue` ends, on every value that one accepts: objects, arrays,
+    /// strings with escaped quotes and backslashes, numbers and literals, at any depth, with
+    /// whitespace around and any delimiter after. On other bytes it stays in bounds (and agrees
+    /// where a delimiter follows what the validating walk accepted).
+    @Test func theWalkOverScannedBytes_endsWhereTheValidatingWalkEnds() {
+        var generator = SplitMix64(seed: 41)
+        func value(_ depth: Int) -> String {
+            let ws = [" ", "", "", "\n "].randomElement(using: &generator)!
+            switch Int.random(in: 0..<(depth < 4 ? 7 : 4), using: &generator) {
+            case 0: return ["\"\"", "\"plain text\"", "\"a \\\"quoted\\\" word\"", "\"back\\\\\"", "\"\\u00e9\\/ long enough for words\""]
+                .randomElement(using: &generator)!
+            case 1: return ["0", "-12", "1700000000", "3.25e-2"].randomElement(using: &generator)!
+            case 2: return ["true", "false", "null"].randomElement(using: &generator)!
+            case 3: return "\"k\\\\\""
+            case 4, 5: return "{" + (0..<Int.random(in: 0...3, using: &generator)).map { i in "\(ws)\"key\(i)\"\(ws):\(ws)\(value(depth + 1))\(ws)" }
+                .joined(separator: ",") + "}"
+            default: return "[" + (0..<Int.random(in: 0...3, using: &generator)).map { _ in ws + value(depth + 1) + ws }.joined(separator: ",") + "]"
+            }
+        }
+        func ends(_ input: [UInt8]) -> (validated: Int?, scanned: Int?) {
+            input.withUnsafeBytes { raw in
+                var a = JSONScanner(raw), b = JSONScanner(raw)
+                return ((try? a.skipValue()).map { a.index }, b.skipScannedValue() ? b.index : nil)
+            }
+        }
+        for _ in 0..<5_000 {
+            let text = [" ", ""].randomElement(using: &generator)! + value(0) + [",", "}", "]", " ,", ""].randomElement(using: &generator)!
+            let (validated, scanned) = ends(Array(text.utf8))
+            #expect(validated != nil && scanned == validated, "\(text)")
+        }
+        let alphabet = Array("{}[]\"\\:,0a ".utf8)
+        for _ in 0..<20_000 {
+            let input = (0..<Int.random(in: 0...16, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            let (validated, scanned) = ends(input)
+            // Where JSON could go on after the value (the walk assumes that it does).
+            if let validated, validated == input.count || Array(",}] ".utf8).contains(input[validated]) {
+                #expect(scanned == validated, "\(String(decoding: input, as: UTF8.self))")
+            }
+            #expect((scanned ?? 0) <= input.count)
+        }
+    }
+
     enum Outcome: Equatable {
         case ended(at: Int, escaped: Bool)
         case failed

@@ -124,7 +124,7 @@ public struct RawUpdate: Sendable {
         var first = true
         while let found = try? s.nextKey(first: &first) {
             if s.key(found, equals: key) { return true }
-            guard (try? s.skipValue()) != nil else { return false }
+            guard s.skipScannedValue() else { return false }
         }
         return false
     }
