@@ -141,24 +141,26 @@ extension BrokerState {
         // Swift 6.3, once per DONE (counted with `scripts/bench allocs`).
         let slot = peers.index(forKey: peer)
         if let slot { peers.values[slot].inFlight.remove(id) }
-        guard let job = jobs[id], job.peer == peer else { return dispatch(now: now) }
-        if job.quarantined, let slot { peers.values[slot].exclusive = false }
+        guard let i = jobs.index(forKey: id) else { return dispatch(now: now) }
+        let (owned, quarantined, applies) = jobs.inPlace(i) { ($0.peer == peer, $0.quarantined, $0.applies) }
+        guard owned else { return dispatch(now: now) }
+        if quarantined, let slot { peers.values[slot].exclusive = false }
         var actions: [Action] = []
-        if job.applies && outcome == .ok && !output.isEmpty {
-            forwardToSequencer(id, job, result: output)
+        if applies && outcome == .ok && !output.isEmpty {
+            forwardToSequencer(id, jobs.values[i], result: output)
         } else {
-            actions += complete(id, job, outcome: outcome, output: output, now: now)
+            // Moved out of the table, not copied (its payload and peers retained, then released).
+            actions += complete(id, jobs.remove(at: i).value, outcome: outcome, output: output, now: now)
         }
         if let slot = peers.index(forKey: peer), peers.values[slot].draining, peers.values[slot].inFlight.isEmpty { removePeer(peer) }
         actions += dispatch(now: now)
         return actions
     }
 
-    /// A job is done (its last step): its submitter answered, its update completed, its place
-    /// let go.
+    /// A job is done (its last step; already out of `jobs`): its submitter answered, its update
+    /// completed, its place let go.
     private mutating func complete(_ id: JobID, _ job: JobRecord, outcome: Outcome, output: Data,
                                    now: ContinuousClock.Instant) -> [Action] {
-        jobs[id] = nil
         if outcome == .ok { counters.completed += 1 } else { counters.failed += 1 }
         var actions: [Action] = []
         if let answer = report(job, outcome: outcome, output: output) { actions.append(answer) }
@@ -224,15 +226,16 @@ extension BrokerState {
         }
         var deferred: [QueueKey] = []
         while let queue = ready.popFirst() {
-            guard let head = queues[queue]?.first, let job = jobs[head] else {
+            guard let q = queues.index(forKey: queue), let head = queues.values[q].first, let j = jobs.index(forKey: head) else {
                 if queues[queue]?.isEmpty == true { queues[queue] = nil }
                 continue
             }
-            let peer = job.quarantined ? idleWorker() : nextWorkerWithFreeSlot()
+            let quarantined = jobs.inPlace(j) { $0.quarantined }
+            let peer = quarantined ? idleWorker() : nextWorkerWithFreeSlot()
             guard let peer else {
                 deferred.append(queue)
                 // No free slot anywhere: nothing else can go either (an idle worker has slots).
-                if !job.quarantined { break }
+                if !quarantined { break }
                 // Let one worker run dry so that the quarantined job gets it.
                 if !peers.values.contains(where: { $0.reserved }),
                    let busy = rotation.first(where: { peers[$0].map { $0.role == .worker && !$0.draining } ?? false }) {
@@ -240,7 +243,7 @@ extension BrokerState {
                 }
                 continue
             }
-            queues[queue]!.removeFirst()
+            queues.values[q].removeFirst()
             actions.append(assign(head, to: peer, now: now))
         }
         // Back at the front, in order: not a new deque of every ready queue (one per chat with
@@ -265,12 +268,12 @@ extension BrokerState {
     }
 
     mutating func assign(_ id: JobID, to peer: PeerID, now: ContinuousClock.Instant) -> Action {
-        // One lookup of the job and one of the peer, not one per field; the record is not
-        // copied out (its payload and peers would be retained and released).
-        let i = jobs.index(forKey: id)!
-        jobs.values[i].attempts += 1
-        jobs.values[i].peer = peer
-        let attempts = jobs.values[i].attempts, quarantined = jobs.values[i].quarantined
+        // One lookup of the job and one of the peer, not one per field.
+        let (attempts, quarantined, payload) = jobs.inPlace(jobs.index(forKey: id)!) { job in
+            job.attempts += 1
+            job.peer = peer
+            return (job.attempts, job.quarantined, job.payload)
+        }
         let slot = peers.index(forKey: peer)!
         peers.values[slot].inFlight.insert(id)
         if quarantined {
@@ -278,7 +281,7 @@ extension BrokerState {
             peers.values[slot].reserved = false
         }
         peers.values[slot].lastSent = now
-        return .send(peer: peer, .job(Job(id: id.raw, attempt: attempts, payload: jobs.values[i].payload)))
+        return .send(peer: peer, .job(Job(id: id.raw, attempt: attempts, payload: payload)))
     }
 
     static func hex(_ v: UInt64) -> String {
