@@ -162,6 +162,8 @@ public final class CurlMultiLoop: Sendable {
         var idleHandles: [CurlEasyHandle] = []
         /// By the body's content type; nil for a request without a body.
         var headerLists: [String?: UnsafeMutablePointer<curl_slist>] = [:]
+        /// The list asked for last, compared before the table is hashed (as `CurlURLTable`'s).
+        var lastHeaderList: (contentType: String?, list: UnsafeMutablePointer<curl_slist>)?
         /// Content types are the caller's: past this many, lists are built per call again.
         static let maxHeaderLists = 8
         /// URLs parsed once, with their proxies from the environment as the loop started.
@@ -202,10 +204,15 @@ public final class CurlMultiLoop: Sendable {
 
         /// The list for a request with no headers of its own: `Expect:` and the body's type.
         mutating func sharedHeaderList(contentType: String?) -> UnsafeMutablePointer<curl_slist>? {
-            if let list = headerLists[contentType] { return list }
+            if let last = lastHeaderList, last.contentType == contentType { return last.list }
+            if let list = headerLists[contentType] {
+                lastHeaderList = (contentType, list)
+                return list
+            }
             guard headerLists.count < Self.maxHeaderLists else { return nil }
             let list = CurlTransfer.makeHeaderList(CurlTransfer.standardHeaders(contentType: contentType))
             headerLists[contentType] = list
+            if let list { lastHeaderList = (contentType, list) }
             return list
         }
 
@@ -253,6 +260,7 @@ public final class CurlMultiLoop: Sendable {
             }
             for handle in idleHandles { handle.free() }
             for list in headerLists.values { curl_slist_free_all(list) }
+            lastHeaderList = nil
             curl_multi_cleanup(multi)
             urls.free()
         }

@@ -232,8 +232,8 @@ final class Supervisor: Service {
 
     /// mimalloc (`Allocator`) gives a page back to the kernel once it has been free for 25 ms,
     /// and under load it is wanted again soon after: 0.48 page faults per update in the
-    /// cluster against glibc's 0.04, each a trap and a zeroed page (`perf`-free count: `minflt`
-    /// of every process over 20,000 updates). After 1 s: 0.11; a burst's memory still goes back
+    /// cluster against glibc's 0.04, each a trap and a zeroed page (counted as `minflt` of every
+    /// process over 20,000 updates). After 1 s: 0.11; a burst's memory still goes back
     /// a second after the burst. An operator's own `MIMALLOC_DECOMMIT_DELAY` wins.
     static let allocatorSettings = ["MIMALLOC_DECOMMIT_DELAY": "1000"]
 

@@ -67,7 +67,7 @@ package struct JobRunner: Sendable {
         return await runOther(job)
     }
 
-    /// Every job but an update's.
+    /// Every job but an update's (`run` takes those; the case is here for the switch alone).
     @inline(never)
     private func runOther(_ job: Job) async -> (Outcome, Data) {
         switch job.payload {
@@ -107,7 +107,8 @@ package struct JobRunner: Sendable {
     /// (empty: nothing to apply).
     private func handle(index: Int, _ raw: RawUpdate, attempt: Int) async -> (Outcome, Data) {
         var logger = self.logger
-        logger[metadataKey: "update_id"] = "\(raw.updateID)"
+        // The id itself, printed only if something is logged (not a string made per update).
+        logger[metadataKey: "update_id"] = .stringConvertible(raw.updateID)
         guard index < bot.handlerCount else { return (.failed, Data("no handler \(index)".utf8)) }
         let ctx = Context(raw: raw, client: client, logger: logger, attempt: attempt, effects: effects)
         do {
