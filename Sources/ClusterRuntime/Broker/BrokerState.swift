@@ -261,7 +261,7 @@ package struct BrokerState: Sendable {
             admit(update, r, now: now)
         }
         routedByFresh.removeAll(keepingCapacity: true)
-        actions += dispatch(now: now)
+        dispatch(now: now, into: &actions)
         return actions
     }
 
