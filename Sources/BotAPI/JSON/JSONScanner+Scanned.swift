@@ -53,7 +53,8 @@ extension JSONScanner {
                 index += 1
                 return true
             case UInt8(ascii: "\\"):
-                index += 2
+                // The escaped byte too, but not past the end (a string cut after its backslash).
+                index = min(index + 2, end)
             default:
                 index += 1
             }
