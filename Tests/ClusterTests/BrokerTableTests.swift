@@ -13,9 +13,10 @@ struct BrokerTableTests {
     let t0 = ContinuousClock.now
 
     /// A `Dictionary` indexes its buckets by a hash's low bits: keys that differ only in their
-    /// high bits (job ids of a broker started at `firstJobID` 1<<40, chat ids of supergroups)
-    /// must still spread over them, or lookups turn linear. An identity or a bare multiply
-    /// puts every key below in one bucket.
+    /// high bits (a chat's queue key, negative for groups) must still spread over them, or
+    /// lookups turn linear; so must sequential ones (job ids, which start at the broker's start
+    /// time in microseconds). An identity or a bare multiply puts every "high bits" key in one
+    /// bucket.
     @Test func keysThatDifferOnlyInHighBits_spreadOverTheLowBits() {
         for (name, keys) in [("sequential", (0..<4096).map { UInt64($0) }),
                              ("high bits", (0..<4096).map { UInt64($0) << 40 }),
