@@ -54,8 +54,8 @@ struct SupervisorStateTests {
 
     @Test func aBootError_haltsInsteadOfRestarting() {
         var s = booted()
-        #expect(s.exited(pid: 102, status: .init(code: 78, signal: nil), now: t0) == [.report(.bootFailure(role: "worker", pid: 102)), .stop(code: 1)])
-        #expect(s.stopping == 1)
+        #expect(s.exited(pid: 102, status: .init(code: 78, signal: nil), now: t0) == [.report(.bootFailure(role: "worker", pid: 102)), .stop(code: 78)])
+        #expect(s.stopping == 78)
     }
 
     @Test func workers_areReplacedByTheCountFixer_onceTheBackoffPassed() {

@@ -114,7 +114,9 @@ struct SupervisorState: Sendable {
             return [.report(.drained(role: child.role, pid: pid, status: status.description))]
         }
         if status.code == Self.bootFailureCode {
-            return [.report(.bootFailure(role: child.role, pid: pid))] + stop(code: 1)
+            // The child's code, passed on: a service manager told not to restart on 78
+            // (`RestartPreventExitStatus=78`) must not restart a cluster that cannot boot.
+            return [.report(.bootFailure(role: child.role, pid: pid))] + stop(code: Self.bootFailureCode)
         }
         if status.code == Self.recycledCode {
             // Left on purpose (its memory limit): replaced at once, not counted as a crash. A
