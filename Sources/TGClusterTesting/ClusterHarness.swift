@@ -80,11 +80,17 @@ public final class ClusterHarness: Sendable {
         }
         do {
             try await waitUntil("\(workers) workers and the sequencer ready", timeout: .seconds(60)) {
-                self.peers().count == workers + 1
+                // A cluster that halted at boot (a port it cannot bind, a bad key) fails the wait
+                // at once, with its status, not after the timeout.
+                guard self.process.isRunning else { throw ClusterHarnessError(message: "the cluster exited while starting, status \(self.process.terminationStatus)", log: "") }
+                return self.peers().count == workers + 1
             }
         } catch {
+            // The log first: it lives in the data directory, which the clean-up removes (a start
+            // that timed out reported an empty log).
+            let text = logText()
             await cleanUp()
-            throw ClusterHarnessError(message: "\(error)", log: logText())
+            throw ClusterHarnessError(message: (error as? ClusterHarnessError)?.message ?? "\(error)", log: text)
         }
     }
 

@@ -22,6 +22,16 @@ struct MetricsIntegrationTests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// The port of the broker's "metrics listening" line (`listen=127.0.0.1:PORT`).
+    static func metricsPort(in log: String) -> Int? {
+        for line in log.split(separator: "\n") where line.hasSuffix("metrics listening") {
+            guard let listen = line.split(separator: " ").first(where: { $0.hasPrefix("listen=") }),
+                  let port = listen.split(separator: ":").last.flatMap({ Int($0) }) else { continue }
+            return port
+        }
+        return nil
+    }
+
     static func get(_ url: String, http: CurlMultiLoop) async throws -> (Int, String) {
         let r = try await http.perform(HTTPRequest(url: url, totalTimeout: .seconds(10)))
         return (r.status, String(decoding: r.body, as: UTF8.self))
@@ -29,11 +39,14 @@ struct MetricsIntegrationTests {
 
     @Test(.enabled(if: needs("/usr/bin/prometheus")))
     func metricsMoveWithTheTraffic_promtoolAcceptsThem_prometheusScrapesThem_andHealthFollowsTheWorkers() async throws {
-        let port = try Self.freePort()
-        let base = "http://127.0.0.1:\(port)"
         let http = CurlMultiLoop()
         defer { http.shutdown() }
-        try await withCluster(bot: testBot, workers: 2, extra: ["--metrics-listen", "127.0.0.1:\(port)"]) { cluster in
+        // Port 0, the kernel's pick, read back from the broker's log: a port found free and
+        // released before the cluster binds it can be taken meanwhile by another test's socket
+        // (the cluster then halts at boot: a CI run timed out waiting for its workers).
+        try await withCluster(bot: testBot, workers: 2, extra: ["--metrics-listen", "127.0.0.1:0"]) { cluster in
+            let port = try #require(Self.metricsPort(in: cluster.logText()), "the broker logs where it serves the metrics")
+            let base = "http://127.0.0.1:\(port)"
             try await waitUntil("/healthz 200", timeout: .seconds(20)) { (try? await Self.get(base + "/healthz", http: http))?.0 == 200 }
             try await cluster.sim.generate(300, chats: 30)
             try await waitUntil("300 replies", timeout: .seconds(60)) { try await cluster.replyCount() >= 300 }
@@ -106,5 +119,31 @@ struct MetricsIntegrationTests {
             let log = (try? String(contentsOf: dir.appendingPathComponent("prometheus.log"), encoding: .utf8)) ?? ""
             Issue.record("\(error); last answer: \(last); log: \(log.suffix(2000))")
         }
+    }
+
+    /// A metrics port another socket holds is a boot error: the cluster halts (78), and the
+    /// harness says so at once, with the cluster's log, instead of waiting out its minute for
+    /// workers that will not come.
+    @Test func aMetricsPortInUse_haltsTheCluster_andTheHarnessSaysSoAtOnce() async throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(bound == 0 && listen(fd, 1) == 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let start = ContinuousClock.now
+        do {
+            try await withCluster(bot: testBot, workers: 1, extra: ["--metrics-listen", "127.0.0.1:\(port)"]) { _ in }
+            Issue.record("the cluster started on a port in use")
+        } catch let error as ClusterHarnessError {
+            // 78: a boot error, which a service manager is told not to restart.
+            #expect(error.message.contains("exited while starting, status 78"), "\(error.message)")
+            #expect(error.log.contains("--metrics-listen 127.0.0.1:\(port)"), "the log says why: \(error.log.suffix(500))")
+        }
+        #expect(ContinuousClock.now - start < TestBounds.notStuck(.seconds(30)), "not the ready wait's minute")
     }
 }
