@@ -33,36 +33,28 @@ extension FuzzTarget {
     /// text, so one odd value in a batch does not hold the batch up: a handler that decodes
     /// that update gets the decoding error. `JSONFields` never traps.
     static func json(_ data: Data) {
-        let scanned: Bool = data.withUnsafeBytes { raw in
+        // Where the validating walk ended the value, if the input is one value and whitespace.
+        let valueEnd: Int? = data.withUnsafeBytes { raw in
             var s = JSONScanner(raw)
-            do {
-                try s.skipValue()
-                s.skipWhitespace()
-                return s.index == s.end
-            } catch {
-                return false
-            }
+            guard (try? s.skipValue()) != nil else { return nil }
+            let end = s.index
+            s.skipWhitespace()
+            return s.index == s.end ? end : nil
         }
+        let scanned = valueEnd != nil
         // The walk `RawUpdate` uses over scanned bytes ends where the validating walk ends on what
         // it accepts, and stays in bounds on anything.
         data.withUnsafeBytes { raw in
             var walk = JSONScanner(raw)
             let ended = walk.skipScannedValue()
             precondition(walk.index <= raw.count, "the walk over scanned bytes left the input")
-            if scanned { precondition(ended && walk.index == raw.count - Self.trailingWhitespace(raw), "the two walks disagree") }
+            if let valueEnd { precondition(ended && walk.index == valueEnd, "the two walks disagree") }
         }
         if scanned, String(data: data, encoding: .utf8) != nil, !Self.hasSurrogateEscape(data), !Self.hasHugeNumber(data) {
             let parsed = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil
             precondition(parsed, "the scanner accepted JSON that Foundation rejects")
         }
         _ = try? JSONFields.parse(data)
-    }
-
-    /// How many whitespace bytes end `raw`.
-    static func trailingWhitespace(_ raw: UnsafeRawBufferPointer) -> Int {
-        var n = 0
-        while n < raw.count, [0x20, 0x0A, 0x0D, 0x09].contains(raw[raw.count - 1 - n]) { n += 1 }
-        return n
     }
 
     /// Whether the text has a `\u` escape of a UTF-16 surrogate.

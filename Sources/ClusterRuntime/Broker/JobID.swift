@@ -1,7 +1,7 @@
 /// A job's number as the broker's tables key it: `jobs`, each peer's jobs in flight and the
 /// queues. The wire carries the bare `UInt64` (`Job.id`, DONE); this type exists for its hash
 /// (`TableHash`, not SipHash: see there).
-struct JobID: Hashable, Comparable, Sendable, CustomStringConvertible {
+struct JobID: Hashable, Comparable, Sendable {
     let raw: UInt64
 
     init(_ raw: UInt64) { self.raw = raw }
@@ -11,6 +11,4 @@ struct JobID: Hashable, Comparable, Sendable, CustomStringConvertible {
     func hash(into hasher: inout Hasher) { hasher.combine(raw) }
 
     func _rawHashValue(seed: Int) -> Int { TableHash.hash(raw, seed: seed) }
-
-    var description: String { String(raw) }
 }
