@@ -70,3 +70,40 @@ struct BrokerTableTests {
         #expect(routed.withLock { $0 } - before == 1, "only the large update, which fresh left out, is routed again")
     }
 }
+
+/// A burst's tables and pages go back once the last job is done (`lastJobDone`).
+extension BrokerTableTests {
+    /// 10,000 updates held at once, then all done: `jobs` gives back the buckets it grew to
+    /// (without the release it keeps room for 10,000) and the last DONE says the burst is over;
+    /// a cluster at light load, whose table empties after every update, keeps its few buckets
+    /// rather than reallocating them, and says so once per 10,000 updates, not per update.
+    @Test func aBurstsTables_goBackWhenTheLastJobIsDone() {
+        var s = T.makeState()
+        _ = s.received(.ready(Ready(capacity: 20_000, role: .worker)), from: T.w1, now: t0)
+        var sent: [(peer: PeerID, job: Job)] = []
+        for batch in 0..<100 {
+            let updates = (0..<100).map { T.update(Int64(batch * 100 + $0 + 1), chat: Int64(batch * 100 + $0)) }
+            sent += T.jobs(s.updates(UInt64(batch + 1), updates, from: T.ingest, now: t0))
+        }
+        #expect(sent.count == 10_000 && s.jobs.capacity >= 10_000)
+        for (_, job) in sent.dropLast() { _ = s.received(.done(jobID: job.id, outcome: .ok, output: Data()), from: T.w1, now: t0) }
+        #expect(s.jobs.count == 1 && s.jobs.capacity >= 10_000, "one job still held: the table stays")
+        let last = s.received(.done(jobID: sent.last!.job.id, outcome: .ok, output: Data()), from: T.w1, now: t0)
+        #expect(last.contains(.burstOver), "the service returns the burst's freed pages")
+        #expect(s.jobs.isEmpty && s.jobs.capacity <= BrokerState.burstCapacity, "capacity \(s.jobs.capacity) after the burst")
+        #expect(s.queues.capacity <= BrokerState.burstCapacity)
+
+        // Light load: one update at a time, each done before the next, keeps its small table,
+        // and its idle moments are a burst's end once per `burstJobs` updates.
+        var kept: Set<Int> = []
+        var ends: [Int] = []
+        for i in 0..<BrokerState.burstJobs {
+            let job = T.jobs(s.updates(UInt64(101 + i), [T.update(Int64(20_001 + i), chat: 1)], from: T.ingest, now: t0))
+            let done = s.received(.done(jobID: job[0].job.id, outcome: .ok, output: Data()), from: T.w1, now: t0)
+            if done.contains(.burstOver) { ends.append(i + 1) }
+            kept.insert(s.jobs.capacity)
+        }
+        #expect(ends == [BrokerState.burstJobs])
+        #expect(kept.count == 1 && kept.first! > 0, "capacities after each update: \(kept.sorted())")
+    }
+}

@@ -268,6 +268,10 @@ final class BrokerService: Sendable {
                             metadata: ["finished_elsewhere": "\(finished)", "adopted": "\(adopted)", "to_run": "\(toRun)"])
             case .deadLetter(let letter):
                 more += deadLetter(letter, state: &state, now: now)
+            case .burstOver:
+                // The burst's jobs were allocated and freed on this thread (the bus thread),
+                // whose heap is the one that keeps their pages.
+                Allocator.returnFreedPages()
             case .refused(let peer, let reason):
                 logger.error("peer refused", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
             case .lost(let peer, let pid, let role, let reason, let requeued):

@@ -92,6 +92,9 @@ package struct BrokerState: Sendable {
         /// The wait for HANDOVERs after a recovery is over: how many recovered updates workers
         /// said were finished, how many still ran (adopted), and how many run now.
         case handoverOver(finishedElsewhere: Int, adopted: Int, toRun: Int)
+        /// The last job held is done after a burst (`lastJobDone`): the process's allocator
+        /// may give the burst's freed pages back to the system now.
+        case burstOver
     }
 
     package struct DeadLetter: Sendable, Equatable {
@@ -150,6 +153,8 @@ package struct BrokerState: Sendable {
     /// (A list, not a table by update id: `updates` walks the batch in the same order.)
     var routedByFresh: [(updateID: Int64, route: Route)] = []
     package internal(set) var counters = Counters()
+    /// Jobs completed since the last `.burstOver` (see `lastJobDone`).
+    var completedSinceBurst = 0
     /// Milliseconds from acceptance to completion of recent update jobs.
     package internal(set) var latencies = Deque<Double>()
 
