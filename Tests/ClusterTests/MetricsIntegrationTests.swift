@@ -8,13 +8,6 @@ import TGClusterTesting
 /// server on loopback.
 @Suite("Metrics (processes)", .serialized)
 struct MetricsIntegrationTests {
-    /// A port nobody listens on now (the kernel's pick, released).
-    static func freePort() throws -> Int {
-        let (fd, port) = try boundSocket()
-        close(fd)
-        return port
-    }
-
     /// A TCP socket bound to a loopback port of the kernel's pick, and that port.
     static func boundSocket() throws -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -105,7 +98,7 @@ struct MetricsIntegrationTests {
                   - targets: ["\(target)"]
             """
         try config.write(to: dir.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
-        let port = try freePort()
+        let port = freePort()
         let prometheus = try SpawnedProcess(
             executable: "/usr/bin/prometheus",
             arguments: ["--config.file=\(dir.path)/prometheus.yml", "--storage.tsdb.path=\(dir.path)/data",

@@ -45,16 +45,33 @@ func needs(_ path: String) -> Bool {
     FileManager.default.isExecutableFile(atPath: path) || ProcessInfo.processInfo.environment["CI"] != nil
 }
 
-/// A TCP port nothing listens on now at `address` (the system's pick, released at once).
+/// A TCP port nothing is bound to now at `address`, for a process that a test starts to listen
+/// on: from below the kernel's ephemeral range (`ip_local_port_range`, 32768–60999 here),
+/// because a port of the kernel's own pick, released for the process to take, can be taken
+/// first by any other test's `bind` to port 0 or outgoing connection, which all draw from that
+/// range (the metrics test's CI failure, 5 Dec: a boot error and an empty log). Below it only
+/// another caller of this function can collide, one chance in ~12,000 per pair.
 func freePort(address: String = "127.0.0.1") -> Int {
+    let low = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
+        .flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } } ?? 32_768
+    let range = low > 21_024 ? 20_000..<low : 1_024..<max(low, 1_025)
+    for _ in 0..<200 {
+        let port = Int.random(in: range)
+        if portIsFree(port, address: address) { return port }
+    }
+    preconditionFailure("no free port below \(low) at \(address) in 200 tries")
+}
+
+/// Whether a TCP socket can bind `address:port` now (without `SO_REUSEADDR`: a port in
+/// TIME_WAIT counts as taken).
+func portIsFree(_ port: Int, address: String = "127.0.0.1") -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
     addr.sin_addr.s_addr = inet_addr(address)
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
+    addr.sin_port = UInt16(port).bigEndian
+    return withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    } == 0
 }
