@@ -34,3 +34,27 @@ struct RoleLogHandlerTests {
         #expect(written.last?.hasSuffix("warning tgcluster.worker: pid=12 [ClusterTests] plain") == true, "\(written.last ?? "")")
     }
 }
+
+extension RoleLogHandlerTests {
+    /// The key set last is kept apart from the shared metadata (`latest`): reads, overwrites,
+    /// removals and the whole `metadata` see one table whichever side a key is on, and a copy's
+    /// key does not reach the logger it was copied from.
+    @Test func metadataSetOnACopy_readsAsOneTable_andStaysWithTheCopy() {
+        var process = Logger(label: "tgcluster.worker") { RoleLogHandler(label: $0, level: .info) }
+        process[metadataKey: "pid"] = "12"
+        var job = process
+        job[metadataKey: "update_id"] = "7"
+        #expect(job[metadataKey: "update_id"] == "7" && job[metadataKey: "pid"] == "12")
+        #expect(process[metadataKey: "update_id"] == nil, "the copy's key reached the process's logger")
+        job[metadataKey: "job_key"] = "k"
+        job[metadataKey: "pid"] = "13"
+        #expect(job.handler.metadata == ["pid": "13", "update_id": "7", "job_key": "k"])
+        job[metadataKey: "update_id"] = nil
+        job[metadataKey: "pid"] = nil
+        #expect(job.handler.metadata == ["job_key": "k"])
+        #expect(job[metadataKey: "pid"] == nil && job[metadataKey: "update_id"] == nil && job[metadataKey: "job_key"] == "k")
+        job.handler.metadata = ["a": "1"]
+        #expect(job[metadataKey: "job_key"] == nil && job[metadataKey: "a"] == "1")
+        #expect(process.handler.metadata == ["pid": "12"])
+    }
+}
