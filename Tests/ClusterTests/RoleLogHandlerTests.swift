@@ -36,9 +36,9 @@ struct RoleLogHandlerTests {
 }
 
 extension RoleLogHandlerTests {
-    /// The key set last is kept apart from the shared metadata (`latest`): reads, overwrites,
-    /// removals and the whole `metadata` see one table whichever side a key is on, and a copy's
-    /// key does not reach the logger it was copied from.
+    /// A job's logger is a copy of the process's with keys of its own: reads, overwrites,
+    /// removals and the whole `metadata` see one table, and a copy's key does not reach the
+    /// logger it was copied from.
     @Test func metadataSetOnACopy_readsAsOneTable_andStaysWithTheCopy() {
         var process = Logger(label: "tgcluster.worker") { RoleLogHandler(label: $0, level: .info) }
         process[metadataKey: "pid"] = "12"

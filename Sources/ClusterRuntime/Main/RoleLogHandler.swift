@@ -6,30 +6,9 @@ import Logging
 /// `StreamLogHandler` formats its metadata whenever it is set. A worker sets `update_id` once
 /// per job (the handler's `ctx.logger` carries it) and most jobs log nothing: formatting at the
 /// set cost five heap allocations per job (counted with `scripts/bench allocs`).
-///
-/// The key set last on a copy is kept inline, beside the metadata the copy shares: a job's
-/// logger is the process's with `update_id` set, and setting it in the shared dictionary copied
-/// that dictionary (an allocation, every key hashed again: 1,659 instructions per update in a
-/// worker, `scripts/bench instructions`).
 struct RoleLogHandler: LogHandler {
     private var stream: StreamLogHandler
-    /// The metadata but for `latest`.
-    private var shared: Logger.Metadata = [:]
-    /// The key set last and its value, which wins over `shared`'s.
-    private var latest: (key: String, value: Logger.Metadata.Value)?
-
-    var metadata: Logger.Metadata {
-        get {
-            guard let latest else { return shared }
-            var all = shared
-            all[latest.key] = latest.value
-            return all
-        }
-        set {
-            shared = newValue
-            latest = nil
-        }
-    }
+    var metadata: Logger.Metadata = [:]
 
     init(label: String, level: Logger.Level) {
         self.init(StreamLogHandler.standardError(label: label), level: level)
@@ -52,28 +31,13 @@ struct RoleLogHandler: LogHandler {
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get {
-            if let latest, latest.key == key { return latest.value }
-            return shared[key]
-        }
-        set {
-            if let latest, latest.key != key {
-                shared[latest.key] = latest.value
-                self.latest = nil
-            }
-            if let newValue {
-                latest = (key, newValue)
-            } else {
-                latest = nil
-                if shared[key] != nil { shared[key] = nil }
-            }
-        }
+        get { metadata[key] }
+        set { metadata[key] = newValue }
     }
 
     /// The line's own metadata wins over the logger's, as in `StreamLogHandler`.
     func log(event: LogEvent) {
         var event = event
-        let metadata = self.metadata
         if !metadata.isEmpty {
             event.metadata = metadata.merging(event.metadata ?? [:]) { _, own in own }
         }
