@@ -34,8 +34,8 @@ package enum Allocator: String, Sendable {
     /// Gives the calling thread's freed pages back to the system at once, rather than when the
     /// thread next allocates (mimalloc decommits a free page only on its own thread's later
     /// calls, after `MIMALLOC_DECOMMIT_DELAY`; a thread that goes quiet after a burst keeps its
-    /// burst's pages). For the end of a burst: it walks the thread's heap (under a millisecond
-    /// for the broker's after 100,000 updates), so not per message.
+    /// burst's pages). For the end of a burst: it walks the thread's heap (1–2 ms for
+    /// the broker's after a wave of 100,000 updates), so not per message.
     package static func returnFreedPages() {
         if inUse == .mimalloc { mi_collect(true) }
     }
