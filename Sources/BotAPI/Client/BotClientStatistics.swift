@@ -15,7 +15,7 @@ public final class BotClientStatistics: Sendable {
     }
 
     /// Calls by method and outcome are counted in a list, not in `Figures.calls` (two string
-    /// hashes under the lock per call, ~650 instructions per reply): a bot uses a few methods
+    /// hashes under the lock per call, ~550 instructions per reply): a bot uses a few methods
     /// and outcomes, the one counted last is looked at first, and the table is built only
     /// when `snapshot` is read (once a second, by the metrics).
     private struct Counts {
