@@ -26,7 +26,6 @@ struct AllocatorTests {
     }
 }
 
-
 extension AllocatorTests {
     /// A thread that frees a burst's blocks and goes quiet keeps their pages until it allocates
     /// again past the decommit delay; `returnFreedPages` gives them back at once. 64 MB of

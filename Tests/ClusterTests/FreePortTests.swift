@@ -8,9 +8,8 @@ struct FreePortTests {
     /// outgoing connection of a test running alongside draws its port, and can be bound; a
     /// port of the kernel's own pick (the old way) lies inside the range and fails the first
     /// expectation.
-    @Test func portsForProcesses_lieBelowTheEphemeralRange_andAreFree() throws {
-        let text = try String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)
-        let low = try #require(text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) })
+    @Test func portsForProcesses_lieBelowTheEphemeralRange_andAreFree() {
+        let low = ephemeralPortsStart()
         let ports = (0..<20).map { _ in freePort() }
         #expect(ports.allSatisfy { $0 < low }, "\(ports.filter { $0 >= low }) inside the ephemeral range from \(low)")
         #expect(ports.allSatisfy { portIsFree($0) })
@@ -19,7 +18,7 @@ struct FreePortTests {
 
     /// A port a socket holds is not free.
     @Test func aBoundPort_isNotFree() throws {
-        let (fd, port) = try MetricsIntegrationTests.boundSocket()
+        let (fd, port) = try boundSocket()
         defer { close(fd) }
         #expect(!portIsFree(port))
     }

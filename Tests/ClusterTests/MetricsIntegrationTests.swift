@@ -8,22 +8,6 @@ import TGClusterTesting
 /// server on loopback.
 @Suite("Metrics (processes)", .serialized)
 struct MetricsIntegrationTests {
-    /// A TCP socket bound to a loopback port of the kernel's pick, and that port.
-    static func boundSocket() throws -> (fd: Int32, port: Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0 else {
-            close(fd)
-            throw POSIXError(.EADDRINUSE)
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return (fd, Int(UInt16(bigEndian: address.sin_port)))
-    }
-
     /// The port of the broker's "metrics listening" line (`listen=127.0.0.1:PORT`).
     static func metricsPort(in log: String) -> Int? {
         for line in log.split(separator: "\n") where line.hasSuffix("metrics listening") {
@@ -127,7 +111,7 @@ struct MetricsIntegrationTests {
     /// harness says so at once, with the cluster's log, instead of waiting out its minute for
     /// workers that will not come.
     @Test func aMetricsPortInUse_haltsTheCluster_andTheHarnessSaysSoAtOnce() async throws {
-        let (fd, port) = try Self.boundSocket()
+        let (fd, port) = try boundSocket()
         defer { close(fd) }
         try #require(listen(fd, 1) == 0)
         let start = ContinuousClock.now

@@ -163,7 +163,6 @@ extension BrokerState {
     private mutating func complete(_ id: JobID, _ job: JobRecord, outcome: Outcome, output: Data,
                                    now: ContinuousClock.Instant, into actions: inout [Action]) {
         if outcome == .ok { counters.completed += 1 } else { counters.failed += 1 }
-        completedSinceBurst += 1
         if let answer = report(job, outcome: outcome, output: output) { actions.append(answer) }
         if let envelope = job.payload.update {
             if outcome == .ok { counters.updatesCompleted += 1 } else { counters.updatesFailed += 1 }
@@ -206,8 +205,9 @@ extension BrokerState {
             if ready.isEmpty { ready = [] }
             if serialQueue.isEmpty { serialQueue = [] }
         }
-        guard completedSinceBurst >= Self.burstJobs else { return false }
-        completedSinceBurst = 0
+        let finished = counters.completed + counters.failed
+        guard finished - finishedAtLastBurst >= Self.burstJobs else { return false }
+        finishedAtLastBurst = finished
         return true
     }
 

@@ -153,8 +153,8 @@ package struct BrokerState: Sendable {
     /// (A list, not a table by update id: `updates` walks the batch in the same order.)
     var routedByFresh: [(updateID: Int64, route: Route)] = []
     package internal(set) var counters = Counters()
-    /// Jobs completed since the last `.burstOver` (see `lastJobDone`).
-    var completedSinceBurst = 0
+    /// `counters.completed + counters.failed` at the last `.burstOver` (see `lastJobDone`).
+    var finishedAtLastBurst = 0
     /// Milliseconds from acceptance to completion of recent update jobs.
     package internal(set) var latencies = Deque<Double>()
 

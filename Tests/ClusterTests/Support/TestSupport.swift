@@ -52,8 +52,7 @@ func needs(_ path: String) -> Bool {
 /// range (the metrics test's CI failure, 5 Dec: a boot error and an empty log). Below it only
 /// another caller of this function can collide, one chance in ~12,000 per pair.
 func freePort(address: String = "127.0.0.1") -> Int {
-    let low = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
-        .flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } } ?? 32_768
+    let low = ephemeralPortsStart()
     let range = low > 21_024 ? 20_000..<low : 1_024..<max(low, 1_025)
     for _ in 0..<200 {
         let port = Int.random(in: range)
@@ -62,16 +61,33 @@ func freePort(address: String = "127.0.0.1") -> Int {
     preconditionFailure("no free port below \(low) at \(address) in 200 tries")
 }
 
+/// The first port of the kernel's ephemeral range (`ip_local_port_range`).
+func ephemeralPortsStart() -> Int {
+    (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
+        .flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } } ?? 32_768
+}
+
 /// Whether a TCP socket can bind `address:port` now (without `SO_REUSEADDR`: a port in
 /// TIME_WAIT counts as taken).
 func portIsFree(_ port: Int, address: String = "127.0.0.1") -> Bool {
+    guard let (fd, _) = try? boundSocket(port: port, address: address) else { return false }
+    close(fd)
+    return true
+}
+
+/// A TCP socket bound to `address:port` (0: a port of the kernel's pick), and its port.
+func boundSocket(port: Int = 0, address: String = "127.0.0.1") throws -> (fd: Int32, port: Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
     addr.sin_addr.s_addr = inet_addr(address)
     addr.sin_port = UInt16(port).bigEndian
-    return withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    } == 0
+    let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard bound == 0 else {
+        close(fd)
+        throw POSIXError(.EADDRINUSE)
+    }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return (fd, Int(UInt16(bigEndian: addr.sin_port)))
 }
