@@ -24,6 +24,9 @@ public final class BotClient: Sendable {
         /// relies on retrying 429 after `retry_after`.
         public var limiter: (any FloodLimiting)?
         public var curl: CurlMultiLoop.Configuration = .init()
+        /// The lean client for plain HTTP at an IP address (a local Bot API server, the sim):
+        /// `PlainHTTPLoop`. nil sends everything through libcurl (`TGCLUSTER_HTTP_CLIENT=curl`).
+        public var plainHTTP: PlainHTTPLoop.Configuration? = .init()
 
         public static let defaultAPIURL = "https://api.telegram.org"
 
@@ -36,7 +39,9 @@ public final class BotClient: Sendable {
         public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Configuration? {
             guard let token = environment["TELEGRAM_BOT_TOKEN"], !token.isEmpty else { return nil }
             let url = environment["TELEGRAM_API_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultAPIURL
-            return Configuration(token: token, apiURL: url)
+            var configuration = Configuration(token: token, apiURL: url)
+            if environment["TGCLUSTER_HTTP_CLIENT"] == "curl" { configuration.plainHTTP = nil }
+            return configuration
         }
 
         public var description: String { "BotClient.Configuration(apiURL: \(apiURL), token: \(Redactor.placeholder))" }
@@ -47,6 +52,8 @@ public final class BotClient: Sendable {
     /// Calls by method and outcome, retries, flood-limit waits: for the cluster's metrics.
     public let statistics = BotClientStatistics()
     private let loop: CurlMultiLoop
+    /// Takes the requests it can send (`PlainHTTPLoop.target(for:)`); libcurl the rest.
+    private let plain: PlainHTTPLoop?
     private let logger: Logger
     /// `<apiURL>/bot<token>/`, joined once: a method's URL is then one concatenation per call.
     private let methodURLPrefix: String
@@ -56,11 +63,14 @@ public final class BotClient: Sendable {
         methodURLPrefix = "\(configuration.apiURL)/bot\(configuration.token)/"
         self.redactor = Redactor(secret: configuration.token)
         self.loop = CurlMultiLoop(configuration: configuration.curl)
+        self.plain = configuration.plainHTTP.map { PlainHTTPLoop(configuration: $0) }
         self.logger = logger
     }
 
-    /// Stops the client's libcurl thread; calls still in flight fail. Call once, when done.
+    /// Stops the client's threads (libcurl's, the plain-HTTP loop's); calls still in flight
+    /// fail. Call once, when done.
     public func shutdown() {
+        plain?.shutdown()
         loop.shutdown()
     }
 
@@ -150,7 +160,7 @@ public final class BotClient: Sendable {
             let wait: Duration
             do {
                 if let target { try await admit(target) }
-                let response = try await loop.perform(request)
+                let response = try await perform(request)
                 if (200..<300).contains(response.status) { return response }
                 wait = try retryWait(refused: apiError(method, response, attempt: attempt), attempt: attempt, target: target)
             } catch let error as CurlError {
@@ -158,6 +168,14 @@ public final class BotClient: Sendable {
             }
             try await Task.sleep(for: wait)
         }
+    }
+
+    /// One transfer, by the client that sends it.
+    private func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
+        if let plain, let target = plain.target(for: request) {
+            return try await plain.perform(request, to: target)
+        }
+        return try await loop.perform(request)
     }
 
     /// Waits for the flood limiter to admit a call to `target` (a wait over 1 ms is counted).

@@ -55,6 +55,9 @@ package struct ClusterConfiguration: Sendable {
     /// The name this host's peers give the broker (`--host`, default the host name), shown by
     /// `tgcluster status`.
     package var host = ClusterConfiguration.defaultHost
+    /// Plain HTTP to an IP address goes through `PlainHTTPLoop`, not libcurl
+    /// (`TGCLUSTER_HTTP_CLIENT=curl` turns it off).
+    package var plainHTTP = true
 
     package init() {}
 
@@ -73,6 +76,7 @@ package struct ClusterConfiguration: Sendable {
         if let file = env["TGCLUSTER_SERVER_KEY"], !file.isEmpty { c.serverKeyFile = file }
         if let dir = env["TGCLUSTER_ALLOW_KEYS"], !dir.isEmpty { c.allowedKeysDirectory = dir }
         if let host = env["TGCLUSTER_HOST"], !host.isEmpty { c.host = host }
+        if env["TGCLUSTER_HTTP_CLIENT"] == "curl" { c.plainHTTP = false }
         return c
     }
 
@@ -127,6 +131,11 @@ package struct ClusterConfiguration: Sendable {
         // beyond the pool closes its connections and the next opens new ones (a TCP, and with
         // Telegram a TLS, handshake per call).
         client.curl.maxIdleConnections = max(client.curl.maxIdleConnections, concurrency)
+        if plainHTTP {
+            client.plainHTTP?.maxIdleConnections = max(client.curl.maxIdleConnections, concurrency)
+        } else {
+            client.plainHTTP = nil
+        }
         return BotClient(configuration: client, logger: logger)
     }
 

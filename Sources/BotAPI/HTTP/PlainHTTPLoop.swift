@@ -1,0 +1,396 @@
+internal import CEpollShims
+import Foundation
+import Synchronization
+
+/// A lean HTTP/1.1 client for a Bot API server reached over plain HTTP at an IP address: the
+/// local Bot API server (`telegram-bot-api --local`), the sim, a server on the same host or
+/// network. Kept-alive connections, one request at a time on each, any number in flight.
+///
+/// Why not libcurl here (which `BotClient` keeps for HTTPS, proxies, names, uploads and fresh
+/// connections): a reply through libcurl 7.88 cost a worker ~43,000 instructions of libcurl's
+/// own, a third of the whole cluster's per-update count (callgrind, `scripts/bench
+/// instructions`), two `poll` calls of its connection checks, and a wake-up of its thread per
+/// request. Here the calling task writes the request itself (one `send`), and only the reading
+/// wakes the loop thread, which waits on one epoll set (`EPOLLONESHOT`: a socket is watched
+/// only while its request is in flight, and re-armed by the next one).
+///
+/// Threads: the calling task owns a transfer until it is handed to the loop, under the lock,
+/// with its socket armed; the loop thread owns it after. Connections go back to an idle pool
+/// (`Configuration.maxIdleConnections`), reused newest first, and are closed past
+/// `maxIdleTime`. A request that finds its reused connection closed by the server before any
+/// byte of an answer is sent again, once, on a new one (as libcurl does). Close with `shutdown()`.
+public final class PlainHTTPLoop: Sendable {
+    public struct Configuration: Sendable {
+        /// Idle connections kept for reuse, all servers together.
+        public var maxIdleConnections = 64
+        /// A connection idle longer is closed rather than reused: servers close idle
+        /// connections after their own timeout (nginx 75 s), and a request on one the server
+        /// is closing would be sent twice.
+        public var maxIdleTime: Duration = .seconds(30)
+
+        public init() {}
+    }
+
+    fileprivate struct Shared: ~Copyable {
+        var idle: [PlainHTTPTarget.Endpoint: [PlainHTTPConnection]] = [:]
+        var idleCount = 0
+        /// Transfers the calling tasks handed over since the loop last looked.
+        var handoff: [PlainHTTPTransfer] = []
+        var cancelled: [UInt64] = []
+        /// When the loop's current wait ends; nil while it is awake. A transfer due sooner wakes it.
+        var sleepingUntil: ContinuousClock.Instant?
+        var running = true
+        var finished = false
+        /// URLs split once (`recurringURL` only), nil for one this client does not send.
+        var targets: [String: PlainHTTPTarget?] = [:]
+        var lastTarget: (url: String, target: PlainHTTPTarget?)?
+    }
+
+    static let maxTargets = 256
+
+    public let configuration: Configuration
+    private let shared = Mutex(Shared())
+    private let nextID = Atomic<UInt64>(0)
+    private let epoll: Int32
+    private let wakeFD: Int32
+    private let done = DispatchSemaphore(value: 0)
+
+    public init(configuration: Configuration = .init()) {
+        self.configuration = configuration
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        wakeFD = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
+        precondition(epoll >= 0 && wakeFD >= 0, "epoll_create1/eventfd failed: \(String(cString: strerror(errno)))")
+        var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(u64: 0))
+        precondition(epoll_ctl(epoll, EPOLL_CTL_ADD, wakeFD, &event) == 0, "epoll_ctl(eventfd) failed")
+        let thread = Thread.named("tgc.http") { [self] in
+            self.runLoop()
+        }
+        thread.start()
+    }
+
+    deinit {
+        assert(shared.locked { $0.finished }, "PlainHTTPLoop deinitialized without shutdown()")
+    }
+
+    /// Whether this client sends `request`: an `http://` URL at an IP address, a body of bytes
+    /// or none, not on a fresh connection (`tgcluster probe` measures libcurl's connects).
+    func target(for request: HTTPRequest) -> PlainHTTPTarget? {
+        if request.freshConnection { return nil }
+        if case .multipart = request.body { return nil }
+        return shared.locked { s -> PlainHTTPTarget? in
+            if let last = s.lastTarget, last.url == request.url { return last.target }
+            if let known = s.targets[request.url] {
+                s.lastTarget = (request.url, known)
+                return known
+            }
+            let target = PlainHTTPTarget(url: request.url)
+            if request.recurringURL, s.targets.count < Self.maxTargets {
+                s.targets[request.url] = .some(target)
+                s.lastTarget = (request.url, target)
+            }
+            return target
+        }
+    }
+
+    /// Performs `request` if this client sends it (`target(for:)`), else throws. An HTTP error
+    /// status is a normal response; a transport failure throws `CurlError` with libcurl's code
+    /// for it (7 connect, 28 timeout, 52 empty reply, 55 send, 56 receive), so that callers
+    /// retry both clients' failures alike.
+    public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
+        guard let target = target(for: request) else {
+            throw CurlError(code: 1, operation: "perform", message: "not a plain-HTTP request to an IP address")
+        }
+        return try await perform(request, to: target)
+    }
+
+    func perform(_ request: HTTPRequest, to target: PlainHTTPTarget) async throws -> HTTPResponse {
+        let id = nextID.add(1, ordering: .relaxed).newValue
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                start(id, request, target, continuation)
+            }
+        } onCancel: {
+            let running = shared.locked { s -> Bool in
+                s.cancelled.append(id)
+                return s.running
+            }
+            if running { wake() }
+        }
+    }
+
+    /// Stops the loop: transfers in flight fail, every connection is closed. Blocks until the
+    /// loop thread has finished; idempotent.
+    public func shutdown() {
+        let first = shared.locked { s -> Bool in
+            defer { s.running = false }
+            return s.running
+        }
+        guard first else { return }
+        wake()
+        done.wait()
+    }
+
+    /// Connections in the idle pool (for tests).
+    var idleConnections: Int { shared.locked { $0.idleCount } }
+
+    private func wake() {
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    // MARK: - The calling task
+
+    /// Takes a connection (idle, or a new one), writes the request, and hands the transfer to
+    /// the loop with its socket armed.
+    private func start(_ id: UInt64, _ request: HTTPRequest, _ target: PlainHTTPTarget,
+                       _ continuation: CheckedContinuation<HTTPResponse, any Error>) {
+        let now = ContinuousClock.now
+        let (idle, stale) = shared.locked { s in s.takeIdle(target.endpoint, now: now, maxIdleTime: configuration.maxIdleTime) }
+        for connection in stale { connection.close() }
+        let bytes: [UInt8]
+        switch request.body {
+        case .none: bytes = target.request(method: "GET", headers: request.headers, contentType: nil, body: nil)
+        case .bytes(let data, let type): bytes = target.request(method: "POST", headers: request.headers, contentType: type, body: data)
+        case .multipart: preconditionFailure("a multipart request is libcurl's (target(for:))")
+        }
+        let transfer: PlainHTTPTransfer
+        do {
+            if let idle {
+                transfer = PlainHTTPTransfer(id: id, target: target, bytes: bytes, connection: idle, connected: true, reused: true,
+                                             request: request, continuation: continuation, now: now)
+            } else {
+                let (connection, connected) = try PlainHTTPConnection.open(to: target.endpoint)
+                transfer = PlainHTTPTransfer(id: id, target: target, bytes: bytes, connection: connection, connected: connected,
+                                             reused: false, request: request, continuation: continuation, now: now)
+            }
+        } catch {
+            continuation.resume(throwing: error)
+            return
+        }
+        // Nothing to read here: the scratch is the loop's, and a transfer not yet sent never reads.
+        var step: PlainHTTPTransfer.Step = transfer.phase == .connecting ? .wait(EPOLLOUT.rawValue) : transfer.advance(scratch: .init(start: nil, count: 0), now: now)
+        if case .retry = step {
+            transfer.connection.close()
+            do {
+                let (connection, connected) = try PlainHTTPConnection.open(to: target.endpoint)
+                transfer.restart(on: connection, connected: connected, now: now)
+                step = connected ? transfer.advance(scratch: .init(start: nil, count: 0), now: now) : .wait(EPOLLOUT.rawValue)
+            } catch {
+                continuation.resume(throwing: error)
+                return
+            }
+        }
+        guard case .wait(let interest) = step else {
+            transfer.connection.close()
+            if case .failed(let error) = step { continuation.resume(throwing: error) } else { continuation.resume(throwing: CurlError(code: 55, operation: "send", message: "failed sending data to the server")) }
+            return
+        }
+        // Under the lock with the hand-over: the loop cannot close the socket (a cancellation)
+        // before it is armed, and cannot see its event before it knows the transfer.
+        let outcome = shared.locked { s -> (handed: Bool, wake: Bool, error: (any Error)?) in
+            guard s.running else { return (false, false, CurlError(code: -1, operation: "perform", message: "client is shut down")) }
+            guard !Task.isCancelled else { return (false, false, CancellationError()) }
+            guard arm(transfer.connection, interest, id: id) else {
+                return (false, false, CurlError(code: 7, operation: "epoll_ctl", message: String(cString: strerror(errno))))
+            }
+            s.handoff.append(transfer)
+            return (true, s.sleepingUntil.map { transfer.nextDeadline < $0 } ?? false, nil)
+        }
+        if outcome.handed {
+            if outcome.wake { wake() }
+        } else {
+            transfer.connection.close()
+            continuation.resume(throwing: outcome.error!)
+        }
+    }
+
+    /// Watches the connection's socket for one event of `interest`.
+    private func arm(_ connection: PlainHTTPConnection, _ interest: UInt32, id: UInt64) -> Bool {
+        var event = epoll_event(events: interest | EPOLLONESHOT.rawValue, data: epoll_data_t(u64: id))
+        if connection.registered {
+            return epoll_ctl(epoll, EPOLL_CTL_MOD, connection.fd, &event) == 0
+        }
+        guard epoll_ctl(epoll, EPOLL_CTL_ADD, connection.fd, &event) == 0 else { return false }
+        connection.registered = true
+        return true
+    }
+
+    // MARK: - The loop thread
+
+    private func runLoop() {
+        var thread = LoopThread(owner: self)
+        thread.run()
+        thread.shutDown()
+        shared.locked { $0.finished = true }
+        done.signal()
+    }
+
+    /// What only the loop thread touches: the transfers it owns, by id, and when the first of
+    /// them is due.
+    private struct LoopThread {
+        let owner: PlainHTTPLoop
+        var transfers: [UInt64: PlainHTTPTransfer] = [:]
+        /// No transfer is due before this (it may be earlier than the first one due: waking
+        /// early only costs a look).
+        var earliest: ContinuousClock.Instant?
+        var events = [epoll_event](repeating: epoll_event(), count: 64)
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+
+        init(owner: PlainHTTPLoop) { self.owner = owner }
+
+        mutating func run() {
+            while true {
+                let now = ContinuousClock.now
+                let (running, cancels, until) = owner.shared.locked { s in
+                    let cancels = adopt(&s)
+                    // At most a second: nothing else is due (callers check the idle pool's ages).
+                    let until = min(earliest ?? now + .seconds(1), now + .seconds(1))
+                    s.sleepingUntil = until
+                    return (s.running, cancels, until)
+                }
+                if !running { return }
+                cancel(cancels)
+                let wait = until - now
+                let whole = wait.milliseconds
+                let n = epoll_wait(owner.epoll, &events, Int32(events.count),
+                                   Int32(clamping: max(0, .milliseconds(whole) < wait ? whole + 1 : whole)))
+                cancel(owner.shared.locked { s in
+                    s.sleepingUntil = nil
+                    return adopt(&s)
+                })
+                let woke = ContinuousClock.now
+                for i in 0..<max(0, Int(n)) {
+                    let id = events[i].data.u64
+                    if id == 0 {
+                        var value: UInt64 = 0
+                        _ = read(owner.wakeFD, &value, 8)
+                    } else if let transfer = transfers[id] {
+                        handle(transfer, transfer.advance(scratch: scratch, now: woke), now: woke)
+                    }
+                }
+                if let due = earliest, woke >= due { expire(now: woke) }
+            }
+        }
+
+        /// Takes the transfers handed over and the cancellations (under the lock).
+        mutating func adopt(_ s: inout Shared) -> [UInt64] {
+            for transfer in s.handoff {
+                transfers[transfer.id] = transfer
+                earliest = min(earliest ?? transfer.nextDeadline, transfer.nextDeadline)
+            }
+            s.handoff.removeAll(keepingCapacity: true)
+            defer { s.cancelled.removeAll(keepingCapacity: true) }
+            return s.cancelled
+        }
+
+        mutating func cancel(_ ids: [UInt64]) {
+            for id in ids {
+                if let transfer = transfers[id] { end(transfer, .failure(CancellationError())) }
+            }
+        }
+
+        /// Fails the transfers past their deadline.
+        mutating func expire(now: ContinuousClock.Instant) {
+            earliest = nil
+            for transfer in Array(transfers.values) {
+                if now >= transfer.nextDeadline {
+                    end(transfer, .failure(transfer.timeoutError()))
+                } else {
+                    earliest = min(earliest ?? transfer.nextDeadline, transfer.nextDeadline)
+                }
+            }
+        }
+
+        mutating func handle(_ transfer: PlainHTTPTransfer, _ step: PlainHTTPTransfer.Step, now: ContinuousClock.Instant) {
+            var step = step
+            if case .retry = step {
+                transfer.connection.close()
+                do {
+                    let (connection, connected) = try PlainHTTPConnection.open(to: transfer.target.endpoint)
+                    transfer.restart(on: connection, connected: connected, now: now)
+                    earliest = min(earliest ?? transfer.nextDeadline, transfer.nextDeadline)
+                    step = connected ? transfer.advance(scratch: scratch, now: now) : .wait(EPOLLOUT.rawValue)
+                } catch {
+                    transfers[transfer.id] = nil
+                    transfer.continuation.resume(throwing: error)
+                    return
+                }
+            }
+            switch step {
+            case .wait(let interest):
+                if !owner.arm(transfer.connection, interest, id: transfer.id) {
+                    end(transfer, .failure(CurlError(code: 7, operation: "epoll_ctl", message: String(cString: strerror(errno)))))
+                }
+            case .finished(let reusable):
+                end(transfer, .success(transfer.response(now: now)), reusable: reusable)
+            case .failed(let error):
+                end(transfer, .failure(error))
+            case .retry:
+                end(transfer, .failure(CurlError(code: 52, operation: "HTTP request", message: "empty reply from server")))
+            }
+        }
+
+        /// Completes `transfer`; its connection goes back to the pool or is closed first, so
+        /// that the caller's next request can take it.
+        mutating func end(_ transfer: PlainHTTPTransfer, _ result: Result<HTTPResponse, any Error>, reusable: Bool = false) {
+            transfers[transfer.id] = nil
+            let connection = transfer.connection
+            if reusable {
+                connection.idleSince = .now
+                let max = owner.configuration.maxIdleConnections
+                if !owner.shared.locked({ $0.putIdle(connection, max: max) }) { connection.close() }
+            } else {
+                connection.close()
+            }
+            transfer.continuation.resume(with: result)
+        }
+
+        /// Fails what is in flight and what was handed over; closes every connection.
+        mutating func shutDown() {
+            let idle = owner.shared.locked { s in
+                _ = adopt(&s)
+                defer {
+                    s.idle.removeAll()
+                    s.idleCount = 0
+                }
+                return s.idle.values.flatMap { $0 }
+            }
+            for transfer in Array(transfers.values) {
+                end(transfer, .failure(CurlError(code: -1, operation: "perform", message: "client is shut down")))
+            }
+            for connection in idle { connection.close() }
+            close(owner.epoll)
+            close(owner.wakeFD)
+            scratch.deallocate()
+        }
+    }
+}
+
+extension PlainHTTPLoop.Shared {
+    /// The newest idle connection to `endpoint` younger than `maxIdleTime`; the older ones are
+    /// returned to be closed.
+    mutating func takeIdle(_ endpoint: PlainHTTPTarget.Endpoint, now: ContinuousClock.Instant,
+                           maxIdleTime: Duration) -> (PlainHTTPConnection?, [PlainHTTPConnection]) {
+        guard var list = idle[endpoint], !list.isEmpty else { return (nil, []) }
+        var stale: [PlainHTTPConnection] = []
+        var found: PlainHTTPConnection?
+        while let last = list.popLast() {
+            idleCount -= 1
+            if now - last.idleSince < maxIdleTime {
+                found = last
+                break
+            }
+            stale.append(last)
+        }
+        idle[endpoint] = list
+        return (found, stale)
+    }
+
+    /// Keeps `connection` for reuse; false when the pool is full (the caller closes it).
+    mutating func putIdle(_ connection: PlainHTTPConnection, max: Int) -> Bool {
+        guard running, idleCount < max else { return false }
+        idle[connection.endpoint, default: []].append(connection)
+        idleCount += 1
+        return true
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import TGClusterTesting
+import Testing
+@testable import BotAPI
+
+/// The plain-HTTP client against real servers on loopback: kept-alive connections, the
+/// framings and failures of a raw scripted server, timeouts, cancellation, and which requests
+/// it takes from libcurl.
+@Suite("PlainHTTPLoop")
+struct PlainHTTPLoopTests {
+    static func call(_ base: String, _ method: String, body: String? = nil) -> HTTPRequest {
+        var request = HTTPRequest(url: base + "/bot1:x/\(method)",
+                                  body: body.map { .bytes(Data($0.utf8), contentType: "application/json") } ?? .none)
+        request.recurringURL = true
+        return request
+    }
+
+    @Test func whatItSends_plainHTTPAtAnIPAddress_theRestIsLibcurls() {
+        let loop = PlainHTTPLoop()
+        defer { loop.shutdown() }
+        func takes(_ url: String) -> Bool { loop.target(for: HTTPRequest(url: url)) != nil }
+        #expect(takes("http://127.0.0.1:8081/bot1:x/getMe"))
+        #expect(takes("HTTP://10.0.0.7/bot1:x/getMe"))
+        #expect(takes("http://[::1]:8081/bot1:x/getMe"))
+        #expect(!takes("https://127.0.0.1:8443/bot1:x/getMe"), "TLS is libcurl's")
+        #expect(!takes("http://localhost:8081/bot1:x/getMe"), "a name needs a resolver")
+        #expect(!takes("http://api.telegram.org/bot1:x/getMe"))
+        #expect(!takes("http://user:pw@127.0.0.1/bot1:x/getMe"))
+        #expect(!takes("http://127.0.0.1:0/bot1:x/getMe"))
+        #expect(!takes("http://127.0.0.1:99999/bot1:x/getMe"))
+        #expect(!takes("http://[::1/bot1:x/getMe"))
+        var fresh = HTTPRequest(url: "http://127.0.0.1:8081/bot1:x/getMe")
+        fresh.freshConnection = true
+        #expect(loop.target(for: fresh) == nil, "a fresh connection is what probe measures, with libcurl")
+        let upload = HTTPRequest(url: "http://127.0.0.1:8081/bot1:x/sendPhoto", body: .multipart([.init(name: "photo", data: Data([1]))]))
+        #expect(loop.target(for: upload) == nil, "uploads are libcurl's MIME")
+    }
+
+    /// Fifty calls, one connection; the request carries its method, path, host and body.
+    @Test func calls_reuseOneConnection_andCarryTheirBody() async throws {
+        let server = try await StubBotServer { _, _ in .ok("true") }
+        let loop = PlainHTTPLoop()
+        var opened = 0
+        for i in 0..<50 {
+            let r = try await loop.perform(Self.call(server.baseURL, "sendMessage", body: #"{"chat_id":\#(i),"text":"hi"}"#))
+            #expect(r.status == 200)
+            #expect(String(decoding: r.body, as: UTF8.self) == #"{"ok":true,"result":true}"#)
+            opened += r.metrics.newConnections
+        }
+        #expect(server.connections == 1)
+        #expect(opened == 1)
+        let last = try #require(server.requests.last)
+        #expect(last.method == "POST" && last.uri == "/bot1:x/sendMessage")
+        #expect(last.headers["Host"] == ["127.0.0.1:\(server.port)"])
+        #expect(last.headers["Content-Type"] == ["application/json"])
+        #expect(String(decoding: last.body, as: UTF8.self) == #"{"chat_id":49,"text":"hi"}"#)
+        #expect(try await loop.perform(Self.call(server.baseURL, "getMe")).status == 200)
+        #expect(server.requests.last?.method == "GET")
+        loop.shutdown()
+        try await server.shutdown()
+    }
+
+    /// The server closes a kept-alive connection instead of answering: the request is sent
+    /// again, once, on a new connection.
+    @Test func aReusedConnectionClosedByTheServer_isRetriedOnANewOne() async throws {
+        let server = try await StubBotServer { _, index in
+            index == 1 ? StubBotServer.Response(drop: true) : .ok("true")
+        }
+        let loop = PlainHTTPLoop()
+        #expect(try await loop.perform(Self.call(server.baseURL, "getMe")).status == 200)
+        let second = try await loop.perform(Self.call(server.baseURL, "sendMessage"))
+        #expect(second.status == 200)
+        #expect(second.metrics.newConnections == 1)
+        #expect(server.requests.map(\.botMethod) == ["getMe", "sendMessage", "sendMessage"])
+        #expect(server.connections == 2)
+        loop.shutdown()
+        try await server.shutdown()
+    }
+
+    /// On a new connection a close without an answer is not retried (it is not a stale
+    /// connection): libcurl's "empty reply", a transient failure the client retries itself.
+    @Test func aNewConnectionClosedWithoutAnAnswer_isAnEmptyReply() async throws {
+        let server = try ScriptedHTTPServer([.init(pieces: [], close: true)])
+        let loop = PlainHTTPLoop()
+        await #expect {
+            try await loop.perform(Self.call(server.baseURL, "getMe"))
+        } throws: { error in
+            guard let error = error as? CurlError else { return false }
+            return error.code == 52 && error.isTransient
+        }
+        #expect(server.requests.count == 1)
+        loop.shutdown()
+        server.shutdown()
+    }
+
+    /// Answers in pieces (the head split, a chunked body, a body ended by the close), and
+    /// `Connection: close`: each is read whole, and a connection that cannot carry another
+    /// request is not reused.
+    @Test func framings_inPieces_areReadWhole() async throws {
+        let server = try ScriptedHTTPServer([
+            .init(pieces: ["HTTP/1.1 200 OK\r\nContent-Le", "ngth: 5\r\n\r\nhe", "llo"]),
+            .init(pieces: ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n", "2\r\nde\r\n0\r\n\r\n"]),
+            .init(pieces: ["HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"], close: true),
+            .init(pieces: ["HTTP/1.0 200 OK\r\n\r\nto the ", "end"], close: true),
+            .init(pieces: ["HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlast"]),
+        ])
+        let loop = PlainHTTPLoop()
+        var bodies: [String] = []
+        for _ in 0..<5 {
+            bodies.append(String(decoding: try await loop.perform(Self.call(server.baseURL, "getMe")).body, as: UTF8.self))
+        }
+        #expect(bodies == ["hello", "abcde", "ok", "to the end", "last"])
+        #expect(server.connections == 3, "a new connection after each close")
+        loop.shutdown()
+        server.shutdown()
+    }
+
+    /// A megabyte answer (several reads of the loop's 64 KiB buffer).
+    @Test func aLargeAnswer_isReadWhole() async throws {
+        let big = String(repeating: "x", count: 1_000_000)
+        let server = try await StubBotServer { _, _ in .ok("\"\(big)\"") }
+        let loop = PlainHTTPLoop()
+        let r = try await loop.perform(Self.call(server.baseURL, "getUpdates"))
+        #expect(r.body.count == big.count + #"{"ok":true,"result":""}"#.count)
+        loop.shutdown()
+        try await server.shutdown()
+    }
+
+    @Test func aServerThatNeverAnswers_timesOut_asLibcurlsTimeout() async throws {
+        let server = try await StubBotServer { _, _ in StubBotServer.Response(hang: true) }
+        let loop = PlainHTTPLoop()
+        var request = Self.call(server.baseURL, "getMe")
+        request.totalTimeout = .milliseconds(300)
+        let start = ContinuousClock.now
+        await #expect {
+            try await loop.perform(request)
+        } throws: { error in
+            (error as? CurlError)?.isTimeout == true
+        }
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .milliseconds(300) && elapsed < TestBounds.notStuck(.seconds(5)), "timed out after \(elapsed)")
+        loop.shutdown()
+        try await server.shutdown()
+    }
+
+    @Test func aClosedPort_failsToConnect_transiently() async throws {
+        // Port 1 (tcpmux): nothing listens there on a test machine.
+        let loop = PlainHTTPLoop()
+        await #expect {
+            try await loop.perform(Self.call("http://127.0.0.1:1", "getMe"))
+        } throws: { error in
+            guard let error = error as? CurlError else { return false }
+            return error.code == 7 && error.isTransient
+        }
+        loop.shutdown()
+    }
+
+    @Test func cancellation_endsTheCallPromptly_andShutdownFailsWhatIsLeft() async throws {
+        let server = try await StubBotServer { _, _ in StubBotServer.Response(hang: true) }
+        let loop = PlainHTTPLoop()
+        var hung = Self.call(server.baseURL, "getMe")
+        hung.totalTimeout = .seconds(60)
+        let task = Task { try await loop.perform(hung) }
+        let left = Task { try await loop.perform(Self.call(server.baseURL, "getUpdates")) }
+        for _ in 0..<2000 where server.requests.count < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(server.requests.count == 2)
+        let start = ContinuousClock.now
+        task.cancel()
+        // A CancellationError, not the timeout's CurlError, says the cancellation ended it; the
+        // bound only says it did not wait for the timeout (a loaded test process is slow to
+        // run the awaiting task: 4 s in one parallel run).
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(ContinuousClock.now - start < TestBounds.notStuck(.seconds(30)))
+        loop.shutdown()
+        await #expect {
+            try await left.value
+        } throws: { error in
+            (error as? CurlError)?.message == "client is shut down"
+        }
+        await #expect(throws: CurlError.self) { try await loop.perform(Self.call(server.baseURL, "getMe")) }
+        try await server.shutdown()
+    }
+
+    /// The idle pool keeps `maxIdleConnections` and closes the rest: ten calls at once (each
+    /// held 300 ms by the server) open as many connections as overlapped, and two stay.
+    /// (Counted, not assumed: a test process starved of cores may start the ten one by one.)
+    @Test func theIdlePool_isBounded() async throws {
+        let server = try await StubBotServer { _, _ in StubBotServer.Response(body: Data(#"{"ok":true,"result":true}"#.utf8), delay: .milliseconds(300)) }
+        var configuration = PlainHTTPLoop.Configuration()
+        configuration.maxIdleConnections = 2
+        let loop = PlainHTTPLoop(configuration: configuration)
+        func burst() async throws -> Int {
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<10 { group.addTask { try await loop.perform(Self.call(server.baseURL, "getMe")).metrics.newConnections } }
+                return try await group.reduce(0, +)
+            }
+        }
+        let first = try await burst()
+        #expect(loop.idleConnections == min(server.connections, 2))
+        let second = try await burst()
+        #expect(server.connections == first + second)
+        #expect(loop.idleConnections == min(server.connections, 2))
+        loop.shutdown()
+        try await server.shutdown()
+    }
+
+    /// The client sends plain HTTP at an IP address through this loop unless told otherwise:
+    /// with a pool that keeps nothing, every call opens a connection; through libcurl (the
+    /// variant, `TGCLUSTER_HTTP_CLIENT=curl`), one is kept.
+    @Test func theBotClient_routesPlainHTTPHere_unlessToldCurl() async throws {
+        let server = try await StubBotServer { _, _ in .ok("true") }
+        var configuration = BotClient.Configuration(token: "1:x", apiURL: server.baseURL)
+        configuration.plainHTTP?.maxIdleConnections = 0
+        let plain = BotClient(configuration: configuration)
+        for _ in 0..<3 { _ = try await plain.send(methodName: "getMe", json: Data("{}".utf8)) }
+        plain.shutdown()
+        #expect(server.connections == 3)
+
+        let curl = try #require(BotClient.Configuration.fromEnvironment(["TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_API_URL": server.baseURL,
+                                                                        "TGCLUSTER_HTTP_CLIENT": "curl"]))
+        #expect(curl.plainHTTP == nil)
+        let viaCurl = BotClient(configuration: curl)
+        for _ in 0..<3 { _ = try await viaCurl.send(methodName: "getMe", json: Data("{}".utf8)) }
+        viaCurl.shutdown()
+        #expect(server.connections == 4)
+        try await server.shutdown()
+    }
+}
