@@ -15,10 +15,11 @@ struct PlainHTTPLoopTests {
         return request
     }
 
-    @Test func whatItSends_plainHTTPAtAnIPAddress_theRestIsLibcurls() {
-        let loop = PlainHTTPLoop()
-        defer { loop.shutdown() }
-        func takes(_ url: String) -> Bool { loop.target(for: HTTPRequest(url: url)) != nil }
+    @Test func whatItSends_plainHTTPAtAnIPAddress_theRestIsLibcurls() throws {
+        func takes(_ url: String) -> Bool {
+            guard let target = PlainHTTPTarget(url: url) else { return false }
+            return PlainHTTPLoop.accepts(HTTPRequest(url: url), at: target)
+        }
         #expect(takes("http://127.0.0.1:8081/bot1:x/getMe"))
         #expect(takes("HTTP://10.0.0.7/bot1:x/getMe"))
         #expect(takes("http://[::1]:8081/bot1:x/getMe"))
@@ -29,11 +30,19 @@ struct PlainHTTPLoopTests {
         #expect(!takes("http://127.0.0.1:0/bot1:x/getMe"))
         #expect(!takes("http://127.0.0.1:99999/bot1:x/getMe"))
         #expect(!takes("http://[::1/bot1:x/getMe"))
+        let api = try #require(PlainHTTPTarget(url: "http://127.0.0.1:8081"))
+        #expect(PlainHTTPLoop.accepts(HTTPRequest(url: "http://127.0.0.1:8081/file/bot1:x/photos/file_1.jpg"), at: api))
+        #expect(!PlainHTTPLoop.accepts(HTTPRequest(url: "http://127.0.0.1:8082/bot1:x/getMe"), at: api), "another origin")
+        #expect(!PlainHTTPLoop.accepts(HTTPRequest(url: "http://127.0.0.1:80810/bot1:x/getMe"), at: api), "another origin")
         var fresh = HTTPRequest(url: "http://127.0.0.1:8081/bot1:x/getMe")
         fresh.freshConnection = true
-        #expect(loop.target(for: fresh) == nil, "a fresh connection is what probe measures, with libcurl")
+        #expect(!PlainHTTPLoop.accepts(fresh, at: api), "a fresh connection is what probe measures, with libcurl")
         let upload = HTTPRequest(url: "http://127.0.0.1:8081/bot1:x/sendPhoto", body: .multipart([.init(name: "photo", data: Data([1]))]))
-        #expect(loop.target(for: upload) == nil, "uploads are libcurl's MIME")
+        #expect(!PlainHTTPLoop.accepts(upload, at: api), "uploads are libcurl's MIME")
+        // A path that cannot go on a request line as it is: refused, as libcurl refuses it.
+        #expect(api.request(url: "http://127.0.0.1:8081/file/bot1:x/a b.jpg", method: "GET", headers: [], contentType: nil, body: nil) == nil)
+        let head = try #require(api.request(url: "http://127.0.0.1:8081/bot1:x/getMe", method: "GET", headers: [], contentType: nil, body: nil))
+        #expect(String(decoding: head, as: UTF8.self) == "GET /bot1:x/getMe HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n")
     }
 
     /// Fifty calls, one connection; the request carries its method, path, host and body.

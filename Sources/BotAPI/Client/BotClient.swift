@@ -52,8 +52,11 @@ public final class BotClient: Sendable {
     /// Calls by method and outcome, retries, flood-limit waits: for the cluster's metrics.
     public let statistics = BotClientStatistics()
     private let loop: CurlMultiLoop
-    /// Takes the requests it can send (`PlainHTTPLoop.target(for:)`); libcurl the rest.
+    /// Takes the requests it can send (`PlainHTTPLoop.accepts`: plain HTTP to the API URL, when
+    /// that is an IP address); libcurl the rest.
     private let plain: PlainHTTPLoop?
+    /// The API URL's origin, split once; nil when the plain client does not send there.
+    private let plainTarget: PlainHTTPTarget?
     private let logger: Logger
     /// `<apiURL>/bot<token>/`, joined once: a method's URL is then one concatenation per call.
     private let methodURLPrefix: String
@@ -63,7 +66,8 @@ public final class BotClient: Sendable {
         methodURLPrefix = "\(configuration.apiURL)/bot\(configuration.token)/"
         self.redactor = Redactor(secret: configuration.token)
         self.loop = CurlMultiLoop(configuration: configuration.curl)
-        self.plain = configuration.plainHTTP.map { PlainHTTPLoop(configuration: $0) }
+        plainTarget = configuration.plainHTTP == nil ? nil : PlainHTTPTarget(url: configuration.apiURL)
+        plain = plainTarget == nil ? nil : configuration.plainHTTP.map { PlainHTTPLoop(configuration: $0) }
         self.logger = logger
     }
 
@@ -172,8 +176,8 @@ public final class BotClient: Sendable {
 
     /// One transfer, by the client that sends it.
     private func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
-        if let plain, let target = plain.target(for: request) {
-            return try await plain.perform(request, to: target)
+        if let plain, let plainTarget, PlainHTTPLoop.accepts(request, at: plainTarget) {
+            return try await plain.perform(request, to: plainTarget)
         }
         return try await loop.perform(request)
     }

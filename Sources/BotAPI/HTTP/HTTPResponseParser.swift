@@ -331,8 +331,8 @@ private struct HeadLines {
 
     mutating func next() -> UnsafeRawBufferPointer? {
         guard offset < head.count else { return nil }
-        var end = offset
-        while end < head.count, head[end] != 0x0A { end += 1 }
+        let base = head.baseAddress!
+        let end = memchr(base + offset, 0x0A, head.count - offset).map { base.distance(to: UnsafeRawPointer($0)) } ?? head.count
         var lineEnd = end
         if lineEnd > offset, head[lineEnd - 1] == 0x0D { lineEnd -= 1 }
         let line = UnsafeRawBufferPointer(rebasing: head[offset..<lineEnd])

@@ -31,8 +31,10 @@ public final class PlainHTTPLoop: Sendable {
         public init() {}
     }
 
-    fileprivate struct Shared: ~Copyable {
-        var idle: [PlainHTTPTarget.Endpoint: [PlainHTTPConnection]] = [:]
+    struct Shared: ~Copyable {
+        /// By server: a list, not a table (a client talks to one or two servers; hashing the
+        /// address cost more than comparing it).
+        var idle: [(endpoint: PlainHTTPTarget.Endpoint, connections: [PlainHTTPConnection])] = []
         var idleCount = 0
         /// Transfers the calling tasks handed over since the loop last looked.
         var handoff: [PlainHTTPTransfer] = []
@@ -41,12 +43,7 @@ public final class PlainHTTPLoop: Sendable {
         var sleepingUntil: ContinuousClock.Instant?
         var running = true
         var finished = false
-        /// URLs split once (`recurringURL` only), nil for one this client does not send.
-        var targets: [String: PlainHTTPTarget?] = [:]
-        var lastTarget: (url: String, target: PlainHTTPTarget?)?
     }
-
-    static let maxTargets = 256
 
     public let configuration: Configuration
     private let shared = Mutex(Shared())
@@ -72,32 +69,21 @@ public final class PlainHTTPLoop: Sendable {
         assert(shared.locked { $0.finished }, "PlainHTTPLoop deinitialized without shutdown()")
     }
 
-    /// Whether this client sends `request`: an `http://` URL at an IP address, a body of bytes
-    /// or none, not on a fresh connection (`tgcluster probe` measures libcurl's connects).
-    func target(for request: HTTPRequest) -> PlainHTTPTarget? {
-        if request.freshConnection { return nil }
-        if case .multipart = request.body { return nil }
-        return shared.locked { s -> PlainHTTPTarget? in
-            if let last = s.lastTarget, last.url == request.url { return last.target }
-            if let known = s.targets[request.url] {
-                s.lastTarget = (request.url, known)
-                return known
-            }
-            let target = PlainHTTPTarget(url: request.url)
-            if request.recurringURL, s.targets.count < Self.maxTargets {
-                s.targets[request.url] = .some(target)
-                s.lastTarget = (request.url, target)
-            }
-            return target
-        }
+    /// Whether this client sends `request` to `target` (`PlainHTTPTarget`, made once per
+    /// server): its URL at that origin, a body of bytes or none, not on a fresh connection
+    /// (`tgcluster probe` measures libcurl's connects). A pure check: no lock, no table.
+    static func accepts(_ request: HTTPRequest, at target: PlainHTTPTarget) -> Bool {
+        if request.freshConnection { return false }
+        if case .multipart = request.body { return false }
+        return target.holds(request.url)
     }
 
-    /// Performs `request` if this client sends it (`target(for:)`), else throws. An HTTP error
+    /// Performs `request` if this client sends it (`accepts`), else throws. An HTTP error
     /// status is a normal response; a transport failure throws `CurlError` with libcurl's code
     /// for it (7 connect, 28 timeout, 52 empty reply, 55 send, 56 receive), so that callers
     /// retry both clients' failures alike.
     public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
-        guard let target = target(for: request) else {
+        guard let target = PlainHTTPTarget(url: request.url), Self.accepts(request, at: target) else {
             throw CurlError(code: 1, operation: "perform", message: "not a plain-HTTP request to an IP address")
         }
         return try await perform(request, to: target)
@@ -144,15 +130,19 @@ public final class PlainHTTPLoop: Sendable {
     /// the loop with its socket armed.
     private func start(_ id: UInt64, _ request: HTTPRequest, _ target: PlainHTTPTarget,
                        _ continuation: CheckedContinuation<HTTPResponse, any Error>) {
+        let bytes: [UInt8]?
+        switch request.body {
+        case .none: bytes = target.request(url: request.url, method: "GET", headers: request.headers, contentType: nil, body: nil)
+        case .bytes(let data, let type): bytes = target.request(url: request.url, method: "POST", headers: request.headers, contentType: type, body: data)
+        case .multipart: preconditionFailure("a multipart request is libcurl's (accepts)")
+        }
+        guard let bytes else {
+            continuation.resume(throwing: CurlError(code: 3, operation: "perform", message: "URL using bad/illegal format or missing URL"))
+            return
+        }
         let now = ContinuousClock.now
         let (idle, stale) = shared.locked { s in s.takeIdle(target.endpoint, now: now, maxIdleTime: configuration.maxIdleTime) }
         for connection in stale { connection.close() }
-        let bytes: [UInt8]
-        switch request.body {
-        case .none: bytes = target.request(method: "GET", headers: request.headers, contentType: nil, body: nil)
-        case .bytes(let data, let type): bytes = target.request(method: "POST", headers: request.headers, contentType: type, body: data)
-        case .multipart: preconditionFailure("a multipart request is libcurl's (target(for:))")
-        }
         let transfer: PlainHTTPTransfer
         do {
             if let idle {
@@ -185,34 +175,44 @@ public final class PlainHTTPLoop: Sendable {
             if case .failed(let error) = step { continuation.resume(throwing: error) } else { continuation.resume(throwing: CurlError(code: 55, operation: "send", message: "failed sending data to the server")) }
             return
         }
-        // Under the lock with the hand-over: the loop cannot close the socket (a cancellation)
-        // before it is armed, and cannot see its event before it knows the transfer.
+        // Handed over first, then armed, outside the lock (an `epoll_ctl` held under it made
+        // the other threads wait in the kernel: ~2 futex calls per request, `strace -f`): the
+        // loop cannot see the socket's event before it knows the transfer. Should the loop end
+        // the transfer before it is armed (a cancellation, shutdown), the socket is the
+        // caller's to close (`PlainHTTPTransfer.armed`), so that a number the kernel hands out
+        // again is never armed for a transfer that is gone.
+        // Whether to add the socket to the epoll set or re-arm it, decided before the hand-over:
+        // after it, the loop may read the flag (it arms the socket for the next step).
+        let add = !transfer.connection.registered
+        transfer.connection.registered = true
         let outcome = shared.locked { s -> (handed: Bool, wake: Bool, error: (any Error)?) in
             guard s.running else { return (false, false, CurlError(code: -1, operation: "perform", message: "client is shut down")) }
             guard !Task.isCancelled else { return (false, false, CancellationError()) }
-            guard arm(transfer.connection, interest, id: id) else {
-                return (false, false, CurlError(code: 7, operation: "epoll_ctl", message: String(cString: strerror(errno))))
-            }
             s.handoff.append(transfer)
             return (true, s.sleepingUntil.map { transfer.nextDeadline < $0 } ?? false, nil)
         }
-        if outcome.handed {
-            if outcome.wake { wake() }
-        } else {
+        guard outcome.handed else {
             transfer.connection.close()
             continuation.resume(throwing: outcome.error!)
+            return
         }
+        // An arm that fails (the kernel out of memory) leaves the transfer to its deadline.
+        _ = arm(transfer.connection.fd, interest, id: id, add: add)
+        if !transfer.armed() { transfer.connection.close() }
+        if outcome.wake { wake() }
     }
 
-    /// Watches the connection's socket for one event of `interest`.
+    /// Watches the connection's socket for one event of `interest` (on the loop thread).
     private func arm(_ connection: PlainHTTPConnection, _ interest: UInt32, id: UInt64) -> Bool {
-        var event = epoll_event(events: interest | EPOLLONESHOT.rawValue, data: epoll_data_t(u64: id))
-        if connection.registered {
-            return epoll_ctl(epoll, EPOLL_CTL_MOD, connection.fd, &event) == 0
-        }
-        guard epoll_ctl(epoll, EPOLL_CTL_ADD, connection.fd, &event) == 0 else { return false }
+        let add = !connection.registered
         connection.registered = true
-        return true
+        return arm(connection.fd, interest, id: id, add: add)
+    }
+
+    /// Adds `fd` to the epoll set, or re-arms it (`EPOLLONESHOT` disarmed it after its last event).
+    private func arm(_ fd: Int32, _ interest: UInt32, id: UInt64, add: Bool) -> Bool {
+        var event = epoll_event(events: interest | EPOLLONESHOT.rawValue, data: epoll_data_t(u64: id))
+        return epoll_ctl(epoll, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &event) == 0
     }
 
     // MARK: - The loop thread
@@ -229,11 +229,14 @@ public final class PlainHTTPLoop: Sendable {
     /// them is due.
     private struct LoopThread {
         let owner: PlainHTTPLoop
-        var transfers: [UInt64: PlainHTTPTransfer] = [:]
+        var transfers: [PlainHTTPTransferID: PlainHTTPTransfer] = [:]
         /// No transfer is due before this (it may be earlier than the first one due: waking
         /// early only costs a look).
         var earliest: ContinuousClock.Instant?
         var events = [epoll_event](repeating: epoll_event(), count: 64)
+        /// Connections whose answer was read, for the pool, and the calls to resume after.
+        var returning: [PlainHTTPConnection] = []
+        var ended: [(PlainHTTPTransfer, Result<HTTPResponse, any Error>)] = []
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
         init(owner: PlainHTTPLoop) { self.owner = owner }
@@ -241,15 +244,19 @@ public final class PlainHTTPLoop: Sendable {
         mutating func run() {
             while true {
                 let now = ContinuousClock.now
+                // One lock per wake-up: the connections of the answers read go back to the pool,
+                // the transfers handed over come in, and the wait's end is published.
                 let (running, cancels, until) = owner.shared.locked { s in
+                    returnConnections(&s)
                     let cancels = adopt(&s)
                     // At most a second: nothing else is due (callers check the idle pool's ages).
                     let until = min(earliest ?? now + .seconds(1), now + .seconds(1))
                     s.sleepingUntil = until
                     return (s.running, cancels, until)
                 }
-                if !running { return }
                 cancel(cancels)
+                resumeEnded()
+                if !running { return }
                 let wait = until - now
                 let whole = wait.milliseconds
                 let n = epoll_wait(owner.epoll, &events, Int32(events.count),
@@ -264,7 +271,7 @@ public final class PlainHTTPLoop: Sendable {
                     if id == 0 {
                         var value: UInt64 = 0
                         _ = read(owner.wakeFD, &value, 8)
-                    } else if let transfer = transfers[id] {
+                    } else if let transfer = transfers[PlainHTTPTransferID(id)] {
                         handle(transfer, transfer.advance(scratch: scratch, now: woke), now: woke)
                     }
                 }
@@ -272,10 +279,26 @@ public final class PlainHTTPLoop: Sendable {
             }
         }
 
+        /// Puts the connections of the answers read back in the idle pool (under the lock);
+        /// past the pool's bound they are closed.
+        mutating func returnConnections(_ s: inout Shared) {
+            for connection in returning where !s.putIdle(connection, max: owner.configuration.maxIdleConnections) {
+                connection.close()
+            }
+            returning.removeAll(keepingCapacity: true)
+        }
+
+        /// Resumes the calls that ended, after their connections went back to the pool: a
+        /// caller that sends again at once finds its connection there.
+        mutating func resumeEnded() {
+            for (transfer, result) in ended { transfer.continuation.resume(with: result) }
+            ended.removeAll(keepingCapacity: true)
+        }
+
         /// Takes the transfers handed over and the cancellations (under the lock).
         mutating func adopt(_ s: inout Shared) -> [UInt64] {
             for transfer in s.handoff {
-                transfers[transfer.id] = transfer
+                transfers[PlainHTTPTransferID(transfer.id)] = transfer
                 earliest = min(earliest ?? transfer.nextDeadline, transfer.nextDeadline)
             }
             s.handoff.removeAll(keepingCapacity: true)
@@ -285,7 +308,7 @@ public final class PlainHTTPLoop: Sendable {
 
         mutating func cancel(_ ids: [UInt64]) {
             for id in ids {
-                if let transfer = transfers[id] { end(transfer, .failure(CancellationError())) }
+                if let transfer = transfers[PlainHTTPTransferID(id)] { end(transfer, .failure(CancellationError())) }
             }
         }
 
@@ -311,8 +334,7 @@ public final class PlainHTTPLoop: Sendable {
                     earliest = min(earliest ?? transfer.nextDeadline, transfer.nextDeadline)
                     step = connected ? transfer.advance(scratch: scratch, now: now) : .wait(EPOLLOUT.rawValue)
                 } catch {
-                    transfers[transfer.id] = nil
-                    transfer.continuation.resume(throwing: error)
+                    end(transfer, .failure(error))
                     return
                 }
             }
@@ -330,67 +352,39 @@ public final class PlainHTTPLoop: Sendable {
             }
         }
 
-        /// Completes `transfer`; its connection goes back to the pool or is closed first, so
-        /// that the caller's next request can take it.
+        /// Ends `transfer`: its connection is closed, or kept for the pool if `reusable`, and
+        /// its call is resumed when the loop next takes the lock (`run`).
         mutating func end(_ transfer: PlainHTTPTransfer, _ result: Result<HTTPResponse, any Error>, reusable: Bool = false) {
-            transfers[transfer.id] = nil
+            transfers[PlainHTTPTransferID(transfer.id)] = nil
             let connection = transfer.connection
             if reusable {
                 connection.idleSince = .now
-                let max = owner.configuration.maxIdleConnections
-                if !owner.shared.locked({ $0.putIdle(connection, max: max) }) { connection.close() }
-            } else {
+                returning.append(connection)
+            } else if !transfer.endedBeforeArmed() {
                 connection.close()
             }
-            transfer.continuation.resume(with: result)
+            ended.append((transfer, result))
         }
 
         /// Fails what is in flight and what was handed over; closes every connection.
         mutating func shutDown() {
             let idle = owner.shared.locked { s in
+                returnConnections(&s)
                 _ = adopt(&s)
                 defer {
                     s.idle.removeAll()
                     s.idleCount = 0
                 }
-                return s.idle.values.flatMap { $0 }
+                return s.idle.flatMap(\.connections)
             }
             for transfer in Array(transfers.values) {
                 end(transfer, .failure(CurlError(code: -1, operation: "perform", message: "client is shut down")))
             }
             for connection in idle { connection.close() }
+            resumeEnded()
             close(owner.epoll)
             close(owner.wakeFD)
             scratch.deallocate()
         }
-    }
-}
-
-extension PlainHTTPLoop.Shared {
-    /// The newest idle connection to `endpoint` younger than `maxIdleTime`; the older ones are
-    /// returned to be closed.
-    mutating func takeIdle(_ endpoint: PlainHTTPTarget.Endpoint, now: ContinuousClock.Instant,
-                           maxIdleTime: Duration) -> (PlainHTTPConnection?, [PlainHTTPConnection]) {
-        guard var list = idle[endpoint], !list.isEmpty else { return (nil, []) }
-        var stale: [PlainHTTPConnection] = []
-        var found: PlainHTTPConnection?
-        while let last = list.popLast() {
-            idleCount -= 1
-            if now - last.idleSince < maxIdleTime {
-                found = last
-                break
-            }
-            stale.append(last)
-        }
-        idle[endpoint] = list
-        return (found, stale)
-    }
-
-    /// Keeps `connection` for reuse; false when the pool is full (the caller closes it).
-    mutating func putIdle(_ connection: PlainHTTPConnection, max: Int) -> Bool {
-        guard running, idleCount < max else { return false }
-        idle[connection.endpoint, default: []].append(connection)
-        idleCount += 1
-        return true
     }
 }

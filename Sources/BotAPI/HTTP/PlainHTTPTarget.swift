@@ -1,12 +1,14 @@
 import Foundation
 
-/// Where a plain-HTTP request goes: the URL split once into the server's socket address and the
-/// request's first lines, which every request to it starts with.
+/// Where plain-HTTP requests go: a server's origin (`http://host:port`) split once into its
+/// socket address and the `Host:` line every request to it carries. `BotClient` makes one for
+/// its API URL when it starts; a request's own path is then read from its URL, past the origin,
+/// with no table to look up (and no lock to take) per request.
 ///
 /// Only `http://` URLs whose host is an IP address (`127.0.0.1`, `[::1]`) qualify: a name would
 /// need a resolver, and a blocking `getaddrinfo` on the loop thread would stall every other
 /// transfer; libcurl resolves names asynchronously and keeps serving them. A URL with user
-/// information, a fragment or no path does not qualify either.
+/// information does not qualify either.
 struct PlainHTTPTarget: Sendable {
     /// The server, as a key for the pool of idle connections.
     struct Endpoint: Hashable, Sendable {
@@ -16,19 +18,21 @@ struct PlainHTTPTarget: Sendable {
     }
 
     let endpoint: Endpoint
-    /// `<path> HTTP/1.1\r\nHost: <authority>\r\n`: what follows the method.
-    let requestLine: [UInt8]
+    /// `http://<authority>` as the URL spells it: what a request's URL starts with.
+    let origin: String
+    private let originBytes: [UInt8]
+    /// ` HTTP/1.1\r\nHost: <authority>\r\n`: what follows the path.
+    private let versionAndHost: [UInt8]
 
-    /// nil when `url` is not one this client sends (see the type's comment).
+    /// The origin of `url` (what follows it is ignored); nil when `url` is not one this client
+    /// sends (see the type's comment).
     init?(url: String) {
         var rest = Substring(url)
         guard rest.count > 7, rest.prefix(7).lowercased() == "http://" else { return nil }
         rest = rest.dropFirst(7)
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex
         let authority = rest[..<slash]
-        let path = rest[slash...]
-        guard !authority.isEmpty, !authority.contains("@"), !path.contains("#"), !path.contains(" "),
-              !path.contains("\r"), !path.contains("\n") else { return nil }
+        guard !authority.isEmpty, !authority.contains("@") else { return nil }
         var host = authority
         var port: UInt16 = 80
         if authority.hasPrefix("[") {
@@ -46,36 +50,73 @@ struct PlainHTTPTarget: Sendable {
         }
         guard port != 0, let endpoint = Self.endpoint(host: String(host), port: port) else { return nil }
         self.endpoint = endpoint
-        requestLine = Array("\(path.isEmpty ? "/" : path) HTTP/1.1\r\nHost: \(authority)\r\n".utf8)
+        origin = String(url[..<slash])
+        originBytes = Array(origin.utf8)
+        versionAndHost = Array(" HTTP/1.1\r\nHost: \(authority)\r\n".utf8)
     }
 
-    /// The request's bytes: head and body, one buffer, one `send`.
-    func request(method: StaticString, headers: [(String, String)], contentType: String?, body: Data?) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(method.utf8CodeUnitCount + 1 + requestLine.count + 64 + (body?.count ?? 0))
-        bytes.append(contentsOf: UnsafeBufferPointer(start: method.utf8Start, count: method.utf8CodeUnitCount))
-        bytes.append(UInt8(ascii: " "))
-        bytes.append(contentsOf: requestLine)
-        for (name, value) in headers {
-            bytes.append(contentsOf: name.utf8)
-            bytes.append(contentsOf: ": ".utf8)
-            bytes.append(contentsOf: value.utf8)
-            bytes.append(contentsOf: "\r\n".utf8)
-        }
-        if let body {
-            if let contentType {
-                bytes.append(contentsOf: "Content-Type: ".utf8)
-                bytes.append(contentsOf: contentType.utf8)
-                bytes.append(contentsOf: "\r\n".utf8)
+    /// Whether `url` is at this origin: it starts with it, then a path or nothing. One
+    /// `memcmp` (the generic `starts(with:)` cost ~1,400 instructions per request).
+    func holds(_ url: String) -> Bool {
+        var url = url
+        return url.withUTF8 { u in
+            originBytes.withUnsafeBytes { o in
+                u.count >= o.count && memcmp(u.baseAddress!, o.baseAddress!, o.count) == 0
+                    && (u.count == o.count || u[o.count] == UInt8(ascii: "/"))
             }
-            bytes.append(contentsOf: "Content-Length: ".utf8)
-            bytes.append(contentsOf: String(body.count).utf8)
-            bytes.append(contentsOf: "\r\n\r\n".utf8)
-            bytes.append(contentsOf: body)
-        } else {
-            bytes.append(contentsOf: "\r\n".utf8)
         }
-        return bytes
+    }
+
+    /// The request's bytes (head and body, one buffer, one `send`) for `url` at this origin;
+    /// nil for a path that cannot go on a request line as it is (a space, a control byte, a
+    /// fragment: libcurl refuses such a URL too). Written through one pointer, not appended
+    /// piece by piece (the generic appends were ~3,000 instructions per request).
+    func request(url: String, method: StaticString, headers: [(String, String)], contentType: String?, body: Data?) -> [UInt8]? {
+        var url = url
+        return url.withUTF8 { u -> [UInt8]? in
+            let path = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(u)[min(originBytes.count, u.count)...])
+            guard !path.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "#") }) else { return nil }
+            // The headers as one string: its appends are copies of contiguous bytes.
+            var head = ""
+            for (name, value) in headers {
+                head += name
+                head += ": "
+                head += value
+                head += "\r\n"
+            }
+            if let body {
+                if let contentType {
+                    head += "Content-Type: "
+                    head += contentType
+                    head += "\r\n"
+                }
+                head += "Content-Length: "
+                head += String(body.count)
+                head += "\r\n"
+            }
+            head += "\r\n"
+            let methodBytes = UnsafeRawBufferPointer(start: method.utf8Start, count: method.utf8CodeUnitCount)
+            let total = methodBytes.count + 1 + max(path.count, 1) + versionAndHost.count + head.utf8.count + (body?.count ?? 0)
+            return [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+                var at = buffer.baseAddress!
+                func put(_ bytes: UnsafeRawBufferPointer) {
+                    guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+                    UnsafeMutableRawPointer(at).copyMemory(from: base, byteCount: bytes.count)
+                    at += bytes.count
+                }
+                func put(byte: UInt8) {
+                    at.pointee = byte
+                    at += 1
+                }
+                put(methodBytes)
+                put(byte: UInt8(ascii: " "))
+                if path.isEmpty { put(byte: UInt8(ascii: "/")) } else { put(path) }
+                versionAndHost.withUnsafeBytes { put($0) }
+                head.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+                body?.withUnsafeBytes { put($0) }
+                count = total
+            }
+        }
     }
 
     private static func endpoint(host: String, port: UInt16) -> Endpoint? {

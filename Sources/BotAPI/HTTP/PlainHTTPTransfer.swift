@@ -1,5 +1,6 @@
 import Foundation
 internal import CEpollShims
+import Synchronization
 
 /// One request of `PlainHTTPLoop` on one connection: its bytes written, its response read, and
 /// what the loop should do next. The socket work is here; what the bytes mean is
@@ -41,6 +42,10 @@ final class PlainHTTPTransfer: @unchecked Sendable {
     private var connectedAt: ContinuousClock.Instant?
     private var firstByteAt: ContinuousClock.Instant?
     private var newConnections = 0
+    /// The hand-over's one race, settled once: the caller arms the socket after the loop has
+    /// the transfer (`armed`), and the loop may end it before that (`endedBeforeArmed`). 0:
+    /// being handed over; 1: armed; 2: ended by the loop first, the caller closes the socket.
+    private let handover = Atomic<UInt8>(0)
 
     init(id: UInt64, target: PlainHTTPTarget, bytes: [UInt8], connection: PlainHTTPConnection, connected: Bool, reused: Bool,
          request: HTTPRequest, continuation: CheckedContinuation<HTTPResponse, any Error>, now: ContinuousClock.Instant) {
@@ -62,6 +67,18 @@ final class PlainHTTPTransfer: @unchecked Sendable {
             phase = .connecting
             connectDeadline = now + request.connectTimeout
         }
+    }
+
+    /// The caller, after arming the socket: false when the loop ended the transfer first (the
+    /// caller then closes the socket).
+    func armed() -> Bool {
+        handover.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged
+    }
+
+    /// The loop, ending the transfer without reading it to the end: true when the caller has
+    /// not armed the socket yet (and will close it itself).
+    func endedBeforeArmed() -> Bool {
+        handover.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged
     }
 
     /// When the loop must give up on this transfer if nothing happens.
