@@ -135,6 +135,22 @@ struct PlainHTTPLoopTests {
         try await server.shutdown()
     }
 
+    /// A 4 MB request: more than a loopback socket's send buffer takes at once, so a `send`
+    /// stops at EAGAIN and the loop thread finishes the write when the socket drains (seen with
+    /// `strace -f`: 3,919,467 bytes, EAGAIN, then the last 80,662).
+    @Test func aLargeRequest_isWrittenWhole_byTheCallerThenTheLoop() async throws {
+        let server = try await StubBotServer { _, _ in .ok("true") }
+        let loop = PlainHTTPLoop()
+        let text = String(repeating: "y", count: 4_000_000)
+        let r = try await loop.perform(Self.call(server.baseURL, "sendDocument", body: #"{"text":"\#(text)"}"#))
+        #expect(r.status == 200)
+        #expect(server.requests.first?.body.count == text.count + 11)
+        #expect(try await loop.perform(Self.call(server.baseURL, "getMe")).status == 200, "the connection is in step after it")
+        #expect(server.connections == 1)
+        loop.shutdown()
+        try await server.shutdown()
+    }
+
     @Test func aServerThatNeverAnswers_timesOut_asLibcurlsTimeout() async throws {
         let server = try await StubBotServer { _, _ in StubBotServer.Response(hang: true) }
         let loop = PlainHTTPLoop()

@@ -67,6 +67,11 @@ public final class PlainHTTPLoop: Sendable {
 
     deinit {
         assert(shared.locked { $0.finished }, "PlainHTTPLoop deinitialized without shutdown()")
+        // Closed here, not when the loop thread ends: a caller that handed a transfer over just
+        // before `shutdown()` may still arm its socket, and a closed epoll descriptor's number
+        // could by then belong to another epoll set of the process. (`close` does not block.)
+        close(epoll)
+        close(wakeFD)
     }
 
     /// Whether this client sends `request` to `target` (`PlainHTTPTarget`, made once per
@@ -382,8 +387,6 @@ public final class PlainHTTPLoop: Sendable {
             }
             for connection in idle { connection.close() }
             resumeEnded()
-            close(owner.epoll)
-            close(owner.wakeFD)
             scratch.deallocate()
         }
     }
