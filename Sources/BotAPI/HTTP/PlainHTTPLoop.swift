@@ -131,8 +131,8 @@ public final class PlainHTTPLoop: Sendable {
 
     // MARK: - The calling task
 
-    /// Takes a connection (idle, or a new one), writes the request, and hands the transfer to
-    /// the loop with its socket armed.
+    /// Takes a connection (idle, or a new one), writes the request, hands the transfer to the
+    /// loop and arms its socket.
     private func start(_ id: UInt64, _ request: HTTPRequest, _ target: PlainHTTPTarget,
                        _ continuation: CheckedContinuation<HTTPResponse, any Error>) {
         let bytes: [UInt8]?
@@ -180,14 +180,13 @@ public final class PlainHTTPLoop: Sendable {
             if case .failed(let error) = step { continuation.resume(throwing: error) } else { continuation.resume(throwing: CurlError(code: 55, operation: "send", message: "failed sending data to the server")) }
             return
         }
-        // Handed over first, then armed, outside the lock (an `epoll_ctl` held under it made
-        // the other threads wait in the kernel: ~2 futex calls per request, `strace -f`): the
+        // Handed over first, then armed outside the lock (an `epoll_ctl` held under it made the
+        // other threads wait in the kernel: ~3 futex calls per request, `strace -f`), so the
         // loop cannot see the socket's event before it knows the transfer. Should the loop end
         // the transfer before it is armed (a cancellation, shutdown), the socket is the
-        // caller's to close (`PlainHTTPTransfer.armed`), so that a number the kernel hands out
-        // again is never armed for a transfer that is gone.
-        // Whether to add the socket to the epoll set or re-arm it, decided before the hand-over:
-        // after it, the loop may read the flag (it arms the socket for the next step).
+        // caller's to close (`PlainHTTPTransfer.armed`): a number the kernel hands out again is
+        // never armed for a transfer that is gone. Whether to add the socket to the epoll set
+        // or re-arm it is decided before the hand-over, after which the loop may read the flag.
         let add = !transfer.connection.registered
         transfer.connection.registered = true
         let outcome = shared.locked { s -> (handed: Bool, wake: Bool, error: (any Error)?) in
