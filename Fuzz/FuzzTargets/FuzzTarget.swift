@@ -26,6 +26,8 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     case cron
     /// The emulator's request parameters (query, form, JSON, multipart) through `BotParams`.
     case simParams = "sim-params"
+    /// A Bot API server's answer through `HTTPResponseParser` (the plain-HTTP client).
+    case httpResponse = "http-response"
 
     /// Runs one input; traps (precondition) only when an invariant of the parser breaks.
     package func run(_ data: Data) {
@@ -38,6 +40,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         case .floodLimits: Self.floodLimits(data)
         case .cron: Self.cron(data)
         case .simParams: Self.simParams(data)
+        case .httpResponse: Self.httpResponse(data)
         }
     }
 }

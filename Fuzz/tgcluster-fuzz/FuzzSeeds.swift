@@ -51,6 +51,16 @@ enum FuzzSeeds {
         case .cron:
             return ["*/5 * * * *", "0 9 * * 1-5", "30 2 29 2 *", "0 0 1,15 * 0", "59 23 31 12 7", "0 0 30 2 *", "1-10/3 */2 * 1-6 *"]
                 .map { Data($0.utf8) }
+        case .httpResponse:
+            // Each piece one read of the connection.
+            return [
+                ["HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 25\r\n\r\n", #"{"ok":true,"result":true}"#],
+                ["HTTP/1.1 429 Too Many Requests\r\nTransfer-Encoding: chunked\r\nRetry-After: 3\r\n\r\n5;x=y\r\nhello\r\n", "0\r\nTrailer: 1\r\n\r\n"],
+                ["HTTP/1.0 200 OK\r\n\r\nuntil", " the end"],
+                ["HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"],
+                ["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA"],
+                ["HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: 12\r\n\r\n<h1>502</h1>"],
+            ].map { FuzzInput.joined($0.map { Data($0.utf8) }) }
         case .simParams:
             let boundary = "XyZ"
             let multipart = "--\(boundary)\r\nContent-Disposition: form-data; name=\"chat_id\"\r\n\r\n42\r\n--\(boundary)\r\n"
