@@ -187,8 +187,11 @@ public final class PlainHTTPLoop: Sendable {
         // caller's to close (`PlainHTTPTransfer.armed`): a number the kernel hands out again is
         // never armed for a transfer that is gone. Whether to add the socket to the epoll set
         // or re-arm it is decided before the hand-over, after which the loop may read the flag.
-        let add = !transfer.connection.registered
-        transfer.connection.registered = true
+        // The connection is read here, before: once handed over, the transfer is the loop's to
+        // change (a retry gives it a new connection; ThreadSanitizer saw this read race with it).
+        let connection = transfer.connection
+        let add = !connection.registered
+        connection.registered = true
         let outcome = shared.locked { s -> (handed: Bool, wake: Bool, error: (any Error)?) in
             guard s.running else { return (false, false, CurlError(code: -1, operation: "perform", message: "client is shut down")) }
             guard !Task.isCancelled else { return (false, false, CancellationError()) }
@@ -196,13 +199,13 @@ public final class PlainHTTPLoop: Sendable {
             return (true, s.sleepingUntil.map { transfer.nextDeadline < $0 } ?? false, nil)
         }
         guard outcome.handed else {
-            transfer.connection.close()
+            connection.close()
             continuation.resume(throwing: outcome.error!)
             return
         }
         // An arm that fails (the kernel out of memory) leaves the transfer to its deadline.
-        _ = arm(transfer.connection.fd, interest, id: id, add: add)
-        if !transfer.armed() { transfer.connection.close() }
+        _ = arm(connection.fd, interest, id: id, add: add)
+        if !transfer.armed() { connection.close() }
         if outcome.wake { wake() }
     }
 
