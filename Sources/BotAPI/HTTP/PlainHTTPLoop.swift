@@ -14,8 +14,8 @@ import Synchronization
 /// wakes the loop thread, which waits on one epoll set (`EPOLLONESHOT`: a socket is watched
 /// only while its request is in flight, and re-armed by the next one).
 ///
-/// Threads: the calling task owns a transfer until it is handed to the loop, under the lock,
-/// with its socket armed; the loop thread owns it after. Connections go back to an idle pool
+/// Threads: the calling task owns a transfer until it hands it to the loop (under the lock) and
+/// then arms its socket; the loop thread owns it after. Connections go back to an idle pool
 /// (`Configuration.maxIdleConnections`), reused newest first, and are closed past
 /// `maxIdleTime`. A request that finds its reused connection closed by the server before any
 /// byte of an answer is sent again, once, on a new one (as libcurl does). Close with `shutdown()`.
