@@ -180,16 +180,8 @@ final class CurlTransfer {
         var start = n, end = line.count
         while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
         while end > start, [0x20, 0x09, 0x0D, 0x0A].contains(line[end - 1]) { end -= 1 }
-        let value = UnsafeRawBufferPointer(rebasing: line[start..<end])
-        // Every Bot API answer's type: 16 bytes, one past what a String holds without the heap,
-        // so the literal rather than a String built per response.
-        if value.count == Self.jsonBytes.utf8CodeUnitCount,
-           memcmp(value.baseAddress!, Self.jsonBytes.utf8Start, value.count) == 0 { return Self.json }
-        return String(decoding: value, as: UTF8.self)
+        return HTTPResponse.headerValue(UnsafeRawBufferPointer(rebasing: line[start..<end]))
     }
-
-    private static let jsonBytes: StaticString = "application/json"
-    private static let json = "application/json"
 
     private func set(_ option: CURLoption, _ value: Int) throws {
         try check(CCurlShims_easy_setopt_long(easy, option, value), "option \(option.rawValue)")

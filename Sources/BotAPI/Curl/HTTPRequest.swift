@@ -54,6 +54,17 @@ public struct HTTPResponse: Sendable {
     public var retryAfter: Int?
     public var contentType: String?
     public var metrics: TransferMetrics
+
+    /// A header's value as a String (both clients keep `Content-Type`). Every Bot API answer's
+    /// type is the same 16 bytes, one past what a String holds without the heap: the literal,
+    /// rather than a String built per response.
+    static func headerValue(_ value: UnsafeRawBufferPointer) -> String {
+        let json: StaticString = "application/json"
+        if value.count == json.utf8CodeUnitCount, memcmp(value.baseAddress!, json.utf8Start, value.count) == 0 {
+            return "application/json"
+        }
+        return String(decoding: value, as: UTF8.self)
+    }
 }
 
 /// libcurl's per-phase timings of one transfer (see `CURLINFO_*_TIME_T` in curl_easy_getinfo(3)):

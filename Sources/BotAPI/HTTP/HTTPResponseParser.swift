@@ -216,7 +216,7 @@ package struct HTTPResponseParser {
             } else if Self.equalsLowercased(name, "retry-after") {
                 retryAfter = Self.decimal(value)
             } else if Self.equalsLowercased(name, "content-type") {
-                contentType = Self.string(value)
+                contentType = HTTPResponse.headerValue(value)
             }
         }
         if status == 204 || status == 304 {
@@ -316,15 +316,6 @@ package struct HTTPResponseParser {
         let p = lowercased.utf8Start
         for i in 0..<lowercased.utf8CodeUnitCount where bytes[offset + i] | 0x20 != p[i] { return false }
         return true
-    }
-
-    /// Every Bot API answer's type is the same 16 bytes: the literal, not a String per response.
-    private static func string(_ value: UnsafeRawBufferPointer) -> String {
-        let json: StaticString = "application/json"
-        if value.count == json.utf8CodeUnitCount, memcmp(value.baseAddress!, json.utf8Start, value.count) == 0 {
-            return "application/json"
-        }
-        return String(decoding: value, as: UTF8.self)
     }
 }
 

@@ -164,17 +164,7 @@ public final class PlainHTTPLoop: Sendable {
         }
         // Nothing to read here: the scratch is the loop's, and a transfer not yet sent never reads.
         var step: PlainHTTPTransfer.Step = transfer.phase == .connecting ? .wait(EPOLLOUT.rawValue) : transfer.advance(scratch: .init(start: nil, count: 0), now: now)
-        if case .retry = step {
-            transfer.connection.close()
-            do {
-                let (connection, connected) = try PlainHTTPConnection.open(to: target.endpoint)
-                transfer.restart(on: connection, connected: connected, now: now)
-                step = connected ? transfer.advance(scratch: .init(start: nil, count: 0), now: now) : .wait(EPOLLOUT.rawValue)
-            } catch {
-                continuation.resume(throwing: error)
-                return
-            }
-        }
+        if case .retry = step { step = transfer.reconnect(now: now) }
         guard case .wait(let interest) = step else {
             transfer.connection.close()
             if case .failed(let error) = step { continuation.resume(throwing: error) } else { continuation.resume(throwing: CurlError(code: 55, operation: "send", message: "failed sending data to the server")) }
@@ -334,16 +324,8 @@ public final class PlainHTTPLoop: Sendable {
         mutating func handle(_ transfer: PlainHTTPTransfer, _ step: PlainHTTPTransfer.Step, now: ContinuousClock.Instant) {
             var step = step
             if case .retry = step {
-                transfer.connection.close()
-                do {
-                    let (connection, connected) = try PlainHTTPConnection.open(to: transfer.target.endpoint)
-                    transfer.restart(on: connection, connected: connected, now: now)
-                    earliest = min(earliest ?? transfer.nextDeadline, transfer.nextDeadline)
-                    step = connected ? transfer.advance(scratch: scratch, now: now) : .wait(EPOLLOUT.rawValue)
-                } catch {
-                    end(transfer, .failure(error))
-                    return
-                }
+                step = transfer.reconnect(now: now)
+                earliest = min(earliest ?? transfer.nextDeadline, transfer.nextDeadline)
             }
             switch step {
             case .wait(let interest):

@@ -119,23 +119,18 @@ struct PlainHTTPTarget: Sendable {
         }
     }
 
+    /// The socket address of `host` if it is an IP address: `getaddrinfo` told to take numbers
+    /// only (`AI_NUMERICHOST`), which never asks a resolver, for both families (and an IPv6
+    /// scope such as `%eth0`).
     private static func endpoint(host: String, port: UInt16) -> Endpoint? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, host, &v4) == 1 {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            address.sin_addr = v4
-            return Endpoint(address: withUnsafeBytes(of: address) { Array($0) })
+        var hints = addrinfo()
+        hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var found: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &found) == 0, let first = found, let address = first.pointee.ai_addr else {
+            return nil
         }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, host, &v6) == 1 {
-            var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = port.bigEndian
-            address.sin6_addr = v6
-            return Endpoint(address: withUnsafeBytes(of: address) { Array($0) })
-        }
-        return nil
+        defer { freeaddrinfo(found) }
+        return Endpoint(address: Array(UnsafeRawBufferPointer(start: address, count: Int(first.pointee.ai_addrlen))))
     }
 }

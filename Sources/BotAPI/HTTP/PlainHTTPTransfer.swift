@@ -26,7 +26,7 @@ final class PlainHTTPTransfer: @unchecked Sendable {
     let target: PlainHTTPTarget
     let continuation: CheckedContinuation<HTTPResponse, any Error>
     private(set) var connection: PlainHTTPConnection
-    private(set) var phase: Phase
+    private(set) var phase = Phase.connecting
     /// Whether the connection carried a request before this one.
     private(set) var reused: Bool
     /// Sent again once already (after a reused connection closed): never twice.
@@ -60,12 +60,17 @@ final class PlainHTTPTransfer: @unchecked Sendable {
         totalTimeout = request.totalTimeout
         deadline = now + request.totalTimeout
         if !reused { newConnections = 1 }
+        begin(connected: connected, now: now)
+    }
+
+    /// Writing, on a connection that is up; else connecting, within the connect timeout.
+    private func begin(connected: Bool, now: ContinuousClock.Instant) {
         if connected {
             phase = .writing
             connectedAt = now
         } else {
             phase = .connecting
-            connectDeadline = now + request.connectTimeout
+            connectDeadline = now + connectTimeout
         }
     }
 
@@ -159,22 +164,26 @@ final class PlainHTTPTransfer: @unchecked Sendable {
         }
     }
 
-    /// Starts over on `connection` (new, after a reused one closed): nothing of the first try is kept.
-    func restart(on connection: PlainHTTPConnection, connected: Bool, now: ContinuousClock.Instant) {
-        self.connection = connection
+    /// After `.retry`: closes the connection the server closed, opens a new one and sends again
+    /// on it, as far as the socket allows (nothing of the first try is kept). Used by whichever
+    /// thread owns the transfer: the caller, or the loop.
+    func reconnect(now: ContinuousClock.Instant) -> Step {
+        connection.close()
+        let connected: Bool
+        do {
+            (connection, connected) = try PlainHTTPConnection.open(to: target.endpoint)
+        } catch {
+            return .failed(error)
+        }
         retried = true
         reused = false
         written = 0
         parser = HTTPResponseParser()
         firstByteAt = nil
         newConnections += 1
-        if connected {
-            phase = .writing
-            connectedAt = now
-        } else {
-            phase = .connecting
-            connectDeadline = now + connectTimeout
-        }
+        begin(connected: connected, now: now)
+        // A transfer that is writing never reads: no scratch needed.
+        return connected ? advance(scratch: .init(start: nil, count: 0), now: now) : .wait(EPOLLOUT.rawValue)
     }
 
     func response(now: ContinuousClock.Instant) -> HTTPResponse {
