@@ -132,7 +132,7 @@ package struct ClusterConfiguration: Sendable {
         // Telegram a TLS, handshake per call).
         client.curl.maxIdleConnections = max(client.curl.maxIdleConnections, concurrency)
         if plainHTTP {
-            client.plainHTTP?.maxIdleConnections = max(client.curl.maxIdleConnections, concurrency)
+            client.plainHTTP?.maxIdleConnections = client.curl.maxIdleConnections
         } else {
             client.plainHTTP = nil
         }
