@@ -87,10 +87,11 @@ extension FuzzTarget {
         return false
     }
 
-    /// A decoded frame encodes to bytes that decode to a frame with the same bytes (bytes, not
-    /// `==`: a NaN time is the same frame and yet not equal to itself).
+    /// A decoded message (the input: one ZeroMQ frame) encodes to bytes that decode to a frame
+    /// with the same bytes (bytes, not `==`: a NaN time is the same frame and yet not equal to
+    /// itself).
     static func frame(_ data: Data) {
-        guard let frame = try? Frame.decode(FuzzInput.pieces(data)) else { return }
+        guard let frame = try? Frame.decode(message: data) else { return }
         let encoded = frame.encoded()
         guard let again = try? Frame.decode(encoded) else { preconditionFailure("a decoded frame does not survive encoding") }
         precondition(again.encoded() == encoded, "a frame changed through encoding: \(frame) became \(again)")

@@ -23,7 +23,7 @@ enum FuzzSeeds {
                 "  42  ", #""\/""#, #"{"reply_markup":{"inline_keyboard":[[{"text":"x","callback_data":"y"}]]}}"#,
             ].map { Data($0.utf8) }
         case .frame:
-            return frames.map { FuzzInput.joined($0.encoded()) }
+            return frames.map { $0.encoded()[0] }
         case .journal:
             let updates = try self.updates()
             var segment = Data()

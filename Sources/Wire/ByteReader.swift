@@ -14,6 +14,19 @@ package struct ByteReader {
     package var remaining: Data { data[offset...] }
     package var isAtEnd: Bool { offset == data.endIndex }
 
+    /// The rest of the message (a payload runs to its end), as a `Data` of its own indexed
+    /// from zero: handlers' inputs and outputs are `Data` a user may subscript, and a slice
+    /// would keep the whole message alive.
+    package mutating func payload() -> Data {
+        defer { offset = data.endIndex }
+        return isAtEnd ? Data() : Data(remaining)
+    }
+
+    /// The next `count` bytes as a `Data` of their own (see `payload()`).
+    package mutating func payload(count: Int) throws(FrameError) -> Data {
+        Data(try take(count))
+    }
+
     package mutating func take(_ n: Int) throws(FrameError) -> Data {
         guard n >= 0, data.endIndex - offset >= n else { throw FrameError("frame too short") }
         defer { offset += n }

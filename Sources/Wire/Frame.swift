@@ -1,7 +1,8 @@
 import Foundation
 
-/// The cluster's messages. Every message is `[header][command][arguments][payload...]` (a
-/// ROUTER puts the peer's identity in front); the protocol is specified in docs/PROTOCOL.md.
+/// The cluster's messages. Every message is one ZeroMQ frame, `header | command | arguments |
+/// payload` (a ROUTER puts the peer's identity in front, as a frame of its own); the protocol is
+/// specified in docs/PROTOCOL.md.
 ///
 /// Control traffic has commands and kinds of its own: a Bot API call from the outbox, a timer
 /// firing, a dead-letter notice and a JobQueue change are never user job names.
@@ -51,24 +52,33 @@ public enum Frame: Sendable, Equatable {
 
     /// 3: typed control commands (REFUSE, SCHEDULE, outbox action kinds, dead-letter jobs) and
     /// the handler-table fingerprint in READY. 4: METRICS. 5: the peer's host in READY, FLOOD. 6: HANDOVER.
-    /// 7: outbox action 3, an update passed on to a concurrent handler.
-    public static let version: UInt8 = 7
+    /// 7: outbox action 3, an update passed on to a concurrent handler. 8: one ZeroMQ frame per
+    /// message (header, command, arguments and payload together).
+    public static let version: UInt8 = 8
     static let magic = Data("TGC".utf8)
 
     public static let header: Data = magic + Data([version])
-    /// The command frames, made once: a one-byte `Data` built per message costs an array.
-    private static let commandFrames: [Data] = (0...UInt8.max).map { Data([$0]) }
 
-    /// The frames, header first; after `routing` (a ROUTER's peer identity) when given, so that
-    /// a routed message is built as one array rather than joined from two.
+    /// The message, as one ZeroMQ frame; after `routing` (a ROUTER's peer identity) when given.
+    ///
+    /// One frame, not a frame per part: libzmq's cost is per frame on both sides (a message
+    /// of five frames took five `zmq_msg_recv`, five allocations of a `Data` and five passes
+    /// through its pipes), and a JOB or a DONE, the two messages of every update, were five
+    /// frames each (`scripts/bench instructions`). Copying an update's few hundred bytes into
+    /// the message costs less than one frame did.
     public func encoded(after routing: Data? = nil) -> [Data] {
-        // Room for the fixed fields of any command (payloads go as frames of their own): an
-        // empty writer allocated at the first field and again at the second (a DONE's id, then
-        // its outcome byte; `scripts/bench allocsites`).
-        var w = ByteWriter(capacity: 64)
-        // The payload frames: one, or a batch's envelopes (no array of them built first).
+        let bytes = encodedMessage()
+        if let routing { return [routing, bytes] }
+        return [bytes]
+    }
+
+    /// `header | command | arguments | payload`: a single payload runs to the end of the
+    /// message; an UPDATES batch's envelopes each follow their u32 length.
+    private func encodedMessage() -> Data {
+        var w = ByteWriter(capacity: 64 + payloadSize)
+        w.bytes(Frame.header)
+        w.u8(command.rawValue)
         var single: Data?
-        var envelopes: [UpdateEnvelope] = []
         switch self {
         case .ready(let ready):
             w.u32(ready.capacity)
@@ -83,7 +93,12 @@ public enum Frame: Sendable, Equatable {
             w.string(reason)
         case .updates(let batch, let updates):
             w.u64(batch)
-            envelopes = updates
+            for envelope in updates {
+                let at = w.count
+                w.u32(0)
+                envelope.encode(into: &w)
+                w.patchU32(UInt32(w.count - at - 4), at: at)
+            }
         case .ack(let batch):
             w.u64(batch)
         case .busy(let batch, let ms):
@@ -114,40 +129,46 @@ public enum Frame: Sendable, Equatable {
         case .handover(let handover):
             handover.encode(into: &w)
         }
-        var frames: [Data] = []
-        frames.reserveCapacity(4 + (single == nil ? envelopes.count : 1))
-        if let routing { frames.append(routing) }
-        frames.append(Frame.header)
-        frames.append(Self.commandFrames[Int(command.rawValue)])
-        frames.append(w.data)
-        if let single { frames.append(single) }
-        for envelope in envelopes { frames.append(envelope.encoded) }
-        return frames
+        if let single { w.bytes(single) }
+        return w.data
     }
 
-    /// Parses `[header][command][arguments][payload...]`; throws `FrameError` for anything else.
+    /// The bytes of the payload, for the writer's one allocation (an estimate for a job,
+    /// whose payload is decided as it is written).
+    private var payloadSize: Int {
+        switch self {
+        case .updates(_, let updates): updates.reduce(0) { $0 + 32 + $1.byteCount }
+        case .job(let job): job.payloadSize
+        case .done(_, _, let output), .result(_, _, let output), .emitted(_, _, let output): output.count
+        case .submit(_, _, let input): input.count
+        case .schedule(_, let change): change.count
+        case .metrics(let report): report.count
+        case .emit: 256
+        default: 0
+        }
+    }
+
+    /// Parses a message (one frame: `header | command | arguments | payload`); throws
+    /// `FrameError` for anything else.
     public static func decode(_ frames: [Data]) throws(FrameError) -> Frame {
         try decode(frames[...])
     }
 
-    /// Reads the parts in place (a message's frames, or a routed message's after the identity):
-    /// no copy of the array per message. A concrete slice, not any collection: called from other
-    /// modules, a generic parser is not specialised, and each element read through the protocol
-    /// allocated (counted with `scripts/bench allocs`).
+    /// A message's frames, or a routed message's after the identity (a concrete slice, not any
+    /// collection: called from other modules, a generic parser is not specialised, and each
+    /// element read through the protocol allocated; `scripts/bench allocs`).
     public static func decode(_ frames: ArraySlice<Data>) throws(FrameError) -> Frame {
-        guard frames.count >= 3 else { throw FrameError("expected header, command and arguments; got \(frames.count) frames") }
-        let headerIndex = frames.startIndex
-        let commandIndex = frames.index(after: headerIndex)
-        let argumentsIndex = frames.index(after: commandIndex)
-        let header = frames[headerIndex], commandFrame = frames[commandIndex]
-        guard header.count == 4, header.prefix(3) == magic else { throw FrameError("not a tgcluster header") }
+        guard frames.count == 1, let message = frames.first else { throw FrameError("expected one frame, got \(frames.count)") }
+        return try decode(message: message)
+    }
+
+    /// Parses one message's bytes.
+    public static func decode(message: Data) throws(FrameError) -> Frame {
+        var r = ByteReader(message)
+        let header = try r.take(4)
+        guard header.prefix(3) == magic else { throw FrameError("not a tgcluster header") }
         guard header.last == version else { throw FrameError("protocol version \(header.last!) (this is \(version))") }
-        guard commandFrame.count == 1, let command = Command(rawValue: commandFrame.first!) else { throw FrameError("unknown command") }
-        var r = ByteReader(frames[argumentsIndex])
-        let rest = frames[frames.index(after: argumentsIndex)...]
-        if command.payloadFrames == 1, rest.count != 1 { throw FrameError("expected one payload frame, got \(rest.count)") }
-        if command.payloadFrames == 0, !rest.isEmpty { throw FrameError("unexpected payload frames") }
-        let payload = rest.first ?? Data()
+        guard let command = Command(rawValue: try r.u8()) else { throw FrameError("unknown command") }
         let frame: Frame
         switch command {
         case .ready:
@@ -163,31 +184,34 @@ public enum Frame: Sendable, Equatable {
         case .updates:
             let batch = try r.u64()
             var updates: [UpdateEnvelope] = []
-            updates.reserveCapacity(rest.count)
-            for d in rest { updates.append(try UpdateEnvelope(decoding: d)) }
+            // Each envelope copied out: a slice would keep the whole batch alive for as long
+            // as its slowest update waits in a chat's queue.
+            while !r.isAtEnd { updates.append(try UpdateEnvelope(decoding: r.payload(count: Int(try r.u32())))) }
             frame = .updates(batch: batch, updates)
         case .ack: frame = .ack(batch: try r.u64())
         case .busy: frame = .busy(batch: try r.u64(), retryAfterMilliseconds: try r.u32())
-        case .job: frame = .job(try Job(decoding: &r, payload: payload))
+        case .job: frame = .job(try Job(decoding: &r))
         case .done, .result, .emitted:
             let id = try r.u64()
             guard let outcome = Outcome(rawValue: try r.u8()) else { throw FrameError("unknown outcome") }
-            frame = command == .done ? .done(jobID: id, outcome: outcome, output: payload)
-                : command == .result ? .result(taskID: id, outcome: outcome, output: payload)
-                : .emitted(outboxID: id, outcome: outcome, output: payload)
+            let output = r.payload()
+            frame = command == .done ? .done(jobID: id, outcome: outcome, output: output)
+                : command == .result ? .result(taskID: id, outcome: outcome, output: output)
+                : .emitted(outboxID: id, outcome: outcome, output: output)
         case .lend: frame = .lend
         case .reclaim: frame = .reclaim
         case .submit:
             let id = try r.u64()
-            frame = .submit(taskID: id, name: try r.string(), input: payload)
+            let name = try r.string()
+            frame = .submit(taskID: id, name: name, input: r.payload())
         case .emit:
             let id = try r.u64()
             let key = try r.routingKey()
-            frame = .emit(Emission(outboxID: id, key: key, action: try OutboxAction.decode(&r, payload: payload)))
+            frame = .emit(Emission(outboxID: id, key: key, action: try OutboxAction.decode(&r)))
         case .schedule:
-            frame = .schedule(taskID: try r.u64(), change: payload)
+            frame = .schedule(taskID: try r.u64(), change: r.payload())
         case .metrics:
-            frame = .metrics(payload)
+            frame = .metrics(r.payload())
         case .flood:
             frame = .flood(FloodBudget(chatID: try r.i64(), until: try r.i64()))
         case .handover:
@@ -227,14 +251,5 @@ public enum Frame: Sendable, Equatable {
         case job = 0x20, done = 0x21, lend = 0x22, reclaim = 0x23
         case submit = 0x30, result = 0x31, emit = 0x32, emitted = 0x33, schedule = 0x34
         case metrics = 0x40, flood = 0x41, handover = 0x42
-
-        /// Payload frames after the arguments: one, none, or any number (-1, UPDATES).
-        var payloadFrames: Int {
-            switch self {
-            case .updates: return -1
-            case .job, .done, .submit, .result, .emit, .emitted, .schedule, .metrics: return 1
-            default: return 0
-            }
-        }
     }
 }

@@ -80,28 +80,43 @@ public struct Job: Sendable, Equatable {
         }
     }
 
-    init(decoding r: inout ByteReader, payload data: Data) throws(FrameError) {
+    /// The payload's size, for the writer of a message that carries this job.
+    var payloadSize: Int {
+        switch payload {
+        case .update(_, let envelope): 32 + envelope.byteCount
+        case .task(_, let input): input.count
+        case .outbox: 256
+        case .deadLetter(let notice): notice.update.count
+        case .schedule(let change): change.count
+        case .apply(_, let envelope, let result): 32 + envelope.byteCount + result.count
+        }
+    }
+
+    /// Reads the fields, then the payload: the rest of the message.
+    init(decoding r: inout ByteReader) throws(FrameError) {
         id = try r.u64()
         attempt = try r.u8()
         guard let kind = Payload.Kind(rawValue: try r.u8()) else { throw FrameError("unknown job kind") }
         switch kind {
         case .update:
             let handler = try r.u16()
-            payload = .update(handler: handler, try UpdateEnvelope(decoding: data))
+            payload = .update(handler: handler, try UpdateEnvelope(decoding: r.payload()))
         case .task:
-            payload = .task(name: try r.string(), input: data)
+            let name = try r.string()
+            payload = .task(name: name, input: r.payload())
         case .outbox:
             let outboxID = try r.u64()
-            payload = .outbox(id: outboxID, try OutboxAction.decode(&r, payload: data))
+            payload = .outbox(id: outboxID, try OutboxAction.decode(&r))
         case .deadLetter:
             let updateID = try r.optionalI64()
-            payload = .deadLetter(DeadLetterNotice(updateID: updateID, reason: try r.string(), update: data))
+            let reason = try r.string()
+            payload = .deadLetter(DeadLetterNotice(updateID: updateID, reason: reason, update: r.payload()))
         case .schedule:
-            payload = .schedule(data)
+            payload = .schedule(r.payload())
         case .apply:
             let handler = try r.u16()
             let result = try r.blob()
-            payload = .apply(handler: handler, try UpdateEnvelope(decoding: data), result: result)
+            payload = .apply(handler: handler, try UpdateEnvelope(decoding: r.payload()), result: result)
         }
     }
 }

@@ -28,7 +28,8 @@ public enum OutboxAction: Sendable, Equatable {
         }
     }
 
-    /// Arguments into `w`; the bulk (input, parameters, timer payload) is the payload frame.
+    /// Arguments into `w`; the bulk (input, parameters, timer payload) is the payload, written
+    /// after them.
     func encode(into w: inout ByteWriter) -> Data {
         w.u8(kind.rawValue)
         switch self {
@@ -48,15 +49,22 @@ public enum OutboxAction: Sendable, Equatable {
         }
     }
 
-    static func decode(_ r: inout ByteReader, payload: Data) throws(FrameError) -> OutboxAction {
+    /// Reads the arguments, then the payload: the rest of the message.
+    static func decode(_ r: inout ByteReader) throws(FrameError) -> OutboxAction {
         guard let kind = Kind(rawValue: try r.u8()) else { throw FrameError("unknown outbox action") }
         switch kind {
-        case .job: return .job(name: try r.string(), input: payload)
+        case .job:
+            let name = try r.string()
+            return .job(name: name, input: r.payload())
         case .call:
             let method = try r.string()
-            return .call(method: method, parameters: payload, updateID: try r.optionalI64())
-        case .fire: return .fire(try TimerFiring(decoding: &r, payload: payload))
-        case .handler: return .handler(index: try r.u16(), update: payload)
+            let updateID = try r.optionalI64()
+            return .call(method: method, parameters: r.payload(), updateID: updateID)
+        case .fire:
+            return .fire(try TimerFiring(decoding: &r))
+        case .handler:
+            let index = try r.u16()
+            return .handler(index: index, update: r.payload())
         }
     }
 }

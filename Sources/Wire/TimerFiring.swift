@@ -32,13 +32,14 @@ public struct TimerFiring: Sendable, Equatable, Codable {
         w.string(callback)
     }
 
-    init(decoding r: inout ByteReader, payload: Data) throws(FrameError) {
+    /// Reads the fields, then the payload: the rest of the message.
+    init(decoding r: inout ByteReader) throws(FrameError) {
         scheduleID = try r.i64()
         scheduledFor = try r.f64()
         chatID = try r.optionalI64()
         userID = try r.optionalI64()
         name = try r.string()
         callback = try r.string()
-        self.payload = payload
+        payload = r.payload()
     }
 }

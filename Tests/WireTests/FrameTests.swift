@@ -46,8 +46,12 @@ struct FrameTests {
     @Test func everyCommand_roundTrips() throws {
         for frame in Self.all {
             let parts = frame.encoded()
-            #expect(parts[0] == Data("TGC".utf8) + Data([Frame.version]))
+            #expect(parts.count == 1, "one ZeroMQ frame per message")
+            #expect(parts[0].prefix(4) == Data("TGC".utf8) + Data([Frame.version]))
             #expect(try Frame.decode(parts) == frame)
+            // Behind a ROUTER's identity, the same message.
+            let routed = frame.encoded(after: Data("peer".utf8))
+            #expect(routed.count == 2 && routed[0] == Data("peer".utf8) && routed[1] == parts[0])
         }
     }
 
@@ -69,18 +73,26 @@ struct FrameTests {
 
     @Test func anOlderPeer_isRefusedByItsHeader() {
         var parts = Frame.heartbeat.encoded()
-        parts[0] = Data("TGC".utf8) + Data([4])
-        #expect(throws: FrameError("protocol version 4 (this is 7)")) { try Frame.decode(parts) }
+        parts[0][3] = 7
+        #expect(throws: FrameError("protocol version 7 (this is 8)")) { try Frame.decode(parts) }
+        // Version 7's layout (header, command and arguments as frames of their own) is refused too.
+        #expect(throws: FrameError.self) { try Frame.decode([Data("TGC".utf8) + Data([7]), Data([0x02]), Data()]) }
     }
 
     @Test func badFrames_areErrorsNotCrashes() {
-        let good = Frame.job(Job(id: 1, attempt: 1, payload: .update(handler: 0, Self.envelope))).encoded()
+        let good = Frame.job(Job(id: 1, attempt: 1, payload: .update(handler: 0, Self.envelope))).encoded()[0]
+        let header = Data("TGC".utf8) + Data([Frame.version])
         #expect(throws: FrameError.self) { try Frame.decode([Data]()) }
-        #expect(throws: FrameError.self) { try Frame.decode([Data("XYZ\u{1}".utf8), Data([2]), Data()]) }
-        #expect(throws: FrameError.self) { try Frame.decode([Data("TGC".utf8) + Data([9]), Data([2]), Data()]) }
-        #expect(throws: FrameError.self) { try Frame.decode([good[0], Data([0xEE]), Data()]) }
-        #expect(throws: FrameError.self) { try Frame.decode([good[0], good[1], good[2].prefix(5)] + good.dropFirst(3)) }
-        #expect(throws: FrameError.self) { try Frame.decode(Array(good.prefix(3))) }
+        #expect(throws: FrameError.self) { try Frame.decode([good, good]) }
+        #expect(throws: FrameError.self) { try Frame.decode([Data("XYZ\u{1}\u{2}".utf8)]) }
+        #expect(throws: FrameError.self) { try Frame.decode([Data("TGC".utf8) + Data([9, 2])]) }
+        #expect(throws: FrameError.self) { try Frame.decode([header + Data([0xEE])]) }
+        #expect(throws: FrameError.self) { try Frame.decode([good.prefix(12)]) }
+        // Bytes after a message without a payload; an envelope longer than the batch.
+        #expect(throws: FrameError("trailing bytes in frame")) { try Frame.decode([header + Data([0x11, 0, 0, 0, 0, 0, 0, 0, 9, 0xFF])]) }
+        var updates = Frame.updates(batch: 1, [Self.envelope]).encoded()[0]
+        updates[13] = 0xFF
+        #expect(throws: FrameError("frame too short")) { try Frame.decode([updates]) }
         // Every truncation and random corruption of every command: thrown or decoded, never a trap.
         var rng = SystemRandomNumberGenerator()
         for frame in Self.all {
@@ -112,8 +124,7 @@ struct FrameTests {
         guard case .updates(_, let updates) = decoded else { Issue.record("not updates"); return }
         #expect(updates[0].kind.rawValue == String(repeating: "é", count: 127))
         #expect(try Frame.decode(decoded.encoded()) == decoded)
-        var parts = Frame.refuse(reason: "ok").encoded()
-        parts[2] = Data([0, 2, 0xC3, 0x28])  // a two-byte sequence with a bad second byte
+        let parts = [Frame.header + Data([0x04, 0, 2, 0xC3, 0x28])]  // REFUSE: a two-byte sequence with a bad second byte
         #expect(throws: FrameError("a string that is not UTF-8")) { try Frame.decode(parts) }
     }
 }
