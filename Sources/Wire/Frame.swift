@@ -53,8 +53,9 @@ public enum Frame: Sendable, Equatable {
     /// 3: typed control commands (REFUSE, SCHEDULE, outbox action kinds, dead-letter jobs) and
     /// the handler-table fingerprint in READY. 4: METRICS. 5: the peer's host in READY, FLOOD. 6: HANDOVER.
     /// 7: outbox action 3, an update passed on to a concurrent handler. 8: one ZeroMQ frame per
-    /// message (header, command, arguments and payload together).
-    public static let version: UInt8 = 8
+    /// message (header, command, arguments and payload together). 9: where an update's text
+    /// lies, beside each envelope in UPDATES and in JOB kind 0 (`TextPosition`).
+    public static let version: UInt8 = 9
     static let magic = Data("TGC".utf8)
 
     public static let header: Data = magic + Data([version])
@@ -94,6 +95,7 @@ public enum Frame: Sendable, Equatable {
         case .updates(let batch, let updates):
             w.u64(batch)
             for envelope in updates {
+                w.textPosition(envelope.textPosition)
                 let at = w.count
                 w.u32(0)
                 envelope.encode(into: &w)
@@ -137,7 +139,7 @@ public enum Frame: Sendable, Equatable {
     /// whose payload is decided as it is written).
     private var payloadSize: Int {
         switch self {
-        case .updates(_, let updates): updates.reduce(0) { $0 + 32 + $1.byteCount }
+        case .updates(_, let updates): updates.reduce(0) { $0 + 36 + $1.byteCount }
         case .job(let job): job.payloadSize
         case .done(_, _, let output), .result(_, _, let output), .emitted(_, _, let output): output.count
         case .submit(_, _, let input): input.count
@@ -186,7 +188,10 @@ public enum Frame: Sendable, Equatable {
             var updates: [UpdateEnvelope] = []
             // Each envelope copied out: a slice would keep the whole batch alive for as long
             // as its slowest update waits in a chat's queue.
-            while !r.isAtEnd { updates.append(try UpdateEnvelope(decoding: r.payload(count: Int(try r.u32())))) }
+            while !r.isAtEnd {
+                let text = try r.textPosition()
+                updates.append(try UpdateEnvelope(decoding: r.payload(count: Int(try r.u32())), textPosition: text))
+            }
             frame = .updates(batch: batch, updates)
         case .ack: frame = .ack(batch: try r.u64())
         case .busy: frame = .busy(batch: try r.u64(), retryAfterMilliseconds: try r.u32())

@@ -55,6 +55,7 @@ public struct Job: Sendable, Equatable {
         case .update(let handler, let envelope):
             w.u8(Payload.Kind.update.rawValue)
             w.u16(handler)
+            w.textPosition(envelope.textPosition)
             return envelope.encoded
         case .task(let name, let input):
             w.u8(Payload.Kind.task.rawValue)
@@ -100,7 +101,8 @@ public struct Job: Sendable, Equatable {
         switch kind {
         case .update:
             let handler = try r.u16()
-            payload = .update(handler: handler, try UpdateEnvelope(decoding: r.payload()))
+            let text = try r.textPosition()
+            payload = .update(handler: handler, try UpdateEnvelope(decoding: r.payload(), textPosition: text))
         case .task:
             let name = try r.string()
             payload = .task(name: name, input: r.payload())

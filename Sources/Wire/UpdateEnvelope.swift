@@ -15,18 +15,23 @@ public struct UpdateEnvelope: Sendable, Equatable {
     /// writing the same bytes again per hop, and holds one copy of it, not two.
     private let storage: Data
     private let jsonStart: Data.Index?
+    /// Where the update's text lies, as ingest's scanner found it: it travels beside the
+    /// envelope (UPDATES, JOB), not in its bytes (the journal's layout), and is not part of `==`.
+    /// Checked against the update's length wherever it is used (`RawUpdate`).
+    public var textPosition: TextPosition
 
-    public init(updateID: Int64, kind: UpdateKind, routingKey: RoutingKey?, bytes: Data) {
+    public init(updateID: Int64, kind: UpdateKind, routingKey: RoutingKey?, bytes: Data, textPosition: TextPosition = .unknown) {
         self.updateID = updateID
         self.kind = kind
         self.routingKey = routingKey
         storage = bytes
         jsonStart = nil
+        self.textPosition = textPosition
     }
 
     public init(_ scanned: ScannedUpdate, in response: Data) {
         self.init(updateID: scanned.updateID, kind: scanned.kind, routingKey: scanned.routingKey,
-                  bytes: response.subdata(in: scanned.range))
+                  bytes: response.subdata(in: scanned.range), textPosition: scanned.textPosition)
     }
 
     /// The update's JSON where it lies in `storage`.
@@ -40,7 +45,8 @@ public struct UpdateEnvelope: Sendable, Equatable {
 
     public var raw: RawUpdate {
         let bytes = self.bytes
-        return RawUpdate(bytes: bytes, scanned: ScannedUpdate(updateID: updateID, kind: kind, routingKey: routingKey, range: 0..<bytes.count))
+        return RawUpdate(bytes: bytes, scanned: ScannedUpdate(updateID: updateID, kind: kind, routingKey: routingKey, range: 0..<bytes.count,
+                                                              textPosition: textPosition))
     }
 
     package func encode(into w: inout ByteWriter) {
@@ -61,13 +67,14 @@ public struct UpdateEnvelope: Sendable, Equatable {
         return w.data
     }
 
-    public init(decoding data: Data) throws(FrameError) {
+    public init(decoding data: Data, textPosition: TextPosition = .unknown) throws(FrameError) {
         var r = ByteReader(data)
         updateID = try r.i64()
         routingKey = try r.routingKey()
         kind = UpdateKind(rawValue: try r.shortString())
         storage = data
         jsonStart = r.offset
+        self.textPosition = textPosition
     }
 
     /// The update's fields; where it was read from does not count.

@@ -55,6 +55,31 @@ struct FrameTests {
         }
     }
 
+    /// Where an update's text lies travels beside its envelope from ingest (UPDATES) to the
+    /// worker (JOB), not inside it (the journal's layout), and is no part of equality.
+    @Test func theTextPosition_travelsWithUpdatesAndJobs() throws {
+        var located = Self.envelope
+        located.textPosition = .at(41)
+        var none = UpdateEnvelope(updateID: 2, kind: .callbackQuery, routingKey: .user(1), bytes: Data("{}".utf8))
+        none.textPosition = .absent
+        guard case .updates(_, let updates) = try Frame.decode(Frame.updates(batch: 1, [located, none, Self.envelope]).encoded()) else {
+            Issue.record("not updates")
+            return
+        }
+        #expect(updates.map(\.textPosition) == [.at(41), .absent, .unknown])
+        // Passed on as the broker does: the decoded envelope into a JOB.
+        guard case .job(let job) = try Frame.decode(Frame.job(Job(id: 1, attempt: 1, payload: .update(handler: 0, updates[0]))).encoded()),
+              case .update(_, let envelope) = job.payload else {
+            Issue.record("not an update job")
+            return
+        }
+        #expect(envelope.textPosition == .at(41))
+        #expect(envelope.raw.text == "hi")
+        #expect(envelope.raw.textPosition == .at(41))
+        // The envelope's own bytes (what the journal keeps) do not change with it.
+        #expect(located.encoded == Self.envelope.encoded)
+    }
+
     /// Control traffic is typed: no command or job kind carries a reserved job name.
     @Test func controlWork_isTyped_notAReservedJobName() {
         for frame in Self.all {
@@ -73,8 +98,8 @@ struct FrameTests {
 
     @Test func anOlderPeer_isRefusedByItsHeader() {
         var parts = Frame.heartbeat.encoded()
-        parts[0][3] = 7
-        #expect(throws: FrameError("protocol version 7 (this is 8)")) { try Frame.decode(parts) }
+        parts[0][3] = 8
+        #expect(throws: FrameError("protocol version 8 (this is 9)")) { try Frame.decode(parts) }
         // Version 7's layout (header, command and arguments as frames of their own) is refused too.
         #expect(throws: FrameError.self) { try Frame.decode([Data("TGC".utf8) + Data([7]), Data([0x02]), Data()]) }
     }
@@ -85,13 +110,13 @@ struct FrameTests {
         #expect(throws: FrameError.self) { try Frame.decode([Data]()) }
         #expect(throws: FrameError.self) { try Frame.decode([good, good]) }
         #expect(throws: FrameError.self) { try Frame.decode([Data("XYZ\u{1}\u{2}".utf8)]) }
-        #expect(throws: FrameError.self) { try Frame.decode([Data("TGC".utf8) + Data([9, 2])]) }
+        #expect(throws: FrameError.self) { try Frame.decode([Data("TGC".utf8) + Data([Frame.version &+ 1, 2])]) }
         #expect(throws: FrameError.self) { try Frame.decode([header + Data([0xEE])]) }
         #expect(throws: FrameError.self) { try Frame.decode([good.prefix(12)]) }
         // Bytes after a message without a payload; an envelope longer than the batch.
         #expect(throws: FrameError("trailing bytes in frame")) { try Frame.decode([header + Data([0x11, 0, 0, 0, 0, 0, 0, 0, 9, 0xFF])]) }
         var updates = Frame.updates(batch: 1, [Self.envelope]).encoded()[0]
-        updates[13] = 0xFF
+        updates[17] = 0xFF  // the first envelope's length (after its text position)
         #expect(throws: FrameError("frame too short")) { try Frame.decode([updates]) }
         // Every truncation and random corruption of every command: thrown or decoded, never a trap.
         var rng = SystemRandomNumberGenerator()

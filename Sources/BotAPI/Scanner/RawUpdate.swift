@@ -12,21 +12,18 @@ public struct RawUpdate: Sendable {
     public let updateID: Int64
     public let kind: UpdateKind
     public let routingKey: RoutingKey?
-    /// Where the text's JSON value begins in `bytes`, once `locatingText()` looked. The router
-    /// tests a handler table's text filters (each `.command` and the `.plainText` after them)
-    /// one after the other on one update: each walked the update's keys up to the text again,
-    /// the broker's largest cost per update after ZeroMQ (`scripts/bench instructions`).
-    private var textPosition = TextPosition.unknown
-
-    private enum TextPosition: Sendable {
-        case unknown
-        case absent
-        case at(Int)
-    }
+    /// Where the text's JSON value begins in `bytes`: as the scanner found it on the way in
+    /// (carried with the update), or once `locatingText()` looked. The router tests a handler
+    /// table's text filters (each `.command` and the `.plainText` after them) one after the
+    /// other on one update: each walked the update's keys up to the text again, the broker's
+    /// largest cost per update after ZeroMQ (`scripts/bench instructions`).
+    public private(set) var textPosition: TextPosition
 
     /// Scans `bytes` (one update object); throws when it is not one.
     public init(bytes: Data) throws(UpdateScanError) {
-        let scanned = try UpdateScanner.scanUpdate(bytes)
+        var scanned = try UpdateScanner.scanUpdate(bytes)
+        // The position counts from the object's first byte; whitespace may come before it.
+        if case .at(let offset) = scanned.textPosition { scanned.textPosition = .at(scanned.range.lowerBound + offset) }
         self.init(bytes: bytes, scanned: scanned)
     }
 
@@ -36,6 +33,7 @@ public struct RawUpdate: Sendable {
         self.updateID = scanned.updateID
         self.kind = scanned.kind
         self.routingKey = scanned.routingKey
+        textPosition = scanned.textPosition.checked(byteCount: bytes.count)
     }
 
     /// The chat the update belongs to, if it has one.
@@ -65,6 +63,7 @@ public struct RawUpdate: Sendable {
     /// A copy that knows where its text lies (or that it has none), for a caller about to test
     /// several filters that read it: each then starts there, not at the update's first key.
     package func locatingText() -> RawUpdate {
+        guard textPosition == .unknown else { return self }
         var copy = self
         copy.textPosition = bytes.withUnsafeBytes { raw in Self.walkToText(raw, kind).map { .at($0) } ?? .absent }
         return copy

@@ -7,11 +7,14 @@ public struct ScannedUpdate: Sendable, Equatable {
     public var routingKey: RoutingKey?
     /// The update's bytes within the scanned input.
     public var range: Range<Int>
+    /// Where the text lies, from the update's first byte (not the scanned input's).
+    public var textPosition: TextPosition
 
-    public init(updateID: Int64, kind: UpdateKind, routingKey: RoutingKey?, range: Range<Int>) {
+    public init(updateID: Int64, kind: UpdateKind, routingKey: RoutingKey?, range: Range<Int>, textPosition: TextPosition = .unknown) {
         self.updateID = updateID
         self.kind = kind
         self.routingKey = routingKey
         self.range = range
+        self.textPosition = textPosition
     }
 }

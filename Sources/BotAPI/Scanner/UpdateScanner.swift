@@ -1,7 +1,7 @@
 import Foundation
 
 /// Finds each update in a `getUpdates` response (or one webhook body) without decoding it:
-/// its byte range, `update_id`, kind and routing key.
+/// its byte range, `update_id`, kind, routing key and where its text lies.
 ///
 /// Ingest and broker run on this; the raw bytes then travel unchanged and only the worker that
 /// runs a handler decodes them. The scanner validates the whole input as JSON on the way (a
@@ -99,6 +99,7 @@ public enum UpdateScanner {
             var updateID: Int64?
             var kind: UpdateKind?
             var route: RoutingKey?
+            var text = TextPosition.absent
             while let key = try s.nextKey(first: &first) {
                 if s.key(key, is: "update_id") {
                     let at = s.index
@@ -108,13 +109,13 @@ public enum UpdateScanner {
                     updateID = id
                 } else if kind == nil {
                     kind = UpdateKind(rawValue: s.keyString(key))
-                    route = try routingKey(&s)
+                    (route, text) = try routingKeyAndText(&s, updateStart: start)
                 } else {
                     try s.skipValue()
                 }
             }
             guard let updateID else { throw UpdateScanError.notAnUpdate(offset: start, reason: "no update_id") }
-            return ScannedUpdate(updateID: updateID, kind: kind ?? .unknown, routingKey: route, range: start..<s.index)
+            return ScannedUpdate(updateID: updateID, kind: kind ?? .unknown, routingKey: route, range: start..<s.index, textPosition: text)
         } catch let error as JSONScanError {
             throw .malformed(error)
         } catch let error as UpdateScanError {
@@ -125,17 +126,23 @@ public enum UpdateScanner {
     }
 
     /// Walks the kind's object for the routing key: its `chat`, else its `message`'s chat
-    /// (callback queries), else `from`, else `user`, else `voter_chat`.
-    private static func routingKey(_ s: inout JSONScanner) throws(JSONScanError) -> RoutingKey? {
+    /// (callback queries), else `from`, else `user`, else `voter_chat`; and for its first
+    /// `text` (where its value begins, from `updateStart`): the walk passes it anyway.
+    private static func routingKeyAndText(_ s: inout JSONScanner, updateStart: Int) throws(JSONScanError) -> (RoutingKey?, TextPosition) {
         guard try s.peek() == UInt8(ascii: "{") else {
             try s.skipValue()
-            return nil
+            return (nil, .absent)
         }
         try s.beginObject()
         var first = true
         var chat: Int64?, messageChat: Int64?, from: Int64?, user: Int64?, voterChat: Int64?
+        var text = TextPosition.absent
         while let key = try s.nextKey(first: &first) {
-            if s.key(key, is: "chat") {
+            if text == .absent, s.key(key, is: "text") {
+                s.skipWhitespace()
+                text = .at(s.index - updateStart)
+                try s.skipValue()
+            } else if s.key(key, is: "chat") {
                 chat = try idOf(&s)
             } else if s.key(key, is: "message") {
                 messageChat = try chatOfMessage(&s)
@@ -149,6 +156,10 @@ public enum UpdateScanner {
                 try s.skipValue()
             }
         }
+        return (routingKey(chat: chat, messageChat: messageChat, from: from, user: user, voterChat: voterChat), text)
+    }
+
+    private static func routingKey(chat: Int64?, messageChat: Int64?, from: Int64?, user: Int64?, voterChat: Int64?) -> RoutingKey? {
         if let chat { return .chat(chat) }
         if let messageChat { return .chat(messageChat) }
         if let from { return .user(from) }
