@@ -45,6 +45,22 @@ struct PlainHTTPLoopTests {
         #expect(String(decoding: head, as: UTF8.self) == "GET /bot1:x/getMe HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n")
     }
 
+    /// A request's bytes exactly: its own headers, then Content-Type and a Content-Length of
+    /// every width (written in place, not through a string), then the body.
+    @Test func theRequestsBytes_areItsHeadAndBody() throws {
+        let api = try #require(PlainHTTPTarget(url: "http://[::1]:8081"))
+        for length in [0, 7, 10, 99, 1_234_567] {
+            let body = Data(repeating: UInt8(ascii: "x"), count: length)
+            let bytes = try #require(api.request(url: "http://[::1]:8081/bot1:x/sendMessage", method: "POST",
+                                                 headers: [("Accept", "*/*"), ("X-Trace", "é 1")], contentType: "application/json", body: body))
+            let expected = "POST /bot1:x/sendMessage HTTP/1.1\r\nHost: [::1]:8081\r\nAccept: */*\r\nX-Trace: é 1\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(length)\r\n\r\n" + String(repeating: "x", count: length)
+            #expect(bytes == Array(expected.utf8), "\(length)")
+        }
+        let bare = try #require(api.request(url: "http://[::1]:8081", method: "POST", headers: [], contentType: nil, body: Data("{}".utf8)))
+        #expect(String(decoding: bare, as: UTF8.self) == "POST / HTTP/1.1\r\nHost: [::1]:8081\r\nContent-Length: 2\r\n\r\n{}")
+    }
+
     /// Fifty calls, one connection; the request carries its method, path, host and body.
     @Test func calls_reuseOneConnection_andCarryTheirBody() async throws {
         let server = try await StubBotServer { _, _ in .ok("true") }

@@ -2,6 +2,8 @@ import Foundation
 import Locking
 import Logging
 import Synchronization
+import TGBot
+import TGClusterTesting
 import Testing
 @testable import ClusterRuntime
 
@@ -56,5 +58,29 @@ extension RoleLogHandlerTests {
         job.handler.metadata = ["a": "1"]
         #expect(job[metadataKey: "job_key"] == nil && job[metadataKey: "a"] == "1")
         #expect(process.handler.metadata == ["pid": "12"])
+    }
+}
+
+extension RoleLogHandlerTests {
+    /// `ctx.logger` carries the update's id in both modes (README), labelled when a handler asks
+    /// for it rather than per update. (Tried: without the context's label, the pool's handler
+    /// gets no id; the sequencer's logger is labelled on its own.)
+    @Test func aHandlersLogger_carriesItsUpdatesID_inBothModes() async throws {
+        let seen = Mutex<[String: String]>([:])
+        let bot = Bot()
+        bot.onCommand("pool") { ctx in
+            seen.locked { $0["pool"] = ctx.logger[metadataKey: "update_id"].map { "\($0)" } == "\(ctx.raw.updateID)" ? "labelled" : "not" }
+        }
+        bot.onCommand("serial", .serial) { ctx in
+            seen.locked { $0["serial"] = ctx.logger[metadataKey: "update_id"].map { "\($0)" } == "\(ctx.raw.updateID)" ? "labelled" : "not" }
+        }
+        let logger = Logger(label: "tgcluster.tester") { label in
+            RoleLogHandler(StreamLogHandler(label: label, stream: Lines(), metadataProvider: nil), level: .critical)
+        }
+        try await withBotTester(bot, logger: logger) { tester in
+            _ = try await tester.send("/pool")
+            _ = try await tester.send("/serial")
+        }
+        #expect(seen.locked { $0 } == ["pool": "labelled", "serial": "labelled"])
     }
 }

@@ -115,17 +115,23 @@ package struct HTTPResponseParser {
 
     private enum Terminator { case lineEnd, blankLine }
 
+    private static let lineEnd: [UInt8] = [13, 10]
+    private static let blankLine: [UInt8] = [13, 10, 13, 10]
+
     /// Finds the end of the line (or of the head) in `input`, with what arrived before in
     /// `pending`; hands the whole of it, without its terminator, to `use`, and returns what
     /// follows. Without an end yet, keeps `input` and returns nothing.
     private mutating func takeLine(_ input: UnsafeRawBufferPointer, terminator: Terminator,
                                    _ use: (inout HTTPResponseParser, UnsafeRawBufferPointer) -> Void) -> UnsafeRawBufferPointer {
-        let mark: [UInt8] = terminator == .blankLine ? [13, 10, 13, 10] : [13, 10]
+        let mark = terminator == .blankLine ? Self.blankLine : Self.lineEnd
         // The same limit however the bytes were split (the `http-response` fuzz target holds
         // the parser to that): a line whose end is past it fails, and so does one that can no
-        // longer end within it.
+        // longer end within it. Its message is made when it fails, not per line (it was two
+        // string appends per answer, `scripts/bench instructions`).
         let limit = terminator == .blankLine ? Self.maxHeadBytes : 4096
-        let tooLong = Verdict.failed(terminator == .blankLine ? "a response head over \(limit) bytes" : "a chunk-size line over \(limit) bytes")
+        var tooLong: Verdict {
+            .failed(terminator == .blankLine ? "a response head over \(limit) bytes" : "a chunk-size line over \(limit) bytes")
+        }
         if pending.isEmpty, let end = Self.find(mark, in: input) {
             // The common case: the whole line is in this read, used where it lies.
             guard end <= limit else {

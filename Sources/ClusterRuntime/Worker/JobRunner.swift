@@ -106,10 +106,8 @@ package struct JobRunner: Sendable {
     /// A two-step handler's output is its first step's result, for the broker to pass on
     /// (empty: nothing to apply).
     private func handle(index: Int, _ raw: RawUpdate, attempt: Int) async -> (Outcome, Data) {
-        var logger = self.logger
-        // The id itself, printed only if something is logged (not a string made per update).
-        logger[metadataKey: "update_id"] = .stringConvertible(raw.updateID)
         guard index < bot.handlerCount else { return (.failed, Data("no handler \(index)".utf8)) }
+        // The context labels its logger with the update's id when a handler asks for it.
         let ctx = Context(raw: raw, client: client, logger: logger, attempt: attempt, effects: effects)
         do {
             return (.ok, try await bot.invoke(handler: index, ctx) ?? Data())
