@@ -22,11 +22,6 @@ package struct ByteReader {
         return isAtEnd ? Data() : Data(remaining)
     }
 
-    /// The next `count` bytes as a `Data` of their own (see `payload()`).
-    package mutating func payload(count: Int) throws(FrameError) -> Data {
-        Data(try take(count))
-    }
-
     package mutating func take(_ n: Int) throws(FrameError) -> Data {
         guard n >= 0, data.endIndex - offset >= n else { throw FrameError("frame too short") }
         defer { offset += n }

@@ -88,4 +88,13 @@ package struct ByteWriter {
         u32(UInt32(d.count))
         bytes(d)
     }
+
+    /// A blob whose bytes `write` puts here directly (no `Data` made first), its length
+    /// filled in after.
+    package mutating func blob(_ write: (inout ByteWriter) -> Void) {
+        let at = count
+        u32(0)
+        write(&self)
+        patchU32(UInt32(count - at - 4), at: at)
+    }
 }

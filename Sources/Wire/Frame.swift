@@ -96,10 +96,7 @@ public enum Frame: Sendable, Equatable {
             w.u64(batch)
             for envelope in updates {
                 w.textPosition(envelope.textPosition)
-                let at = w.count
-                w.u32(0)
-                envelope.encode(into: &w)
-                w.patchU32(UInt32(w.count - at - 4), at: at)
+                w.blob { envelope.encode(into: &$0) }
             }
         case .ack(let batch):
             w.u64(batch)
@@ -190,7 +187,7 @@ public enum Frame: Sendable, Equatable {
             // as its slowest update waits in a chat's queue.
             while !r.isAtEnd {
                 let text = try r.textPosition()
-                updates.append(try UpdateEnvelope(decoding: r.payload(count: Int(try r.u32())), textPosition: text))
+                updates.append(try UpdateEnvelope(decoding: r.blob(), textPosition: text))
             }
             frame = .updates(batch: batch, updates)
         case .ack: frame = .ack(batch: try r.u64())
