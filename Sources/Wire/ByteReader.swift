@@ -22,6 +22,14 @@ package struct ByteReader {
         return isAtEnd ? Data() : Data(remaining)
     }
 
+    /// The rest of the message as a slice of it, no copy: for bytes that stay inside the
+    /// runtime in a message that carries nothing else (a JOB's update envelope, which reads
+    /// a slice by its indices and gives handlers a copy from zero anyway, `UpdateEnvelope.raw`).
+    package mutating func rest() -> Data {
+        defer { offset = data.endIndex }
+        return remaining
+    }
+
     package mutating func take(_ n: Int) throws(FrameError) -> Data {
         guard n >= 0, data.endIndex - offset >= n else { throw FrameError("frame too short") }
         defer { offset += n }

@@ -102,7 +102,7 @@ public struct Job: Sendable, Equatable {
         case .update:
             let handler = try r.u16()
             let text = try r.textPosition()
-            payload = .update(handler: handler, try UpdateEnvelope(decoding: r.payload(), textPosition: text))
+            payload = .update(handler: handler, try UpdateEnvelope(decoding: r.rest(), textPosition: text))
         case .task:
             let name = try r.string()
             payload = .task(name: name, input: r.payload())
@@ -118,7 +118,7 @@ public struct Job: Sendable, Equatable {
         case .apply:
             let handler = try r.u16()
             let result = try r.blob()
-            payload = .apply(handler: handler, try UpdateEnvelope(decoding: r.payload()), result: result)
+            payload = .apply(handler: handler, try UpdateEnvelope(decoding: r.rest()), result: result)
         }
     }
 }
