@@ -25,6 +25,35 @@ struct BusLoopTests {
 
     struct TimeoutError: Error {}
 
+    /// When the messages of a paced stream arrived: how many, and the slowest gap between two.
+    struct Arrivals {
+        var count = 0
+        var slowest: Duration = .zero
+        var last: ContinuousClock.Instant?
+
+        mutating func record(at now: ContinuousClock.Instant = .now) {
+            if let last { slowest = max(slowest, now - last) }
+            last = now
+            count += 1
+        }
+    }
+
+    /// `count` messages from `router` to its dealer `identity`, 3 ms apart, from a thread of
+    /// its own, not a task: a test run that keeps Swift's pool busy must not stretch the gaps.
+    static func sendPaced(_ router: BusLoop, to identity: String, count: Int) {
+        Thread.detachNewThread {
+            for i in 0..<count {
+                router.send([Data(identity.utf8), Data("m\(i)".utf8)], on: 0)
+                usleep(3_000)
+            }
+        }
+    }
+
+    /// Waits until `arrivals` counts `count` or `deadline` passes.
+    static func waitFor(_ count: Int, _ arrivals: borrowing Mutex<Arrivals>, until deadline: ContinuousClock.Instant) async throws {
+        while arrivals.withLock({ $0.count }) < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
     @Test func routerAndDealer_exchangeMultipartMessagesOverIPC() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tgc-bus-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -132,39 +161,112 @@ struct BusLoopTests {
         router.attach { m in
             if !m.isTick { answers.add(1, ordering: .relaxed) }
         }
-        struct Gaps { var count = 0; var slowest: Duration = .zero; var last: ContinuousClock.Instant? }
-        let gaps = Mutex(Gaps())
+        let gaps = Mutex(Arrivals())
         dealer.attach({ m in
             guard !m.isTick else { return }
-            gaps.withLock { g in
-                let now = ContinuousClock.now
-                if let last = g.last { g.slowest = max(g.slowest, now - last) }
-                g.last = now
-                g.count += 1
-            }
+            gaps.withLock { $0.record() }
             dealer.send([Data("ack".utf8)], on: 0)
         }, roundEnd: { usleep(4_000) })
         // The router must know the dealer before it can address it.
         dealer.send([Data("hello".utf8)], on: 0)
         let deadline = ContinuousClock.now + .seconds(40)
         while answers.load(ordering: .relaxed) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        // From a thread of its own, not a task: a test run that keeps Swift's pool busy must not
-        // stretch the 3 ms between the messages.
         let messages = 300
-        Thread.detachNewThread {
-            for i in 0..<messages {
-                router.send([Data("w-4".utf8), Data("m\(i)".utf8)], on: 0)
-                usleep(3_000)
-            }
-        }
+        Self.sendPaced(router, to: "w-4", count: messages)
         let started = ContinuousClock.now
-        while gaps.withLock({ $0.count }) < messages, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try await Self.waitFor(messages, gaps, until: deadline)
         let result = gaps.withLock { $0 }
         print("BusLoop signal test: \(result.count) messages in \(ContinuousClock.now - started), slowest gap \(result.slowest)")
         #expect(result.count == messages)
         // A lost signal costs the loop's timeout, a second each time: all 300 within 20 s
         // leaves room for a loaded machine and none for that.
         #expect(ContinuousClock.now - started < .seconds(20))
+        dealer.shutdown()
+        router.shutdown()
+        context.close()
+    }
+
+    /// While the loop waits, a send from another thread leaves on that thread (a worker's DONE
+    /// from the pool wakes no bus thread); when the loop is busy it queues. Either way one
+    /// thread's messages arrive in the order it sent them, whatever path each took: 50 paced
+    /// sends find the loop waiting, then 3,000 back to back into a high-water mark of 20 with a
+    /// slow reader mix the paths and the held-back queue. Without lending, `lentSends` is 0.
+    @Test func aSendFromAnotherThread_whileTheLoopWaits_leavesOnThatThread_inOrder() async throws {
+        let endpoint = "inproc://lent-\(UUID().uuidString.prefix(8))"
+        let context = ZMQContext()
+        let router = try BusLoop(context: context, sockets: [.init(kind: .router, bind: [endpoint])], inline: true)
+        let dealer = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: "w-6", connect: [endpoint], highWaterMark: 20)],
+                                 inline: true)
+        let received = Mutex<[Int]>([])
+        router.attach { m in
+            guard !m.isTick, let text = m.frames.last.map({ String(decoding: $0, as: UTF8.self) }), let n = Int(text) else { return }
+            let count = received.withLock { r in r.append(n); return r.count }
+            if count > 50 { usleep(100) }  // a slow reader: the dealer's sends reach the mark
+        }
+        dealer.attach { _ in }
+        try await Task.sleep(for: .milliseconds(200))  // connected, and the loop waits
+        let total = 3_050
+        let sent = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            for i in 0..<50 {
+                dealer.send([Data("\(i)".utf8)], on: 0)
+                usleep(5_000)
+            }
+            for i in 50..<total { dealer.send([Data("\(i)".utf8)], on: 0) }
+            sent.signal()
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while received.withLock({ $0.count }) < total, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(sent.wait(timeout: .now() + 5) == .success)
+        let got = received.withLock { $0 }
+        #expect(got == Array(0..<total), "\(got.count) of \(total); first out of order: \(zip(got, 0...).first { $0 != $1 }.map { "\($0)" } ?? "none")")
+        // The paced ones found the loop waiting (its only wake-ups here: none are due).
+        #expect(dealer.lentSends >= 40, "\(dealer.lentSends) sends on the caller's thread")
+        dealer.shutdown()
+        router.shutdown()
+        context.close()
+    }
+
+    /// A send on a lent socket processes its pending commands, as the loop's own sends do, and
+    /// so may consume the descriptor's signal for a message that arrived meanwhile: the sender
+    /// then tells the loop to read that socket. Here messages arrive every 3 ms at a waiting
+    /// loop while another thread sends on the same socket every half millisecond; every
+    /// message must be read in time.
+    @Test func aMessageArrivingBeforeALentSend_isReadWithoutWaitingForTheTimeout() async throws {
+        let endpoint = "inproc://lent-signal-\(UUID().uuidString.prefix(8))"
+        let context = ZMQContext()
+        let router = try BusLoop(context: context, sockets: [.init(kind: .router, bind: [endpoint])], inline: true)
+        let dealer = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: "w-7", connect: [endpoint])], inline: true)
+        let hello = Atomic<Bool>(false)
+        router.attach { m in if !m.isTick { hello.store(true, ordering: .releasing) } }
+        let gaps = Mutex(Arrivals())
+        dealer.attach { m in
+            if !m.isTick { gaps.withLock { $0.record() } }
+        }
+        dealer.send([Data("hello".utf8)], on: 0)
+        let deadline = ContinuousClock.now + .seconds(40)
+        while !hello.load(ordering: .acquiring), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        let messages = 300
+        let stop = Atomic<Bool>(false)
+        Thread.detachNewThread {
+            while !stop.load(ordering: .relaxed) {
+                dealer.send([Data("ping".utf8)], on: 0)
+                usleep(500)
+            }
+        }
+        Self.sendPaced(router, to: "w-7", count: messages)
+        let started = ContinuousClock.now
+        try await Self.waitFor(messages, gaps, until: deadline)
+        stop.store(true, ordering: .relaxed)
+        let result = gaps.withLock { $0 }
+        print("BusLoop lent-signal test: \(result.count) messages in \(ContinuousClock.now - started), slowest gap \(result.slowest), \(dealer.lentSends) lent sends")
+        #expect(result.count == messages)
+        // Without the sender's word the loop stalled for seconds at once (5.8 s in two runs of
+        // two: the lent sends' wake-ups kept its one-second timeout from firing); 3 ms apart,
+        // two seconds leave room for a loaded machine and none for that.
+        #expect(result.slowest < .seconds(2))
+        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(dealer.lentSends > 0)
         dealer.shutdown()
         router.shutdown()
         context.close()

@@ -8,95 +8,22 @@ import DequeModule
 ///
 /// It polls every socket plus a wake-up pipe. Inbound messages leave as an `AsyncStream`, or,
 /// for a consumer that never waits (`attach`), by a call on this thread: no hop to another
-/// thread per message, which is most of a broker's cost under load. Outbound ones enter
-/// through a locked queue and a byte on the pipe, so `send` may be called from any thread or
-/// task while the sockets stay on this one (libzmq sockets are not thread-safe); a send from
-/// this thread itself needs no byte, since the loop looks at the queue before it polls again.
-/// A message that would block at the high-water mark waits in order for its socket to become
-/// writable.
+/// thread per message, which is most of a broker's cost under load. `send` may be called from
+/// any thread or task. While the loop waits in `poll` with nothing queued, another thread's
+/// send goes out at once on that thread, under the outbox's lock (libzmq sockets are not
+/// thread-safe, but may change threads behind a full memory barrier): at light load a worker's
+/// DONE or a broker's ACK then wakes no bus thread. Otherwise outbound messages enter a locked
+/// queue with a byte on the pipe; a send from this thread itself needs no byte, since the loop
+/// looks at the queue before it polls again. A message that would block at the high-water mark
+/// waits in order for its socket to become writable.
 public final class BusLoop: Sendable {
-    public struct SocketSpec: Sendable {
-        public var kind: ZMQSocket.Kind
-        public var identity: String?
-        public var bind: [String] = []
-        public var connect: [String] = []
-        public var highWaterMark: Int32 = 10_000
-        /// CURVE keys (for `tcp://` endpoints), set before binding or connecting.
-        public var security: ZMQSecurity = .none
-        /// ZMTP heartbeats at this interval (see `ZMQSocket.detectDeadPeers`); nil: none.
-        public var deadPeerInterval: Duration?
-
-        public init(kind: ZMQSocket.Kind, identity: String? = nil, bind: [String] = [], connect: [String] = [],
-                    highWaterMark: Int32 = 10_000, security: ZMQSecurity = .none, deadPeerInterval: Duration? = nil) {
-            self.kind = kind
-            self.identity = identity
-            self.bind = bind
-            self.connect = connect
-            self.highWaterMark = highWaterMark
-            self.security = security
-            self.deadPeerInterval = deadPeerInterval
-        }
-    }
-
-    /// A message received on the socket at index `socket` of the specs, or a clock tick
-    /// (`socket == BusLoop.tick`, no frames) when the loop was created with a tick interval.
-    public struct Message: Sendable {
-        public var socket: Int
-        public var frames: [Data]
-        /// On a CURVE server's socket, the `User-Id` its ZAP handler gave the sender (the
-        /// client's public key); nil elsewhere.
-        public var userID: String?
-
-        public init(socket: Int, frames: [Data], userID: String? = nil) {
-            self.socket = socket
-            self.frames = frames
-            self.userID = userID
-        }
-
-        public var isTick: Bool { socket == BusLoop.tick }
-    }
-
-    /// The `socket` of a tick message.
-    public static let tick = -1
-
-    /// A message the loop itself sends on `socket` whenever nothing else went out on it for
-    /// `interval`. Heartbeats sent from the I/O thread say that the process is alive even when
-    /// its handlers keep every thread of Swift's pool busy (a blocking SQLite call, a tight
-    /// loop): liveness then measures the process, and the handler deadline the handlers.
-    public struct Heartbeat: Sendable {
-        public var socket: Int
-        public var frames: [Data]
-        public var interval: Duration
-
-        public init(socket: Int, frames: [Data], interval: Duration) {
-            self.socket = socket
-            self.frames = frames
-            self.interval = interval
-        }
-    }
-
-    private struct Outbox: ~Copyable {
-        var queue: [(Int, [Data])] = []
-        var running = true
-        /// A wake-up byte is on its way: later sends need not write another (one syscall per
-        /// burst instead of one per message).
-        var wakePending = false
-        /// The bus thread, once it runs: its own sends need no byte (the loop looks at the queue
-        /// before it polls again).
-        var loopThread: pthread_t?
-        /// Swift jobs of tasks that prefer this loop as their executor (`BusLoop: TaskExecutor`).
-        var jobs: [UnownedJob] = []
-
-        var onLoopThread: Bool { loopThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
-    }
-
     public let inbound: AsyncStream<Message>
     /// Per socket, the endpoint it bound last as libzmq reports it (a `tcp://…:*` with its
     /// port filled in); nil for sockets that only connect.
     public var boundEndpoints: [String?] { bound.locked { $0 } }
     private let bound = Mutex<[String?]>([])
     private let continuation: AsyncStream<Message>.Continuation
-    private let outbox = Mutex(Outbox())
+    private let outbox = Mutex(BusOutbox())
     /// Set by a send from another thread: the loop sends it between the messages of a round,
     /// not only after the round (a broker's ACK, released by the journal's fsync thread, must
     /// not wait behind hundreds of DONEs read in the same round).
@@ -122,6 +49,7 @@ public final class BusLoop: Sendable {
     /// the handler to call on its own thread.
     public init(context: ZMQContext, sockets specs: [SocketSpec], tick: Duration? = nil, heartbeat: Heartbeat? = nil,
                 inline: Bool = false) throws {
+        precondition(specs.count <= 64, "a bus loop has at most 64 sockets (the outbox's bit sets)")
         tickInterval = tick
         self.heartbeat = heartbeat
         self.inline = inline
@@ -158,7 +86,11 @@ public final class BusLoop: Sendable {
                 return
             }
             ready.signal()
-            self.outbox.locked { $0.loopThread = pthread_self() }
+            let lendable = BusOutbox.Sockets(all: sockets)
+            self.outbox.locked { o in
+                o.loopThread = pthread_self()
+                o.sockets = lendable
+            }
             if self.inline { self.attached.wait() }
             self.run(sockets, descriptors: descriptors)
         }
@@ -204,10 +136,22 @@ public final class BusLoop: Sendable {
         if needsWake { wake() }
     }
 
-    /// Queues `frames` for the socket at index `socket`; any thread.
+    /// Sends `frames` on the socket at index `socket`; any thread. From another thread while
+    /// the loop waits, at once on the caller's thread; else queued for the loop.
     public func send(_ frames: [Data], on socket: Int) {
         let needsWake = outbox.locked { o -> Bool in
             guard o.running else { return false }
+            if o.lent, socket < o.sockets.all.count, let arrived = sendLent(frames, on: o.sockets.all[socket]) {
+                o.sentWhileLent |= 1 << UInt64(socket)
+                o.lentSends += 1
+                // The send processed the socket's commands: a message that arrived meanwhile no
+                // longer signals its descriptor, so the loop is woken to read it.
+                guard arrived else { return false }
+                o.unreadWhileLent |= 1 << UInt64(socket)
+                guard !o.wakePending else { return false }
+                o.wakePending = true
+                return true
+            }
             o.queue.append((socket, frames))
             if o.onLoopThread { return false }
             offThread.store(true, ordering: .releasing)
@@ -217,6 +161,22 @@ public final class BusLoop: Sendable {
         }
         if needsWake { wake() }
     }
+
+    /// Sends on a socket the loop lent (under the outbox's lock): nil if it would block (the
+    /// message then queues for the loop, in order); else whether a message now waits to be
+    /// read that the socket's descriptor will not announce. A refused message is counted and
+    /// dropped, as the loop does.
+    private func sendLent(_ frames: [Data], on socket: ZMQSocket) -> Bool? {
+        do throws(ZMQError) {
+            guard try socket.send(frames) else { return nil }
+        } catch {
+            sendErrors.locked { $0 += 1 }
+        }
+        return socket.hasMessage
+    }
+
+    /// Messages another thread sent itself on a socket the waiting loop lent it.
+    var lentSends: Int { outbox.locked { $0.lentSends } }
 
     /// Messages that could not be sent (a router's peer gone): counted, then dropped.
     public var droppedSends: Int { sendErrors.locked { $0 } }
@@ -373,7 +333,12 @@ public final class BusLoop: Sendable {
             if unread.contains(true) { continue }
             // A message held back at the high-water mark: its socket's descriptor may have
             // been consumed by a receive since, so look again soon instead of waiting for it.
-            wait(&descriptors, unread: &unread, until: nextTick, nextBeat, soon: pending.contains { !$0.isEmpty }, clock: clock)
+            let holding = pending.contains { !$0.isEmpty }
+            outbox.locked { $0.lend(holding: holding) }
+            wait(&descriptors, unread: &unread, until: nextTick, nextBeat, soon: holding, clock: clock)
+            let (sent, arrived) = outbox.locked { $0.takeBack() }
+            for index in unread.indices where arrived & (1 << UInt64(index)) != 0 { unread[index] = true }
+            if let beat = heartbeat, sent & (1 << UInt64(beat.socket)) != 0 { nextBeat = clock.now + beat.interval }
         }
         for s in sockets { s.close() }
         // Jobs queued before the stop run elsewhere (later ones go there directly).

@@ -69,6 +69,16 @@ public final class ZMQSocket {
         return fd
     }
 
+    /// Whether a message waits to be received (`ZMQ_EVENTS` has `ZMQ_POLLIN`). Asking processes
+    /// the socket's pending commands, as a receive or a send does: after it, `descriptor()`
+    /// signals the next change.
+    var hasMessage: Bool {
+        var events: Int32 = 0
+        var size = MemoryLayout<Int32>.size
+        guard zmq_getsockopt(handle, ZMQ_EVENTS, &events, &size) == 0 else { return true }  // let the loop find out
+        return events & Int32(ZMQ_POLLIN) != 0
+    }
+
     public func connect(_ endpoint: String) throws(ZMQError) {
         guard zmq_connect(handle, endpoint) == 0 else { throw .last("zmq_connect(\(endpoint))") }
     }
