@@ -92,10 +92,13 @@ final class ChaosCluster {
             .filter { $0.hasPrefix("segment-") && $0.hasSuffix(".log") }
             .sorted { (Int($0.dropFirst(8).dropLast(4)) ?? 0) < (Int($1.dropFirst(8).dropLast(4)) ?? 0) }
         var torn = 0
-        if let last = segments.last, let handle = FileHandle(forWritingAtPath: journal.appendingPathComponent(last).path) {
+        if let last = segments.last, let handle = FileHandle(forUpdatingAtPath: journal.appendingPathComponent(last).path) {
             let record = JournalRecord.completed(updateID: Int64.max).encoded()
             let half = record.prefix(record.count / 2 + 1)
-            handle.seekToEndOfFile()
+            // Where the next record would have gone: after the last whole one, inside the zeroed
+            // room a killed broker leaves after its records (`JournalRoom`).
+            let end = JournalReader.read(handle.readDataToEndOfFile()).validEnd
+            handle.seek(toFileOffset: UInt64(end))
             handle.write(half)
             try? handle.close()
             torn = half.count

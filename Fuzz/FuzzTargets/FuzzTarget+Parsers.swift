@@ -101,7 +101,7 @@ extension FuzzTarget {
     /// writer could have written (encoding it and reading it back gives the record).
     static func journal(_ data: Data) {
         let result = JournalReader.read(data)
-        precondition(result.validEnd <= data.count && result.tornBytes == data.count - result.validEnd, "counts do not add up")
+        precondition(result.validEnd <= data.count && result.tornBytes + result.room == data.count - result.validEnd && (result.room == 0 || result.tornBytes == 0), "counts do not add up")
         for record in result.records {
             let again = JournalReader.read(record.encoded())
             precondition(again.records == [record] && again.tornBytes == 0, "a record changed through encoding")

@@ -129,6 +129,61 @@ struct JournalTests {
         #expect(r.unfinished.map(\.updateID) == [1, 3])
     }
 
+    /// The segment being written has zeroed room ahead of its records, so that its size, and
+    /// with it the file system's metadata, stays put while batches are appended (the group
+    /// fsyncs cover data alone); a closed segment ends with its last record; a broker killed
+    /// with room in its segment recovers every record, and the room is no torn tail. Without the
+    /// room (tried: `zeros` returning nil) the file grew with every batch.
+    @Test func theSegmentBeingWritten_keepsItsSize_whileAppendsFillItsRoom() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (j, _) = try Self.open(dir)
+        let file = try #require(Self.segments(dir).last)
+        func fileSize() throws -> Int { try #require(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) }
+        try j.append(accepted: [Self.envelope(1)])
+        let sizeWithRoom = try fileSize()
+        #expect(sizeWithRoom == 1 << 20)
+        for id in 2...50 as ClosedRange<Int64> { try j.append(accepted: [Self.envelope(id)]) }
+        #expect(try fileSize() == sizeWithRoom, "the appends changed the file's size")
+        // kill -9 now: a copy of the file as it is, recovered elsewhere.
+        let crashed = Self.directory()
+        defer { try? FileManager.default.removeItem(at: crashed) }
+        try FileManager.default.copyItem(at: file, to: crashed.appendingPathComponent(file.lastPathComponent))
+        let (other, r) = try Self.open(crashed)
+        other.close()
+        #expect(r.unfinished.map(\.updateID) == Array(1...50))
+        #expect(r.truncatedBytes == 0 && r.skipped == 0, "the room taken for damage")
+        let records = (1...50).reduce(0) { $0 + JournalRecord.accepted(Self.envelope($1), receivedAt: 0).encoded().count }
+        #expect(try Data(contentsOf: crashed.appendingPathComponent(file.lastPathComponent)).count == records, "the recovered segment keeps its room")
+        j.close()
+        #expect(try fileSize() == records, "a closed segment ends with its last record")
+    }
+
+    @Test func theRoomsDecisions_endOnAStep_andOnlyWhenTheRecordsReachTheEnd() {
+        var room = JournalRoom(step: 100)
+        #expect(room.zeros(toWrite: 10, at: 0) == 0..<100)
+        room.grew(to: 100)
+        #expect(room.zeros(toWrite: 90, at: 10) == nil, "the room holds it exactly")
+        #expect(room.zeros(toWrite: 91, at: 10) == 100..<200)
+        #expect(room.zeros(toWrite: 250, at: 50) == 100..<300, "a record longer than a step")
+        room.grew(to: 300)
+        room.grew(to: 200)
+        #expect(room.end == 300, "the room never shrinks but by reset")
+        room.reset()
+        #expect(room.zeros(toWrite: 1, at: 0) == 0..<100)
+    }
+
+    /// Zeros after the last record are the writer's room; a record cut short and then zeros
+    /// are a torn tail, all of it.
+    @Test func zerosAfterTheLastRecord_areRoom_butATornRecordBeforeThemIsNot() {
+        let records = (1...3).reduce(Data()) { $0 + JournalRecord.accepted(Self.envelope($1), receivedAt: 0).encoded() }
+        let roomy = JournalReader.read(records + Data(count: 1000))
+        #expect(roomy.records.count == 3 && roomy.room == 1000 && roomy.tornBytes == 0 && roomy.validEnd == records.count)
+        let fourth = JournalRecord.accepted(Self.envelope(4), receivedAt: 0).encoded()
+        let torn = JournalReader.read(records + fourth.prefix(20) + Data(count: 1000))
+        #expect(torn.records.count == 3 && torn.room == 0 && torn.tornBytes == 1020)
+    }
+
     /// zlib's CRC-32 check value, over Data, a slice of it and an array slice (the reader's).
     @Test func crc32_matchesTheStandardCheckValue() {
         let bytes = Data("0123456789".utf8)

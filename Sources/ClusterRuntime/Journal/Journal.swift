@@ -34,17 +34,6 @@ package final class Journal: @unchecked Sendable {
         package init(directory: URL) { self.directory = directory }
     }
 
-    package struct Recovered: Sendable {
-        /// Accepted and not completed, in journal order.
-        package var unfinished: [UpdateEnvelope] = []
-        /// Every update id in the retained journal (for deduplication).
-        package var seen: [Int64] = []
-        package var segments = 0
-        package var records = 0
-        package var skipped = 0
-        package var truncatedBytes = 0
-    }
-
     private struct Segment {
         var number: Int
         var url: URL
@@ -56,7 +45,9 @@ package final class Journal: @unchecked Sendable {
     private let logger: Logger
     private var segments: [Segment] = []
     private var fd: Int32 = -1
+    /// The records' end in the segment being written (its file runs on to `room.end`).
     private var size = 0
+    private var room = JournalRoom()
     private var written = 0
     /// update id → segment number of its accepted record, while not completed.
     private var open: [Int64: Int] = [:]
@@ -112,6 +103,8 @@ package final class Journal: @unchecked Sendable {
                 result.truncatedBytes += read.tornBytes
                 logger.warning("journal: torn tail truncated", metadata: ["segment": "\(url.lastPathComponent)", "bytes": "\(read.tornBytes)",
                                                                           "last": "\(index == names.count - 1)"])
+            }
+            if read.tornBytes + read.room > 0 {  // the room of a segment its writer did not close: cut silently
                 let handle = try FileHandle(forWritingTo: url)
                 try handle.truncate(atOffset: UInt64(read.validEnd))
                 try handle.synchronize()
@@ -297,12 +290,18 @@ package final class Journal: @unchecked Sendable {
         closed = true
         if sync.locked({ s -> Bool in s.stop = true; return s.threadStarted }) { syncWake.signal() }
         fdLock.locked { _ in
-            if fd >= 0 {
-                _ = fsync(fd)
-                Foundation.close(fd)
-                fd = -1
-            }
+            closeSegment()
+            fd = -1
         }
+    }
+
+    /// Cuts the segment being written back to its records (its room goes) and closes it, synced.
+    /// Under `fdLock`.
+    private func closeSegment() {
+        guard fd >= 0 else { return }
+        _ = ftruncate(fd, off_t(size))
+        _ = fsync(fd)
+        Foundation.close(fd)
     }
 
     deinit {
@@ -320,9 +319,13 @@ package final class Journal: @unchecked Sendable {
             throw JournalError("write failed: \(String(cString: strerror(ENOSPC))) (injected by \(marker.lastPathComponent))")
         }
         let count = out.count
+        if let zeros = room.zeros(toWrite: count, at: size) {
+            try JournalRoom.fill(fd, zeros)
+            room.grew(to: zeros.upperBound)
+        }
         var offset = 0
         while offset < count {
-            let n = out.withUnsafeBytes { raw in Foundation.write(fd, raw.baseAddress! + offset, count - offset) }
+            let n = out.withUnsafeBytes { raw in pwrite(fd, raw.baseAddress! + offset, count - offset, off_t(size + offset)) }
             if n < 0 {
                 if errno == EINTR { continue }
                 let e = errno
@@ -339,15 +342,13 @@ package final class Journal: @unchecked Sendable {
 
     private func startSegment(_ number: Int) throws {
         let url = segmentURL(number)
-        let newFD = Foundation.open(url.path, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0o600)
+        let newFD = Foundation.open(url.path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
         guard newFD >= 0 else { throw JournalError("cannot open \(url.path): \(String(cString: strerror(errno)))") }
         fdLock.locked { _ in
-            if fd >= 0 {
-                _ = fsync(fd)
-                Foundation.close(fd)
-            }
+            closeSegment()
             fd = newFD
         }
+        room.reset()
         // The directory entry itself must survive a power loss.
         let dir = Foundation.open(configuration.directory.path, O_RDONLY)
         if dir >= 0 {
@@ -386,9 +387,4 @@ package final class Journal: @unchecked Sendable {
 
     /// Segments on disk now (tests, status).
     var segmentCount: Int { segments.count }
-}
-
-package struct JournalError: Error, CustomStringConvertible {
-    package var description: String
-    init(_ d: String) { description = d }
 }

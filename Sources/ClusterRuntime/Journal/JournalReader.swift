@@ -3,14 +3,17 @@ import Foundation
 /// Reads one segment's records, tolerating damage: a record whose checksum or frame is wrong
 /// is skipped (and counted), and reading goes on at the next magic that starts a good record.
 /// Where the segment ends in a partial or damaged record (a torn write), `validEnd` is the end
-/// of the last good one, so the writer can truncate there.
+/// of the last good one, so the writer can truncate there. Zeros alone after it are the
+/// writer's room (`JournalRoom`), not damage.
 package struct JournalReader {
     package struct Result {
         package var records: [JournalRecord] = []
         /// Damaged records skipped before the last good one (corruption in the middle).
         package var skipped = 0
-        /// Bytes after the last good record (a torn tail when not zero).
+        /// Bytes after the last good record that are not all zeros (a torn tail).
         package var tornBytes = 0
+        /// Zeros after the last good record, and nothing else: the room a writer made ahead.
+        package var room = 0
         package var validEnd = 0
     }
 
@@ -37,7 +40,11 @@ package struct JournalReader {
                 }
             }
         }
-        r.tornBytes = bytes.count - r.validEnd
+        if bytes[r.validEnd...].allSatisfy({ $0 == 0 }) {
+            r.room = bytes.count - r.validEnd
+        } else {
+            r.tornBytes = bytes.count - r.validEnd
+        }
         return r
     }
 
