@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <spawn.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "CSpawnShims.h"
 
 int CSpawnShims_addclosefrom(posix_spawn_file_actions_t *actions, int low) {
@@ -10,5 +12,15 @@ int CSpawnShims_addclosefrom(posix_spawn_file_actions_t *actions, int low) {
     (void)actions;
     (void)low;
     return ENOSYS;
+#endif
+}
+
+int CSpawnShims_pidfd_open(pid_t pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
 #endif
 }

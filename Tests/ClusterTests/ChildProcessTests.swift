@@ -1,6 +1,7 @@
 @testable import ClusterRuntime
 import Foundation
 import Testing
+import Synchronization
 import TGClusterTesting
 
 /// How the supervisor starts its children: a clean signal state, a process group of its own,
@@ -93,6 +94,22 @@ struct ChildProcessTests {
             _ = try await SpawnedProcess.run("/bin/sleep", ["30"], environment: [:], timeout: .milliseconds(300))
         }
         #expect(ContinuousClock.now - started < .seconds(20))
+    }
+
+    /// The supervisor's loop sleeps until a child ends: the watch says so once the child has
+    /// ended, not before, and the child is still the supervisor's to reap (by pid).
+    @Test func aWatchedChild_wakesItsWatcher_whenItEnds_andNotBefore() async throws {
+        let ended = Mutex(0)
+        let watch = ChildWatch { ended.withLock { $0 += 1 } }
+        defer { watch.stop() }
+        let child = try ChildProcess.spawn(["30"], environment: [:], executable: "/bin/sleep")
+        #expect(watch.watch(child))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(ended.withLock { $0 } == 0, "woken while the child runs")
+        kill(child, SIGKILL)
+        try await waitUntil("the watch saw the end", timeout: TestBounds.notStuck(.seconds(5))) { ended.withLock { $0 } == 1 }
+        #expect(ChildProcess.reap(child)?.signal == SIGKILL, "left for the supervisor to reap")
+        #expect(!watch.watch(child), "a process that is gone cannot be watched")
     }
 
     @Test func terminate_endsAChildThatIgnoresSIGTERM_afterItsGrace() throws {

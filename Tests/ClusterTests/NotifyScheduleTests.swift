@@ -15,6 +15,19 @@ struct NotifyScheduleTests {
         #expect(s.ready)
     }
 
+    /// When the supervisor's loop must turn for the service manager: soon until READY (the
+    /// cluster's readiness is read, not announced), then at the watchdog's half interval; with
+    /// neither, never (the loop's own second bounds it).
+    @Test func theNextDueTurn_isSoonBeforeReady_thenTheWatchdogs() {
+        var s = NotifySchedule(watchdog: .seconds(2))
+        #expect(s.nextDue(now: t0) == t0 + .milliseconds(50))
+        _ = s.tick(now: t0, up: true, status: "x")
+        #expect(s.nextDue(now: t0 + .milliseconds(10)) == t0 + .seconds(1))
+        var quiet = NotifySchedule(watchdog: nil)
+        _ = quiet.tick(now: t0, up: true, status: "x")
+        #expect(quiet.nextDue(now: t0) == nil)
+    }
+
     @Test func status_whenItChanges_atMostOnceASecond() {
         var s = NotifySchedule(watchdog: nil)
         _ = s.tick(now: t0, up: true, status: "a")

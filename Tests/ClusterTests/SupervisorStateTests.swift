@@ -52,6 +52,21 @@ struct SupervisorStateTests {
         #expect(s.tick(now: now + .seconds(60)).isEmpty, "a stopping supervisor starts nothing")
     }
 
+    /// What the shell's loop waits for when nothing happens: the status write (a second after
+    /// the last), a restart's backoff, held workers; never a time already past.
+    @Test func theNextDueTurn_isTheEarliestOfStatusRestartAndHeldWorkers() {
+        var s = booted(workers: 2)
+        #expect(s.nextDue(now: t0) == t0, "no status written yet")
+        _ = s.tick(now: t0)
+        #expect(s.nextDue(now: t0) == t0 + .seconds(1), "the status, a second after the last")
+        _ = s.exited(pid: 100, status: .init(code: nil, signal: SIGKILL), now: t0)
+        #expect(s.nextDue(now: t0) == t0 + .milliseconds(100), "the broker's restart")
+        #expect(s.nextDue(now: t0 + .seconds(5)) == t0 + .seconds(5), "overdue: now")
+        _ = s.tick(now: t0 + .milliseconds(100))
+        _ = s.exited(pid: 102, status: .init(code: 70, signal: nil), now: t0 + .milliseconds(200))
+        #expect(s.nextDue(now: t0 + .milliseconds(200)) == t0 + .milliseconds(300), "a worker held for its backoff")
+    }
+
     @Test func aBootError_haltsInsteadOfRestarting() {
         var s = booted()
         #expect(s.exited(pid: 102, status: .init(code: 78, signal: nil), now: t0) == [.report(.bootFailure(role: "worker", pid: 102)), .stop(code: 78)])

@@ -32,6 +32,14 @@ struct NotifySchedule: Sendable {
         return out
     }
 
+    /// When `tick` next has something to say if nothing changes: soon while the cluster is not
+    /// up (its readiness is read from the broker's status), the watchdog's ping; nil: nothing.
+    func nextDue(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        if !ready { return now + .milliseconds(50) }
+        guard let watchdog else { return nil }
+        return lastPing.map { $0 + watchdog / 2 } ?? now
+    }
+
     /// The supervisor begins to stop its children.
     mutating func stopping() -> [String] {
         ["STOPPING=1", "STATUS=stopping"]

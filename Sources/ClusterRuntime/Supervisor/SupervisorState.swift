@@ -161,6 +161,15 @@ struct SupervisorState: Sendable {
     }
 
     /// The clock: restarts that are due, the worker count, the status.
+    /// When `tick` has something to do next if nothing else happens (a child's exit or a
+    /// request wakes the shell's loop sooner): a restart or the held workers due, the status.
+    func nextDue(now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        var due = statusWritten.map { $0 + configuration.statusInterval } ?? now
+        for restart in restarts { due = min(due, restart.at) }
+        if children.filter({ $0.role == "worker" && !$0.draining }).count < desiredWorkers { due = min(due, workersHeldUntil) }
+        return max(due, now)
+    }
+
     mutating func tick(now: ContinuousClock.Instant) -> [Action] {
         guard stopping == nil else { return [] }
         var actions: [Action] = []
