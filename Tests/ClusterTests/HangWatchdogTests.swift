@@ -19,6 +19,18 @@ struct HangWatchdogTests {
         #expect(HangWatchdog.overdue([:], now: t0 + .seconds(99), deadline: .seconds(1)) == nil)
     }
 
+    /// The thread sleeps until the oldest job's deadline has passed, a whole deadline when
+    /// nothing runs, never less than the interval.
+    @Test func theNextCheck_isJustPastTheOldestJobsDeadline_orADeadlineAway() {
+        let running: [UInt64: HangWatchdog.Entry] = [1: .init(started: t0 + .seconds(5), what: "young"), 2: .init(started: t0 + .seconds(2), what: "old")]
+        let next = HangWatchdog.nextCheck(running, now: t0 + .seconds(6), deadline: .seconds(10), interval: .milliseconds(250))
+        #expect(next > t0 + .seconds(12) && next <= t0 + .seconds(12) + .milliseconds(5))
+        #expect(HangWatchdog.overdue(running, now: next, deadline: .seconds(10))?.0 == 2, "past the deadline when it looks")
+        #expect(HangWatchdog.nextCheck([:], now: t0, deadline: .seconds(10), interval: .milliseconds(250)) > t0 + .seconds(10))
+        #expect(HangWatchdog.nextCheck(running, now: t0 + .seconds(30), deadline: .seconds(10), interval: .milliseconds(250))
+                == t0 + .seconds(30) + .milliseconds(250), "overdue already: again after the interval")
+    }
+
     /// The check runs on its own thread: it fires while the calling thread is blocked, and a
     /// finished job is forgotten.
     @Test func aJobPastItsDeadline_isReportedFromTheWatchdogsThread_aFinishedOneNever() {

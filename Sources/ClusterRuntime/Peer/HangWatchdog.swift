@@ -50,20 +50,35 @@ package final class HangWatchdog: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
 
-    /// Starts the thread: every `interval` it looks for a job older than `deadline` and calls
-    /// `onHang` with it (which is expected not to return: it exits the process).
+    /// Starts the thread: it looks for a job older than `deadline` when the oldest job's
+    /// deadline comes (`nextCheck`), at most every `interval`, and calls `onHang` with it (which
+    /// is expected not to return: it exits the process).
     init(deadline: Duration, interval: Duration, onHang: @escaping @Sendable (UInt64, Entry) -> Void) {
         self.deadline = deadline
         let thread = Thread.named("tgc.watchdog") { [self] in
-            let wait = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
-            while wake.wait(timeout: .now() + wait) == .timedOut {
-                let (stopped, hung) = state.locked { s in (s.stopped, Self.overdue(s.running, now: .now, deadline: self.deadline)) }
+            var next = Self.nextCheck([:], now: .now, deadline: deadline, interval: interval)
+            while wake.wait(timeout: .now() + max(0, (next - .now).seconds)) == .timedOut {
+                let now = ContinuousClock.now
+                let (stopped, hung, check) = state.locked { s in
+                    (s.stopped, Self.overdue(s.running, now: now, deadline: deadline), Self.nextCheck(s.running, now: now, deadline: deadline, interval: interval))
+                }
                 if stopped { break }
                 if let (id, entry) = hung { onHang(id, entry) }
+                next = check
             }
             done.signal()
         }
         thread.start()
+    }
+
+    /// When to look next (pure): just past the oldest running job's deadline, or a whole
+    /// deadline from now when nothing runs (a job that starts meanwhile is due later still);
+    /// never sooner than `interval` from now. A thread that looked every `interval` (250 ms)
+    /// whatever ran woke 4 times a second in every idle worker.
+    static func nextCheck(_ running: [UInt64: Entry], now: ContinuousClock.Instant, deadline: Duration,
+                          interval: Duration) -> ContinuousClock.Instant {
+        let due = (running.values.map(\.started).min() ?? now) + deadline + .milliseconds(1)
+        return max(due, now + interval)
     }
 
     /// The oldest job past `deadline` at `now`, if any (pure: tested without threads).

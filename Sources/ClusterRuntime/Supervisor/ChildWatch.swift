@@ -1,4 +1,3 @@
-internal import CSpawnShims
 import Foundation
 import Locking
 import Synchronization
@@ -38,8 +37,7 @@ final class ChildWatch: Sendable {
     /// Watches `pid` (a child of this process) until it ends; false if it cannot be watched.
     func watch(_ pid: pid_t) -> Bool {
         guard wakeRead >= 0 else { return false }
-        let fd = CSpawnShims_pidfd_open(pid)
-        guard fd >= 0 else { return false }
+        guard let fd = ProcessDescriptor.open(pid) else { return false }
         // Woken under the lock: the thread closes the pipe under it once stopped.
         let added = watched.locked { w -> Bool in
             guard w.running else { return false }
