@@ -161,12 +161,15 @@ struct SupervisorState: Sendable {
     }
 
     /// The clock: restarts that are due, the worker count, the status.
+    /// The workers that count towards the desired number (not those draining).
+    private var activeWorkers: [Child] { children.filter { $0.role == "worker" && !$0.draining } }
+
     /// When `tick` has something to do next if nothing else happens (a child's exit or a
     /// request wakes the shell's loop sooner): a restart or the held workers due, the status.
     func nextDue(now: ContinuousClock.Instant) -> ContinuousClock.Instant {
         var due = statusWritten.map { $0 + configuration.statusInterval } ?? now
         for restart in restarts { due = min(due, restart.at) }
-        if children.filter({ $0.role == "worker" && !$0.draining }).count < desiredWorkers { due = min(due, workersHeldUntil) }
+        if activeWorkers.count < desiredWorkers { due = min(due, workersHeldUntil) }
         return max(due, now)
     }
 
@@ -175,7 +178,7 @@ struct SupervisorState: Sendable {
         var actions: [Action] = []
         for due in restarts where due.at <= now { actions.append(.spawn(role: due.role, restarts: due.restarts)) }
         restarts.removeAll { $0.at <= now }
-        let active = children.filter { $0.role == "worker" && !$0.draining }
+        let active = activeWorkers
         if now >= workersHeldUntil, active.count < desiredWorkers {
             actions += Array(repeating: .spawn(role: "worker", restarts: 0), count: desiredWorkers - active.count)
         }
