@@ -32,21 +32,65 @@ public enum PoolWatch {
         let limit = Int64(threshold / .milliseconds(1))
         let thread = Thread.named("PoolWatch") {
             var silentSince: Int64?
+            var cpuAtStart = CPUTime.read()
             while true {
                 usleep(100_000)
                 let last = beat.load(ordering: .relaxed)
                 let age = now() - last
                 if age > limit {
+                    if silentSince == nil { cpuAtStart = CPUTime.read() }
                     silentSince = silentSince ?? last
                 } else if let since = silentSince {
                     silentSince = nil
                     let seconds = Double(last - since) / 1_000
                     FileHandle.standardError.write(Data(
-                        "PoolWatch: Swift's cooperative pool ran nothing for \(String(format: "%.1f", seconds)) s; a test is blocking its threads (see offThePool)\n".utf8))
+                        "PoolWatch: Swift's cooperative pool ran nothing for \(String(format: "%.1f", seconds)) s; \(CPUTime.read().since(cpuAtStart))\n".utf8))
                 }
             }
         }
         thread.start()
+    }
+
+    /// This process's CPU time and the machine's, to tell a blocked pool (the process had CPU to
+    /// spare) from a starved one (the machine's cores were busy with other processes).
+    private struct CPUTime {
+        var process: Double
+        var machineBusy: Double
+        var machineAll: Double
+
+        static func read() -> CPUTime {
+            let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+            var result = CPUTime(process: 0, machineBusy: 0, machineAll: 0)
+            // /proc/self/stat: utime and stime are the 14th and 15th fields, counted after the
+            // command name's closing parenthesis (the name may hold spaces).
+            if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+               let close = stat.lastIndex(of: ")") {
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                if fields.count > 12, let u = Double(fields[11]), let s = Double(fields[12]) { result.process = (u + s) / ticks }
+            }
+            // /proc/stat's first line: user nice system idle iowait irq softirq steal ...
+            if let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+               let line = stat.split(separator: "\n").first {
+                let values = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+                if values.count >= 5 {
+                    result.machineAll = values.prefix(8).reduce(0, +) / ticks
+                    result.machineBusy = result.machineAll - (values[3] + values[4]) / ticks
+                }
+            }
+            return result
+        }
+
+        /// What happened since `start`, in words for the report.
+        func since(_ start: CPUTime) -> String {
+            let all = machineAll - start.machineAll
+            let busy = all > 0 ? (machineBusy - start.machineBusy) / all : 0
+            let own = process - start.process
+            let verdict = busy > 0.9 && own < 0.5 * (machineBusy - start.machineBusy)
+                ? "other processes held the machine's cores: the pool was starved, not blocked"
+                : "a test is blocking its threads (see offThePool)"
+            return String(format: "this process used %.1f s of CPU while the machine's cores were %.0f%% busy: ", own, busy * 100)
+                + verdict
+        }
     }
 
     /// Milliseconds on a monotonic clock.
