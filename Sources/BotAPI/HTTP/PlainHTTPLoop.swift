@@ -195,7 +195,15 @@ public final class PlainHTTPLoop: Sendable {
         }
         // An arm that fails (the kernel out of memory) leaves the transfer to its deadline.
         _ = arm(connection.fd, interest, id: id, add: add)
-        if !transfer.armed() { connection.close() }
+        if !transfer.armed() {
+            // The loop ended the transfer first: both sockets are ours to close. It may have
+            // seen the socket's event between the arm and this exchange, found the reused
+            // connection closed by the server and moved the transfer to a new one before it
+            // failed (a debug build's assert caught that new connection dropped unclosed, once,
+            // in a parallel test run). The exchange orders the loop's writes before this read.
+            connection.close()
+            transfer.connection.close()
+        }
         if outcome.wake { wake() }
     }
 
