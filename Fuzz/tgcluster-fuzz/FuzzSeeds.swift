@@ -112,6 +112,7 @@ enum FuzzSeeds {
             .ready(Ready(capacity: 1, role: .sequencer)), .heartbeat, .disconnect, .lend, .reclaim,
             .refuse(reason: "handler tables differ"),
             .updates(batch: 9, [envelope, UpdateEnvelope(updateID: 1, kind: .poll, routingKey: nil, bytes: Data("{}".utf8))]),
+            .updates(batch: 10, [envelope], holdJobs: true), .polling(batch: 10),
             .ack(batch: 9), .busy(batch: 9, retryAfterMilliseconds: 250),
             .job(Job(id: 77, attempt: 2, payload: .update(handler: 3, envelope))),
             .job(Job(id: 78, attempt: 1, payload: .task(name: "child", input: Data([1, 2, 3])))),

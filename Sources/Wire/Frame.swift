@@ -16,8 +16,15 @@ public enum Frame: Sendable, Equatable {
     case disconnect
     /// Broker → peer: not admitted (another bot's handler table); the peer must stop, not retry.
     case refuse(reason: String)
-    /// Ingest → broker: a batch of updates to accept.
-    case updates(batch: UInt64, [UpdateEnvelope])
+    /// Ingest → broker: a batch of updates to accept. `holdJobs`: the batch filled a
+    /// getUpdates page (Telegram holds more), and ingest says POLLING once its next poll is on
+    /// its way; the broker hands out no work meanwhile, so that the poll cycle, which caps the
+    /// cluster's throughput at a real distance to Telegram, does not wait for cores the batch's
+    /// replies hold.
+    case updates(batch: UInt64, [UpdateEnvelope], holdJobs: Bool = false)
+    /// Ingest → broker: the batch is acknowledged and the getUpdates that confirms it to
+    /// Telegram is on its way: work held for it may go.
+    case polling(batch: UInt64)
     /// Broker → ingest: the batch is accepted (ingest may confirm it to Telegram).
     case ack(batch: UInt64)
     /// Broker → ingest: the queues are full; send the batch again after the delay.
@@ -54,9 +61,12 @@ public enum Frame: Sendable, Equatable {
     /// the handler-table fingerprint in READY. 4: METRICS. 5: the peer's host in READY, FLOOD. 6: HANDOVER.
     /// 7: outbox action 3, an update passed on to a concurrent handler. 8: one ZeroMQ frame per
     /// message (header, command, arguments and payload together). 9: where an update's text
-    /// lies, beside each envelope in UPDATES and in JOB kind 0 (`TextPosition`).
-    public static let version: UInt8 = 9
+    /// lies, beside each envelope in UPDATES and in JOB kind 0 (`TextPosition`). 10: UPDATES'
+    /// flags (hold the jobs) and POLLING.
+    public static let version: UInt8 = 10
     static let magic = Data("TGC".utf8)
+    /// UPDATES' flags byte: hold the batch's jobs until POLLING.
+    static let holdJobsFlag: UInt8 = 0x01
 
     public static let header: Data = magic + Data([version])
 
@@ -92,13 +102,14 @@ public enum Frame: Sendable, Equatable {
             break
         case .refuse(let reason):
             w.string(reason)
-        case .updates(let batch, let updates):
+        case .updates(let batch, let updates, let holdJobs):
             w.u64(batch)
+            w.u8(holdJobs ? Self.holdJobsFlag : 0)
             for envelope in updates {
                 w.textPosition(envelope.textPosition)
                 w.blob { envelope.encode(into: &$0) }
             }
-        case .ack(let batch):
+        case .ack(let batch), .polling(let batch):
             w.u64(batch)
         case .busy(let batch, let ms):
             w.u64(batch)
@@ -136,7 +147,7 @@ public enum Frame: Sendable, Equatable {
     /// whose payload is decided as it is written).
     private var payloadSize: Int {
         switch self {
-        case .updates(_, let updates): updates.reduce(0) { $0 + 36 + $1.byteCount }
+        case .updates(_, let updates, _): updates.reduce(0) { $0 + 36 + $1.byteCount }
         case .job(let job): job.payloadSize
         case .done(_, _, let output), .result(_, _, let output), .emitted(_, _, let output): output.count
         case .submit(_, _, let input): input.count
@@ -182,6 +193,8 @@ public enum Frame: Sendable, Equatable {
         case .refuse: frame = .refuse(reason: try r.string())
         case .updates:
             let batch = try r.u64()
+            let flags = try r.u8()
+            guard flags & ~Self.holdJobsFlag == 0 else { throw FrameError("unknown UPDATES flags \(flags)") }
             var updates: [UpdateEnvelope] = []
             // Each envelope copied out: a slice would keep the whole batch alive for as long
             // as its slowest update waits in a chat's queue.
@@ -189,8 +202,9 @@ public enum Frame: Sendable, Equatable {
                 let text = try r.textPosition()
                 updates.append(try UpdateEnvelope(decoding: r.blob(), textPosition: text))
             }
-            frame = .updates(batch: batch, updates)
+            frame = .updates(batch: batch, updates, holdJobs: flags & Self.holdJobsFlag != 0)
         case .ack: frame = .ack(batch: try r.u64())
+        case .polling: frame = .polling(batch: try r.u64())
         case .busy: frame = .busy(batch: try r.u64(), retryAfterMilliseconds: try r.u32())
         case .job: frame = .job(try Job(decoding: &r))
         case .done, .result, .emitted:
@@ -231,6 +245,7 @@ public enum Frame: Sendable, Equatable {
         case .refuse: return .refuse
         case .updates: return .updates
         case .ack: return .ack
+        case .polling: return .polling
         case .busy: return .busy
         case .job: return .job
         case .done: return .done
@@ -249,7 +264,7 @@ public enum Frame: Sendable, Equatable {
 
     enum Command: UInt8 {
         case ready = 0x01, heartbeat = 0x02, disconnect = 0x03, refuse = 0x04
-        case updates = 0x10, ack = 0x11, busy = 0x12
+        case updates = 0x10, ack = 0x11, busy = 0x12, polling = 0x13
         case job = 0x20, done = 0x21, lend = 0x22, reclaim = 0x23
         case submit = 0x30, result = 0x31, emit = 0x32, emitted = 0x33, schedule = 0x34
         case metrics = 0x40, flood = 0x41, handover = 0x42

@@ -28,7 +28,7 @@ struct BrokerLinkTests {
         let batches = Mutex<[UInt64]>([])
         broker.attach { m in
             guard !m.isTick, let frame = try? Frame.decode(m.frames.dropFirst()),
-                  case .updates(let batch, _) = frame else { return }
+                  case .updates(let batch, _, _) = frame else { return }
             batches.withLock { $0.append(batch) }
             // The first batch is acknowledged; later ones are not answered at all.
             if batch == 1 { broker.send([m.frames[0]] + Frame.ack(batch: batch).encoded(), on: 0) }

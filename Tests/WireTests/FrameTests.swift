@@ -14,7 +14,7 @@ struct FrameTests {
     static let all: [Frame] = [
         .ready(Ready(capacity: 64, role: .worker)), .ready(Ready(capacity: 1, role: .sequencer)), .heartbeat, .disconnect,
         .updates(batch: 9, [envelope, UpdateEnvelope(updateID: 1, kind: .poll, routingKey: nil, bytes: Data("{}".utf8))]),
-        .updates(batch: 10, []), .ack(batch: 9), .busy(batch: 9, retryAfterMilliseconds: 250),
+        .updates(batch: 10, []), .updates(batch: 11, [], holdJobs: true), .polling(batch: 11), .ack(batch: 9), .busy(batch: 9, retryAfterMilliseconds: 250),
         .job(Job(id: 77, attempt: 2, payload: .update(handler: 3, envelope))),
         .job(Job(id: 86, attempt: 1, payload: .apply(handler: 4, envelope, result: Data(#"{"price":12.5}"#.utf8)))),
         .job(Job(id: 87, attempt: 3, payload: .apply(handler: 65_535, envelope, result: Data()))),
@@ -62,7 +62,7 @@ struct FrameTests {
         located.textPosition = .at(41)
         var none = UpdateEnvelope(updateID: 2, kind: .callbackQuery, routingKey: .user(1), bytes: Data("{}".utf8))
         none.textPosition = .absent
-        guard case .updates(_, let updates) = try Frame.decode(Frame.updates(batch: 1, [located, none, Self.envelope]).encoded()) else {
+        guard case .updates(_, let updates, _) = try Frame.decode(Frame.updates(batch: 1, [located, none, Self.envelope]).encoded()) else {
             Issue.record("not updates")
             return
         }
@@ -98,8 +98,8 @@ struct FrameTests {
 
     @Test func anOlderPeer_isRefusedByItsHeader() {
         var parts = Frame.heartbeat.encoded()
-        parts[0][3] = 8
-        #expect(throws: FrameError("protocol version 8 (this is 9)")) { try Frame.decode(parts) }
+        parts[0][3] = 9
+        #expect(throws: FrameError("protocol version 9 (this is 10)")) { try Frame.decode(parts) }
         // Version 7's layout (header, command and arguments as frames of their own) is refused too.
         #expect(throws: FrameError.self) { try Frame.decode([Data("TGC".utf8) + Data([7]), Data([0x02]), Data()]) }
     }
@@ -116,8 +116,12 @@ struct FrameTests {
         // Bytes after a message without a payload; an envelope longer than the batch.
         #expect(throws: FrameError("trailing bytes in frame")) { try Frame.decode([header + Data([0x11, 0, 0, 0, 0, 0, 0, 0, 9, 0xFF])]) }
         var updates = Frame.updates(batch: 1, [Self.envelope]).encoded()[0]
-        updates[17] = 0xFF  // the first envelope's length (after its text position)
+        updates[18] = 0xFF  // the first envelope's length (after the flags and its text position)
         #expect(throws: FrameError("frame too short")) { try Frame.decode([updates]) }
+        // A flag this version does not know is refused, not ignored.
+        var flagged = Frame.updates(batch: 1, [], holdJobs: true).encoded()[0]
+        flagged[13] |= 0x80
+        #expect(throws: FrameError("unknown UPDATES flags 129")) { try Frame.decode([flagged]) }
         // Every truncation and random corruption of every command: thrown or decoded, never a trap.
         var rng = SystemRandomNumberGenerator()
         for frame in Self.all {
@@ -146,7 +150,7 @@ struct FrameTests {
         let envelope = UpdateEnvelope(updateID: 1, kind: UpdateKind(rawValue: long), routingKey: nil, bytes: Data("{}".utf8))
         let frame = Frame.updates(batch: 1, [envelope])
         let decoded = try Frame.decode(frame.encoded())
-        guard case .updates(_, let updates) = decoded else { Issue.record("not updates"); return }
+        guard case .updates(_, let updates, _) = decoded else { Issue.record("not updates"); return }
         #expect(updates[0].kind.rawValue == String(repeating: "é", count: 127))
         #expect(try Frame.decode(decoded.encoded()) == decoded)
         let parts = [Frame.header + Data([0x04, 0, 2, 0xC3, 0x28])]  // REFUSE: a two-byte sequence with a bad second byte

@@ -214,7 +214,8 @@ final class BrokerService: Sendable {
         }
         if m.socket == Self.ingestSocket {
             telemetry.heardFromIngest(now)
-            if case .updates(let batch, let updates) = frame {
+            if case .polling(let batch) = frame { return state.polling(batch, now: now) }
+            if case .updates(let batch, let updates, let holdJobs) = frame {
                 let fresh = state.fresh(updates)
                 if !fresh.isEmpty {
                     do {
@@ -227,7 +228,7 @@ final class BrokerService: Sendable {
                     }
                 }
                 telemetry.journal(failing: false)
-                return state.updates(batch, updates, from: peer, now: now)
+                return state.updates(batch, updates, from: peer, holdJobs: holdJobs, now: now)
             }
             return []
         }

@@ -249,6 +249,11 @@ extension BrokerState {
                                          toRun: recovered.count))
             recovered = [:]
         }
+        if let held = heldForPoll {
+            guard now >= held.until else { return }
+            heldForPoll = nil
+            counters.pollHoldsExpired += 1
+        }
         // (Looked for only with serial work waiting: the search costs a lookup per peer.)
         if !serialQueue.isEmpty, let sequencer = rotation.first(where: { peers[$0]?.role == .sequencer }) {
             while let next = serialQueue.first, let j = jobs.index(forKey: next), peers[sequencer]!.free > 0 {

@@ -54,6 +54,10 @@ package struct BrokerState: Sendable {
         /// damage would lose it at the next recovery. (Telegram's are far smaller; a webhook
         /// with a raised `--max-body`, or a hostile source, can send one.)
         package var maxUpdateBytes = JournalRecord.maxLength - 1024
+        /// How long a batch that asked for it (a full getUpdates page) holds the work back
+        /// when ingest's POLLING does not come (ingest stopped or died between the two): the
+        /// hold normally ends at POLLING, a millisecond or so after the ACK.
+        package var pollHold: Duration = .milliseconds(20)
 
         package init() {}
     }
@@ -119,6 +123,10 @@ package struct BrokerState: Sendable {
         /// running (adopted, not run twice).
         package var handedOverFinished = 0
         package var handedOverRunning = 0
+        /// Batches whose jobs waited for ingest's POLLING; of them, those released by
+        /// `pollHold` because POLLING did not come.
+        package var pollHolds = 0
+        package var pollHoldsExpired = 0
     }
 
     package let configuration: Configuration
@@ -144,6 +152,9 @@ package struct BrokerState: Sendable {
     var rotation = Deque<PeerID>()
     var nextJobID: UInt64 = 1
     var seen: UpdateIDWindow
+    /// A full page's batch, whose jobs wait until ingest's POLLING says the poll that confirms it
+    /// is on its way (or `pollHold` passes): nil when nothing is held.
+    var heldForPoll: (batch: UInt64, until: ContinuousClock.Instant)?
     /// After a recovery, dispatching waits for HANDOVERs (see `HandoverWait`); nil: not waiting.
     var waitingForHandover: HandoverWait?
     /// Recovered pool updates not yet dispatched, by update id, while the wait lasts.
@@ -199,76 +210,6 @@ package struct BrokerState: Sendable {
     }
 
     // MARK: - Events
-
-    /// The updates of a batch that `updates` would accept (not seen, handled by some handler),
-    /// for the journal to make durable first; nothing is recorded but their routes, which the
-    /// `updates` call for the same batch takes instead of routing each update again.
-    package mutating func fresh(_ updates: [UpdateEnvelope]) -> [UpdateEnvelope] {
-        routedByFresh.removeAll(keepingCapacity: true)
-        if jobs.count + updates.count > configuration.maxPending { return [] }
-        var ids = Set<Int64>(minimumCapacity: updates.count)
-        return updates.filter {
-            guard $0.byteCount <= configuration.maxUpdateBytes, !seen.contains($0.updateID), ids.insert($0.updateID).inserted,
-                  let r = route($0) else { return false }
-            routedByFresh.append((updateID: $0.updateID, route: r))
-            return true
-        }
-    }
-
-    /// Updates read back from the journal at start: every id is remembered (Telegram may send
-    /// them again), and the unfinished ones are queued again, in order. Nothing is dispatched
-    /// for `handoverWait`: the workers' HANDOVERs say which of them finished or still run.
-    package mutating func recover(unfinished: [UpdateEnvelope], seen ids: [Int64], now: ContinuousClock.Instant) -> [Action] {
-        for id in ids { _ = remember(id) }
-        for update in unfinished {
-            guard let r = route(update) else { continue }
-            let id = admit(update, r, now: now)
-            if !r.serial { recovered[update.updateID] = id }
-        }
-        if !recovered.isEmpty {
-            waitingForHandover = .pending
-            return []
-        }
-        return dispatch(now: now)
-    }
-
-    /// A batch from ingest: accepted (ACK) or refused as too much (BUSY, nothing kept).
-    package mutating func updates(_ batch: UInt64, _ updates: [UpdateEnvelope], from ingest: PeerID,
-                                 now: ContinuousClock.Instant) -> [Action] {
-        if jobs.count + updates.count > configuration.maxPending, !updates.isEmpty {
-            counters.busy += 1
-            let ms = configuration.busyRetry.components.seconds * 1000 + configuration.busyRetry.components.attoseconds / 1_000_000_000_000_000
-            return [.answerIngest(peer: ingest, .busy(batch: batch, retryAfterMilliseconds: UInt32(ms)))]
-        }
-        var actions: [Action] = [.answerIngest(peer: ingest, .ack(batch: batch))]
-        var routed = routedByFresh.startIndex
-        for update in updates {
-            guard remember(update.updateID) else {
-                counters.duplicates += 1
-                continue
-            }
-            var known: Route?
-            if routed < routedByFresh.endIndex, routedByFresh[routed].updateID == update.updateID {
-                known = routedByFresh[routed].route
-                routed += 1
-            }
-            guard let r = known ?? route(update) else {
-                counters.unhandled += 1
-                continue
-            }
-            guard update.byteCount <= configuration.maxUpdateBytes else {
-                counters.malformed += 1
-                counters.deadLettered += 1
-                let reason = "the update is \(update.byteCount) bytes, more than the journal holds (\(configuration.maxUpdateBytes)); not handled"
-                actions.append(.deadLetter(DeadLetter(job: Job(id: takeJobID().raw, attempt: 0, payload: .update(handler: r.handler, update)), reason: reason)))
-                continue
-            }
-            admit(update, r, now: now)
-        }
-        routedByFresh.removeAll(keepingCapacity: true)
-        dispatch(now: now, into: &actions)
-        return actions
-    }
 
     /// A frame from a worker or the sequencer.
     package mutating func received(_ frame: Frame, from peer: PeerID, now: ContinuousClock.Instant) -> [Action] {

@@ -62,13 +62,19 @@ final class BrokerLink: Sendable {
     }
 
     /// Sends the batch once; the broker's answer (ACK or BUSY), or nil once `timeout` has
-    /// passed (seen on the bus's tick: up to one heartbeat later).
-    func send(_ batch: UInt64, _ envelopes: [UpdateEnvelope], timeout: Duration) async -> Frame? {
-        let frames = Frame.updates(batch: batch, envelopes).encoded()
+    /// passed (seen on the bus's tick: up to one heartbeat later). `holdJobs`: the broker holds
+    /// the work back until `polling(batch)`.
+    func send(_ batch: UInt64, _ envelopes: [UpdateEnvelope], holdJobs: Bool = false, timeout: Duration) async -> Frame? {
+        let frames = Frame.updates(batch: batch, envelopes, holdJobs: holdJobs).encoded()
         return await withCheckedContinuation { (continuation: CheckedContinuation<Frame?, Never>) in
             answers.locked { $0[batch] = Waiter(continuation: continuation, deadline: .now + timeout) }
             bus.send(frames, on: 0)
         }
+    }
+
+    /// Tells the broker that the poll confirming `batch` is on its way (see `Frame.polling`).
+    func polling(_ batch: UInt64) {
+        bus.send(Frame.polling(batch: batch).encoded(), on: 0)
     }
 
     private func answer(_ batch: UInt64, _ frame: Frame?) {

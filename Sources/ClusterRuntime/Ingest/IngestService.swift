@@ -14,6 +14,9 @@ import Synchronization
 /// an answer and the next request caps the whole cluster: nothing else happens in between. A
 /// hung poll is abandoned by the client's deadline (poll timeout + margin) and repeated.
 final class IngestService: Service {
+    /// getUpdates' `limit`, Telegram's largest: a batch this long says more updates wait.
+    static let pageSize = 100
+
     private let bot: Bot
     private let configuration: ClusterConfiguration
     private let client: BotClient
@@ -65,10 +68,17 @@ final class IngestService: Service {
         let allowed = bot.allowedUpdates
         logger.info("polling", metadata: ["api": "\(configuration.apiURL)", "timeout": "\(configuration.pollTimeout)",
                                           "allowed_updates": "\(allowed)"])
+        // A full page's batch, acknowledged: the broker holds its work until this poll, which
+        // confirms it to Telegram, is on its way (`Frame.updates`' holdJobs).
+        var confirming: UInt64?
         while !Task.isCancelled {
             let body: Data
+            if let batch = confirming {
+                link.polling(batch)
+                confirming = nil
+            }
             do {
-                body = try await client.callRaw(BotMethods.GetUpdates(offset: offset == 0 ? nil : Int(offset), limit: 100,
+                body = try await client.callRaw(BotMethods.GetUpdates(offset: offset == 0 ? nil : Int(offset), limit: Self.pageSize,
                                                                      timeout: configuration.pollTimeout, allowedUpdates: allowed))
             } catch let error as BotAPIError {
                 if error.errorCode == 401 { throw RoleError.badToken(error.message) }
@@ -87,17 +97,19 @@ final class IngestService: Service {
             }
             guard let last = scanned.last else { continue }
             let envelopes = scanned.map { UpdateEnvelope($0, in: body) }
-            try await deliver(link.takeBatchID(), envelopes)
+            let batch = link.takeBatchID(), full = envelopes.count >= Self.pageSize
+            try await deliver(batch, envelopes, holdJobs: full)
+            if full { confirming = batch }
             offset = last.updateID + 1
         }
     }
 
     /// Sends the batch until the broker ACKs it (BUSY: wait and send again; silence: send again).
-    private func deliver(_ batch: UInt64, _ envelopes: [UpdateEnvelope]) async throws {
+    private func deliver(_ batch: UInt64, _ envelopes: [UpdateEnvelope], holdJobs: Bool) async throws {
         var silentFor = 0
         while true {
             try Task.checkCancellation()
-            switch await link.send(batch, envelopes, timeout: configuration.heartbeat * configuration.liveness) {
+            switch await link.send(batch, envelopes, holdJobs: holdJobs, timeout: configuration.heartbeat * configuration.liveness) {
             case .ack?:
                 return
             case .busy(_, let ms)?:
