@@ -22,6 +22,8 @@ struct ClusterMetricsTests {
         c.accepted = completed + 2
         c.updatesCompleted = completed
         c.completed = completed
+        c.pollHolds = completed / 5
+        c.pollHoldsExpired = completed / 25
         return .init(counters: c, ready: 1, inFlight: 2, oldestPendingSeconds: 0.5, workers: 3, journalBytes: 4096,
                      restarts: ["worker": completed / 10])
     }
@@ -36,6 +38,8 @@ struct ClusterMetricsTests {
         #expect(Self.value("tgcluster_workers_connected", in: text) == 3)
         #expect(Self.value("tgcluster_restarts_total{role=\"worker\"}", in: text) == 2)
         #expect(Self.value("tgcluster_oldest_pending_update_age_seconds", in: text) == 0.5)
+        #expect(Self.value("tgcluster_poll_holds_total", in: text) == 5)
+        #expect(Self.value("tgcluster_poll_holds_expired_total", in: text) == 1)
     }
 
     @Test func peerReports_areCumulative_soEachIsAddedOnce_andARestartedPeerAddsAfresh() throws {

@@ -65,6 +65,10 @@ package final class ClusterMetrics: Sendable {
         add("tgcluster_jobs_requeued_total", "Jobs handed out again after their worker was lost.", c.requeued - b.requeued)
         add("tgcluster_jobs_dead_lettered_total", "Jobs given up after their attempts (poison).", c.deadLettered - b.deadLettered)
         add("tgcluster_intake_refused_batches_total", "Batches refused as too much (BUSY); ingest keeps them.", c.busy - b.busy)
+        add("tgcluster_poll_holds_total", "Full getUpdates pages whose work waited for ingest's next poll (POLLING).",
+            c.pollHolds - b.pollHolds)
+        add("tgcluster_poll_holds_expired_total", "Holds ended by their limit: POLLING did not come (ingest stopped between ACK and poll).",
+            c.pollHoldsExpired - b.pollHoldsExpired)
         gauge("tgcluster_jobs_ready", "Jobs waiting for a worker.", Double(f.ready))
         gauge("tgcluster_jobs_in_flight", "Jobs running on workers and the sequencer.", Double(f.inFlight))
         gauge("tgcluster_oldest_pending_update_age_seconds", "Age of the oldest update not yet finished.", f.oldestPendingSeconds)
