@@ -49,6 +49,7 @@ public final class ClusterHarness: Sendable {
         log = URL(fileURLWithPath: self.dataDir).appendingPathComponent("cluster.log")
         // From the spawn until ready: the start's CPU, not the whole run (`StartGate`).
         await StartGate.shared.acquire()
+        defer { StartGate.shared.release() }
         do {
             // Private, as the cluster would make it (a given directory is left as it is: the
             // cluster checks it).
@@ -77,11 +78,9 @@ public final class ClusterHarness: Sendable {
                             "--heartbeat", "\(heartbeat)ms", "--drain-deadline", "10s"] + extra,
                 environment: env, output: log.path)
         } catch {
-            StartGate.shared.release()
             try? await sim.shutdown()
             throw error
         }
-        defer { StartGate.shared.release() }
         do {
             try await waitUntil("\(workers) workers and the sequencer ready", timeout: .seconds(60)) {
                 // A cluster that halted at boot (a port it cannot bind, a bad key) fails the wait

@@ -61,12 +61,10 @@ public enum PoolWatch {
         static func read() -> CPUTime {
             let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
             var result = CPUTime(process: 0, machineBusy: 0, machineAll: 0)
-            // /proc/self/stat: utime and stime are the 14th and 15th fields, counted after the
-            // command name's closing parenthesis (the name may hold spaces).
-            if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-               let close = stat.lastIndex(of: ")") {
-                let fields = stat[stat.index(after: close)...].split(separator: " ")
-                if fields.count > 12, let u = Double(fields[11]), let s = Double(fields[12]) { result.process = (u + s) / ticks }
+            var usage = rusage()
+            if getrusage(RUSAGE_SELF.rawValue, &usage) == 0 {
+                result.process = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+                    + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1_000_000
             }
             // /proc/stat's first line: user nice system idle iowait irq softirq steal ...
             if let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
