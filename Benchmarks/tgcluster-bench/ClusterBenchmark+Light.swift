@@ -5,12 +5,12 @@ import TGClusterTesting
 
 /// Light load, where most bots live: 200 updates/s, nothing batches (issue 13's third target).
 extension ClusterBenchmark {
-    static var echobotLight: Target { echobotLight(in: binDir.path) }
+    static var echobotLight: Target { echobotLight(in: binDir.path, extras: runExtras) }
 
     /// The echobot of the build in `dir`, as the light-load case runs it.
-    static func echobotLight(in dir: String) -> Target {
+    static func echobotLight(in dir: String, extras: [String] = []) -> Target {
         Target(name: "echobot", command: [URL(fileURLWithPath: dir).appendingPathComponent("echobot").path, "run", "--workers", "4",
-                                          "--poll-timeout", "10"], childrenFile: "supervisor.json")
+                                          "--poll-timeout", "10"] + extras, childrenFile: "supervisor.json")
     }
 
     /// `--light --baseline=DIR [--rounds=N]`: this build's echobot, DIR's and the raw loop, one

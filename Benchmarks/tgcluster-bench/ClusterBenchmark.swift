@@ -38,14 +38,16 @@ enum ClusterBenchmark {
 
     static var binDir: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent() }
 
-    /// `--worker-nice=N`: passed to this build's `run` (focus, the table, compare's "this").
+    /// `--worker-nice=N`, `--ingest-in-broker`: passed to this build's `run` (focus, the table,
+    /// light load, compare's "this").
     nonisolated(unsafe) static var runExtras: [String] = []
 
     static func run(arguments: [String]) async throws {
         if let nice = arguments.first(where: { $0.hasPrefix("--worker-nice=") }) {
             runExtras = ["--worker-nice", String(nice.dropFirst("--worker-nice=".count))]
-            print("this build's workers: --worker-nice \(runExtras[1])")
         }
+        if arguments.contains("--ingest-in-broker") { runExtras.append("--ingest-in-broker") }
+        if !runExtras.isEmpty { print("this build's run: \(runExtras.joined(separator: " "))") }
         if arguments.contains("--light") {
             if let option = arguments.first(where: { $0.hasPrefix("--baseline=") }) {
                 let rounds = arguments.first { $0.hasPrefix("--rounds=") }.flatMap { Int($0.dropFirst("--rounds=".count)) } ?? 3

@@ -25,6 +25,12 @@ struct SupervisorStateTests {
         actions.compactMap { if case .spawn(let role, _) = $0 { return role }; return nil }
     }
 
+    @Test func noIngests_bootsNoIngest() {
+        // `run --ingest-in-broker`: the broker polls; with ingests 1 the last spawn is "ingest".
+        let s = SupervisorState(configuration: .init(workers: 2, ingests: 0), now: t0)
+        #expect(Self.spawned(s.boot()) == ["broker", "sequencer", "worker", "worker"])
+    }
+
     @Test func aCrashedBroker_isRestartedAfterItsBackoff_notBefore() {
         var s = booted()
         let exited = s.exited(pid: 100, status: .init(code: nil, signal: SIGKILL), now: t0 + .seconds(1))

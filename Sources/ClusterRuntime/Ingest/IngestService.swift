@@ -16,6 +16,9 @@ import Synchronization
 final class IngestService: Service {
     /// getUpdates' `limit`, Telegram's largest: a batch this long says more updates wait.
     static let pageSize = 100
+    /// Where the broker listens for an ingest in its own process (`run --ingest-in-broker`):
+    /// ZeroMQ's inproc transport, a queue between two threads with no I/O thread on either side.
+    static let inProcessEndpoint = "inproc://tgcluster-ingest"
 
     private let bot: Bot
     private let configuration: ClusterConfiguration

@@ -15,8 +15,13 @@ enum RoleLifecycle {
 
     /// Runs `role` after `resources`; returns when all have stopped.
     static func run(_ role: any Service, after resources: [ClosingService], drainDeadline: Duration, logger: Logger) async {
+        await run([role], after: resources, drainDeadline: drainDeadline, logger: logger)
+    }
+
+    /// Runs `roles` in order after `resources` (a broker with its ingest): stopped in reverse.
+    static func run(_ roles: [any Service], after resources: [ClosingService], drainDeadline: Duration, logger: Logger) async {
         ParentWatch.start(grace: drainDeadline)
-        let group = ServiceGroup(services: resources + [role], gracefulShutdownSignals: stopSignals, logger: logger)
+        let group = ServiceGroup(services: resources + roles, gracefulShutdownSignals: stopSignals, logger: logger)
         do {
             try await group.run()
         } catch let error as RoleError {

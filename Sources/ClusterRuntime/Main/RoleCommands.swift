@@ -14,8 +14,23 @@ struct BrokerCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @Flag(name: .customLong("with-ingest"), help: "Also long-poll getUpdates in this process (run's --ingest-in-broker).")
+    var withIngest = false
+
+    @Option(name: .customLong("poll-timeout"), help: "With --with-ingest: getUpdates' long-poll timeout in seconds (0-50).")
+    var pollTimeout = 50
+
+    func validate() throws {
+        guard (0...50).contains(pollTimeout) else { throw ValidationError("--poll-timeout must be 0...50") }
+    }
+
     func run() async throws {
-        let configuration = try common.configuration()
+        var configuration = try common.configuration()
+        if withIngest {
+            // The batch and its ACK between two threads of one process: no socket, no I/O thread.
+            configuration.ingestEndpoint = IngestService.inProcessEndpoint
+            configuration.pollTimeout = pollTimeout
+        }
         let logger = common.logger(role: "broker")
         RoleLifecycle.prepareDataDirectory(configuration.absoluteDataDir, logger: logger)
         let context = ZMQContext()
@@ -25,7 +40,20 @@ struct BrokerCommand: AsyncParsableCommand {
         } catch {
             RoleLifecycle.bootFailure("\(error)", logger: logger)
         }
-        await RoleLifecycle.run(service, after: [.init("zeromq") { context.close() }],
+        guard withIngest else {
+            await RoleLifecycle.run(service, after: [.init("zeromq") { context.close() }],
+                                    drainDeadline: configuration.drainDeadline, logger: logger)
+            return
+        }
+        let (ingestLogger, client) = bootClientRole("ingest", configuration: configuration, common: common)
+        let ingest: IngestService
+        do {
+            ingest = try IngestService(bot: Roles.bot, configuration: configuration, client: client, context: context, logger: ingestLogger)
+        } catch {
+            RoleLifecycle.bootFailure("\(error)", logger: ingestLogger)
+        }
+        // Started after the broker, stopped before it: the broker drains what ingest handed it.
+        await RoleLifecycle.run([service, ingest], after: resources(context: context, client: client),
                                 drainDeadline: configuration.drainDeadline, logger: logger)
     }
 }
@@ -200,9 +228,17 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("worker-nice"), help: "Run the workers at this nice value (0-19), so that ingest and the broker (the poll cycle) get a busy host's cores first; 0: as every other role.")
     var workerNice: Int32 = 0
 
+    @Flag(name: .customLong("ingest-in-broker"), help: "Long-poll in the broker's process instead of an ingest process of its own: no process hop for each batch and its ACK (a crash of either restarts both).")
+    var ingestInBroker = false
+
     func validate() throws {
         guard WorkerPriority.range.contains(workerNice) else { throw ValidationError("--worker-nice must be 0...19") }
         guard ["all", "workers"].contains(role) else { throw ValidationError("--role must be all or workers") }
+        if ingestInBroker {
+            // A webhook faces the internet: a crash on a request must not take the broker with it.
+            guard !webhook.webhook else { throw ValidationError("--ingest-in-broker polls; the webhook runs in ingest processes of its own") }
+            guard role == "all" else { throw ValidationError("--ingest-in-broker runs on the core host (--role all)") }
+        }
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be 0...256") }
         guard (1...16).contains(ingests) else { throw ValidationError("--ingests must be 1...16") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
@@ -234,14 +270,14 @@ struct RunCommand: AsyncParsableCommand {
         }
         let base = common.forwarded
         let options = Supervisor.Options(workers: workers, childArguments: [
-            "broker": base,
+            "broker": base + (ingestInBroker ? ["--with-ingest", "--poll-timeout", "\(pollTimeout)"] : []),
             "sequencer": base + ["--deadline", deadline],
             "worker": base + ["--concurrency", "\(concurrency)", "--deadline", deadline] + (maxWorkerMemory.map { ["--max-memory", $0] } ?? [])
                 + (workerNice > 0 ? ["--nice", "\(workerNice)"] : []),
             "ingest": base + ["--poll-timeout", "\(pollTimeout)"] + webhook.forwarded,
         ])
         var supervised = options
-        supervised.ingests = webhook.webhook ? ingests : 1
+        supervised.ingests = ingestInBroker ? 0 : webhook.webhook ? ingests : 1
         supervised.workersOnly = role == "workers"
         let supervisor = Supervisor(configuration: configuration, options: supervised, logger: logger)
         let group = ServiceGroup(services: [supervisor], gracefulShutdownSignals: Supervisor.stopSignals, logger: logger)

@@ -20,7 +20,7 @@ final class Supervisor: Service {
         var workers: Int
         /// Flags passed on to every child (`--data-dir`, `--concurrency`, ...).
         var childArguments: [String: [String]]
-        /// Ingest processes (several share a webhook port).
+        /// Ingest processes (several share a webhook port; 0: the broker polls, `--ingest-in-broker`).
         var ingests = 1
         /// A worker host: the worker pool only, connected to a broker elsewhere.
         var workersOnly = false
@@ -208,11 +208,11 @@ final class Supervisor: Service {
         notifier.send(n.schedule.tick(now: now, up: isUp(state, n.broker?.status), status: statusLine(state, n.broker?.status)))
     }
 
-    /// Up: every worker and the sequencer registered at the broker, and ingest running (on a
-    /// worker host, whose broker is elsewhere: every worker started).
+    /// Up: every worker and the sequencer registered at the broker, and ingest running (in the
+    /// broker's process with `--ingest-in-broker`; on a worker host, whose broker is elsewhere: every worker started).
     private func isUp(_ state: SupervisorState, _ broker: BrokerStatus?) -> Bool {
         if options.workersOnly { return state.children.filter { $0.role == "worker" }.count >= state.desiredWorkers }
-        guard state.children.contains(where: { $0.role == "ingest" }), let broker else { return false }
+        guard options.ingests == 0 || state.children.contains(where: { $0.role == "ingest" }), let broker else { return false }
         return broker.peers.contains { $0.role == "sequencer" }
             && broker.peers.filter { $0.role == "worker" }.count >= state.desiredWorkers
     }

@@ -17,6 +17,7 @@ import Foundation
 struct SupervisorState: Sendable {
     struct Configuration: Sendable {
         var workers: Int
+        /// Ingest processes; 0 when the broker polls in its own process (`--ingest-in-broker`).
         var ingests = 1
         /// A worker host (`run --role workers`): only the worker pool, the rest runs on the core host.
         var workersOnly = false
@@ -92,7 +93,7 @@ struct SupervisorState: Sendable {
         if configuration.workersOnly { return Array(repeating: .spawn(role: "worker", restarts: 0), count: desiredWorkers) }
         return [.spawn(role: "broker", restarts: 0), .spawn(role: "sequencer", restarts: 0)]
             + Array(repeating: .spawn(role: "worker", restarts: 0), count: desiredWorkers)
-            + Array(repeating: .spawn(role: "ingest", restarts: 0), count: max(1, configuration.ingests))
+            + Array(repeating: .spawn(role: "ingest", restarts: 0), count: configuration.ingests)
     }
 
     mutating func spawned(role: String, pid: pid_t, restarts: Int, now: ContinuousClock.Instant, wall: Double) {

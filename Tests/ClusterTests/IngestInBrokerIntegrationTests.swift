@@ -1,0 +1,45 @@
+@testable import ClusterRuntime
+import Foundation
+import Testing
+import TGClusterTesting
+
+/// `run --ingest-in-broker`: the broker's process long-polls, and the guarantees hold as with
+/// an ingest process of its own — a killed broker (and with it the poller) loses no update.
+@Suite("Ingest in the broker (processes)", .serialized)
+struct IngestInBrokerIntegrationTests {
+    @Test func aWebhookOrAWorkerHost_isRefused() {
+        // The webhook faces the internet: its crash must not take the broker along.
+        #expect(throws: (any Error).self) { try RunCommand.parse(["--ingest-in-broker", "--webhook"]) }
+        #expect(throws: (any Error).self) { try RunCommand.parse(["--ingest-in-broker", "--role", "workers"]) }
+        #expect(throws: Never.self) { try RunCommand.parse(["--ingest-in-broker"]) }
+        #expect(throws: Never.self) { try BrokerCommand.parse(["--with-ingest", "--poll-timeout", "2"]) }
+    }
+
+    @Test func theBrokerPolls_withNoIngestProcess_andItsKillLosesNoUpdate() async throws {
+        try await withCluster(bot: testBot, workers: 2, concurrency: 8, extra: ["--ingest-in-broker"]) { cluster in
+            #expect(cluster.child("ingest") == nil, "an ingest process runs: \(cluster.children())")
+            try await cluster.sim.generate(3000, chats: 60)
+            try await waitUntil("the first replies", timeout: .seconds(30)) { try await cluster.replyCount() >= 500 }
+            // The poller dies with the broker: what it had not yet confirmed, Telegram (the
+            // emulator) gives the new broker's poller again; the journal says what was accepted.
+            let broker = try #require(cluster.child("broker"))
+            kill(broker, SIGKILL)
+            try await waitUntil("a new broker", timeout: .seconds(30)) { (cluster.child("broker") ?? broker) != broker }
+            try await waitUntil("3000 answered", timeout: .seconds(90)) {
+                try await cluster.replies().values.reduce(Set<String>()) { $0.union($1) }.count >= 3000
+            }
+            let replies = try await cluster.replies()
+            var duplicates = 0
+            for (chat, texts) in expectedEcho(chats: 60, count: 3000) {
+                let got = replies[chat] ?? []
+                #expect(Set(got) == Set(texts), "chat \(chat) lost an update")
+                duplicates += got.count - Set(got).count
+            }
+            // As with ingest apart: at most one repeated reply per broker kill (HANDOVER).
+            #expect(duplicates <= 1, "\(duplicates) echoes answered twice through a broker kill")
+            #expect(cluster.child("ingest") == nil)
+            #expect(cluster.logText().contains("journal recovered"))
+            #expect(try await cluster.stop() == 0)
+        }
+    }
+}
