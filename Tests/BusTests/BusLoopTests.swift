@@ -308,7 +308,10 @@ struct BusLoopTests {
         dealer.attach { m in
             if !m.isTick { waiter.withLock { $0.take() }?.resume() }
         }
+        #expect(!dealer.isCurrentThread)
         let names = try await withTaskExecutorPreference(dealer) { () async throws -> [String] in
+            // Where `LocalIngestLink` may touch the broker's state: the loop's own thread.
+            #expect(dealer.isCurrentThread && !router.isCurrentThread)
             let before = Self.threadName()
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 waiter.withLock { $0 = c }
@@ -326,6 +329,7 @@ struct BusLoopTests {
         Task {
             let name = try await withTaskExecutorPreference(dealer) { () async throws -> String in
                 try await Task.sleep(for: .milliseconds(10))
+                #expect(!dealer.isCurrentThread)
                 return Self.threadName()
             }
             afterStop.withLock { $0 = name }

@@ -3,8 +3,9 @@ import Foundation
 import Testing
 import TGClusterTesting
 
-/// `run --ingest-in-broker`: the broker's process long-polls, and the guarantees hold as with
-/// an ingest process of its own — a killed broker (and with it the poller) loses no update.
+/// `run --ingest-in-broker`: the broker's process long-polls, on its own bus thread, and the
+/// guarantees hold as with an ingest process of its own — a killed broker (and with it the
+/// poller) loses no update.
 @Suite("Ingest in the broker (processes)", .serialized)
 struct IngestInBrokerIntegrationTests {
     @Test func aWebhookOrAWorkerHost_isRefused() {
@@ -20,9 +21,12 @@ struct IngestInBrokerIntegrationTests {
             #expect(cluster.child("ingest") == nil, "an ingest process runs: \(cluster.children())")
             try await cluster.sim.generate(3000, chats: 60)
             try await waitUntil("the first replies", timeout: .seconds(30)) { try await cluster.replyCount() >= 500 }
+            // The poller runs on the broker's own bus thread (`LocalIngestLink`): no second bus
+            // thread, no second socket (over ZeroMQ's inproc transport there were two).
+            let broker = try #require(cluster.child("broker"))
+            #expect(Self.threads(of: broker).filter { $0 == "tgc.bus" }.count == 1, "\(Self.threads(of: broker))")
             // The poller dies with the broker: what it had not yet confirmed, Telegram (the
             // emulator) gives the new broker's poller again; the journal says what was accepted.
-            let broker = try #require(cluster.child("broker"))
             kill(broker, SIGKILL)
             try await waitUntil("a new broker", timeout: .seconds(30)) { (cluster.child("broker") ?? broker) != broker }
             try await waitUntil("3000 answered", timeout: .seconds(90)) {
@@ -41,5 +45,12 @@ struct IngestInBrokerIntegrationTests {
             #expect(cluster.logText().contains("journal recovered"))
             #expect(try await cluster.stop() == 0)
         }
+    }
+
+    /// The names of a process's threads (`/proc/<pid>/task/*/comm`).
+    static func threads(of pid: pid_t) -> [String] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.compactMap { try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/comm", encoding: .utf8) }
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
     }
 }

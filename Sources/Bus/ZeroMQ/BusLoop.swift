@@ -175,6 +175,11 @@ public final class BusLoop: Sendable {
         return socket.hasMessage
     }
 
+    /// Whether the caller runs on the bus thread while the loop runs (in its handler, or in a
+    /// job of a task that prefers the loop): where state that only this thread touches may be
+    /// used. False once the loop has stopped (its jobs then run on Swift's global executor).
+    public var isCurrentThread: Bool { outbox.locked { $0.running && $0.onLoopThread } }
+
     /// Messages another thread sent itself on a socket the waiting loop lent it.
     var lentSends: Int { outbox.locked { $0.lentSends } }
 

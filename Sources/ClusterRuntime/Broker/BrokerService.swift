@@ -17,11 +17,13 @@ import Synchronization
 /// answered BUSY and nothing of it is kept, so ingest holds it and Telegram keeps it.
 final class BrokerService: Sendable {
     private let configuration: ClusterConfiguration
-    private let logger: Logger
-    private let bus: BusLoop
+    let logger: Logger
+    let bus: BusLoop
     private let bot: Bot
-    private let journal: Journal
-    private let telemetry: BrokerTelemetry
+    let journal: Journal
+    let telemetry: BrokerTelemetry
+    /// The poller of `run --ingest-in-broker`, which runs on this broker's bus thread.
+    let localIngest: LocalIngestLink?
     /// The worker hosts admitted on the remote socket, and the handler that admits them.
     private let allowed: AllowedKeys?
     private let zap: ZAPHandler?
@@ -81,6 +83,7 @@ final class BrokerService: Sendable {
             let endpoints = [configuration.ingestSocket, configuration.workersSocket] + (configuration.remoteWorkersEndpoint.map { [$0] } ?? [])
             throw RoleError.cannotListen("\(endpoints.joined(separator: ", ")): \(error)")
         }
+        localIngest = configuration.ingestInBroker ? LocalIngestLink(bus: bus) : nil
     }
 
     /// Runs until `stop` completes and then until the work held is done (or the drain deadline).
@@ -128,6 +131,11 @@ final class BrokerService: Sendable {
         // in order: no lock, and no hop to another thread per message. `finished` resumes this
         // task once the drain is over; later messages are ignored.
         await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+            // Before the loop starts: the local poller's first batch finds the journal recovered.
+            localIngest?.attach { [self] frame in
+                guard !loop.finished else { return }
+                intakeLocal(frame, loop)
+            }
             bus.attach({ [self] m in
                 guard !loop.finished else { return }
                 if step(m, loop) {
@@ -139,6 +147,7 @@ final class BrokerService: Sendable {
                 if !loop.finished { journal.flushCompletions() }
             })
         }
+        localIngest?.attach(nil)
         let final = loop.state
         var stats = loop.stats
         for peer in final.peerSummary {
@@ -168,6 +177,8 @@ final class BrokerService: Sendable {
             loop.ticks += 1
             if loop.ticks % 120 == 0 { journal.prune() }
             if loop.ticks % 4 == 0 { allowed?.reload() }
+            // The poller in this process lives as long as the process: heard from, for /healthz.
+            if localIngest != nil { telemetry.heardFromIngest(now) }
         } else {
             actions = handle(m, state: &loop.state, now: now, appended: &appended)
         }
@@ -213,24 +224,7 @@ final class BrokerService: Sendable {
             return []
         }
         if m.socket == Self.ingestSocket {
-            telemetry.heardFromIngest(now)
-            if case .polling(let batch) = frame { return state.polling(batch, now: now) }
-            if case .updates(let batch, let updates, let holdJobs) = frame {
-                let fresh = state.fresh(updates)
-                if !fresh.isEmpty {
-                    do {
-                        appended = try journal.append(accepted: fresh)
-                    } catch {
-                        logger.error("journal: cannot write; intake stops until it can (ingest keeps the batch)",
-                                     metadata: ["error": "\(error)", "batch": "\(batch)"])
-                        telemetry.journal(failing: true)
-                        return [.answerIngest(peer: peer, .busy(batch: batch, retryAfterMilliseconds: 1000))]
-                    }
-                }
-                telemetry.journal(failing: false)
-                return state.updates(batch, updates, from: peer, holdJobs: holdJobs, now: now)
-            }
-            return []
+            return ingest(frame, from: peer, state: &state, now: now, appended: &appended)
         }
         if case .metrics(let report) = frame {
             telemetry.metrics.absorb(report, from: peer.bytes)
@@ -243,7 +237,7 @@ final class BrokerService: Sendable {
         return state.received(frame, from: peer, now: now)
     }
 
-    private func perform(_ actions: [BrokerState.Action], state: inout BrokerState, now: ContinuousClock.Instant,
+    func perform(_ actions: [BrokerState.Action], state: inout BrokerState, now: ContinuousClock.Instant,
                          appended: Journal.Ticket? = nil) {
         var more: [BrokerState.Action] = []
         for action in actions {
@@ -251,17 +245,7 @@ final class BrokerService: Sendable {
             case .send(let peer, let frame):
                 send(frame, to: peer)
             case .answerIngest(let peer, let frame):
-                if case .ack = frame {
-                    let bus = self.bus
-                    let frames = frame.encoded(after: peer.bytes)
-                    // Only what the journal has on disk is acknowledged: the batch's own write
-                    // (its fsync started when it was appended), or, for a batch of updates
-                    // already seen, everything written so far.
-                    let ack: @Sendable () -> Void = { bus.send(frames, on: Self.ingestSocket) }
-                    if let appended { journal.whenDurable(after: appended, ack) } else { journal.whenDurable(ack) }
-                } else {
-                    bus.send(frame.encoded(after: peer.bytes), on: Self.ingestSocket)
-                }
+                answerIngest(peer, frame, appended: appended)
             case .completed(let updateID):
                 journal.complete(updateID)
             case .handoverOver(let finished, let adopted, let toRun):

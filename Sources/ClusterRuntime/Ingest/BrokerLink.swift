@@ -9,7 +9,7 @@ import Synchronization
 /// An ingest process's line to the broker: UPDATES out, ACK or BUSY back, matched by batch id.
 /// Shared by long polling (one batch at a time) and the webhook (a batch per request, many at
 /// once).
-final class BrokerLink: Sendable {
+final class BrokerLink: IngestLink {
     /// A batch waiting for the broker's answer, and when to stop waiting.
     private struct Waiter {
         var continuation: CheckedContinuation<Frame?, Never>

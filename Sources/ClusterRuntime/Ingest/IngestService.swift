@@ -16,22 +16,26 @@ import Synchronization
 final class IngestService: Service {
     /// getUpdates' `limit`, Telegram's largest: a batch this long says more updates wait.
     static let pageSize = 100
-    /// Where the broker listens for an ingest in its own process (`run --ingest-in-broker`):
-    /// ZeroMQ's inproc transport, a queue between two threads with no I/O thread on either side.
-    static let inProcessEndpoint = "inproc://tgcluster-ingest"
 
     private let bot: Bot
     private let configuration: ClusterConfiguration
     private let client: BotClient
     private let logger: Logger
-    private let link: BrokerLink
+    private let link: any IngestLink
 
-    init(bot: Bot, configuration: ClusterConfiguration, client: BotClient, context: ZMQContext, logger: Logger) throws {
+    /// An ingest process: the broker over ZeroMQ.
+    convenience init(bot: Bot, configuration: ClusterConfiguration, client: BotClient, context: ZMQContext, logger: Logger) throws {
+        try self.init(bot: bot, configuration: configuration, client: client,
+                      link: BrokerLink(configuration: configuration, context: context, logger: logger), logger: logger)
+    }
+
+    /// `link`: the broker's, over ZeroMQ or in this process (`LocalIngestLink`).
+    init(bot: Bot, configuration: ClusterConfiguration, client: BotClient, link: any IngestLink, logger: Logger) {
         self.bot = bot
         self.configuration = configuration
         self.client = client
         self.logger = logger
-        link = try BrokerLink(configuration: configuration, context: context, logger: logger)
+        self.link = link
     }
 
     /// Polls until the process's service group shuts down gracefully (the long poll in flight is

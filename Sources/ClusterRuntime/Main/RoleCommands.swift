@@ -27,8 +27,7 @@ struct BrokerCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = try common.configuration()
         if withIngest {
-            // The batch and its ACK between two threads of one process: no socket, no I/O thread.
-            configuration.ingestEndpoint = IngestService.inProcessEndpoint
+            configuration.ingestInBroker = true
             configuration.pollTimeout = pollTimeout
         }
         let logger = common.logger(role: "broker")
@@ -40,18 +39,13 @@ struct BrokerCommand: AsyncParsableCommand {
         } catch {
             RoleLifecycle.bootFailure("\(error)", logger: logger)
         }
-        guard withIngest else {
+        guard let link = service.localIngest else {
             await RoleLifecycle.run(service, after: [.init("zeromq") { context.close() }],
                                     drainDeadline: configuration.drainDeadline, logger: logger)
             return
         }
         let (ingestLogger, client) = bootClientRole("ingest", configuration: configuration, common: common)
-        let ingest: IngestService
-        do {
-            ingest = try IngestService(bot: Roles.bot, configuration: configuration, client: client, context: context, logger: ingestLogger)
-        } catch {
-            RoleLifecycle.bootFailure("\(error)", logger: ingestLogger)
-        }
+        let ingest = IngestService(bot: Roles.bot, configuration: configuration, client: client, link: link, logger: ingestLogger)
         // Started after the broker, stopped before it: the broker drains what ingest handed it.
         await RoleLifecycle.run([service, ingest], after: resources(context: context, client: client),
                                 drainDeadline: configuration.drainDeadline, logger: logger)

@@ -26,6 +26,8 @@ package struct ClusterConfiguration: Sendable {
     package var maxAttempts: UInt8 = 3
     /// getUpdates' long-poll timeout, seconds (Telegram caps it at 50).
     package var pollTimeout = 50
+    /// The broker's process long-polls too (`run --ingest-in-broker`, `broker --with-ingest`).
+    package var ingestInBroker = false
     /// Time a stopping process gives work in flight to finish.
     package var drainDeadline: Duration = .seconds(30)
     /// Completed journal segments are kept this long (`--journal-retention`), then removed.
