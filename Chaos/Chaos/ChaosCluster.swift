@@ -36,8 +36,10 @@ final class ChaosCluster {
                                                 attributes: [.posixPermissions: 0o700])
         _ = FileManager.default.createFile(atPath: logPath, contents: nil, attributes: [.posixPermissions: 0o600])
         executable = binDir.appendingPathComponent(bot.executable).path
+        // The bank polls from its broker's process (`--ingest-in-broker`): a broker kill takes
+        // its poller too, and the ledger's audit covers that layout; the others run ingest apart.
         arguments = ["run", "--workers", "\(workers)", "--concurrency", "\(concurrency)", "--poll-timeout", "10",
-                     "--drain-deadline", "5s"]
+                     "--drain-deadline", "5s"] + (bot == .bank ? ["--ingest-in-broker"] : [])
         var env = ProcessInfo.processInfo.environment
         env["TELEGRAM_BOT_TOKEN"] = sim.token
         env["TELEGRAM_API_URL"] = sim.baseURL
