@@ -44,8 +44,7 @@ struct ArbiterIntegrationTests {
             let children = cluster.children().map(\.pid)
             /// Voluntary context switches of `pid`'s threads (named `thread`, or all).
             func wakeUps(_ pid: pid_t, thread: String? = nil) -> Int {
-                let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-                return tasks.reduce(0) { sum, task in
+                threadIDs(of: pid).reduce(0) { sum, task in
                     let dir = "/proc/\(pid)/task/\(task)"
                     if let thread, (try? String(contentsOfFile: dir + "/comm", encoding: .utf8))?.hasPrefix(thread) != true { return sum }
                     let status = (try? String(contentsOfFile: dir + "/status", encoding: .utf8)) ?? ""

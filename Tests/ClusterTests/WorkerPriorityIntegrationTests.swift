@@ -42,7 +42,6 @@ struct WorkerPriorityIntegrationTests {
 
     /// The nice value of each thread of `pid`.
     static func niceValues(_ pid: pid_t) -> [Int32] {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        return tasks.compactMap { id_t($0) }.compactMap { WorkerPriority.nice(of: $0) }
+        threadIDs(of: pid).compactMap { id_t($0) }.compactMap { WorkerPriority.nice(of: $0) }
     }
 }

@@ -133,8 +133,9 @@ final class BrokerService: Sendable {
         await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
             // Before the loop starts: the local poller's first batch finds the journal recovered.
             localIngest?.attach { [self] frame in
-                guard !loop.finished else { return }
+                guard !loop.finished else { return false }
                 intakeLocal(frame, loop)
+                return true
             }
             bus.attach({ [self] m in
                 guard !loop.finished else { return }

@@ -15,8 +15,8 @@ final class LocalIngestLink: IngestLink {
 
     private let bus: BusLoop
     /// The broker's intake while its loop runs: the frame through the state machine, on the
-    /// bus thread (set by `BrokerService.run`).
-    private let intake = Mutex<(@Sendable (Frame) -> Void)?>(nil)
+    /// bus thread (set by `BrokerService.run`); false once the loop has finished its drain.
+    private let intake = Mutex<(@Sendable (Frame) -> Bool)?>(nil)
     private let waiters = Mutex<[UInt64: CheckedContinuation<Frame?, Never>]>([:])
     private let nextBatch = Mutex<UInt64>(0)
     private let closed = Mutex(false)
@@ -28,7 +28,7 @@ final class LocalIngestLink: IngestLink {
     var executor: any TaskExecutor { bus }
 
     /// The broker's loop starts (`intake`) or has stopped (nil).
-    func attach(_ intake: (@Sendable (Frame) -> Void)?) {
+    func attach(_ intake: (@Sendable (Frame) -> Bool)?) {
         self.intake.locked { $0 = intake }
     }
 
@@ -71,10 +71,9 @@ final class LocalIngestLink: IngestLink {
     }
 
     /// Whether the broker took `frame`: only on its bus thread while its loop runs, where the
-    /// state machine may be touched.
+    /// state machine may be touched (a batch it did not take is answered nil, never left waiting).
     private func deliver(_ frame: Frame) -> Bool {
         guard !closed.locked({ $0 }), bus.isCurrentThread, let intake = intake.locked({ $0 }) else { return false }
-        intake(frame)
-        return true
+        return intake(frame)
     }
 }

@@ -25,6 +25,17 @@ func expectedEcho(chats: Int, count: Int, firstChat: Int64 = 100_000) -> [Int64:
     return out
 }
 
+/// The thread ids of process `pid` (`/proc/<pid>/task`); none once it is gone.
+func threadIDs(of pid: pid_t) -> [String] {
+    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+}
+
+/// The names of process `pid`'s threads (`/proc/<pid>/task/*/comm`).
+func threadNames(of pid: pid_t) -> [String] {
+    threadIDs(of: pid).compactMap { try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/comm", encoding: .utf8) }
+        .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+}
+
 /// The project's test bot (Tests/ClusterTestBot), an executable product of this package.
 let testBot = "tgcluster-testbot"
 
