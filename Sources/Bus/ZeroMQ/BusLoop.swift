@@ -37,8 +37,13 @@ public final class BusLoop: Sendable {
     private let heartbeat: Heartbeat?
     /// Inline delivery (`attach`): the loop waits for the handler before it reads anything.
     private let inline: Bool
-    private let handler = Mutex<(@Sendable (Message) -> Void)?>(nil)
-    private let roundEnd = Mutex<(@Sendable () -> Void)?>(nil)
+    /// What `attach` gave, in a struct: a bare closure read out of a lock (a generic `inout`)
+    /// comes back wrapped in reabstraction thunks each time (see `LocalIngestLink.intake`).
+    private let attachment = Mutex<Attachment?>(nil)
+    private struct Attachment {
+        let handler: @Sendable (Message) -> Void
+        let roundEnd: (@Sendable () -> Void)?
+    }
     private let attached = DispatchSemaphore(value: 0)
 
     /// Creates the sockets on a new thread, binds and connects them; throws if any fails.
@@ -117,8 +122,7 @@ public final class BusLoop: Sendable {
     /// again: where a consumer flushes what it batched over the round's messages.
     public func attach(_ handler: @escaping @Sendable (Message) -> Void, roundEnd: (@Sendable () -> Void)? = nil) {
         precondition(inline, "attach needs a loop created with inline: true")
-        self.handler.locked { $0 = handler }
-        self.roundEnd.locked { $0 = roundEnd }
+        attachment.locked { $0 = Attachment(handler: handler, roundEnd: roundEnd) }
         attached.signal()
     }
 
@@ -273,8 +277,9 @@ public final class BusLoop: Sendable {
     /// descriptor will not announce: at start, when the descriptor signalled, after a send on
     /// it, and after a round that stopped at its bound.
     private func run(_ sockets: [ZMQSocket], descriptors fds: [Int32]) {
-        let deliver = handler.locked { $0 }
-        let endOfRound = roundEnd.locked { $0 }
+        let given = attachment.locked { $0 }
+        let deliver = given?.handler
+        let endOfRound = given?.roundEnd
         let emit: (Message) -> Void = deliver ?? { [continuation] in continuation.yield($0) }
         var pending: [Deque<[Data]>] = Array(repeating: [], count: sockets.count)
         var unread = [Bool](repeating: true, count: sockets.count)

@@ -16,7 +16,13 @@ final class LocalIngestLink: IngestLink {
     private let bus: BusLoop
     /// The broker's intake while its loop runs: the frame through the state machine, on the
     /// bus thread (set by `BrokerService.run`); false once the loop has finished its drain.
-    private let intake = Mutex<(@Sendable (Frame) -> Bool)?>(nil)
+    /// Boxed: a bare closure in the lock came out of each `locked` (a generic `inout`) wrapped
+    /// in two more reabstraction thunks and went back in, so every batch called through every
+    /// earlier batch's thunks (`theIntake_isCalledAtTheSameDepth_afterManyBatches`).
+    private let intake = Mutex<Intake?>(nil)
+    private struct Intake {
+        let take: @Sendable (Frame) -> Bool
+    }
     private let waiters = Mutex<[UInt64: CheckedContinuation<Frame?, Never>]>([:])
     private let nextBatch = Mutex<UInt64>(0)
     private let closed = Mutex(false)
@@ -29,7 +35,7 @@ final class LocalIngestLink: IngestLink {
 
     /// The broker's loop starts (`intake`) or has stopped (nil).
     func attach(_ intake: (@Sendable (Frame) -> Bool)?) {
-        self.intake.locked { $0 = intake }
+        self.intake.locked { $0 = intake.map(Intake.init) }
     }
 
     func takeBatchID() -> UInt64 {
@@ -74,6 +80,6 @@ final class LocalIngestLink: IngestLink {
     /// state machine may be touched (a batch it did not take is answered nil, never left waiting).
     private func deliver(_ frame: Frame) -> Bool {
         guard !closed.locked({ $0 }), bus.isCurrentThread, let intake = intake.locked({ $0 }) else { return false }
-        return intake(frame)
+        return intake.take(frame)
     }
 }
