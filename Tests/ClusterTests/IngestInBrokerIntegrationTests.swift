@@ -14,6 +14,25 @@ struct IngestInBrokerIntegrationTests {
         #expect(throws: (any Error).self) { try RunCommand.parse(["--ingest-in-broker", "--role", "workers"]) }
         #expect(throws: Never.self) { try RunCommand.parse(["--ingest-in-broker"]) }
         #expect(throws: Never.self) { try BrokerCommand.parse(["--with-ingest", "--poll-timeout", "2"]) }
+        #expect(throws: (any Error).self) { try BrokerCommand.parse(["--delete-webhook"]) }
+    }
+
+    /// `run --register` when polling deletes a webhook left set (Telegram answers getUpdates 409
+    /// while one is), at every start of the process that polls: ingest's, or the broker's with
+    /// `--ingest-in-broker` (which did not, and polled into 409s for good).
+    @Test(arguments: [("ingest", [String]()), ("broker", ["--ingest-in-broker"])])
+    func register_deletesAWebhookLeftSet_whenThePollerStarts(poller: String, mode: [String]) async throws {
+        try await withCluster(bot: testBot, workers: 1, concurrency: 8, extra: mode + ["--register"]) { cluster in
+            let set = try await cluster.sim.call("setWebhook", ["url": "http://127.0.0.1:\(freePort())/hook"])
+            #expect(set.status == 200, "\(set.text)")
+            let pid = try #require(cluster.child(poller))
+            kill(pid, SIGKILL)
+            try await waitUntil("a new \(poller)", timeout: .seconds(30)) { (cluster.child(poller) ?? pid) != pid }
+            try await cluster.sim.generate(50, chats: 5)
+            try await waitUntil("50 answered", timeout: .seconds(30)) { try await cluster.replyCount() >= 50 }
+            let info = try await cluster.sim.call("getWebhookInfo")
+            #expect((info.json["result"] as? [String: Any])?["url"] as? String == "", "\(info.text)")
+        }
     }
 
     @Test func theBrokerPolls_withNoIngestProcess_andItsKillLosesNoUpdate() async throws {

@@ -20,8 +20,12 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(name: .customLong("poll-timeout"), help: "With --with-ingest: getUpdates' long-poll timeout in seconds (0-50).")
     var pollTimeout = 50
 
+    @Flag(name: .customLong("delete-webhook"), help: "With --with-ingest: call deleteWebhook before polling (run's --register).")
+    var deleteWebhook = false
+
     func validate() throws {
         guard (0...50).contains(pollTimeout) else { throw ValidationError("--poll-timeout must be 0...50") }
+        if deleteWebhook, !withIngest { throw ValidationError("--delete-webhook goes with --with-ingest") }
     }
 
     func run() async throws {
@@ -45,6 +49,7 @@ struct BrokerCommand: AsyncParsableCommand {
             return
         }
         let (ingestLogger, client) = bootClientRole("ingest", configuration: configuration, common: common)
+        if deleteWebhook { await deleteWebhookToPoll(client, logger: ingestLogger) }
         let ingest = IngestService(bot: Roles.bot, configuration: configuration, client: client, link: link, logger: ingestLogger)
         // Started after the broker, stopped before it: the broker drains what ingest handed it.
         await RoleLifecycle.run([service, ingest], after: resources(context: context, client: client),
@@ -129,6 +134,17 @@ private func bootClientRole(_ name: String, configuration: ClusterConfiguration,
     }
 }
 
+/// `--register` when polling: Telegram refuses getUpdates while a webhook is set (409), so the
+/// poller's process deletes it first, at every start (pending updates are kept).
+private func deleteWebhookToPoll(_ client: BotClient, logger: Logger) async {
+    do {
+        _ = try await client.call(BotMethods.DeleteWebhook())
+        logger.info("webhook deleted (polling)")
+    } catch {
+        logger.warning("deleteWebhook failed; polling anyway", metadata: ["error": "\(error)"])
+    }
+}
+
 /// The resources of a role that calls the Bot API, closed after the role in reverse order.
 private func resources(context: ZMQContext, client: BotClient) -> [ClosingService] {
     [.init("zeromq") { context.close() }, .init("libcurl") { client.shutdown() }]
@@ -175,11 +191,7 @@ struct IngestCommand: AsyncParsableCommand {
                 service = try WebhookIngestService(bot: Roles.bot, configuration: configuration, options: webhook, client: client,
                                                    context: context, logger: logger)
             } else {
-                if webhook.register {
-                    // Back to polling: Telegram refuses getUpdates while a webhook is set.
-                    _ = try? await client.call(BotMethods.DeleteWebhook())
-                    logger.info("webhook deleted (polling)")
-                }
+                if webhook.register { await deleteWebhookToPoll(client, logger: logger) }
                 service = try IngestService(bot: Roles.bot, configuration: configuration, client: client, context: context, logger: logger)
             }
         } catch let error as ConfigurationError {
@@ -264,7 +276,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let base = common.forwarded
         let options = Supervisor.Options(workers: workers, childArguments: [
-            "broker": base + (ingestInBroker ? ["--with-ingest", "--poll-timeout", "\(pollTimeout)"] : []),
+            "broker": base + (ingestInBroker ? ["--with-ingest", "--poll-timeout", "\(pollTimeout)"] + (webhook.register ? ["--delete-webhook"] : []) : []),
             "sequencer": base + ["--deadline", deadline],
             "worker": base + ["--concurrency", "\(concurrency)", "--deadline", deadline] + (maxWorkerMemory.map { ["--max-memory", $0] } ?? [])
                 + (workerNice > 0 ? ["--nice", "\(workerNice)"] : []),
