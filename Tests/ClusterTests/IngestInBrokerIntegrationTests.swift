@@ -44,6 +44,13 @@ struct IngestInBrokerIntegrationTests {
             // thread, no second socket (over ZeroMQ's inproc transport its link ran a second one).
             let broker = try #require(cluster.child("broker"))
             #expect(threadNames(of: broker).filter { $0 == "tgc.bus" }.count == 1, "\(threadNames(of: broker))")
+            // `tgcluster status` shows the broker as the poller (no ingest row).
+            // (broker.json is written about once a second.)
+            func report() -> String {
+                StatusReport.render(ControlAnswer(ok: true, supervisor: SupervisorStatus.read(dataDir: cluster.dataDir), broker: cluster.broker()))
+            }
+            try await waitUntil("status to name the poller (broker+ingest)", timeout: .seconds(10)) { report().contains("broker+ingest") }
+            #expect(!report().contains("\ningest "), "\(report())")
             // The poller dies with the broker: what it had not yet confirmed, Telegram (the
             // emulator) gives the new broker's poller again; the journal says what was accepted.
             kill(broker, SIGKILL)

@@ -120,7 +120,7 @@ final class BrokerService: Sendable {
             logger.critical("\(error)")
             Foundation.exit(RoleError.bootFailure)
         }
-        let loop = Loop(state: state, stats: StatsWriter(file: configuration.file("broker.json")))
+        let loop = Loop(state: state, stats: StatsWriter(file: configuration.file("broker.json"), polls: localIngest != nil))
         let stopper = Task {
             await stop()
             loop.stopping.locked { $0 = true }

@@ -63,6 +63,8 @@ package struct BrokerStatus: Codable, Sendable, Equatable {
     package var peers: [Peer]
     /// The Bot API as the live workers and the sequencer report it (absent before any report).
     package var botAPI: BotAPITotals? = nil
+    /// True when this process long-polls too (`run --ingest-in-broker`): no ingest process runs.
+    package var polls: Bool? = nil
 
     /// Sums of the peers' METRICS reports, for `tgcluster status`.
     package struct BotAPITotals: Codable, Sendable, Equatable {
@@ -86,6 +88,7 @@ package struct BrokerStatus: Codable, Sendable, Equatable {
         case latencyP50 = "latency_ms_p50"
         case latencyP99 = "latency_ms_p99"
         case botAPI = "bot_api"
+        case polls
     }
 
     /// The status file of a data dir; nil when there is none (yet) or it does not parse.

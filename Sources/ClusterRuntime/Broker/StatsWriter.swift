@@ -3,6 +3,8 @@ import Foundation
 /// Writes the broker's figures to `broker.json` about once a second, for `tgcluster status`.
 struct StatsWriter {
     let file: URL
+    /// The poller runs in this process (`--ingest-in-broker`).
+    var polls = false
     var last: ContinuousClock.Instant?
     var lastCompleted = 0
     var rate = 0.0
@@ -26,6 +28,7 @@ struct StatsWriter {
                       capacity: $0.capacity, inFlight: $0.inFlight)
             })
         status.botAPI = botAPI()
+        if polls { status.polls = true }
         StatusFile.write(status, to: file)
     }
 }

@@ -19,7 +19,9 @@ package enum StatusReport {
         let peers = status.broker?.peers ?? []
         for child in supervisor?.children ?? [] {
             let inFlight = peers.first { !$0.remote && $0.pid == child.pid }?.inFlight
-            let role = child.role + (child.draining ? "*" : "")
+            // With `--ingest-in-broker` the broker's process is the poller too: no ingest row.
+            let polls = child.role == "broker" && status.broker?.polls == true
+            let role = child.role + (polls ? "+ingest" : "") + (child.draining ? "*" : "")
             lines.append(row([role, "\(child.pid)", "local", "\(Int(now - child.started))s", "\(child.restarts)", inFlight.map(String.init) ?? "-"]))
         }
         // Workers on other hosts: the broker knows them, their own supervisors know their uptime.
