@@ -6,7 +6,7 @@ import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let suite = arguments.first else {
-    print("usage: tgcluster-bench decode | broker | cluster [--peers] [--quick] | sequencer [--quick] | buttons [--quick] | journal | remote [--rounds=N] | scale [--updates=N --chats=N]")
+    print("usage: tgcluster-bench decode | broker | cluster [--peers] [--quick] | sequencer [--quick] | buttons [--quick] | journal | remote [--rounds=N] | scale [--updates=N --chats=N] | soak [--minutes=N --rate=N --every=S --ingest-in-broker]")
     exit(2)
 }
 switch suite {
@@ -24,9 +24,11 @@ case "buttons":
     try await ButtonBenchmark.run(arguments: Array(arguments.dropFirst()))
 case "scale":
     try await ScaleBenchmark.run(arguments: Array(arguments.dropFirst()))
+case "soak":
+    try await SoakBenchmark.run(arguments: Array(arguments.dropFirst()))
 case "remote":
     try await RemoteBenchmark.run(arguments: Array(arguments.dropFirst()))
 default:
-    FileHandle.standardError.write(Data("unknown benchmark \(suite); have: decode, broker, cluster, sequencer, buttons, journal, remote, scale\n".utf8))
+    FileHandle.standardError.write(Data("unknown benchmark \(suite); have: decode, broker, cluster, sequencer, buttons, journal, remote, scale, soak\n".utf8))
     exit(2)
 }

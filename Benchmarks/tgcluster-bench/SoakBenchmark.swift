@@ -1,0 +1,118 @@
+import ClusterRuntime
+import Foundation
+import Sim
+import TGClusterTesting
+
+/// Cost flat with age: echobot (4 workers) under a steady open-loop load of single-update
+/// batches for `--minutes=N` (10), `--rate=R` updates a second (500), sampled every
+/// `--every=S` seconds (30); `--bin=DIR` runs DIR/echobot instead of this build's. Where `scale` grows the work (updates, chats) in full pages, this
+/// grows the process's age in batches: a cost paid per batch that grows with the batches
+/// before it shows here and nowhere else (a closure re-wrapped at each batch made the broker of
+/// `--ingest-in-broker` call through every earlier batch's wrappers, and crash with a full
+/// stack, after ~10^5 batches: the 3-minute runs of the tests and chaos never saw it).
+///
+/// Fails (exit 1) on a restart of any process, an update left unanswered 30 s after the load
+/// stops, CPU per update in the last three intervals above 1.5× the first three (medians), or
+/// the cluster's PSS growing more than 10 MB from the end of the first interval.
+enum SoakBenchmark {
+    struct Sample {
+        var answered: Int
+        var cpuTicks: Int
+        var pssMB: Double
+        var restarts: Int
+    }
+
+    static func run(arguments: [String]) async throws {
+        func option(_ name: String, _ fallback: Int) -> Int {
+            arguments.first { $0.hasPrefix("--\(name)=") }.flatMap { Int($0.dropFirst(name.count + 3)) } ?? fallback
+        }
+        let minutes = option("minutes", 10), rate = max(1, option("rate", 500)), every = max(5, option("every", 30))
+        let extras = arguments.contains("--ingest-in-broker") ? ["--ingest-in-broker"] : []
+        // `--bin=DIR`: another build's echobot (to see a regression fail, or compare).
+        let bin = arguments.first { $0.hasPrefix("--bin=") }.map { URL(fileURLWithPath: String($0.dropFirst("--bin=".count))) } ?? ClusterBenchmark.binDir
+        print("soak: echobot 4 workers\(extras.isEmpty ? "" : " " + extras.joined(separator: " ")), \(rate) updates/s of one update each "
+              + "(open loop, 0 ms, 200 chats) for \(minutes) min, sampled every \(every) s; \(bin.path)")
+        let sim = try await ScaleBenchmark.quietSim()
+        defer { Task { try? await sim.shutdown() } }
+        let dataDir = try ScaleBenchmark.scratchDirectory("soak")
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let target = ClusterBenchmark.Target(name: "echobot", command: [bin.appendingPathComponent("echobot").path, "run",
+                                                                         "--workers", "4", "--poll-timeout", "10", "--journal-retention", "30s"] + extras,
+                                             childrenFile: "supervisor.json")
+        let process = try ClusterBenchmark.launch(target.command, sim: sim, dataDir: dataDir)
+        defer { process.stop() }
+        try await Task.sleep(for: .seconds(3))
+        func sample() async throws -> Sample {
+            let status = SupervisorStatus.read(dataDir: dataDir)
+            let pids = [process.processIdentifier] + ClusterBenchmark.children(dataDir, target).map(\.0)
+            return Sample(answered: (try await sim.stats())["messages_sent"] as? Int ?? 0,
+                          cpuTicks: pids.reduce(0) { $0 + ClusterBenchmark.cpuTicks($1) },
+                          pssMB: Double(pids.reduce(0) { $0 + ClusterBenchmark.pssKB($1) }) / 1024,
+                          restarts: status?.children.reduce(0) { $0 + $1.restarts } ?? 0)
+        }
+        // The load: one update every 1/rate s, whatever the last injection took; its count.
+        let end = ContinuousClock.now + .seconds(60 * minutes)
+        let load = Task {
+            let start = ContinuousClock.now
+            var i = 0
+            while ContinuousClock.now < end {
+                _ = try? await sim.inject(text: "soak \(i)", chatID: 1000 + Int64(i % 200))
+                i += 1
+                let next = start + .seconds(Double(i) / Double(rate))
+                if next > .now { try? await Task.sleep(until: next) }
+            }
+            return i
+        }
+        print(lpad("s", 6) + lpad("answered/s", 12) + lpad("CPU µs/update", 15) + lpad("PSS MB", 9) + lpad("restarts", 10))
+        var samples = [try await sample()]
+        var perUpdate: [Double] = []
+        var at = 0
+        while ContinuousClock.now < end {
+            try await Task.sleep(for: .seconds(every))
+            at += every
+            let s = try await sample(), last = samples[samples.count - 1]
+            let answered = s.answered - last.answered
+            // A restarted process's CPU went with it: no figure for that interval.
+            let cpu = s.restarts == last.restarts
+                ? Double(s.cpuTicks - last.cpuTicks) / ClusterBenchmark.clockTicksPerSecond * 1e6 / Double(max(1, answered)) : nil
+            if let cpu { perUpdate.append(cpu) }
+            samples.append(s)
+            print(lpad("\(at)", 6) + lpad(fixed(Double(answered) / Double(every), 0), 12) + lpad(cpu.map { fixed($0, 0) } ?? "restart", 15)
+                  + lpad(fixed(s.pssMB, 1), 9) + lpad("\(s.restarts)", 10))
+        }
+        let total = await load.value
+        let drained = ContinuousClock.now + .seconds(30)
+        var final = try await sample()
+        while final.answered < total, ContinuousClock.now < drained {
+            try await Task.sleep(for: .milliseconds(200))
+            final = try await sample()
+        }
+        judge(samples: samples, cpuPerUpdate: perUpdate, final: final, injected: total)
+    }
+
+    /// The verdict: prints the figures, exits 1 on a failure.
+    static func judge(samples: [Sample], cpuPerUpdate perUpdate: [Double], final: Sample, injected total: Int) {
+        var failures: [String] = []
+        if final.restarts > 0 { failures.append("\(final.restarts) restarts") }
+        if final.answered < total { failures.append("\(total - final.answered) of \(total) updates unanswered 30 s after the load stopped") }
+        func median(_ xs: ArraySlice<Double>) -> Double { xs.sorted()[xs.count / 2] }
+        if perUpdate.count >= 6 {
+            let (first, lastThree) = (median(perUpdate.prefix(3)), median(perUpdate.suffix(3)))
+            print("CPU per update, median of the first three intervals \(fixed(first, 0)) µs, of the last three \(fixed(lastThree, 0)) µs: "
+                  + "\(fixed(lastThree / first, 2))× (bound 1.5×)")
+            if lastThree > 1.5 * first { failures.append("CPU per update grew \(fixed(lastThree / first, 2))×") }
+        }
+        if samples.count >= 3 {
+            let growth = samples[samples.count - 1].pssMB - samples[1].pssMB
+            print("PSS from the end of the first interval: \(fixed(samples[1].pssMB, 1)) → \(fixed(samples[samples.count - 1].pssMB, 1)) MB "
+                  + "(\(growth >= 0 ? "+" : "")\(fixed(growth, 1)); bound +10)")
+            if growth > 10 { failures.append("PSS grew \(fixed(growth, 1)) MB") }
+        }
+        print("answered \(final.answered) of \(total); restarts \(final.restarts)")
+        guard failures.isEmpty else {
+            print("soak FAILED: " + failures.joined(separator: "; "))
+            exit(1)
+        }
+        print("soak passed")
+    }
+}
