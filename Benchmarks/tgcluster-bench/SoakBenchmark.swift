@@ -12,12 +12,17 @@ import TGClusterTesting
 /// stack, after ~10^5 batches: the 3-minute runs of the tests and chaos never saw it).
 ///
 /// Fails (exit 1) on a restart of any process, an update left unanswered 30 s after the load
-/// stops, CPU per update in the last three intervals above 1.5× the first three (medians), or
+/// stops, CPU per update in the last three intervals above 1.5× the first three (medians; where
+/// the updates per poll are alike, see `judge`), or
 /// the cluster's PSS growing more than 10 MB from the end of the first interval.
 enum SoakBenchmark {
     struct Sample {
         var answered: Int
+        /// getUpdates calls the emulator has answered: the batching, which a busy machine changes.
+        var polls: Int
         var cpuTicks: Int
+        /// By role (workers summed), and this process (the emulator, not in `cpuTicks`).
+        var ticksByRole: [String: Int]
         var pssMB: Double
         var restarts: Int
     }
@@ -44,9 +49,14 @@ enum SoakBenchmark {
         try await Task.sleep(for: .seconds(3))
         func sample() async throws -> Sample {
             let status = SupervisorStatus.read(dataDir: dataDir)
-            let pids = [process.processIdentifier] + ClusterBenchmark.children(dataDir, target).map(\.0)
-            return Sample(answered: (try await sim.stats())["messages_sent"] as? Int ?? 0,
-                          cpuTicks: pids.reduce(0) { $0 + ClusterBenchmark.cpuTicks($1) },
+            let roles = [(process.processIdentifier, "supervisor")] + ClusterBenchmark.children(dataDir, target)
+            let pids = roles.map(\.0)
+            var byRole = ["emulator": ClusterBenchmark.cpuTicks(getpid())]
+            for (pid, role) in roles { byRole[role, default: 0] += ClusterBenchmark.cpuTicks(pid) }
+            let stats = try await sim.stats()
+            return Sample(answered: stats["messages_sent"] as? Int ?? 0,
+                          polls: (stats["by_method"] as? [String: Any])?["getUpdates"] as? Int ?? 0,
+                          cpuTicks: pids.reduce(0) { $0 + ClusterBenchmark.cpuTicks($1) }, ticksByRole: byRole,
                           pssMB: Double(pids.reduce(0) { $0 + ClusterBenchmark.pssKB($1) }) / 1024,
                           restarts: status?.children.reduce(0) { $0 + $1.restarts } ?? 0)
         }
@@ -63,9 +73,11 @@ enum SoakBenchmark {
             }
             return i
         }
-        print(lpad("s", 6) + lpad("answered/s", 12) + lpad("CPU µs/update", 15) + lpad("PSS MB", 9) + lpad("restarts", 10))
+        print(lpad("s", 6) + lpad("answered/s", 12) + lpad("per poll", 10) + lpad("CPU µs/update", 15) + lpad("PSS MB", 9) + lpad("restarts", 10)
+              + "   CPU µs/update by role (the emulator: this process, not counted)")
         var samples = [try await sample()]
         var perUpdate: [Double] = []
+        var batching: [Double] = []
         var at = 0
         while ContinuousClock.now < end {
             try await Task.sleep(for: .seconds(every))
@@ -75,10 +87,15 @@ enum SoakBenchmark {
             // A restarted process's CPU went with it: no figure for that interval.
             let cpu = s.restarts == last.restarts
                 ? Double(s.cpuTicks - last.cpuTicks) / ClusterBenchmark.clockTicksPerSecond * 1e6 / Double(max(1, answered)) : nil
-            if let cpu { perUpdate.append(cpu) }
+            let perPoll = Double(answered) / Double(max(1, s.polls - last.polls))
+            if let cpu {
+                perUpdate.append(cpu)
+                batching.append(perPoll)
+            }
             samples.append(s)
-            print(lpad("\(at)", 6) + lpad(fixed(Double(answered) / Double(every), 0), 12) + lpad(cpu.map { fixed($0, 0) } ?? "restart", 15)
-                  + lpad(fixed(s.pssMB, 1), 9) + lpad("\(s.restarts)", 10))
+            print(lpad("\(at)", 6) + lpad(fixed(Double(answered) / Double(every), 0), 12) + lpad(fixed(perPoll, 2), 10) + lpad(cpu.map { fixed($0, 0) } ?? "restart", 15)
+                  + lpad(fixed(s.pssMB, 1), 9) + lpad("\(s.restarts)", 10) + "   " + roleLine(s, last, answered: answered))
+            fflush(nil)  // each interval as it comes, into a file too
         }
         let total = await load.value
         let drained = ContinuousClock.now + .seconds(30)
@@ -87,11 +104,20 @@ enum SoakBenchmark {
             try await Task.sleep(for: .milliseconds(200))
             final = try await sample()
         }
-        judge(samples: samples, cpuPerUpdate: perUpdate, final: final, injected: total)
+        judge(samples: samples, cpuPerUpdate: perUpdate, batching: batching, final: final, injected: total)
+    }
+
+    /// Each role's CPU per update over an interval, e.g. `ingest 40, broker 120, …`.
+    static func roleLine(_ s: Sample, _ last: Sample, answered: Int) -> String {
+        ["ingest", "broker", "sequencer", "worker", "supervisor", "emulator"].compactMap { role in
+            guard let now = s.ticksByRole[role] else { return nil }
+            let µs = Double(now - (last.ticksByRole[role] ?? 0)) / ClusterBenchmark.clockTicksPerSecond * 1e6 / Double(max(1, answered))
+            return "\(role) \(fixed(µs, 0))"
+        }.joined(separator: ", ")
     }
 
     /// The verdict: prints the figures, exits 1 on a failure.
-    static func judge(samples: [Sample], cpuPerUpdate perUpdate: [Double], final: Sample, injected total: Int) {
+    static func judge(samples: [Sample], cpuPerUpdate perUpdate: [Double], batching: [Double], final: Sample, injected total: Int) {
         var failures: [String] = []
         if final.restarts > 0 { failures.append("\(final.restarts) restarts") }
         if final.answered < total { failures.append("\(total - final.answered) of \(total) updates unanswered 30 s after the load stopped") }
@@ -100,7 +126,16 @@ enum SoakBenchmark {
             let (first, lastThree) = (median(perUpdate.prefix(3)), median(perUpdate.suffix(3)))
             print("CPU per update, median of the first three intervals \(fixed(first, 0)) µs, of the last three \(fixed(lastThree, 0)) µs: "
                   + "\(fixed(lastThree / first, 2))× (bound 1.5×)")
-            if lastThree > 1.5 * first { failures.append("CPU per update grew \(fixed(lastThree / first, 2))×") }
+            // Updates per poll set much of an update's cost (a poll, a journal write and an fsync
+            // per batch), and a busy machine changes them: the other load on it makes batches
+            // bigger and updates cheaper (CI's fuzzing beside a run: 453 µs at 1.6 updates a
+            // poll, 745 once it stopped). Compared only where the batching is alike.
+            let (b0, b1) = (median(batching.prefix(3)), median(batching.suffix(3)))
+            if abs(b1 / b0 - 1) > 0.15 {
+                print("  not compared: the batching changed from \(fixed(b0, 2)) to \(fixed(b1, 2)) updates per poll (other load on the machine)")
+            } else if lastThree > 1.5 * first {
+                failures.append("CPU per update grew \(fixed(lastThree / first, 2))×")
+            }
         }
         if samples.count >= 3 {
             let growth = samples[samples.count - 1].pssMB - samples[1].pssMB
