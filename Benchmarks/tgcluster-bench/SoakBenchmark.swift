@@ -3,18 +3,20 @@ import Foundation
 import Sim
 import TGClusterTesting
 
-/// Cost flat with age: echobot (4 workers) under a steady open-loop load of single-update
-/// batches for `--minutes=N` (10), `--rate=R` updates a second (500), sampled every
-/// `--every=S` seconds (30); `--bin=DIR` runs DIR/echobot instead of this build's. Where `scale` grows the work (updates, chats) in full pages, this
-/// grows the process's age in batches: a cost paid per batch that grows with the batches
-/// before it shows here and nowhere else (a closure re-wrapped at each batch made the broker of
-/// `--ingest-in-broker` call through every earlier batch's wrappers, and crash with a full
-/// stack, after ~10^5 batches: the 3-minute runs of the tests and chaos never saw it).
+/// Cost flat with age: a bot (echobot, 4 workers) under a steady open-loop load of
+/// single-update batches for `--minutes=N` (10), `--rate=R` updates a second (500), sampled
+/// every `--every=S` seconds (30). `--bin=DIR` runs DIR's bot instead of this build's;
+/// `--bot=counterbot` the serial path (each update `/inc_reply`: a SQLite commit in the
+/// sequencer and a reply through its outbox). Where `scale` grows the work (updates, chats) in
+/// full pages, this grows the processes' age in batches: a cost paid per batch that grows with
+/// the batches before it shows here and nowhere else (a closure re-wrapped at each batch made
+/// the broker of `--ingest-in-broker` call through every earlier batch's wrappers, and crash
+/// with a full stack, after ~10^5 batches: the tests' and chaos's runs never got there).
 ///
 /// Fails (exit 1) on a restart of any process, an update left unanswered 30 s after the load
 /// stops, CPU per update in the last three intervals above 1.5× the first three (medians; where
-/// the updates per poll are alike, see `judge`), or
-/// the cluster's PSS growing more than 10 MB from the end of the first interval.
+/// the updates per poll are alike, see `judge`), or the cluster's PSS growing more than 10 MB
+/// from the end of the first interval.
 enum SoakBenchmark {
     struct Sample {
         var answered: Int
@@ -35,13 +37,16 @@ enum SoakBenchmark {
         let extras = arguments.contains("--ingest-in-broker") ? ["--ingest-in-broker"] : []
         // `--bin=DIR`: another build's echobot (to see a regression fail, or compare).
         let bin = arguments.first { $0.hasPrefix("--bin=") }.map { URL(fileURLWithPath: String($0.dropFirst("--bin=".count))) } ?? ClusterBenchmark.binDir
-        print("soak: echobot 4 workers\(extras.isEmpty ? "" : " " + extras.joined(separator: " ")), \(rate) updates/s of one update each "
+        let bot = arguments.contains("--bot=counterbot") ? "counterbot" : "echobot"
+        // The text each update carries: counterbot's serial command, or anything to echo.
+        let text = bot == "counterbot" ? { (_: Int) in "/inc_reply" } : { (i: Int) in "soak \(i)" }
+        print("soak: \(bot) 4 workers\(extras.isEmpty ? "" : " " + extras.joined(separator: " ")), \(rate) updates/s of one update each "
               + "(open loop, 0 ms, 200 chats) for \(minutes) min, sampled every \(every) s; \(bin.path)")
         let sim = try await ScaleBenchmark.quietSim()
         defer { Task { try? await sim.shutdown() } }
         let dataDir = try ScaleBenchmark.scratchDirectory("soak")
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
-        let target = ClusterBenchmark.Target(name: "echobot", command: [bin.appendingPathComponent("echobot").path, "run",
+        let target = ClusterBenchmark.Target(name: bot, command: [bin.appendingPathComponent(bot).path, "run",
                                                                          "--workers", "4", "--poll-timeout", "10", "--journal-retention", "30s"] + extras,
                                              childrenFile: "supervisor.json")
         let process = try ClusterBenchmark.launch(target.command, sim: sim, dataDir: dataDir)
@@ -66,7 +71,7 @@ enum SoakBenchmark {
             let start = ContinuousClock.now
             var i = 0
             while ContinuousClock.now < end {
-                _ = try? await sim.inject(text: "soak \(i)", chatID: 1000 + Int64(i % 200))
+                _ = try? await sim.inject(text: text(i), chatID: 1000 + Int64(i % 200))
                 i += 1
                 let next = start + .seconds(Double(i) / Double(rate))
                 if next > .now { try? await Task.sleep(until: next) }

@@ -6,7 +6,7 @@ import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let suite = arguments.first else {
-    print("usage: tgcluster-bench decode | broker | cluster [--peers] [--quick] | sequencer [--quick] | buttons [--quick] | journal | remote [--rounds=N] | scale [--updates=N --chats=N] | soak [--minutes=N --rate=N --every=S --ingest-in-broker]")
+    print("usage: tgcluster-bench decode | broker | cluster [--peers] [--quick] | sequencer [--quick] | buttons [--quick] | journal | remote [--rounds=N] | scale [--updates=N --chats=N] | soak [--minutes=N --rate=N --every=S --ingest-in-broker --bin=DIR --bot=counterbot]")
     exit(2)
 }
 switch suite {
