@@ -39,7 +39,8 @@ enum SoakBenchmark {
         let bin = arguments.first { $0.hasPrefix("--bin=") }.map { URL(fileURLWithPath: String($0.dropFirst("--bin=".count))) } ?? ClusterBenchmark.binDir
         let bot = arguments.contains("--bot=counterbot") ? "counterbot" : "echobot"
         // The text each update carries: counterbot's serial command, or anything to echo.
-        let text = bot == "counterbot" ? { (_: Int) in "/inc_reply" } : { (i: Int) in "soak \(i)" }
+        let serial = bot == "counterbot"
+        let text: @Sendable (Int) -> String = { serial ? "/inc_reply" : "soak \($0)" }
         print("soak: \(bot) 4 workers\(extras.isEmpty ? "" : " " + extras.joined(separator: " ")), \(rate) updates/s of one update each "
               + "(open loop, 0 ms, 200 chats) for \(minutes) min, sampled every \(every) s; \(bin.path)")
         let sim = try await ScaleBenchmark.quietSim()
@@ -65,19 +66,8 @@ enum SoakBenchmark {
                           pssMB: Double(pids.reduce(0) { $0 + ClusterBenchmark.pssKB($1) }) / 1024,
                           restarts: status?.children.reduce(0) { $0 + $1.restarts } ?? 0)
         }
-        // The load: one update every 1/rate s, whatever the last injection took; its count.
         let end = ContinuousClock.now + .seconds(60 * minutes)
-        let load = Task {
-            let start = ContinuousClock.now
-            var i = 0
-            while ContinuousClock.now < end {
-                _ = try? await sim.inject(text: text(i), chatID: 1000 + Int64(i % 200))
-                i += 1
-                let next = start + .seconds(Double(i) / Double(rate))
-                if next > .now { try? await Task.sleep(until: next) }
-            }
-            return i
-        }
+        let load = Task { await inject(sim, rate: rate, until: end, text: text) }
         print(lpad("s", 6) + lpad("answered/s", 12) + lpad("per poll", 10) + lpad("CPU µs/update", 15) + lpad("PSS MB", 9) + lpad("restarts", 10)
               + "   CPU µs/update by role (the emulator: this process, not counted)")
         var samples = [try await sample()]
@@ -110,6 +100,20 @@ enum SoakBenchmark {
             final = try await sample()
         }
         judge(samples: samples, cpuPerUpdate: perUpdate, batching: batching, final: final, injected: total)
+    }
+
+    /// The load: one update every 1/rate s until `end`, whatever the last injection took (open
+    /// loop), over 200 chats; returns how many it injected.
+    static func inject(_ sim: SimHarness, rate: Int, until end: ContinuousClock.Instant, text: @Sendable (Int) -> String) async -> Int {
+        let start = ContinuousClock.now
+        var i = 0
+        while ContinuousClock.now < end {
+            _ = try? await sim.inject(text: text(i), chatID: 1000 + Int64(i % 200))
+            i += 1
+            let next = start + .seconds(Double(i) / Double(rate))
+            if next > .now { try? await Task.sleep(until: next) }
+        }
+        return i
     }
 
     /// Each role's CPU per update over an interval, e.g. `ingest 40, broker 120, …`.
