@@ -89,7 +89,7 @@ enum SoakBenchmark {
             }
             samples.append(s)
             print(lpad("\(at)", 6) + lpad(fixed(Double(answered) / Double(every), 0), 12) + lpad(fixed(perPoll, 2), 10) + lpad(cpu.map { fixed($0, 0) } ?? "restart", 15)
-                  + lpad(fixed(s.pssMB, 1), 9) + lpad("\(s.restarts)", 10) + "   " + roleLine(s, last, answered: answered))
+                  + lpad(fixed(s.pssMB, 1), 9) + lpad("\(s.restarts)", 10) + "   " + (cpu == nil ? "-" : roleLine(s, last, answered: answered)))
             fflush(nil)  // each interval as it comes, into a file too
         }
         let total = await load.value
@@ -99,7 +99,10 @@ enum SoakBenchmark {
             try await Task.sleep(for: .milliseconds(200))
             final = try await sample()
         }
-        judge(samples: samples, cpuPerUpdate: perUpdate, batching: batching, final: final, injected: total)
+        guard judge(samples: samples, cpuPerUpdate: perUpdate, batching: batching, final: final, injected: total) else {
+            process.stop()  // `exit` runs no `defer`: a failed run left its cluster running
+            exit(1)
+        }
     }
 
     /// The load: one update every 1/rate s until `end`, whatever the last injection took (open
@@ -125,8 +128,8 @@ enum SoakBenchmark {
         }.joined(separator: ", ")
     }
 
-    /// The verdict: prints the figures, exits 1 on a failure.
-    static func judge(samples: [Sample], cpuPerUpdate perUpdate: [Double], batching: [Double], final: Sample, injected total: Int) {
+    /// The verdict: prints the figures; false on a failure.
+    static func judge(samples: [Sample], cpuPerUpdate perUpdate: [Double], batching: [Double], final: Sample, injected total: Int) -> Bool {
         var failures: [String] = []
         if final.restarts > 0 { failures.append("\(final.restarts) restarts") }
         if final.answered < total { failures.append("\(total - final.answered) of \(total) updates unanswered 30 s after the load stopped") }
@@ -155,8 +158,9 @@ enum SoakBenchmark {
         print("answered \(final.answered) of \(total); restarts \(final.restarts)")
         guard failures.isEmpty else {
             print("soak FAILED: " + failures.joined(separator: "; "))
-            exit(1)
+            return false
         }
         print("soak passed")
+        return true
     }
 }
