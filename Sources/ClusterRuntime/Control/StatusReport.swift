@@ -13,7 +13,7 @@ package enum StatusReport {
             return left ? s + fill : fill + s
         }
         func row(_ cells: [String]) -> String {
-            pad(cells[0], 11, left: true) + pad(cells[1], 8) + pad(cells[2], 8) + pad(cells[3], 10) + pad(cells[4], 10) + pad(cells[5], 11)
+            pad(cells[0], 14, left: true) + pad(cells[1], 8) + pad(cells[2], 8) + pad(cells[3], 10) + pad(cells[4], 10) + pad(cells[5], 11)
         }
         lines.append(row(["role", "pid", "host", "uptime", "restarts", "in flight"]))
         let peers = status.broker?.peers ?? []
