@@ -22,11 +22,17 @@ enum SoakBenchmark {
         var answered: Int
         /// getUpdates calls the emulator has answered: the batching, which a busy machine changes.
         var polls: Int
-        var cpuTicks: Int
-        /// By role (workers summed), and this process (the emulator, not in `cpuTicks`).
+        /// CPU ticks by role (workers summed), and this process's ("emulator", not in `cpuTicks`).
         var ticksByRole: [String: Int]
         var pssMB: Double
         var restarts: Int
+        /// The cluster's CPU ticks: every role but the emulator.
+        var cpuTicks: Int { ticksByRole.reduce(0) { $0 + ($1.key == "emulator" ? 0 : $1.value) } }
+    }
+
+    /// CPU µs per update of `ticks` spent over `answered` updates.
+    static func micros(_ ticks: Int, per answered: Int) -> Double {
+        Double(ticks) / ClusterBenchmark.clockTicksPerSecond * 1e6 / Double(max(1, answered))
     }
 
     static func run(arguments: [String]) async throws {
@@ -35,7 +41,7 @@ enum SoakBenchmark {
         }
         let minutes = option("minutes", 10), rate = max(1, option("rate", 500)), every = max(5, option("every", 30))
         let extras = arguments.contains("--ingest-in-broker") ? ["--ingest-in-broker"] : []
-        // `--bin=DIR`: another build's echobot (to see a regression fail, or compare).
+        // `--bin=DIR`: another build's bot (to see a regression fail, or compare).
         let bin = arguments.first { $0.hasPrefix("--bin=") }.map { URL(fileURLWithPath: String($0.dropFirst("--bin=".count))) } ?? ClusterBenchmark.binDir
         let bot = arguments.contains("--bot=counterbot") ? "counterbot" : "echobot"
         // The text each update carries: counterbot's serial command, or anything to echo.
@@ -56,14 +62,12 @@ enum SoakBenchmark {
         func sample() async throws -> Sample {
             let status = SupervisorStatus.read(dataDir: dataDir)
             let roles = [(process.processIdentifier, "supervisor")] + ClusterBenchmark.children(dataDir, target)
-            let pids = roles.map(\.0)
             var byRole = ["emulator": ClusterBenchmark.cpuTicks(getpid())]
             for (pid, role) in roles { byRole[role, default: 0] += ClusterBenchmark.cpuTicks(pid) }
             let stats = try await sim.stats()
             return Sample(answered: stats["messages_sent"] as? Int ?? 0,
                           polls: (stats["by_method"] as? [String: Any])?["getUpdates"] as? Int ?? 0,
-                          cpuTicks: pids.reduce(0) { $0 + ClusterBenchmark.cpuTicks($1) }, ticksByRole: byRole,
-                          pssMB: Double(pids.reduce(0) { $0 + ClusterBenchmark.pssKB($1) }) / 1024,
+                          ticksByRole: byRole, pssMB: Double(roles.reduce(0) { $0 + ClusterBenchmark.pssKB($1.0) }) / 1024,
                           restarts: status?.children.reduce(0) { $0 + $1.restarts } ?? 0)
         }
         let end = ContinuousClock.now + .seconds(60 * minutes)
@@ -80,8 +84,7 @@ enum SoakBenchmark {
             let s = try await sample(), last = samples[samples.count - 1]
             let answered = s.answered - last.answered
             // A restarted process's CPU went with it: no figure for that interval.
-            let cpu = s.restarts == last.restarts
-                ? Double(s.cpuTicks - last.cpuTicks) / ClusterBenchmark.clockTicksPerSecond * 1e6 / Double(max(1, answered)) : nil
+            let cpu = s.restarts == last.restarts ? micros(s.cpuTicks - last.cpuTicks, per: answered) : nil
             let perPoll = Double(answered) / Double(max(1, s.polls - last.polls))
             if let cpu {
                 perUpdate.append(cpu)
@@ -123,8 +126,7 @@ enum SoakBenchmark {
     static func roleLine(_ s: Sample, _ last: Sample, answered: Int) -> String {
         ["ingest", "broker", "sequencer", "worker", "supervisor", "emulator"].compactMap { role in
             guard let now = s.ticksByRole[role] else { return nil }
-            let µs = Double(now - (last.ticksByRole[role] ?? 0)) / ClusterBenchmark.clockTicksPerSecond * 1e6 / Double(max(1, answered))
-            return "\(role) \(fixed(µs, 0))"
+            return "\(role) \(fixed(micros(now - (last.ticksByRole[role] ?? 0), per: answered), 0))"
         }.joined(separator: ", ")
     }
 
