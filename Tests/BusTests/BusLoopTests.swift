@@ -343,6 +343,38 @@ struct BusLoopTests {
         context.close()
     }
 
+    final class Hops: Sendable {
+        let count = Atomic<Int>(0)
+        let done = DispatchSemaphore(value: 0)
+    }
+
+    /// One hop: a task on the loop that starts the next, twenty in all.
+    static func hop(on loop: BusLoop, _ hops: Hops) {
+        Task(executorPreference: loop) {
+            if hops.count.add(1, ordering: .relaxed).newValue < 20 { hop(on: loop, hops) } else { hops.done.signal() }
+        }
+    }
+
+    /// A task that a job on the bus thread starts (or resumes) on the loop runs in the same
+    /// round, not at the loop's next wake-up: queued from the loop's own thread, its job wrote
+    /// no wake-up byte, and a loop that waited anyway ran it only when something else woke it
+    /// (here nothing does before the one-second safety timeout: twenty hops then took 20 s).
+    @Test func aTaskStartedByAJobOnTheLoop_runsWithoutWaitingForAWakeUp() async throws {
+        let context = ZMQContext()
+        let loop = try BusLoop(context: context, sockets: [.init(kind: .dealer, connect: ["inproc://hops-\(UUID().uuidString.prefix(8))"])],
+                               inline: true)
+        loop.attach { _ in }
+        let hops = Hops()
+        let start = ContinuousClock.now
+        Task(executorPreference: loop) { Self.hop(on: loop, hops) }
+        let finished = await Task.detached { hops.done.wait(timeout: .now() + 15) == .success }.value
+        let elapsed = ContinuousClock.now - start
+        #expect(finished && hops.count.load(ordering: .relaxed) == 20)
+        #expect(elapsed < .seconds(5), "twenty hops took \(elapsed)")
+        loop.shutdown()
+        context.close()
+    }
+
     @Test func bindFailure_isThrown() throws {
         let context = ZMQContext()
         #expect(throws: ZMQError.self) {

@@ -71,6 +71,12 @@ public final class BotClient: Sendable {
         self.logger = logger
     }
 
+    /// Lends the plain-HTTP loop to another thread's event loop (`PlainHTTPLoop.lend()`); nil
+    /// when this client has none (HTTPS, a host name: libcurl's) or it is lent already.
+    public func lendPlainHTTPLoop() -> PlainHTTPLoop.Lease? {
+        plain?.lend()
+    }
+
     /// Stops the client's threads (libcurl's, the plain-HTTP loop's); calls still in flight
     /// fail. Call once, when done.
     public func shutdown() {

@@ -19,6 +19,10 @@ import Synchronization
 /// (`Configuration.maxIdleConnections`), reused newest first, and are closed past
 /// `maxIdleTime`. A request that finds its reused connection closed by the server before any
 /// byte of an answer is sent again, once, on a new one (as libcurl does). Close with `shutdown()`.
+///
+/// Another thread's event loop may run the loop instead of its own thread (`lend()`): a process
+/// whose one protocol thread awaits these answers then reads them itself, one thread woken per
+/// answer instead of two.
 public final class PlainHTTPLoop: Sendable {
     public struct Configuration: Sendable {
         /// Idle connections kept for reuse, all servers together.
@@ -43,14 +47,24 @@ public final class PlainHTTPLoop: Sendable {
         var sleepingUntil: ContinuousClock.Instant?
         var running = true
         var finished = false
+        /// Driven by a lessee (`lend()`): the loop's own thread is parked.
+        var lent = false
     }
 
     public let configuration: Configuration
-    private let shared = Mutex(Shared())
+    let shared = Mutex(Shared())
     private let nextID = Atomic<UInt64>(0)
-    private let epoll: Int32
-    private let wakeFD: Int32
+    let epoll: Int32
+    let wakeFD: Int32
     private let done = DispatchSemaphore(value: 0)
+    /// The driving thread's state: the loop's own thread's, or a lessee's, one at a time.
+    let driver = Mutex<LoopThread?>(nil)
+    /// Signalled when a lease ends or the loop shuts down: the parked loop thread looks again.
+    let unpark = DispatchSemaphore(value: 0)
+    /// Signalled by the loop thread as it parks (or ends): `lend()` returns once it has.
+    let parked = DispatchSemaphore(value: 0)
+    /// Transfers ended in a lessee's turns, counted before their calls resume (for tests).
+    let endedByLessees = Atomic<Int>(0)
 
     public init(configuration: Configuration = .init()) {
         self.configuration = configuration
@@ -59,6 +73,7 @@ public final class PlainHTTPLoop: Sendable {
         precondition(epoll >= 0 && wakeFD >= 0, "epoll_create1/eventfd failed: \(String(cString: strerror(errno)))")
         var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(u64: 0))
         precondition(epoll_ctl(epoll, EPOLL_CTL_ADD, wakeFD, &event) == 0, "epoll_ctl(eventfd) failed")
+        driver.locked { $0 = LoopThread(owner: self) }
         let thread = Thread.named("tgc.http") { [self] in
             self.runLoop()
         }
@@ -112,19 +127,20 @@ public final class PlainHTTPLoop: Sendable {
     /// Stops the loop: transfers in flight fail, every connection is closed. Blocks until the
     /// loop thread has finished; idempotent.
     public func shutdown() {
-        let first = shared.locked { s -> Bool in
+        let (first, lentOut) = shared.locked { s -> (Bool, Bool) in
             defer { s.running = false }
-            return s.running
+            return (s.running, s.lent)
         }
         guard first else { return }
         wake()
+        if lentOut { unpark.signal() }
         done.wait()
     }
 
     /// Connections in the idle pool (for tests).
     var idleConnections: Int { shared.locked { $0.idleCount } }
 
-    private func wake() {
+    func wake() {
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)
     }
@@ -208,7 +224,7 @@ public final class PlainHTTPLoop: Sendable {
     }
 
     /// Watches the connection's socket for one event of `interest` (on the loop thread).
-    private func arm(_ connection: PlainHTTPConnection, _ interest: UInt32, id: UInt64) -> Bool {
+    func arm(_ connection: PlainHTTPConnection, _ interest: UInt32, id: UInt64) -> Bool {
         let add = !connection.registered
         connection.registered = true
         return arm(connection.fd, interest, id: id, add: add)
@@ -222,164 +238,21 @@ public final class PlainHTTPLoop: Sendable {
 
     // MARK: - The loop thread
 
+    /// The loop's own thread: drives the loop (`LoopThread.step`) whenever it is not lent, and
+    /// parks while it is (`lend()`), until the lease ends or the loop shuts down.
     private func runLoop() {
-        var thread = LoopThread(owner: self)
-        thread.run()
-        thread.shutDown()
+        while true {
+            let (lentOut, running) = shared.locked { ($0.lent, $0.running) }
+            if lentOut, running {
+                parked.signal()
+                unpark.wait()
+                continue
+            }
+            if !driver.locked({ $0!.step(blocking: true) }) { break }
+        }
+        driver.locked { $0!.shutDown() }
         shared.locked { $0.finished = true }
+        parked.signal()  // a `lend()` that raced with the shutdown
         done.signal()
-    }
-
-    /// What only the loop thread touches: the transfers it owns, by id, and when the first of
-    /// them is due.
-    private struct LoopThread {
-        let owner: PlainHTTPLoop
-        var transfers: [PlainHTTPTransferID: PlainHTTPTransfer] = [:]
-        /// No transfer is due before this (it may be earlier than the first one due: waking
-        /// early only costs a look).
-        var earliest: ContinuousClock.Instant?
-        var events = [epoll_event](repeating: epoll_event(), count: 64)
-        /// Connections whose answer was read, for the pool, and the calls to resume after.
-        var returning: [PlainHTTPConnection] = []
-        var ended: [(PlainHTTPTransfer, Result<HTTPResponse, any Error>)] = []
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-
-        init(owner: PlainHTTPLoop) { self.owner = owner }
-
-        mutating func run() {
-            while true {
-                let now = ContinuousClock.now
-                // One lock per wake-up: the connections of the answers read go back to the pool,
-                // the transfers handed over come in, and the wait's end is published.
-                let (running, cancels, until) = owner.shared.locked { s in
-                    returnConnections(&s)
-                    let cancels = adopt(&s)
-                    // At most a second: nothing else is due (callers check the idle pool's ages).
-                    let until = min(earliest ?? now + .seconds(1), now + .seconds(1))
-                    s.sleepingUntil = until
-                    return (s.running, cancels, until)
-                }
-                cancel(cancels)
-                resumeEnded()
-                if !running { return }
-                let wait = until - now
-                let whole = wait.milliseconds
-                let n = epoll_wait(owner.epoll, &events, Int32(events.count),
-                                   Int32(clamping: max(0, .milliseconds(whole) < wait ? whole + 1 : whole)))
-                cancel(owner.shared.locked { s in
-                    s.sleepingUntil = nil
-                    return adopt(&s)
-                })
-                let woke = ContinuousClock.now
-                for i in 0..<max(0, Int(n)) {
-                    let id = events[i].data.u64
-                    if id == 0 {
-                        var value: UInt64 = 0
-                        _ = read(owner.wakeFD, &value, 8)
-                    } else if let transfer = transfers[PlainHTTPTransferID(id)] {
-                        handle(transfer, transfer.advance(scratch: scratch, now: woke), now: woke)
-                    }
-                }
-                if let due = earliest, woke >= due { expire(now: woke) }
-            }
-        }
-
-        /// Puts the connections of the answers read back in the idle pool (under the lock);
-        /// past the pool's bound they are closed.
-        mutating func returnConnections(_ s: inout Shared) {
-            for connection in returning where !s.putIdle(connection, max: owner.configuration.maxIdleConnections) {
-                connection.close()
-            }
-            returning.removeAll(keepingCapacity: true)
-        }
-
-        /// Resumes the calls that ended, after their connections went back to the pool: a
-        /// caller that sends again at once finds its connection there.
-        mutating func resumeEnded() {
-            for (transfer, result) in ended { transfer.continuation.resume(with: result) }
-            ended.removeAll(keepingCapacity: true)
-        }
-
-        /// Takes the transfers handed over and the cancellations (under the lock).
-        mutating func adopt(_ s: inout Shared) -> [UInt64] {
-            for transfer in s.handoff {
-                transfers[PlainHTTPTransferID(transfer.id)] = transfer
-                earliest = min(earliest ?? transfer.nextDeadline, transfer.nextDeadline)
-            }
-            s.handoff.removeAll(keepingCapacity: true)
-            defer { s.cancelled.removeAll(keepingCapacity: true) }
-            return s.cancelled
-        }
-
-        mutating func cancel(_ ids: [UInt64]) {
-            for id in ids {
-                if let transfer = transfers[PlainHTTPTransferID(id)] { end(transfer, .failure(CancellationError())) }
-            }
-        }
-
-        /// Fails the transfers past their deadline.
-        mutating func expire(now: ContinuousClock.Instant) {
-            earliest = nil
-            for transfer in Array(transfers.values) {
-                if now >= transfer.nextDeadline {
-                    end(transfer, .failure(transfer.timeoutError()))
-                } else {
-                    earliest = min(earliest ?? transfer.nextDeadline, transfer.nextDeadline)
-                }
-            }
-        }
-
-        mutating func handle(_ transfer: PlainHTTPTransfer, _ step: PlainHTTPTransfer.Step, now: ContinuousClock.Instant) {
-            var step = step
-            if case .retry = step {
-                step = transfer.reconnect(now: now)
-                earliest = min(earliest ?? transfer.nextDeadline, transfer.nextDeadline)
-            }
-            switch step {
-            case .wait(let interest):
-                if !owner.arm(transfer.connection, interest, id: transfer.id) {
-                    end(transfer, .failure(CurlError(code: 7, operation: "epoll_ctl", message: String(cString: strerror(errno)))))
-                }
-            case .finished(let reusable):
-                end(transfer, .success(transfer.response(now: now)), reusable: reusable)
-            case .failed(let error):
-                end(transfer, .failure(error))
-            case .retry:
-                end(transfer, .failure(CurlError(code: 52, operation: "HTTP request", message: "empty reply from server")))
-            }
-        }
-
-        /// Ends `transfer`: its connection is closed, or kept for the pool if `reusable`, and
-        /// its call is resumed when the loop next takes the lock (`run`).
-        mutating func end(_ transfer: PlainHTTPTransfer, _ result: Result<HTTPResponse, any Error>, reusable: Bool = false) {
-            transfers[PlainHTTPTransferID(transfer.id)] = nil
-            let connection = transfer.connection
-            if reusable {
-                connection.idleSince = .now
-                returning.append(connection)
-            } else if !transfer.endedBeforeArmed() {
-                connection.close()
-            }
-            ended.append((transfer, result))
-        }
-
-        /// Fails what is in flight and what was handed over; closes every connection.
-        mutating func shutDown() {
-            let idle = owner.shared.locked { s in
-                returnConnections(&s)
-                _ = adopt(&s)
-                defer {
-                    s.idle.removeAll()
-                    s.idleCount = 0
-                }
-                return s.idle.flatMap(\.connections)
-            }
-            for transfer in Array(transfers.values) {
-                end(transfer, .failure(CurlError(code: -1, operation: "perform", message: "client is shut down")))
-            }
-            for connection in idle { connection.close() }
-            resumeEnded()
-            scratch.deallocate()
-        }
     }
 }

@@ -23,7 +23,7 @@ public final class BusLoop: Sendable {
     public var boundEndpoints: [String?] { bound.locked { $0 } }
     private let bound = Mutex<[String?]>([])
     private let continuation: AsyncStream<Message>.Continuation
-    private let outbox = Mutex(BusOutbox())
+    let outbox = Mutex(BusOutbox())
     /// Set by a send from another thread: the loop sends it between the messages of a round,
     /// not only after the round (a broker's ACK, released by the journal's fsync thread, must
     /// not wait behind hundreds of DONEs read in the same round).
@@ -126,19 +126,25 @@ public final class BusLoop: Sendable {
         attached.signal()
     }
 
-    /// Queues a job for the loop; once the loop has stopped, Swift's global executor runs it
-    /// (a task must not hang because the sockets closed).
-    private func queue(_ job: UnownedJob) {
+    /// Serves `guest` on the bus thread from the loop's next round on (one guest per loop; any
+    /// thread). Should the loop have stopped, the guest leaves at once.
+    public func host(_ guest: any BusGuest) {
         let (accepted, needsWake) = outbox.locked { o -> (Bool, Bool) in
             guard o.running else { return (false, false) }
-            o.jobs.append(job)
+            precondition(!o.hosted, "a bus loop serves one guest")
+            o.hosted = true
+            o.arrivingGuest = guest
             if o.onLoopThread || o.wakePending { return (true, false) }
             o.wakePending = true
             return (true, true)
         }
-        if !accepted { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
+        if !accepted { guest.leave() }
         if needsWake { wake() }
     }
+
+    /// While the loop is too busy to poll, its guest still turns this often: an answer it holds
+    /// waits at most this long.
+    public static let guestBusyInterval: Duration = .microseconds(200)
 
     /// Sends `frames` on the socket at index `socket`; any thread. From another thread while
     /// the loop waits, at once on the caller's thread; else queued for the loop.
@@ -238,13 +244,14 @@ public final class BusLoop: Sendable {
     /// heartbeat is due (a second at most; a millisecond when `soon`); marks the sockets that
     /// signalled as unread, and all of them after a wait that timed out.
     private func wait(_ descriptors: inout [pollfd], unread: inout [Bool], until tick: ContinuousClock.Instant?,
-                      _ beat: ContinuousClock.Instant?, soon: Bool, clock: ContinuousClock) {
+                      _ beat: ContinuousClock.Instant?, _ guestDue: ContinuousClock.Instant?, soon: Bool, clock: ContinuousClock) {
         var timeout = soon ? 1 : 1000
         func limit(_ due: ContinuousClock.Instant?) {
             if let due { timeout = max(0, min(timeout, Int((due - clock.now).wholeMilliseconds) + 1)) }
         }
         limit(tick)
         limit(beat)
+        limit(guestDue)
         let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(timeout))
         if ready == 0 {
             // A safety net, not the design: should a signal ever be lost in a way not foreseen
@@ -261,7 +268,7 @@ public final class BusLoop: Sendable {
         for index in unread.indices where descriptors[index].revents != 0 { unread[index] = true }
     }
 
-    private func wake() {
+    func wake() {
         var byte: UInt8 = 1
         _ = write(wakeWrite, &byte, 1)
     }
@@ -278,9 +285,8 @@ public final class BusLoop: Sendable {
     /// it, and after a round that stopped at its bound.
     private func run(_ sockets: [ZMQSocket], descriptors fds: [Int32]) {
         let given = attachment.locked { $0 }
-        let deliver = given?.handler
         let endOfRound = given?.roundEnd
-        let emit: (Message) -> Void = deliver ?? { [continuation] in continuation.yield($0) }
+        let emit: (Message) -> Void = given?.handler ?? { [continuation] in continuation.yield($0) }
         var pending: [Deque<[Data]>] = Array(repeating: [], count: sockets.count)
         var unread = [Bool](repeating: true, count: sockets.count)
         var descriptors = (fds + [wakeRead]).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
@@ -290,17 +296,19 @@ public final class BusLoop: Sendable {
         let clock = ContinuousClock()
         var nextTick = tickInterval.map { clock.now + $0 }
         var nextBeat = heartbeat.map { clock.now + $0.interval }
+        var guest = BusGuestSlot()
         /// Moves what other threads queued into `pending` and sends what the sockets take;
         /// false once `shutdown` was asked for.
         func flush() -> Bool {
             offThread.store(false, ordering: .relaxed)
             // Two buffers swapped under the lock: no allocation per round.
-            let running = outbox.locked { o -> Bool in
+            let (running, arriving) = outbox.locked { o -> (Bool, (any BusGuest)?) in
                 swap(&o.jobs, &jobs)
                 swap(&o.queue, &spare)
                 o.wakePending = false
-                return o.running
+                return (o.running, o.arrivingGuest.take())
             }
+            if let arriving { guest.adopt(arriving, into: &descriptors) }
             run(&jobs, sendingInto: &spare)
             for (index, frames) in spare where index < sockets.count { pending[index].append(frames) }
             spare.removeAll(keepingCapacity: true)
@@ -315,6 +323,7 @@ public final class BusLoop: Sendable {
             return running
         }
         while running {
+            guest.busy(now: clock.now)
             running = flush()
             if !running { break }
             var delivered = false
@@ -341,34 +350,31 @@ public final class BusLoop: Sendable {
                 continue  // what the round's handlers queued goes out before the loop waits
             }
             if unread.contains(true) { continue }
-            // A message held back at the high-water mark: its socket's descriptor may have
-            // been consumed by a receive since, so look again soon instead of waiting for it.
+            // A message held back at the high-water mark: its socket's descriptor may have been
+            // consumed by a receive since, so look again soon instead of waiting for it.
             let holding = pending.contains { !$0.isEmpty }
-            outbox.locked { $0.lend(holding: holding) }
-            wait(&descriptors, unread: &unread, until: nextTick, nextBeat, soon: holding, clock: clock)
+            guard outbox.locked({ $0.lend(holding: holding) }) else { continue }  // see `lend`
+            wait(&descriptors, unread: &unread, until: nextTick, nextBeat, guest.deadline, soon: holding, clock: clock)
             let (sent, arrived) = outbox.locked { $0.takeBack() }
+            guest.polled(descriptors, now: clock.now)
             for index in unread.indices where arrived & (1 << UInt64(index)) != 0 { unread[index] = true }
             if let beat = heartbeat, sent & (1 << UInt64(beat.socket)) != 0 { nextBeat = clock.now + beat.interval }
         }
+        guest.leave()
+        finish(sockets)
+    }
+
+    /// After the loop: closes the sockets, has the jobs queued before the stop run elsewhere
+    /// (later ones go there directly), lets a guest that never arrived leave.
+    private func finish(_ sockets: [ZMQSocket]) {
         for s in sockets { s.close() }
-        // Jobs queued before the stop run elsewhere (later ones go there directly).
-        for job in outbox.locked({ o in defer { o.jobs.removeAll() }; return o.jobs }) { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
+        let (jobs, guest) = outbox.locked { o in
+            defer { o.jobs.removeAll() }
+            return (o.jobs, o.arrivingGuest.take())
+        }
+        for job in jobs { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
+        guest?.leave()
         continuation.finish()
         done.signal()
-    }
-}
-
-/// The loop runs Swift jobs on the bus thread, between its rounds: a task that prefers it
-/// (`withTaskExecutorPreference(loop)`) and waits on a continuation the loop's own handler
-/// resumes goes on with no thread woken, and what it sends leaves in the same round. For a
-/// short sequential protocol task next to the sockets (ingest's poller); never for a bot's
-/// handlers, which would hold the sockets up.
-extension BusLoop: TaskExecutor {
-    public func enqueue(_ job: consuming ExecutorJob) {
-        queue(UnownedJob(job))
-    }
-
-    public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
-        UnownedTaskExecutor(ordinary: self)
     }
 }

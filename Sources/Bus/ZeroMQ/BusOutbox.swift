@@ -36,13 +36,21 @@ struct BusOutbox: ~Copyable {
     var unreadWhileLent: UInt64 = 0
     /// Messages other threads sent on lent sockets (for tests).
     var lentSends = 0
+    /// A guest `host` gave, until the loop takes it (at its next round).
+    var arrivingGuest: (any BusGuest)?
+    /// `host` was called: a loop serves one guest.
+    var hosted = false
 
     var onLoopThread: Bool { loopThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
 
     /// Lends the sockets to other threads' sends while the loop waits, unless a message is held
-    /// back (`holding`) or queued: theirs would then leave before it.
-    mutating func lend(holding: Bool) {
-        lent = !holding && running && queue.isEmpty && jobs.isEmpty
+    /// back (`holding`): theirs would then leave before it. False, and nothing lent, when jobs
+    /// or messages are queued: the loop must run and send them before it waits (queued from its
+    /// own thread, they wrote no wake-up byte).
+    mutating func lend(holding: Bool) -> Bool {
+        guard jobs.isEmpty, queue.isEmpty else { return false }
+        lent = !holding && running
+        return true
     }
 
     /// Takes the sockets back as the loop wakes; returns, as bit sets, the sockets other threads

@@ -38,6 +38,10 @@ final class LocalIngestLink: IngestLink {
         self.intake.locked { $0 = intake.map(Intake.init) }
     }
 
+    func host(_ guest: any BusGuest) {
+        bus.host(guest)
+    }
+
     func takeBatchID() -> UInt64 {
         nextBatch.locked { n in
             n += 1

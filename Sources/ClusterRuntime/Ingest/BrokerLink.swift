@@ -54,6 +54,10 @@ final class BrokerLink: IngestLink {
     /// The bus thread as a task executor (see `BusLoop`'s): where the long-polling loop runs.
     var executor: any TaskExecutor { bus }
 
+    func host(_ guest: any BusGuest) {
+        bus.host(guest)
+    }
+
     func takeBatchID() -> UInt64 {
         nextBatch.locked { n in
             n += 1

@@ -1,3 +1,4 @@
+import Bus
 import Wire
 
 /// How ingest's poller hands a batch to the broker and hears its answer: over ZeroMQ
@@ -7,6 +8,10 @@ protocol IngestLink: Sendable {
     /// Where the poller runs: the thread the broker's answers arrive on, so an ACK resumes it
     /// with no other thread woken.
     var executor: any TaskExecutor { get }
+
+    /// Serves `guest` (the Bot API client's plain-HTTP loop) on that thread too: an answer of
+    /// getUpdates is then read where the poller waits for it.
+    func host(_ guest: any BusGuest)
 
     func takeBatchID() -> UInt64
 

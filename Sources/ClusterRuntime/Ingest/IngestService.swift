@@ -55,6 +55,11 @@ final class IngestService: Service {
     private func pollUntilCancelled() async throws {
         var offset: Int64 = 0
         defer { link.close() }
+        // The client's plain-HTTP loop (a Bot API server at an http:// IP address: the local
+        // Bot API server, the sim) runs on the same thread: getUpdates' answer is read where
+        // the poller waits for it, one thread woken per answer instead of two. It goes back to
+        // its own thread when the link's loop stops.
+        if let lease = client.lendPlainHTTPLoop() { link.host(PlainHTTPGuest(lease)) }
         do {
             // On the link's bus thread: the answer of getUpdates resumes the poller there, and
             // the broker's ACK, which the bus thread reads, resumes it with no thread woken (two

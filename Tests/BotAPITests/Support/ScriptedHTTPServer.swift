@@ -10,6 +10,9 @@ final class ScriptedHTTPServer: Sendable {
         var pieces: [String]
         /// Close the connection after writing the pieces.
         var close = false
+        /// Written only once this is signalled (20 s at most): an answer held until the test
+        /// says so, not for a time that a loaded machine may outlast.
+        var gate: DispatchSemaphore?
     }
 
     let port: UInt16
@@ -64,6 +67,7 @@ final class ScriptedHTTPServer: Sendable {
                 state.withLock { $0.requests.append(request) }
                 let answer = answers[next]
                 next += 1
+                if let gate = answer.gate { _ = gate.wait(timeout: .now() + 20) }
                 for (i, piece) in answer.pieces.enumerated() {
                     if i > 0 { usleep(20_000) }
                     _ = piece.utf8CString.withUnsafeBufferPointer { send(connection, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }

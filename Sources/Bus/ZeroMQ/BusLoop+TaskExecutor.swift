@@ -1,0 +1,31 @@
+import Foundation
+import Locking
+
+/// The loop runs Swift jobs on the bus thread, between its rounds: a task that prefers it
+/// (`withTaskExecutorPreference(loop)`) and waits on a continuation the loop's own handler
+/// resumes goes on with no thread woken, and what it sends leaves in the same round. For a
+/// short sequential protocol task next to the sockets (ingest's poller); never for a bot's
+/// handlers, which would hold the sockets up.
+extension BusLoop: TaskExecutor {
+    /// Queues a job for the loop; once the loop has stopped, Swift's global executor runs it
+    /// (a task must not hang because the sockets closed).
+    func queue(_ job: UnownedJob) {
+        let (accepted, needsWake) = outbox.locked { o -> (Bool, Bool) in
+            guard o.running else { return (false, false) }
+            o.jobs.append(job)
+            if o.onLoopThread || o.wakePending { return (true, false) }
+            o.wakePending = true
+            return (true, true)
+        }
+        if !accepted { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
+        if needsWake { wake() }
+    }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        queue(UnownedJob(job))
+    }
+
+    public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
+        UnownedTaskExecutor(ordinary: self)
+    }
+}
