@@ -122,6 +122,27 @@ struct BusGuestTests {
         context.close()
     }
 
+    /// A loop that never polls (a task on it yields without end: the loop goes round while
+    /// jobs are queued) still turns its guest, every `guestBusyInterval`: the poke is read while
+    /// the task runs. Turned only when the loop polls, it would be read after the task gave up
+    /// (5 s).
+    @Test func aBusyLoop_stillTurnsItsGuest() async throws {
+        let (context, loop, guest) = try Self.hostedGuest()
+        try await Self.waitUntil { guest.counts.withLock { $0.turns } >= 1 }
+        let sawIt = try await withTaskExecutorPreference(loop) { () async throws -> Bool in
+            let end = ContinuousClock.now + .seconds(5)
+            guest.poke()
+            while ContinuousClock.now < end {
+                if guest.counts.withLock({ $0.bytes }) == 1 { return true }
+                await Task.yield()
+            }
+            return false
+        }
+        #expect(sawIt, "the guest did not turn while the loop was busy")
+        loop.shutdown()
+        context.close()
+    }
+
     /// A guest hosted after the loop stopped leaves at once (its own thread takes over again);
     /// a hosted one leaves once, at the stop.
     @Test func aGuest_leavesOnce_whenTheLoopStops_orAtOnceAfter() async throws {

@@ -28,9 +28,11 @@ struct BusGuestSlot {
     }
 
     /// A round of a loop too busy to poll: the guest turns if it has not had a look for
-    /// `BusLoop.guestBusyInterval`.
-    mutating func busy(now: ContinuousClock.Instant) {
-        guard let guest, now - checkedAt >= BusLoop.guestBusyInterval else { return }
+    /// `BusLoop.guestBusyInterval` (the clock read only when there is a guest).
+    mutating func busy(_ clock: ContinuousClock) {
+        guard let guest else { return }
+        let now = clock.now
+        guard now - checkedAt >= BusLoop.guestBusyInterval else { return }
         guest.turn()
         checkedAt = now
     }

@@ -323,7 +323,7 @@ public final class BusLoop: Sendable {
             return running
         }
         while running {
-            guest.busy(now: clock.now)
+            guest.busy(clock)
             running = flush()
             if !running { break }
             var delivered = false
