@@ -7,8 +7,15 @@ struct BusGuestSlot {
     private var index = 0
     private var checkedAt = ContinuousClock.now
 
+    /// The guest's deadline as the loop's wait last read it (`polled` compares it, not asking
+    /// the guest twice).
+    private var due: ContinuousClock.Instant?
+
     /// The guest's next deadline, for the loop's wait.
-    var deadline: ContinuousClock.Instant? { guest?.nextDeadline() }
+    mutating func waitUntil() -> ContinuousClock.Instant? {
+        due = guest?.nextDeadline()
+        return due
+    }
 
     /// Takes the guest `host` gave: its descriptor joins the poll set, and it turns at once
     /// (work may be waiting already, and its deadline is known only once it has turned).
@@ -20,10 +27,11 @@ struct BusGuestSlot {
         checkedAt = .now
     }
 
-    /// After the loop's poll: the guest turns if its descriptor signalled or its deadline came.
+    /// After the loop's poll: the guest turns if its descriptor signalled or its deadline (read
+    /// for the poll) came.
     mutating func polled(_ descriptors: [pollfd], now: ContinuousClock.Instant) {
         guard let guest else { return }
-        if descriptors[index].revents != 0 || guest.nextDeadline().map({ now >= $0 }) == true { guest.turn() }
+        if descriptors[index].revents != 0 || due.map({ now >= $0 }) == true { guest.turn() }
         checkedAt = now
     }
 

@@ -13,9 +13,7 @@ extension BusLoop: TaskExecutor {
         let (accepted, needsWake) = outbox.locked { o -> (Bool, Bool) in
             guard o.running else { return (false, false) }
             o.jobs.append(job)
-            if o.onLoopThread || o.wakePending { return (true, false) }
-            o.wakePending = true
-            return (true, true)
+            return (true, o.claimWake())
         }
         if !accepted { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
         if needsWake { wake() }

@@ -134,9 +134,7 @@ public final class BusLoop: Sendable {
             precondition(!o.hosted, "a bus loop serves one guest")
             o.hosted = true
             o.arrivingGuest = guest
-            if o.onLoopThread || o.wakePending { return (true, false) }
-            o.wakePending = true
-            return (true, true)
+            return (true, o.claimWake())
         }
         if !accepted { guest.leave() }
         if needsWake { wake() }
@@ -158,16 +156,12 @@ public final class BusLoop: Sendable {
                 // longer signals its descriptor, so the loop is woken to read it.
                 guard arrived else { return false }
                 o.unreadWhileLent |= 1 << UInt64(socket)
-                guard !o.wakePending else { return false }
-                o.wakePending = true
-                return true
+                return o.claimWake()
             }
             o.queue.append((socket, frames))
             if o.onLoopThread { return false }
             offThread.store(true, ordering: .releasing)
-            if o.wakePending { return false }
-            o.wakePending = true
-            return true
+            return o.claimWake()
         }
         if needsWake { wake() }
     }
@@ -354,7 +348,7 @@ public final class BusLoop: Sendable {
             // consumed by a receive since, so look again soon instead of waiting for it.
             let holding = pending.contains { !$0.isEmpty }
             guard outbox.locked({ $0.lend(holding: holding) }) else { continue }  // see `lend`
-            wait(&descriptors, unread: &unread, until: nextTick, nextBeat, guest.deadline, soon: holding, clock: clock)
+            wait(&descriptors, unread: &unread, until: nextTick, nextBeat, guest.waitUntil(), soon: holding, clock: clock)
             let (sent, arrived) = outbox.locked { $0.takeBack() }
             guest.polled(descriptors, now: clock.now)
             for index in unread.indices where arrived & (1 << UInt64(index)) != 0 { unread[index] = true }

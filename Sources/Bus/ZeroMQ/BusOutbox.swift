@@ -43,6 +43,14 @@ struct BusOutbox: ~Copyable {
 
     var onLoopThread: Bool { loopThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
 
+    /// Whether the caller must write a wake-up byte for what it just queued: not from the loop's
+    /// own thread (the loop looks at the outbox before it polls), nor when a byte is on its way.
+    mutating func claimWake() -> Bool {
+        if onLoopThread || wakePending { return false }
+        wakePending = true
+        return true
+    }
+
     /// Lends the sockets to other threads' sends while the loop waits, unless a message is held
     /// back (`holding`): theirs would then leave before it. False, and nothing lent, when jobs
     /// or messages are queued: the loop must run and send them before it waits (queued from its
