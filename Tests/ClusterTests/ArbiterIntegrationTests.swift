@@ -42,16 +42,6 @@ struct ArbiterIntegrationTests {
         do {
             let supervisor = cluster.process.processIdentifier
             let children = cluster.children().map(\.pid)
-            /// Voluntary context switches of `pid`'s threads (named `thread`, or all).
-            func wakeUps(_ pid: pid_t, thread: String? = nil) -> Int {
-                threadIDs(of: pid).reduce(0) { sum, task in
-                    let dir = "/proc/\(pid)/task/\(task)"
-                    if let thread, (try? String(contentsOfFile: dir + "/comm", encoding: .utf8))?.hasPrefix(thread) != true { return sum }
-                    let status = (try? String(contentsOfFile: dir + "/status", encoding: .utf8)) ?? ""
-                    let line = status.split(separator: "\n").first { $0.hasPrefix("voluntary_ctxt_switches:") }
-                    return sum + (line.flatMap { Int($0.split(separator: "\t").last ?? "") } ?? 0)
-                }
-            }
             func watching() -> Int { children.reduce(0) { $0 + wakeUps($1, thread: "tgc.parentwatch") + wakeUps($1, thread: "tgc.watchdog") } }
             try await Task.sleep(for: .seconds(1))
             let (before, watchesBefore) = (wakeUps(supervisor), watching())

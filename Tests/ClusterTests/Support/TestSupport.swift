@@ -36,6 +36,18 @@ func threadNames(of pid: pid_t) -> [String] {
         .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
 }
 
+/// Voluntary context switches (a thread went to sleep and was woken) of `pid`'s threads whose
+/// name starts with `thread`, or of all of them.
+func wakeUps(_ pid: pid_t, thread: String? = nil) -> Int {
+    threadIDs(of: pid).reduce(0) { sum, task in
+        let dir = "/proc/\(pid)/task/\(task)"
+        if let thread, (try? String(contentsOfFile: dir + "/comm", encoding: .utf8))?.hasPrefix(thread) != true { return sum }
+        let status = (try? String(contentsOfFile: dir + "/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("voluntary_ctxt_switches:") }
+        return sum + (line.flatMap { Int($0.split(separator: "\t").last ?? "") } ?? 0)
+    }
+}
+
 /// The project's test bot (Tests/ClusterTestBot), an executable product of this package.
 let testBot = "tgcluster-testbot"
 
