@@ -66,7 +66,8 @@ enum ClusterBenchmark {
         if arguments.contains("--focus") {
             try await focus(rounds: arguments.first { $0.hasPrefix("--rounds=") }.flatMap { Int($0.dropFirst("--rounds=".count)) } ?? 3,
                             latency: arguments.first { $0.hasPrefix("--latency=") }.flatMap { Int($0.dropFirst("--latency=".count)) } ?? 0,
-                            updates: arguments.first { $0.hasPrefix("--updates=") }.flatMap { Int($0.dropFirst("--updates=".count)) } ?? 5000)
+                            updates: arguments.first { $0.hasPrefix("--updates=") }.flatMap { Int($0.dropFirst("--updates=".count)) } ?? 5000,
+                            workers: arguments.first { $0.hasPrefix("--workers=") }.flatMap { Int($0.dropFirst("--workers=".count)) } ?? 4)
             return
         }
         let peers = arguments.contains("--peers")
@@ -152,17 +153,18 @@ enum ClusterBenchmark {
         }
     }
 
-    /// The budget case alone (4 workers, 0 ms or `--latency=N`, 5,000 updates over 500 chats, or
-    /// `--updates=N` over N/10 chats), `rounds` times: every round's figures and the medians by role,
-    /// for quick before/after reads. More updates give finer CPU figures (the kernel counts CPU in
-    /// 10 ms ticks per process) and a profiler more samples.
-    static func focus(rounds: Int, latency: Int, updates: Int) async throws {
+    /// The budget case alone (4 workers or `--workers=N`, 0 ms or `--latency=N`, 5,000 updates
+    /// over 500 chats, or `--updates=N` over N/10 chats), `rounds` times: every round's figures and
+    /// the medians by role, for quick before/after reads. More updates give finer CPU figures (the
+    /// kernel counts CPU in 10 ms ticks per process) and a profiler more samples.
+    static func focus(rounds: Int, latency: Int, updates: Int, workers: Int) async throws {
         var results: [Result] = []
         for _ in 0..<rounds {
-            let target = Target(name: "echobot 4 workers", command: [binDir.appendingPathComponent("echobot").path, "run", "--workers", "4",
-                                                                 "--concurrency", "256", "--poll-timeout", "10"] + runExtras, childrenFile: "supervisor.json")
+            let name = "echobot \(workers) worker\(workers > 1 ? "s" : "")"
+            let target = Target(name: name, command: [binDir.appendingPathComponent("echobot").path, "run", "--workers", "\(workers)",
+                                                      "--concurrency", "256", "--poll-timeout", "10"] + runExtras, childrenFile: "supervisor.json")
             let r = try await measure(target, latency: latency, updates: updates, chats: max(1, updates / 10))
-            report("echobot 4 workers, \(latency) ms", r)
+            report("\(name), \(latency) ms", r)
             results.append(r)
         }
         var medians: [String: Double] = [:]

@@ -5,7 +5,7 @@ internal import CCurl
 /// Given only `CURLOPT_URL`, libcurl parses the URL on every request and prints it back into a
 /// string (`curl_url_set`, then `curl_url_get(CURLUPART_URL)`: its printf, a character at a
 /// time), ~21,000 of the ~27,000 instructions `Curl_connect` took per reply (issue 13, callgrind
-/// on a libcurl built with symbols; README, "libcurl formats each request's head"). Given
+/// on a libcurl built with symbols; docs/BENCHMARKS.md, "libcurl formats each request's head"). Given
 /// `CURLOPT_CURLU` as well, it copies the parsed handle instead (a request sent
 /// again on a new connection, after the server closed a kept-alive one, takes the handle too).
 /// The URL string is still set on every request, a copy: libcurl keeps it as the transfer's

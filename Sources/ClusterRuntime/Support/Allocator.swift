@@ -11,7 +11,7 @@ import Foundation
 /// allocating one, so most allocations went to the arenas' bins (27 of a worker's per update
 /// under callgrind), with a lock for the other thread's arena on each free. malloc and free were
 /// 17% of a worker's instructions; mimalloc frees into the block's own page, whichever thread
-/// frees it. Measured figures are in the README ("The allocator").
+/// frees it. Measured figures are in docs/BENCHMARKS.md ("The allocator").
 ///
 /// A sanitizer's runtime defines `malloc` in the executable itself and wins over both; `inUse`
 /// says which one a process got.

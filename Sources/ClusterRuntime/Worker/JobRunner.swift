@@ -60,7 +60,7 @@ package struct JobRunner: Sendable {
         // An update, the common job, first and alone: an async function's frame holds what any
         // of its paths keeps across an await, and Swift's task allocator takes frames in ~1 KiB
         // slabs, each a malloc beyond the first (ten per echo job when every kind shared this
-        // frame; issue 13, README "The allocator").
+        // frame; issue 13, docs/BENCHMARKS.md "The allocator").
         if case .update(let index, let envelope) = job.payload {
             return await handle(index: Int(index), envelope.raw, attempt: Int(job.attempt))
         }
