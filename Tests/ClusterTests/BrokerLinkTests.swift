@@ -63,4 +63,32 @@ struct BrokerLinkTests {
         broker.shutdown()
         context.close()
     }
+
+    /// A batch handed over after the link has closed hears nil, after a pause as a silent
+    /// broker's would be (so a sender's retries do not spin): it used to wait forever, its bus
+    /// stopped and no tick left to end the wait (tried: this test fails after its 30 s).
+    @Test func aBatchAfterClose_hearsNil_notNever() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tgc-link-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var configuration = ClusterConfiguration()
+        configuration.dataDir = dir.path
+        configuration.heartbeat = .milliseconds(100)
+        let context = ZMQContext()
+        let link = try BrokerLink(configuration: configuration, context: context,
+                                  logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        link.close()
+        let update = UpdateEnvelope(updateID: 1, kind: .message, routingKey: .chat(1), bytes: Data(#"{"update_id":1}"#.utf8))
+        let answered = Mutex<(frame: Frame?, after: Duration)?>(nil)
+        let started = ContinuousClock.now
+        Task {
+            let frame = await link.send(link.takeBatchID(), [update], timeout: .milliseconds(200))
+            answered.withLock { $0 = (frame, ContinuousClock.now - started) }
+        }
+        while answered.withLock({ $0 }) == nil, ContinuousClock.now - started < .seconds(30) { try await Task.sleep(for: .milliseconds(20)) }
+        let reply = try #require(answered.withLock { $0 }, "the batch after close heard nothing in 30 s")
+        #expect(reply.frame == nil)
+        #expect(reply.after >= .milliseconds(200), "answered after \(reply.after): a retry loop would spin")
+        context.close()
+    }
 }

@@ -23,9 +23,7 @@ final class LocalIngestLink: IngestLink {
     private struct Intake {
         let take: @Sendable (Frame) -> Bool
     }
-    private let waiters = Mutex<[UInt64: CheckedContinuation<Frame?, Never>]>([:])
-    private let nextBatch = Mutex<UInt64>(0)
-    private let closed = Mutex(false)
+    private let batches = Mutex(BatchWaiters())
 
     init(bus: BusLoop) {
         self.bus = bus
@@ -43,10 +41,7 @@ final class LocalIngestLink: IngestLink {
     }
 
     func takeBatchID() -> UInt64 {
-        nextBatch.locked { n in
-            n += 1
-            return n
-        }
+        batches.locked { $0.takeID() }
     }
 
     /// Runs the batch through the broker at once when called on its bus thread (the poller
@@ -55,7 +50,7 @@ final class LocalIngestLink: IngestLink {
     func send(_ batch: UInt64, _ envelopes: [UpdateEnvelope], holdJobs: Bool, timeout: Duration) async -> Frame? {
         let frame = Frame.updates(batch: batch, envelopes, holdJobs: holdJobs)
         let reply = await withCheckedContinuation { (continuation: CheckedContinuation<Frame?, Never>) in
-            waiters.locked { $0[batch] = continuation }
+            guard batches.locked({ $0.wait(batch, continuation) }) else { return continuation.resume(returning: nil) }
             if !deliver(frame) { answer(batch, nil) }
         }
         if reply == nil { try? await Task.sleep(for: min(timeout, .seconds(1))) }
@@ -72,18 +67,17 @@ final class LocalIngestLink: IngestLink {
 
     /// The broker's answer to `batch` (from its bus thread, or the fsync thread for an ACK).
     func answer(_ batch: UInt64, _ frame: Frame?) {
-        waiters.locked { $0.removeValue(forKey: batch) }?.resume(returning: frame)
+        batches.locked { $0.answer(batch) }?.resume(returning: frame)
     }
 
     func close() {
-        closed.locked { $0 = true }
-        for waiter in waiters.locked({ w in defer { w.removeAll() }; return Array(w.values) }) { waiter.resume(returning: nil) }
+        for waiter in batches.locked({ $0.close() }) { waiter.resume(returning: nil) }
     }
 
     /// Whether the broker took `frame`: only on its bus thread while its loop runs, where the
     /// state machine may be touched (a batch it did not take is answered nil, never left waiting).
     private func deliver(_ frame: Frame) -> Bool {
-        guard !closed.locked({ $0 }), bus.isCurrentThread, let intake = intake.locked({ $0 }) else { return false }
+        guard bus.isCurrentThread, !batches.locked({ $0.isClosed }), let intake = intake.locked({ $0 }) else { return false }
         return intake.take(frame)
     }
 }

@@ -10,16 +10,9 @@ import Synchronization
 /// Shared by long polling (one batch at a time) and the webhook (a batch per request, many at
 /// once).
 final class BrokerLink: IngestLink {
-    /// A batch waiting for the broker's answer, and when to stop waiting.
-    private struct Waiter {
-        var continuation: CheckedContinuation<Frame?, Never>
-        var deadline: ContinuousClock.Instant
-    }
-
     private let bus: BusLoop
     private let logger: Logger
-    private let answers = Mutex<[UInt64: Waiter]>([:])
-    private let nextBatch = Mutex<UInt64>(0)
+    private let batches = Mutex(BatchWaiters())
 
     init(configuration: ClusterConfiguration, context: ZMQContext, logger: Logger) throws {
         self.logger = logger
@@ -59,21 +52,23 @@ final class BrokerLink: IngestLink {
     }
 
     func takeBatchID() -> UInt64 {
-        nextBatch.locked { n in
-            n += 1
-            return n
-        }
+        batches.locked { $0.takeID() }
     }
 
     /// Sends the batch once; the broker's answer (ACK or BUSY), or nil once `timeout` has
     /// passed (seen on the bus's tick: up to one heartbeat later). `holdJobs`: the broker holds
-    /// the work back until `polling(batch)`.
+    /// the work back until `polling(batch)`. After `close`, nil after a pause, as a silent
+    /// broker's would be (it waited forever before: its bus, stopped, had no tick to end it).
     func send(_ batch: UInt64, _ envelopes: [UpdateEnvelope], holdJobs: Bool = false, timeout: Duration) async -> Frame? {
         let frames = Frame.updates(batch: batch, envelopes, holdJobs: holdJobs).encoded()
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Frame?, Never>) in
-            answers.locked { $0[batch] = Waiter(continuation: continuation, deadline: .now + timeout) }
+        let reply = await withCheckedContinuation { (continuation: CheckedContinuation<Frame?, Never>) in
+            guard batches.locked({ $0.wait(batch, continuation, until: .now + timeout) }) else {
+                return continuation.resume(returning: nil)
+            }
             bus.send(frames, on: 0)
         }
+        if reply == nil, batches.locked({ $0.isClosed }) { try? await Task.sleep(for: min(timeout, .seconds(1))) }
+        return reply
     }
 
     /// Tells the broker that the poll confirming `batch` is on its way (see `Frame.polling`).
@@ -82,21 +77,16 @@ final class BrokerLink: IngestLink {
     }
 
     private func answer(_ batch: UInt64, _ frame: Frame?) {
-        answers.locked { $0.removeValue(forKey: batch) }?.continuation.resume(returning: frame)
+        batches.locked { $0.answer(batch) }?.resume(returning: frame)
     }
 
     /// Answers nil to every batch whose deadline has passed.
     private func expire(now: ContinuousClock.Instant) {
-        let expired = answers.locked { a -> [Waiter] in
-            let over = a.filter { $0.value.deadline <= now }
-            for batch in over.keys { a.removeValue(forKey: batch) }
-            return Array(over.values)
-        }
-        for waiter in expired { waiter.continuation.resume(returning: nil) }
+        for waiter in batches.locked({ $0.expire(now: now) }) { waiter.resume(returning: nil) }
     }
 
     func close() {
         bus.shutdown()
-        for waiter in answers.locked({ a in defer { a.removeAll() }; return Array(a.values) }) { waiter.continuation.resume(returning: nil) }
+        for waiter in batches.locked({ $0.close() }) { waiter.resume(returning: nil) }
     }
 }
