@@ -10,6 +10,17 @@ import Wire
 /// socket that answers as told).
 @Suite("BrokerLink")
 struct BrokerLinkTests {
+    /// Heartbeats every 100 ms; the ingest socket in a data directory of its own (the caller
+    /// removes it).
+    static func configuration() throws -> ClusterConfiguration {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tgc-link-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var configuration = ClusterConfiguration()
+        configuration.dataDir = dir.path
+        configuration.heartbeat = .milliseconds(100)
+        return configuration
+    }
+
     /// An ACK resumes the sender at once; a batch the broker never answers hears nil once its
     /// timeout has passed, seen on the link's tick (one heartbeat later at most). The wait is a
     /// deadline checked on the tick, not a task sleeping per batch (which outlived every ACK
@@ -17,12 +28,8 @@ struct BrokerLinkTests {
     /// waits forever (tried: this test fails after its 30 s, a bound only for that case: in a loaded
     /// test run the whole test took 9 s).
     @Test func anAck_answersAtOnce_andSilence_answersNilAfterTheTimeout() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tgc-link-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        var configuration = ClusterConfiguration()
-        configuration.dataDir = dir.path
-        configuration.heartbeat = .milliseconds(100)
+        let configuration = try Self.configuration()
+        defer { try? FileManager.default.removeItem(atPath: configuration.dataDir) }
         let context = ZMQContext()
         let broker = try BusLoop(context: context, sockets: [.init(kind: .router, bind: [configuration.ingestSocket])], inline: true)
         let batches = Mutex<[UInt64]>([])
@@ -68,12 +75,8 @@ struct BrokerLinkTests {
     /// broker's would be (so a sender's retries do not spin): it used to wait forever, its bus
     /// stopped and no tick left to end the wait (tried: this test fails after its 30 s).
     @Test func aBatchAfterClose_hearsNil_notNever() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tgc-link-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        var configuration = ClusterConfiguration()
-        configuration.dataDir = dir.path
-        configuration.heartbeat = .milliseconds(100)
+        let configuration = try Self.configuration()
+        defer { try? FileManager.default.removeItem(atPath: configuration.dataDir) }
         let context = ZMQContext()
         let link = try BrokerLink(configuration: configuration, context: context,
                                   logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
