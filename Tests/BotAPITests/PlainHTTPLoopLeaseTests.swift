@@ -114,7 +114,8 @@ struct PlainHTTPLoopLeaseTests {
     }
 
     /// Shut down while lent: the parked thread wakes and fails what is in flight; the lease's
-    /// later turns do nothing.
+    /// later turns do nothing, and its descriptor is quiet (tried: readable without the
+    /// shutdown's wake-up read).
     @Test func shutdown_whileLent_failsWhatIsInFlight_andReturns() async throws {
         let server = try await StubBotServer { _, _ in StubBotServer.Response(hang: true) }
         let loop = PlainHTTPLoop()
@@ -138,6 +139,10 @@ struct PlainHTTPLoopLeaseTests {
         }
         lease.turn()
         driver.finish()
+        // Quiet once shut down: a lessee that still polls the descriptor until its own loop
+        // stops would otherwise spin (the shutdown's wake-up stayed unread).
+        var fd = pollfd(fd: lease.descriptor, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&fd, 1, 0) == 0, "the shut-down loop's descriptor is readable")
         lease.end()
         try await server.shutdown()
     }

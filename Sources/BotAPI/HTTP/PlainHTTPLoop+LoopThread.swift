@@ -178,6 +178,10 @@ extension PlainHTTPLoop {
             for connection in idle { connection.close() }
             resumeEnded()
             scratch.deallocate()
+            // The wake-up that asked for the shutdown, read: the epoll set is quiet from now on,
+            // so a lessee still polling it (until its own loop stops) does not spin on it.
+            var value: UInt64 = 0
+            _ = read(owner.wakeFD, &value, 8)
             closed = true
         }
     }
