@@ -40,8 +40,7 @@ enum ButtonBenchmark {
     /// injection to answer.
     static func clickToAnswer(kind: String, presses: Int, perSecond: Int) async throws -> [Double] {
         let sim = try await SimHarness.start { $0.latency = .milliseconds(50) }
-        let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let dataDir = try BenchSetup.scratchDirectory()
         defer { SequencerBenchmark.tearDown(sim, dataDir) }
         let process = try SequencerBenchmark.start(sim, dataDir: dataDir)
         defer { process.stop() }

@@ -77,8 +77,7 @@ extension ClusterBenchmark {
     static func lightLoad(_ target: Target, argumentsAfterURL: Bool = false) async throws -> Light {
         let sim = try await SimHarness.start()
         defer { Task { try? await sim.shutdown() } }
-        let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let dataDir = try BenchSetup.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let process = try launch(target.command + (argumentsAfterURL ? [sim.baseURL, sim.token, "256"] : []), sim: sim, dataDir: dataDir)
         try await Task.sleep(for: .seconds(2))

@@ -193,8 +193,7 @@ enum ClusterBenchmark {
     static func measure(_ target: Target, latency: Int, updates: Int, chats: Int, argumentsAfterURL: Bool = false) async throws -> Result {
         let sim = try await SimHarness.start { $0.latency = .milliseconds(latency) }
         defer { Task { try? await sim.shutdown() } }
-        let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let dataDir = try BenchSetup.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let process = try launch(target.command + (argumentsAfterURL ? [sim.baseURL, sim.token, "256"] : []), sim: sim, dataDir: dataDir)
         // Ready: the cluster's broker sees its workers; a python bot has polled once.

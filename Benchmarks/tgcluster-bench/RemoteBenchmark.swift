@@ -59,8 +59,7 @@ enum RemoteBenchmark {
             let endpoint = "tcp://\(network.coreAddress):\(port)"
             let sim = try await SimHarness.start { $0.host = network.coreAddress }
             defer { Task { try? await sim.shutdown() } }
-            let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
-            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+            let dataDir = try BenchSetup.scratchDirectory()
             defer { try? FileManager.default.removeItem(atPath: dataDir) }
             let coreSecurity = curve ? ["--key", keys + "/broker.key_secret", "--allow-keys", keys + "/allowed"] : ["--insecure-plaintext"]
             let core = try ClusterBenchmark.launch("echobot", ["run", "--workers", "0", "--poll-timeout", "10", "--remote-workers", endpoint]

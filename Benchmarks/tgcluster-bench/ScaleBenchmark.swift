@@ -21,9 +21,9 @@ enum ScaleBenchmark {
         let concurrency = option("concurrency", 64)
         print("scale: echobot 4 workers of \(concurrency) handlers at once, \(total) updates over \(chats) chats in waves of \(wave); "
               + "release build; journal retention 30 s")
-        let sim = try await quietSim()
+        let sim = try await BenchSetup.quietSim()
         defer { Task { try? await sim.shutdown() } }
-        let dataDir = try scratchDirectory("scale")
+        let dataDir = try BenchSetup.scratchDirectory("scale")
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let target = ClusterBenchmark.Target(name: "echobot", command: [ClusterBenchmark.binDir.appendingPathComponent("echobot").path, "run",
                                                                          "--workers", "4", "--concurrency", "\(concurrency)", "--poll-timeout", "10",
@@ -82,22 +82,6 @@ enum ScaleBenchmark {
         print("last wave / first wave: \(fixed(ratio, 2))× (target 0.90–1.10); PSS after the warm-up \(fixed(startPSS, 1)) → \(fixed(end, 1)) MB, "
               + "\(growth >= 0 ? "+" : "")\(fixed(growth, 1)) MB, from the cold start \(fixed(coldPSS, 1)) → \(fixed(end, 1)) MB, "
               + "+\(fixed(end - coldPSS, 1)) MB (target ≤ +20); journal peak \(fixed(journalPeak, 0)) MB")
-    }
-
-    /// An emulator that keeps little (its transcript, the messages it stores), so that its own
-    /// growth over a long run does not slow the cluster down.
-    static func quietSim() async throws -> SimHarness {
-        try await SimHarness.start {
-            $0.transcriptLimit = 1_000
-            $0.messageLimit = 10_000
-        }
-    }
-
-    /// A new directory `/tmp/tgc-<name>-XXXXXX` for a run's data (the caller removes it).
-    static func scratchDirectory(_ name: String) throws -> String {
-        let dir = "/tmp/tgc-\(name)-\(UUID().uuidString.prefix(6))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
     }
 
     /// The journal directory's size on disk, MB.

@@ -148,8 +148,7 @@ enum SequencerBenchmark {
     /// A fresh emulator and data dir for one measurement.
     static func setUp() async throws -> (SimHarness, String) {
         let sim = try await SimHarness.start()
-        let dataDir = "/tmp/tgc-bench-\(UUID().uuidString.prefix(6))"
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let dataDir = try BenchSetup.scratchDirectory()
         return (sim, dataDir)
     }
 

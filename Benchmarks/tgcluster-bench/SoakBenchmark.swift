@@ -49,9 +49,9 @@ enum SoakBenchmark {
         let text: @Sendable (Int) -> String = { serial ? "/inc_reply" : "soak \($0)" }
         print("soak: \(bot) 4 workers\(extras.isEmpty ? "" : " " + extras.joined(separator: " ")), \(rate) updates/s of one update each "
               + "(open loop, 0 ms, 200 chats) for \(minutes) min, sampled every \(every) s; \(bin.path)")
-        let sim = try await ScaleBenchmark.quietSim()
+        let sim = try await BenchSetup.quietSim()
         defer { Task { try? await sim.shutdown() } }
-        let dataDir = try ScaleBenchmark.scratchDirectory("soak")
+        let dataDir = try BenchSetup.scratchDirectory("soak")
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let target = ClusterBenchmark.Target(name: bot, command: [bin.appendingPathComponent(bot).path, "run",
                                                                          "--workers", "4", "--poll-timeout", "10", "--journal-retention", "30s"] + extras,

@@ -106,4 +106,24 @@ extension BrokerTableTests {
         #expect(ends == [BrokerState.burstJobs])
         #expect(kept.count == 1 && kept.first! > 0, "capacities after each update: \(kept.sorted())")
     }
+
+    /// The finished outbox jobs the broker remembers (so that a restarted sequencer's EMIT of
+    /// one is answered, not run again) are bounded by `outboxWindow` (100,000 by default; the
+    /// README's "Bounded tables"): the newest are answered at once, the oldest past the window
+    /// forgotten, and sent again it runs as new. Without the bound both would be answered.
+    @Test func finishedOutboxIDs_areRememberedUpToTheWindow() {
+        var s = T.makeState { $0.outboxWindow = 3 }
+        _ = s.received(.ready(Ready(capacity: 8, role: .sequencer)), from: T.seq, now: t0)
+        _ = s.received(.ready(Ready(capacity: 8, role: .worker)), from: T.w1, now: t0)
+        func emit(_ id: UInt64) -> [BrokerState.Action] {
+            s.received(.emit(Emission(outboxID: id, key: .chat(Int64(id)), action: .job(name: "n", input: Data()))), from: T.seq, now: t0)
+        }
+        for id in UInt64(1)...5 {
+            for sent in T.jobs(emit(id)) { _ = s.received(.done(jobID: sent.job.id, outcome: .ok, output: Data()), from: T.w1, now: t0) }
+        }
+        #expect(emit(5) == [.send(peer: T.seq, .emitted(outboxID: 5, outcome: .ok, output: Data()))], "the newest, answered from memory")
+        #expect(emit(3) == [.send(peer: T.seq, .emitted(outboxID: 3, outcome: .ok, output: Data()))], "the oldest still in the window")
+        let again = T.jobs(emit(2))
+        #expect(again.count == 1 && again.first?.job.payload == .outbox(id: 2, .job(name: "n", input: Data())), "forgotten past the window: run as new")
+    }
 }
