@@ -40,4 +40,21 @@ struct ByteWriterTests {
         w.removeAll()
         #expect(w.isEmpty && w.data.isEmpty)
     }
+
+    /// A string past its field's limit is cut at a character's start, never inside one (a cut
+    /// inside reads back with a replacement character): 254 ASCII bytes and an "é" (two bytes)
+    /// keep the 254; at 65,535 the same; a string at the limit is whole.
+    @Test func aStringPastItsLimit_isCutAtACharactersStart() throws {
+        let short = String(repeating: "a", count: 254) + "é"
+        let long = String(repeating: "b", count: 65_534) + "€"
+        let exact = String(repeating: "c", count: 253) + "é"
+        var w = ByteWriter(capacity: 16)
+        w.shortString(short)
+        w.string(long)
+        w.shortString(exact)
+        var r = ByteReader(w.data)
+        #expect(try r.shortString() == String(repeating: "a", count: 254))
+        #expect(try r.string() == String(repeating: "b", count: 65_534))
+        #expect(try r.shortString() == exact)
+    }
 }
