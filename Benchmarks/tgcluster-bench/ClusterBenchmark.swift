@@ -43,31 +43,27 @@ enum ClusterBenchmark {
     nonisolated(unsafe) static var runExtras: [String] = []
 
     static func run(arguments: [String]) async throws {
-        if let nice = arguments.first(where: { $0.hasPrefix("--worker-nice=") }) {
-            runExtras = ["--worker-nice", String(nice.dropFirst("--worker-nice=".count))]
-        }
+        if let nice = BenchSetup.value("worker-nice", in: arguments) { runExtras = ["--worker-nice", nice] }
         if arguments.contains("--ingest-in-broker") { runExtras.append("--ingest-in-broker") }
         if !runExtras.isEmpty { print("this build's run: \(runExtras.joined(separator: " "))") }
         if arguments.contains("--light") {
-            if let option = arguments.first(where: { $0.hasPrefix("--baseline=") }) {
-                let rounds = arguments.first { $0.hasPrefix("--rounds=") }.flatMap { Int($0.dropFirst("--rounds=".count)) } ?? 3
-                try await lightCompare(baseline: String(option.dropFirst("--baseline=".count)), rounds: rounds)
+            if let baseline = BenchSetup.value("baseline", in: arguments) {
+                try await lightCompare(baseline: baseline, rounds: BenchSetup.option("rounds", in: arguments, 3))
             } else {
                 try await lightComparison()
             }
             return
         }
-        if let option = arguments.first(where: { $0.hasPrefix("--baseline=") }) {
-            let rounds = arguments.first { $0.hasPrefix("--rounds=") }.flatMap { Int($0.dropFirst("--rounds=".count)) } ?? 3
-            let latency = arguments.first { $0.hasPrefix("--latency=") }.flatMap { Int($0.dropFirst("--latency=".count)) }
-            try await compare(baseline: String(option.dropFirst("--baseline=".count)), rounds: rounds, latencies: latency.map { [$0] } ?? [0, 50])
+        if let baseline = BenchSetup.value("baseline", in: arguments) {
+            let latency = BenchSetup.value("latency", in: arguments).flatMap { Int($0) }
+            try await compare(baseline: baseline, rounds: BenchSetup.option("rounds", in: arguments, 3), latencies: latency.map { [$0] } ?? [0, 50])
             return
         }
         if arguments.contains("--focus") {
-            try await focus(rounds: arguments.first { $0.hasPrefix("--rounds=") }.flatMap { Int($0.dropFirst("--rounds=".count)) } ?? 3,
-                            latency: arguments.first { $0.hasPrefix("--latency=") }.flatMap { Int($0.dropFirst("--latency=".count)) } ?? 0,
-                            updates: arguments.first { $0.hasPrefix("--updates=") }.flatMap { Int($0.dropFirst("--updates=".count)) } ?? 5000,
-                            workers: arguments.first { $0.hasPrefix("--workers=") }.flatMap { Int($0.dropFirst("--workers=".count)) } ?? 4)
+            try await focus(rounds: BenchSetup.option("rounds", in: arguments, 3),
+                            latency: BenchSetup.option("latency", in: arguments, 0),
+                            updates: BenchSetup.option("updates", in: arguments, 5000),
+                            workers: BenchSetup.option("workers", in: arguments, 4))
             return
         }
         let peers = arguments.contains("--peers")
@@ -101,7 +97,7 @@ enum ClusterBenchmark {
                                   cpuMicrosPerUpdate: r.cpuMicrosPerUpdate, latencies: r.latencies)
         }
         defer {
-            if let path = arguments.first(where: { $0.hasPrefix("--chart=") }).map({ String($0.dropFirst("--chart=".count)) }) {
+            if let path = BenchSetup.value("chart", in: arguments) {
                 let title = "echobot (tgcluster) against Python peers: \(n) updates over \(chats) chats on tgcluster sim, \(Date().formatted(.iso8601.year().month().day()))"
                 try? BenchChart.svg(chart, title: title).write(toFile: path, atomically: true, encoding: .utf8)
                 print("chart: \(path)")

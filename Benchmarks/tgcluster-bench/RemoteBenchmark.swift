@@ -21,7 +21,7 @@ enum RemoteBenchmark {
             print("remote: skipped: network namespaces need root and iproute2 (/usr/sbin/ip)")
             return
         }
-        let rounds = arguments.first { $0.hasPrefix("--rounds=") }.flatMap { Int($0.dropFirst("--rounds=".count)) } ?? 3
+        let rounds = BenchSetup.option("rounds", in: arguments, 3)
         let n = 5000, chats = 500
         print("remote: echobot, broker + 2 worker hosts × 2 workers (network namespaces, veth + bridge); \(n) updates over \(chats) chats; "
               + "then 200 updates/s for 3 s; \(rounds) alternating rounds, medians")

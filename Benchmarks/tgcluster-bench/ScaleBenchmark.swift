@@ -14,9 +14,7 @@ import TGClusterTesting
 /// transfer), so most of the growth from a cold start.
 enum ScaleBenchmark {
     static func run(arguments: [String]) async throws {
-        func option(_ name: String, _ fallback: Int) -> Int {
-            arguments.first { $0.hasPrefix("--\(name)=") }.flatMap { Int($0.dropFirst(name.count + 3)) } ?? fallback
-        }
+        func option(_ name: String, _ fallback: Int) -> Int { BenchSetup.option(name, in: arguments, fallback) }
         let total = option("updates", 1_000_000), chats = option("chats", 100_000), wave = min(100_000, total)
         let concurrency = option("concurrency", 64)
         print("scale: echobot 4 workers of \(concurrency) handlers at once, \(total) updates over \(chats) chats in waves of \(wave); "

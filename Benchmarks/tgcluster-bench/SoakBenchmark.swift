@@ -36,13 +36,11 @@ enum SoakBenchmark {
     }
 
     static func run(arguments: [String]) async throws {
-        func option(_ name: String, _ fallback: Int) -> Int {
-            arguments.first { $0.hasPrefix("--\(name)=") }.flatMap { Int($0.dropFirst(name.count + 3)) } ?? fallback
-        }
+        func option(_ name: String, _ fallback: Int) -> Int { BenchSetup.option(name, in: arguments, fallback) }
         let minutes = option("minutes", 10), rate = max(1, option("rate", 500)), every = max(5, option("every", 30))
         let extras = arguments.contains("--ingest-in-broker") ? ["--ingest-in-broker"] : []
         // `--bin=DIR`: another build's bot (to see a regression fail, or compare).
-        let bin = arguments.first { $0.hasPrefix("--bin=") }.map { URL(fileURLWithPath: String($0.dropFirst("--bin=".count))) } ?? ClusterBenchmark.binDir
+        let bin = BenchSetup.value("bin", in: arguments).map { URL(fileURLWithPath: $0) } ?? ClusterBenchmark.binDir
         let bot = arguments.contains("--bot=counterbot") ? "counterbot" : "echobot"
         // The text each update carries: counterbot's serial command, or anything to echo.
         let serial = bot == "counterbot"

@@ -47,30 +47,31 @@ package struct ByteWriter {
     /// A string of at most 65,535 UTF-8 bytes, u16-length-prefixed. Longer text (an error
     /// message) is cut at the limit rather than refused: it is for people, not for matching.
     package mutating func string(_ s: String) {
-        var s = s
-        s.withUTF8 { utf8 in
-            let n = Self.cut(utf8, atMost: Int(UInt16.max))
-            u16(UInt16(n))
-            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[..<n]))
-        }
+        utf8(s, atMost: Int(UInt16.max)) { $0.u16(UInt16($1)) }
     }
 
     /// A string of at most 255 UTF-8 bytes, u8-length-prefixed (an update's kind in the
     /// envelope, whose layout the journal keeps on disk).
     package mutating func shortString(_ s: String) {
+        utf8(s, atMost: 255) { $0.u8(UInt8($1)) }
+    }
+
+    /// The UTF-8 of `s`, cut to `limit` bytes (`cut`), after its length as `length` writes it.
+    /// From the string's own bytes (`withUTF8`): appending a `String.UTF8View` went through its
+    /// generic iterator, ~470 instructions for an update's kind.
+    private mutating func utf8(_ s: String, atMost limit: Int, length: (inout ByteWriter, Int) -> Void) {
         var s = s
         s.withUTF8 { utf8 in
-            let n = Self.cut(utf8, atMost: 255)
-            u8(UInt8(n))
-            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[..<n]))
+            let n = Self.cut(utf8, atMost: limit)
+            length(&self, n)
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[..<n]))
         }
     }
 
     /// How many of the UTF-8 bytes `utf8` to keep for at most `limit`: all of them if they fit,
     /// else cut at a character's start, never inside one (a cut inside would decode as a
     /// replacement character, and the string would change on the way: found by the frame fuzz
-    /// target). Over the string's own bytes (`withUTF8`): appending a `String.UTF8View` to the
-    /// buffer went through its generic iterator, ~470 instructions for an update's kind.
+    /// target).
     static func cut(_ utf8: UnsafeBufferPointer<UInt8>, atMost limit: Int) -> Int {
         guard utf8.count > limit else { return utf8.count }
         var end = limit

@@ -6,9 +6,20 @@ import Wire
 /// by its answer, its deadline or the close; nothing kept after the close.
 @Suite("BatchWaiters")
 struct BatchWaitersTests {
-    /// Runs `body` with a waiter whose answer it returns (the waiter must be resumed by `body`).
-    private func answer(_ body: (BatchWaiters.Waiter) -> Void) async -> Frame? {
-        await withCheckedContinuation { body($0) }
+    /// Hands `table` a waiter of the test's own for `batch`, then runs `body`; what the waiter
+    /// heard, and whether the table kept it. A waiter left unresumed hears `.heartbeat` (one
+    /// the table refused, or one it still holds after `body`), so a wrong table fails an
+    /// expectation instead of leaving the test waiting forever.
+    private func heard(_ table: inout BatchWaiters, batch: UInt64, until deadline: ContinuousClock.Instant? = nil,
+                       then body: (inout BatchWaiters) -> Void = { _ in }) async -> (kept: Bool, frame: Frame?) {
+        var kept = false
+        let frame = await withCheckedContinuation { (waiter: BatchWaiters.Waiter) in
+            kept = table.wait(batch, waiter, until: deadline)
+            guard kept else { return waiter.resume(returning: .heartbeat) }
+            body(&table)
+            table.answer(batch)?.resume(returning: .heartbeat)
+        }
+        return (kept, frame)
     }
 
     @Test func ids_countFromOne() {
@@ -19,58 +30,56 @@ struct BatchWaitersTests {
 
     @Test func anAnswer_goesToItsBatchOnce() async {
         var table = BatchWaiters()
-        let frame = await answer { waiter in
-            let kept = table.wait(1, waiter)
-            let stranger = table.answer(2)
-            table.answer(1)?.resume(returning: .ack(batch: 1))
-            let again = table.answer(1)
-            #expect(kept)
-            #expect(stranger == nil, "no batch 2 waits")
-            #expect(again == nil, "answered twice")
+        var stranger = false, twice = false
+        let one = await heard(&table, batch: 1) { t in
+            stranger = t.answer(2) != nil
+            t.answer(1)?.resume(returning: .ack(batch: 1))
+            twice = t.answer(1) != nil
         }
-        #expect(frame == .ack(batch: 1))
+        #expect(one.kept && one.frame == .ack(batch: 1))
+        #expect(!stranger, "no batch 2 waits")
+        #expect(!twice, "answered twice")
     }
 
     @Test func onlyDeadlinesThatCame_expire() async {
         var table = BatchWaiters()
         let now = ContinuousClock.now
-        let frames = await answer { early in
-            let kept = table.wait(1, early, until: now)
-            let tooSoon = table.expire(now: now - .seconds(1))
-            let expired = table.expire(now: now)
-            #expect(kept)
-            #expect(tooSoon.isEmpty, "expired before its deadline")
-            #expect(expired.count == 1)
+        var tooSoon = -1, due = -1
+        let early = await heard(&table, batch: 1, until: now) { t in
+            let soon = t.expire(now: now - .seconds(1))
+            for waiter in soon { waiter.resume(returning: .heartbeat) }
+            let expired = t.expire(now: now)
             for waiter in expired { waiter.resume(returning: nil) }
+            (tooSoon, due) = (soon.count, expired.count)
         }
-        #expect(frames == nil)
-        let late = await answer { waiter in
-            let kept = table.wait(2, waiter)  // no deadline: the in-process link's
-            let expired = table.expire(now: now + .seconds(3600))
-            table.answer(2)?.resume(returning: .ack(batch: 2))
-            #expect(kept)
-            #expect(expired.isEmpty)
+        #expect(early.kept && early.frame == nil)
+        #expect(tooSoon == 0, "expired before its deadline")
+        #expect(due == 1)
+        var expiredWithoutDeadline = -1
+        // No deadline (the in-process link's): never expires.
+        let late = await heard(&table, batch: 2) { t in
+            let expired = t.expire(now: now + .seconds(3600))
+            for waiter in expired { waiter.resume(returning: .heartbeat) }
+            expiredWithoutDeadline = expired.count
+            t.answer(2)?.resume(returning: .ack(batch: 2))
         }
-        #expect(late == .ack(batch: 2))
+        #expect(late.kept && late.frame == .ack(batch: 2))
+        #expect(expiredWithoutDeadline == 0)
     }
 
     @Test func close_handsBackEveryWaiter_andRefusesLaterOnes() async {
         var table = BatchWaiters()
-        let first = await answer { waiter in
-            let waits = table.wait(1, waiter, until: .now + .seconds(60))
-            let kept = table.close()
-            #expect(waits)
-            #expect(kept.count == 1)
-            for w in kept { w.resume(returning: nil) }
+        var handedBack = -1
+        let first = await heard(&table, batch: 1, until: .now + .seconds(60)) { t in
+            let kept = t.close()
+            for waiter in kept { waiter.resume(returning: nil) }
+            handedBack = kept.count
         }
-        #expect(first == nil)
+        #expect(first.kept && first.frame == nil)
+        #expect(handedBack == 1)
         #expect(table.isClosed)
-        let refused = await answer { waiter in
-            let waits = table.wait(2, waiter)
-            waiter.resume(returning: nil)
-            #expect(!waits, "a batch taken after the close")
-        }
-        #expect(refused == nil)
+        let refused = await heard(&table, batch: 2)
+        #expect(!refused.kept, "a batch taken after the close")
         let second = table.close()
         #expect(second.isEmpty)
     }
