@@ -4,6 +4,9 @@
 import TGCluster
 
 let bot = Bot()
+// Its handlers only await the Bot API: they run on each worker's event-loop thread, where the
+// jobs and the replies' answers arrive (no thread hand-over per update; see `Bot.WorkerThreads`).
+bot.workerThreads = .eventLoop
 bot.onCommand("start") { ctx in
     try await ctx.reply("Hi! Send me any text and I will send it back.")
 }

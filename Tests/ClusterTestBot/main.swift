@@ -6,6 +6,8 @@ import Locking
 import Synchronization
 
 let bot = Bot()
+// The worker-loop test runs this bot with its handlers on the workers' event-loop threads.
+if ProcessInfo.processInfo.environment["TESTBOT_WORKER_LOOP"] == "1" { bot.workerThreads = .eventLoop }
 
 /// The bot's own type called `State`: `import TGCluster` must leave the name free.
 enum State: String {
@@ -65,6 +67,11 @@ bot.onCommand("spin") { _ in
 }
 bot.onCommand("block") { _ in
     while true { usleep(100_000) }
+}
+// The name of the thread that runs the handler (the worker-loop test).
+bot.onCommand("thread") { ctx in
+    let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "?"
+    try await ctx.reply("thread: \(name.trimmingCharacters(in: .whitespacesAndNewlines))")
 }
 bot.onCommand("fail") { _ in
     struct Failure: Error {}

@@ -64,6 +64,15 @@ final class PeerLink: Sendable {
         bus.send(frame.encoded(), on: 0)
     }
 
+    /// The bus thread as a task executor (see `BusLoop`'s): where a worker runs its jobs when
+    /// the bot asks for it (`Bot.WorkerThreads.eventLoop`).
+    var executor: any TaskExecutor { bus }
+
+    /// Polls `guest`'s descriptor with the link's sockets (see `BusLoop.host`).
+    func host(_ guest: any BusGuest) {
+        bus.host(guest)
+    }
+
     /// DISCONNECT: the broker sends nothing more; READY is not said again.
     func drain() {
         perform(session.locked { $0.drain(now: .now) }, Callbacks())

@@ -8,8 +8,8 @@ import Locking
 import Synchronization
 import TGBot
 
-/// A worker: takes jobs from the broker, runs them as Swift tasks, acknowledges each when its
-/// handler has finished.
+/// A worker: takes jobs from the broker, runs them as Swift tasks (on Swift's pool, or on the
+/// link's bus thread: `Bot.WorkerThreads`), acknowledges each when its handler has finished.
 ///
 /// The protocol's peer side (READY, READY again, drain, refusal) is `PeerSession` behind
 /// `PeerLink`. A handler running past the deadline makes the process exit (`HangWatchdog`): a
@@ -50,6 +50,8 @@ final class WorkerService: JobPool {
     private let recorder: PeerMetricsRecorder
     /// The handlers' labels, for the metrics (the table is fixed once the bot runs).
     private let handlerLabels: [String]
+    /// Jobs run on the link's bus thread (`Bot.WorkerThreads.eventLoop`), not on Swift's pool.
+    private let onLoop: Bool
 
     init(bot: Bot, configuration: ClusterConfiguration, capacity: Int, client: BotClient,
          context: ZMQContext, logger: Logger) throws {
@@ -63,6 +65,7 @@ final class WorkerService: JobPool {
         recorder = PeerMetricsRecorder(client: client)
         floodTable = configuration.connectEndpoint == nil ? nil : client.configuration.limiter as? FloodGate
         handlerLabels = bot.handlers.map(\.label)
+        onLoop = bot.workerThreads == .eventLoop
         watchdog = HangWatchdog(deadline: configuration.jobDeadline, interval: min(configuration.heartbeat, .milliseconds(250))) { id, job in
             logger.error("a handler ran past its deadline; exiting so that its work is retried elsewhere",
                          metadata: ["job": "\(id)", "what": "\(job.what)", "deadline": "\(configuration.jobDeadline)"])
@@ -128,6 +131,10 @@ final class WorkerService: JobPool {
 
     /// Runs until `stop` completes, then drains: DISCONNECT, finish what is in flight.
     func run(until stop: @escaping @Sendable () async -> Void) async {
+        // `Bot.WorkerThreads.eventLoop`: the handlers run on the link's bus thread, and so does
+        // the client's plain-HTTP loop (an http:// IP address), so that a reply's answer is read
+        // where its handler goes on. It goes back to its own thread when the link's loop stops.
+        if onLoop, let lease = client.lendPlainHTTPLoop() { link.host(PlainHTTPGuest(lease)) }
         link.start(onFrame: { [self] frame in received(frame) }, onBrokerForgot: { [self] in handOver() },
                    onBrokerSilent: { [self] in brokerSilent() })
         let reporting = Task { [link, recorder] in
@@ -178,7 +185,11 @@ final class WorkerService: JobPool {
                               metadata: ["job": "\(job.id)"])
                 return
             }
-            Task { await self.execute(job) }
+            if onLoop {
+                Task(executorPreference: link.executor) { await self.execute(job) }
+            } else {
+                Task { await self.execute(job) }
+            }
         case .flood(let budget):
             // Before the job it goes with: the chat's sends here wait for what was sent elsewhere.
             floodTable?.absorb(budget)

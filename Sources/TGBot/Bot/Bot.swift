@@ -81,11 +81,19 @@ public final class Bot: HandlerRegistry {
         var conversations: [String: ConversationTimeout] = [:]
         var middlewares: [Middleware] = []
         var errorHandler: ErrorHandler?
+        var workerThreads = WorkerThreads.pool
     }
 
     private let table = Mutex(Table())
 
     public init() {}
+
+    /// Which thread of a worker runs the concurrent handlers (`.pool` unless set; see
+    /// `WorkerThreads`). Set it before the bot runs.
+    public var workerThreads: WorkerThreads {
+        get { table.locked { $0.workerThreads } }
+        set { table.locked { $0.workerThreads = newValue } }
+    }
 
     // MARK: - Handlers
 

@@ -1,0 +1,48 @@
+import ClusterRuntime
+import Foundation
+import Testing
+import TGClusterTesting
+
+/// `Bot.WorkerThreads`: a worker runs the bot's concurrent handlers on Swift's pool by default,
+/// and on its bus thread when the bot asks for `.eventLoop`, with its client's plain-HTTP loop
+/// lent to the same thread, so that a reply's answer is read where its handler goes on and the
+/// loop's own thread, `tgc.http`, sleeps through every reply.
+@Suite("Worker loop (processes)", .serialized)
+struct WorkerLoopIntegrationTests {
+    /// The test bot with `TESTBOT_WORKER_LOOP=1`: `/thread` answers from `tgc.bus`; forty echoes,
+    /// one at a time, come back in order while the worker's `tgc.http` thread wakes 0 times (40,
+    /// one per reply, when the worker does not lend its client's loop: tried); the cluster stops
+    /// cleanly (the jobs' tasks and the lease end with the bus loop).
+    @Test func onTheEventLoop_aHandlerRunsOnTheBusThread_andItsReplysAnswerIsReadThere() async throws {
+        let cluster = try await ClusterHarness(bot: testBot, workers: 1, environment: ["TESTBOT_WORKER_LOOP": "1"])
+        do {
+            try await cluster.send("/thread", chat: 7)
+            try await waitUntil("the /thread reply", timeout: .seconds(30)) { try await cluster.replyCount() >= 1 }
+            #expect(try await cluster.replies()[7] == ["thread: tgc.bus"])
+            let worker = try #require(cluster.child("worker"))
+            #expect(threadNames(of: worker).contains("tgc.http"), "the worker has no plain-HTTP loop: \(threadNames(of: worker))")
+            let before = wakeUps(worker, thread: "tgc.http")
+            for i in 1...40 {
+                try await cluster.send("echo \(i)", chat: 8)
+                try await waitUntil("reply \(i)", timeout: .seconds(30)) { try await cluster.replyCount() >= i + 1 }
+            }
+            let woke = wakeUps(worker, thread: "tgc.http") - before
+            #expect(woke <= 4, "the worker's tgc.http thread woke \(woke) times for 40 replies")
+            #expect(try await cluster.replies()[8] == (1...40).map { "echo \($0)" })
+            #expect(try await cluster.stop() == 0)
+        } catch {
+            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
+        }
+        await cluster.cleanUp()
+    }
+
+    /// By default a handler runs on Swift's pool, not on the worker's bus thread.
+    @Test func byDefault_aHandlerRunsOnSwiftsPool() async throws {
+        try await withCluster(bot: testBot, workers: 1) { cluster in
+            try await cluster.send("/thread", chat: 7)
+            try await waitUntil("the /thread reply", timeout: .seconds(30)) { try await cluster.replyCount() >= 1 }
+            let reply = try #require(try await cluster.replies()[7]?.first)
+            #expect(reply.hasPrefix("thread: ") && reply != "thread: tgc.bus", "\(reply)")
+        }
+    }
+}
