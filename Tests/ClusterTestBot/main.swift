@@ -68,6 +68,13 @@ bot.onCommand("spin") { _ in
 bot.onCommand("block") { _ in
     while true { usleep(100_000) }
 }
+// Computes for the seconds given without awaiting anything, then answers (the stall test).
+bot.onCommand("busy") { ctx in
+    let until = ContinuousClock.now + .milliseconds(Int((Double(ctx.arguments.first ?? "") ?? 1) * 1000))
+    var spins = 0
+    while ContinuousClock.now < until { spins &+= 1 }
+    try await ctx.reply("busy done")
+}
 // The name of the thread that runs the handler (the worker-loop test).
 bot.onCommand("thread") { ctx in
     let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "?"

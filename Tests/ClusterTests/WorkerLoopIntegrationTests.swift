@@ -36,6 +36,31 @@ struct WorkerLoopIntegrationTests {
         await cluster.cleanUp()
     }
 
+    /// A handler that computes for 2.6 s on the event loop holds the worker's bus thread: the
+    /// worker's log says so (a gap of two heartbeat intervals or more between two of its ticks)
+    /// and an update that came meanwhile waits for it. With 1.2 s heartbeats the broker's
+    /// patience is 4.8 s, so the same worker answers both (were it taken for dead, the test
+    /// would see another pid).
+    @Test func aHandlerHoldingTheLoop_isReportedAsAStall() async throws {
+        let cluster = try await ClusterHarness(bot: testBot, workers: 1, extra: ["--heartbeat", "1200ms"],
+                                               environment: ["TESTBOT_WORKER_LOOP": "1"])
+        do {
+            let worker = try #require(cluster.child("worker"))
+            try await cluster.send("/busy 2.6", chat: 7)
+            try await Task.sleep(for: .milliseconds(300))
+            try await cluster.send("meanwhile", chat: 8)
+            try await waitUntil("both answered", timeout: .seconds(30)) { try await cluster.replyCount() >= 2 }
+            let replies = try await cluster.replies()
+            #expect(replies[7] == ["busy done"] && replies[8] == ["meanwhile"], "\(replies)")
+            #expect(cluster.child("worker") == worker, "the worker was replaced")
+            try await waitUntil("the stall in the log", timeout: .seconds(10)) { cluster.logText().contains("did not turn for") }
+            #expect(try await cluster.stop() == 0)
+        } catch {
+            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
+        }
+        await cluster.cleanUp()
+    }
+
     /// By default a handler runs on Swift's pool, not on the worker's bus thread.
     @Test func byDefault_aHandlerRunsOnSwiftsPool() async throws {
         try await withCluster(bot: testBot, workers: 1) { cluster in

@@ -227,13 +227,14 @@ final class BrokerService: Sendable {
         if m.socket == Self.ingestSocket {
             return ingest(frame, from: peer, state: &state, now: now, appended: &appended)
         }
+        // Metrics and flood budgets are the service's, but like any frame they say the peer is
+        // alive: a peer's bus loop counts every send as its heartbeat, so a worker whose metrics
+        // (once a second) always came before its next heartbeat (`--heartbeat` of ~1 s or more)
+        // sent no heartbeat at all, and was declared lost every `liveness` intervals.
         if case .metrics(let report) = frame {
             telemetry.metrics.absorb(report, from: peer.bytes)
-            return []
-        }
-        if case .flood(let budget) = frame {
-            if RemotePeer.isRemote(peer.bytes) { floodTable?.absorb(budget) }
-            return []
+        } else if case .flood(let budget) = frame, RemotePeer.isRemote(peer.bytes) {
+            floodTable?.absorb(budget)
         }
         return state.received(frame, from: peer, now: now)
     }

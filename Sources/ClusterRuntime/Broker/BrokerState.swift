@@ -248,7 +248,8 @@ package struct BrokerState: Sendable {
         }
         peers.values[slot].lastSeen = now
         switch frame {
-        case .heartbeat:
+        case .heartbeat, .metrics, .flood:
+            // Heard; what metrics and budgets carry is the service's (`BrokerService`).
             return []
         case .disconnect:
             // Answered: every job this peer will get left before the answer (one pipe, in

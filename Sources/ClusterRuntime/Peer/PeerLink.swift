@@ -12,6 +12,8 @@ import Wire
 final class PeerLink: Sendable {
     private let bus: BusLoop
     private let session: Mutex<PeerSession>
+    private let stalls: Mutex<StallMeter>
+    private let liveness: Duration
     private let logger: Logger
 
     /// What the role is told, all called on the bus thread.
@@ -27,6 +29,8 @@ final class PeerLink: Sendable {
          context: ZMQContext, logger: Logger) throws {
         self.logger = logger
         session = Mutex(PeerSession(ready: ready, configuration: configuration, now: .now))
+        stalls = Mutex(StallMeter(interval: configuration.heartbeat, start: .now))
+        liveness = configuration.heartbeat * configuration.liveness
         let identity = "\(ready.role.name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let deadPeers = endpoint.hasPrefix("tcp://") ? LinkSecurity.deadPeerInterval(heartbeat: configuration.heartbeat) : nil
         // The session's clock ticks on the bus thread too: however busy Swift's pool is with
@@ -46,7 +50,9 @@ final class PeerLink: Sendable {
         perform(session.locked { $0.start(now: .now) }, callbacks)
         bus.attach { [self] message in
             if message.isTick {
-                perform(session.locked { $0.tick(now: .now) }, callbacks)
+                let now = ContinuousClock.now
+                if let gap = stalls.locked({ $0.tick(now: now) }) { reportStall(gap) }
+                perform(session.locked { $0.tick(now: now) }, callbacks)
                 return
             }
             let frame: Frame
@@ -86,6 +92,15 @@ final class PeerLink: Sendable {
     /// Stops reading and closes the socket (after what is queued, within LINGER).
     func close() {
         bus.shutdown()
+    }
+
+    private func reportStall(_ gap: Duration) {
+        let ms = Int(gap / .milliseconds(1)), limit = Int(liveness / .milliseconds(1))
+        logger.warning("""
+            the bus thread did not turn for \(ms) ms: nothing was read or sent meanwhile, heartbeats included \
+            (a handler computing on it, with Bot.workerThreads = .eventLoop, or a stalled host); \
+            past \(limit) ms the broker takes this process for dead
+            """, metadata: ["stalled_ms": "\(ms)"])
     }
 
     private func perform(_ actions: [PeerSession.Action], _ callbacks: Callbacks) {
