@@ -110,4 +110,15 @@ struct HTTPResponseParserTests {
         #expect(half.1 == .failed("the server closed the connection in the middle of its answer"))
         #expect(half.0.received > 0)
     }
+
+    /// A Content-Length no memory holds (the fuzzer's crash, with the largest length the parser
+    /// reads): nothing is reserved for it beyond `maxReserve`, the body grows as it comes, and
+    /// the server's close in the middle fails the answer. It trapped in the allocator before.
+    @Test func aHugeContentLength_reservesLittle_andFailsWhenTheBodyStops() {
+        let (parser, verdict) = Self.parse("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 999999999999999999\r\n\r\n<h1>502</h1>")
+        #expect(verdict == .needMore)
+        #expect(parser.body == Data("<h1>502</h1>".utf8))
+        let closed = Self.parse("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 999999999999999999\r\n\r\n<h1>502</h1>", close: true)
+        #expect(closed.1 == .failed("the server closed the connection in the middle of its answer"))
+    }
 }

@@ -22,6 +22,10 @@ package struct HTTPResponseParser {
 
     /// The head's limit: a larger one is not a Bot API answer.
     package static let maxHeadBytes = 64 * 1024
+    /// The most a Content-Length reserves before the body comes: a larger body grows as it
+    /// arrives. The length is the server's word: reserving it whole, a broken or hostile one
+    /// (`Content-Length: 33333333312`, the fuzzer's) took the process down.
+    package static let maxReserve = 1 << 20
 
     package private(set) var status = 0
     package private(set) var body = Data()
@@ -230,7 +234,7 @@ package struct HTTPResponseParser {
         } else if chunked {
             state = .chunkSize
         } else if let length {
-            body.reserveCapacity(length)
+            body.reserveCapacity(min(length, Self.maxReserve))
             if length == 0 { finish() } else { state = .fixed(remaining: length) }
         } else {
             keepAlive = false
