@@ -23,12 +23,7 @@ struct IngestPollerIntegrationTests {
             try await waitUntil("the warm-up answered", timeout: .seconds(30)) { try await cluster.replyCount() >= 1 }
             let ingest = try #require(cluster.child("ingest"))
             #expect(threadNames(of: ingest).contains("tgc.http"), "ingest has no plain-HTTP loop: \(threadNames(of: ingest))")
-            let before = wakeUps(ingest, thread: "tgc.http")
-            for i in 1...40 {
-                try await cluster.send("message \(i)", chat: 7)
-                try await waitUntil("reply \(i)", timeout: .seconds(30)) { try await cluster.replyCount() >= i + 1 }
-            }
-            let woke = wakeUps(ingest, thread: "tgc.http") - before
+            let woke = try await wakeUps(of: ingest, thread: "tgc.http", sending: 40, to: 7, through: cluster, after: 1) { "message \($0)" }
             #expect(woke <= 4, "ingest's tgc.http thread woke \(woke) times for 40 answers")
             #expect(try await cluster.stop() == 0)
         } catch {

@@ -21,12 +21,7 @@ struct WorkerLoopIntegrationTests {
             #expect(try await cluster.replies()[7] == ["thread: tgc.bus"])
             let worker = try #require(cluster.child("worker"))
             #expect(threadNames(of: worker).contains("tgc.http"), "the worker has no plain-HTTP loop: \(threadNames(of: worker))")
-            let before = wakeUps(worker, thread: "tgc.http")
-            for i in 1...40 {
-                try await cluster.send("echo \(i)", chat: 8)
-                try await waitUntil("reply \(i)", timeout: .seconds(30)) { try await cluster.replyCount() >= i + 1 }
-            }
-            let woke = wakeUps(worker, thread: "tgc.http") - before
+            let woke = try await wakeUps(of: worker, thread: "tgc.http", sending: 40, to: 8, through: cluster, after: 1) { "echo \($0)" }
             #expect(woke <= 4, "the worker's tgc.http thread woke \(woke) times for 40 replies")
             #expect(try await cluster.replies()[8] == (1...40).map { "echo \($0)" })
             #expect(try await cluster.stop() == 0)

@@ -48,6 +48,19 @@ func wakeUps(_ pid: pid_t, thread: String? = nil) -> Int {
     }
 }
 
+/// The wake-ups of thread `thread` of process `pid` while `count` messages go to chat `chat`
+/// one at a time, each waited for until its reply (on top of the `replied` before) has come:
+/// how the tests see which thread a reply's path wakes.
+func wakeUps(of pid: pid_t, thread: String, sending count: Int, to chat: Int64, through cluster: ClusterHarness,
+             after replied: Int, text: (Int) -> String) async throws -> Int {
+    let before = wakeUps(pid, thread: thread)
+    for i in 1...count {
+        try await cluster.send(text(i), chat: chat)
+        try await waitUntil("reply \(i)", timeout: .seconds(30)) { try await cluster.replyCount() >= replied + i }
+    }
+    return wakeUps(pid, thread: thread) - before
+}
+
 /// The project's test bot (Tests/ClusterTestBot), an executable product of this package.
 let testBot = "tgcluster-testbot"
 
