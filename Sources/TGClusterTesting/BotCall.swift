@@ -19,13 +19,17 @@ public struct BotCall: Sendable, Equatable, CustomStringConvertible {
     /// The caller's address as the emulator saw it (which host made the call); nil from
     /// in-process testers.
     public var from: String?
+    /// When the emulator took the call, by its clock: how far apart two replies came, measured
+    /// where they arrived rather than by a test's task. nil from in-process testers.
+    public var time: Date?
 
-    public init(method: String, ok: Bool, parameters: Data, error: String? = nil, from: String? = nil) {
+    public init(method: String, ok: Bool, parameters: Data, error: String? = nil, from: String? = nil, time: Date? = nil) {
         self.method = method
         self.ok = ok
         self.parameters = parameters
         self.error = error
         self.from = from
+        self.time = time
     }
 
     /// Reads one transcript entry (`method`, `params`, `ok`); nil for anything else.
@@ -35,6 +39,7 @@ public struct BotCall: Sendable, Equatable, CustomStringConvertible {
         ok = entry["ok"] as? Bool ?? false
         error = entry["description"] as? String
         from = entry["from"] as? String
+        time = (entry["time"] as? Double).map(Date.init(timeIntervalSince1970:))
         parameters = (try? JSONSerialization.data(withJSONObject: entry["params"] ?? [String: Any](), options: [.sortedKeys])) ?? Data("{}".utf8)
     }
 

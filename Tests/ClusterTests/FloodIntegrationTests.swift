@@ -3,13 +3,13 @@ import Testing
 import TGClusterTesting
 
 /// Telegram's flood limits kept by the cluster as a whole: four workers answer bursts in a few
-/// chats (each chat's jobs spread over the workers) against an emulator that enforces
+/// chats (each chat's jobs spread over the workers: `--dispatch spread`) against an emulator that enforces
 /// Telegram's limits, and it never has to refuse one; with the limits off it does.
 @Suite("Flood limits (processes)", .serialized)
 struct FloodIntegrationTests {
     /// 32 messages in 4 chats (8 each, at once); every one answered; the 429s the emulator gave.
     func burst(flood: String) async throws -> Int {
-        try await withCluster(bot: testBot, workers: 4, environment: ["TGCLUSTER_FLOOD": flood],
+        try await withCluster(bot: testBot, workers: 4, environment: ["TGCLUSTER_FLOOD": flood, "TGCLUSTER_DISPATCH": "spread"],
                               simConfigure: { $0.flood = .telegram }) { cluster in
             try await cluster.sim.generate(32, chats: 4)
             try await waitUntil("32 answers", timeout: .seconds(60)) {
@@ -37,7 +37,7 @@ struct FloodIntegrationTests {
     /// no burst (2 a second per chat, strictly) while the cluster's profile has bursts of 2: the
     /// 429s over all the sends (retries included) and over the sends after the first round.
     func strictServer(flood: String) async throws -> (all: Double, afterFirstRound: Int) {
-        try await withCluster(bot: testBot, workers: 4, environment: ["TGCLUSTER_FLOOD": flood],
+        try await withCluster(bot: testBot, workers: 4, environment: ["TGCLUSTER_FLOOD": flood, "TGCLUSTER_DISPATCH": "spread"],
                               simConfigure: { $0.flood = .telegram; $0.floodLimits.perChatRate = 2; $0.floodLimits.perChatBurst = 1 }) { cluster in
             var afterFirst = 0
             for round in 1...8 {

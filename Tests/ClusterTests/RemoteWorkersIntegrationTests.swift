@@ -185,7 +185,8 @@ struct RemoteWorkersIntegrationTests {
             try await withTestNetwork(hosts: 2) { network in
                 let port = freePort(address: network.coreAddress)
                 let connect = "tcp://\(network.coreAddress):\(port)"
-                var environment = ["TGCLUSTER_FLOOD": "telegram"]
+                // Spread: each of the chat's jobs goes to the other host (packed keeps them on one).
+                var environment = ["TGCLUSTER_FLOOD": "telegram", "TGCLUSTER_DISPATCH": "spread"]
                 if !budgets { environment["TGCLUSTER_FLOOD_BUDGETS"] = "off" }
                 try await Self.core(network, port: port, security: ["--key", keys.secret("broker"), "--allow-keys", keys.allowDir],
                                     environment: environment, telegramFlood: true) { cluster in

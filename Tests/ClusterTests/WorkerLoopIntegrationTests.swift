@@ -43,12 +43,43 @@ struct WorkerLoopIntegrationTests {
             let worker = try #require(cluster.child("worker"))
             try await cluster.send("/busy 2.6", chat: 7)
             try await Task.sleep(for: .milliseconds(300))
+            print("DBG before", cluster.peers())
             try await cluster.send("meanwhile", chat: 8)
+            for _ in 0..<6 { try await Task.sleep(for: .milliseconds(500)); print("DBG", cluster.peers().map { "\($0.pid) \($0.inFlight)" }) }
             try await waitUntil("both answered", timeout: .seconds(30)) { try await cluster.replyCount() >= 2 }
             let replies = try await cluster.replies()
             #expect(replies[7] == ["busy done"] && replies[8] == ["meanwhile"], "\(replies)")
             #expect(cluster.child("worker") == worker, "the worker was replaced")
             try await waitUntil("the stall in the log", timeout: .seconds(10)) { cluster.logText().contains("did not turn for") }
+            #expect(try await cluster.stop() == 0)
+        } catch {
+            Issue.record("\(error)\n\(cluster.logText().suffix(3000))")
+        }
+        await cluster.cleanUp()
+    }
+
+    /// Packed dispatch (the default) fills the first worker, but passes over one whose jobs
+    /// have not moved for its patience (500 ms): an update that comes a second into a handler's
+    /// 8 s computation on the loop goes to the other worker and is answered seconds before
+    /// the computation ends (both times the emulator's). Without the stall rule it waits on
+    /// the same worker and both answers leave together when the loop turns again (tried: 0.0 s
+    /// apart, in either order). Heartbeats of 3 s: the busy worker is not taken for dead.
+    @Test func packed_anUpdateBehindAComputingHandler_goesToTheOtherWorker() async throws {
+        let cluster = try await ClusterHarness(bot: testBot, workers: 2, extra: ["--heartbeat", "3s"],
+                                               environment: ["TESTBOT_WORKER_LOOP": "1"])
+        do {
+            try await waitUntil("two workers", timeout: .seconds(30)) { cluster.peers().filter { $0.role == "worker" }.count == 2 }
+            try await cluster.send("/busy 8", chat: 7)
+            try await waitUntil("the computation under way", timeout: .seconds(30)) {
+                cluster.peers().contains { $0.role == "worker" && $0.inFlight > 0 }
+            }
+            try await Task.sleep(for: .seconds(1))
+            try await cluster.send("meanwhile", chat: 8)
+            try await waitUntil("both answered", timeout: .seconds(30)) { try await cluster.replyCount() >= 2 }
+            let sent = try await cluster.calls().filter { $0.method == "sendMessage" && $0.ok }
+            let meanwhile = try #require(sent.first { $0.text == "meanwhile" }?.time)
+            let busy = try #require(sent.first { $0.text == "busy done" }?.time)
+            #expect(busy.timeIntervalSince(meanwhile) > 3, "answered \(busy.timeIntervalSince(meanwhile)) s before the computation ended")
             #expect(try await cluster.stop() == 0)
         } catch {
             Issue.record("\(error)\n\(cluster.logText().suffix(3000))")

@@ -94,6 +94,7 @@ final class BrokerService: Sendable {
         brokerConfig.maxAttempts = configuration.maxAttempts
         brokerConfig.fingerprint = bot.fingerprint
         brokerConfig.program = Bot.programName
+        brokerConfig.dispatch = configuration.dispatch
         brokerConfig.firstJobID = UInt64(Date().timeIntervalSince1970 * 1_000_000)
         // As long as the broker waits for any silent peer: a worker that has not said READY by
         // then is dead by the broker's own rule (and a loaded host still makes it in time).

@@ -90,7 +90,7 @@ extension BrokerState {
     }
 
     mutating func register(_ peer: PeerID, role: PeerRole, pid: UInt32, host: String, capacity: Int, now: ContinuousClock.Instant) -> [Action] {
-        peers[peer] = Peer(role: role, pid: pid, host: host, capacity: capacity, lastSeen: now, lastSent: now)
+        peers[peer] = Peer(role: role, pid: pid, host: host, capacity: capacity, lastSeen: now, lastSent: now, progressed: now)
         rotation.append(peer)
         return dispatch(now: now)
     }
@@ -140,7 +140,10 @@ extension BrokerState {
         // through Dictionary's subscript) costs eight heap allocations per call in optimised
         // Swift 6.3, once per DONE (counted with `scripts/bench allocs`).
         let slot = peers.index(forKey: peer)
-        if let slot { peers.values[slot].inFlight.remove(id) }
+        if let slot {
+            peers.values[slot].inFlight.remove(id)
+            peers.values[slot].progressed = now
+        }
         guard let i = jobs.index(forKey: id) else { return dispatch(now: now) }
         let (owned, quarantined, applies) = jobs.inPlace(i) { ($0.peer == peer, $0.quarantined, $0.applies) }
         guard owned else { return dispatch(now: now) }
@@ -272,7 +275,7 @@ extension BrokerState {
                 continue
             }
             let quarantined = jobs.inPlace(j) { $0.quarantined }
-            let peer = quarantined ? idleWorker() : nextWorkerWithFreeSlot()
+            let peer = quarantined ? idleWorker() : worker(now: now)
             guard let peer else {
                 deferred.append(queue)
                 // No free slot anywhere: nothing else can go either (an idle worker has slots).
@@ -290,6 +293,26 @@ extension BrokerState {
         // Back at the front, in order: not a new deque of every ready queue (one per chat with
         // work waiting) on each DONE that finds no second free slot.
         for queue in deferred.reversed() { ready.prepend(queue) }
+    }
+
+    /// The pool worker a job goes to, by `configuration.dispatch`.
+    mutating func worker(now: ContinuousClock.Instant) -> PeerID? {
+        switch configuration.dispatch {
+        case .packed: firstWorkerWithFreeSlot(now: now)
+        case .spread: nextWorkerWithFreeSlot()
+        }
+    }
+
+    /// The first pool worker in rotation with a free slot that is not stalled; a stalled one
+    /// only when no other has a slot (its jobs still count against its credit).
+    func firstWorkerWithFreeSlot(now: ContinuousClock.Instant) -> PeerID? {
+        var stalled: PeerID?
+        for peer in rotation {
+            guard let p = peers[peer], p.role == .worker, p.free > 0 else { continue }
+            guard p.stalled(at: now, after: configuration.stallAfter) else { return peer }
+            if stalled == nil { stalled = peer }
+        }
+        return stalled
     }
 
     /// The next pool worker in rotation with a free slot (moved to the back).
@@ -315,6 +338,7 @@ extension BrokerState {
             return (job.attempts, job.quarantined, job.payload)
         }
         let slot = peers.index(forKey: peer)!
+        if peers.values[slot].inFlight.isEmpty { peers.values[slot].progressed = now }
         peers.values[slot].inFlight.insert(id)
         if quarantined {
             peers.values[slot].exclusive = true

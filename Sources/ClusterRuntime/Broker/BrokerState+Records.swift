@@ -42,6 +42,9 @@ extension BrokerState {
         var inFlight = Set<JobID>()
         var lastSeen: ContinuousClock.Instant
         var lastSent: ContinuousClock.Instant
+        /// When it last finished a job or lent a slot, or took a job with none in flight:
+        /// `.packed` dispatch passes over a worker whose jobs have not moved for `stallAfter`.
+        var progressed: ContinuousClock.Instant
         var draining = false
         /// Running a quarantined job: gets nothing else meanwhile.
         var exclusive = false
@@ -50,6 +53,9 @@ extension BrokerState {
 
         var free: Int { draining || exclusive || reserved ? 0 : max(0, capacity - inFlight.count) }
         var idle: Bool { !draining && capacity > 0 && inFlight.isEmpty }
+        func stalled(at now: ContinuousClock.Instant, after patience: Duration) -> Bool {
+            !inFlight.isEmpty && now - progressed >= patience
+        }
     }
 }
 

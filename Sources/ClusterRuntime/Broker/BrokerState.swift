@@ -14,7 +14,9 @@ import Foundation
 ///   key, once per outbox id while it holds or recently finished them; EMITTED reports back.
 /// - Keeps one routing key's (chat's) updates in order across the pool: a key has at most one
 ///   job in flight; different keys run concurrently. Unordered handlers and named jobs skip it.
-/// - Gives no peer more jobs than its capacity (credit); a waiting job lends its slot.
+/// - Gives no peer more jobs than its capacity (credit); a waiting job lends its slot. Fills
+///   the first worker that is making progress before the next (`DispatchPolicy.packed`), or
+///   hands jobs out in turn (`.spread`).
 /// - Expires a silent peer after `liveness` heartbeat intervals and requeues its jobs at the
 ///   head of their keys. A requeued job is quarantined: it runs alone on a worker from then
 ///   on, so a poison update that kills its process is dead-lettered after `maxAttempts`
@@ -58,6 +60,12 @@ package struct BrokerState: Sendable {
         /// when ingest's POLLING does not come (ingest stopped or died between the two): the
         /// hold normally ends at POLLING, a millisecond or so after the ACK.
         package var pollHold: Duration = .milliseconds(20)
+        /// Which worker a pool job goes to (`DispatchPolicy`).
+        package var dispatch = DispatchPolicy.packed
+        /// Under `.packed`, a worker with jobs in flight that has finished none and lent no slot
+        /// for this long is passed over while another has a free slot. Longer than a Bot API
+        /// call takes (Telegram answers in 50–300 ms), shorter than a user notices.
+        package var stallAfter: Duration = .milliseconds(500)
 
         package init() {}
     }
@@ -261,6 +269,7 @@ package struct BrokerState: Sendable {
             return finish(JobID(id), outcome: outcome, output: output, from: peer, now: now)
         case .lend:
             peers[peer]!.capacity += 1
+            peers[peer]!.progressed = now
             return dispatch(now: now)
         case .reclaim:
             peers[peer]!.capacity = max(0, peers[peer]!.capacity - 1)

@@ -61,6 +61,9 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "This host's name in `tgcluster status` (default: $TGCLUSTER_HOST or the host name).")
     var host: String?
 
+    @Option(help: "How the broker hands jobs to workers with free slots: packed (the first that is making progress, the next when it is full or stalled) or spread (each job to the next in turn) (default: $TGCLUSTER_DISPATCH or packed).")
+    var dispatch: String?
+
     @Flag(name: .customLong("journal-archive"), help: "Move completed journal segments to journal/archive/ instead of deleting them.")
     var journalArchive = false
 
@@ -91,6 +94,12 @@ struct CommonOptions: ParsableArguments {
         if let allowKeys { c.allowedKeysDirectory = allowKeys }
         if let host { c.host = host }
         c.insecurePlaintext = insecurePlaintext
+        if let name = dispatch ?? ProcessInfo.processInfo.environment["TGCLUSTER_DISPATCH"], !name.isEmpty {
+            guard let policy = DispatchPolicy(rawValue: name) else {
+                throw ValidationError("--dispatch: expected packed or spread, got \(name)")
+            }
+            c.dispatch = policy
+        }
         if let spec = flood ?? ProcessInfo.processInfo.environment["TGCLUSTER_FLOOD"], !spec.isEmpty {
             do { c.flood = try FloodLimits.parse(spec) } catch { throw ValidationError(error.description) }
         }
@@ -109,6 +118,7 @@ struct CommonOptions: ParsableArguments {
         if let journalRetention { out += ["--journal-retention", journalRetention] }
         if journalArchive { out.append("--journal-archive") }
         if let flood { out += ["--flood", flood] }
+        if let dispatch { out += ["--dispatch", dispatch] }
         if let metricsListen { out += ["--metrics-listen", metricsListen] }
         if let remoteWorkers { out += ["--remote-workers", remoteWorkers] }
         if let connect { out += ["--connect", connect] }

@@ -37,6 +37,8 @@ package struct ClusterConfiguration: Sendable {
     /// The flood limits every process keeps to, together (`--flood`, `TGCLUSTER_FLOOD`); nil sends
     /// at once and only retries 429s.
     package var flood: FloodLimits? = FloodLimits()
+    /// Which worker the broker hands a pool job to (`--dispatch`, `TGCLUSTER_DISPATCH`).
+    package var dispatch = DispatchPolicy.packed
     /// Where the broker serves `/metrics` and `/healthz` (`--metrics-listen`); nil: not served.
     package var metricsListen: String?
     /// Where the broker also listens for workers on other hosts (`--remote-workers tcp://…`),
