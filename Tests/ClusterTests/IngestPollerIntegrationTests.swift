@@ -23,7 +23,7 @@ struct IngestPollerIntegrationTests {
             try await waitUntil("the warm-up answered", timeout: .seconds(30)) { try await cluster.replyCount() >= 1 }
             let ingest = try #require(cluster.child("ingest"))
             #expect(threadNames(of: ingest).contains("tgc.http"), "ingest has no plain-HTTP loop: \(threadNames(of: ingest))")
-            let woke = try await wakeUps(of: ingest, thread: "tgc.http", sending: 40, to: 7, through: cluster, after: 1) { "message \($0)" }
+            let woke = try await wakeUps(of: ingest, thread: "tgc.http", sending: 40, to: 7, through: cluster) { "message \($0)" }
             #expect(woke <= 4, "ingest's tgc.http thread woke \(woke) times for 40 answers")
             #expect(try await cluster.stop() == 0)
         } catch {

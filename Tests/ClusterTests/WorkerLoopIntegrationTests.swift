@@ -21,7 +21,7 @@ struct WorkerLoopIntegrationTests {
             #expect(try await cluster.replies()[7] == ["thread: tgc.bus"])
             let worker = try #require(cluster.child("worker"))
             #expect(threadNames(of: worker).contains("tgc.http"), "the worker has no plain-HTTP loop: \(threadNames(of: worker))")
-            let woke = try await wakeUps(of: worker, thread: "tgc.http", sending: 40, to: 8, through: cluster, after: 1) { "echo \($0)" }
+            let woke = try await wakeUps(of: worker, thread: "tgc.http", sending: 40, to: 8, through: cluster) { "echo \($0)" }
             #expect(woke <= 4, "the worker's tgc.http thread woke \(woke) times for 40 replies")
             #expect(try await cluster.replies()[8] == (1...40).map { "echo \($0)" })
             #expect(try await cluster.stop() == 0)
@@ -80,6 +80,8 @@ struct WorkerLoopIntegrationTests {
             let meanwhile = try #require(sent.first { $0.text == "meanwhile" }?.time)
             let busy = try #require(sent.first { $0.text == "busy done" }?.time)
             #expect(busy.timeIntervalSince(meanwhile) > 3, "answered \(busy.timeIntervalSince(meanwhile)) s before the computation ended")
+            let report = StatusReport.render(ControlAnswer(ok: true, broker: cluster.broker()))
+            #expect(report.contains("(dispatch packed)"), "\(report)")
             #expect(try await cluster.stop() == 0)
         } catch {
             Issue.record("\(error)\n\(cluster.logText().suffix(3000))")

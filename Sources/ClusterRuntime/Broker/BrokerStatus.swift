@@ -65,6 +65,8 @@ package struct BrokerStatus: Codable, Sendable, Equatable {
     package var botAPI: BotAPITotals? = nil
     /// True when this process long-polls too (`run --ingest-in-broker`): no ingest process runs.
     package var polls: Bool? = nil
+    /// Which worker gets a job (`--dispatch`: packed, spread); absent before 7 Dec.
+    package var dispatch: String? = nil
 
     /// Sums of the peers' METRICS reports, for `tgcluster status`.
     package struct BotAPITotals: Codable, Sendable, Equatable {
@@ -88,7 +90,7 @@ package struct BrokerStatus: Codable, Sendable, Equatable {
         case latencyP50 = "latency_ms_p50"
         case latencyP99 = "latency_ms_p99"
         case botAPI = "bot_api"
-        case polls
+        case polls, dispatch
     }
 
     /// The status file of a data dir; nil when there is none (yet) or it does not parse.

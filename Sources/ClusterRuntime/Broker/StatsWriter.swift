@@ -29,6 +29,7 @@ struct StatsWriter {
             })
         status.botAPI = botAPI()
         if polls { status.polls = true }
+        status.dispatch = state.configuration.dispatch.rawValue
         StatusFile.write(status, to: file)
     }
 }

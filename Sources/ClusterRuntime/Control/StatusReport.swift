@@ -38,7 +38,9 @@ package enum StatusReport {
             }.joined(separator: "; "))
         }
         let b = status.broker
-        lines.append("queued \(b?.queued ?? 0), in flight \(b?.inFlight ?? 0), completed \(b?.completed ?? 0), failed \(b?.failed ?? 0), "
+        // Packed, a busy worker's count next to idle ones is the policy at work, not a fault.
+        let dispatch = b?.dispatch.map { " (dispatch \($0))" } ?? ""
+        lines.append("queued \(b?.queued ?? 0), in flight \(b?.inFlight ?? 0)\(dispatch), completed \(b?.completed ?? 0), failed \(b?.failed ?? 0), "
                      + "requeued \(b?.requeued ?? 0), dead-lettered \(b?.deadLettered ?? 0), duplicates \(b?.duplicates ?? 0)")
         lines.append(String(format: "%.0f updates/s; handler latency p50 %.2f ms, p99 %.2f ms",
                             b?.updatesPerSecond ?? 0, b?.latencyP50 ?? 0, b?.latencyP99 ?? 0))

@@ -49,10 +49,11 @@ func wakeUps(_ pid: pid_t, thread: String? = nil) -> Int {
 }
 
 /// The wake-ups of thread `thread` of process `pid` while `count` messages go to chat `chat`
-/// one at a time, each waited for until its reply (on top of the `replied` before) has come:
+/// one at a time, each waited for until its reply (on top of those already sent) has come:
 /// how the tests see which thread a reply's path wakes.
 func wakeUps(of pid: pid_t, thread: String, sending count: Int, to chat: Int64, through cluster: ClusterHarness,
-             after replied: Int, text: (Int) -> String) async throws -> Int {
+             text: (Int) -> String) async throws -> Int {
+    let replied = try await cluster.replyCount()
     let before = wakeUps(pid, thread: thread)
     for i in 1...count {
         try await cluster.send(text(i), chat: chat)
