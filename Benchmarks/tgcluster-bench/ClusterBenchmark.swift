@@ -41,8 +41,13 @@ enum ClusterBenchmark {
     /// `--worker-nice=N`, `--ingest-in-broker`: passed to this build's `run` (focus, the table,
     /// light load, compare's "this").
     nonisolated(unsafe) static var runExtras: [String] = []
+    /// Handlers in flight per worker, for every build the run starts (`--concurrency=N`;
+    /// 256 by default here, `run`'s own default is 64): packed dispatch puts as many of a
+    /// batch on one worker as this allows, so it is part of the workload.
+    nonisolated(unsafe) static var concurrency = "256"
 
     static func run(arguments: [String]) async throws {
+        if let n = BenchSetup.value("concurrency", in: arguments), let value = Int(n), value > 0 { concurrency = "\(value)" }
         if let nice = BenchSetup.value("worker-nice", in: arguments) { runExtras = ["--worker-nice", nice] }
         if arguments.contains("--ingest-in-broker") { runExtras.append("--ingest-in-broker") }
         if !runExtras.isEmpty { print("this build's run: \(runExtras.joined(separator: " "))") }
@@ -78,7 +83,7 @@ enum ClusterBenchmark {
             for workers in [1, 2, 4] {
                 let target = Target(name: "echobot \(workers) worker\(workers > 1 ? "s" : "")",
                                     command: [binDir.appendingPathComponent("echobot").path, "run", "--workers", "\(workers)",
-                                              "--concurrency", "256", "--poll-timeout", "10"] + runExtras,
+                                              "--concurrency", concurrency, "--poll-timeout", "10"] + runExtras,
                                     childrenFile: "supervisor.json")
                 let r = try await measure(target, latency: latency, updates: n, chats: chats)
                 results["\(workers)/\(latency)"] = r
@@ -123,14 +128,14 @@ enum ClusterBenchmark {
     /// machine's drift hits both alike; medians and their ratio.
     static func compare(baseline: String, rounds: Int, latencies: [Int]) async throws {
         let n = 5000, chats = 500
-        print("cluster compare: echobot 4 workers, \(n) updates over \(chats) chats; \(rounds) alternating rounds; medians")
+        print("cluster compare: echobot 4 workers of \(concurrency) handlers, \(n) updates over \(chats) chats; \(rounds) alternating rounds; medians")
         print("  this build: \(binDir.path)\n  baseline:   \(baseline)")
         for latency in latencies {
             var ours: [Result] = [], theirs: [Result] = []
             for _ in 0..<rounds {
                 for (dir, into) in [(binDir.path, 0), (baseline, 1)] {
                     let target = Target(name: "echobot", command: [URL(fileURLWithPath: dir).appendingPathComponent("echobot").path, "run",
-                                                                   "--workers", "4", "--concurrency", "256", "--poll-timeout", "10"]
+                                                                   "--workers", "4", "--concurrency", concurrency, "--poll-timeout", "10"]
                                                                    + (into == 0 ? runExtras : []),
                                         childrenFile: "supervisor.json")
                     let r = try await measure(target, latency: latency, updates: n, chats: chats)
@@ -158,7 +163,7 @@ enum ClusterBenchmark {
         for _ in 0..<rounds {
             let name = "echobot \(workers) worker\(workers > 1 ? "s" : "")"
             let target = Target(name: name, command: [binDir.appendingPathComponent("echobot").path, "run", "--workers", "\(workers)",
-                                                      "--concurrency", "256", "--poll-timeout", "10"] + runExtras, childrenFile: "supervisor.json")
+                                                      "--concurrency", concurrency, "--poll-timeout", "10"] + runExtras, childrenFile: "supervisor.json")
             let r = try await measure(target, latency: latency, updates: updates, chats: max(1, updates / 10))
             report("\(name), \(latency) ms", r)
             results.append(r)
