@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TGClusterTesting
 @testable import ClusterRuntime
@@ -44,5 +45,27 @@ struct SupervisorWakeTests {
         await wake.wait(until: start + .milliseconds(600))
         let waited = ContinuousClock.now - start
         #expect(waited >= .milliseconds(600), "ended early after \(waited): the first wait's deadline came at ~300 ms")
+    }
+
+    /// A deadline whose timer fires before the wait has parked (a short delay, a thread
+    /// preempted between the two) still ends that wait. Lost, the supervisor's loop slept until
+    /// the next child event or request: no watchdog ping to the service manager meanwhile (CI:
+    /// `systemd notify`, 0 pings in 3 s). Each wait a microsecond long; a second word ends a
+    /// wait that missed its deadline, and counts it.
+    @Test func aDeadlineThatPassesBeforeTheWaitParks_stillEndsIt() async {
+        let wake = SupervisorWake()
+        let lost = Mutex(0)
+        for _ in 0..<2_000 {
+            let done = Mutex(false)
+            DispatchQueue.global().asyncAfter(deadline: .now() + 1) {
+                guard !done.withLock({ $0 }) else { return }
+                lost.withLock { $0 += 1 }
+                wake.post()
+            }
+            await wake.wait(until: .now + .microseconds(1))
+            done.withLock { $0 = true }
+            if lost.withLock({ $0 }) > 0 { break }
+        }
+        #expect(lost.withLock { $0 } == 0, "a deadline passed and the wait went on until a word")
     }
 }

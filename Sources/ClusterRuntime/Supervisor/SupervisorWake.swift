@@ -27,9 +27,7 @@ final class SupervisorWake: Sendable {
             s.generation += 1
             return s.generation
         }
-        let delay = deadline - .now
-        guard delay > .zero else { return }
-        DispatchQueue.global().asyncAfter(deadline: .now() + delay.seconds) { [self] in post(generation: generation) }
+        guard deadline > .now else { return }
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let now = state.withLock { s -> Bool in
                 if s.posted {
@@ -39,7 +37,15 @@ final class SupervisorWake: Sendable {
                 s.waiter = c
                 return false
             }
-            if now { c.resume() }
+            if now {
+                c.resume()
+                return
+            }
+            // The timer is armed once the wait is parked: armed before, a short deadline (or a
+            // thread preempted between the two) fired it while no one waited, and it was lost;
+            // the loop then slept until the next word (CI: no watchdog ping for 3 s).
+            let delay = max(.zero, deadline - .now)
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay.seconds) { [self] in post(generation: generation) }
         }
     }
 
