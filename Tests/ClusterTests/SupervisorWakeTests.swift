@@ -50,20 +50,20 @@ struct SupervisorWakeTests {
     /// A deadline whose timer fires before the wait has parked (a short delay, a thread
     /// preempted between the two) still ends that wait. Lost, the supervisor's loop slept until
     /// the next child event or request: no watchdog ping to the service manager meanwhile (CI:
-    /// `systemd notify`, 0 pings in 3 s). Each wait a microsecond long; a second word ends a
-    /// wait that missed its deadline, and counts it.
+    /// `systemd notify`, 0 pings in 3 s). Each wait a microsecond long; 5 s later a word ends
+    /// the wait if it is still parked, and counts it (a wait ended by its deadline but resumed
+    /// late by a loaded pool is not parked, and not counted).
     @Test func aDeadlineThatPassesBeforeTheWaitParks_stillEndsIt() async {
         let wake = SupervisorWake()
-        let lost = Mutex(0)
-        for _ in 0..<2_000 {
-            let done = Mutex(false)
-            DispatchQueue.global().asyncAfter(deadline: .now() + 1) {
-                guard !done.withLock({ $0 }) else { return }
-                lost.withLock { $0 += 1 }
-                wake.post()
+        let lost = Mutex(0), current = Mutex(0)
+        // At most 2 s of waits: no check (5 s after its own wait) comes during a later one.
+        let end = ContinuousClock.now + .seconds(2)
+        for i in 1...2_000 where ContinuousClock.now < end {
+            current.withLock { $0 = i }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 5) {
+                if current.withLock({ $0 }) == i, wake.post() { lost.withLock { $0 += 1 } }
             }
             await wake.wait(until: .now + .microseconds(1))
-            done.withLock { $0 = true }
             if lost.withLock({ $0 }) > 0 { break }
         }
         #expect(lost.withLock { $0 } == 0, "a deadline passed and the wait went on until a word")

@@ -16,8 +16,10 @@ final class SupervisorWake: Sendable {
 
     private let state = Mutex(State())
 
-    /// Ends the current wait, or the next one at once.
-    func post() {
+    /// Ends the current wait, or the next one at once. True when a wait was parked and this
+    /// ended it (the tests tell a wait that missed its deadline from one merely resumed late).
+    @discardableResult
+    func post() -> Bool {
         post(generation: nil)
     }
 
@@ -49,7 +51,8 @@ final class SupervisorWake: Sendable {
         }
     }
 
-    private func post(generation: UInt64?) {
+    @discardableResult
+    private func post(generation: UInt64?) -> Bool {
         let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
             if let generation, generation != s.generation { return nil }
             guard let w = s.waiter else {
@@ -60,5 +63,6 @@ final class SupervisorWake: Sendable {
             return w
         }
         waiter?.resume()
+        return waiter != nil
     }
 }
