@@ -41,9 +41,10 @@ enum ClusterBenchmark {
     /// `--worker-nice=N`, `--ingest-in-broker`: passed to this build's `run` (focus, the table,
     /// light load, compare's "this").
     nonisolated(unsafe) static var runExtras: [String] = []
-    /// Handlers in flight per worker, for every build the run starts (`--concurrency=N`;
-    /// 256 by default here, `run`'s own default is 64): packed dispatch puts as many of a
-    /// batch on one worker as this allows, so it is part of the workload.
+    /// Handlers in flight per worker in the table, `--focus` and `--baseline` runs, for both
+    /// builds (`--concurrency=N`; 256 by default here; light load runs at `run`'s own 64):
+    /// packed dispatch puts as many of a batch on one worker as this allows, so it is part of
+    /// the workload.
     nonisolated(unsafe) static var concurrency = "256"
 
     static func run(arguments: [String]) async throws {

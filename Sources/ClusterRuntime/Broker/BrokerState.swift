@@ -268,8 +268,8 @@ package struct BrokerState: Sendable {
         case .done(let id, let outcome, let output):
             return finish(JobID(id), outcome: outcome, output: output, from: peer, now: now)
         case .lend:
-            peers[peer]!.capacity += 1
-            peers[peer]!.progressed = now
+            peers.values[slot].capacity += 1
+            peers.values[slot].progressed = now
             return dispatch(now: now)
         case .reclaim:
             peers[peer]!.capacity = max(0, peers[peer]!.capacity - 1)
