@@ -43,9 +43,7 @@ struct WorkerLoopIntegrationTests {
             let worker = try #require(cluster.child("worker"))
             try await cluster.send("/busy 2.6", chat: 7)
             try await Task.sleep(for: .milliseconds(300))
-            print("DBG before", cluster.peers())
             try await cluster.send("meanwhile", chat: 8)
-            for _ in 0..<6 { try await Task.sleep(for: .milliseconds(500)); print("DBG", cluster.peers().map { "\($0.pid) \($0.inFlight)" }) }
             try await waitUntil("both answered", timeout: .seconds(30)) { try await cluster.replyCount() >= 2 }
             let replies = try await cluster.replies()
             #expect(replies[7] == ["busy done"] && replies[8] == ["meanwhile"], "\(replies)")
