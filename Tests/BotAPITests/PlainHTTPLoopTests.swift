@@ -15,6 +15,29 @@ struct PlainHTTPLoopTests {
         return request
     }
 
+    /// The table of transfers in flight probes linearly from a key's bucket (its hash's low
+    /// bits), and a delete walks the run of occupied buckets after the removed key. Transfer
+    /// numbers are consecutive: hashed to themselves they filled one unbroken run as long as
+    /// the transfers in flight (256 here: every finished request walked them all, ~1,900
+    /// instructions). Hashed by `TableHash`, the longest run stays short.
+    @Test func consecutiveTransferNumbers_leaveNoLongRunOfOccupiedBuckets() {
+        for seed in [0, 12345, -987_654_321] {
+            var occupied = [Bool](repeating: false, count: 512)  // 256 in flight: half full
+            for n in UInt64(1_000)..<UInt64(1_256) {
+                var bucket = PlainHTTPTransferID(n)._rawHashValue(seed: seed) & 511
+                while occupied[bucket] { bucket = (bucket + 1) & 511 }
+                occupied[bucket] = true
+            }
+            var longest = 0, run = 0
+            for b in 0..<(512 * 2) {  // twice round, for a run that wraps
+                run = occupied[b & 511] ? min(run + 1, 512) : 0
+                longest = max(longest, run)
+            }
+            // A random function at half load: runs of a few dozen at most; the identity: 256.
+            #expect(longest < 64, "seed \(seed): a run of \(longest) occupied buckets")
+        }
+    }
+
     @Test func whatItSends_plainHTTPAtAnIPAddress_theRestIsLibcurls() throws {
         func takes(_ url: String) -> Bool {
             guard let target = PlainHTTPTarget(url: url) else { return false }

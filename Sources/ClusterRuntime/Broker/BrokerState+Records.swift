@@ -1,3 +1,4 @@
+import BotAPI
 import Foundation
 import Wire
 

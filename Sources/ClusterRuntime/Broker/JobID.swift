@@ -1,3 +1,5 @@
+import BotAPI
+
 /// A job's number as the broker's tables key it: `jobs`, each peer's jobs in flight and the
 /// queues. The wire carries the bare `UInt64` (`Job.id`, DONE); this type exists for its hash
 /// (`TableHash`, not SipHash: see there).

@@ -1,3 +1,4 @@
+import BotAPI
 import Foundation
 
 /// A peer as the broker's tables know it: its identity on the broker's sockets (ZeroMQ's routing
