@@ -109,6 +109,7 @@ public final class PlainHTTPLoop: Sendable {
         return try await perform(request, to: target)
     }
 
+    @inline(__always)
     func perform(_ request: HTTPRequest, to target: PlainHTTPTarget) async throws -> HTTPResponse {
         let id = nextID.add(1, ordering: .relaxed).newValue
         return try await withTaskCancellationHandler {
