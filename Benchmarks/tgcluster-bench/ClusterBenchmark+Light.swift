@@ -29,12 +29,14 @@ extension ClusterBenchmark {
             loop.append(try await lightLoad(raw, argumentsAfterURL: true))
         }
         func median(_ ls: [Light], _ f: (Light) -> Double) -> Double { ls.map(f).sorted()[ls.count / 2] }
-        for (name, digits, f) in [("p50 ms", 2, { (l: Light) in l.p50 }), ("p99 ms", 2, { $0.p99 }), ("CPU µs/update", 0, { $0.cpuMicrosPerUpdate })] {
+        for (name, digits, f) in [("p50 ms", 2, { (l: Light) in l.p50 }), ("p99 ms", 2, { $0.p99 }), ("CPU µs/update", 0, { $0.cpuMicrosPerUpdate }),
+                                  ("wake-ups/upd.", 1, { $0.wakeUpsPerUpdate })] {
             let (a, b, r) = (median(this, f), median(base, f), median(loop, f))
             print("  \(pad(name, 14)) this \(lpad(fixed(a, 2), 8))  baseline \(lpad(fixed(b, 2), 8))  raw loop \(lpad(fixed(r, 2), 8))"
                   + "  this/baseline \(fixed(a / b, 2))  this/raw \(fixed(a / r, 2))  baseline/raw \(fixed(b / r, 2))"
                   + "   (this: \(this.map { fixed(f($0), digits) }.joined(separator: " ")); baseline: \(base.map { fixed(f($0), digits) }.joined(separator: " ")))")
         }
+        printWakeUpFloor(cluster: median(this, \.wakeUpsPerUpdate), raw: median(loop, \.wakeUpsPerUpdate), rawCPU: median(loop, \.cpuMicrosPerUpdate))
     }
 
     /// The peers' Python (scripts/bench --peers makes the venv), or nil with a word why.
@@ -63,6 +65,17 @@ extension ClusterBenchmark {
               + "CPU \(fixed(rawLight.cpuMicrosPerUpdate, 0)) µs/update")
         print("  echobot ×4 vs the raw loop at light load: p50 \(fixed(light.p50 / rawLight.p50, 2))×, p99 \(fixed(light.p99 / rawLight.p99, 2))×, "
               + "CPU per update \(fixed(light.cpuMicrosPerUpdate / rawLight.cpuMicrosPerUpdate, 2))× (targets: ≤ 1.1×, ≤ 1.1×, ≤ 0.35×)")
+        printWakeUpFloor(cluster: light.wakeUpsPerUpdate, raw: rawLight.wakeUpsPerUpdate, rawCPU: rawLight.cpuMicrosPerUpdate)
+    }
+
+    /// The wake-ups per update of both, and what the cluster's alone cost at this machine's
+    /// price of a wake-up (measured now, `WakeUpCost`), against the raw loop's whole CPU.
+    static func printWakeUpFloor(cluster: Double, raw: Double, rawCPU: Double) {
+        let cost = WakeUpCost.measure()
+        let floor = cluster * cost.microsPerWakeUp
+        print("  wake-ups per update: echobot ×4 \(fixed(cluster, 1)), raw loop \(fixed(raw, 1)); one wake-up costs "
+              + "\(fixed(cost.microsPerWakeUp, 1)) µs of CPU here (two threads over a pipe, 4 ms apart, \(cost.wakeUps) wake-ups), so the "
+              + "cluster's alone are \(fixed(floor, 0)) µs per update, \(fixed(floor / rawCPU, 2))× the raw loop's whole CPU")
     }
 
     /// What light load costs: reply latency and CPU per update (every process of the target).
@@ -70,6 +83,8 @@ extension ClusterBenchmark {
         var p50: Double
         var p99: Double
         var cpuMicrosPerUpdate: Double
+        /// Times a thread of the target slept and was woken (voluntary context switches).
+        var wakeUpsPerUpdate: Double
     }
 
     /// 200 updates/s for 5 s (open loop, 0 ms) into an idle target: the latency it adds and the
@@ -88,14 +103,29 @@ extension ClusterBenchmark {
         try await Task.sleep(for: .milliseconds(500))
         let pids = [process.processIdentifier] + children(dataDir, target).map(\.0)
         let cpu0 = pids.reduce(0) { $0 + cpuTicks($1) }
+        let wakeUps0 = pids.reduce(0) { $0 + voluntarySwitches($1) }
         let n = 1000
         let sent = try await injectAt200PerSecond(sim, count: n, label: "light", firstChat: 1000)
         while ((try await sim.stats())["messages_sent"] as? Int ?? 0) < n + 100 { try await Task.sleep(for: .milliseconds(20)) }
         let cpu1 = pids.reduce(0) { $0 + cpuTicks($1) }
+        let wakeUps1 = pids.reduce(0) { $0 + voluntarySwitches($1) }
         let latencies = try await replyLatencies(sim, sent: sent)
         process.stop()
         return Light(p50: latencies[latencies.count / 2], p99: latencies[latencies.count * 99 / 100],
-                     cpuMicrosPerUpdate: Double(cpu1 - cpu0) / clockTicksPerSecond * 1e6 / Double(n))
+                     cpuMicrosPerUpdate: Double(cpu1 - cpu0) / clockTicksPerSecond * 1e6 / Double(n),
+                     wakeUpsPerUpdate: Double(wakeUps1 - wakeUps0) / Double(n))
+    }
+
+    /// The voluntary context switches of every thread of `pid` so far (a thread that ended
+    /// meanwhile takes its count with it: the process's threads here live as long as it does).
+    static func voluntarySwitches(_ pid: pid_t) -> Int {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.reduce(0) { sum, tid in
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/status", encoding: .utf8),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("voluntary_ctxt_switches:") }),
+                  let count = Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) else { return sum }
+            return sum + count
+        }
     }
 
     /// Injects `count` text updates ("<label> <i>") at 200 a second over 50 chats from
