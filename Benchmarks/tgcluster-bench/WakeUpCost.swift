@@ -17,7 +17,7 @@ enum WakeUpCost {
     static func measure(handOvers: Int = 400, gap: Duration = .milliseconds(4)) -> Reading {
         var ping: [Int32] = [0, 0], pong: [Int32] = [0, 0]
         guard pipe(&ping) == 0, pipe(&pong) == 0 else { return Reading(microsPerWakeUp: 0, wakeUps: 0) }
-        defer { for fd in ping + pong { close(fd) } }
+        defer { for fd in [ping[0], pong[0], pong[1]] { close(fd) } }
         let echoed = Usage.Box()
         let echo = Thread { [ping, pong] in
             var byte: UInt8 = 0
@@ -35,6 +35,8 @@ enum WakeUpCost {
             guard write(ping[1], &byte, 1) == 1, read(pong[0], &byte, 1) == 1 else { break }
         }
         let own = Usage.now() - start
+        // The echo thread's read ends here even if a hand-over failed above (end of file).
+        close(ping[1])
         let other = echoed.wait()
         let wakeUps = own.wakeUps + other.wakeUps
         return Reading(microsPerWakeUp: wakeUps > 0 ? (own.micros + other.micros) / Double(wakeUps) : 0, wakeUps: wakeUps)
