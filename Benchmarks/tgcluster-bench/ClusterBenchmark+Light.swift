@@ -103,29 +103,17 @@ extension ClusterBenchmark {
         try await Task.sleep(for: .milliseconds(500))
         let pids = [process.processIdentifier] + children(dataDir, target).map(\.0)
         let cpu0 = pids.reduce(0) { $0 + cpuTicks($1) }
-        let wakeUps0 = pids.reduce(0) { $0 + voluntarySwitches($1) }
+        let wakeUps0 = pids.reduce(0) { $0 + ProcessThreads.wakeUps(of: $1) }
         let n = 1000
         let sent = try await injectAt200PerSecond(sim, count: n, label: "light", firstChat: 1000)
         while ((try await sim.stats())["messages_sent"] as? Int ?? 0) < n + 100 { try await Task.sleep(for: .milliseconds(20)) }
         let cpu1 = pids.reduce(0) { $0 + cpuTicks($1) }
-        let wakeUps1 = pids.reduce(0) { $0 + voluntarySwitches($1) }
+        let wakeUps1 = pids.reduce(0) { $0 + ProcessThreads.wakeUps(of: $1) }
         let latencies = try await replyLatencies(sim, sent: sent)
         process.stop()
         return Light(p50: latencies[latencies.count / 2], p99: latencies[latencies.count * 99 / 100],
                      cpuMicrosPerUpdate: Double(cpu1 - cpu0) / clockTicksPerSecond * 1e6 / Double(n),
                      wakeUpsPerUpdate: Double(wakeUps1 - wakeUps0) / Double(n))
-    }
-
-    /// The voluntary context switches of every thread of `pid` so far (a thread that ended
-    /// meanwhile takes its count with it: the process's threads here live as long as it does).
-    static func voluntarySwitches(_ pid: pid_t) -> Int {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        return tasks.reduce(0) { sum, tid in
-            guard let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/status", encoding: .utf8),
-                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("voluntary_ctxt_switches:") }),
-                  let count = Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) else { return sum }
-            return sum + count
-        }
     }
 
     /// Injects `count` text updates ("<label> <i>") at 200 a second over 50 chats from

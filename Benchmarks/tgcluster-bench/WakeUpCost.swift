@@ -1,3 +1,4 @@
+import BotAPI
 import Foundation
 
 /// What one wake-up costs on this machine: two threads hand a byte back and forth over pipes,
@@ -31,7 +32,7 @@ enum WakeUpCost {
         var byte: UInt8 = 0
         let start = Usage.now()
         for _ in 0..<handOvers {
-            Thread.sleep(forTimeInterval: Double(gap.components.attoseconds) / 1e18 + Double(gap.components.seconds))
+            Thread.sleep(forTimeInterval: gap.seconds)
             guard write(ping[1], &byte, 1) == 1, read(pong[0], &byte, 1) == 1 else { break }
         }
         let own = Usage.now() - start

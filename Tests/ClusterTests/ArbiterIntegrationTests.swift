@@ -42,11 +42,11 @@ struct ArbiterIntegrationTests {
         do {
             let supervisor = cluster.process.processIdentifier
             let children = cluster.children().map(\.pid)
-            func watching() -> Int { children.reduce(0) { $0 + wakeUps($1, thread: "tgc.parentwatch") + wakeUps($1, thread: "tgc.watchdog") } }
+            func watching() -> Int { children.reduce(0) { $0 + ProcessThreads.wakeUps(of: $1, thread: "tgc.parentwatch") + ProcessThreads.wakeUps(of: $1, thread: "tgc.watchdog") } }
             try await Task.sleep(for: .seconds(1))
-            let (before, watchesBefore) = (wakeUps(supervisor), watching())
+            let (before, watchesBefore) = (ProcessThreads.wakeUps(of: supervisor), watching())
             try await Task.sleep(for: .seconds(3))
-            let perSecond = Double(wakeUps(supervisor) - before) / 3
+            let perSecond = Double(ProcessThreads.wakeUps(of: supervisor) - before) / 3
             #expect(perSecond < 40, "the idle supervisor woke \(perSecond) times a second")
             // Each child waits for its supervisor's end on a pidfd (`ParentWatch`), and a job
             // watchdog with nothing to watch sleeps a whole deadline (`HangWatchdog.nextCheck`):

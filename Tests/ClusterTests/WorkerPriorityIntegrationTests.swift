@@ -42,6 +42,6 @@ struct WorkerPriorityIntegrationTests {
 
     /// The nice value of each thread of `pid`.
     static func niceValues(_ pid: pid_t) -> [Int32] {
-        threadIDs(of: pid).compactMap { id_t($0) }.compactMap { WorkerPriority.nice(of: $0) }
+        ProcessThreads.ids(of: pid).compactMap { id_t($0) }.compactMap { WorkerPriority.nice(of: $0) }
     }
 }

@@ -262,8 +262,8 @@ package struct BrokerState: Sendable {
         case .disconnect:
             // Answered: every job this peer will get left before the answer (one pipe, in
             // order), so once it has the answer and nothing runs, it may leave.
-            peers[peer]!.draining = true
-            if peers[peer]!.inFlight.isEmpty { removePeer(peer) }
+            peers.values[slot].draining = true
+            if peers.values[slot].inFlight.isEmpty { removePeer(peer) }
             return [.send(peer: peer, .disconnect)] + dispatch(now: now)
         case .done(let id, let outcome, let output):
             return finish(JobID(id), outcome: outcome, output: output, from: peer, now: now)
@@ -272,7 +272,7 @@ package struct BrokerState: Sendable {
             peers.values[slot].progressed = now
             return dispatch(now: now)
         case .reclaim:
-            peers[peer]!.capacity = max(0, peers[peer]!.capacity - 1)
+            peers.values[slot].capacity = max(0, peers.values[slot].capacity - 1)
             return []
         case .submit(let taskID, let name, let input):
             let id = takeJobID()

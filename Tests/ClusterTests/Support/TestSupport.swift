@@ -25,27 +25,10 @@ func expectedEcho(chats: Int, count: Int, firstChat: Int64 = 100_000) -> [Int64:
     return out
 }
 
-/// The thread ids of process `pid` (`/proc/<pid>/task`); none once it is gone.
-func threadIDs(of pid: pid_t) -> [String] {
-    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-}
-
 /// The names of process `pid`'s threads (`/proc/<pid>/task/*/comm`).
 func threadNames(of pid: pid_t) -> [String] {
-    threadIDs(of: pid).compactMap { try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/comm", encoding: .utf8) }
+    ProcessThreads.ids(of: pid).compactMap { try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/comm", encoding: .utf8) }
         .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-}
-
-/// Voluntary context switches (a thread went to sleep and was woken) of `pid`'s threads whose
-/// name starts with `thread`, or of all of them.
-func wakeUps(_ pid: pid_t, thread: String? = nil) -> Int {
-    threadIDs(of: pid).reduce(0) { sum, task in
-        let dir = "/proc/\(pid)/task/\(task)"
-        if let thread, (try? String(contentsOfFile: dir + "/comm", encoding: .utf8))?.hasPrefix(thread) != true { return sum }
-        let status = (try? String(contentsOfFile: dir + "/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("voluntary_ctxt_switches:") }
-        return sum + (line.flatMap { Int($0.split(separator: "\t").last ?? "") } ?? 0)
-    }
 }
 
 /// The wake-ups of thread `thread` of process `pid` while `count` messages go to chat `chat`
@@ -54,12 +37,12 @@ func wakeUps(_ pid: pid_t, thread: String? = nil) -> Int {
 func wakeUps(of pid: pid_t, thread: String, sending count: Int, to chat: Int64, through cluster: ClusterHarness,
              text: (Int) -> String) async throws -> Int {
     let replied = try await cluster.replyCount()
-    let before = wakeUps(pid, thread: thread)
+    let before = ProcessThreads.wakeUps(of: pid, thread: thread)
     for i in 1...count {
         try await cluster.send(text(i), chat: chat)
         try await waitUntil("reply \(i)", timeout: .seconds(30)) { try await cluster.replyCount() >= replied + i }
     }
-    return wakeUps(pid, thread: thread) - before
+    return ProcessThreads.wakeUps(of: pid, thread: thread) - before
 }
 
 /// The project's test bot (Tests/ClusterTestBot), an executable product of this package.
