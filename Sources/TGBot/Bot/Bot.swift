@@ -42,7 +42,11 @@ public final class Bot: HandlerRegistry {
     package struct Registration: Sendable {
         /// What the handler matches, in words (`command /start`): part of the fingerprint.
         package var label: String
-        package var kinds: Set<UpdateKind>
+        package var kinds: Set<UpdateKind> { didSet { kindList = Array(kinds) } }
+        /// `kinds` as a list, for the broker's routing: a handler names one to three kinds, and
+        /// comparing them costs less than hashing the update's kind into the set (a `String`
+        /// through SipHash, per handler tried, per update).
+        private(set) var kindList: [UpdateKind]
         /// The filter's test alone: `route` checks `kinds` first.
         package var matches: @Sendable (RawUpdate) -> Bool
         package var mode: Mode
@@ -50,6 +54,24 @@ public final class Bot: HandlerRegistry {
         package var handler: Handler
         /// A two-step handler's second step (see `HandlerRegistry.on(_:prepare:apply:)`).
         package var apply: ApplyStep?
+
+        package init(label: String, kinds: Set<UpdateKind>, matches: @escaping @Sendable (RawUpdate) -> Bool, mode: Mode, ordered: Bool,
+                     handler: @escaping Handler, apply: ApplyStep?) {
+            self.label = label
+            self.kinds = kinds
+            kindList = Array(kinds)
+            self.matches = matches
+            self.mode = mode
+            self.ordered = ordered
+            self.handler = handler
+            self.apply = apply
+        }
+
+        /// Whether updates of `kind` may match (no kinds named: every kind may).
+        @inline(__always)
+        func accepts(_ kind: UpdateKind) -> Bool {
+            kindList.isEmpty || kindList.contains(kind)
+        }
     }
 
     /// Where an update goes: the index of its handler, which process kind, and whether it keeps
@@ -276,8 +298,8 @@ public final class Bot: HandlerRegistry {
         // One walk to the text for all the text filters below (a table of commands, then text).
         let raw = kind.carriesMessage ? raw.locatingText() : raw
         for i in (start + 1)..<max(start + 1, handlers.count) {
-            let h = handlers[i]
-            if (h.kinds.isEmpty || h.kinds.contains(kind)) && h.matches(raw) {
+            if handlers[i].accepts(kind) && handlers[i].matches(raw) {
+                let h = handlers[i]
                 return Route(handler: UInt16(i), serial: h.mode == .serial, ordered: h.ordered, applies: h.apply != nil)
             }
         }
