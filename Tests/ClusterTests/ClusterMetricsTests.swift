@@ -85,13 +85,16 @@ struct ClusterMetricsTests {
         return (r.status, r.output)
     }
 
-    /// Every series the Grafana dashboard (deploy/grafana) queries is one the cluster exposes.
-    @Test func theDashboard_queriesOnlySeriesTheClusterExposes() throws {
+    /// Every family the cluster has: the broker's figures, an fsync, and a report with each
+    /// kind of figure a peer sends.
+    static func everyFamilyExposed() throws -> String {
         let m = ClusterMetrics()
         m.observe(Self.figures(completed: 10))
         m.fsynced(0.004)
         var report = PeerMetrics()
         report.calls = ["sendMessage": ["ok": 3]]
+        report.retries = 1
+        report.tooManyRequests = 1
         report.floodWaitSeconds = 0.5
         report.durations["echo"] = .init(buckets: PeerMetrics.durationBounds.count)
         report.durations["echo"]!.record(0.01, bounds: PeerMetrics.durationBounds)
@@ -100,9 +103,37 @@ struct ClusterMetricsTests {
         report.commitSeconds = .init(buckets: PeerMetrics.durationBounds.count)
         report.commitSeconds!.record(0.01, bounds: PeerMetrics.durationBounds)
         m.absorb(try JSONEncoder().encode(report), from: Data("s".utf8))
-        let exposed = String(decoding: m.exposition(), as: UTF8.self)
-        let dashboard = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("deploy/grafana/tgcluster.json")
+        return String(decoding: m.exposition(), as: UTF8.self)
+    }
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// The README's table of metrics names exactly the families exposed: a name that changed
+    /// (the move to swift-prometheus's descriptors splits each name and joins it again) or one
+    /// the table lacks fails here. `{a,b}` inside a name stands for both; at its end, labels.
+    @Test func theReadmesTable_namesEveryFamilyExposed_andNoOther() throws {
+        let exposed = Set(try Self.everyFamilyExposed().matches(of: #/# TYPE (tgcluster_[a-z0-9_]+) /#).map { String($0.output.1) })
+        let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        let table = try #require(readme.components(separatedBy: "| metric | what |").dropFirst().first?.components(separatedBy: "\n\n").first)
+        var documented = Set<String>()
+        for match in table.matches(of: /`(tgcluster_[a-z0-9_{},]+)`/) {
+            var name = String(match.output.1)
+            if name.hasSuffix("}"), let open = name.lastIndex(of: "{") { name = String(name[..<open]) }  // labels
+            if let group = name.firstMatch(of: /\{([a-z0-9_,]+)\}/) {
+                for part in group.output.1.split(separator: ",") { documented.insert(name.replacingCharacters(in: group.range, with: part)) }
+            } else {
+                documented.insert(name)
+            }
+        }
+        #expect(exposed.count >= 25)
+        #expect(documented == exposed, "README only: \(documented.subtracting(exposed).sorted()); exposed only: \(exposed.subtracting(documented).sorted())")
+    }
+
+    /// Every series the Grafana dashboard (deploy/grafana) queries is one the cluster exposes.
+    @Test func theDashboard_queriesOnlySeriesTheClusterExposes() throws {
+        let exposed = try Self.everyFamilyExposed()
+        let dashboard = Self.repository.appendingPathComponent("deploy/grafana/tgcluster.json")
         let text = try String(contentsOf: dashboard, encoding: .utf8)
         _ = try JSONSerialization.jsonObject(with: Data(text.utf8))
         let queried = Set(text.matches(of: /tgcluster_[a-z0-9_]+/).map { String($0.output) })

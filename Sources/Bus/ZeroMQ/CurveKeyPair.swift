@@ -19,7 +19,7 @@ public struct CurveKeyPair: Sendable, Equatable {
         var pub = [CChar](repeating: 0, count: 41)
         var sec = [CChar](repeating: 0, count: 41)
         guard zmq_curve_keypair(&pub, &sec) == 0 else { throw ZMQError.last("zmq_curve_keypair") }
-        return CurveKeyPair(publicKey: String(cString: pub), secretKey: String(cString: sec))
+        return CurveKeyPair(publicKey: String(nulTerminated: pub), secretKey: String(nulTerminated: sec))
     }
 
     /// The public key that belongs to a Z85 secret key; nil if `secretKey` is not one.
@@ -27,7 +27,7 @@ public struct CurveKeyPair: Sendable, Equatable {
         guard isZ85Key(secretKey) else { return nil }
         var pub = [CChar](repeating: 0, count: 41)
         guard zmq_curve_public(&pub, secretKey) == 0 else { return nil }
-        return String(cString: pub)
+        return String(nulTerminated: pub)
     }
 
     /// 40 characters of Z85's alphabet.

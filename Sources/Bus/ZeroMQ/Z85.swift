@@ -10,6 +10,6 @@ public enum Z85 {
         let ok = bytes.withUnsafeBytes { raw in
             zmq_z85_encode(&text, raw.bindMemory(to: UInt8.self).baseAddress, raw.count) != nil
         }
-        return ok ? String(cString: text) : nil
+        return ok ? String(nulTerminated: text) : nil
     }
 }

@@ -56,7 +56,7 @@ public final class ZMQSocket {
         var buffer = [CChar](repeating: 0, count: 1024)
         var size = buffer.count
         guard zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, &buffer, &size) == 0 else { return nil }
-        return String(cString: buffer)
+        return String(nulTerminated: buffer)
     }
 
     /// The descriptor libzmq signals when the socket's state changes (`ZMQ_FD`): readable when

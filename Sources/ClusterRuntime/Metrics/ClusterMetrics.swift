@@ -29,9 +29,9 @@ package final class ClusterMetrics: Sendable {
     private let fsync: ValueHistogram
 
     package init() {
-        fsync = registry.makeValueHistogram(name: "tgcluster_journal_fsync_duration_seconds", labels: [],
-                                            buckets: PeerMetrics.durationBounds,
-                                            help: "Duration of the journal's group fsync, which every acknowledgement waits for.")
+        fsync = registry.makeValueHistogram(
+            descriptor: Self.named("tgcluster_journal_fsync_duration_seconds", "Duration of the journal's group fsync, which every acknowledgement waits for."),
+            labels: [], buckets: PeerMetrics.durationBounds)
     }
 
     /// The exposition, Prometheus text format 0.0.4.
@@ -99,23 +99,23 @@ package final class ClusterMetrics: Sendable {
         add("tgcluster_botapi_429_total", "429 answers from the Bot API (retried ones included).", now.tooManyRequests - before.tooManyRequests)
         let waited = now.floodWaitSeconds - before.floodWaitSeconds
         if waited > 0 {
-            registry.makeCounter(name: "tgcluster_flood_wait_seconds_total", labels: [],
-                                 help: "Seconds calls waited for the shared flood limits.").increment(by: waited)
+            registry.makeCounter(descriptor: Self.named("tgcluster_flood_wait_seconds_total", "Seconds calls waited for the shared flood limits."),
+                                 labels: []).increment(by: waited)
         }
         for (label, histogram) in now.durations {
             replay(histogram, minus: before.durations[label], into: registry.makeValueHistogram(
-                name: "tgcluster_handler_duration_seconds", labels: [("handler", label)], buckets: PeerMetrics.durationBounds,
-                help: "Duration of handlers, jobs, timers and deferred calls, by what ran."), bounds: PeerMetrics.durationBounds)
+                descriptor: Self.named("tgcluster_handler_duration_seconds", "Duration of handlers, jobs, timers and deferred calls, by what ran."),
+                labels: [("handler", label)], buckets: PeerMetrics.durationBounds), bounds: PeerMetrics.durationBounds)
         }
         if let sizes = now.groupSizes {
             replay(sizes, minus: before.groupSizes, into: registry.makeValueHistogram(
-                name: "tgcluster_sequencer_group_size", labels: [], buckets: PeerMetrics.groupSizeBounds,
-                help: "Serial updates committed together."), bounds: PeerMetrics.groupSizeBounds)
+                descriptor: Self.named("tgcluster_sequencer_group_size", "Serial updates committed together."),
+                labels: [], buckets: PeerMetrics.groupSizeBounds), bounds: PeerMetrics.groupSizeBounds)
         }
         if let commits = now.commitSeconds {
             replay(commits, minus: before.commitSeconds, into: registry.makeValueHistogram(
-                name: "tgcluster_sequencer_commit_duration_seconds", labels: [], buckets: PeerMetrics.durationBounds,
-                help: "Duration of a group commit, handlers and fsync included."), bounds: PeerMetrics.durationBounds)
+                descriptor: Self.named("tgcluster_sequencer_commit_duration_seconds", "Duration of a group commit, handlers and fsync included."),
+                labels: [], buckets: PeerMetrics.durationBounds), bounds: PeerMetrics.durationBounds)
         }
     }
 
@@ -154,11 +154,24 @@ package final class ClusterMetrics: Sendable {
     }
 
     private func add(_ name: String, _ help: String, _ delta: Int, labels: [(String, String)] = []) {
-        let counter = registry.makeCounter(name: name, labels: labels, help: help)
+        let counter = registry.makeCounter(descriptor: Self.named(name, help), labels: labels)
         if delta > 0 { counter.increment(by: Int64(delta)) }
     }
 
     private func gauge(_ name: String, _ help: String, _ value: Double) {
-        registry.makeGauge(name: name, labels: [], help: help).set(value)
+        registry.makeGauge(descriptor: Self.named(name, help), labels: []).set(value)
+    }
+
+    /// A whole name of this file's as swift-prometheus's descriptor (which its name-and-help
+    /// calls gave way to): the `tgcluster` prefix its namespace, a base unit or `total` at the
+    /// end its unit. The descriptor joins them back into the same name, so the series keep theirs.
+    static func named(_ name: String, _ help: String) -> MetricNameDescriptor {
+        let namespace = "tgcluster"
+        precondition(name.hasPrefix(namespace + "_"), "a cluster metric starts with tgcluster_")
+        let rest = String(name.dropFirst(namespace.count + 1))
+        guard let unit = ["total", "seconds", "bytes"].first(where: { rest.hasSuffix("_" + $0) }) else {
+            return MetricNameDescriptor(namespace: namespace, metricName: rest, unitName: "", helpText: help)
+        }
+        return MetricNameDescriptor(namespace: namespace, metricName: String(rest.dropLast(unit.count + 1)), unitName: unit, helpText: help)
     }
 }

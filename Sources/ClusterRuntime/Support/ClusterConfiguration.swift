@@ -1,3 +1,4 @@
+import Bus
 import BotAPI
 import Foundation
 
@@ -119,7 +120,7 @@ package struct ClusterConfiguration: Sendable {
     /// The host name, as the kernel has it.
     package static var defaultHost: String {
         var name = [CChar](repeating: 0, count: 256)
-        return gethostname(&name, name.count) == 0 ? String(cString: name) : "localhost"
+        return gethostname(&name, name.count) == 0 ? String(nulTerminated: name) : "localhost"
     }
 
     func file(_ name: String) -> URL {
