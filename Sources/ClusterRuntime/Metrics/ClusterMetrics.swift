@@ -165,7 +165,7 @@ package final class ClusterMetrics: Sendable {
     /// A whole name of this file's as swift-prometheus's descriptor (which its name-and-help
     /// calls gave way to): the `tgcluster` prefix its namespace, a base unit or `total` at the
     /// end its unit. The descriptor joins them back into the same name, so the series keep theirs.
-    static func named(_ name: String, _ help: String) -> MetricNameDescriptor {
+    private static func named(_ name: String, _ help: String) -> MetricNameDescriptor {
         let namespace = "tgcluster"
         precondition(name.hasPrefix(namespace + "_"), "a cluster metric starts with tgcluster_")
         let rest = String(name.dropFirst(namespace.count + 1))

@@ -43,7 +43,7 @@ public final class Bot: HandlerRegistry {
         /// What the handler matches, in words (`command /start`): part of the fingerprint.
         package var label: String
         package var kinds: Set<UpdateKind> { didSet { kindList = Array(kinds) } }
-        /// `kinds` as a list, for the broker's routing: a handler names one to three kinds, and
+        /// `kinds` as a list, for the broker's routing: a handler names a few kinds at most, and
         /// comparing them costs less than hashing the update's kind into the set (a `String`
         /// through SipHash, per handler tried, per update).
         private(set) var kindList: [UpdateKind]
