@@ -69,12 +69,22 @@ public struct UpdateEnvelope: Sendable, Equatable {
     }
 
     public init(decoding data: Data, textPosition: TextPosition = .unknown) throws(FrameError) {
-        var r = ByteReader(data)
-        updateID = try r.i64()
-        routingKey = try r.routingKey()
-        kind = UpdateKind(rawValue: try r.shortString())
+        // The fields before the JSON in one look at the bytes: read one by one (`ByteReader`),
+        // each was a `withUnsafeBytes` on the slice, ~270 instructions apiece, five per update.
+        let fields = data.withUnsafeBytes { raw -> (id: Int64, keyKind: UInt8, keyID: Int64, kind: String?, end: Int)? in
+            guard raw.count >= 18, raw.count >= 18 + Int(raw[17]) else { return nil }
+            let end = 18 + Int(raw[17])
+            let kind = String(validating: UnsafeRawBufferPointer(rebasing: raw[18..<end]).assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+            return (Int64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: Int64.self)), raw[8],
+                    Int64(bigEndian: raw.loadUnaligned(fromByteOffset: 9, as: Int64.self)), kind, end)
+        }
+        guard let fields else { throw FrameError("frame too short") }
+        routingKey = try RoutingKey?(wireKind: fields.keyKind, id: fields.keyID)
+        guard let kind = fields.kind else { throw FrameError("a string that is not UTF-8") }
+        updateID = fields.id
+        self.kind = UpdateKind(rawValue: kind)
         storage = data
-        jsonStart = r.offset
+        jsonStart = data.startIndex + fields.end
         self.textPosition = textPosition
     }
 

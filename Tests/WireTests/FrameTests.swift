@@ -76,6 +76,24 @@ struct FrameTests {
         }
     }
 
+    /// An envelope's fields are read in one look at its bytes: each damage is still its error.
+    @Test func anEnvelopesDamagedFields_areErrors() {
+        var w = ByteWriter()
+        Self.envelope.encode(into: &w)
+        let good = w.data
+        #expect((try? UpdateEnvelope(decoding: good)) == Self.envelope)
+        #expect((try? UpdateEnvelope(decoding: (Data("wire".utf8) + good)[4...])) == Self.envelope)  // a slice, not from zero
+        #expect(throws: FrameError("frame too short")) { try UpdateEnvelope(decoding: good.prefix(17)) }
+        #expect(throws: FrameError("frame too short")) { try UpdateEnvelope(decoding: good.prefix(18 + 3)) }  // the kind cut
+        var key = good
+        key[8] = 9
+        #expect(throws: FrameError("unknown routing key kind 9")) { try UpdateEnvelope(decoding: key) }
+        var text = good
+        text[18] = 0xC3
+        text[19] = 0x28
+        #expect(throws: FrameError("a string that is not UTF-8")) { try UpdateEnvelope(decoding: text) }
+    }
+
     @Test func theTextPosition_travelsWithUpdatesAndJobs() throws {
         var located = Self.envelope
         located.textPosition = .at(41)
