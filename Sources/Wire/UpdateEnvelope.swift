@@ -71,6 +71,8 @@ public struct UpdateEnvelope: Sendable, Equatable {
     public init(decoding data: Data, textPosition: TextPosition = .unknown) throws(FrameError) {
         // The fields before the JSON in one look at the bytes: read one by one (`ByteReader`),
         // each was a `withUnsafeBytes` on the slice, ~270 instructions apiece, five per update.
+        // Offsets (the layout above): update_id 0..<8, key kind 8, key 9..<17, kind's length 17,
+        // the kind from 18, the JSON after it.
         let fields = data.withUnsafeBytes { raw -> (id: Int64, keyKind: UInt8, keyID: Int64, kind: String?, end: Int)? in
             guard raw.count >= 18, raw.count >= 18 + Int(raw[17]) else { return nil }
             let end = 18 + Int(raw[17])
