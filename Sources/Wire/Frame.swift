@@ -62,8 +62,8 @@ public enum Frame: Sendable, Equatable {
     /// 7: outbox action 3, an update passed on to a concurrent handler. 8: one ZeroMQ frame per
     /// message (header, command, arguments and payload together). 9: where an update's text
     /// lies, beside each envelope in UPDATES and in JOB kind 0 (`TextPosition`). 10: UPDATES'
-    /// flags (hold the jobs) and POLLING.
-    public static let version: UInt8 = 10
+    /// flags (hold the jobs) and POLLING. 11: BUNDLE (a round's messages for one peer in one).
+    public static let version: UInt8 = 11
     static let magic = Data("TGC".utf8)
     /// `magic` as the top three bytes of the header read as a big-endian `UInt32`.
     static let magicWord: UInt32 = magic.reduce(0) { $0 << 8 | UInt32($1) }
@@ -237,6 +237,10 @@ public enum Frame: Sendable, Equatable {
             frame = .flood(FloodBudget(chatID: try r.i64(), until: try r.i64()))
         case .handover:
             frame = .handover(try Handover(decoding: &r))
+        case .bundle:
+            // The bus takes bundles apart before delivery (`Frame.unbundle`): one here is damaged.
+            _ = try unbundle(message)
+            throw FrameError("a BUNDLE the bus did not take apart")
         }
         try r.expectEnd()
         return frame
@@ -268,7 +272,7 @@ public enum Frame: Sendable, Equatable {
     }
 
     enum Command: UInt8 {
-        case ready = 0x01, heartbeat = 0x02, disconnect = 0x03, refuse = 0x04
+        case ready = 0x01, heartbeat = 0x02, disconnect = 0x03, refuse = 0x04, bundle = 0x05
         case updates = 0x10, ack = 0x11, busy = 0x12, polling = 0x13
         case job = 0x20, done = 0x21, lend = 0x22, reclaim = 0x23
         case submit = 0x30, result = 0x31, emit = 0x32, emitted = 0x33, schedule = 0x34

@@ -135,8 +135,8 @@ struct FrameTests {
 
     @Test func anOlderPeer_isRefusedByItsHeader() {
         var parts = Frame.heartbeat.encoded()
-        parts[0][3] = 9
-        #expect(throws: FrameError("protocol version 9 (this is 10)")) { try Frame.decode(parts) }
+        parts[0][3] = Frame.version - 1
+        #expect(throws: FrameError("protocol version \(Frame.version - 1) (this is \(Frame.version))")) { try Frame.decode(parts) }
         // Version 7's layout (header, command and arguments as frames of their own) is refused too.
         #expect(throws: FrameError.self) { try Frame.decode([Data("TGC".utf8) + Data([7]), Data([0x02]), Data()]) }
     }

@@ -12,9 +12,13 @@ extension BusLoop {
         public var security: ZMQSecurity = .none
         /// ZMTP heartbeats at this interval (see `ZMQSocket.detectDeadPeers`); nil: none.
         public var deadPeerInterval: Duration?
+        /// A round's messages for one peer leave as one (see `Bundling`); nil: each alone.
+        /// Received bundles are taken apart into their messages before delivery.
+        public var bundling: Bundling?
 
         public init(kind: ZMQSocket.Kind, identity: String? = nil, bind: [String] = [], connect: [String] = [],
-                    highWaterMark: Int32 = 10_000, security: ZMQSecurity = .none, deadPeerInterval: Duration? = nil) {
+                    highWaterMark: Int32 = 10_000, security: ZMQSecurity = .none, deadPeerInterval: Duration? = nil,
+                    bundling: Bundling? = nil) {
             self.kind = kind
             self.identity = identity
             self.bind = bind
@@ -22,6 +26,7 @@ extension BusLoop {
             self.highWaterMark = highWaterMark
             self.security = security
             self.deadPeerInterval = deadPeerInterval
+            self.bundling = bundling
         }
     }
 

@@ -15,7 +15,9 @@ import DequeModule
 /// DONE or a broker's ACK then wakes no bus thread. Otherwise outbound messages enter a locked
 /// queue with a byte on the pipe; a send from this thread itself needs no byte, since the loop
 /// looks at the queue before it polls again. A message that would block at the high-water mark
-/// waits in order for its socket to become writable.
+/// waits in order for its socket to become writable. On a socket made with `Bundling`, the
+/// messages a round queued for one peer leave as one, and bundles that arrive are delivered
+/// as the messages they carry.
 public final class BusLoop: Sendable {
     public let inbound: AsyncStream<Message>
     /// Per socket, the endpoint it bound last as libzmq reports it (a `tcp://…:*` with its
@@ -97,7 +99,7 @@ public final class BusLoop: Sendable {
                 o.sockets = lendable
             }
             if self.inline { self.attached.wait() }
-            self.run(sockets, descriptors: descriptors)
+            self.run(sockets, descriptors: descriptors, bundling: specs.map(\.bundling))
         }
         thread.start()
         ready.wait()
@@ -277,7 +279,7 @@ public final class BusLoop: Sendable {
     /// then its descriptor will signal the next arrival) whenever it may hold a message the
     /// descriptor will not announce: at start, when the descriptor signalled, after a send on
     /// it, and after a round that stopped at its bound.
-    private func run(_ sockets: [ZMQSocket], descriptors fds: [Int32]) {
+    private func run(_ sockets: [ZMQSocket], descriptors fds: [Int32], bundling: [Bundling?]) {
         let given = attachment.locked { $0 }
         let endOfRound = given?.roundEnd
         let emit: (Message) -> Void = given?.handler ?? { [continuation] in continuation.yield($0) }
@@ -304,8 +306,7 @@ public final class BusLoop: Sendable {
             }
             if let arriving { guest.adopt(arriving, into: &descriptors) }
             run(&jobs, sendingInto: &spare)
-            for (index, frames) in spare where index < sockets.count { pending[index].append(frames) }
-            spare.removeAll(keepingCapacity: true)
+            Self.queue(&spare, into: &pending, bundling: bundling)
             if let beat = heartbeat, let due = nextBeat, clock.now >= due {
                 if pending[beat.socket].isEmpty { pending[beat.socket].append(beat.frames) }
                 nextBeat = clock.now + beat.interval
@@ -326,7 +327,7 @@ public final class BusLoop: Sendable {
                 var drained = false
                 for _ in 0..<1000 {
                     guard let frames = try? socket.receive() else { drained = true; break }
-                    emit(Message(socket: index, frames: frames, userID: socket.lastUserID))
+                    Self.deliver(frames, from: index, userID: socket.lastUserID, bundling: bundling[index], to: emit)
                     delivered = true
                     if offThread.load(ordering: .acquiring) { _ = flush() }
                 }

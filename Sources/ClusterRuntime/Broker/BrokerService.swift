@@ -57,7 +57,7 @@ final class BrokerService: Sendable {
         try LinkSecurity.checkLocal(configuration.workersSocket, flag: "--workers-endpoint", configuration, logger: logger)
         var sockets: [BusLoop.SocketSpec] = [
             .init(kind: .router, bind: [configuration.ingestSocket]),
-            .init(kind: .router, bind: [configuration.workersSocket], highWaterMark: 100_000),
+            .init(kind: .router, bind: [configuration.workersSocket], highWaterMark: 100_000, bundling: .frames),
             .init(kind: .dealer, connect: [configuration.controlSocket], highWaterMark: 100),
         ]
         var allowed: AllowedKeys?
@@ -71,7 +71,7 @@ final class BrokerService: Sendable {
                 allowed = keys
             }
             sockets.append(.init(kind: .router, bind: [remote], highWaterMark: 100_000, security: security,
-                                 deadPeerInterval: LinkSecurity.deadPeerInterval(heartbeat: configuration.heartbeat)))
+                                 deadPeerInterval: LinkSecurity.deadPeerInterval(heartbeat: configuration.heartbeat), bundling: .frames))
         }
         self.allowed = allowed
         self.zap = zap

@@ -36,7 +36,7 @@ final class PeerLink: Sendable {
         // The session's clock ticks on the bus thread too: however busy Swift's pool is with
         // handlers, the broker's silence is noticed on time.
         bus = try BusLoop(context: context, sockets: [.init(kind: .dealer, identity: identity, connect: [endpoint], security: security,
-                                                            deadPeerInterval: deadPeers)],
+                                                            deadPeerInterval: deadPeers, bundling: .frames)],
                           tick: configuration.heartbeat,
                           heartbeat: .init(socket: 0, frames: Frame.heartbeat.encoded(), interval: configuration.heartbeat),
                           inline: true)

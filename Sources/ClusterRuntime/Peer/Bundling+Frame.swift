@@ -1,0 +1,10 @@
+import Bus
+import Foundation
+import Wire
+
+extension Bundling {
+    /// BUNDLE frames (`Frame.bundle`): the broker's sockets for workers and the sequencer, and
+    /// their links to it. A damaged bundle is delivered as it came, and the receiver's decode
+    /// says what is wrong with it.
+    static let frames = Bundling(pack: { Frame.bundle($0) }, unpack: { try? Frame.unbundle($0) })
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// BUNDLE: several messages for one peer in one ZeroMQ message, `header | BUNDLE | (u32 length
+/// | message)…`, each message a whole frame with its own header. The bus packs a round's
+/// messages for a peer (`Bundling` in `Bus`) and takes a bundle apart before anything decodes
+/// it: a BUNDLE never reaches `decode` unless it is damaged, and it never holds another.
+///
+/// Both directions copy with one look at the bytes (not a `ByteWriter` or `ByteReader` call
+/// per part): they run once per message the bundle carries.
+extension Frame {
+    /// One BUNDLE carrying `messages` (encoded frames), in order.
+    public static func bundle(_ messages: [Data]) -> Data {
+        var total = 5
+        for message in messages { total += 4 + message.count }
+        var out = Data(count: total)
+        out.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: (magicWord << 8 | UInt32(version)).bigEndian, toByteOffset: 0, as: UInt32.self)
+            raw[4] = Command.bundle.rawValue
+            var at = 5
+            for message in messages {
+                raw.storeBytes(of: UInt32(message.count).bigEndian, toByteOffset: at, as: UInt32.self)
+                at += 4
+                message.withUnsafeBytes { part in
+                    if let base = part.baseAddress { (raw.baseAddress! + at).copyMemory(from: base, byteCount: part.count) }
+                }
+                at += message.count
+            }
+        }
+        return out
+    }
+
+    /// The messages a BUNDLE carries, each a `Data` of its own indexed from zero (a JOB keeps
+    /// its message while it runs; a slice would keep the whole bundle); nil when `message` is
+    /// not a BUNDLE of this version. Throws for a damaged one: a part cut short, an empty
+    /// bundle, a bundle inside a bundle.
+    public static func unbundle(_ message: Data) throws(FrameError) -> [Data]? {
+        let result: Result<[Data], FrameError>? = message.withUnsafeBytes { raw in
+            guard raw.count >= 5, UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self)) == magicWord << 8 | UInt32(version),
+                  raw[4] == Command.bundle.rawValue else { return nil }
+            var parts: [Data] = []
+            var at = 5
+            while at < raw.count {
+                guard raw.count - at >= 4 else { return .failure(FrameError("frame too short")) }
+                let length = Int(UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+                at += 4
+                guard raw.count - at >= length else { return .failure(FrameError("frame too short")) }
+                if length >= 5, raw[at + 4] == Command.bundle.rawValue,
+                   UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)) >> 8 == magicWord {
+                    return .failure(FrameError("a BUNDLE inside a BUNDLE"))
+                }
+                parts.append(Data(bytes: raw.baseAddress! + at, count: length))
+                at += length
+            }
+            return parts.isEmpty ? .failure(FrameError("an empty BUNDLE")) : .success(parts)
+        }
+        return try result?.get()
+    }
+}
