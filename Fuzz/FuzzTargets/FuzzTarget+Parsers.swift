@@ -90,7 +90,15 @@ extension FuzzTarget {
     /// A decoded message (the input: one ZeroMQ frame) encodes to bytes that decode to a frame
     /// with the same bytes (bytes, not `==`: a NaN time is the same frame and yet not equal to
     /// itself).
+    ///
+    /// A BUNDLE the bus would take apart packs back into the same bytes, and each message in it
+    /// goes through the same check (`unbundle` refuses a bundle inside one, so this is one level).
     static func frame(_ data: Data) {
+        if let parts = try? Frame.unbundle(data) {
+            precondition(Frame.bundle(parts) == data, "a bundle changed through packing")
+            for part in parts { frame(part) }
+            return
+        }
         guard let frame = try? Frame.decode(message: data) else { return }
         let encoded = frame.encoded()
         guard let again = try? Frame.decode(encoded) else { preconditionFailure("a decoded frame does not survive encoding") }

@@ -23,7 +23,8 @@ enum FuzzSeeds {
                 "  42  ", #""\/""#, #"{"reply_markup":{"inline_keyboard":[[{"text":"x","callback_data":"y"}]]}}"#,
             ].map { Data($0.utf8) }
         case .frame:
-            return frames.map { $0.encoded()[0] }
+            let messages = frames.map { $0.encoded()[0] }
+            return messages + [Frame.bundle(Array(messages.prefix(4))), Frame.bundle(Array(messages.suffix(3)))]
         case .journal:
             let updates = try self.updates()
             var segment = Data()
