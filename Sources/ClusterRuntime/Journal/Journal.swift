@@ -314,7 +314,7 @@ package final class Journal: @unchecked Sendable {
         configuration.directory.appendingPathComponent(String(format: "segment-%012d.log", number))
     }
 
-    private func write(_ out: ByteWriter) throws {
+    private func write(_ out: borrowing ByteWriter) throws {
         if let marker = configuration.faultMarker, FileManager.default.fileExists(atPath: marker.path) {
             throw JournalError("write failed: \(String(cString: strerror(ENOSPC))) (injected by \(marker.lastPathComponent))")
         }
