@@ -5,28 +5,16 @@ import Foundation
 /// messages for a peer (`Bundling` in `Bus`) and takes a bundle apart before anything decodes
 /// it: a BUNDLE never reaches `decode` unless it is damaged, and it never holds another.
 ///
-/// Both directions copy with one look at the bytes (not a `ByteWriter` or `ByteReader` call
-/// per part): they run once per message the bundle carries.
+/// Taken apart with one look at the bytes (not a `ByteReader` call per part): it runs once per
+/// message the bundle carries.
 extension Frame {
     /// One BUNDLE carrying `messages` (encoded frames), in order.
     public static func bundle(_ messages: [Data]) -> Data {
-        var total = 5
-        for message in messages { total += 4 + message.count }
-        var out = Data(count: total)
-        out.withUnsafeMutableBytes { raw in
-            raw.storeBytes(of: (magicWord << 8 | UInt32(version)).bigEndian, toByteOffset: 0, as: UInt32.self)
-            raw[4] = Command.bundle.rawValue
-            var at = 5
-            for message in messages {
-                raw.storeBytes(of: UInt32(message.count).bigEndian, toByteOffset: at, as: UInt32.self)
-                at += 4
-                message.withUnsafeBytes { part in
-                    if let base = part.baseAddress { (raw.baseAddress! + at).copyMemory(from: base, byteCount: part.count) }
-                }
-                at += message.count
-            }
-        }
-        return out
+        var w = ByteWriter(capacity: 5 + messages.reduce(0) { $0 + 4 + $1.count })
+        w.bytes(header)
+        w.u8(Command.bundle.rawValue)
+        for message in messages { w.blob(message) }
+        return w.data
     }
 
     /// The messages a BUNDLE carries, each a `Data` of its own indexed from zero (a JOB keeps
