@@ -73,10 +73,10 @@ public struct UpdateEnvelope: Sendable, Equatable {
         // each was a `withUnsafeBytes` on the slice, ~270 instructions apiece, five per update.
         // Offsets (the layout above): update_id 0..<8, key kind 8, key 9..<17, kind's length 17,
         // the kind from 18, the JSON after it.
-        let fields = data.withUnsafeBytes { raw -> (id: Int64, keyKind: UInt8, keyID: Int64, kind: String?, end: Int)? in
+        let fields = data.withUnsafeBytes { raw -> (id: Int64, keyKind: UInt8, keyID: Int64, kind: UpdateKind?, end: Int)? in
             guard raw.count >= 18, raw.count >= 18 + Int(raw[17]) else { return nil }
             let end = 18 + Int(raw[17])
-            let kind = String(validating: UnsafeRawBufferPointer(rebasing: raw[18..<end]).assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+            let kind = UpdateKind(utf8: UnsafeRawBufferPointer(rebasing: raw[18..<end]).assumingMemoryBound(to: UInt8.self))
             return (Int64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: Int64.self)), raw[8],
                     Int64(bigEndian: raw.loadUnaligned(fromByteOffset: 9, as: Int64.self)), kind, end)
         }
@@ -84,7 +84,7 @@ public struct UpdateEnvelope: Sendable, Equatable {
         routingKey = try RoutingKey?(wireKind: fields.keyKind, id: fields.keyID)
         guard let kind = fields.kind else { throw FrameError("a string that is not UTF-8") }
         updateID = fields.id
-        self.kind = UpdateKind(rawValue: kind)
+        self.kind = kind
         storage = data
         jsonStart = data.startIndex + fields.end
         self.textPosition = textPosition
