@@ -23,8 +23,8 @@ package struct ByteReader {
     }
 
     /// The rest of the message as a slice of it, no copy: for bytes that stay inside the
-    /// runtime in a message that carries nothing else (a JOB's update envelope, which reads
-    /// a slice by its indices and gives handlers a copy from zero anyway, `UpdateEnvelope.raw`).
+    /// runtime in a message that carries nothing else (a JOB's update envelope, read by its
+    /// indices or offsets; a handler asking for `RawUpdate.bytes` gets a copy from zero).
     package mutating func rest() -> Data {
         defer { offset = data.endIndex }
         return remaining

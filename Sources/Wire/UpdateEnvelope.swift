@@ -44,10 +44,10 @@ public struct UpdateEnvelope: Sendable, Equatable {
     /// would (156 instructions a reading, four readings per update in the broker).
     public var byteCount: Int { storage.endIndex - (jsonStart ?? storage.startIndex) }
 
+    /// The update for the router and handlers, over the bytes where they lie (no copy).
     public var raw: RawUpdate {
-        let bytes = self.bytes
-        return RawUpdate(bytes: bytes, scanned: ScannedUpdate(updateID: updateID, kind: kind, routingKey: routingKey, range: 0..<bytes.count,
-                                                              textPosition: textPosition))
+        RawUpdate(bytes: json, scanned: ScannedUpdate(updateID: updateID, kind: kind, routingKey: routingKey, range: 0..<byteCount,
+                                                      textPosition: textPosition))
     }
 
     package func encode(into w: inout ByteWriter) {

@@ -117,6 +117,25 @@ struct FrameTests {
         #expect(located.encoded == Self.envelope.encoded)
     }
 
+    /// A decoded envelope's update is read where it lies in the message (no copy), and handed to
+    /// a handler as bytes of its own, indexed from zero.
+    @Test func aDecodedUpdate_isReadInPlace_andItsBytesStartAtZero() throws {
+        let message = Frame.job(Job(id: 9, attempt: 1, payload: .update(handler: 0, Self.envelope))).encoded()
+        guard case .job(let job) = try Frame.decode(message), case .update(_, let envelope) = job.payload else {
+            Issue.record("not an update job")
+            return
+        }
+        let raw = envelope.raw
+        #expect(raw.bytes.startIndex == 0)
+        #expect(raw.bytes == Self.envelope.bytes)
+        #expect(raw.bytes[0] == UInt8(ascii: "{"))
+        #expect(raw.int64(at: "update_id") == 100_000_007)
+        #expect(raw.string(at: "message", "text") == "hi")
+        #expect(raw.text(hasPrefix: "h") == true)
+        #expect(raw.json(at: "message") == Data(#"{"text":"hi"}"#.utf8))
+        #expect(try raw.decode(String.self, at: "message", "text") == "hi")
+    }
+
     /// Control traffic is typed: no command or job kind carries a reserved job name.
     @Test func controlWork_isTyped_notAReservedJobName() {
         for frame in Self.all {

@@ -7,8 +7,14 @@ import Foundation
 /// optional fields (tens of microseconds with Foundation's `JSONDecoder`). `decode()` gives
 /// the full typed `Update` when a handler wants it.
 public struct RawUpdate: Sendable {
-    /// Exactly one update object.
-    public let bytes: Data
+    /// Exactly one update object, indexed from zero: a copy when the update came as part of a
+    /// larger message (read it once, not in a loop).
+    public var bytes: Data { json.startIndex == 0 ? json : Data(json) }
+    /// The update's bytes where they lie: a broker routes each update of a batch, and a worker
+    /// each job, from the message it came in without copying it out first (~750 instructions
+    /// an update, `scripts/bench instructions`). Read through `withUnsafeBytes`, by offsets from
+    /// its first byte, never by its indices.
+    private let json: Data
     public let updateID: Int64
     public let kind: UpdateKind
     public let routingKey: RoutingKey?
@@ -27,13 +33,14 @@ public struct RawUpdate: Sendable {
         self.init(bytes: bytes, scanned: scanned)
     }
 
-    /// Wraps bytes the scanner has already read (`scanned` describes them).
+    /// Wraps bytes the scanner has already read (`scanned` describes them); they may be a slice
+    /// of a larger `Data`, kept as it is.
     public init(bytes: Data, scanned: ScannedUpdate) {
-        self.bytes = bytes
+        json = bytes
         self.updateID = scanned.updateID
         self.kind = scanned.kind
         self.routingKey = scanned.routingKey
-        textPosition = scanned.textPosition.checked(byteCount: bytes.count)
+        textPosition = scanned.textPosition.checked(byteCount: json.count)
     }
 
     /// The chat the update belongs to, if it has one.
@@ -51,7 +58,7 @@ public struct RawUpdate: Sendable {
 
     /// The text of a message-like update (`message.text`, `edited_message.text`, ...).
     public var text: String? {
-        bytes.withUnsafeBytes { raw in
+        json.withUnsafeBytes { raw in
             guard let start = textStart(in: raw) else { return nil }
             var s = JSONScanner(raw)
             s.index = start
@@ -65,7 +72,7 @@ public struct RawUpdate: Sendable {
     package func locatingText() -> RawUpdate {
         guard textPosition == .unknown else { return self }
         var copy = self
-        copy.textPosition = bytes.withUnsafeBytes { raw in Self.walkToText(raw, kind).map { .at($0) } ?? .absent }
+        copy.textPosition = json.withUnsafeBytes { raw in Self.walkToText(raw, kind).map { .at($0) } ?? .absent }
         return copy
     }
 
@@ -93,7 +100,7 @@ public struct RawUpdate: Sendable {
     /// and `.plainText` without decoding a text per update; else `text?.hasPrefix(prefix)`.
     public func text(hasPrefix prefix: String) -> Bool? {
         enum Verdict { case noText, yes, no, undecided }
-        let verdict = bytes.withUnsafeBytes { raw -> Verdict in
+        let verdict = json.withUnsafeBytes { raw -> Verdict in
             guard let start = textStart(in: raw), start < raw.count, raw[start] == UInt8(ascii: "\"") else { return .noText }
             var i = start + 1
             // Plain: ASCII, printable (a control character is no valid JSON: `text` says nil),
@@ -166,7 +173,7 @@ public struct RawUpdate: Sendable {
     }
 
     private func withValue<R>(at path: [String], _ body: (inout JSONScanner) -> R?) -> R? {
-        bytes.withUnsafeBytes { raw -> R? in
+        json.withUnsafeBytes { raw -> R? in
             var s = JSONScanner(raw)
             for component in path where !Self.enter(component, &s) { return nil }
             s.skipWhitespace()
