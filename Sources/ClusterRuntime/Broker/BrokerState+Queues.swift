@@ -148,7 +148,10 @@ extension BrokerState {
         let (owned, quarantined, applies) = jobs.inPlace(i) { ($0.peer == peer, $0.quarantined, $0.applies) }
         guard owned else { return dispatch(now: now) }
         if quarantined, let slot { peers.values[slot].exclusive = false }
+        // Room for what a DONE usually makes (its update completed, the answer, the next JOB):
+        // grown from empty, the array was allocated again for most DONEs.
         var actions: [Action] = []
+        actions.reserveCapacity(4)
         if applies && outcome == .ok && !output.isEmpty {
             forwardToSequencer(id, jobs.values[i], result: output)
         } else {
@@ -305,11 +308,18 @@ extension BrokerState {
 
     /// The first pool worker in rotation with a free slot that is not stalled; a stalled one
     /// only when no other has a slot (its jobs still count against its credit).
-    func firstWorkerWithFreeSlot(now: ContinuousClock.Instant) -> PeerID? {
+    ///
+    /// Each peer read in place: `peers[peer]` copied its record (its in-flight set retained and
+    /// released) for every peer looked at, once per job (~900 instructions an update).
+    mutating func firstWorkerWithFreeSlot(now: ContinuousClock.Instant) -> PeerID? {
+        let patience = configuration.stallAfter
         var stalled: PeerID?
         for peer in rotation {
-            guard let p = peers[peer], p.role == .worker, p.free > 0 else { continue }
-            guard p.stalled(at: now, after: configuration.stallAfter) else { return peer }
+            guard let i = peers.index(forKey: peer) else { continue }
+            // nil: not a pool worker with a free slot.
+            let isStalled = peers.inPlace(i) { p in p.role == .worker && p.free > 0 ? p.stalled(at: now, after: patience) : nil }
+            guard let isStalled else { continue }
+            guard isStalled else { return peer }
             if stalled == nil { stalled = peer }
         }
         return stalled
@@ -320,7 +330,7 @@ extension BrokerState {
         for _ in 0..<rotation.count {
             let peer = rotation.removeFirst()
             rotation.append(peer)
-            if let p = peers[peer], p.role == .worker, p.free > 0 { return peer }
+            if let i = peers.index(forKey: peer), peers.inPlace(i, { $0.role == .worker && $0.free > 0 }) { return peer }
         }
         return nil
     }
