@@ -1,3 +1,5 @@
+import Foundation
+
 /// A kind read from bytes (an envelope's header on the wire): the kinds this Bot API version
 /// names are matched byte for byte and shared, not made into a new string and checked.
 extension UpdateKind {
@@ -14,7 +16,9 @@ extension UpdateKind {
     /// the broker and again in the worker that runs it (`scripts/bench instructions`); a known
     /// kind costs a comparison of a few bytes. Any other (a newer Bot API's) is validated.
     public init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
-        for entry in Self.known where entry.utf8.count == bytes.count && entry.utf8.elementsEqual(bytes) {
+        for entry in Self.known where entry.utf8.count == bytes.count {
+            // memcmp: `elementsEqual` walked both by iterator, ~220 instructions for `message`.
+            guard entry.utf8.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) else { continue }
             self = entry.kind
             return
         }
