@@ -10,9 +10,9 @@ extension BrokerState {
     package mutating func fresh(_ updates: [UpdateEnvelope]) -> [UpdateEnvelope] {
         routedByFresh.removeAll(keepingCapacity: true)
         if jobs.count + updates.count > configuration.maxPending { return [] }
-        var ids = Set<Int64>(minimumCapacity: updates.count)
+        var ids = Set<UpdateIDKey>(minimumCapacity: updates.count)
         return updates.filter {
-            guard $0.byteCount <= configuration.maxUpdateBytes, !seen.contains($0.updateID), ids.insert($0.updateID).inserted,
+            guard $0.byteCount <= configuration.maxUpdateBytes, !seen.contains($0.updateID), ids.insert(UpdateIDKey($0.updateID)).inserted,
                   let r = route($0) else { return false }
             routedByFresh.append((updateID: $0.updateID, route: r))
             return true

@@ -173,8 +173,7 @@ extension BrokerState {
         if let envelope = job.payload.update {
             if outcome == .ok { counters.updatesCompleted += 1 } else { counters.updatesFailed += 1 }
             actions.append(.completed(updateID: envelope.updateID))
-            let d = (now - job.accepted).components  // once: each reading divides a 128-bit count
-            latencies.append(Double(d.seconds) * 1000 + Double(d.attoseconds) / 1e15)
+            latencies.append(now - job.accepted)
             if latencies.count > 10_000 { latencies.removeFirst() }
         }
         letGo(job)

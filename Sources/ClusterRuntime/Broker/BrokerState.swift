@@ -174,8 +174,10 @@ package struct BrokerState: Sendable {
     package internal(set) var counters = Counters()
     /// `counters.completed + counters.failed` at the last `.burstOver` (see `lastJobDone`).
     var finishedAtLastBurst = 0
-    /// Milliseconds from acceptance to completion of recent update jobs.
-    package internal(set) var latencies = Deque<Double>()
+    /// From acceptance to completion, of the last 10,000 update jobs. Kept as durations and
+    /// turned into milliseconds once a second for the two the status file shows: a conversion
+    /// per update divided a 128-bit count (~190 instructions an update).
+    package internal(set) var latencies = Deque<Duration>()
 
     package init(configuration: Configuration = .init(), route: @escaping @Sendable (UpdateEnvelope) -> Route?) {
         self.configuration = configuration

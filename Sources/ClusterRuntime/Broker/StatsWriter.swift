@@ -16,7 +16,12 @@ struct StatsWriter {
         lastCompleted = state.counters.completed
         last = now
         let sorted = state.latencies.sorted()
-        func pct(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        /// In milliseconds.
+        func pct(_ p: Double) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            let d = sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))].components
+            return Double(d.seconds) * 1000 + Double(d.attoseconds) / 1e15
+        }
         let c = state.counters
         var status = BrokerStatus(
             pid: Int(getpid()), time: Date().timeIntervalSince1970, queued: state.queued, inFlight: state.inFlight, pending: state.pending,

@@ -50,7 +50,7 @@ package final class Journal: @unchecked Sendable {
     private var room = JournalRoom()
     private var written = 0
     /// update id → segment number of its accepted record, while not completed.
-    private var open: [Int64: Int] = [:]
+    private var open: [UpdateIDKey: Int] = [:]
     /// Completion records not yet written (see `complete`).
     private var completions = ByteWriter()
     /// Writes so far (the tickets' clock); the broker's thread only.
@@ -125,7 +125,7 @@ package final class Journal: @unchecked Sendable {
         var pending = Set<Int64>()
         for (number, envelope) in accepted where !completed.contains(envelope.updateID) && pending.insert(envelope.updateID).inserted {
             result.unfinished.append(envelope)
-            open[envelope.updateID] = number
+            open[UpdateIDKey(envelope.updateID)] = number
             if let i = segments.firstIndex(where: { $0.number == number }) { segments[i].outstanding += 1 }
         }
         try startSegment((names.last ?? 0) + 1)
@@ -151,8 +151,8 @@ package final class Journal: @unchecked Sendable {
         for e in envelopes { JournalRecord.accepted(e, receivedAt: receivedAt).encode(into: &out) }
         try write(out)
         let number = segments[segments.count - 1].number
-        for e in envelopes where open[e.updateID] == nil {
-            open[e.updateID] = number
+        for e in envelopes where open[UpdateIDKey(e.updateID)] == nil {
+            open[UpdateIDKey(e.updateID)] = number
             segments[segments.count - 1].outstanding += 1
         }
         let ticket = Ticket(writes: writes)
@@ -167,7 +167,7 @@ package final class Journal: @unchecked Sendable {
     /// of its bus loop), the next append or `whenDurable`: one `write` for a round's completions
     /// instead of one per update. A broker killed in between runs those few updates again.
     package func complete(_ updateID: Int64) {
-        guard let number = open.removeValue(forKey: updateID) else { return }
+        guard let number = open.removeValue(forKey: UpdateIDKey(updateID)) else { return }
         JournalRecord.completed(updateID: updateID).encode(into: &completions)
         if let i = segments.firstIndex(where: { $0.number == number }) { segments[i].outstanding -= 1 }
     }
