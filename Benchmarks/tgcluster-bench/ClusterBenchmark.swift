@@ -34,6 +34,8 @@ enum ClusterBenchmark {
         /// TCP connections the emulator accepted (from the cluster's start): a client that stops reusing its
         /// connections shows here first (a handshake per call).
         var connectionsOpened: Int?
+        /// The broker's CPU µs per update by thread name (`ThreadCPU`).
+        var brokerByThread: [String: Double] = [:]
     }
 
     static var binDir: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent() }
@@ -174,6 +176,9 @@ enum ClusterBenchmark {
         print("median of \(rounds): \(fixed(results.map(\.updatesPerSecond).sorted()[rounds / 2], 0)) updates/s, "
               + "\(fixed(results.map(\.cpuMicrosPerUpdate).sorted()[rounds / 2], 1)) CPU µs/update (" + roleLine(medians) + "; "
               + "in the kernel \(fixed(results.map(\.kernelMicrosPerUpdate).sorted()[rounds / 2], 1)))")
+        var threads: [String: Double] = [:]
+        for name in Set(results.flatMap(\.brokerByThread.keys)) { threads[name] = results.map { $0.brokerByThread[name] ?? 0 }.sorted()[rounds / 2] }
+        if !threads.isEmpty { print("  the broker by thread, medians: " + ThreadCPU.line(threads.filter { $0.value > 0 })) }
     }
 
     static func report(_ name: String, _ r: Result) {
@@ -183,6 +188,7 @@ enum ClusterBenchmark {
             print("    CPU µs/update by role: " + roleLine(r.cpuByRole) + (r.connectionsOpened.map { "; connections opened: \($0)" } ?? ""))
             print("    of which in the kernel: " + roleLine(r.kernelByRole) + " (\(fixed(r.kernelMicrosPerUpdate, 1)) in all)")
         }
+        if !r.brokerByThread.isEmpty { print("    the broker by thread: " + ThreadCPU.line(r.brokerByThread)) }
     }
 
     static func roleLine(_ byRole: [String: Double]) -> String {
@@ -212,6 +218,8 @@ enum ClusterBenchmark {
         let roles = [(process.processIdentifier, "supervisor")] + children(dataDir, target)
         let pids = roles.map(\.0)
         let cpu0 = roles.map { cpuTicksSplit($0.0) }
+        let broker = roles.first { $0.1 == "broker" }?.0
+        let threads0 = broker.map(ThreadCPU.ticksByName) ?? [:]
         // The updates become visible to getUpdates together when the injection returns.
         try await sim.generate(updates, chats: chats)
         let start = Date().timeIntervalSince1970
@@ -226,6 +234,7 @@ enum ClusterBenchmark {
         peakPSS = max(peakPSS, pids.reduce(0) { $0 + pssKB($1) })
         let polled = Date().timeIntervalSince1970
         let cpu1 = roles.map { cpuTicksSplit($0.0) }
+        let threads1 = broker.map(ThreadCPU.ticksByName) ?? [:]
         var byRole: [String: Double] = [:]
         var kernel: [String: Double] = [:]
         let perUpdate = { (ticks: Int) in Double(ticks) / clockTicksPerSecond * 1e6 / Double(updates) }
@@ -243,7 +252,8 @@ enum ClusterBenchmark {
                       p50: times[times.count / 2], p99: times[min(times.count - 1, times.count * 99 / 100)],
                       cpuMicrosPerUpdate: byRole.values.reduce(0, +), kernelByRole: kernel,
                       rssMB: Double(rss) / 1024, pssMB: Double(peakPSS) / 1024, cpuByRole: byRole, latencies: times,
-                      connectionsOpened: opened)
+                      connectionsOpened: opened,
+                      brokerByThread: ThreadCPU.perUpdate(before: threads0, after: threads1, updates: updates, ticksPerSecond: clockTicksPerSecond))
     }
 
     /// Starts one of the built bots against `sim`, its output discarded.
