@@ -290,10 +290,8 @@ enum ClusterBenchmark {
     /// space only) do not see.
     static func cpuTicksSplit(_ pid: pid_t) -> (user: Int, system: Int) {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return (0, 0) }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 13 else { return (0, 0) }
-        return (Int(fields[11]) ?? 0, Int(fields[12]) ?? 0)
+              let t = ThreadCPU.parse(stat) else { return (0, 0) }
+        return (t.user, t.system)
     }
 
     /// The process's proportional set size, kB (/proc/<pid>/smaps_rollup).

@@ -13,14 +13,19 @@ enum ThreadCPU {
         guard let tids = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [:] }
         var out: [String: Int] = [:]
         for tid in tids {
-            guard let stat = try? String(contentsOfFile: "\(dir)/\(tid)/stat", encoding: .utf8),
-                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"), open < close else { continue }
-            let name = String(stat[stat.index(after: open)..<close])
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 13 else { continue }
-            out[name, default: 0] += (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
+            guard let stat = try? String(contentsOfFile: "\(dir)/\(tid)/stat", encoding: .utf8), let t = parse(stat) else { continue }
+            out[t.name, default: 0] += t.user + t.system
         }
         return out
+    }
+
+    /// A `stat` line of a process or a thread: its name (`comm`, between the first `(` and the
+    /// last `)`: a name may hold either) and its utime and stime (fields 14 and 15), in ticks.
+    static func parse(_ stat: String) -> (name: String, user: Int, system: Int)? {
+        guard let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"), open < close else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13 else { return nil }
+        return (String(stat[stat.index(after: open)..<close]), Int(fields[11]) ?? 0, Int(fields[12]) ?? 0)
     }
 
     /// `after - before` by name, as µs per update; names under 0.25 µs summed as "others".

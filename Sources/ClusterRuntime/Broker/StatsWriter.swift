@@ -1,3 +1,4 @@
+import BotAPI
 import Foundation
 
 /// Writes the broker's figures to `broker.json` about once a second, for `tgcluster status`.
@@ -11,17 +12,13 @@ struct StatsWriter {
 
     mutating func write(_ state: BrokerState, now: ContinuousClock.Instant, botAPI: @autoclosure () -> BrokerStatus.BotAPITotals? = nil) {
         if let last, now - last < .seconds(1) { return }
-        let seconds = last.map { d -> Double in let x = now - d; return Double(x.components.seconds) + Double(x.components.attoseconds) / 1e18 } ?? 1
+        let seconds = last.map { (now - $0).seconds } ?? 1
         rate = Double(state.counters.completed - lastCompleted) / max(seconds, 0.001)
         lastCompleted = state.counters.completed
         last = now
         let sorted = state.latencies.sorted()
         /// In milliseconds.
-        func pct(_ p: Double) -> Double {
-            guard !sorted.isEmpty else { return 0 }
-            let d = sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))].components
-            return Double(d.seconds) * 1000 + Double(d.attoseconds) / 1e15
-        }
+        func pct(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))].seconds * 1000 }
         let c = state.counters
         var status = BrokerStatus(
             pid: Int(getpid()), time: Date().timeIntervalSince1970, queued: state.queued, inFlight: state.inFlight, pending: state.pending,
