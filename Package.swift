@@ -54,6 +54,13 @@ let package = Package(
             name: "CMimalloc",
             providers: [.apt(["libmimalloc-dev"])]
         ),
+        // Intel's storage library: the journal's CRC-32 with the CPU's carry-less multiply
+        // (`CRC32`: why, and what it measured).
+        .systemLibrary(
+            name: "CISAL",
+            pkgConfig: "libisal",
+            providers: [.apt(["libisal-dev"])]
+        ),
         // Typed wrappers for libcurl's variadic and macro-only API (Swift cannot call them).
         .target(
             name: "CCurlShims",
@@ -130,6 +137,7 @@ let package = Package(
                 "Wire",
                 "CSpawnShims",
                 "CMimalloc",
+                "CISAL",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
