@@ -30,6 +30,12 @@ package struct ByteWriter: ~Copyable {
     /// copy saved, `scripts/bench instructions`).
     package var data: Data { Data(bytes: base, count: count) }
 
+    /// What was written from `offset` on, as one `Data` (a copy).
+    package func data(from offset: Int) -> Data {
+        precondition(offset >= 0 && offset <= count, "an offset inside what was written")
+        return Data(bytes: base + offset, count: count - offset)
+    }
+
     package var isEmpty: Bool { count == 0 }
 
     /// Forgets what was written, keeping the room for the next.

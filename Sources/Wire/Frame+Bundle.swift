@@ -10,11 +10,28 @@ import Foundation
 extension Frame {
     /// One BUNDLE carrying `messages` (encoded frames), in order.
     public static func bundle(_ messages: [Data]) -> Data {
-        var w = ByteWriter(capacity: 5 + messages.reduce(0) { $0 + 4 + $1.count })
-        w.bytes(header)
-        w.u8(Command.bundle.rawValue)
+        var w = ByteWriter(capacity: bundlePrefix + messages.reduce(0) { $0 + 4 + $1.count })
+        beginBundle(in: &w)
         for message in messages { w.blob(message) }
         return w.data
+    }
+
+    /// A BUNDLE's bytes before its first part: the header and the command.
+    package static let bundlePrefix = 5
+
+    /// Starts a BUNDLE at the end of `w`; each part then follows as a `blob`.
+    package static func beginBundle(in w: inout ByteWriter) {
+        w.bytes(header)
+        w.u8(Command.bundle.rawValue)
+    }
+
+    /// Whether `message` is a BUNDLE of this version (its first five bytes): a bundle made by
+    /// its sender (`PeerBundles`) is never packed into another by the bus.
+    public static func isBundle(_ message: Data) -> Bool {
+        message.withUnsafeBytes { raw in
+            raw.count >= bundlePrefix && UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self)) == magicWord << 8 | UInt32(version)
+                && raw[4] == Command.bundle.rawValue
+        }
     }
 
     /// The messages a BUNDLE carries, each a `Data` of its own indexed from zero (a JOB keeps

@@ -85,10 +85,21 @@ public enum Frame: Sendable, Equatable {
         return [bytes]
     }
 
-    /// `header | command | arguments | payload`: a single payload runs to the end of the
-    /// message; an UPDATES batch's envelopes each follow their u32 length.
     private func encodedMessage() -> Data {
-        var w = ByteWriter(capacity: 64 + payloadSize)
+        var w = ByteWriter(capacity: sizeEstimate)
+        encode(into: &w)
+        return w.data
+    }
+
+    /// About the bytes `encode(into:)` writes: exact but for a job's payload and an outbox
+    /// action, which are decided as they are written (room for one allocation, not a bound).
+    package var sizeEstimate: Int { 64 + payloadSize }
+
+    /// Writes the message at the end of `w`: `header | command | arguments | payload`; a
+    /// single payload runs to the end of the message, an UPDATES batch's envelopes each
+    /// follow their u32 length. (`PeerBundles` writes a round's frames for a peer into its
+    /// BUNDLE this way, no `Data` made for each.)
+    package func encode(into w: inout ByteWriter) {
         w.bytes(Frame.header)
         w.u8(command.rawValue)
         var single: Data?
@@ -142,7 +153,6 @@ public enum Frame: Sendable, Equatable {
             handover.encode(into: &w)
         }
         if let single { w.bytes(single) }
-        return w.data
     }
 
     /// The bytes of the payload, for the writer's one allocation (an estimate for a job,

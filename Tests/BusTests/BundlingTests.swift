@@ -49,6 +49,18 @@ struct BundlingTests {
         #expect(Self.format.packed(mixed).map { $0[1].count } == [5, 70, 1])
     }
 
+    /// A message its sender packed already (`isPacked`) goes as it is, between the peer's
+    /// messages before and after it, in order; never into another bundle.
+    @Test func aMessagePackedByItsSender_goesAsItIs_inItsPlace() {
+        var format = Self.format
+        format.isPacked = { $0.first == UInt8(ascii: "B") }
+        let made = [Data("a".utf8), Data("B\u{1}x".utf8)]
+        let messages = [Self.routed("a", "1"), made, Self.routed("a", "2"), Self.routed("b", "1"), Self.routed("a", "3")]
+        #expect(format.packed(messages) == [Self.routed("a", "1"), made, [Data("a".utf8), Data("B\u{1}2\u{1}3".utf8)], Self.routed("b", "1")])
+        // Without the check the made bundle is packed inside the next one.
+        #expect(Self.format.packed(messages)[0] == [Data("a".utf8), Data("B\u{1}1\u{3}B\u{1}x\u{1}2\u{1}3".utf8)])
+    }
+
     /// Through real sockets: what the router's handler sends to a peer in one round leaves as
     /// one ZeroMQ message (a peer without bundling receives the bundle itself), and a loop with
     /// bundling delivers the messages apart, in order.

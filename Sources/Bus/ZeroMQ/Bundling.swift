@@ -11,7 +11,7 @@ import Foundation
 ///
 /// Only a round's messages on the loop's own thread are packed (what another thread sends
 /// while the loop waits leaves at once, alone); the messages for one peer keep their order,
-/// and a bundle is never packed into another.
+/// and a bundle is never packed into another (one its sender made goes as it is: `isPacked`).
 public struct Bundling: Sendable {
     /// The messages' last parts, all for the same peer → the one part that carries them.
     public var pack: @Sendable ([Data]) -> Data
@@ -19,6 +19,9 @@ public struct Bundling: Sendable {
     /// a bundle (or not a well-formed one: it is then delivered as it came, for the consumer
     /// to refuse with its reason).
     public var unpack: @Sendable (Data) -> [Data]?
+    /// Whether a message's last part is a bundle already (its sender packed it): it goes as it
+    /// is, between the peer's messages before and after it, never into another bundle.
+    public var isPacked: @Sendable (Data) -> Bool
     /// At most this many messages in one bundle.
     public var maxMessages: Int
     /// At most this many bytes of messages in one bundle (a message this large goes alone):
@@ -26,10 +29,12 @@ public struct Bundling: Sendable {
     public var maxBytes: Int
 
     public init(pack: @escaping @Sendable ([Data]) -> Data, unpack: @escaping @Sendable (Data) -> [Data]?,
+                isPacked: @escaping @Sendable (Data) -> Bool = { _ in false },
                 maxMessages: Int = 64, maxBytes: Int = 256 << 10) {
         precondition(maxMessages >= 2 && maxBytes > 0)
         self.pack = pack
         self.unpack = unpack
+        self.isPacked = isPacked
         self.maxMessages = maxMessages
         self.maxBytes = maxBytes
     }
@@ -66,6 +71,12 @@ public struct Bundling: Sendable {
             var bytes = 0
             for index in first..<messages.count where peer[index] == p {
                 let part = messages[index][messages[index].count - 1]
+                if isPacked(part) {
+                    if !parts.isEmpty { out.append(close(&parts, for: messages[first])) }
+                    bytes = 0
+                    out.append(messages[index])
+                    continue
+                }
                 if parts.count == maxMessages || (!parts.isEmpty && bytes + part.count > maxBytes) {
                     out.append(close(&parts, for: messages[first]))
                     bytes = 0

@@ -144,7 +144,9 @@ final class BrokerService: Sendable {
                     loop.finished = true
                     finished.resume()
                 }
-            }, roundEnd: { [journal] in
+            }, roundEnd: { [journal, bus] in
+                // The round's frames for each peer, as one message per peer (`PeerBundles`).
+                loop.bundles.send(on: bus)
                 // The round's completion records in one write (after `finished`, `close` has them).
                 if !loop.finished { journal.flushCompletions() }
             })
@@ -184,7 +186,7 @@ final class BrokerService: Sendable {
         } else {
             actions = handle(m, state: &loop.state, now: now, appended: &appended)
         }
-        perform(actions, state: &loop.state, now: now, appended: appended)
+        perform(actions, state: &loop.state, now: now, appended: appended, bundles: loop.bundles)
         guard loop.stopping.locked({ $0 }) else { return false }
         let deadline = loop.drainDeadline ?? (now + configuration.drainDeadline)
         loop.drainDeadline = deadline
@@ -193,18 +195,24 @@ final class BrokerService: Sendable {
         return true
     }
 
-    /// A frame to a worker or the sequencer, on the socket it came in by. A job for a chat
-    /// that goes to another host takes the chat's flood budget along.
-    private func send(_ frame: Frame, to peer: PeerID) {
-        if RemotePeer.isRemote(peer.bytes) {
-            let identity = RemotePeer.identity(peer.bytes)
-            if let floodTable, case .job(let job) = frame, let chat = job.updateChatID, let budget = floodTable.budget(chatID: chat) {
-                bus.send(Frame.flood(budget).encoded(after: identity), on: Self.remoteSocket)
+    /// A frame to a worker or the sequencer, on the socket it came in by: into the round's
+    /// `bundles` when given (a round of the bus loop, which sends them at its end), else at
+    /// once. A job for a chat that goes to another host takes the chat's flood budget along.
+    private func send(_ frame: Frame, to peer: PeerID, bundles: PeerBundles? = nil) {
+        let remote = RemotePeer.isRemote(peer.bytes)
+        let routing = remote ? RemotePeer.identity(peer.bytes) : peer.bytes
+        let socket = remote ? Self.remoteSocket : Self.workersSocket
+        func out(_ frame: Frame) {
+            if let bundles {
+                bundles.append(frame, to: peer, routing: routing, socket: socket)
+            } else {
+                bus.send(frame.encoded(after: routing), on: socket)
             }
-            bus.send(frame.encoded(after: identity), on: Self.remoteSocket)
-        } else {
-            bus.send(frame.encoded(after: peer.bytes), on: Self.workersSocket)
         }
+        if remote, let floodTable, case .job(let job) = frame, let chat = job.updateChatID, let budget = floodTable.budget(chatID: chat) {
+            out(.flood(budget))
+        }
+        out(frame)
     }
 
     /// `appended`: set when the message was a batch the journal took (its ACK waits for that
@@ -240,13 +248,15 @@ final class BrokerService: Sendable {
         return state.received(frame, from: peer, now: now)
     }
 
+    /// `bundles`: the bus loop's round, whose frames for each peer leave together at its end
+    /// (nil outside a round: at once).
     func perform(_ actions: [BrokerState.Action], state: inout BrokerState, now: ContinuousClock.Instant,
-                         appended: Journal.Ticket? = nil) {
+                 appended: Journal.Ticket? = nil, bundles: PeerBundles? = nil) {
         var more: [BrokerState.Action] = []
         for action in actions {
             switch action {
             case .send(let peer, let frame):
-                send(frame, to: peer)
+                send(frame, to: peer, bundles: bundles)
             case .answerIngest(let peer, let frame):
                 answerIngest(peer, frame, appended: appended)
             case .completed(let updateID):
@@ -276,7 +286,7 @@ final class BrokerService: Sendable {
                 }
             }
         }
-        if !more.isEmpty { perform(more, state: &state, now: now) }
+        if !more.isEmpty { perform(more, state: &state, now: now, bundles: bundles) }
     }
 
     /// Records a job given up on (data dir `dead-letter.jsonl`), and hands an update's to the
@@ -322,6 +332,8 @@ extension BrokerService {
         var drainDeadline: ContinuousClock.Instant?
         var ticks = 0
         var finished = false
+        /// The round's frames for each peer (`step` writes them, the round's end sends them).
+        let bundles = PeerBundles()
         /// Set by the task that waits for the service group's shutdown; any thread.
         let stopping = Mutex(false)
 
