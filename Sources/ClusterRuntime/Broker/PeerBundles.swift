@@ -38,6 +38,9 @@ final class PeerBundles {
     /// Each peer's open entry, by its index in `entries`: a round speaks to a few peers, so a
     /// scan (comparing their hashes first) costs less than a table.
     private var open: [(peer: PeerID, index: Int)] = []
+    /// The largest message of the last round: a new entry's room, so that a bundle of tens of
+    /// jobs is not copied as it doubles its way up from one job's size.
+    private var roomHint = 0
 
     init(limits: Bundling = .frames) {
         maxFrames = limits.maxMessages
@@ -58,7 +61,7 @@ final class PeerBundles {
                 return
             }
         }
-        let entry = Entry(socket: socket, routing: routing, capacity: Frame.bundlePrefix + 4 + size)
+        let entry = Entry(socket: socket, routing: routing, capacity: max(Frame.bundlePrefix + 4 + size, roomHint))
         if let slot { open[slot].index = entries.count } else { open.append((peer, entries.count)) }
         entries.append(entry)
         write(frame, into: entry)
@@ -82,6 +85,7 @@ final class PeerBundles {
             entries.removeAll(keepingCapacity: true)
             open.removeAll(keepingCapacity: true)
         }
+        roomHint = min(entries.reduce(0) { max($0, $1.writer.count) }, maxBytes)
         return entries.map { entry in
             let message = entry.frames == 1 ? entry.writer.data(from: Frame.bundlePrefix + 4) : entry.writer.data
             return (entry.socket, [entry.routing, message])
