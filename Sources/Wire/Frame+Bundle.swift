@@ -21,7 +21,7 @@ extension Frame {
 
     /// Starts a BUNDLE at the end of `w`; each part then follows as a `blob`.
     package static func beginBundle(in w: inout ByteWriter) {
-        w.bytes(header)
+        w.u32(headerWord)
         w.u8(Command.bundle.rawValue)
     }
 
@@ -29,7 +29,7 @@ extension Frame {
     /// its sender (`PeerBundles`) is never packed into another by the bus.
     public static func isBundle(_ message: Data) -> Bool {
         message.withUnsafeBytes { raw in
-            raw.count >= bundlePrefix && UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self)) == magicWord << 8 | UInt32(version)
+            raw.count >= bundlePrefix && UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self)) == headerWord
                 && raw[4] == Command.bundle.rawValue
         }
     }
@@ -40,7 +40,7 @@ extension Frame {
     /// bundle, a bundle inside a bundle.
     public static func unbundle(_ message: Data) throws(FrameError) -> [Data]? {
         let result: Result<[Data], FrameError>? = message.withUnsafeBytes { raw in
-            guard raw.count >= 5, UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self)) == magicWord << 8 | UInt32(version),
+            guard raw.count >= 5, UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self)) == headerWord,
                   raw[4] == Command.bundle.rawValue else { return nil }
             var parts: [Data] = []
             var at = 5

@@ -48,6 +48,7 @@ struct FrameTests {
             let parts = frame.encoded()
             #expect(parts.count == 1, "one ZeroMQ frame per message")
             #expect(parts[0].prefix(4) == Data("TGC".utf8) + Data([Frame.version]))
+            #expect(Frame.bundle(parts).prefix(4) == parts[0].prefix(4), "a BUNDLE's header is every frame's")
             #expect(try Frame.decode(parts) == frame)
             // Behind a ROUTER's identity, the same message.
             let routed = frame.encoded(after: Data("peer".utf8))
