@@ -8,7 +8,7 @@ import Wire
 /// The bus packs a round's messages for a peer itself (`Bundling`), but only after each was
 /// made a message of its own: a JOB written into a writer, copied out into a `Data`, put in a
 /// `[identity, message]` pair, queued, grouped by peer, copied again into the bundle and freed,
-/// ~1,500 instructions a job (`scripts/bench instructions`). Here a frame is written once,
+/// ~1,800 instructions a job (`scripts/bench instructions`: the broker 24.4k → 22.4k an update). Here a frame is written once,
 /// where it goes. Bounded as the bus bounds its bundles (`Bundling.maxMessages`, `maxBytes`):
 /// a full bundle is closed and the peer's next frames start another, in order; the bus sends a
 /// bundle made here as it is (`Bundling.isPacked`), never inside another.
