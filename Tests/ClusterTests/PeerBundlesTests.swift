@@ -12,6 +12,16 @@ struct PeerBundlesTests {
     static func job(_ id: Int) -> Frame { .job(Job(id: UInt64(id), attempt: 1, payload: .update(handler: 0, envelope))) }
     static let a = PeerID("worker-1-1"), b = PeerID("worker-2-2"), remote = PeerID("remote-host")
 
+    /// The jobs' ids in messages (each a BUNDLE or one frame), in order.
+    static func jobIDs(_ messages: [Data]) throws -> [UInt64] {
+        try messages.flatMap { message in
+            try (Frame.unbundle(message) ?? [message]).map { part -> UInt64 in
+                guard case .job(let job) = try Frame.decode(message: part) else { return .max }
+                return job.id
+            }
+        }
+    }
+
     /// Frames for three peers in one round: one message per peer, in the order of each peer's
     /// first frame; several frames as a BUNDLE that takes apart into them in order (the bytes the
     /// bus would have packed), one frame as itself.
@@ -41,19 +51,18 @@ struct PeerBundlesTests {
     /// As the bus bounds its bundles: past `maxMessages` frames, or `maxBytes`, a peer's next
     /// frames start another bundle, in order.
     @Test func aBundle_isBoundedInFramesAndBytes() throws {
-        let bundles = PeerBundles(limits: Bundling(pack: Frame.bundle, unpack: { _ in nil }, maxMessages: 4, maxBytes: 1_000))
-        for id in 0..<10 { bundles.append(Self.job(id), to: Self.a, routing: Self.a.bytes, socket: 1) }
-        let sent = bundles.take()
-        let counts = try sent.map { try Frame.unbundle($0.frames[1])?.count ?? 1 }
-        #expect(counts.reduce(0, +) == 10)
-        #expect(counts.allSatisfy { $0 <= 4 } && sent.allSatisfy { $0.frames[1].count <= 1_000 + 64 }, "\(counts)")
-        let ids = try sent.flatMap { message in
-            try (Frame.unbundle(message.frames[1]) ?? [message.frames[1]]).map { part -> UInt64 in
-                guard case .job(let job) = try Frame.decode(message: part) else { return .max }
-                return job.id
-            }
+        let frameBytes = Self.job(0).encoded()[0].count
+        // By count: 4 frames a bundle, far under the bytes; by bytes: about three frames' bytes,
+        // far under the count.
+        for (frames, bytes, most) in [(4, 1 << 20, 4), (64, 3 * frameBytes + 100, 3)] {
+            let bundles = PeerBundles(limits: Bundling(pack: Frame.bundle, unpack: { _ in nil }, maxMessages: frames, maxBytes: bytes))
+            for id in 0..<10 { bundles.append(Self.job(id), to: Self.a, routing: Self.a.bytes, socket: 1) }
+            let sent = bundles.take().map { $0.frames[1] }
+            let counts = try sent.map { try Frame.unbundle($0)?.count ?? 1 }
+            #expect(counts.reduce(0, +) == 10 && counts.count > 2 && counts.allSatisfy { $0 <= most }, "\(counts)")
+            #expect(sent.allSatisfy { $0.count - Frame.bundlePrefix <= bytes })
+            #expect(try Self.jobIDs(sent) == (0..<10).map(UInt64.init))
         }
-        #expect(ids == (0..<10).map(UInt64.init))
     }
 
     /// The bus sends a bundle its sender made as it is: between the peer's messages before and
@@ -65,12 +74,6 @@ struct PeerBundlesTests {
         let sent = Bundling.frames.packed(round)
         #expect(sent.count == 3)
         #expect(sent[0] == round[0] && sent[1] == round[1], "the lone frame before it, then the bundle as it was")
-        let ids = try sent.flatMap { message in
-            try (Frame.unbundle(message[1]) ?? [message[1]]).map { part -> UInt64 in
-                guard case .job(let job) = try Frame.decode(message: part) else { return .max }
-                return job.id
-            }
-        }
-        #expect(ids == [1, 2, 3, 4, 5])
+        #expect(try Self.jobIDs(sent.map { $0[1] }) == [1, 2, 3, 4, 5])
     }
 }
