@@ -41,6 +41,13 @@ public struct Job: Sendable, Equatable {
         self.payload = payload
     }
 
+    /// The update a first step handles (an update job's), read without copying its envelope;
+    /// nil for other jobs.
+    public var updateID: Int64? {
+        guard case .update(_, let envelope) = payload else { return nil }
+        return envelope.updateID
+    }
+
     /// The chat of an update job (its routing key), whose flood budget goes where the job goes;
     /// nil for other jobs and for updates routed by user.
     public var updateChatID: Int64? {

@@ -59,10 +59,11 @@ struct BrokerHandoverTests {
         #expect(ledger.handover == nil)
         for id in 1...(WorkerLedger.finishedWindow + 10) {
             let job = Job(id: UInt64(id), attempt: 1, payload: .update(handler: 0, T.update(Int64(id), chat: 1)))
-            ledger.started(job)
+            ledger.started(job.id, updateID: job.updateID)
             if id > 2 { ledger.finished(UInt64(id)) }
         }
-        ledger.started(Job(id: 99_999, attempt: 1, payload: .task(name: "x", input: Data())))
+        let named = Job(id: 99_999, attempt: 1, payload: .task(name: "x", input: Data()))
+        ledger.started(named.id, updateID: named.updateID)
         let handover = ledger.handover
         #expect(handover?.running == [.init(jobID: 1, updateID: 1), .init(jobID: 2, updateID: 2)], "named jobs are not updates")
         #expect(handover?.finished.count == WorkerLedger.finishedWindow)

@@ -62,7 +62,7 @@ final class PeerLink: Sendable {
                 logger.warning("dropped a frame that does not parse", metadata: ["error": "\(error)"])
                 return
             }
-            perform(session.locked { $0.received(frame, now: .now) }, callbacks)
+            perform(session.locked { $0.received(frame, now: .now) }, callbacks) { callbacks.onFrame(frame) }
         }
     }
 
@@ -103,7 +103,9 @@ final class PeerLink: Sendable {
             """, metadata: ["stalled_ms": "\(ms)"])
     }
 
-    private func perform(_ actions: [PeerSession.Action], _ callbacks: Callbacks) {
+    /// Carries out the session's actions; `.deliver` calls `deliver`, which hands the frame the
+    /// session was given to the role (borrowed where it lies: no copy of it per frame).
+    private func perform(_ actions: [PeerSession.Action], _ callbacks: Callbacks, deliver: () -> Void = {}) {
         for action in actions {
             switch action {
             case .send(let frame):
@@ -113,8 +115,8 @@ final class PeerLink: Sendable {
                 callbacks.onBrokerForgot()
             case .brokerSilent:
                 callbacks.onBrokerSilent()
-            case .deliver(let frame):
-                callbacks.onFrame(frame)
+            case .deliver:
+                deliver()
             case .refused(let reason):
                 logger.critical("the broker refused this process", metadata: ["reason": "\(reason)"])
                 exit(RoleError.bootFailure)

@@ -36,8 +36,11 @@ struct PeerSession: Sendable {
         case brokerForgot
         /// Nothing heard for `liveness` intervals: to the broker, this peer is lost.
         case brokerSilent
-        /// Hand this frame to the role (JOB, RESULT, EMITTED).
-        case deliver(Frame)
+        /// Hand the frame just received to the role (JOB, RESULT, EMITTED). It names no frame:
+        /// the caller holds it, and an action that carried it was a copy of the frame (its
+        /// payload retained and released) and an array per frame (~600 instructions a job in a
+        /// worker, `scripts/bench instructions`).
+        case deliver
         /// The broker refused this peer: stop with the boot-error code, never retry.
         case refused(reason: String)
     }
@@ -68,6 +71,9 @@ struct PeerSession: Sendable {
         return [.send(.ready(ready))]
     }
 
+    /// `[.deliver]`, made once: the answer to almost every frame, with no array made per frame.
+    private static let deliverIt: [Action] = [.deliver]
+
     /// A frame from the broker; any frame counts as heard.
     mutating func received(_ frame: Frame, now: ContinuousClock.Instant) -> [Action] {
         lastHeard = now
@@ -84,7 +90,7 @@ struct PeerSession: Sendable {
             lastReady = now
             return [.send(.ready(ready)), .brokerForgot]
         default:
-            return [.deliver(frame)]
+            return Self.deliverIt
         }
     }
 

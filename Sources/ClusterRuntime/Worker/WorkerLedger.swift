@@ -13,8 +13,10 @@ struct WorkerLedger: Sendable {
     private(set) var running: [UInt64: Int64] = [:]
     private(set) var finished = Deque<Int64>()
 
-    mutating func started(_ job: Job) {
-        if case .update(_, let envelope) = job.payload { running[job.id] = envelope.updateID }
+    /// Job `jobID` runs here: an update's (`updateID`, `Job.updateID`) is accounted for, other
+    /// jobs are not updates (nil).
+    mutating func started(_ jobID: UInt64, updateID: Int64?) {
+        if let updateID { running[jobID] = updateID }
     }
 
     /// The job is done here; its update finished unless its result was `passedOn` to a second
