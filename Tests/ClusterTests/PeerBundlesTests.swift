@@ -4,8 +4,8 @@ import Testing
 import Wire
 @testable import ClusterRuntime
 
-/// The broker's round written as one message per peer: what the bus would have packed, made
-/// without a message per frame first.
+/// A round's frames written as one message per peer (the broker's JOBs, a worker's DONEs):
+/// what the bus would have packed, made without a message per frame first.
 @Suite("Peer bundles")
 struct PeerBundlesTests {
     static let envelope = FrameBundlingTests.envelope
@@ -46,6 +46,24 @@ struct PeerBundlesTests {
         #expect(!Frame.isBundle(sent[1].frames[1]))
         #expect(try Frame.decode(message: sent[2].frames[1]) == .disconnect)
         #expect(bundles.take().isEmpty)
+    }
+
+    /// A worker's frames to its broker (a DEALER's one peer: no routing frame): DONEs and a
+    /// FLOOD as one BUNDLE, the bytes the bus would have packed; another DEALER socket's frame
+    /// is not put into that socket's bundle.
+    @Test func aDealersFrames_goAsOneMessage_withoutRouting() throws {
+        let bundles = PeerBundles()
+        let toBroker: [Frame] = [.done(jobID: 1, outcome: .ok, output: Data()), .flood(FloodBudget(chatID: 7, until: 3)),
+                                 .done(jobID: 2, outcome: .failed, output: Data("no".utf8))]
+        bundles.append(toBroker[0], socket: 0)
+        bundles.append(.heartbeat, socket: 1)
+        bundles.append(toBroker[1], socket: 0)
+        bundles.append(toBroker[2], socket: 0)
+        let sent = bundles.take()
+        #expect(sent.map(\.socket) == [0, 1])
+        #expect(sent.map(\.frames.count) == [1, 1], "no routing frame on a DEALER")
+        #expect(sent[0].frames[0] == Frame.bundle(toBroker.map { $0.encoded()[0] }), "the bytes the bus would have packed")
+        #expect(sent[1].frames == Frame.heartbeat.encoded(), "the other socket's one frame as itself")
     }
 
     /// As the bus bounds its bundles: past `maxMessages` frames, or `maxBytes`, a peer's next

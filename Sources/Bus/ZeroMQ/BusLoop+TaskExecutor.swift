@@ -1,5 +1,6 @@
 import Foundation
 import Locking
+import Synchronization
 
 /// The loop runs Swift jobs on the bus thread, between its rounds: a task that prefers it
 /// (`withTaskExecutorPreference(loop)`) and waits on a continuation the loop's own handler
@@ -25,5 +26,22 @@ extension BusLoop: TaskExecutor {
 
     public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
         UnownedTaskExecutor(ordinary: self)
+    }
+
+    /// Whether the caller is a Swift job the loop is running on its thread (between its jobs'
+    /// start and `jobsEnd`): what it sends may be batched for `jobsEnd` to flush. A relaxed load
+    /// and a compare: only the bus thread can find its own id there.
+    public var runsJobsHere: Bool {
+        let running = jobsThread.load(ordering: .relaxed)
+        return running != 0 && running == Self.currentThread
+    }
+
+    /// The calling thread's id as a number.
+    static var currentThread: UInt {
+        #if canImport(Glibc)
+        UInt(pthread_self())
+        #else
+        UInt(bitPattern: pthread_self())
+        #endif
     }
 }

@@ -45,7 +45,10 @@ public final class BusLoop: Sendable {
     private struct Attachment {
         let handler: @Sendable (Message) -> Void
         let roundEnd: (@Sendable () -> Void)?
+        let jobsEnd: (@Sendable () -> Void)?
     }
+    /// The bus thread's id while it runs Swift jobs (`runsJobsHere`), else 0.
+    let jobsThread = Atomic<UInt>(0)
     private let attached = DispatchSemaphore(value: 0)
 
     /// Creates the sockets on a new thread, binds and connects them; throws if any fails.
@@ -121,10 +124,14 @@ public final class BusLoop: Sendable {
     /// nothing is read or sent meanwhile.
     ///
     /// `roundEnd` runs after each round of the loop that delivered something, before it polls
-    /// again: where a consumer flushes what it batched over the round's messages.
-    public func attach(_ handler: @escaping @Sendable (Message) -> Void, roundEnd: (@Sendable () -> Void)? = nil) {
+    /// again: where a consumer flushes what it batched over the round's messages. `jobsEnd`
+    /// runs after the loop ran the Swift jobs queued for it (`BusLoop: TaskExecutor`), before
+    /// it sends what they queued: where a sender flushes what those jobs batched (a worker's
+    /// DONEs, written into one BUNDLE while `runsJobsHere`).
+    public func attach(_ handler: @escaping @Sendable (Message) -> Void, roundEnd: (@Sendable () -> Void)? = nil,
+                       jobsEnd: (@Sendable () -> Void)? = nil) {
         precondition(inline, "attach needs a loop created with inline: true")
-        attachment.locked { $0 = Attachment(handler: handler, roundEnd: roundEnd) }
+        attachment.locked { $0 = Attachment(handler: handler, roundEnd: roundEnd, jobsEnd: jobsEnd) }
         attached.signal()
     }
 
@@ -223,12 +230,15 @@ public final class BusLoop: Sendable {
         return sent
     }
 
-    /// Runs the jobs taken from the outbox (tasks that prefer this loop) and takes what they
-    /// queued to send into `spare`, so that it leaves in the same round.
-    private func run(_ jobs: inout [UnownedJob], sendingInto spare: inout [(Int, [Data])]) {
+    /// Runs the jobs taken from the outbox (tasks that prefer this loop), then `jobsEnd`, and
+    /// takes what they queued to send into `spare`, so that it leaves in the same round.
+    private func run(_ jobs: inout [UnownedJob], sendingInto spare: inout [(Int, [Data])], jobsEnd: (@Sendable () -> Void)?) {
         guard !jobs.isEmpty else { return }
         let own = asUnownedTaskExecutor()
+        jobsThread.store(Self.currentThread, ordering: .relaxed)
         for job in jobs { job.runSynchronously(on: own) }
+        jobsThread.store(0, ordering: .relaxed)
+        jobsEnd?()
         jobs.removeAll(keepingCapacity: true)
         outbox.locked { o in
             spare.append(contentsOf: o.queue)
@@ -282,6 +292,7 @@ public final class BusLoop: Sendable {
     private func run(_ sockets: [ZMQSocket], descriptors fds: [Int32], bundling: [Bundling?]) {
         let given = attachment.locked { $0 }
         let endOfRound = given?.roundEnd
+        let endOfJobs = given?.jobsEnd
         let emit: (Message) -> Void = given?.handler ?? { [continuation] in continuation.yield($0) }
         var pending: [Deque<[Data]>] = Array(repeating: [], count: sockets.count)
         var unread = [Bool](repeating: true, count: sockets.count)
@@ -305,7 +316,7 @@ public final class BusLoop: Sendable {
                 return (o.running, o.arrivingGuest.take())
             }
             if let arriving { guest.adopt(arriving, into: &descriptors) }
-            run(&jobs, sendingInto: &spare)
+            run(&jobs, sendingInto: &spare, jobsEnd: endOfJobs)
             Self.queue(&spare, into: &pending, bundling: bundling)
             if let beat = heartbeat, let due = nextBeat, clock.now >= due {
                 if pending[beat.socket].isEmpty { pending[beat.socket].append(beat.frames) }

@@ -15,6 +15,11 @@ final class PeerLink: Sendable {
     private let stalls: Mutex<StallMeter>
     private let liveness: Duration
     private let logger: Logger
+    /// What the jobs the bus thread is running send (a worker's DONEs as they finish), written
+    /// into one BUNDLE and sent when they have run (`BusLoop`'s `jobsEnd`): no message made per
+    /// frame and packed again by the bus (~1,600 instructions a job, `scripts/bench
+    /// instructions`). Touched on the bus thread only; the lock is for the compiler.
+    private let bundles = Mutex(PeerBundles())
 
     /// What the role is told, all called on the bus thread.
     struct Callbacks: Sendable {
@@ -48,7 +53,7 @@ final class PeerLink: Sendable {
                onBrokerSilent: @escaping @Sendable () -> Void = {}) {
         let callbacks = Callbacks(onFrame: onFrame, onBrokerForgot: onBrokerForgot, onBrokerSilent: onBrokerSilent)
         perform(session.locked { $0.start(now: .now) }, callbacks)
-        bus.attach { [self] message in
+        bus.attach({ [self] message in
             if message.isTick {
                 let now = ContinuousClock.now
                 if let gap = stalls.locked({ $0.tick(now: now) }) { reportStall(gap) }
@@ -63,11 +68,20 @@ final class PeerLink: Sendable {
                 return
             }
             perform(session.locked { $0.received(frame, now: .now) }, callbacks) { callbacks.onFrame(frame) }
-        }
+        }, jobsEnd: { [self] in
+            for message in bundles.locked({ $0.isEmpty ? [] : $0.take() }) { bus.send(message.frames, on: message.socket) }
+        })
     }
 
+    /// Sends `frame` to the broker, in order with this thread's other frames: from a job the bus
+    /// thread runs, into the jobs' bundle (sent when they have run, before anything else this
+    /// thread sends); from anywhere else, at once.
     func send(_ frame: Frame) {
-        bus.send(frame.encoded(), on: 0)
+        if bus.runsJobsHere {
+            bundles.locked { $0.append(frame, socket: 0) }
+        } else {
+            bus.send(frame.encoded(), on: 0)
+        }
     }
 
     /// The bus thread as a task executor (see `BusLoop`'s): where a worker runs its jobs when

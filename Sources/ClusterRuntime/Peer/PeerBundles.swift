@@ -2,8 +2,9 @@ import Bus
 import Foundation
 import Wire
 
-/// The frames one round of the broker's bus loop sends to each worker, written as they are made
-/// into one BUNDLE per peer (one plain frame when the round has one for the peer).
+/// The frames one round of a bus loop sends to each peer, written as they are made into one
+/// BUNDLE per peer (one plain frame when the round has one for the peer): the broker's JOBs for
+/// each worker, and a worker's DONEs for the broker (`PeerLink`, one peer).
 ///
 /// The bus packs a round's messages for a peer itself (`Bundling`), but only after each was
 /// made a message of its own: a JOB written into a writer, copied out into a `Data`, put in a
@@ -14,16 +15,18 @@ import Wire
 /// bundle made here as it is (`Bundling.isPacked`), never inside another.
 ///
 /// Used on the bus thread only, within a round: `BrokerService` writes into it while it handles
-/// the round's messages and `send`s it at the round's end.
+/// the round's messages and `send`s it at the round's end; `PeerLink` while the loop runs its
+/// jobs (`BusLoop.runsJobsHere`), and sends it when they have run (`jobsEnd`).
 final class PeerBundles {
     /// One peer's frames in this round.
     private final class Entry {
         let socket: Int
-        let routing: Data
+        /// The peer's identity on a ROUTER socket; nil on a DEALER, which has one peer.
+        let routing: Data?
         var writer: ByteWriter
         var frames = 0
 
-        init(socket: Int, routing: Data, capacity: Int) {
+        init(socket: Int, routing: Data?, capacity: Int) {
             self.socket = socket
             self.routing = routing
             writer = ByteWriter(capacity: capacity)
@@ -50,10 +53,18 @@ final class PeerBundles {
     /// Whether nothing waits to be sent.
     var isEmpty: Bool { entries.isEmpty }
 
+    /// Writes `frame` for the one peer of DEALER socket `socket`, after the round's earlier ones.
+    func append(_ frame: Frame, socket: Int) {
+        append(frame, to: Self.onlyPeer, routing: nil, socket: socket)
+    }
+
+    /// The key of a DEALER's one peer (told apart from another DEALER's by the socket).
+    private static let onlyPeer = PeerID(Data())
+
     /// Writes `frame` for `peer` (`routing` names it on `socket`), after the round's earlier ones.
-    func append(_ frame: Frame, to peer: PeerID, routing: Data, socket: Int) {
+    func append(_ frame: Frame, to peer: PeerID, routing: Data?, socket: Int) {
         let size = frame.sizeEstimate
-        let slot = open.firstIndex { $0.peer == peer }
+        let slot = open.firstIndex { $0.peer == peer && entries[$0.index].socket == socket }
         if let slot {
             let entry = entries[open[slot].index]
             if entry.frames < maxFrames, entry.writer.count - Frame.bundlePrefix + size <= maxBytes {
@@ -78,8 +89,8 @@ final class PeerBundles {
         for message in take() { bus.send(message.frames, on: message.socket) }
     }
 
-    /// The round's messages, in order, each `[routing, message]` for its socket: a peer's one
-    /// frame as it is, several as their BUNDLE. Forgets them.
+    /// The round's messages, in order, each `[routing, message]` (`[message]` on a DEALER) for
+    /// its socket: a peer's one frame as it is, several as their BUNDLE. Forgets them.
     func take() -> [(socket: Int, frames: [Data])] {
         defer {
             entries.removeAll(keepingCapacity: true)
@@ -88,7 +99,7 @@ final class PeerBundles {
         roomHint = min(entries.reduce(0) { max($0, $1.writer.count) }, maxBytes)
         return entries.map { entry in
             let message = entry.frames == 1 ? entry.writer.data(from: Frame.bundlePrefix + 4) : entry.writer.data
-            return (entry.socket, [entry.routing, message])
+            return (entry.socket, entry.routing.map { [$0, message] } ?? [message])
         }
     }
 }
