@@ -52,7 +52,7 @@ struct BusLoopJobsTests {
         }, jobsEnd: {
             let after = record.events.withLock { e in
                 defer { e.append("jobsEnd") }
-                return e.last?.hasPrefix("job") ?? false
+                return e.last?.hasPrefix("job ") ?? false  // a job's event, not an earlier "jobsEnd"
             }
             if after { dealer.send([Data("after the jobs".utf8)], on: 0) }
         })
