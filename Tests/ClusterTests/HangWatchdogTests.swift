@@ -2,17 +2,19 @@ import Foundation
 import Locking
 import Synchronization
 import Testing
+import Wire
 @testable import ClusterRuntime
 
 @Suite("HangWatchdog")
 struct HangWatchdogTests {
+    typealias T = BrokerStateTests
     let t0 = ContinuousClock.now
 
     @Test func overdue_isTheOldestJobPastTheDeadline_andNothingBefore() {
-        let running: [UInt64: HangWatchdog.Entry] = [
-            1: .init(started: t0 + .seconds(5), what: "young"),
-            2: .init(started: t0, what: "oldest"),
-            3: .init(started: t0 + .seconds(1), what: "old"),
+        let running: [JobID: HangWatchdog.Entry] = [
+            JobID(1): .init(started: t0 + .seconds(5), what: "young"),
+            JobID(2): .init(started: t0, what: "oldest"),
+            JobID(3): .init(started: t0 + .seconds(1), what: "old"),
         ]
         #expect(HangWatchdog.overdue(running, now: t0 + .seconds(10), deadline: .seconds(10)) == nil, "exactly at the deadline is not past it")
         #expect(HangWatchdog.overdue(running, now: t0 + .seconds(12), deadline: .seconds(10))?.0 == 2)
@@ -22,13 +24,36 @@ struct HangWatchdogTests {
     /// The thread sleeps until the oldest job's deadline has passed, a whole deadline when
     /// nothing runs, never less than the interval.
     @Test func theNextCheck_isJustPastTheOldestJobsDeadline_orADeadlineAway() {
-        let running: [UInt64: HangWatchdog.Entry] = [1: .init(started: t0 + .seconds(5), what: "young"), 2: .init(started: t0 + .seconds(2), what: "old")]
+        let running: [JobID: HangWatchdog.Entry] = [JobID(1): .init(started: t0 + .seconds(5), what: "young"),
+                                                    JobID(2): .init(started: t0 + .seconds(2), what: "old")]
         let next = HangWatchdog.nextCheck(running, now: t0 + .seconds(6), deadline: .seconds(10), interval: .milliseconds(250))
         #expect(next > t0 + .seconds(12) && next <= t0 + .seconds(12) + .milliseconds(5))
         #expect(HangWatchdog.overdue(running, now: next, deadline: .seconds(10))?.0 == 2, "past the deadline when it looks")
         #expect(HangWatchdog.nextCheck([:], now: t0, deadline: .seconds(10), interval: .milliseconds(250)) > t0 + .seconds(10))
         #expect(HangWatchdog.nextCheck(running, now: t0 + .seconds(30), deadline: .seconds(10), interval: .milliseconds(250))
                 == t0 + .seconds(30) + .milliseconds(250), "overdue already: again after the interval")
+    }
+
+    /// A worker's update job is kept as its update's id alone (no copy of the `Job` per job),
+    /// and described as the job itself is; another job is kept whole.
+    @Test func anUpdateJob_isKeptAsItsUpdatesID_andDescribedAsTheJobIs() {
+        let fired = Mutex<[UInt64: HangWatchdog.Entry]>([:])
+        let watchdog = HangWatchdog(deadline: .milliseconds(50), interval: .milliseconds(10)) { id, entry in
+            fired.locked { $0[id] = entry }
+        }
+        let update = Job(id: 4, attempt: 1, payload: .update(handler: 0, T.update(77, chat: 1)))
+        let named = Job(id: 5, attempt: 1, payload: .task(name: "report", input: Data()))
+        watchdog.started(update, at: .now)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while fired.locked({ $0[4] == nil }) && ContinuousClock.now < deadline { usleep(10_000) }
+        watchdog.finished(4)
+        watchdog.started(named, at: .now)
+        while fired.locked({ $0[5] == nil }) && ContinuousClock.now < deadline { usleep(10_000) }
+        watchdog.stop()
+        let entries = fired.locked { $0 }
+        #expect(entries[4]?.subject == .update(77))
+        #expect(entries[4]?.what == JobRunner.describe(update) && entries[4]?.what == "update 77")
+        #expect(entries[5]?.subject == .job(named) && entries[5]?.what == "job report")
     }
 
     /// The check runs on its own thread: it fires while the calling thread is blocked, and a

@@ -13,10 +13,13 @@ import Wire
 package final class HangWatchdog: Sendable {
     /// A running job: when it started and what it is, for the log.
     struct Entry: Sendable, Equatable {
-        /// A worker's job is kept as it is and described only if it hangs: a description built
-        /// per job is a string allocated per job for a line that is almost never written.
+        /// A job is described only if it hangs: a description built per job is a string
+        /// allocated per job for a line that is almost never written. An update's job is kept as
+        /// its update's id (the description needs no more, and a copy of the `Job` retained and
+        /// released its references per job); another job as it is.
         enum Subject: Sendable, Equatable {
             case text(String)
+            case update(Int64)
             case job(Job)
         }
 
@@ -35,13 +38,14 @@ package final class HangWatchdog: Sendable {
         var what: String {
             switch subject {
             case .text(let text): return text
+            case .update(let id): return JobRunner.describe(update: id)
             case .job(let job): return JobRunner.describe(job)
             }
         }
     }
 
     private struct State: ~Copyable {
-        var running: [UInt64: Entry] = [:]
+        var running: [JobID: Entry] = [:]
         var stopped = false
     }
 
@@ -75,27 +79,34 @@ package final class HangWatchdog: Sendable {
     /// deadline from now when nothing runs (a job that starts meanwhile is due later still);
     /// never sooner than `interval` from now. A thread that looked every `interval` (250 ms)
     /// whatever ran woke 4 times a second in every idle worker.
-    static func nextCheck(_ running: [UInt64: Entry], now: ContinuousClock.Instant, deadline: Duration,
+    static func nextCheck(_ running: [JobID: Entry], now: ContinuousClock.Instant, deadline: Duration,
                           interval: Duration) -> ContinuousClock.Instant {
         let due = (running.values.map(\.started).min() ?? now) + deadline + .milliseconds(1)
         return max(due, now + interval)
     }
 
     /// The oldest job past `deadline` at `now`, if any (pure: tested without threads).
-    static func overdue(_ running: [UInt64: Entry], now: ContinuousClock.Instant, deadline: Duration) -> (UInt64, Entry)? {
-        running.filter { now - $0.value.started > deadline }.min { $0.value.started < $1.value.started }.map { ($0.key, $0.value) }
+    static func overdue(_ running: [JobID: Entry], now: ContinuousClock.Instant, deadline: Duration) -> (UInt64, Entry)? {
+        running.filter { now - $0.value.started > deadline }.min { $0.value.started < $1.value.started }.map { ($0.key.raw, $0.value) }
     }
 
     func started(_ id: UInt64, _ what: String, at now: ContinuousClock.Instant = .now) {
-        state.locked { $0.running[id] = Entry(started: now, what: what) }
+        state.locked { $0.running[JobID(id)] = Entry(started: now, what: what) }
     }
 
+    /// Update `updateID` runs under the key of its id's bits (the sequencer's).
+    func started(update updateID: Int64, at now: ContinuousClock.Instant = .now) {
+        state.locked { $0.running[JobID(UInt64(bitPattern: updateID))] = Entry(started: now, subject: .update(updateID)) }
+    }
+
+    /// `job` runs under its id (a worker's).
     func started(_ job: Job, at now: ContinuousClock.Instant) {
-        state.locked { $0.running[job.id] = Entry(started: now, subject: .job(job)) }
+        let subject: Entry.Subject = job.updateID.map { .update($0) } ?? .job(job)
+        state.locked { $0.running[JobID(job.id)] = Entry(started: now, subject: subject) }
     }
 
     func finished(_ id: UInt64) {
-        state.locked { _ = $0.running.removeValue(forKey: id) }
+        state.locked { _ = $0.running.removeValue(forKey: JobID(id)) }
     }
 
     /// Jobs running now.

@@ -200,7 +200,7 @@ package final class GroupCommit: Sendable {
         var logger = self.logger
         logger[metadataKey: "update_id"] = "\(envelope.updateID)"
         guard index < bot.handlerCount else { return (.failed, "no handler \(index)", []) }
-        watchdog?.started(UInt64(bitPattern: envelope.updateID), "update \(envelope.updateID)")
+        watchdog?.started(update: envelope.updateID)
         defer { watchdog?.finished(UInt64(bitPattern: envelope.updateID)) }
         let (error, emissions) = try await runSerial(envelope.raw, logger: logger, attempt: attempt, failure: "serial handler failed") { ctx in
             if let result {

@@ -1,8 +1,9 @@
 import BotAPI
 
-/// A job's number as the broker's tables key it: `jobs`, each peer's jobs in flight and the
-/// queues. The wire carries the bare `UInt64` (`Job.id`, DONE); this type exists for its hash
-/// (`TableHash`, not SipHash: see there).
+/// A job's number as the runtime's tables key it: the broker's `jobs`, each peer's jobs in
+/// flight and the queues; a worker's jobs running (its watchdog's, its ledger's). The wire
+/// carries the bare `UInt64` (`Job.id`, DONE); this type exists for its hash (`TableHash`, not
+/// SipHash: see there).
 struct JobID: Hashable, Comparable, Sendable {
     let raw: UInt64
 

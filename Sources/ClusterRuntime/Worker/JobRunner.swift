@@ -24,7 +24,7 @@ package struct JobRunner: Sendable {
     /// What a job is, for the hang watchdog's log line.
     package static func describe(_ job: Job) -> String {
         switch job.payload {
-        case .update(_, let envelope): return "update \(envelope.updateID)"
+        case .update(_, let envelope): return describe(update: envelope.updateID)
         case .apply(_, let envelope, _): return "update \(envelope.updateID), second step"
         case .outbox(_, .job(let name, _)), .task(let name, _): return "job \(name)"
         case .outbox(_, .call(let method, _, _)): return "call \(method)"
@@ -34,6 +34,10 @@ package struct JobRunner: Sendable {
         case .schedule: return "JobQueue change"
         }
     }
+
+    /// What an update's job (its first step) is, for the same line: the watchdog keeps such a
+    /// job as its update's id alone.
+    package static func describe(update id: Int64) -> String { "update \(id)" }
 
     /// What a job is, as a metrics label: the handler's label (from `handlerLabels`, the bot's
     /// table read once at start rather than per job), `job:<name>`, `timer:<name>`, `call`; a set
@@ -56,6 +60,7 @@ package struct JobRunner: Sendable {
         Int(index) < labels.count ? labels[Int(index)] : "handler \(index)"
     }
 
+    @inline(__always)
     package func run(_ job: Job) async -> (Outcome, Data) {
         // An update, the common job, first and alone: an async function's frame holds what any
         // of its paths keeps across an await, and Swift's task allocator takes frames in ~1 KiB
@@ -105,6 +110,7 @@ package struct JobRunner: Sendable {
     /// A concurrent handler for an update; an error goes to the bot's error handler with it.
     /// A two-step handler's output is its first step's result, for the broker to pass on
     /// (empty: nothing to apply).
+    @inline(__always)
     private func handle(index: Int, _ raw: RawUpdate, attempt: Int) async -> (Outcome, Data) {
         guard index < bot.handlerCount else { return (.failed, Data("no handler \(index)".utf8)) }
         // The context labels its logger with the update's id when a handler asks for it.
