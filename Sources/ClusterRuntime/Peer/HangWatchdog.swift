@@ -16,11 +16,13 @@ package final class HangWatchdog: Sendable {
         /// A job is described only if it hangs: a description built per job is a string
         /// allocated per job for a line that is almost never written. An update's job is kept as
         /// its update's id (the description needs no more, and a copy of the `Job` retained and
-        /// released its references per job); another job as it is.
+        /// released its references per job); another job as it is, boxed, so that an entry is
+        /// a few words for the table to move (the `Job` inline made every insert ~480
+        /// instructions).
         enum Subject: Sendable, Equatable {
             case text(String)
             case update(Int64)
-            case job(Job)
+            indirect case job(Job)
         }
 
         var started: ContinuousClock.Instant
