@@ -159,7 +159,7 @@ extension BrokerState {
             complete(id, jobs.remove(at: i).value, outcome: outcome, output: output, now: now, into: &actions)
             if jobs.isEmpty, lastJobDone() { actions.append(.burstOver) }
         }
-        if let slot = peers.index(forKey: peer), peers.values[slot].draining, peers.values[slot].inFlight.isEmpty { removePeer(peer) }
+        if let slot = peers.index(forKey: peer), peers.inPlace(slot, { $0.draining && $0.inFlight.isEmpty }) { removePeer(peer) }
         dispatch(now: now, into: &actions)
         return actions
     }
@@ -346,14 +346,17 @@ extension BrokerState {
             job.peer = peer
             return (job.attempts, job.quarantined, job.payload)
         }
-        let slot = peers.index(forKey: peer)!
-        if peers.values[slot].inFlight.isEmpty { peers.values[slot].progressed = now }
-        peers.values[slot].inFlight.insert(id)
-        if quarantined {
-            peers.values[slot].exclusive = true
-            peers.values[slot].reserved = false
+        // The peer's fields in one access in place: a read through `peers.values[slot]` copied
+        // the whole peer (its sets retained and released) before reading one field.
+        peers.inPlace(peers.index(forKey: peer)!) { p in
+            if p.inFlight.isEmpty { p.progressed = now }
+            p.inFlight.insert(id)
+            if quarantined {
+                p.exclusive = true
+                p.reserved = false
+            }
+            p.lastSent = now
         }
-        peers.values[slot].lastSent = now
         return .send(peer: peer, .job(Job(id: id.raw, attempt: attempts, payload: payload)))
     }
 
