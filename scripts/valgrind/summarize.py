@@ -45,6 +45,38 @@ def self_costs(path):
     return costs
 
 
+def inclusive(path, pattern):
+    """Instructions spent in calls to functions whose (mangled) name matches `pattern`, their
+    callees included, in one dump (each call's inclusive cost, as callgrind records it)."""
+    names, total, callee, after_call = {}, 0, None, False
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = re.match(r"^(c?fn)=\((\d+)\)(?: (.*))?$", line.rstrip("\n"))
+            if m:
+                kind, ident, name = m.groups()
+                if name:
+                    names[ident] = name
+                if kind == "cfn":
+                    callee = names.get(ident, ident)
+                continue
+            if line.startswith("calls="):
+                after_call = True
+                continue
+            if after_call and (line[:1].isdigit() or line[:1] in "+-*"):
+                after_call = False
+                parts = line.split()
+                if len(parts) >= 2 and re.search(pattern, callee or ""):
+                    total += int(parts[1])
+    return total
+
+
+# The broker's decoding of the peers' once-a-second METRICS reports: time-based like the idle
+# rate, but larger under load (the reports carry the load's histograms), so taking off the idle
+# rate leaves a part of it that swings with how many reports fall inside the load (1,600-2,400
+# instructions "per update" between two counts of the same build). Shown apart.
+REPORTS = r"0A7MetricsC6absorb_4from"  # ClusterRuntime.ClusterMetrics.absorb(_:from:), mangled
+
+
 def demangle(symbols):
     try:
         out = subprocess.run(["swift-demangle", "--simplified"], input="\n".join(symbols), capture_output=True,
@@ -60,7 +92,9 @@ ORDER = ["ingest", "broker", "sequencer", "worker", "supervisor", "cluster"]
 def compare(baseline_path, this_path):
     base, this = json.load(open(baseline_path)), json.load(open(this_path))
     print(f"{'':12}{'baseline':>12}{'this build':>12}{'ratio':>8}   (instructions per update)")
-    for role in ORDER:
+    for role in ORDER + ["broker-steady"]:
+        if role not in base or role not in this:
+            continue
         b, t = base.get(role, 0), this.get(role, 0)
         ratio = f"{t / b:8.3f}" if b >= 100 else f"{'-':>8}"
         print(f"  {role:10}{b:12,.0f}{t:12,.0f}{ratio}")
@@ -80,6 +114,7 @@ def main():
     updates, load_s, idle_s = int(updates), float(load_s), float(idle_s)
     order = ORDER[:-1]
     net, idle_rate, symbols = collections.Counter(), collections.Counter(), {r: collections.Counter() for r in order}
+    steady = collections.Counter()
     for line in open(roles_path):
         pid, role = line.split()
         role = "worker" if role.startswith("worker") else role
@@ -93,6 +128,10 @@ def main():
         idle_rate[role] += rate
         net[role] += max(0.0, sum(load.values()) - rate * load_s)
         symbols[role].update(load)
+        if role == "broker":
+            reports_rate = inclusive(f"{folder}/cg.{pid}.1", REPORTS) / idle_s
+            steady[role] += max(0.0, sum(load.values()) - inclusive(f"{folder}/cg.{pid}.2", REPORTS)
+                                - (rate - reports_rate) * load_s)
     print(f"{'':12}{'instr/update':>14}  {'idle instr/s':>13}  own instructions, as shares of the role's")
     for role in order:
         costliest = symbols[role].most_common(top)
@@ -101,9 +140,13 @@ def main():
         parts = [f"{re.sub(r'^(specialized |closure #1 in )', '', n)[:48]} {100 * c / total:.0f}%" for n, (_, c) in zip(shown, costliest)]
         print(f"  {role:10}{net[role] / updates:14,.0f}  {idle_rate[role]:13,.0f}  " + "; ".join(parts))
     print(f"  {'cluster':10}{sum(net.values()) / updates:14,.0f}  {sum(idle_rate.values()):13,.0f}")
+    if "broker" in steady:
+        print(f"  broker without the peers' reports' decoding (steadier between runs): {steady['broker'] / updates:,.0f}")
     if out:
         figures = {role: net[role] / updates for role in order}
         figures["cluster"] = sum(net.values()) / updates
+        if "broker" in steady:
+            figures["broker-steady"] = steady["broker"] / updates
         json.dump(figures, open(out, "w"), indent=1)
 
 
