@@ -12,9 +12,9 @@ struct HangWatchdogTests {
 
     @Test func overdue_isTheOldestJobPastTheDeadline_andNothingBefore() {
         let running: [JobID: HangWatchdog.Entry] = [
-            JobID(1): .init(started: t0 + .seconds(5), what: "young"),
-            JobID(2): .init(started: t0, what: "oldest"),
-            JobID(3): .init(started: t0 + .seconds(1), what: "old"),
+            JobID(1): .init(started: t0 + .seconds(5), subject: .update(15)),
+            JobID(2): .init(started: t0, subject: .update(12)),
+            JobID(3): .init(started: t0 + .seconds(1), subject: .update(13)),
         ]
         #expect(HangWatchdog.overdue(running, now: t0 + .seconds(10), deadline: .seconds(10)) == nil, "exactly at the deadline is not past it")
         #expect(HangWatchdog.overdue(running, now: t0 + .seconds(12), deadline: .seconds(10))?.0 == 2)
@@ -24,8 +24,8 @@ struct HangWatchdogTests {
     /// The thread sleeps until the oldest job's deadline has passed, a whole deadline when
     /// nothing runs, never less than the interval.
     @Test func theNextCheck_isJustPastTheOldestJobsDeadline_orADeadlineAway() {
-        let running: [JobID: HangWatchdog.Entry] = [JobID(1): .init(started: t0 + .seconds(5), what: "young"),
-                                                    JobID(2): .init(started: t0 + .seconds(2), what: "old")]
+        let running: [JobID: HangWatchdog.Entry] = [JobID(1): .init(started: t0 + .seconds(5), subject: .update(15)),
+                                                    JobID(2): .init(started: t0 + .seconds(2), subject: .update(22))]
         let next = HangWatchdog.nextCheck(running, now: t0 + .seconds(6), deadline: .seconds(10), interval: .milliseconds(250))
         #expect(next > t0 + .seconds(12) && next <= t0 + .seconds(12) + .milliseconds(5))
         #expect(HangWatchdog.overdue(running, now: next, deadline: .seconds(10))?.0 == 2, "past the deadline when it looks")
@@ -63,8 +63,8 @@ struct HangWatchdogTests {
         let watchdog = HangWatchdog(deadline: .milliseconds(200), interval: .milliseconds(20)) { id, _ in
             fired.locked { if !$0.contains(id) { $0.append(id) } }
         }
-        watchdog.started(1, "stuck")
-        watchdog.started(2, "quick")
+        watchdog.started(update: 1)
+        watchdog.started(update: 2)
         watchdog.finished(2)
         let deadline = ContinuousClock.now + .seconds(10)
         while fired.locked({ $0.isEmpty }) && ContinuousClock.now < deadline { usleep(10_000) }  // a blocked thread

@@ -18,10 +18,12 @@ import subprocess
 import sys
 
 
-def self_costs(path):
-    """Own (exclusive) instructions per function, and the total, of one dump."""
-    names, costs = {}, collections.Counter()
-    fn, after_call = None, False
+def read_dump(path, calls_to=None):
+    """Own (exclusive) instructions per function of one dump; with `calls_to` (a pattern of
+    mangled names), also the instructions spent in calls to the functions it matches, their
+    callees included (each call's inclusive cost, as callgrind records it), in the same pass."""
+    names, costs, called = {}, collections.Counter(), 0
+    fn, callee, after_call = None, None, False
     with open(path, errors="replace") as f:
         for line in f:
             m = re.match(r"^(c?fn)=\((\d+)\)(?: (.*))?$", line.rstrip("\n"))
@@ -31,6 +33,8 @@ def self_costs(path):
                     names[ident] = name
                 if kind == "fn":
                     fn = ident
+                else:
+                    callee = names.get(ident, ident)
                 continue
             if line.startswith("calls="):
                 after_call = True  # the next cost line is the call's inclusive cost
@@ -40,34 +44,16 @@ def self_costs(path):
                 if len(parts) >= 2:
                     if after_call:
                         after_call = False
+                        if calls_to and re.search(calls_to, callee or ""):
+                            called += int(parts[1])
                     else:
                         costs[names.get(fn, fn)] += int(parts[1])
-    return costs
+    return costs, called
 
 
-def inclusive(path, pattern):
-    """Instructions spent in calls to functions whose (mangled) name matches `pattern`, their
-    callees included, in one dump (each call's inclusive cost, as callgrind records it)."""
-    names, total, callee, after_call = {}, 0, None, False
-    with open(path, errors="replace") as f:
-        for line in f:
-            m = re.match(r"^(c?fn)=\((\d+)\)(?: (.*))?$", line.rstrip("\n"))
-            if m:
-                kind, ident, name = m.groups()
-                if name:
-                    names[ident] = name
-                if kind == "cfn":
-                    callee = names.get(ident, ident)
-                continue
-            if line.startswith("calls="):
-                after_call = True
-                continue
-            if after_call and (line[:1].isdigit() or line[:1] in "+-*"):
-                after_call = False
-                parts = line.split()
-                if len(parts) >= 2 and re.search(pattern, callee or ""):
-                    total += int(parts[1])
-    return total
+def self_costs(path):
+    """Own (exclusive) instructions per function of one dump."""
+    return read_dump(path)[0]
 
 
 # The broker's decoding of the peers' once-a-second METRICS reports: time-based like the idle
@@ -118,9 +104,10 @@ def main():
     for line in open(roles_path):
         pid, role = line.split()
         role = "worker" if role.startswith("worker") else role
+        reports = REPORTS if role == "broker" else None
         try:
-            idle = self_costs(f"{folder}/cg.{pid}.1")
-            load = self_costs(f"{folder}/cg.{pid}.2")
+            idle, reports_idle = read_dump(f"{folder}/cg.{pid}.1", reports)
+            load, reports_load = read_dump(f"{folder}/cg.{pid}.2", reports)
         except FileNotFoundError:
             print(f"  {role}: no dump for pid {pid} (the process left?)")
             continue
@@ -128,10 +115,8 @@ def main():
         idle_rate[role] += rate
         net[role] += max(0.0, sum(load.values()) - rate * load_s)
         symbols[role].update(load)
-        if role == "broker":
-            reports_rate = inclusive(f"{folder}/cg.{pid}.1", REPORTS) / idle_s
-            steady[role] += max(0.0, sum(load.values()) - inclusive(f"{folder}/cg.{pid}.2", REPORTS)
-                                - (rate - reports_rate) * load_s)
+        if reports:
+            steady[role] += max(0.0, sum(load.values()) - reports_load - (rate - reports_idle / idle_s) * load_s)
     print(f"{'':12}{'instr/update':>14}  {'idle instr/s':>13}  own instructions, as shares of the role's")
     for role in order:
         costliest = symbols[role].most_common(top)

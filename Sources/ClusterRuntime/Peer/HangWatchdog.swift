@@ -20,7 +20,6 @@ package final class HangWatchdog: Sendable {
         /// a few words for the table to move (the `Job` inline made every insert ~480
         /// instructions).
         enum Subject: Sendable, Equatable {
-            case text(String)
             case update(Int64)
             indirect case job(Job)
         }
@@ -33,13 +32,8 @@ package final class HangWatchdog: Sendable {
             self.subject = subject
         }
 
-        init(started: ContinuousClock.Instant, what: String) {
-            self.init(started: started, subject: .text(what))
-        }
-
         var what: String {
             switch subject {
-            case .text(let text): return text
             case .update(let id): return JobRunner.describe(update: id)
             case .job(let job): return JobRunner.describe(job)
             }
@@ -90,10 +84,6 @@ package final class HangWatchdog: Sendable {
     /// The oldest job past `deadline` at `now`, if any (pure: tested without threads).
     static func overdue(_ running: [JobID: Entry], now: ContinuousClock.Instant, deadline: Duration) -> (UInt64, Entry)? {
         running.filter { now - $0.value.started > deadline }.min { $0.value.started < $1.value.started }.map { ($0.key.raw, $0.value) }
-    }
-
-    func started(_ id: UInt64, _ what: String, at now: ContinuousClock.Instant = .now) {
-        state.locked { $0.running[JobID(id)] = Entry(started: now, what: what) }
     }
 
     /// Update `updateID` runs under the key of its id's bits (the sequencer's).
