@@ -137,6 +137,36 @@ struct FrameTests {
         #expect(try raw.decode(String.self, at: "message", "text") == "hi")
     }
 
+
+    /// Ingest's envelopes lie in the getUpdates answer they were scanned from (a slice, no copy):
+    /// each is the update's own JSON, indexed from zero where a caller asks for its bytes, and
+    /// writes the same UPDATES frame as an envelope over a copy. A response that is itself a
+    /// slice (not indexed from zero) gives the same updates.
+    @Test func ingestsEnvelopes_lieInTheResponse_andSayWhatACopyWould() throws {
+        let json = #"{"ok":true,"result":[{"update_id":5,"message":{"chat":{"id":42},"text":"hi"}},"#
+            + #"{"update_id":6,"callback_query":{"from":{"id":7},"message":{"chat":{"id":-9}}}}]}"#
+        let whole = Data(json.utf8)
+        let sliced = (Data("xyz".utf8) + whole + Data("!".utf8)).dropFirst(3).dropLast()
+        #expect(sliced.startIndex == 3)
+        for response in [whole, sliced] {
+            let scanned = try UpdateScanner.scanResponse(response)
+            let envelopes = scanned.map { UpdateEnvelope($0, in: response) }
+            let copies = scanned.map { s in
+                UpdateEnvelope(updateID: s.updateID, kind: s.kind, routingKey: s.routingKey,
+                               bytes: Data(whole[s.range]), textPosition: s.textPosition)
+            }
+            #expect(envelopes.map { String(decoding: $0.bytes, as: UTF8.self) } == [
+                #"{"update_id":5,"message":{"chat":{"id":42},"text":"hi"}}"#,
+                #"{"update_id":6,"callback_query":{"from":{"id":7},"message":{"chat":{"id":-9}}}}"#,
+            ])
+            #expect(envelopes.allSatisfy { $0.bytes.startIndex == 0 && $0.bytes.first == UInt8(ascii: "{") })
+            #expect(envelopes.map(\.byteCount) == copies.map(\.byteCount))
+            #expect(envelopes == copies)
+            #expect(envelopes.map(\.routingKey) == [.chat(42), .chat(-9)])
+            #expect(envelopes[0].raw.text(hasPrefix: "h") == true)
+            #expect(Frame.updates(batch: 1, envelopes).encoded() == Frame.updates(batch: 1, copies).encoded())
+        }
+    }
     /// Control traffic is typed: no command or job kind carries a reserved job name.
     @Test func controlWork_isTyped_notAReservedJobName() {
         for frame in Self.all {
