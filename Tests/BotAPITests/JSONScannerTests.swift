@@ -56,6 +56,33 @@ struct JSONScannerTests {
         }
     }
 
+    /// An integer's value: up to 18 digits read without a check per digit, more with one, so
+    /// the limits of `Int64` are exact and one past them is no integer (nil), whatever the sign;
+    /// the value agrees with Swift's own parsing on random digits of every length to 20.
+    @Test func anIntegersValue_isExactUpToInt64sLimits_andNilPastThem() {
+        func scan(_ text: String) -> Int64?? {
+            Array(text.utf8).withUnsafeBytes { raw -> Int64?? in
+                var s = JSONScanner(raw)
+                return try? s.scanNumber()
+            }
+        }
+        #expect(scan("999999999999999999") == .some(999_999_999_999_999_999))
+        #expect(scan("-999999999999999999,") == .some(-999_999_999_999_999_999))
+        #expect(scan("9223372036854775807") == .some(Int64.max))
+        #expect(scan("-9223372036854775808") == .some(Int64.min))
+        #expect(scan("9223372036854775808") == .some(nil))
+        #expect(scan("-9223372036854775809") == .some(nil))
+        #expect(scan("12345678901234567890") == .some(nil))
+        #expect(scan("1796693848.5") == .some(nil))
+        var generator = SplitMix64(seed: 31)
+        for _ in 0..<5_000 {
+            let digits = Int.random(in: 1...20, using: &generator)
+            let text = (Bool.random(using: &generator) ? "-" : "") + String(Int.random(in: 1...9, using: &generator))
+                + String((1..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) })
+            #expect(scan(text) == .some(Int64(text)), "\(text)")
+        }
+    }
+
     /// The walk over scanned bytes (`skipScannedValue`, what a `RawUpdate`'s reads use) ends
     /// where the validating `skipValue` ends, on every value that one accepts: objects, arrays,
     /// strings with escaped quotes and backslashes, numbers and literals, at any depth, with

@@ -175,76 +175,6 @@ package struct JSONScanner {
         return (zeroQuote | zeroBackslash | control) & 0x8080_8080_8080_8080
     }
 
-    /// Skips a number, validating it as `scanNumber` does, without computing its value: walks
-    /// over an update's ids and dates (five or six numbers of ten digits before a message's text)
-    /// paid for a multiply with overflow checks per digit.
-    mutating func skipNumber() throws(JSONScanError) {
-        if index < end, bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < end, isDigit(bytes[index]) else { throw error("invalid value") }
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-        } else {
-            skipDigits()
-        }
-        _ = try skipFractionAndExponent()
-    }
-
-    @inline(__always)
-    private mutating func skipDigits() {
-        while index < end, isDigit(bytes[index]) { index += 1 }
-    }
-
-    /// After a number's integer digits: its fraction and exponent, if any (true: it has one, so
-    /// it is no integer). Shared by `skipNumber` and `scanNumber`.
-    private mutating func skipFractionAndExponent() throws(JSONScanError) -> Bool {
-        var found = false
-        if index < end, bytes[index] == UInt8(ascii: ".") {
-            found = true
-            index += 1
-            guard index < end, isDigit(bytes[index]) else { throw error("invalid number") }
-            skipDigits()
-        }
-        if index < end, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            found = true
-            index += 1
-            if index < end, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < end, isDigit(bytes[index]) else { throw error("invalid number") }
-            skipDigits()
-        }
-        return found
-    }
-
-    /// Scans a number; returns its value when it is an integer that fits `Int64`.
-    mutating func scanNumber() throws(JSONScanError) -> Int64? {
-        var negative = false
-        if index < end, bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
-        guard index < end, isDigit(bytes[index]) else { throw error("invalid value") }
-        var value: Int64 = 0
-        var fits = true
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-        } else {
-            while index < end, isDigit(bytes[index]) {
-                let digit = Int64(bytes[index] &- UInt8(ascii: "0"))
-                let (m, o1) = value.multipliedReportingOverflow(by: 10)
-                let (s, o2) = negative ? m.subtractingReportingOverflow(digit) : m.addingReportingOverflow(digit)
-                if o1 || o2 { fits = false }
-                value = s
-                index += 1
-            }
-        }
-        let integral = !(try skipFractionAndExponent())
-        return integral && fits ? value : nil
-    }
-
-    /// Reads an integer value (`update_id`, a chat id); throws on any other kind of value.
-    mutating func readInt64() throws(JSONScanError) -> Int64 {
-        let c = try peek()
-        guard c == UInt8(ascii: "-") || isDigit(c) else { throw error("expected an integer") }
-        guard let value = try scanNumber() else { throw error("expected an integer that fits 64 bits") }
-        return value
-    }
-
     /// Reads a string value, decoding escapes.
     mutating func readString() throws(JSONScanError) -> String {
         guard try peek() == UInt8(ascii: "\"") else { throw error("expected a string") }
@@ -367,18 +297,6 @@ package struct JSONScanner {
         return String(decoding: out, as: UTF8.self)
     }
 }
-
-/// Why JSON bytes could not be scanned, and where.
-public struct JSONScanError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// Byte offset in the input where the problem was found.
-    public var offset: Int
-    public var reason: String
-
-    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
-}
-
-@inline(__always)
-private func isDigit(_ b: UInt8) -> Bool { b &- UInt8(ascii: "0") < 10 }
 
 @inline(__always)
 private func hexValue(_ b: UInt8) -> UInt8? {
