@@ -44,6 +44,20 @@ struct BrokerTableTests {
         #expect(peers[PeerID(Data("worker-1-ab".utf8))] == 1 && peers[PeerID("worker-3-ef")] == nil)
     }
 
+    /// The broker keeps the last message's peer and reuses it when the next message's identity
+    /// names it: the same bytes, from any buffer (a slice too); a prefix, a longer identity or
+    /// one byte off names another peer.
+    @Test func aPeer_isNamedByItsIdentitysBytes_only() {
+        let peer = PeerID("worker-1-ab")
+        #expect(peer.isNamed(by: Data("worker-1-ab".utf8)))
+        #expect(peer.isNamed(by: Data("xxworker-1-ab".utf8).dropFirst(2)))
+        #expect(!peer.isNamed(by: Data("worker-1-a".utf8)))
+        #expect(!peer.isNamed(by: Data("worker-1-abc".utf8)))
+        #expect(!peer.isNamed(by: Data("worker-1-ac".utf8)))
+        #expect(!peer.isNamed(by: Data()))
+        #expect(PeerID(Data()).isNamed(by: Data()))
+    }
+
     /// `updates` takes the routes `fresh` found in the batch's order, skipping what `fresh`
     /// skipped (an update seen before, the batch's own duplicate, one too large): each update
     /// gets its own route, not its neighbour's, and is routed once.

@@ -135,23 +135,18 @@ extension BrokerState {
         return actions
     }
 
-    mutating func finish(_ id: JobID, outcome: Outcome, output: Data, from peer: PeerID, now: ContinuousClock.Instant) -> [Action] {
+    /// A DONE from `peer`, whose record is at `slot` of `peers`.
+    mutating func finish(_ id: JobID, outcome: Outcome, output: Data, from peer: PeerID, at slot: Dictionary<PeerID, Peer>.Index,
+                         now: ContinuousClock.Instant, into actions: inout [Action]) {
         // In place by index: `peers[peer]?.inFlight.remove(id)` (an optional-chained mutation
         // through Dictionary's subscript) costs eight heap allocations per call in optimised
         // Swift 6.3, once per DONE (counted with `scripts/bench allocs`).
-        let slot = peers.index(forKey: peer)
-        if let slot {
-            peers.values[slot].inFlight.remove(id)
-            peers.values[slot].progressed = now
-        }
-        guard let i = jobs.index(forKey: id) else { return dispatch(now: now) }
+        peers.values[slot].inFlight.remove(id)
+        peers.values[slot].progressed = now
+        guard let i = jobs.index(forKey: id) else { return dispatch(now: now, into: &actions) }
         let (owned, quarantined, applies) = jobs.inPlace(i) { ($0.peer == peer, $0.quarantined, $0.applies) }
-        guard owned else { return dispatch(now: now) }
-        if quarantined, let slot { peers.values[slot].exclusive = false }
-        // Room for what a DONE usually makes (its update completed, the answer, the next JOB):
-        // grown from empty, the array was allocated again for most DONEs.
-        var actions: [Action] = []
-        actions.reserveCapacity(4)
+        guard owned else { return dispatch(now: now, into: &actions) }
+        if quarantined { peers.values[slot].exclusive = false }
         if applies && outcome == .ok && !output.isEmpty {
             forwardToSequencer(id, jobs.values[i], result: output)
         } else {
@@ -161,7 +156,6 @@ extension BrokerState {
         }
         if let slot = peers.index(forKey: peer), peers.inPlace(slot, { $0.draining && $0.inFlight.isEmpty }) { removePeer(peer) }
         dispatch(now: now, into: &actions)
-        return actions
     }
 
     /// A job is done (its last step; already out of `jobs`): its submitter answered, its update

@@ -32,6 +32,15 @@ package struct PeerID: Hashable, Sendable, CustomStringConvertible {
         self.init(Data(name.utf8))
     }
 
+    /// Whether `bytes` are this peer's identity: one compare, no hash and no copy (the broker
+    /// keeps the last message's peer, and a bundle's messages, read one after another, share
+    /// their sender).
+    package func isNamed(by bytes: Data) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            raw.count == key.count && key.withUnsafeBytes { own in raw.count == 0 || memcmp(raw.baseAddress!, own.baseAddress!, raw.count) == 0 }
+        }
+    }
+
     package static func == (a: PeerID, b: PeerID) -> Bool {
         a.hash == b.hash && a.key == b.key
     }
