@@ -189,7 +189,10 @@ public enum Frame: Sendable, Equatable {
 
     /// Parses one message's bytes.
     public static func decode(message: Data) throws(FrameError) -> Frame {
-        var r = ByteReader(message)
+        try ByteReader.reading(message) { r throws(FrameError) in try decode(&r, message) }
+    }
+
+    private static func decode(_ r: inout ByteReader, _ message: Data) throws(FrameError) -> Frame {
         // The header as one integer: "TGC" and the version (two slices of the message and their
         // comparison cost ~490 instructions a message).
         let header = try r.u32()
