@@ -34,6 +34,14 @@ public struct PeerMetrics: Codable, Sendable, Equatable {
             sums = Array(repeating: 0, count: buckets + 1)
         }
 
+        /// Adds `other`'s observations (the same bounds).
+        public mutating func add(_ other: Histogram) {
+            for i in counts.indices where i < other.counts.count {
+                counts[i] += other.counts[i]
+                sums[i] += other.sums[i]
+            }
+        }
+
         public mutating func record(_ value: Double, bounds: [Double]) {
             var i = 0
             while i < bounds.count, value > bounds[i] { i += 1 }

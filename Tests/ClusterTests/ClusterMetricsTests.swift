@@ -1,3 +1,4 @@
+import BotAPI
 import Foundation
 import Testing
 import TGClusterTesting
@@ -40,6 +41,35 @@ struct ClusterMetricsTests {
         #expect(Self.value("tgcluster_oldest_pending_update_age_seconds", in: text) == 0.5)
         #expect(Self.value("tgcluster_poll_holds_total", in: text) == 5)
         #expect(Self.value("tgcluster_poll_holds_expired_total", in: text) == 1)
+    }
+
+    /// A handler's job is recorded by its index and reported under its label, together with what
+    /// was recorded under that label by name (a deferred call of the same handler, a second
+    /// handler of the same label); an index past the table reports as `handler N`.
+    @Test func handlersRecordedByIndex_areReportedByLabel_withWhatCameByName() throws {
+        let client = BotClient(configuration: .init(token: "1:unused", apiURL: "http://127.0.0.1:9"))
+        defer { client.shutdown() }
+        let recorder = PeerMetricsRecorder(client: client, handlerLabels: ["echo", "command /start", "echo"])
+        recorder.ran(handler: 0, for: .milliseconds(2))
+        recorder.ran(handler: 0, for: .milliseconds(200))
+        recorder.ran(handler: 2, for: .milliseconds(3))
+        recorder.ran("echo", for: .milliseconds(4))
+        recorder.ran(handler: 7, for: .milliseconds(1))
+        recorder.ran("job:notify", for: .milliseconds(1))
+        guard case .metrics(let json) = recorder.report() else {
+            Issue.record("not a METRICS frame")
+            return
+        }
+        let report = try JSONDecoder().decode(PeerMetrics.self, from: json)
+        #expect(report.durations.keys.sorted() == ["echo", "handler 7", "job:notify"], "no entry for a handler that never ran")
+        let echo = try #require(report.durations["echo"])
+        #expect(echo.counts.reduce(0, +) == 4)
+        #expect(abs(echo.sums.reduce(0, +) - 0.209) < 1e-9)
+        #expect(echo.counts[PeerMetrics.durationBounds.firstIndex(of: 0.25)!] == 1, "200 ms in the bucket up to 250 ms")
+        #expect(report.durations["handler 7"]?.counts.reduce(0, +) == 1)
+        // Reports are cumulative: a second one says the same.
+        guard case .metrics(let again) = recorder.report() else { return }
+        #expect(try JSONDecoder().decode(PeerMetrics.self, from: again) == report)
     }
 
     @Test func peerReports_areCumulative_soEachIsAddedOnce_andARestartedPeerAddsAfresh() throws {

@@ -32,8 +32,6 @@ package final class GroupCommit: Sendable {
     private let logger: Logger
     private let watchdog: HangWatchdog?
     private let recorder: PeerMetricsRecorder?
-    /// The handlers' labels, for the metrics (the table is fixed once the bot runs).
-    private let handlerLabels: [String]
     /// The number of the next group (recorded with each applied update).
     private let nextGroup: Mutex<Int64>
     /// The calls sent at once by the handlers of the group being committed.
@@ -47,7 +45,6 @@ package final class GroupCommit: Sendable {
                  recorder: PeerMetricsRecorder? = nil, rates: RateTable = RateTable()) throws {
         self.rates = rates
         self.recorder = recorder
-        handlerLabels = bot.handlers.map(\.label)
         self.bot = bot
         self.store = store
         self.client = client
@@ -185,7 +182,7 @@ package final class GroupCommit: Sendable {
         }
         let started = ContinuousClock.now
         let (outcome, error, emitted) = try await apply(handler: Int(index), envelope, result: result, attempt: Int(job.attempt))
-        recorder?.ran(JobRunner.handlerLabel(index, handlerLabels), for: .now - started)
+        recorder?.ran(handler: Int(index), for: .now - started)
         try store.access { db in
             try AppliedStore.record(db, updateID: envelope.updateID, digest: digest, failed: outcome == .ok ? nil : (error ?? ""),
                                     now: Date(), group: group)

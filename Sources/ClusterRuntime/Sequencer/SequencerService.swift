@@ -70,7 +70,7 @@ final class SequencerService: Sendable {
             try? store.close()
             throw error
         }
-        recorder = PeerMetricsRecorder(client: client)
+        recorder = PeerMetricsRecorder(client: client, handlerLabels: bot.handlers.map(\.label))
         watchdog = HangWatchdog(deadline: configuration.jobDeadline, interval: min(configuration.heartbeat, .milliseconds(250))) { _, job in
             logger.error("a serial handler ran past its deadline; exiting so that the update is retried",
                          metadata: ["what": "\(job.what)", "deadline": "\(configuration.jobDeadline)"])

@@ -55,6 +55,15 @@ package struct JobRunner: Sendable {
         }
     }
 
+    /// The handler a job runs (an update's, a two-step handler's second step, a deferred
+    /// handler call); nil for other jobs.
+    static func handlerIndex(_ job: Job) -> Int? {
+        switch job.payload {
+        case .update(let index, _), .apply(let index, _, _), .outbox(_, .handler(let index, _)): Int(index)
+        default: nil
+        }
+    }
+
     /// The label of handler `index`.
     static func handlerLabel(_ index: UInt16, _ labels: [String]) -> String {
         Int(index) < labels.count ? labels[Int(index)] : "handler \(index)"

@@ -62,9 +62,9 @@ final class WorkerService: JobPool {
         self.logger = logger
         databases = SharedDatabase(path: configuration.file("state.sqlite").path, onThisHost: configuration.connectEndpoint == nil)
         rates = configuration.openRateTable(logger: logger)
-        recorder = PeerMetricsRecorder(client: client)
         floodTable = configuration.connectEndpoint == nil ? nil : client.configuration.limiter as? FloodGate
         handlerLabels = bot.handlers.map(\.label)
+        recorder = PeerMetricsRecorder(client: client, handlerLabels: handlerLabels)
         onLoop = bot.workerThreads == .eventLoop
         watchdog = HangWatchdog(deadline: configuration.jobDeadline, interval: min(configuration.heartbeat, .milliseconds(250))) { id, job in
             logger.error("a handler ran past its deadline; exiting so that its work is retried elsewhere",
@@ -215,14 +215,17 @@ final class WorkerService: JobPool {
         // a job, ~900 instructions, `scripts/bench instructions`). The watchdog's is the one
         // kept: it describes the job should it hang.
         let id = job.id
-        let label = JobRunner.label(job, handlerLabels: handlerLabels)
+        // A handler's job is recorded by its index; another by its label.
+        let handler = JobRunner.handlerIndex(job)
+        let label = handler == nil ? JobRunner.label(job, handlerLabels: handlerLabels) : ""
+
         let chat = floodTable == nil ? nil : job.updateChatID
         let updateID = job.updateID
         watchdog.started(job, at: started)
         ledger.locked { $0.started(id, updateID: updateID) }
         let runner = JobRunner(bot: bot, client: client, logger: logger, effects: effects)
         let (outcome, output) = await runner.run(job)
-        recorder.ran(label, for: .now - started)
+        if let handler { recorder.ran(handler: handler, for: .now - started) } else { recorder.ran(label, for: .now - started) }
         if let floodTable, let chat, let budget = floodTable.budget(chatID: chat) {
             send(.flood(budget))
         }
