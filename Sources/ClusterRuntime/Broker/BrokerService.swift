@@ -241,7 +241,9 @@ final class BrokerService: Sendable {
             return
         }
         if m.socket == Self.ingestSocket {
-            actions += ingest(frame, from: peer, state: &state, now: now, appended: &appended)
+            // A batch's actions (its ACK, its JOBs) taken as they are when nothing is before them.
+            let batch = ingest(frame, from: peer, state: &state, now: now, appended: &appended)
+            if actions.isEmpty { actions = batch } else { actions += batch }
             return
         }
         // Metrics and flood budgets are the service's, but like any frame they say the peer is

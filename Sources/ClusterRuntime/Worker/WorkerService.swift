@@ -218,7 +218,6 @@ final class WorkerService: JobPool {
         // A handler's job is recorded by its index; another by its label.
         let handler = JobRunner.handlerIndex(job)
         let label = handler == nil ? JobRunner.label(job, handlerLabels: handlerLabels) : ""
-
         let chat = floodTable == nil ? nil : job.updateChatID
         let updateID = job.updateID
         watchdog.started(job, at: started)
