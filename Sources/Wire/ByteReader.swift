@@ -15,14 +15,10 @@ package struct ByteReader {
     private let end: Int
 
     package init(_ data: Data) {
-        self.data = data
-        start = data.startIndex
-        end = data.endIndex
-        offset = start
-        bytes = nil
+        self.init(data, bytes: nil)
     }
 
-    private init(_ data: Data, bytes: UnsafeRawBufferPointer) {
+    private init(_ data: Data, bytes: UnsafeRawBufferPointer?) {
         self.data = data
         start = data.startIndex
         end = data.endIndex

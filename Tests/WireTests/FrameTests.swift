@@ -137,7 +137,6 @@ struct FrameTests {
         #expect(try raw.decode(String.self, at: "message", "text") == "hi")
     }
 
-
     /// Ingest's envelopes lie in the getUpdates answer they were scanned from (a slice, no copy):
     /// each is the update's own JSON, indexed from zero where a caller asks for its bytes, and
     /// writes the same UPDATES frame as an envelope over a copy. A response that is itself a
@@ -167,6 +166,7 @@ struct FrameTests {
             #expect(Frame.updates(batch: 1, envelopes).encoded() == Frame.updates(batch: 1, copies).encoded())
         }
     }
+
     /// Control traffic is typed: no command or job kind carries a reserved job name.
     @Test func controlWork_isTyped_notAReservedJobName() {
         for frame in Self.all {

@@ -286,8 +286,11 @@ package struct BrokerState: Sendable {
             peers.values[slot].draining = true
             if peers.values[slot].inFlight.isEmpty { removePeer(peer) }
             return [.send(peer: peer, .disconnect)] + dispatch(now: now)
-        case .done:
-            preconditionFailure("a known peer's DONE is `received(into:)`'s")
+        case .done(let id, let outcome, let output):
+            // `received(into:)` takes a known peer's DONE itself; this path only if one comes here.
+            var actions: [Action] = []
+            finish(JobID(id), outcome: outcome, output: output, from: peer, at: slot, now: now, into: &actions)
+            return actions
         case .lend:
             peers.values[slot].capacity += 1
             peers.values[slot].progressed = now

@@ -36,9 +36,7 @@ package struct PeerID: Hashable, Sendable, CustomStringConvertible {
     /// keeps the last message's peer, and a bundle's messages, read one after another, share
     /// their sender).
     package func isNamed(by bytes: Data) -> Bool {
-        bytes.withUnsafeBytes { raw in
-            raw.count == key.count && key.withUnsafeBytes { own in raw.count == 0 || memcmp(raw.baseAddress!, own.baseAddress!, raw.count) == 0 }
-        }
+        bytes.withUnsafeBytes { raw in key.withUnsafeBytes { Self.same(raw, $0) } }
     }
 
     package static func == (a: PeerID, b: PeerID) -> Bool {
@@ -49,9 +47,12 @@ package struct PeerID: Hashable, Sendable, CustomStringConvertible {
     @inline(__always)
     package func isSame(as other: PeerID) -> Bool {
         // The bytes by `memcmp`: `Array`'s `==` on two buffers was ~175 instructions.
-        hash == other.hash && key.withUnsafeBytes { a in
-            other.key.withUnsafeBytes { b in a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0) }
-        }
+        hash == other.hash && key.withUnsafeBytes { a in other.key.withUnsafeBytes { Self.same(a, $0) } }
+    }
+
+    @inline(__always)
+    private static func same(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
     }
 
     package func hash(into hasher: inout Hasher) {
